@@ -1,0 +1,231 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { UserError, UserErrors } from '../constructs/errors';
+import { parseYamlSource } from '../constructs/yaml';
+import type {
+  ServiceDefinition, ServiceProfile, Template, NativeWorkload, ServiceConnection, SettingsProblem, WorkloadProbe,
+} from '../constructs/service-definition';
+import { compileTemplate } from './templates';
+
+/** The catalog shipped with siteforge: the folders beside this file. */
+export const CATALOG_DIR = fileURLToPath(new URL('.', import.meta.url));
+
+/** A service of the catalog: what the model needs, plus what `catalog show` prints. */
+export interface CatalogService extends ServiceDefinition {
+  /** Folder of the service. */
+  readonly dir: string;
+  /** The service's `values.schema.json`. */
+  readonly settingsSchema: Record<string, unknown>;
+}
+
+/** The loaded catalog. */
+export class Catalog {
+  constructor(private readonly services: ReadonlyMap<string, CatalogService>) {}
+
+  /** The service called `name`; an error lists the known services otherwise. */
+  public service(name: string): CatalogService {
+    const service = this.services.get(name);
+    if (!service) throw new UserError(`unknown catalog service ${JSON.stringify(name)}; the catalog has ${this.names().join(', ')}`);
+    return service;
+  }
+
+  /** Every service, sorted by name. */
+  public list(): CatalogService[] {
+    return this.names().map((n) => this.services.get(n)!);
+  }
+
+  public names(): string[] {
+    return [...this.services.keys()].sort();
+  }
+}
+
+/**
+ * Loads and checks every `<dir>/<service>/service.yml` with its schema and templates. Every
+ * problem of every service is collected and thrown at once, each naming its file and line.
+ */
+export function loadCatalog(dir: string = CATALOG_DIR): Catalog {
+  const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true });
+  const validateService = ajv.compile(JSON.parse(readFileSync(join(CATALOG_DIR, 'schema', 'service.schema.json'), 'utf8')));
+  const errors: UserError[] = [];
+  const services = new Map<string, CatalogService>();
+  const folders = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'service.yml')))
+    .map((e) => e.name)
+    .sort();
+  for (const folder of folders) {
+    try {
+      services.set(folder, loadService(join(dir, folder), folder, ajv, validateService));
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      errors.push(...(e instanceof UserErrors ? e.errors : [e]));
+    }
+  }
+  for (const service of services.values()) {
+    for (const dependency of service.dependencies) {
+      if (!services.has(dependency)) {
+        errors.push(new UserError(`${displayPath(join(service.dir, 'service.yml'))}: dependency ${JSON.stringify(dependency)} is not a catalog service`));
+      }
+    }
+  }
+  UserErrors.throwIfAny(errors);
+  return new Catalog(services);
+}
+
+interface RawService {
+  name: string;
+  version: string;
+  description: string;
+  category: string;
+  upgradable: boolean;
+  ports: { name: string; port: number; protocol: 'TCP' | 'UDP' }[];
+  dependencies: string[];
+  profiles: Record<string, { description: string; nodes: { min: number; max?: number; default?: number; not: number[] } }>;
+  defaultProfile?: string;
+  placements: ('kubernetes' | 'vm')[];
+  images: { name: string; repository: string; tag: string; digest?: string }[];
+  helm?: { chart: { repository: string; name: string; version: string; digest?: string }; values: string };
+  workload?: Omit<NativeWorkload, 'env' | 'configFiles' | 'readiness' | 'liveness'> & {
+    env: Record<string, string>;
+    configFiles: { name: string; mountPath: string; template: string }[];
+    readiness?: WorkloadProbe;
+    liveness?: WorkloadProbe;
+  };
+  connection?: { env: Record<string, string>; credentials?: { secretName: string; env: Record<string, string> } };
+}
+
+function loadService(dir: string, folder: string, ajv: Ajv, validateService: ValidateFunction): CatalogService {
+  const file = join(dir, 'service.yml');
+  const shown = displayPath(file);
+  const source = parseYamlSource(readFileSync(file, 'utf8'), shown);
+  if (!validateService(source.value)) {
+    throw new UserErrors(ajvProblems(validateService.errors ?? []).map((p) => {
+      const line = source.lineOf(p.path.split('/').slice(1).map(unescapePointer));
+      return new UserError(`${shown}${line ? `:${line}` : ''}: ${p.path || '(top level)'} ${p.message}`);
+    }));
+  }
+  const raw = source.value as RawService;
+  const fail = (path: (string | number)[], message: string): never => {
+    const line = source.lineOf(path);
+    throw new UserError(`${shown}${line ? `:${line}` : ''}: ${message}`);
+  };
+
+  if (raw.name !== folder) fail(['name'], `name ${JSON.stringify(raw.name)} must equal its folder name ${JSON.stringify(folder)}`);
+  const defaultProfile = raw.defaultProfile ?? Object.keys(raw.profiles)[0];
+  if (!raw.profiles[defaultProfile]) fail(['defaultProfile'], `defaultProfile ${JSON.stringify(defaultProfile)} is not one of the profiles`);
+  const profiles: Record<string, ServiceProfile> = {};
+  for (const [name, p] of Object.entries(raw.profiles)) {
+    const defaultNodes = p.nodes.default ?? p.nodes.min;
+    if (defaultNodes < p.nodes.min || (p.nodes.max !== undefined && (defaultNodes > p.nodes.max || p.nodes.min > p.nodes.max))) {
+      fail(['profiles', name, 'nodes'], `profile ${name}: nodes must satisfy min <= default <= max`);
+    }
+    profiles[name] = { name, description: p.description, minNodes: p.nodes.min, maxNodes: p.nodes.max, defaultNodes, forbiddenNodes: p.nodes.not };
+  }
+  if (raw.placements.includes('kubernetes') && !raw.helm && !raw.workload) {
+    fail(['placements'], 'a service placed on kubernetes needs a helm chart or a native workload');
+  }
+  if (raw.helm && raw.workload) fail(['workload'], 'a service has either a helm chart or a native workload, not both');
+  const portNames = new Set(raw.ports.map((p) => p.name));
+  const imageNames = new Set(raw.images.map((i) => i.name));
+  const template = (name: string, path: (string | number)[]): Template => {
+    const templateFile = join(dir, name);
+    if (!existsSync(templateFile)) fail(path, `template ${name} does not exist in ${displayPath(dir)}`);
+    return compileTemplate(readFileSync(templateFile, 'utf8'), displayPath(templateFile));
+  };
+  const inline = (text: string, path: (string | number)[]): Template =>
+    compileTemplate(text, `${shown}:${source.lineOf(path) ?? 0} (${path.join('.')})`);
+
+  let workload: NativeWorkload | undefined;
+  if (raw.workload) {
+    const w = raw.workload;
+    if (!imageNames.has(w.image)) fail(['workload', 'image'], `workload image ${JSON.stringify(w.image)} is not one of the images`);
+    for (const probe of ['readiness', 'liveness', 'httpPort'] as const) {
+      const port = probe === 'httpPort' ? w.httpPort : w[probe]?.port;
+      if (port !== undefined && !portNames.has(port)) fail(['workload', probe], `port ${JSON.stringify(port)} is not one of the ports`);
+    }
+    if (w.storage && w.kind !== 'StatefulSet') fail(['workload', 'storage'], 'storage needs kind StatefulSet');
+    workload = {
+      ...w,
+      env: mapValues(w.env, (v, k) => inline(v, ['workload', 'env', k])),
+      configFiles: w.configFiles.map((f, i) => ({ name: f.name, mountPath: f.mountPath, template: template(f.template, ['workload', 'configFiles', i, 'template']) })),
+    };
+  }
+  let connection: ServiceConnection | undefined;
+  if (raw.connection) {
+    const c = raw.connection;
+    connection = {
+      env: mapValues(c.env, (v, k) => inline(v, ['connection', 'env', k])),
+      credentials: c.credentials && {
+        secretName: inline(c.credentials.secretName, ['connection', 'credentials', 'secretName']),
+        env: c.credentials.env,
+      },
+    };
+  }
+
+  const schemaFile = join(dir, 'values.schema.json');
+  if (!existsSync(schemaFile)) throw new UserError(`${displayPath(dir)}: values.schema.json is missing; every service declares its settings`);
+  const settingsSchema = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
+  let validateSettings: ValidateFunction;
+  try {
+    validateSettings = ajv.compile(settingsSchema);
+  } catch (e) {
+    throw new UserError(`${displayPath(schemaFile)}: ${(e as Error).message}`);
+  }
+
+  return {
+    name: raw.name,
+    version: raw.version,
+    description: raw.description,
+    category: raw.category,
+    upgradable: raw.upgradable,
+    ports: raw.ports,
+    dependencies: raw.dependencies,
+    profiles,
+    defaultProfile,
+    placements: raw.placements,
+    images: raw.images,
+    helm: raw.helm && { chart: raw.helm.chart, values: template(raw.helm.values, ['helm', 'values']) },
+    workload,
+    connection,
+    dir,
+    settingsSchema,
+    resolveSettings(settings: unknown) {
+      const copy = structuredClone(settings);
+      if (validateSettings(copy)) return { settings: copy as Record<string, unknown>, problems: [] };
+      return { settings: {}, problems: ajvProblems(validateSettings.errors ?? []) };
+    },
+  };
+}
+
+/** Ajv errors as paths and sentences a person reads. */
+function ajvProblems(errors: ErrorObject[]): SettingsProblem[] {
+  return errors.map((e) => {
+    const params = e.params as Record<string, unknown>;
+    switch (e.keyword) {
+      case 'additionalProperties':
+        return { path: e.instancePath, message: `has unknown field ${JSON.stringify(params.additionalProperty)}` };
+      case 'enum':
+        return { path: e.instancePath, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      case 'required':
+        return { path: e.instancePath, message: `is missing required field ${JSON.stringify(params.missingProperty)}` };
+      default:
+        return { path: e.instancePath, message: e.message ?? e.keyword };
+    }
+  });
+}
+
+function unescapePointer(segment: string): string | number {
+  const text = segment.replace(/~1/g, '/').replace(/~0/g, '~');
+  return /^[0-9]+$/.test(text) ? Number(text) : text;
+}
+
+function mapValues<T, U>(record: Record<string, T>, f: (value: T, key: string) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v, k)]));
+}
+
+/** A path as errors show it: relative to the working directory when inside it. */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+}

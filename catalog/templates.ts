@@ -1,0 +1,118 @@
+import Handlebars from 'handlebars';
+import type { Template } from '../constructs/service-definition';
+import { UserError } from '../constructs/errors';
+import { templateKind, type TemplateKind } from '../constructs/template-kind';
+
+/*
+ * Templates come in two kinds. YAML templates (`*.yaml.hbs`, `*.yml.hbs`) may insert values
+ * only through `{{yaml value}}`, which writes a JSON scalar or collection (valid YAML), so a
+ * value holding a newline or a YAML indicator cannot inject keys. Text templates insert values
+ * as they are. Both are compiled in strict mode (a missing variable is an error), without
+ * HTML escaping, with no helpers but `yaml`, `(concat a b ...)` and the built-in block
+ * helpers, no partials, and no
+ * access to `constructor`, `__proto__` or `prototype`.
+ */
+
+const BLOCK_HELPERS = new Set(['if', 'unless', 'each', 'with']);
+const FORBIDDEN_PARTS = new Set(['constructor', '__proto__', 'prototype', '__defineGetter__', '__defineSetter__', '__lookupGetter__']);
+
+const handlebars = Handlebars.create();
+handlebars.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map((a) => {
+  if (a === undefined || a === null) throw new Error('concat: a value is undefined');
+  return String(a);
+}).join(''));
+handlebars.registerHelper('yaml', (value: unknown, options: { loc?: { start: { line: number; column: number } } }) => {
+  if (value === undefined) {
+    // Strict mode does not check helper arguments; the location suffix is what compileTemplate reads.
+    throw new Error(`yaml: value is undefined - ${options.loc?.start.line ?? 0}:${options.loc?.start.column ?? 0}`);
+  }
+  return JSON.stringify(value);
+});
+
+/** Compiles `source`, read from `file` (the name errors give). */
+export function compileTemplate(source: string, file: string): Template {
+  const kind = templateKind(file);
+  let ast: hbs.AST.Program;
+  try {
+    ast = handlebars.parse(source);
+  } catch (e) {
+    const message = (e as Error).message;
+    const line = /on line (\d+)/.exec(message)?.[1];
+    throw new UserError(`${file}${line ? `:${line}` : ''}: template syntax error: ${message.split('\n').pop()}`);
+  }
+  checkNodes(ast, file, kind);
+  const render = handlebars.compile(ast, {
+    strict: true,
+    noEscape: true,
+    knownHelpersOnly: true,
+    knownHelpers: { yaml: true, concat: true },
+  });
+  return (context: object) => {
+    try {
+      return render(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+    } catch (e) {
+      const message = (e as Error).message;
+      const match = / - (\d+):\d+$/.exec(message);
+      const text = message.replace(/ - \d+:\d+$/, '').replace(/ in \[object Object\]$/, '');
+      throw new UserError(`${file}${match ? `:${match[1]}` : ''}: ${text}`);
+    }
+  };
+}
+
+function checkNodes(node: hbs.AST.Node, file: string, kind: TemplateKind): void {
+  const fail = (n: hbs.AST.Node, message: string): never => {
+    throw new UserError(`${file}:${n.loc?.start.line ?? 0}: ${message}`);
+  };
+  const visit = (n: hbs.AST.Node | undefined | null): void => {
+    if (!n) return;
+    switch (n.type) {
+      case 'Program':
+        (n as hbs.AST.Program).body.forEach(visit);
+        break;
+      case 'MustacheStatement': {
+        const m = n as hbs.AST.MustacheStatement;
+        const helper = m.path.type === 'PathExpression' ? (m.path as hbs.AST.PathExpression).original : '';
+        if (kind === 'yaml' && (helper !== 'yaml' || m.params.length !== 1)) {
+          fail(n, `YAML templates insert values only as {{yaml value}}, found {{${helper}${m.params.length ? ' ...' : ''}}}`);
+        }
+        if (helper !== 'yaml' && m.params.length > 0) fail(n, `unknown helper ${JSON.stringify(helper)}; the only helper is yaml`);
+        visit(m.path);
+        m.params.forEach(visit);
+        break;
+      }
+      case 'BlockStatement': {
+        const b = n as hbs.AST.BlockStatement;
+        const helper = (b.path as hbs.AST.PathExpression).original;
+        if (!BLOCK_HELPERS.has(helper)) fail(n, `unknown block helper ${JSON.stringify(helper)}; use if, unless, each or with`);
+        b.params.forEach(visit);
+        visit(b.program);
+        visit(b.inverse);
+        break;
+      }
+      case 'SubExpression': {
+        const s = n as hbs.AST.SubExpression;
+        const helper = (s.path as hbs.AST.PathExpression).original;
+        if (helper !== 'yaml' && helper !== 'concat') fail(n, `unknown helper ${JSON.stringify(helper)}; helpers are yaml and concat`);
+        s.params.forEach(visit);
+        break;
+      }
+      case 'PathExpression': {
+        const p = n as hbs.AST.PathExpression;
+        const bad = p.parts.find((part) => FORBIDDEN_PARTS.has(part));
+        if (bad) fail(n, `${JSON.stringify(bad)} cannot be used in a template`);
+        break;
+      }
+      case 'PartialStatement':
+      case 'PartialBlockStatement':
+        fail(n, 'partials are not supported');
+        break;
+      case 'DecoratorBlock':
+      case 'Decorator':
+        fail(n, 'decorators are not supported');
+        break;
+      default:
+        break;
+    }
+  };
+  visit(node);
+}

@@ -1,0 +1,172 @@
+import { Construct } from 'constructs';
+import { errorAt } from './errors';
+import { assertDnsLabel } from './names';
+import { Zone } from './zone';
+import { Site, checkChartMirror, checkRegistryMirror } from './site';
+import { KubernetesCluster, KubernetesClusterProps } from './kubernetes-cluster';
+import { HostGroup, HostGroupProps } from './host-group';
+import { Instance, InstanceProps } from './instance';
+
+export interface EnvironmentProps {
+  /**
+   * The zone the environment belongs to.
+   * @default Zone.RUNTIME
+   */
+  readonly zone?: Zone;
+  /**
+   * Groups that own this environment, in addition to the site's owners.
+   * @default []
+   */
+  readonly owners?: readonly string[];
+  /**
+   * Groups of project members given this environment (项目成员 with environment permission):
+   * they may see and sync it, not change it.
+   * @default []
+   */
+  readonly members?: readonly string[];
+  /**
+   * Registry mirror of this environment, as `host[:port][/path]` (an air-gapped runtime zone
+   * while the dev zone pulls from the internet, say).
+   * @default - the site's registryMirror
+   */
+  readonly registryMirror?: string;
+  /**
+   * Chart mirror of this environment (`https://` or `oci://`).
+   * @default - the site's chartMirror
+   */
+  readonly chartMirror?: string;
+}
+
+/** Names an environment keeps for its own folders and children; instances cannot take them. */
+const RESERVED_NAMES = new Set(['cluster', 'namespace']);
+
+/** One environment of a site (dev, test, prod...): becomes one git repository. */
+export class Environment extends Construct {
+  /** The environment that `construct` belongs to. */
+  public static of(construct: Construct): Environment {
+    const env = construct.node.scopes.find((c): c is Environment => c instanceof Environment);
+    if (!env) throw new Error(`${construct.node.path} is not inside an Environment`);
+    return env;
+  }
+
+  public readonly name: string;
+  public readonly zone: Zone;
+  public readonly owners: readonly string[];
+  public readonly members: readonly string[];
+  public readonly registryMirror?: string;
+  public readonly chartMirror?: string;
+
+  constructor(scope: Construct, id: string, props: EnvironmentProps = {}) {
+    super(scope, id);
+    assertDnsLabel(this.node.path, 'environment name', id);
+    this.name = id;
+    this.zone = props.zone ?? Zone.RUNTIME;
+    this.owners = props.owners ?? [];
+    this.members = props.members ?? [];
+    const site = Site.of(this);
+    this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror) ?? site.registryMirror;
+    this.chartMirror = checkChartMirror(this.node.path, props.chartMirror) ?? site.chartMirror;
+    this.node.addValidation({ validate: () => this.dependencyCycles() });
+  }
+
+  /** Gives the environment its Kubernetes cluster (one per environment). */
+  public addCluster(props: KubernetesClusterProps = {}): KubernetesCluster {
+    if (this.cluster) throw errorAt(this.node.path, 'already has a Kubernetes cluster; an environment has at most one');
+    return new KubernetesCluster(this, 'cluster', props);
+  }
+
+  /** Adds a group of VM hosts. */
+  public addHostGroup(name: string, props: HostGroupProps): HostGroup {
+    this.assertFreeName(name, 'host group');
+    return new HostGroup(this, name, props);
+  }
+
+  /** Installs a catalog service into this environment. */
+  public addInstance(name: string, props: InstanceProps): Instance {
+    this.assertFreeName(name, 'instance');
+    return new Instance(this, name, props);
+  }
+
+  public get cluster(): KubernetesCluster | undefined {
+    return this.node.tryFindChild('cluster') as KubernetesCluster | undefined;
+  }
+
+  public get hostGroups(): HostGroup[] {
+    return this.node.children.filter((c): c is HostGroup => c instanceof HostGroup);
+  }
+
+  public get instances(): Instance[] {
+    return this.node.children.filter((c): c is Instance => c instanceof Instance);
+  }
+
+  /**
+   * Instances ordered so that every instance comes after the instances it uses; ties are
+   * broken by name, so the order is stable.
+   */
+  public instancesInDependencyOrder(): Instance[] {
+    const ordered: Instance[] = [];
+    const placed = new Set<Instance>();
+    let pending = [...this.instances].sort((a, b) => a.name.localeCompare(b.name));
+    while (pending.length > 0) {
+      const ready = pending.filter((i) => i.dependencies.every((d) => placed.has(d)));
+      if (ready.length === 0) throw errorAt(this.node.path, `dependency cycle: ${this.findCycle().join(' -> ')}`);
+      for (const i of ready) placed.add(i);
+      ordered.push(...ready);
+      pending = pending.filter((i) => !placed.has(i));
+    }
+    return ordered;
+  }
+
+  /**
+   * The dependency depth of every instance: 0 for one that uses nothing, else one more than the
+   * deepest instance it uses. Becomes sync waves and play order.
+   */
+  public dependencyDepths(): Map<Instance, number> {
+    const depth = new Map<Instance, number>();
+    for (const i of this.instancesInDependencyOrder()) {
+      depth.set(i, Math.max(-1, ...i.dependencies.map((d) => depth.get(d)!)) + 1);
+    }
+    return depth;
+  }
+
+  private assertFreeName(name: string, what: string): void {
+    assertDnsLabel(`${this.node.path}/${name}`, `${what} name`, name);
+    if (RESERVED_NAMES.has(name)) {
+      throw errorAt(`${this.node.path}/${name}`, `${what} name ${JSON.stringify(name)} is reserved; choose another name`);
+    }
+    if (this.node.tryFindChild(name)) {
+      throw errorAt(`${this.node.path}/${name}`, `${this.node.path} already has an instance or host group named ${JSON.stringify(name)}`);
+    }
+  }
+
+  private dependencyCycles(): string[] {
+    const cycle = this.findCycle();
+    return cycle.length > 0 ? [`${this.node.path}: dependency cycle: ${cycle.join(' -> ')}; remove one of these uses()`] : [];
+  }
+
+  /** One cycle of the `uses` graph as instance names, first name repeated at the end, or []. */
+  private findCycle(): string[] {
+    const state = new Map<Instance, 'visiting' | 'done'>();
+    const stack: Instance[] = [];
+    const visit = (i: Instance): string[] => {
+      if (state.get(i) === 'done') return [];
+      if (state.get(i) === 'visiting') {
+        return [...stack.slice(stack.indexOf(i)), i].map((x) => x.name);
+      }
+      state.set(i, 'visiting');
+      stack.push(i);
+      for (const d of i.dependencies) {
+        const cycle = visit(d);
+        if (cycle.length > 0) return cycle;
+      }
+      stack.pop();
+      state.set(i, 'done');
+      return [];
+    };
+    for (const i of [...this.instances].sort((a, b) => a.name.localeCompare(b.name))) {
+      const cycle = visit(i);
+      if (cycle.length > 0) return cycle;
+    }
+    return [];
+  }
+}

@@ -1,0 +1,14 @@
+export * from './errors';
+export * from './names';
+export * from './zone';
+export * from './applier';
+export * from './placement';
+export * from './exposure';
+export * from './site';
+export * from './environment';
+export * from './kubernetes-cluster';
+export * from './host-group';
+export * from './instance';
+export * from './service-definition';
+export * from './rendered-file';
+export { renderEnvironment } from './render';

@@ -1,0 +1,59 @@
+import { Construct } from 'constructs';
+import { errorAt } from './errors';
+import { assertDnsLabel } from './names';
+import { Applier } from './applier';
+import { Site } from './site';
+import { Environment } from './environment';
+
+export interface KubernetesClusterProps {
+  /**
+   * URL of the cluster's API server, as the applier addresses it. Only the URL is ever
+   * written; credentials stay in the applier.
+   * @default "https://kubernetes.default.svc" (the cluster the applier runs in)
+   */
+  readonly apiServer?: string;
+  /**
+   * What applies the environment repository in the cluster.
+   * @default Applier.argoCd()
+   */
+  readonly applier?: Applier;
+  /**
+   * Ingress class of the cluster's ingress controller.
+   * @default "nginx"
+   */
+  readonly ingressClass?: string;
+  /**
+   * Storage class for persistent volumes.
+   * @default - the cluster's default storage class
+   */
+  readonly storageClass?: string;
+  /**
+   * Namespace the environment's instances are installed in.
+   * @default - `<site>-<environment>`
+   */
+  readonly namespace?: string;
+}
+
+/** The Kubernetes target of an environment. */
+export class KubernetesCluster extends Construct {
+  public readonly apiServer: string;
+  public readonly applier: Applier;
+  public readonly ingressClass: string;
+  public readonly storageClass?: string;
+  public readonly namespace: string;
+
+  constructor(scope: Environment, id: string, props: KubernetesClusterProps = {}) {
+    super(scope, id);
+    this.apiServer = props.apiServer ?? 'https://kubernetes.default.svc';
+    if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(this.apiServer)) {
+      throw errorAt(this.node.path, `apiServer must be an https:// URL, got ${JSON.stringify(props.apiServer)}`);
+    }
+    this.applier = props.applier ?? Applier.argoCd();
+    this.ingressClass = props.ingressClass ?? 'nginx';
+    this.storageClass = props.storageClass;
+    this.namespace = props.namespace ?? `${Site.of(scope).name}-${scope.name}`;
+    assertDnsLabel(this.node.path, 'ingressClass', this.ingressClass);
+    if (this.storageClass !== undefined) assertDnsLabel(this.node.path, 'storageClass', this.storageClass);
+    assertDnsLabel(this.node.path, 'namespace', this.namespace);
+  }
+}

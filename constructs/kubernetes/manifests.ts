@@ -1,0 +1,62 @@
+import { App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Environment } from '../environment';
+import { Site } from '../site';
+import { toYaml } from '../yaml';
+import type { RenderedFile } from '../rendered-file';
+import { NativeWorkloadChart } from './native-workload';
+
+/** A Kubernetes object as cdk8s writes it. */
+export interface KubernetesObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly [key: string]: unknown };
+  readonly [key: string]: unknown;
+}
+
+/**
+ * `manifests/<instance>/` of every natively rendered instance on the cluster, plus
+ * `manifests/namespace/` with the environment's Namespace: one object per file, named
+ * `<kind>-<name>.yaml`, and a `kustomization.yaml` listing them.
+ *
+ * The charts live in an App of their own, made for this environment and dropped after it, so
+ * the fleet's model is never held in one cdk8s tree.
+ */
+export function renderManifests(env: Environment): RenderedFile[] {
+  const cluster = env.cluster;
+  if (!cluster) return [];
+  const app = new App({ outdir: '/nonexistent' });
+  const namespaceChart = new Chart(app, 'namespace', { disableResourceNameHashes: true });
+  new kplus.Namespace(namespaceChart, 'namespace', {
+    metadata: {
+      name: cluster.namespace,
+      labels: { 'app.kubernetes.io/part-of': Site.of(env).name, 'app.kubernetes.io/managed-by': 'siteforge' },
+    },
+  });
+  const charts: Chart[] = [namespaceChart];
+  for (const instance of env.instances) {
+    if (instance.placement.kind === 'kubernetes' && instance.service.workload) {
+      charts.push(new NativeWorkloadChart(app, instance.name, { instance }));
+    }
+  }
+  return charts.flatMap((chart) => folderOf(`manifests/${chart.node.id}`, chart.toJson() as KubernetesObject[]));
+}
+
+/** One file per object, and the folder's kustomization. */
+export function folderOf(folder: string, objects: readonly KubernetesObject[]): RenderedFile[] {
+  const files = objects.map((o) => ({
+    path: `${folder}/${o.kind.toLowerCase()}-${o.metadata.name}.yaml`,
+    content: toYaml(o),
+  }));
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(f.path)) throw new Error(`two objects render to ${f.path}`);
+    seen.add(f.path);
+  }
+  const names = files.map((f) => f.path.slice(folder.length + 1)).sort();
+  files.push({
+    path: `${folder}/kustomization.yaml`,
+    content: toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }),
+  });
+  return files;
+}

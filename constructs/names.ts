@@ -1,0 +1,42 @@
+import { errorAt } from './errors';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Why `value` is not an RFC 1123 label (what Kubernetes requires of names and what keeps a
+ * name from escaping its folder), or undefined when it is one.
+ */
+export function dnsLabelProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return `must be a string, got ${typeof value}`;
+  if (value.length === 0) return 'must not be empty';
+  if (value.length > 63) return `must be at most 63 characters, got ${value.length}`;
+  if (!DNS_LABEL.test(value)) {
+    return 'must be an RFC 1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit';
+  }
+  return undefined;
+}
+
+/** Why `value` is not an RFC 1123 subdomain (a DNS name such as `acme.example.com`). */
+export function dnsSubdomainProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return `must be a string, got ${typeof value}`;
+  if (value.length === 0) return 'must not be empty';
+  if (value.length > 253) return `must be at most 253 characters, got ${value.length}`;
+  for (const label of value.split('.')) {
+    if (!DNS_LABEL.test(label) || label.length > 63) {
+      return 'must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-"';
+    }
+  }
+  return undefined;
+}
+
+/** Throws an error naming `path` unless `value` is an RFC 1123 label. */
+export function assertDnsLabel(path: string, what: string, value: unknown): asserts value is string {
+  const problem = dnsLabelProblem(value);
+  if (problem) throw errorAt(path, `${what} ${problem}, got ${JSON.stringify(value)}`);
+}
+
+/** Throws an error naming `path` unless `value` is an RFC 1123 subdomain. */
+export function assertDnsSubdomain(path: string, what: string, value: unknown): asserts value is string {
+  const problem = dnsSubdomainProblem(value);
+  if (problem) throw errorAt(path, `${what} ${problem}, got ${JSON.stringify(value)}`);
+}

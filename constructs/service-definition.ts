@@ -1,0 +1,135 @@
+/**
+ * What a catalog service must provide for the model to install and render it. The catalog
+ * loader (`catalog/index.ts`) builds these from `service.yml` files; the constructs only use
+ * this shape and never know a particular service by name.
+ */
+
+/** Rendered text from a compiled template; a missing variable is an error naming the template. */
+export type Template = (context: object) => string;
+
+export type PlacementKind = 'kubernetes' | 'vm';
+
+export interface ServicePort {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: 'TCP' | 'UDP';
+}
+
+export interface ServiceImage {
+  /** The name templates and workloads refer to the image by. */
+  readonly name: string;
+  /** Registry and path, e.g. `docker.io/bitnami/mysql`. */
+  readonly repository: string;
+  readonly tag: string;
+  /** `sha256:<64 hex>` where the catalog pins one. */
+  readonly digest?: string;
+}
+
+export interface ServiceProfile {
+  readonly name: string;
+  readonly description: string;
+  /** Fewest nodes the profile runs with. */
+  readonly minNodes: number;
+  /** Most nodes the profile runs with; undefined means no upper bound. */
+  readonly maxNodes?: number;
+  /** Nodes when the instance does not say. */
+  readonly defaultNodes: number;
+  /** Node counts the profile refuses, e.g. 2 for a quorum-based cluster. */
+  readonly forbiddenNodes: readonly number[];
+}
+
+export interface HelmChart {
+  /** `https://...` chart repository or `oci://...` registry. */
+  readonly repository: string;
+  readonly name: string;
+  readonly version: string;
+  readonly digest?: string;
+}
+
+export interface WorkloadProbe {
+  /** HTTP path; a TCP check when undefined. */
+  readonly path?: string;
+  /** Name of one of the service's ports. */
+  readonly port: string;
+  readonly initialDelaySeconds: number;
+}
+
+export interface ConfigFile {
+  /** File name inside `mountPath`. */
+  readonly name: string;
+  /** Directory the file is mounted in. */
+  readonly mountPath: string;
+  readonly template: Template;
+}
+
+export interface ResourceQuantities {
+  readonly request?: string;
+  readonly limit?: string;
+}
+
+export interface WorkloadResources {
+  readonly cpu?: ResourceQuantities;
+  readonly memory?: ResourceQuantities;
+}
+
+/** A workload rendered natively with cdk8s-plus (the vendor's own services). */
+export interface NativeWorkload {
+  readonly kind: 'Deployment' | 'StatefulSet';
+  /** Name of one of the service's images. */
+  readonly image: string;
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  /** Environment variables; values are templates. */
+  readonly env: Readonly<Record<string, Template>>;
+  readonly readiness?: WorkloadProbe;
+  readonly liveness?: WorkloadProbe;
+  readonly configFiles: readonly ConfigFile[];
+  /** Persistent storage; a StatefulSet gets a volume claim template for it. */
+  readonly storage?: { readonly mountPath: string; readonly size: string };
+  readonly resources: WorkloadResources;
+  /** Name of the port an Ingress routes to. */
+  readonly httpPort?: string;
+  /** Directories the container writes to (the root file system is read-only). */
+  readonly writablePaths: readonly string[];
+}
+
+/** How a bound instance reaches this service. */
+export interface ServiceConnection {
+  /** Environment variables injected into the user; templates over the binding context. */
+  readonly env: Readonly<Record<string, Template>>;
+  /** Credentials, injected only as references to a Kubernetes Secret. */
+  readonly credentials?: {
+    /** Template of the Secret's name. */
+    readonly secretName: Template;
+    /** Environment variable name → key in the Secret. */
+    readonly env: Readonly<Record<string, string>>;
+  };
+}
+
+/** One problem with an instance's settings, at a JSON path such as `/auth/database`. */
+export interface SettingsProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface ServiceDefinition {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  readonly category: string;
+  readonly upgradable: boolean;
+  readonly ports: readonly ServicePort[];
+  /** Names of the services this one needs. */
+  readonly dependencies: readonly string[];
+  readonly profiles: Readonly<Record<string, ServiceProfile>>;
+  readonly defaultProfile: string;
+  readonly placements: readonly PlacementKind[];
+  readonly images: readonly ServiceImage[];
+  /** Chart-based services: the chart and the template of its values. */
+  readonly helm?: { readonly chart: HelmChart; readonly values: Template };
+  /** Natively rendered services. */
+  readonly workload?: NativeWorkload;
+  readonly connection?: ServiceConnection;
+  /** Checks settings against the service's schema and fills in its defaults. */
+  resolveSettings(settings: unknown): { readonly settings: Record<string, unknown>; readonly problems: readonly SettingsProblem[] };
+}

@@ -1,0 +1,77 @@
+import { Construct } from 'constructs';
+import { errorAt } from './errors';
+import { assertDnsLabel, assertDnsSubdomain } from './names';
+import { Environment, EnvironmentProps } from './environment';
+
+/** `mirror` without a trailing slash, after checking it is `host[:port][/path]`. */
+export function checkRegistryMirror(path: string, mirror: string | undefined): string | undefined {
+  if (mirror !== undefined && !/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*\/?$/.test(mirror)) {
+    throw errorAt(path, `registryMirror must be host[:port][/path], got ${JSON.stringify(mirror)}`);
+  }
+  return mirror?.replace(/\/$/, '');
+}
+
+/** `mirror` without a trailing slash, after checking it is an http(s) or oci URL. */
+export function checkChartMirror(path: string, mirror: string | undefined): string | undefined {
+  if (mirror !== undefined && !/^(https?|oci):\/\/[a-z0-9.-]+(:[0-9]+)?(\/[A-Za-z0-9._~-]+)*\/?$/.test(mirror)) {
+    throw errorAt(path, `chartMirror must be an https://, http:// or oci:// URL, got ${JSON.stringify(mirror)}`);
+  }
+  return mirror?.replace(/\/$/, '');
+}
+
+export interface SiteProps {
+  /** Base domain of the site; instances exposed by Ingress get `<instance>.<domain>`. */
+  readonly domain: string;
+  /**
+   * Registry that mirrors every image for an air-gapped site, as `host[:port][/path]`.
+   * Images are rewritten to `<mirror>/<repository path>:<tag>`.
+   * @default - images are pulled from their own registries
+   */
+  readonly registryMirror?: string;
+  /**
+   * Chart repository (`https://` or `oci://`) that mirrors every chart for an air-gapped site.
+   * @default - charts come from their own repositories
+   */
+  readonly chartMirror?: string;
+  /**
+   * Groups that own the whole site (项目所有者): they may change every environment.
+   * @default []
+   */
+  readonly owners?: readonly string[];
+}
+
+/** One customer installation (交付现场): a set of environments, one repository each. */
+export class Site extends Construct {
+  /** The site that `construct` belongs to. */
+  public static of(construct: Construct): Site {
+    const site = construct.node.scopes.find((c): c is Site => c instanceof Site);
+    if (!site) throw new Error(`${construct.node.path} is not inside a Site`);
+    return site;
+  }
+
+  public readonly name: string;
+  public readonly domain: string;
+  public readonly registryMirror?: string;
+  public readonly chartMirror?: string;
+  public readonly owners: readonly string[];
+
+  constructor(scope: Construct, id: string, props: SiteProps) {
+    super(scope, id);
+    assertDnsLabel(this.node.path, 'site name', id);
+    assertDnsSubdomain(this.node.path, 'domain', props.domain);
+    this.name = id;
+    this.domain = props.domain;
+    this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror);
+    this.chartMirror = checkChartMirror(this.node.path, props.chartMirror);
+    this.owners = props.owners ?? [];
+  }
+
+  /** Adds an environment, which becomes one repository `<site>/<name>`. */
+  public addEnvironment(name: string, props: EnvironmentProps = {}): Environment {
+    return new Environment(this, name, props);
+  }
+
+  public get environments(): Environment[] {
+    return this.node.children.filter((c): c is Environment => c instanceof Environment);
+  }
+}

@@ -1,0 +1,74 @@
+import { Environment } from './environment';
+import { Instance } from './instance';
+import { Site } from './site';
+import { resolveImage, type ResolvedImage } from './images';
+
+/**
+ * How an instance is reached by the instances that use it: the fields a catalog's
+ * `connection` templates see, besides `instance`, `settings` and `environment`.
+ */
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Where `instance` is reached from inside its environment. */
+export function endpointOf(instance: Instance): Endpoint {
+  const env = Environment.of(instance);
+  const port = instance.service.ports[0]?.port ?? 0;
+  if (instance.placement.kind === 'vm') return { host: instance.hosts[0]?.address ?? '', port };
+  return { host: `${instance.name}.${env.cluster?.namespace}.svc`, port };
+}
+
+/**
+ * The context every catalog template of `instance` renders with. This is the contract
+ * between the catalog and the model; README's "Writing a catalog service" lists its fields.
+ */
+export function templateContext(instance: Instance): Record<string, unknown> {
+  const site = Site.of(instance);
+  const env = Environment.of(instance);
+  const cluster = env.cluster;
+  const images: Record<string, ResolvedImage> = {};
+  for (const image of instance.service.images) images[image.name] = resolveImage(image, env.registryMirror);
+  const endpoint = endpointOf(instance);
+  const { cpu, memory } = instance.resources;
+  const base = {
+    site: { name: site.name, domain: site.domain },
+    environment: { name: env.name, zone: env.zone.name, namespace: cluster?.namespace ?? '' },
+    instance: {
+      name: instance.name,
+      service: instance.service.name,
+      version: instance.service.version,
+      profile: instance.profile.name,
+      replicas: instance.nodes,
+      clustered: instance.nodes > 1,
+      quorum: Math.floor(instance.nodes / 2) + 1,
+      host: instance.host ?? '',
+      url: instance.host ? `https://${instance.host}` : `http://${endpoint.host}:${endpoint.port}`,
+      ingressClass: cluster?.ingressClass ?? '',
+      storageClass: cluster?.storageClass ?? '',
+      resources: {
+        set: Boolean(cpu || memory),
+        requests: compact({ cpu: cpu?.request, memory: memory?.request }),
+        limits: compact({ cpu: cpu?.limit, memory: memory?.limit }),
+      },
+    },
+    settings: instance.settings,
+    images,
+    endpoint,
+  };
+  const credentials = instance.service.connection?.credentials;
+  const bindings: Record<string, unknown> = {};
+  for (const dependency of instance.dependencies) {
+    bindings[dependency.service.name] = { instance: dependency.name, settings: dependency.settings, ...endpointOf(dependency) };
+  }
+  return {
+    ...base,
+    credentials: { secretName: credentials ? credentials.secretName(base) : '' },
+    bindings,
+  };
+}
+
+function compact(record: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).filter((e): e is [string, string] => e[1] !== undefined));
+}

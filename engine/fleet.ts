@@ -1,0 +1,68 @@
+import { App } from 'cdk8s';
+import type { Environment, Site } from '../constructs';
+import type { Catalog } from '../catalog';
+import type { SiteDefinition } from '../sites/site-definition';
+import { UserError, UserErrors, userErrorsOf } from './errors';
+
+/** The fleet a command works on, narrowed by `--site` and `--env`. */
+export interface Selection {
+  /** @default - every site */
+  readonly site?: string;
+  /** @default - every environment */
+  readonly env?: string;
+}
+
+/** The site definitions `selection` names; an unknown site is an error listing the known ones. */
+export function selectSites(fleet: readonly SiteDefinition[], selection: Selection): SiteDefinition[] {
+  if (selection.site === undefined) return [...fleet];
+  const chosen = fleet.filter((d) => d.name === selection.site);
+  if (chosen.length === 0) {
+    throw new UserError(`unknown site ${JSON.stringify(selection.site)}; the fleet has ${fleet.map((d) => d.name).join(', ') || 'no sites'}`);
+  }
+  return chosen;
+}
+
+/** The environments of `site` that `selection` names. */
+export function selectEnvironments(site: Site, selection: Selection): Environment[] {
+  const envs = site.environments;
+  if (selection.env === undefined) return envs;
+  const chosen = envs.filter((e) => e.name === selection.env);
+  if (chosen.length === 0 && selection.site !== undefined) {
+    throw new UserError(`site ${site.name} has no environment ${JSON.stringify(selection.env)}; it has ${envs.map((e) => e.name).join(', ')}`);
+  }
+  return chosen;
+}
+
+/**
+ * Builds one site in a construct tree of its own and checks the whole tree, throwing every
+ * problem at once. The tree is dropped by the caller once rendered, so the fleet is never held
+ * in memory whole.
+ */
+export function buildSite(definition: SiteDefinition, catalog: Catalog): Site {
+  const app = new App({ outdir: '/nonexistent' });
+  const site = definition.build(app, catalog);
+  if (site.name !== definition.name) {
+    throw new UserError(`site definition ${JSON.stringify(definition.name)} built a site named ${JSON.stringify(site.name)}; the two must match`);
+  }
+  const problems = site.node.findAll().flatMap((c) => c.node.validate());
+  UserErrors.throwIfAny(problems.map((p) => new UserError(p)));
+  return site;
+}
+
+/**
+ * Builds every selected site and collects every user error across them (a site stops at its
+ * first construction error, but the other sites are still checked). Bugs are rethrown.
+ */
+export function validateFleet(fleet: readonly SiteDefinition[], catalog: Catalog, selection: Selection = {}): UserError[] {
+  const errors: UserError[] = [];
+  for (const definition of selectSites(fleet, selection)) {
+    try {
+      buildSite(definition, catalog);
+    } catch (e) {
+      const found = userErrorsOf(e);
+      if (found.length === 0) throw e;
+      errors.push(...found);
+    }
+  }
+  return errors;
+}

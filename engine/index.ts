@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './fleet';
+export * from './output';
+export * from './synth';
