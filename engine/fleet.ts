@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { App } from 'cdk8s';
 import type { Environment, Site } from '../constructs';
 import type { Catalog } from '../catalog';
@@ -65,4 +68,30 @@ export function validateFleet(fleet: readonly SiteDefinition[], catalog: Catalog
     }
   }
   return errors;
+}
+
+/**
+ * The fleet exported as `fleet` by the module at `path` (relative to the working directory).
+ * The default, `sites/index.ts`, falls back to siteforge's own example fleet when the working
+ * directory has none.
+ */
+export async function loadFleet(path: string): Promise<readonly SiteDefinition[]> {
+  let file = resolve(path);
+  if (!existsSync(file)) {
+    if (path !== 'sites/index.ts') throw new UserError(`fleet module ${path} does not exist`);
+    file = new URL('../sites/index.ts', import.meta.url).pathname;
+  }
+  const module = (await import(pathToFileURL(file).href)) as { fleet?: unknown };
+  if (!Array.isArray(module.fleet)) {
+    throw new UserError(`fleet module ${path} must export \`fleet\`, an array of site definitions`);
+  }
+  const names = new Set<string>();
+  for (const definition of module.fleet as SiteDefinition[]) {
+    if (typeof definition?.name !== 'string' || typeof definition.build !== 'function') {
+      throw new UserError(`fleet module ${path}: every entry of \`fleet\` needs a name and a build function`);
+    }
+    if (names.has(definition.name)) throw new UserError(`fleet module ${path}: site ${definition.name} is listed twice`);
+    names.add(definition.name);
+  }
+  return module.fleet as SiteDefinition[];
 }

@@ -1,0 +1,63 @@
+import { Command, Option } from 'commander';
+import { columns, type Io } from './io';
+
+export function catalogCommand(io: Io): Command {
+  const catalogDir = () => new Option('--catalog <dir>', 'catalog folder').default(undefined, 'the built-in catalog');
+  const command = new Command('catalog').description('list the catalog services, or show one');
+  command
+    .command('list')
+    .description('name, version, placements, profiles and ports of every service')
+    .addOption(catalogDir())
+    .action(async (options: { catalog?: string }) => {
+      const { loadCatalog } = await import('../catalog');
+      const rows = [['NAME', 'VERSION', 'KIND', 'PLACEMENTS', 'PROFILES', 'PORTS']];
+      for (const s of loadCatalog(options.catalog).list()) {
+        rows.push([
+          s.name,
+          s.version,
+          s.helm ? 'helm' : s.workload ? 'native' : 'vm only',
+          s.placements.join(','),
+          Object.keys(s.profiles).join(','),
+          s.ports.map((p) => String(p.port)).join(',') || '-',
+        ]);
+      }
+      io.out(columns(rows));
+    });
+  command
+    .command('show')
+    .description('settings with defaults, profiles, dependencies and images of one service')
+    .argument('<name>', 'service name')
+    .addOption(catalogDir())
+    .action(async (name: string, options: { catalog?: string }) => {
+      const { loadCatalog } = await import('../catalog');
+      const s = loadCatalog(options.catalog).service(name);
+      const lines = [
+        `${s.name} ${s.version} (${s.category})`,
+        s.description,
+        '',
+        `placements:    ${s.placements.join(', ')}`,
+        `upgradable:    ${s.upgradable ? 'yes' : 'no'}`,
+        `dependencies:  ${s.dependencies.join(', ') || '(none)'}`,
+        `ports:         ${s.ports.map((p) => `${p.name} ${p.port}/${p.protocol}`).join(', ') || '(none)'}`,
+        '',
+        'profiles:',
+        ...Object.values(s.profiles).map((p) => {
+          const nodes = p.maxNodes === p.minNodes ? `${p.minNodes}` : `${p.minNodes}..${p.maxNodes ?? ''} (default ${p.defaultNodes})`;
+          return `  ${p.name}${p.name === s.defaultProfile ? ' (default)' : ''}: ${p.description}; nodes ${nodes}${p.forbiddenNodes.length ? `, not ${p.forbiddenNodes.join(', ')}` : ''}`;
+        }),
+        '',
+        'images:',
+        ...s.images.map((i) => `  ${i.name}: ${i.repository}:${i.tag}${i.digest ? `@${i.digest}` : ''}`),
+      ];
+      if (s.helm) lines.push('', `chart: ${s.helm.chart.name} ${s.helm.chart.version} from ${s.helm.chart.repository}`);
+      lines.push('', 'settings:');
+      const properties = (s.settingsSchema.properties ?? {}) as Record<string, { type?: string; default?: unknown; description?: string; enum?: unknown[] }>;
+      const rows = [['  NAME', 'TYPE', 'DEFAULT', 'DESCRIPTION']];
+      for (const [key, p] of Object.entries(properties)) {
+        rows.push([`  ${key}`, p.enum ? p.enum.join('|') : p.type ?? '-', p.default === undefined ? '-' : JSON.stringify(p.default), p.description ?? '']);
+      }
+      lines.push(rows.length > 1 ? columns(rows) : '  (none)');
+      io.out(lines.join('\n'));
+    });
+  return command;
+}

@@ -1,0 +1,53 @@
+import { Command, CommanderError } from 'commander';
+import { processIo, type Io } from './io';
+import { synthCommand } from './synth';
+import { validateCommand } from './validate';
+import { sitesCommand } from './sites';
+import { catalogCommand } from './catalog';
+import { userErrorsOf } from '../engine/errors';
+
+/** Exit codes: 0 ok, 1 invalid input, 2 usage error, 3 internal error (a bug). */
+export const EXIT = { OK: 0, INVALID: 1, USAGE: 2, BUG: 3 } as const;
+
+/** The `siteforge` command. Commands print through `io` and throw; `main` turns errors into exit codes. */
+export function createProgram(io: Io = processIo): Command {
+  const program = new Command('siteforge')
+    .description('synthesize delivery sites written in TypeScript into one GitOps repository per environment')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride();
+  for (const command of [synthCommand(io), validateCommand(io), sitesCommand(io), catalogCommand(io)]) {
+    program.addCommand(command);
+  }
+  for (const command of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) {
+    command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  }
+  return program;
+}
+
+/** Runs `siteforge <argv>` and returns the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  try {
+    await createProgram(io).parseAsync([...argv], { from: 'user' });
+    return EXIT.OK;
+  } catch (e) {
+    return exitCodeOf(e, io);
+  }
+}
+
+function exitCodeOf(error: unknown, io: Io): number {
+  if (error instanceof CommanderError) {
+    return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code) ? EXIT.OK : EXIT.USAGE;
+  }
+  const problems = userErrorsOf(error);
+  if (problems.length === 1) {
+    io.err(`error: ${problems[0].message}`);
+    return EXIT.INVALID;
+  }
+  if (problems.length > 1) {
+    io.err(`error: ${problems.length} problems:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`);
+    return EXIT.INVALID;
+  }
+  io.err(`internal error (a bug in siteforge; please report it with this output):\n${(error as Error)?.stack ?? String(error)}`);
+  return EXIT.BUG;
+}

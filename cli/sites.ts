@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import type { Io } from './io';
+import { fleetOptions, loadInputs, type FleetOptions } from './options';
+
+export function sitesCommand(io: Io): Command {
+  return fleetOptions(new Command('sites'))
+    .description('show the fleet as a tree: site, environments, instances with placement and profile')
+    .action(async (options: FleetOptions) => {
+      const { buildSite, selectEnvironments, selectSites } = await import('../engine/fleet');
+      const { catalog, fleet } = await loadInputs(options);
+      const lines: string[] = [];
+      for (const definition of selectSites(fleet, options)) {
+        const site = buildSite(definition, catalog);
+        lines.push(`${site.name} (${site.domain})`);
+        const envs = selectEnvironments(site, options);
+        envs.forEach((env, e) => {
+          const lastEnv = e === envs.length - 1;
+          const cluster = env.cluster;
+          const target = [cluster ? `cluster ${cluster.apiServer} via ${cluster.applier.name}` : '', env.hostGroups.length > 0 ? `${env.hostGroups.flatMap((g) => g.hosts).length} VM hosts` : '']
+            .filter(Boolean).join(', ');
+          lines.push(`${lastEnv ? '└─' : '├─'} ${env.name} [${env.zone.name} zone] ${target}`);
+          const instances = env.instancesInDependencyOrder();
+          const width = Math.max(0, ...instances.map((i) => i.name.length));
+          instances.forEach((i, n) => {
+            const where = i.placement.kind === 'vm' ? `vm ${i.hosts.map((h) => h.name).join(',')}` : 'kubernetes';
+            const uses = i.dependencies.length > 0 ? ` uses ${i.dependencies.map((d) => d.name).join(', ')}` : '';
+            const domain = i.host ? ` https://${i.host}` : '';
+            lines.push(`${lastEnv ? '   ' : '│  '}${n === instances.length - 1 ? '└─' : '├─'} ${i.name.padEnd(width)}  ${i.service.name} ${i.service.version}, ${i.profile.name} x${i.nodes}, ${where}${uses}${domain}`);
+          });
+        });
+      }
+      io.out(lines.join('\n'));
+    });
+}
