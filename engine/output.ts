@@ -40,8 +40,8 @@ export function readState(repoDir: string): EnvironmentState | undefined {
 export interface EnvironmentChanges {
   /** Repository folder, relative to the output folder: `<site>/<env>`. */
   readonly repo: string;
-  readonly written: string[];
-  readonly deleted: string[];
+  readonly written: readonly string[];
+  readonly deleted: readonly string[];
   readonly unchanged: number;
 }
 
@@ -74,13 +74,14 @@ export class OutputTransaction {
     const repoDir = join(this.outDir, repo);
     const all = [...files, stateFileOf(files)];
     const previous = readState(repoDir);
-    const changes: EnvironmentChanges = { repo, written: [], deleted: [], unchanged: 0 };
-    const staged: string[] = [];
+    const written: string[] = [];
+    const deleted: string[] = [];
+    let unchanged = 0;
     for (const file of all) {
       assertSafePath(file.path);
       const target = join(repoDir, file.path);
       if (existsSync(target) && readFileSync(target, 'utf8') === file.content) {
-        changes.unchanged++;
+        unchanged++;
         continue;
       }
       const stagedFile = join(this.staging, repo, file.path);
@@ -90,14 +91,14 @@ export class OutputTransaction {
       } catch (e) {
         throw ioError(`cannot stage ${join(repo, file.path)}; the previous output is unchanged`, e);
       }
-      changes.written.push(file.path);
-      staged.push(file.path);
+      written.push(file.path);
     }
     const current = new Set(all.map((f) => f.path));
     for (const path of Object.keys(previous?.files ?? {}).sort()) {
-      if (!current.has(path) && isSafePath(path) && existsSync(join(repoDir, path))) changes.deleted.push(path);
+      if (!current.has(path) && isSafePath(path) && existsSync(join(repoDir, path))) deleted.push(path);
     }
-    this.plans.push({ changes, staged });
+    const changes: EnvironmentChanges = { repo, written, deleted, unchanged };
+    this.plans.push({ changes, staged: written });
     return changes;
   }
 
@@ -162,6 +163,13 @@ function removeEmptyParents(dir: string, stop: string): void {
 
 function ioError(message: string, cause: unknown): UserError {
   const code = (cause as NodeJS.ErrnoException).code;
-  const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'the file system is read-only' : (cause as Error).message;
+  const reasons: Record<string, string> = {
+    ENOSPC: 'the disk is full',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENOTDIR: 'part of the path is a file, not a folder',
+  };
+  const reason = (code && reasons[code]) ?? (cause as Error).message;
   return new UserError(`${message}: ${reason}`);
 }

@@ -1,0 +1,38 @@
+import { Exposure, Site } from '../constructs';
+import type { Catalog } from '../catalog';
+import type { SiteDefinition } from '../sites';
+
+export interface FleetShape {
+  readonly sites: number;
+  readonly envs: number;
+  readonly services: number;
+}
+
+/**
+ * A synthetic fleet of `sites` × `envs` environments with `services` instances each, built
+ * from the real catalog and constructs: every instance is a native service of the catalog
+ * (one that needs no other service) exposed by an Ingress, so each renders a Deployment,
+ * Service, Ingress and ConfigMap, the shape the fleet-scale figures are quoted for.
+ */
+export function syntheticFleet(catalog: Catalog, shape: FleetShape): SiteDefinition[] {
+  const services = catalog.list().filter((s) => s.workload && s.dependencies.length === 0 && s.workload.configFiles.length > 0);
+  if (services.length === 0) throw new Error('the catalog has no native service without dependencies to benchmark with');
+  return Array.from({ length: shape.sites }, (_, s) => {
+    const name = `site-${String(s).padStart(4, '0')}`;
+    return {
+      name,
+      build(scope) {
+        const site = new Site(scope, name, { domain: `${name}.example.com`, owners: ['delivery'] });
+        for (let e = 0; e < shape.envs; e++) {
+          const env = site.addEnvironment(`env-${e}`);
+          env.addCluster();
+          for (let i = 0; i < shape.services; i++) {
+            const service = services[i % services.length];
+            env.addInstance(`${service.name}-${i}`, { service, exposure: Exposure.ingress() });
+          }
+        }
+        return site;
+      },
+    };
+  });
+}

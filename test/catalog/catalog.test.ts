@@ -1,0 +1,83 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../catalog';
+import { compileTemplate } from '../../catalog/templates';
+import { catalogCopy } from '../helpers';
+
+/** A copy of the catalog with `file` of `service` changed by `edit`. */
+function brokenCatalog(service: string, file: string, edit: (text: string) => string): string {
+  const dir = catalogCopy();
+  const path = join(dir, service, file);
+  writeFileSync(path, edit(readFileSync(path, 'utf8')));
+  return dir;
+}
+
+describe('catalog loader', () => {
+  it('loads every built-in service', () => {
+    expect(loadCatalog().names()).toEqual(expect.arrayContaining(['elasticsearch', 'kong', 'mysql', 'portal-admin', 'redis']));
+  });
+
+  it('names the file, line and field of a schema error', () => {
+    const dir = brokenCatalog('mysql', 'service.yml', (t) => t.replace('    port: 3306', '    port: "3306"'));
+    expect(() => loadCatalog(dir)).toThrow(/mysql\/service\.yml:8: \/ports\/0\/port must be integer/);
+  });
+
+  it('refuses a chart version written as a number', () => {
+    const dir = brokenCatalog('redis', 'service.yml', (t) => t.replace('version: 10.7.16', 'version: 10.7'));
+    expect(() => loadCatalog(dir)).toThrow(/redis\/service\.yml:\d+: \/helm\/chart\/version must be string/);
+  });
+
+  it('refuses an unknown field, naming it', () => {
+    const dir = brokenCatalog('kong', 'service.yml', (t) => t.replace('upgradable: true', 'upgradable: true\nupgradeable: true'));
+    expect(() => loadCatalog(dir)).toThrow(/kong\/service\.yml:\d+: \(top level\) has unknown field "upgradeable"/);
+  });
+
+  it('refuses a latest image tag', () => {
+    const dir = brokenCatalog('kong', 'service.yml', (t) => t.replace('tag: 2.1.4-alpine', 'tag: latest'));
+    expect(() => loadCatalog(dir)).toThrow(/kong\/service\.yml:\d+: \/images\/0\/tag must NOT be valid/);
+  });
+
+  it('refuses duplicate keys, naming the line', () => {
+    const dir = brokenCatalog('mysql', 'service.yml', (t) => t.replace('category: middleware', 'category: middleware\ncategory: devops'));
+    expect(() => loadCatalog(dir)).toThrow(/mysql\/service\.yml:5: Map keys must be unique/);
+  });
+
+  it('refuses a dependency that is not in the catalog', () => {
+    const dir = brokenCatalog('portal-admin', 'service.yml', (t) => t.replace('dependencies: [mysql, redis]', 'dependencies: [mysql, postgres]'));
+    expect(() => loadCatalog(dir)).toThrow(/portal-admin\/service\.yml: dependency "postgres" is not a catalog service/);
+  });
+
+  it('reports problems of several services at once', () => {
+    const dir = brokenCatalog('mysql', 'service.yml', (t) => t.replace('    port: 3306', '    port: 0'));
+    writeFileSync(join(dir, 'redis', 'values.schema.json'), '{ "type": "object", "properties": { "x": { "type": "strng" } } }');
+    expect(() => loadCatalog(dir)).toThrow(/mysql\/service\.yml:8: \/ports\/0\/port must be >= 1\n.*redis\/values\.schema\.json/);
+  });
+});
+
+describe('templates', () => {
+  it('fails on a missing variable, naming the template and the line', () => {
+    const render = compileTemplate('a: 1\nb: {{yaml settings.nope}}\n', 'x/values.yaml.hbs');
+    expect(() => render({ settings: {} })).toThrow('x/values.yaml.hbs:2: yaml: value is undefined');
+  });
+
+  it('fails on a missing variable in a text template', () => {
+    const render = compileTemplate('port={{settings.port}}\n', 'x/app.conf.hbs');
+    expect(() => render({ settings: {} })).toThrow(/^x\/app\.conf\.hbs:1: "port" not defined/);
+  });
+
+  it('refuses a raw value in a YAML template', () => {
+    expect(() => compileTemplate('a: {{settings.name}}\n', 'x/values.yaml.hbs'))
+      .toThrow('x/values.yaml.hbs:1: YAML templates insert values only as {{yaml value}}, found {{settings.name}}');
+  });
+
+  it('refuses constructor and __proto__', () => {
+    expect(() => compileTemplate('{{#with constructor}}x{{/with}}', 'x/a.conf.hbs')).toThrow('x/a.conf.hbs:1: "constructor" cannot be used in a template');
+    expect(() => compileTemplate('{{settings.__proto__}}', 'x/a.conf.hbs')).toThrow(/"__proto__" cannot be used/);
+  });
+
+  it('cannot be made to inject YAML keys by a value', () => {
+    const render = compileTemplate('name: {{yaml settings.name}}\n', 'x/values.yaml.hbs');
+    expect(render({ settings: { name: 'x\nadmin: true' } })).toBe('name: "x\\nadmin: true"\n');
+  });
+});

@@ -1,0 +1,103 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readTree, runCli, tempDir } from '../helpers';
+
+/** A fleet module in a temporary folder, importing siteforge from this checkout. */
+function fleetModule(body: string): string {
+  const dir = tempDir();
+  const root = join(import.meta.dirname, '..', '..');
+  const file = join(dir, 'fleet.ts');
+  writeFileSync(file, `import { Site, Exposure } from '${root}/constructs';\nimport type { SiteDefinition } from '${root}/sites';\n${body}\n`);
+  return file;
+}
+
+const brokenFleet = () => fleetModule(`
+export const fleet: SiteDefinition[] = [{
+  name: 'acme',
+  build(scope, catalog) {
+    const site = new Site(scope, 'acme', { domain: 'acme.example.com' });
+    const env = site.addEnvironment('prod');
+    env.addCluster();
+    env.addInstance('es', { service: catalog.service('elasticsearch'), profile: 'cluster', nodes: 2 });
+    return site;
+  },
+}, {
+  name: 'beta',
+  build(scope, catalog) {
+    const site = new Site(scope, 'beta', { domain: 'beta.example.com' });
+    const env = site.addEnvironment('prod');
+    env.addCluster();
+    env.addInstance('admin', { service: catalog.service('portal-admin') });
+    return site;
+  },
+}];`);
+
+describe('siteforge CLI', () => {
+  it('synth writes every example environment and lists them, exit 0', async () => {
+    const out = join(tempDir(), 'dist');
+    const result = await runCli(['synth', '--out', out]);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/acme\/prod +\d+ files: \d+ written, 0 deleted, 0 unchanged/);
+    expect(result.out).toMatch(/synthesized 4 environments into/);
+    expect(existsSync(join(out, 'demo/all-in-one/README.md'))).toBe(true);
+  });
+
+  it('validate reports the problems of every site at once and exits 1 without a stack', async () => {
+    const result = await runCli(['validate', '--fleet', brokenFleet()]);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('error: 3 problems:');
+    expect(result.err).toContain('  - acme/prod/es: nodes must be at least 3 for profile cluster, got 2');
+    expect(result.err).toContain('  - beta/prod/admin: portal-admin depends on mysql');
+    expect(result.err).toContain('  - beta/prod/admin: portal-admin depends on redis');
+    expect(result.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('synth with an invalid fleet exits 1 and writes nothing', async () => {
+    const out = join(tempDir(), 'dist');
+    const result = await runCli(['synth', '--out', out, '--fleet', brokenFleet()]);
+    expect(result.code).toBe(1);
+    expect(readTree(out)).toStrictEqual({});
+  });
+
+  it('exits 2 on an unknown option', async () => {
+    const result = await runCli(['synth', '--bogus']);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain("error: unknown option '--bogus'");
+  });
+
+  it('exits 2 on an unknown command', async () => {
+    expect((await runCli(['synthesize'])).code).toBe(2);
+  });
+
+  it('exits 1 on an unknown site, listing the sites', async () => {
+    const result = await runCli(['synth', '--site', 'nope', '--out', tempDir()]);
+    expect(result).toMatchObject({ code: 1, err: 'error: unknown site "nope"; the fleet has demo, acme\n' });
+  });
+
+  it('exits 3 with the stack when a site definition has a bug', async () => {
+    const file = fleetModule(`export const fleet: SiteDefinition[] = [{ name: 'x', build() { throw new TypeError('oops'); } }];`);
+    const result = await runCli(['validate', '--fleet', file]);
+    expect(result.code).toBe(3);
+    expect(result.err).toMatch(/internal error[\s\S]*TypeError: oops\n\s+at /);
+  });
+
+  it('sites shows the fleet as a tree with placement and profile', async () => {
+    const result = await runCli(['sites', '--site', 'acme']);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('└─ prod [runtime zone] cluster https://k8s-prod.acme.internal:6443 via argocd');
+    expect(result.out).toMatch(/elasticsearch +elasticsearch 7\.8\.1, cluster x3, kubernetes/);
+  });
+
+  it('catalog list shows name, version, placements, profiles and ports', async () => {
+    const result = await runCli(['catalog', 'list']);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/^elasticsearch +7\.8\.1 +helm +kubernetes,vm +single,cluster +9200,9300$/m);
+  });
+
+  it('catalog show prints the settings with their defaults', async () => {
+    const result = await runCli(['catalog', 'show', 'mysql']);
+    expect(result.out).toMatch(/^  maxConnections +integer +500 +max_connections of the server$/m);
+    expect((await runCli(['catalog', 'show', 'postgres'])).code).toBe(1);
+  });
+});

@@ -1,0 +1,107 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Construct } from 'constructs';
+import { Site } from '../../constructs';
+import { synth } from '../../engine';
+import { fleet } from '../../sites';
+import type { SiteDefinition } from '../../sites';
+import { builtinCatalog, mtimes, readTree, tempDir } from '../helpers';
+
+const catalog = builtinCatalog();
+
+/** A small site whose redis instance can be renamed between synths. */
+function smallSite(redisName = 'redis', broken = false): SiteDefinition {
+  return {
+    name: 'small',
+    build(scope: Construct) {
+      const site = new Site(scope, 'small', { domain: 'small.example.com' });
+      const env = site.addEnvironment('prod');
+      env.addCluster();
+      env.addInstance(redisName, { service: catalog.service('redis') });
+      if (broken) env.addInstance('es', { service: catalog.service('elasticsearch'), profile: 'cluster', nodes: 2 });
+      return site;
+    },
+  };
+}
+
+describe('synth', () => {
+  it('writes byte-identical output twice in a row, rewriting no file the second time', async () => {
+    const outDir = tempDir();
+    await synth({ fleet, catalog, outDir });
+    const first = readTree(outDir);
+    const firstTimes = mtimes(outDir);
+    const second = await synth({ fleet, catalog, outDir });
+    expect(readTree(outDir)).toStrictEqual(first);
+    expect(mtimes(outDir)).toStrictEqual(firstTimes);
+    expect(second.environments.every((e) => e.written.length === 0 && e.deleted.length === 0)).toBe(true);
+  });
+
+  it('gives the same bytes in two different folders', async () => {
+    const a = tempDir();
+    const b = tempDir();
+    await synth({ fleet, catalog, outDir: a });
+    await synth({ fleet, catalog, outDir: b });
+    expect(readTree(b)).toStrictEqual(readTree(a));
+  });
+
+  it('leaves the previous output untouched when a site fails', async () => {
+    const outDir = tempDir();
+    await synth({ fleet: [smallSite()], catalog, outDir });
+    const before = readTree(outDir);
+    const times = mtimes(outDir);
+    await expect(synth({ fleet: [smallSite('cache', true)], catalog, outDir })).rejects.toThrow(/small\/prod\/es: nodes must be at least 3/);
+    expect(readTree(outDir)).toStrictEqual(before);
+    expect(mtimes(outDir)).toStrictEqual(times);
+  });
+
+  it('leaves the previous output untouched when a site throws a bug, and keeps the bug', async () => {
+    const outDir = tempDir();
+    await synth({ fleet: [smallSite()], catalog, outDir });
+    const before = readTree(outDir);
+    const throwing: SiteDefinition = { name: 'boom', build: () => { throw new TypeError('x is not a function'); } };
+    await expect(synth({ fleet: [smallSite('cache'), throwing], catalog, outDir })).rejects.toThrow(TypeError);
+    expect(readTree(outDir)).toStrictEqual(before);
+  });
+
+  it('deletes the files of a removed instance and keeps the rest', async () => {
+    const outDir = tempDir();
+    await synth({ fleet: [smallSite('redis')], catalog, outDir });
+    expect(existsSync(join(outDir, 'small/prod/values/redis.yaml'))).toBe(true);
+    const report = await synth({ fleet: [smallSite('cache')], catalog, outDir });
+    expect(existsSync(join(outDir, 'small/prod/values/redis.yaml'))).toBe(false);
+    expect(existsSync(join(outDir, 'small/prod/values/cache.yaml'))).toBe(true);
+    expect(report.environments[0]).toMatchObject({ repo: 'small/prod', deleted: ['values/redis.yaml'] });
+  });
+
+  it('leaves files it does not manage alone', async () => {
+    const outDir = tempDir();
+    await synth({ fleet: [smallSite()], catalog, outDir });
+    writeFileSync(join(outDir, 'small/prod/NOTES.md'), 'hand-written\n');
+    await synth({ fleet: [smallSite('cache')], catalog, outDir });
+    expect(readFileSync(join(outDir, 'small/prod/NOTES.md'), 'utf8')).toBe('hand-written\n');
+  });
+
+  it('synthesizes only the selected site and environment', async () => {
+    const outDir = tempDir();
+    const report = await synth({ fleet, catalog, outDir, site: 'acme', env: 'prod' });
+    expect(report.environments.map((e) => e.repo)).toStrictEqual(['acme/prod']);
+    expect(existsSync(join(outDir, 'demo'))).toBe(false);
+  });
+
+  it('removes the repository of an environment that left the fleet on a full synth', async () => {
+    const outDir = tempDir();
+    await synth({ fleet: [smallSite(), fleet[0]], catalog, outDir });
+    const report = await synth({ fleet: [fleet[0]], catalog, outDir });
+    expect(report.environments.find((e) => e.repo === 'small/prod')).toMatchObject({ removed: true });
+    expect(existsSync(join(outDir, 'small/prod/values/redis.yaml'))).toBe(false);
+  });
+
+  it('says when the output folder cannot be written, and changes nothing', async () => {
+    const parent = tempDir();
+    writeFileSync(join(parent, 'not-a-folder'), '');
+    await expect(synth({ fleet: [smallSite()], catalog, outDir: join(parent, 'not-a-folder', 'dist') }))
+      .rejects.toThrow(/^cannot write to .*not-a-folder\/dist: part of the path is a file, not a folder$/);
+    expect(readTree(parent)).toStrictEqual({ 'not-a-folder': '' });
+  });
+});

@@ -1,0 +1,73 @@
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterEach } from 'vitest';
+import { App } from 'cdk8s';
+import { CATALOG_DIR, loadCatalog, type Catalog } from '../catalog';
+import { main } from '../cli';
+import type { Io } from '../cli/io';
+import { Environment, Site } from '../constructs';
+
+const created: string[] = [];
+afterEach(() => {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed after the test. */
+export function tempDir(prefix = 'siteforge-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+let catalog: Catalog | undefined;
+/** The built-in catalog, loaded once per test file. */
+export function builtinCatalog(): Catalog {
+  return (catalog ??= loadCatalog());
+}
+
+/** A copy of the built-in catalog in a temporary folder, to break on purpose. */
+export function catalogCopy(): string {
+  const dir = tempDir('siteforge-catalog-');
+  cpSync(CATALOG_DIR, dir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
+  return dir;
+}
+
+/** A site with one environment on a cluster, for model tests. */
+export function siteWithEnvironment(options: { cluster?: boolean } = {}): { site: Site; env: Environment } {
+  const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com' });
+  const env = site.addEnvironment('prod');
+  if (options.cluster ?? true) env.addCluster();
+  return { site, env };
+}
+
+/** Runs the CLI in-process; returns its exit code and what it printed. */
+export async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (t) => { out += t.endsWith('\n') ? t : `${t}\n`; }, err: (t) => { err += t.endsWith('\n') ? t : `${t}\n`; }, isTty: false };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+/** Every file under `dir` (relative path → content), skipping folders named in `skip`. */
+export function readTree(dir: string, skip: string[] = []): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current).sort()) {
+      const path = join(current, entry);
+      if (skip.includes(entry)) continue;
+      if (statSync(path).isDirectory()) walk(path);
+      else files[relative(dir, path)] = readFileSync(path, 'utf8');
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+/** Modification times of every file under `dir`. */
+export function mtimes(dir: string): Record<string, number> {
+  const times: Record<string, number> = {};
+  for (const path of Object.keys(readTree(dir))) times[path] = statSync(join(dir, path)).mtimeMs;
+  return times;
+}
