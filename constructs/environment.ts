@@ -69,6 +69,16 @@ export class Environment extends Construct {
     this.node.addValidation({ validate: () => this.dependencyCycles() });
   }
 
+  /**
+   * URL of this environment's repository: the site's `gitRemote` filled in, or
+   * `https://git.<domain>/siteforge/<site>-<env>.git` when the site names none.
+   */
+  public get repoUrl(): string {
+    const site = Site.of(this);
+    const template = site.gitRemote ?? `https://git.${site.domain}/siteforge/{site}-{env}.git`;
+    return template.replace(/\{site\}/g, site.name).replace(/\{env\}/g, this.name);
+  }
+
   /** Gives the environment its Kubernetes cluster (one per environment). */
   public addCluster(props: KubernetesClusterProps = {}): KubernetesCluster {
     if (this.cluster) throw errorAt(this.node.path, 'already has a Kubernetes cluster; an environment has at most one');

@@ -38,6 +38,14 @@ export interface SiteProps {
    * @default []
    */
   readonly owners?: readonly string[];
+  /**
+   * URL template of the environment repositories, with `{site}` and `{env}` filled in, e.g.
+   * `git@git.acme.internal:delivery/{site}-{env}.git`. `siteforge publish` pushes there, and
+   * Argo CD or Flux read from there.
+   * @default - none: publish writes local bare repositories under `dist/.remotes/`, and
+   * applier objects read from `https://git.<domain>/siteforge/{site}-{env}.git`
+   */
+  readonly gitRemote?: string;
 }
 
 /** One customer installation (交付现场): a set of environments, one repository each. */
@@ -54,6 +62,7 @@ export class Site extends Construct {
   public readonly registryMirror?: string;
   public readonly chartMirror?: string;
   public readonly owners: readonly string[];
+  public readonly gitRemote?: string;
 
   constructor(scope: Construct, id: string, props: SiteProps) {
     super(scope, id);
@@ -64,6 +73,10 @@ export class Site extends Construct {
     this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror);
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror);
     this.owners = props.owners ?? [];
+    this.gitRemote = props.gitRemote;
+    if (this.gitRemote !== undefined && !isGitRemoteTemplate(this.gitRemote)) {
+      throw errorAt(this.node.path, `gitRemote must be an https://, ssh:// or git@host:path URL (with {site} and {env} placeholders), got ${JSON.stringify(this.gitRemote)}`);
+    }
   }
 
   /** Adds an environment, which becomes one repository `<site>/<name>`. */
@@ -74,4 +87,12 @@ export class Site extends Construct {
   public get environments(): Environment[] {
     return this.node.children.filter((c): c is Environment => c instanceof Environment);
   }
+}
+
+/**
+ * A git URL siteforge can hand to git safely: https, ssh, git:// or scp-like `user@host:path`,
+ * never starting with `-` (an option) and never `ext::` or other transport helpers.
+ */
+function isGitRemoteTemplate(url: string): boolean {
+  return /^(https?|ssh|git|file):\/\/[A-Za-z0-9._~%@:{}/+-]+$/.test(url) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~{}/+-]+$/.test(url);
 }
