@@ -1,29 +1,14 @@
-import { Document, LineCounter, parseDocument, Scalar, visit } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
+import { emitYaml } from './yaml-emitter';
 import { UserError } from './errors';
 
 /**
- * Plain scalars that a YAML 1.2 core-schema reader resolves to something other than a string.
- * Writing with the YAML 1.1 schema already quotes what 1.1 readers (Helm, Ansible) would
- * misread (`yes`, `on`, `0777`, `1e3`...); this catches the 1.2-only forms (`0o17`...) too.
- */
-const YAML12_NON_STRING =
-  /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
-
-/**
- * Serializes `value` as one YAML document that YAML 1.1 and 1.2 readers read back identically:
- * ambiguous strings are quoted, long strings are never folded, repeated objects are written out
- * rather than turned into anchors and aliases. Key order is the order of `value`.
+ * Serializes `value` (JSON data) as one YAML document that YAML 1.1 and 1.2 readers read back
+ * identically: ambiguous strings are quoted, multi-line strings are literal blocks, nothing is
+ * folded or aliased. Key order is the order of `value`. See yaml-emitter.ts.
  */
 export function toYaml(value: unknown): string {
-  const doc = new Document(value, { version: '1.1', aliasDuplicateObjects: false });
-  visit(doc, {
-    Scalar(_key, node) {
-      if (typeof node.value === 'string' && YAML12_NON_STRING.test(node.value)) {
-        node.type = Scalar.QUOTE_DOUBLE;
-      }
-    },
-  });
-  return doc.toString({ lineWidth: 0, minContentWidth: 0 });
+  return emitYaml(value);
 }
 
 /** Limits for reading YAML written by people: no billion laughs, no duplicate keys, no custom tags. */

@@ -1,0 +1,144 @@
+/**
+ * A YAML writer for JSON data (objects, arrays, strings, numbers, booleans, null), written for
+ * speed (the fleet writes tens of thousands of objects) and for readers of both YAML versions:
+ * a string is written plain only when YAML 1.1 readers (Helm, Ansible, PyYAML) and YAML 1.2
+ * readers both read it back as that same string; otherwise it is double-quoted, or written as a
+ * literal block when it spans lines. Keys keep the order of the input; nothing is folded,
+ * anchored or aliased.
+ */
+export function emitYaml(value: unknown): string {
+  const out: string[] = [];
+  if (isCollection(value) && !isEmpty(value)) {
+    writeBlock(out, value, '');
+  } else {
+    out.push(flowScalarOrEmpty(value, ''), '\n');
+  }
+  return out.join('');
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function isCollection(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+function isEmpty(value: object): boolean {
+  if (Array.isArray(value)) return value.length === 0;
+  for (const key in value) if ((value as Record<string, unknown>)[key] !== undefined) return false;
+  return true;
+}
+
+/** Writes a non-empty mapping or sequence whose lines start at `indent`. */
+function writeBlock(out: string[], value: object, indent: string): void {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      out.push(indent, '-');
+      writeAfterIndicator(out, item === undefined ? null : item, `${indent}  `, true);
+    }
+    return;
+  }
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item === undefined) continue;
+    out.push(indent, keyText(key), ':');
+    writeAfterIndicator(out, item, `${indent}  `, false);
+  }
+}
+
+/**
+ * Writes the value that follows `- ` or `key:`. Nested mappings in a sequence start on the dash
+ * line; nested collections under a key start on the next line, indented.
+ */
+function writeAfterIndicator(out: string[], value: unknown, indent: string, inSequence: boolean): void {
+  if (isCollection(value) && !isEmpty(value)) {
+    if (inSequence) {
+      out.push(' ');
+      const start = out.length;
+      writeBlock(out, value, indent);
+      out[start] = ''; // the first line continues the dash line
+      return;
+    }
+    out.push('\n');
+    writeBlock(out, value, Array.isArray(value) ? indent : indent);
+    return;
+  }
+  if (typeof value === 'string' && isLiteralBlockCandidate(value)) {
+    out.push(' ', literalBlock(value, indent));
+    return;
+  }
+  out.push(' ', flowScalarOrEmpty(value, indent), '\n');
+}
+
+function flowScalarOrEmpty(value: unknown, _indent: string): string {
+  if (Array.isArray(value)) return '[]';
+  if (isCollection(value)) return '{}';
+  return scalarText(value as Json);
+}
+
+function scalarText(value: Json): string {
+  if (value === null) return 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return '.nan';
+    if (!Number.isFinite(value)) return value > 0 ? '.inf' : '-.inf';
+    return String(value);
+  }
+  if (typeof value === 'string') return isPlainSafe(value) ? value : doubleQuoted(value);
+  throw new Error(`cannot write a ${typeof value} as YAML`);
+}
+
+function keyText(key: string): string {
+  return isPlainSafe(key) ? key : doubleQuoted(key);
+}
+
+/** Characters that cannot start a plain scalar. */
+const INDICATOR_START = /^[-?:,[\]{}#&*!|>'"%@`\s]/;
+/** Words YAML 1.1 or 1.2 readers resolve to null, booleans or special floats, and merge keys. */
+const SPECIAL_WORDS =
+  /^(?:~|null|Null|NULL|y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|<<|=|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+/**
+ * What a YAML 1.1 or 1.2 reader may take for a number or a timestamp: integers (binary, octal,
+ * hex, with `_`, sexagesimal), floats in the spec's and common readers' spellings, dates.
+ * `7.8.1` is among them (a YAML 1.1 float by the spec's pattern); `512Mi` and `0.0.0.0:8000`
+ * are not.
+ */
+const NUMERIC =
+  /^(?:[-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])*(?:\.[0-9._]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9._]*(?:[eE][-+]?[0-9]+)?|[0-9._]*[eE][-+]?[0-9]+)|[-+]|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ].*)?)$/;
+/** Characters plain scalars may hold: printable, no tab, no line breaks. */
+const PLAIN_CHARS = /^[\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/;
+
+function isPlainSafe(text: string): boolean {
+  if (text.length === 0) return false;
+  if (!PLAIN_CHARS.test(text)) return false;
+  if (SPECIAL_WORDS.test(text) || NUMERIC.test(text)) return false;
+  if (INDICATOR_START.test(text)) {
+    // `-x`, `?x`, `:x` are plain when a non-space follows; keep only the common `-x` form.
+    if (!(text[0] === '-' && text.length > 1 && text[1] !== ' ' && !/^-[0-9.]/.test(text))) return false;
+  }
+  if (text.endsWith(' ') || text.endsWith(':')) return false;
+  if (text.includes(': ') || text.includes(' #') || text.includes(':\t')) return false;
+  return true;
+}
+
+/** Double-quoted form: JSON escapes plus escapes for what YAML treats as line breaks or BOM. */
+function doubleQuoted(text: string): string {
+  return JSON.stringify(text).replace(/[\u007f-\u009f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Multi-line text that a literal block keeps byte for byte. */
+function isLiteralBlockCandidate(text: string): boolean {
+  if (!text.includes('\n')) return false;
+  if (!/^[\n\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/.test(text)) return false;
+  // A first line starting with a space would need an indentation indicator; quote instead.
+  if (text.startsWith(' ') || text.startsWith('\n')) return false;
+  // Trailing spaces on a line survive a literal block, but reviewers cannot see them.
+  return !/ \n/.test(text) && !text.endsWith(' ');
+}
+
+function literalBlock(text: string, indent: string): string {
+  const trailing = /\n*$/.exec(text)![0].length;
+  const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
+  const body = trailing === 0 ? text : text.slice(0, text.length - trailing);
+  const lines = body.split('\n').map((line) => (line.length > 0 ? indent + line : '')).join('\n');
+  return `|${chomp}\n${lines}\n${'\n'.repeat(Math.max(0, trailing - 1))}`;
+}

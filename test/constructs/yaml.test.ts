@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { toYaml } from '../../constructs/yaml';
+
+/** Strings that YAML 1.1 or 1.2 readers would turn into something else if written plain. */
+const AMBIGUOUS = ['yes', 'Yes', 'YES', 'no', 'on', 'off', 'y', 'n', 'Y', 'N', 'true', 'False', 'null', '~', '', '0777', '0o17', '0x1F', '0b101',
+  '1e3', '1_000', '12:30', '1.10', '.5', '+1', '-1', '.inf', '-.Inf', '.NaN', '2020-01-01', '=', '<<', '-', '?', ':', '#x', '&a', '*a', '!tag',
+  '|', '>', "'q'", '"q"', '%x', '@x', '`x', 'a: b', 'a #b', 'trailing ', ' leading', 'tab\there', 'line\nbreak', 'x\r\ny', 'a\u2028b', '\ufeffbom',
+  '[a]', '{a}', 'a,b', '7.8.1', '-Xms1g', 'x:', 'key:value', '中文', '😀', 'a\\b', 'a"b', "a'b", '\n', '\n\nx', 'x\n\n\n', ' \nx', 'x\n '];
+
+describe('toYaml', () => {
+  it('round-trips every ambiguous string through YAML 1.1 and 1.2 readers', () => {
+    const value = { strings: AMBIGUOUS, keys: Object.fromEntries(AMBIGUOUS.filter((s) => s !== '').map((s, i) => [s, i])) };
+    const text = toYaml(value);
+    expect(parse(text, { version: '1.1' })).toStrictEqual(value);
+    expect(parse(text, { version: '1.2' })).toStrictEqual(value);
+  });
+
+  it('quotes the values YAML 1.1 readers take for booleans and numbers', () => {
+    expect(toYaml({ a: 'yes', b: 'on', c: '0777', d: '1e3', e: 'n' })).toBe('a: "yes"\nb: "on"\nc: "0777"\nd: "1e3"\ne: "n"\n');
+  });
+
+  it('writes multi-line strings as literal blocks with the right chomping', () => {
+    expect(toYaml({ a: 'x\ny\n', b: 'x\ny', c: 'x\n\n' })).toBe('a: |\n  x\n  y\nb: |-\n  x\n  y\nc: |+\n  x\n\n');
+  });
+
+  it('writes nested mappings and sequences in block style, empty ones in flow style', () => {
+    expect(toYaml({ a: [{ b: 1, c: [2] }, [3]], d: {}, e: [], f: null }))
+      .toBe('a:\n  - b: 1\n    c:\n      - 2\n  - - 3\nd: {}\ne: []\nf: null\n');
+  });
+
+  it('round-trips random JSON data', () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const alphabet = ['a', 'Z', '0', '9', '1', '5', 'x', 'b', 'o', 'E', ' ', ':', '#', '-', '.', '"', "'", '\n', '\t', '{', '[', ',', '&', '*', '!', '|', '>', '%', '@', 'é', '\\', 'e', '_', '+', '~'];
+    const randomString = () => Array.from({ length: Math.floor(random() * 8) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    const randomValue = (depth: number): unknown => {
+      const r = random();
+      if (depth > 3 || r < 0.5) return [randomString(), Math.floor(random() * 2000) - 1000, random() < 0.5, null, random() * 100][Math.floor(random() * 5)];
+      if (r < 0.75) return Array.from({ length: Math.floor(random() * 4) }, () => randomValue(depth + 1));
+      return Object.fromEntries(Array.from({ length: Math.floor(random() * 4) }, () => [randomString(), randomValue(depth + 1)]));
+    };
+    for (let i = 0; i < 2000; i++) {
+      const value = { v: randomValue(0) };
+      const text = toYaml(value);
+      expect(parse(text, { version: '1.1' }), text).toStrictEqual(value);
+      expect(parse(text, { version: '1.2' }), text).toStrictEqual(value);
+    }
+  });
+});
