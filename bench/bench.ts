@@ -1,38 +1,48 @@
-// npm run bench -- --sites N --envs E --services M
-// Synthesizes a generated fleet with the real engine into a temporary folder and prints
-// figures; the last line has a fixed form so runs can be compared. Not a test.
+// npm run bench -- --sites N --envs E --services M [--workers W]
+// Synthesizes a generated fleet with the real engine into a temporary folder, then writes the
+// same kind of objects with the reference writer (plain objects + the yaml library, one
+// thread), and prints figures; the last line has a fixed form so runs can be compared.
+// Not a test: nothing here asserts on time.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadCatalog } from '../catalog';
 import { synth } from '../engine';
-import { syntheticFleet } from './fleet';
+import { SHAPE_VARIABLE, syntheticFleet } from './fleet';
+import { writeReference } from './reference-writer';
 
 const { values } = parseArgs({
   options: {
     sites: { type: 'string', default: '10' },
     envs: { type: 'string', default: '3' },
     services: { type: 'string', default: '10' },
+    workers: { type: 'string', default: String(availableParallelism()) },
   },
 });
-const shape = { sites: Number(values.sites), envs: Number(values.envs), services: Number(values.services) };
-for (const [key, value] of Object.entries(shape)) {
+const numbers = { sites: Number(values.sites), envs: Number(values.envs), services: Number(values.services), workers: Number(values.workers) };
+for (const [key, value] of Object.entries(numbers)) {
   if (!Number.isInteger(value) || value < 1) {
     console.error(`bench: --${key} must be a positive integer, got ${JSON.stringify(values[key as keyof typeof values])}`);
     process.exit(2);
   }
 }
+const { workers, ...shape } = numbers;
+process.env[SHAPE_VARIABLE] = `${shape.sites},${shape.envs},${shape.services}`;
 
+const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 const outDir = mkdtempSync(join(tmpdir(), 'siteforge-bench-'));
+const referenceDir = mkdtempSync(join(tmpdir(), 'siteforge-bench-reference-'));
 try {
   const catalog = loadCatalog();
-  const fleet = syntheticFleet(catalog, shape);
   let objects = 0;
   let envs = 0;
   const start = process.hrtime.bigint();
   await synth({
-    fleet,
+    fleet: syntheticFleet(shape),
+    fleetModule: fileURLToPath(new URL('./fleet.ts', import.meta.url)),
+    workers,
     catalog,
     outDir,
     onEnvironment: (e) => {
@@ -40,10 +50,17 @@ try {
       objects += e.written.filter((p) => p.startsWith('manifests/') && !p.endsWith('/kustomization.yaml')).length;
     },
   });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`synth: ${shape.sites} sites x ${shape.envs} envs x ${shape.services} services into ${outDir}`);
+  const synthSeconds = seconds(start);
   const peakRssMib = Math.round(process.resourceUsage().maxRSS / 1024);
-  console.log(`bench: objects=${objects} envs=${envs} seconds=${seconds.toFixed(1)} objects_per_s=${Math.round(objects / seconds)} peak_rss_mib=${peakRssMib} workers=1`);
+  console.log(`synth: ${shape.sites} sites x ${shape.envs} envs x ${shape.services} services, ${synthSeconds.toFixed(2)} s`);
+
+  const referenceStart = process.hrtime.bigint();
+  const referenceObjects = writeReference(referenceDir, shape);
+  const referenceSeconds = seconds(referenceStart);
+  console.log(`reference: objects=${referenceObjects} seconds=${referenceSeconds.toFixed(2)} objects_per_s=${Math.round(referenceObjects / referenceSeconds)}`);
+  console.log(`ratio=${(synthSeconds / referenceSeconds).toFixed(2)} (siteforge seconds / reference seconds)`);
+  console.log(`bench: objects=${objects} envs=${envs} seconds=${synthSeconds.toFixed(1)} objects_per_s=${Math.round(objects / synthSeconds)} peak_rss_mib=${peakRssMib} workers=${Math.min(workers, shape.sites)}`);
 } finally {
   rmSync(outDir, { recursive: true, force: true });
+  rmSync(referenceDir, { recursive: true, force: true });
 }

@@ -8,20 +8,22 @@ export interface FleetShape {
   readonly services: number;
 }
 
+/** How the shape reaches worker threads, which load this module for themselves. */
+export const SHAPE_VARIABLE = 'SITEFORGE_BENCH_SHAPE';
+
 /**
  * A synthetic fleet of `sites` × `envs` environments with `services` instances each, built
  * from the real catalog and constructs: every instance is a native service of the catalog
  * (one that needs no other service) exposed by an Ingress, so each renders a Deployment,
  * Service, Ingress and ConfigMap, the shape the fleet-scale figures are quoted for.
  */
-export function syntheticFleet(catalog: Catalog, shape: FleetShape): SiteDefinition[] {
-  const services = catalog.list().filter((s) => s.workload && s.dependencies.length === 0 && s.workload.configFiles.length > 0);
-  if (services.length === 0) throw new Error('the catalog has no native service without dependencies to benchmark with');
+export function syntheticFleet(shape: FleetShape): SiteDefinition[] {
   return Array.from({ length: shape.sites }, (_, s) => {
     const name = `site-${String(s).padStart(4, '0')}`;
     return {
       name,
-      build(scope) {
+      build(scope, catalog: Catalog) {
+        const services = benchServices(catalog);
         const site = new Site(scope, name, { domain: `${name}.example.com`, owners: ['delivery'] });
         for (let e = 0; e < shape.envs; e++) {
           const env = site.addEnvironment(`env-${e}`);
@@ -36,3 +38,18 @@ export function syntheticFleet(catalog: Catalog, shape: FleetShape): SiteDefinit
     };
   });
 }
+
+function benchServices(catalog: Catalog) {
+  const services = catalog.list().filter((s) => s.workload && s.dependencies.length === 0 && s.workload.configFiles.length > 0);
+  if (services.length === 0) throw new Error('the catalog has no native service without dependencies to benchmark with');
+  return services;
+}
+
+/** The shape in SITEFORGE_BENCH_SHAPE (`sites,envs,services`). */
+export function shapeFromEnvironment(): FleetShape {
+  const [sites, envs, services] = (process.env[SHAPE_VARIABLE] ?? '').split(',').map(Number);
+  return { sites, envs, services };
+}
+
+/** For worker threads: the fleet of the shape in SITEFORGE_BENCH_SHAPE. */
+export const fleet: readonly SiteDefinition[] = process.env[SHAPE_VARIABLE] ? syntheticFleet(shapeFromEnvironment()) : [];

@@ -20,6 +20,6 @@ export function fleetOptions(command: Command): Command {
 export async function loadInputs(options: FleetOptions) {
   const [{ loadFleet }, { loadCatalog }] = await Promise.all([import('../engine/fleet'), import('../catalog')]);
   const catalog = loadCatalog(options.catalog);
-  const fleet = await loadFleet(options.fleet ?? 'sites/index.ts');
-  return { catalog, fleet };
+  const { fleet, module: fleetModule } = await loadFleet(options.fleet ?? 'sites/index.ts');
+  return { catalog, fleet, fleetModule };
 }

@@ -1,22 +1,38 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { columns, type Io } from './io';
 import { fleetOptions, loadInputs, type FleetOptions } from './options';
 
 interface SynthCommandOptions extends FleetOptions {
   readonly out: string;
+  readonly workers: number | 'auto';
 }
+
+/** Below this many sites, starting worker threads costs more than it saves. */
+const PARALLEL_FROM_SITES = 4;
 
 export function synthCommand(io: Io): Command {
   return fleetOptions(new Command('synth'))
     .description('synthesize every environment repository of the fleet into the output folder')
     .addOption(new Option('--out <dir>', 'output folder; one repository per environment at <dir>/<site>/<env>').default('dist'))
+    .addOption(new Option('--workers <n>', 'threads that build and render sites in parallel').default('auto', `one per core from ${PARALLEL_FROM_SITES} sites on`).argParser(parseWorkers))
     .addHelpText('after', `
 Writes are all or nothing: when any site has an error, nothing is written and the previous
 output stays as it was. Files whose content did not change are not rewritten.`)
     .action(async (options: SynthCommandOptions) => {
       const { synth } = await import('../engine/synth');
       const inputs = await loadInputs(options);
-      const report = await synth({ ...inputs, outDir: options.out, site: options.site, env: options.env });
+      const { availableParallelism } = await import('node:os');
+      const sites = options.site === undefined ? inputs.fleet.length : 1;
+      const workers = options.workers === 'auto' ? (sites >= PARALLEL_FROM_SITES ? availableParallelism() : 1) : options.workers;
+      const report = await synth({
+        ...inputs,
+        outDir: options.out,
+        site: options.site,
+        env: options.env,
+        workers,
+        fleetModule: inputs.fleetModule,
+        catalogDir: options.catalog,
+      });
       const rows = report.environments.map((e) => [
         `${options.out}/${e.repo}`,
         e.removed ? 'removed (no longer in the fleet)' : `${e.files} files: ${e.written.length} written, ${e.deleted.length} deleted, ${e.unchanged} unchanged`,
@@ -26,4 +42,11 @@ output stays as it was. Files whose content did not change are not rewritten.`)
       const deleted = report.environments.reduce((n, e) => n + e.deleted.length, 0);
       io.out(`synthesized ${report.environments.length} environment${report.environments.length === 1 ? '' : 's'} into ${options.out}: ${written} files written, ${deleted} deleted`);
     });
+}
+
+function parseWorkers(value: string): number | 'auto' {
+  if (value === 'auto') return value;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer or "auto"');
+  return n;
 }

@@ -75,7 +75,7 @@ export function validateFleet(fleet: readonly SiteDefinition[], catalog: Catalog
  * The default, `sites/index.ts`, falls back to siteforge's own example fleet when the working
  * directory has none.
  */
-export async function loadFleet(path: string): Promise<readonly SiteDefinition[]> {
+export async function loadFleet(path: string): Promise<{ readonly fleet: readonly SiteDefinition[]; readonly module: string }> {
   let file = resolve(path);
   if (!existsSync(file)) {
     if (path !== 'sites/index.ts') throw new UserError(`fleet module ${path} does not exist`);
@@ -93,5 +93,5 @@ export async function loadFleet(path: string): Promise<readonly SiteDefinition[]
     if (names.has(definition.name)) throw new UserError(`fleet module ${path}: site ${definition.name} is listed twice`);
     names.add(definition.name);
   }
-  return module.fleet as SiteDefinition[];
+  return { fleet: module.fleet as SiteDefinition[], module: file };
 }

@@ -45,25 +45,74 @@ export interface EnvironmentChanges {
   readonly unchanged: number;
 }
 
+/** An environment whose changed files are staged, ready to be moved into place. */
+export interface StagedEnvironment extends EnvironmentChanges {
+  /** The repository did not exist: its whole folder was staged and is moved in one rename. */
+  readonly fresh: boolean;
+}
+
 /**
- * Writes environment repositories all or nothing. `stage` compares each environment's files
- * with what is on disk and copies only the changed ones into a staging folder inside the
- * output folder (same file system); nothing under the output changes until `commit`, which
- * renames them into place and deletes the files no longer generated. `abort` (or a failure
- * before `commit`) leaves the previous output exactly as it was.
+ * Compares an environment's files with what is in `<outDir>/<repo>` and writes the changed
+ * ones (and the state file) under `<stagingDir>/<repo>`. Nothing under the output changes.
+ * Runs in worker threads too, so it keeps no state of its own.
+ */
+export function stageEnvironment(outDir: string, stagingDir: string, repo: string, files: readonly RenderedFile[]): StagedEnvironment {
+  const repoDir = join(outDir, repo);
+  const fresh = !existsSync(repoDir);
+  const all = [...files, stateFileOf(files)];
+  const previous = fresh ? undefined : readState(repoDir);
+  const written: string[] = [];
+  const deleted: string[] = [];
+  const madeDirs = new Set<string>();
+  let unchanged = 0;
+  for (const file of all) {
+    assertSafePath(file.path);
+    if (!fresh) {
+      const target = join(repoDir, file.path);
+      if (existsSync(target) && readFileSync(target, 'utf8') === file.content) {
+        unchanged++;
+        continue;
+      }
+    }
+    const stagedFile = join(stagingDir, repo, file.path);
+    try {
+      const dir = dirname(stagedFile);
+      if (!madeDirs.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        madeDirs.add(dir);
+      }
+      writeFileSync(stagedFile, file.content);
+    } catch (e) {
+      throw ioError(`cannot stage ${join(repo, file.path)}; the previous output is unchanged`, e);
+    }
+    written.push(file.path);
+  }
+  const current = new Set(all.map((f) => f.path));
+  for (const path of Object.keys(previous?.files ?? {}).sort()) {
+    if (!current.has(path) && isSafePath(path) && existsSync(join(repoDir, path))) deleted.push(path);
+  }
+  return { repo, written, deleted, unchanged, fresh };
+}
+
+/**
+ * Writes environment repositories all or nothing. Environments are staged (see
+ * stageEnvironment) into a staging folder inside the output folder, on the same file system;
+ * nothing under the output changes until `commit`, which renames them into place and deletes
+ * the files no longer generated. `abort` (or a failure before `commit`) leaves the previous
+ * output exactly as it was.
  */
 export class OutputTransaction {
-  private readonly staging: string;
-  private readonly plans: { changes: EnvironmentChanges; staged: string[] }[] = [];
+  public readonly stagingDir: string;
+  private readonly staged: StagedEnvironment[] = [];
 
   constructor(private readonly outDir: string) {
-    this.staging = join(outDir, `.siteforge-staging-${process.pid}`);
+    this.stagingDir = join(outDir, `.siteforge-staging-${process.pid}`);
     try {
       mkdirSync(outDir, { recursive: true });
       for (const entry of readdirSync(outDir)) {
         if (entry.startsWith('.siteforge-staging-')) rmSync(join(outDir, entry), { recursive: true, force: true });
       }
-      mkdirSync(this.staging);
+      mkdirSync(this.stagingDir);
     } catch (e) {
       throw ioError(`cannot write to ${outDir}`, e);
     }
@@ -71,61 +120,47 @@ export class OutputTransaction {
 
   /** Stages the files of the repository at `<outDir>/<repo>`, plus its state file. */
   public stage(repo: string, files: readonly RenderedFile[]): EnvironmentChanges {
-    const repoDir = join(this.outDir, repo);
-    const all = [...files, stateFileOf(files)];
-    const previous = readState(repoDir);
-    const written: string[] = [];
-    const deleted: string[] = [];
-    let unchanged = 0;
-    for (const file of all) {
-      assertSafePath(file.path);
-      const target = join(repoDir, file.path);
-      if (existsSync(target) && readFileSync(target, 'utf8') === file.content) {
-        unchanged++;
-        continue;
-      }
-      const stagedFile = join(this.staging, repo, file.path);
-      try {
-        mkdirSync(dirname(stagedFile), { recursive: true });
-        writeFileSync(stagedFile, file.content);
-      } catch (e) {
-        throw ioError(`cannot stage ${join(repo, file.path)}; the previous output is unchanged`, e);
-      }
-      written.push(file.path);
-    }
-    const current = new Set(all.map((f) => f.path));
-    for (const path of Object.keys(previous?.files ?? {}).sort()) {
-      if (!current.has(path) && isSafePath(path) && existsSync(join(repoDir, path))) deleted.push(path);
-    }
-    const changes: EnvironmentChanges = { repo, written, deleted, unchanged };
-    this.plans.push({ changes, staged: written });
-    return changes;
+    return this.add(stageEnvironment(this.outDir, this.stagingDir, repo, files));
+  }
+
+  /** Records an environment staged elsewhere (by a worker) into this transaction's staging folder. */
+  public add(staged: StagedEnvironment): EnvironmentChanges {
+    this.staged.push(staged);
+    return staged;
   }
 
   /** Stages the removal of every file siteforge manages in `<outDir>/<repo>`. */
   public stageRemoval(repo: string): EnvironmentChanges {
     const repoDir = join(this.outDir, repo);
     const managed = Object.keys(readState(repoDir)?.files ?? {}).filter(isSafePath);
-    const changes: EnvironmentChanges = {
+    return this.add({
       repo,
       written: [],
       deleted: [...managed, STATE_FILE].filter((p) => existsSync(join(repoDir, p))).sort(),
       unchanged: 0,
-    };
-    this.plans.push({ changes, staged: [] });
-    return changes;
+      fresh: false,
+    });
   }
 
   /** Moves every staged file into place and deletes stale ones. */
   public commit(): void {
-    for (const { changes, staged } of this.plans) {
-      const repoDir = join(this.outDir, changes.repo);
-      for (const path of staged) {
-        const target = join(repoDir, path);
-        mkdirSync(dirname(target), { recursive: true });
-        renameSync(join(this.staging, changes.repo, path), target);
+    for (const env of this.staged) {
+      const repoDir = join(this.outDir, env.repo);
+      if (env.fresh) {
+        mkdirSync(dirname(repoDir), { recursive: true });
+        renameSync(join(this.stagingDir, env.repo), repoDir);
+        continue;
       }
-      for (const path of changes.deleted) {
+      const madeDirs = new Set<string>();
+      for (const path of env.written) {
+        const target = join(repoDir, path);
+        if (!madeDirs.has(dirname(target))) {
+          mkdirSync(dirname(target), { recursive: true });
+          madeDirs.add(dirname(target));
+        }
+        renameSync(join(this.stagingDir, env.repo, path), target);
+      }
+      for (const path of env.deleted) {
         rmSync(join(repoDir, path), { force: true });
         removeEmptyParents(dirname(join(repoDir, path)), this.outDir);
       }
@@ -135,7 +170,7 @@ export class OutputTransaction {
 
   /** Drops everything staged; the output is left as it was. */
   public abort(): void {
-    rmSync(this.staging, { recursive: true, force: true });
+    rmSync(this.stagingDir, { recursive: true, force: true });
   }
 }
 

@@ -1,11 +1,15 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderEnvironment, type RenderedFile } from '../constructs';
+import { Worker } from 'node:worker_threads';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
-import { UserError, UserErrors, userErrorsOf } from './errors';
-import { buildSite, selectEnvironments, selectSites, type Selection } from './fleet';
-import { OutputTransaction, readState, type EnvironmentChanges } from './output';
+import { UserError, UserErrors } from './errors';
+import { selectSites, type Selection } from './fleet';
+import { OutputTransaction, readState, stageEnvironment } from './output';
+import { synthSite, type EnvironmentResult, type SiteOutcome } from './site-synth';
+import type { SynthWorkerData, SynthWorkerReply } from './synth-worker';
+
+export type { EnvironmentResult } from './site-synth';
 
 export interface SynthOptions extends Selection {
   readonly fleet: readonly SiteDefinition[];
@@ -17,18 +21,21 @@ export interface SynthOptions extends Selection {
    * @default false
    */
   readonly dryRun?: boolean;
+  /**
+   * Worker threads that build and render sites in parallel, one site at a time each. More
+   * than 1 needs `fleetModule`, which each worker loads (with `catalogDir`) for itself.
+   * @default 1 (everything in this thread)
+   */
+  readonly workers?: number;
+  /** Module exporting `fleet` (the same fleet as `fleet`), for worker threads. */
+  readonly fleetModule?: string;
+  /**
+   * Catalog folder for worker threads.
+   * @default - the built-in catalog
+   */
+  readonly catalogDir?: string;
   /** Called after each environment is rendered. */
   readonly onEnvironment?: (result: EnvironmentResult) => void;
-}
-
-/** What synth did to one environment repository. */
-export interface EnvironmentResult extends EnvironmentChanges {
-  readonly site: string;
-  readonly env: string;
-  /** Number of files the repository holds after the synth (state file included). */
-  readonly files: number;
-  /** The environment is no longer in the fleet and its files were removed. */
-  readonly removed: boolean;
 }
 
 export interface SynthReport {
@@ -36,44 +43,28 @@ export interface SynthReport {
 }
 
 /**
- * Builds, renders and writes the selected environments. Sites are built one at a time and
- * dropped once rendered. Every user error of every selected site is collected and thrown
- * together, and then nothing is written: the previous output stays as it was. A full synth
- * (no selection) also removes the repositories of environments that left the fleet.
+ * Builds, renders and writes the selected environments. Sites are built one at a time (per
+ * worker) and dropped once rendered. Every user error of every selected site is collected and
+ * thrown together, and then nothing is written: the previous output stays as it was. A full
+ * synth (no selection) also removes the repositories of environments that left the fleet.
  */
 export async function synth(options: SynthOptions): Promise<SynthReport> {
+  const definitions = selectSites(options.fleet, options);
   const transaction = options.dryRun ? undefined : new OutputTransaction(options.outDir);
   try {
-    const errors: UserError[] = [];
-    const results: EnvironmentResult[] = [];
-    const kept = new Set<string>();
-    for (const definition of selectSites(options.fleet, options)) {
-      const rendered: { site: string; env: string; files: RenderedFile[] }[] = [];
-      try {
-        const site = buildSite(definition, options.catalog);
-        for (const env of selectEnvironments(site, options)) {
-          rendered.push({ site: site.name, env: env.name, files: renderEnvironment(env) });
-        }
-      } catch (e) {
-        const found = userErrorsOf(e);
-        if (found.length === 0) throw e;
-        errors.push(...found);
-        continue;
-      }
-      for (const { site, env, files } of rendered) {
-        const repo = `${site}/${env}`;
-        kept.add(repo);
-        const changes = transaction?.stage(repo, files) ?? { repo, written: [], deleted: [], unchanged: 0 };
-        const result = { ...changes, site, env, files: files.length + 1, removed: false };
-        results.push(result);
-        options.onEnvironment?.(result);
-      }
-    }
-    UserErrors.throwIfAny(errors);
+    const selection: Selection = { site: options.site, env: options.env };
+    const onOutcome = (outcome: SiteOutcome) => outcome.results.forEach((r) => options.onEnvironment?.(r));
+    const workers = Math.min(options.workers ?? 1, definitions.length);
+    const outcomes = await synthInWorkers(options, definitions, selection, workers, transaction?.stagingDir, onOutcome);
+
+    UserErrors.throwIfAny(outcomes.flatMap((o) => o.errors).map((message) => new UserError(message)));
+    const results = outcomes.flatMap((o) => o.results);
+    results.forEach((r) => transaction?.add(r));
     if (transaction && options.site === undefined && options.env === undefined) {
+      const kept = new Set(results.map((r) => r.repo));
       for (const repo of managedRepositories(options.outDir).filter((r) => !kept.has(r))) {
         const [site, env] = repo.split('/');
-        const result = { ...transaction.stageRemoval(repo), site, env, files: 0, removed: true };
+        const result = { ...transaction.stageRemoval(repo), site, env, files: 0, removed: true, fresh: false };
         results.push(result);
         options.onEnvironment?.(result);
       }
@@ -83,6 +74,72 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
   } finally {
     transaction?.abort();
   }
+}
+
+/**
+ * Runs `synthSite` for every definition on `workers` threads (at least this one): this one
+ * and `workers - 1` worker threads (each thread holds its own copy of cdk8s and the catalog, so this one takes
+ * part rather than idle). Sites are handed out one at a time, two in flight per worker so it
+ * never waits; outcomes come back in fleet order, so the report does not depend on timing.
+ */
+async function synthInWorkers(
+  options: SynthOptions,
+  definitions: readonly SiteDefinition[],
+  selection: Selection,
+  workers: number,
+  stagingDir: string | undefined,
+  onOutcome: (outcome: SiteOutcome) => void,
+): Promise<SiteOutcome[]> {
+  const indexOf = new Map(options.fleet.map((d, i) => [d, i]));
+  const queue = definitions.map((d) => indexOf.get(d)!);
+  const outcomes = new Map<number, SiteOutcome>();
+  const pool = Array.from({ length: workers - 1 }, () => {
+    if (!options.fleetModule) throw new Error('synth with workers needs fleetModule');
+    const data: SynthWorkerData = { fleetModule: options.fleetModule, catalogDir: options.catalogDir, selection, outDir: options.outDir, stagingDir };
+    return new Worker(new URL('./synth-worker-entry.mjs', import.meta.url), { workerData: data });
+  });
+  const record = (index: number, outcome: SiteOutcome) => {
+    outcomes.set(index, outcome);
+    onOutcome(outcome);
+  };
+  let failure: Error | undefined;
+  const inWorkers = pool.map((worker) => new Promise<void>((resolve, reject) => {
+    let inFlight = 0;
+    const fail = (error: Error) => {
+      failure ??= error;
+      reject(error);
+    };
+    const feed = () => {
+      while (inFlight < 2 && queue.length > 0 && !failure) {
+        worker.postMessage(queue.shift());
+        inFlight++;
+      }
+      if (inFlight === 0) resolve();
+    };
+    worker.on('message', (reply: SynthWorkerReply | 'ready') => {
+      if (reply === 'ready') return feed();
+      inFlight--;
+      if ('bug' in reply) return fail(new Error(`while synthesizing site ${options.fleet[reply.index].name} in a worker:\n${reply.bug}`));
+      record(reply.index, reply.outcome);
+      feed();
+    });
+    worker.on('error', fail);
+    worker.on('exit', (code) => (inFlight > 0 ? fail(new Error(`synth worker exited with code ${code}`)) : undefined));
+  }));
+  const stage = stagingDir === undefined
+    ? undefined
+    : (repo: string, files: Parameters<typeof stageEnvironment>[3]) => stageEnvironment(options.outDir, stagingDir, repo, files);
+  try {
+    for (let index = queue.shift(); index !== undefined && !failure; index = queue.shift()) {
+      record(index, synthSite(options.fleet[index], options.catalog, selection, stage));
+      // Let replies from the workers in, so they are fed while this thread works.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(inWorkers);
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+  return [...outcomes.keys()].sort((a, b) => a - b).map((i) => outcomes.get(i)!);
 }
 
 /** `<site>/<env>` of every repository under `outDir` that siteforge wrote. */

@@ -1,0 +1,35 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadCatalog } from '../catalog';
+import { loadFleet, type Selection } from './fleet';
+import { stageEnvironment } from './output';
+import { synthSite, type SiteOutcome } from './site-synth';
+
+/** What the main thread gives each worker. */
+export interface SynthWorkerData {
+  readonly fleetModule: string;
+  readonly catalogDir?: string;
+  readonly selection: Selection;
+  readonly outDir: string;
+  /** Staging folder of the main thread's transaction; undefined for a dry run. */
+  readonly stagingDir?: string;
+}
+
+/** A worker's answer for the site at `index` of the fleet. */
+export type SynthWorkerReply = { readonly index: number; readonly outcome: SiteOutcome } | { readonly index: number; readonly bug: string };
+
+const data = workerData as SynthWorkerData;
+const catalog = loadCatalog(data.catalogDir);
+const { fleet } = await loadFleet(data.fleetModule);
+
+parentPort!.on('message', (index: number) => {
+  try {
+    const stage = data.stagingDir === undefined
+      ? undefined
+      : (repo: string, files: Parameters<typeof stageEnvironment>[3]) => stageEnvironment(data.outDir, data.stagingDir!, repo, files);
+    const outcome = synthSite(fleet[index], catalog, data.selection, stage);
+    parentPort!.postMessage({ index, outcome } satisfies SynthWorkerReply);
+  } catch (e) {
+    parentPort!.postMessage({ index, bug: (e as Error)?.stack ?? String(e) } satisfies SynthWorkerReply);
+  }
+});
+parentPort!.postMessage('ready');

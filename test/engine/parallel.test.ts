@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { synth } from '../../engine';
+import { fleet } from '../../sites';
+import { builtinCatalog, readTree, tempDir } from '../helpers';
+
+const fleetModule = join(import.meta.dirname, '..', '..', 'sites', 'index.ts');
+
+describe('parallel synth', () => {
+  it('writes byte-identical output with worker threads and without', async () => {
+    const single = tempDir();
+    const parallel = tempDir();
+    const catalog = builtinCatalog();
+    const one = await synth({ fleet, catalog, outDir: single, workers: 1 });
+    const two = await synth({ fleet, catalog, outDir: parallel, workers: 2, fleetModule });
+    expect(readTree(parallel)).toStrictEqual(readTree(single));
+    expect(two.environments.map((e) => e.repo)).toStrictEqual(one.environments.map((e) => e.repo));
+  });
+
+  it('collects the user errors of sites rendered in workers and writes nothing', async () => {
+    const outDir = tempDir();
+    const brokenFleet = join(tempDir(), 'fleet.mts');
+    const root = join(import.meta.dirname, '..', '..');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(brokenFleet, `
+import { Site } from '${root}/constructs';
+import type { SiteDefinition } from '${root}/sites';
+const site = (name: string, nodes: number): SiteDefinition => ({ name, build(scope, catalog) {
+  const s = new Site(scope, name, { domain: name + '.example.com' });
+  const env = s.addEnvironment('prod');
+  env.addCluster();
+  env.addInstance('es', { service: catalog.service('elasticsearch'), profile: 'cluster', nodes });
+  return s;
+} });
+export const fleet = [site('a', 3), site('b', 2), site('c', 4), site('d', 2)];
+`);
+    const { loadFleet } = await import('../../engine');
+    const { fleet: loaded } = await loadFleet(brokenFleet);
+    await expect(synth({ fleet: loaded, catalog: builtinCatalog(), outDir, workers: 2, fleetModule: brokenFleet }))
+      .rejects.toThrow('b/prod/es: nodes must be at least 3 for profile cluster, got 2\nd/prod/es: nodes must be at least 3 for profile cluster, got 2');
+    expect(readTree(outDir)).toStrictEqual({});
+  });
+});
