@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,6 +190,7 @@ function loadService(dir: string, folder: string, ajv: Ajv, validateService: Val
     workload,
     connection,
     dir,
+    fingerprint: fingerprintOf(dir),
     settingsSchema,
     resolveSettings(settings: unknown) {
       const copy = structuredClone(settings);
@@ -228,4 +230,17 @@ function mapValues<T, U>(record: Record<string, T>, f: (value: T, key: string) =
 function displayPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel.startsWith('..') ? path : rel;
+}
+
+/** sha256 over the names and contents of every file under `dir`, in a stable order. */
+function fingerprintOf(dir: string): string {
+  const hash = createHash('sha256');
+  const walk = (current: string, prefix: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.isDirectory()) walk(join(current, entry.name), `${prefix}${entry.name}/`);
+      else hash.update(`${prefix}${entry.name}\0`).update(readFileSync(join(current, entry.name))).update('\0');
+    }
+  };
+  walk(dir, '');
+  return `sha256:${hash.digest('hex')}`;
 }

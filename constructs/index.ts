@@ -12,3 +12,4 @@ export * from './instance';
 export * from './service-definition';
 export * from './rendered-file';
 export { renderEnvironment } from './render';
+export { environmentInputs } from './environment-inputs';

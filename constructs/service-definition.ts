@@ -130,6 +130,8 @@ export interface ServiceDefinition {
   /** Natively rendered services. */
   readonly workload?: NativeWorkload;
   readonly connection?: ServiceConnection;
+  /** Hash of everything the service's catalog folder holds; changes when any of its files does. */
+  readonly fingerprint: string;
   /** Checks settings against the service's schema and fills in its defaults. */
   resolveSettings(settings: unknown): { readonly settings: Record<string, unknown>; readonly problems: readonly SettingsProblem[] };
 }

@@ -10,6 +10,10 @@ export const STATE_FILE = '.siteforge/state.json';
 /** `.siteforge/state.json`: the hash of every file siteforge manages in the repository. */
 export interface EnvironmentState {
   readonly generator: 'siteforge';
+  /** Hash of the environment's model, its services' catalog folders and siteforge's rendering code. */
+  readonly inputHash: string;
+  /** Hash of `files`: changes exactly when some generated file does. */
+  readonly outputHash: string;
   /** Path → `sha256:<hex>` of its content. */
   readonly files: Readonly<Record<string, string>>;
 }
@@ -18,11 +22,11 @@ export function sha256(content: string): string {
   return `sha256:${createHash('sha256').update(content).digest('hex')}`;
 }
 
-/** The state file content for `files`. */
-export function stateFileOf(files: readonly RenderedFile[]): RenderedFile {
+/** The state file content for `files`, rendered from inputs hashing to `inputHash`. */
+export function stateFileOf(files: readonly RenderedFile[], inputHash: string): RenderedFile {
   const hashes: Record<string, string> = {};
   for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) hashes[f.path] = sha256(f.content);
-  const state: EnvironmentState = { generator: 'siteforge', files: hashes };
+  const state: EnvironmentState = { generator: 'siteforge', inputHash, outputHash: sha256(JSON.stringify(hashes)), files: hashes };
   return { path: STATE_FILE, content: JSON.stringify(state, null, 2) + '\n' };
 }
 
@@ -56,10 +60,10 @@ export interface StagedEnvironment extends EnvironmentChanges {
  * ones (and the state file) under `<stagingDir>/<repo>`. Nothing under the output changes.
  * Runs in worker threads too, so it keeps no state of its own.
  */
-export function stageEnvironment(outDir: string, stagingDir: string, repo: string, files: readonly RenderedFile[]): StagedEnvironment {
+export function stageEnvironment(outDir: string, stagingDir: string, repo: string, files: readonly RenderedFile[], inputHash: string): StagedEnvironment {
   const repoDir = join(outDir, repo);
   const fresh = !existsSync(repoDir);
-  const all = [...files, stateFileOf(files)];
+  const all = [...files, stateFileOf(files, inputHash)];
   const previous = fresh ? undefined : readState(repoDir);
   const written: string[] = [];
   const deleted: string[] = [];
@@ -116,11 +120,6 @@ export class OutputTransaction {
     } catch (e) {
       throw ioError(`cannot write to ${outDir}`, e);
     }
-  }
-
-  /** Stages the files of the repository at `<outDir>/<repo>`, plus its state file. */
-  public stage(repo: string, files: readonly RenderedFile[]): EnvironmentChanges {
-    return this.add(stageEnvironment(this.outDir, this.stagingDir, repo, files));
   }
 
   /** Records an environment staged elsewhere (by a worker) into this transaction's staging folder. */

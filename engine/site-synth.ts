@@ -1,4 +1,5 @@
-import { renderEnvironment, type RenderedFile } from '../constructs';
+import { createHash } from 'node:crypto';
+import { environmentInputs, renderEnvironment, type RenderedFile } from '../constructs';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { userErrorsOf } from './errors';
@@ -23,28 +24,30 @@ export interface SiteOutcome {
 }
 
 /** Stages one environment's files; undefined for a dry run. */
-export type Stager = (repo: string, files: readonly RenderedFile[]) => StagedEnvironment;
+export type Stager = (repo: string, files: readonly RenderedFile[], inputHash: string) => StagedEnvironment;
 
 /**
- * Builds one site, renders its selected environments and stages them. The site's construct
+ * Builds one site, renders its selected environments and stages them (`generator` is the
+ * generatorFingerprint, part of each environment's input hash). The site's construct
  * tree is dropped on return. Used in this thread and in worker threads alike, so the output
  * is the same whichever runs it. Bugs are thrown; user errors are returned.
  */
-export function synthSite(definition: SiteDefinition, catalog: Catalog, selection: Selection, stage?: Stager): SiteOutcome {
-  const rendered: { site: string; env: string; files: RenderedFile[] }[] = [];
+export function synthSite(definition: SiteDefinition, catalog: Catalog, selection: Selection, generator: string, stage?: Stager): SiteOutcome {
+  const rendered: { site: string; env: string; files: RenderedFile[]; inputHash: string }[] = [];
   try {
     const site = buildSite(definition, catalog);
     for (const env of selectEnvironments(site, selection)) {
-      rendered.push({ site: site.name, env: env.name, files: renderEnvironment(env) });
+      const inputHash = `sha256:${createHash('sha256').update(generator).update(JSON.stringify(environmentInputs(env))).digest('hex')}`;
+      rendered.push({ site: site.name, env: env.name, files: renderEnvironment(env), inputHash });
     }
   } catch (e) {
     const found = userErrorsOf(e);
     if (found.length === 0) throw e;
     return { results: [], errors: found.map((f) => f.message) };
   }
-  const results = rendered.map(({ site, env, files }) => {
+  const results = rendered.map(({ site, env, files, inputHash }) => {
     const repo = `${site}/${env}`;
-    const staged = stage?.(repo, files) ?? { repo, written: [], deleted: [], unchanged: 0, fresh: false };
+    const staged = stage?.(repo, files, inputHash) ?? { repo, written: [], deleted: [], unchanged: 0, fresh: false };
     return { ...staged, site, env, files: files.length + 1, removed: false };
   });
   return { results, errors: [] };

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadCatalog } from '../catalog';
 import { loadFleet, type Selection } from './fleet';
 import { stageEnvironment } from './output';
+import { generatorFingerprint } from './generator-fingerprint';
 import { synthSite, type SiteOutcome } from './site-synth';
 
 /** What the main thread gives each worker. */
@@ -20,13 +21,14 @@ export type SynthWorkerReply = { readonly index: number; readonly outcome: SiteO
 const data = workerData as SynthWorkerData;
 const catalog = loadCatalog(data.catalogDir);
 const { fleet } = await loadFleet(data.fleetModule);
+const generator = generatorFingerprint();
 
 parentPort!.on('message', (index: number) => {
   try {
     const stage = data.stagingDir === undefined
       ? undefined
-      : (repo: string, files: Parameters<typeof stageEnvironment>[3]) => stageEnvironment(data.outDir, data.stagingDir!, repo, files);
-    const outcome = synthSite(fleet[index], catalog, data.selection, stage);
+      : (repo: string, files: Parameters<typeof stageEnvironment>[3], inputHash: string) => stageEnvironment(data.outDir, data.stagingDir!, repo, files, inputHash);
+    const outcome = synthSite(fleet[index], catalog, data.selection, generator, stage);
     parentPort!.postMessage({ index, outcome } satisfies SynthWorkerReply);
   } catch (e) {
     parentPort!.postMessage({ index, bug: (e as Error)?.stack ?? String(e) } satisfies SynthWorkerReply);

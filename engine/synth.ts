@@ -6,6 +6,7 @@ import type { SiteDefinition } from '../sites/site-definition';
 import { UserError, UserErrors } from './errors';
 import { selectSites, type Selection } from './fleet';
 import { OutputTransaction, readState, stageEnvironment } from './output';
+import { generatorFingerprint } from './generator-fingerprint';
 import { synthSite, type EnvironmentResult, type SiteOutcome } from './site-synth';
 import type { SynthWorkerData, SynthWorkerReply } from './synth-worker';
 
@@ -128,10 +129,11 @@ async function synthInWorkers(
   }));
   const stage = stagingDir === undefined
     ? undefined
-    : (repo: string, files: Parameters<typeof stageEnvironment>[3]) => stageEnvironment(options.outDir, stagingDir, repo, files);
+    : (repo: string, files: Parameters<typeof stageEnvironment>[3], inputHash: string) => stageEnvironment(options.outDir, stagingDir, repo, files, inputHash);
+  const generator = generatorFingerprint();
   try {
     for (let index = queue.shift(); index !== undefined && !failure; index = queue.shift()) {
-      record(index, synthSite(options.fleet[index], options.catalog, selection, stage));
+      record(index, synthSite(options.fleet[index], options.catalog, selection, generator, stage));
       // Let replies from the workers in, so they are fed while this thread works.
       await new Promise((resolve) => setImmediate(resolve));
     }

@@ -13,6 +13,17 @@ import { builtinCatalog, readTree, tempDir } from './helpers';
 const GOLDEN_DIR = join(import.meta.dirname, 'golden');
 const update = process.env.UPDATE_GOLDEN === '1';
 
+/**
+ * The input hash covers siteforge's own code, so any refactor would change it; golden files
+ * hold a placeholder instead (engine tests check the hash itself).
+ */
+function withoutInputHash(files: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(files).map(([path, content]) => [
+    path,
+    path.endsWith('.siteforge/state.json') ? content.replace(/"inputHash": "sha256:[0-9a-f]{64}"/, '"inputHash": "(see engine tests)"') : content,
+  ]));
+}
+
 describe('golden output of the example fleet', async () => {
   const outDir = tempDir();
   await synth({ fleet, catalog: builtinCatalog(), outDir });
@@ -30,9 +41,9 @@ describe('golden output of the example fleet', async () => {
 
   for (const repo of environments) {
     it(`${repo} matches test/golden/${repo}`, () => {
-      const actual = Object.fromEntries(Object.entries(output)
+      const actual = withoutInputHash(Object.fromEntries(Object.entries(output)
         .filter(([p]) => p.startsWith(`${repo}/`))
-        .map(([p, c]) => [p.slice(repo.length + 1), c]));
+        .map(([p, c]) => [p.slice(repo.length + 1), c])));
       const goldenRepo = join(GOLDEN_DIR, repo);
       if (update) {
         rmSync(goldenRepo, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { Site } from '../../constructs';
-import { synth } from '../../engine';
+import { sha256, synth } from '../../engine';
 import { fleet } from '../../sites';
 import type { SiteDefinition } from '../../sites';
 import { builtinCatalog, mtimes, readTree, tempDir } from '../helpers';
@@ -95,6 +95,27 @@ describe('synth', () => {
     const report = await synth({ fleet: [fleet[0]], catalog, outDir });
     expect(report.environments.find((e) => e.repo === 'small/prod')).toMatchObject({ removed: true });
     expect(existsSync(join(outDir, 'small/prod/values/redis.yaml'))).toBe(false);
+  });
+
+  it('records an input hash that changes only for the environment whose inputs changed, and an output hash', async () => {
+    const outDir = tempDir();
+    const state = (repo: string) => JSON.parse(readFileSync(join(outDir, repo, '.siteforge/state.json'), 'utf8'));
+    await synth({ fleet, catalog, outDir });
+    const before = { dev: state('acme/dev'), prod: state('acme/prod') };
+    const tweaked = fleet.map((d) => d.name !== 'acme' ? d : {
+      name: 'acme',
+      build: (scope: Construct, c: typeof catalog) => {
+        const site = d.build(scope, c);
+        site.environments.find((e) => e.name === 'prod')!.addInstance('cache', { service: c.service('redis') });
+        return site;
+      },
+    });
+    await synth({ fleet: tweaked, catalog, outDir });
+    expect(state('acme/dev')).toStrictEqual(before.dev);
+    expect(state('acme/prod').inputHash).not.toBe(before.prod.inputHash);
+    expect(state('acme/prod').outputHash).not.toBe(before.prod.outputHash);
+    expect(before.prod.inputHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(before.prod.outputHash).toBe(sha256(JSON.stringify(before.prod.files)));
   });
 
   it('says when the output folder cannot be written, and changes nothing', async () => {
