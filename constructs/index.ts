@@ -11,5 +11,3 @@ export * from './host-group';
 export * from './instance';
 export * from './service-definition';
 export * from './rendered-file';
-export { renderEnvironment } from './render';
-export { environmentInputs } from './environment-inputs';

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { environmentInputs, renderEnvironment, type RenderedFile } from '../constructs';
+import type { RenderedFile } from '../constructs';
+import { environmentInputs } from '../constructs/environment-inputs';
+import { renderEnvironment } from '../constructs/render';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { userErrorsOf } from './errors';
