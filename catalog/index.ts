@@ -92,7 +92,7 @@ interface RawService {
     readiness?: WorkloadProbe;
     liveness?: WorkloadProbe;
   };
-  connection?: { env: Record<string, string>; credentials?: { secretName: string; env: Record<string, string> } };
+  connection?: { env: Record<string, string>; credentials?: { secretName: string; env: Record<string, string>; keys?: string[] } };
 }
 
 function loadService(dir: string, folder: string, ajv: Ajv, validateService: ValidateFunction): CatalogService {
@@ -159,6 +159,7 @@ function loadService(dir: string, folder: string, ajv: Ajv, validateService: Val
       credentials: c.credentials && {
         secretName: inline(c.credentials.secretName, ['connection', 'credentials', 'secretName']),
         env: c.credentials.env,
+        keys: c.credentials.keys,
       },
     };
   }

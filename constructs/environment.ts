@@ -6,6 +6,7 @@ import { Site, checkChartMirror, checkRegistryMirror } from './site';
 import { KubernetesCluster, KubernetesClusterProps } from './kubernetes-cluster';
 import { HostGroup, HostGroupProps } from './host-group';
 import { Instance, InstanceProps } from './instance';
+import type { SecretBackend } from './secret-backend';
 
 export interface EnvironmentProps {
   /**
@@ -35,10 +36,15 @@ export interface EnvironmentProps {
    * @default - the site's chartMirror
    */
   readonly chartMirror?: string;
+  /**
+   * How this environment's Kubernetes secrets are rendered.
+   * @default - the site's secrets backend
+   */
+  readonly secrets?: SecretBackend;
 }
 
 /** Names an environment keeps for its own folders and children; instances cannot take them. */
-const RESERVED_NAMES = new Set(['cluster', 'namespace']);
+const RESERVED_NAMES = new Set(['cluster', 'namespace', 'secrets']);
 
 /** One environment of a site (dev, test, prod...): becomes one git repository. */
 export class Environment extends Construct {
@@ -55,6 +61,7 @@ export class Environment extends Construct {
   public readonly members: readonly string[];
   public readonly registryMirror?: string;
   public readonly chartMirror?: string;
+  public readonly secrets: SecretBackend;
 
   constructor(scope: Construct, id: string, props: EnvironmentProps = {}) {
     super(scope, id);
@@ -66,6 +73,7 @@ export class Environment extends Construct {
     const site = Site.of(this);
     this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror) ?? site.registryMirror;
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror) ?? site.chartMirror;
+    this.secrets = props.secrets ?? site.secrets;
     this.node.addValidation({ validate: () => this.dependencyCycles() });
   }
 

@@ -12,3 +12,6 @@ export * from './instance';
 export * from './service-definition';
 export * from './rendered-file';
 export { renderEnvironment } from './render';
+export * from './secret';
+export * from './secret-backend';
+export * from './secrets';

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { errorAt } from './errors';
 import { assertDnsLabel, assertDnsSubdomain } from './names';
 import { Environment, EnvironmentProps } from './environment';
+import { SecretBackend } from './secret-backend';
 
 /** `mirror` without a trailing slash, after checking it is `host[:port][/path]`. */
 export function checkRegistryMirror(path: string, mirror: string | undefined): string | undefined {
@@ -46,6 +47,12 @@ export interface SiteProps {
    * applier objects read from `https://git.<domain>/siteforge/{site}-{env}.git`
    */
   readonly gitRemote?: string;
+  /**
+   * How the site's Kubernetes secrets are rendered (environments may override it).
+   * @default SecretBackend.externalSecrets() - ExternalSecrets reading the ClusterSecretStore
+   * named `siteforge`
+   */
+  readonly secrets?: SecretBackend;
 }
 
 /** One customer installation (交付现场): a set of environments, one repository each. */
@@ -63,6 +70,7 @@ export class Site extends Construct {
   public readonly chartMirror?: string;
   public readonly owners: readonly string[];
   public readonly gitRemote?: string;
+  public readonly secrets: SecretBackend;
 
   constructor(scope: Construct, id: string, props: SiteProps) {
     super(scope, id);
@@ -74,6 +82,7 @@ export class Site extends Construct {
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror);
     this.owners = props.owners ?? [];
     this.gitRemote = props.gitRemote;
+    this.secrets = props.secrets ?? SecretBackend.externalSecrets();
     if (this.gitRemote !== undefined && !isGitRemoteTemplate(this.gitRemote)) {
       throw errorAt(this.node.path, `gitRemote must be an https://, ssh:// or git@host:path URL (with {site} and {env} placeholders), got ${JSON.stringify(this.gitRemote)}`);
     }
