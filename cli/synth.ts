@@ -4,19 +4,21 @@ import { fleetOptions, loadInputs, type FleetOptions } from './options';
 
 interface SynthCommandOptions extends FleetOptions {
   readonly out: string;
+  readonly rotateSecrets?: boolean;
 }
 
 export function synthCommand(io: Io): Command {
   return fleetOptions(new Command('synth'))
     .description('synthesize every environment repository of the fleet into the output folder')
     .addOption(new Option('--out <dir>', 'output folder; one repository per environment at <dir>/<site>/<env>').default('dist'))
+    .addOption(new Option('--rotate-secrets', 'generate new values for the generated secrets of the selected environments'))
     .addHelpText('after', `
 Writes are all or nothing: when any site has an error, nothing is written and the previous
 output stays as it was. Files whose content did not change are not rewritten.`)
     .action(async (options: SynthCommandOptions) => {
       const { synth } = await import('../engine/synth');
       const inputs = await loadInputs(options);
-      const report = await synth({ ...inputs, outDir: options.out, site: options.site, env: options.env });
+      const report = await synth({ ...inputs, outDir: options.out, site: options.site, env: options.env, rotateSecrets: options.rotateSecrets });
       const rows = report.environments.map((e) => [
         `${options.out}/${e.repo}`,
         e.removed ? 'removed (no longer in the fleet)' : `${e.files} files: ${e.written.length} written, ${e.deleted.length} deleted, ${e.unchanged} unchanged`,

@@ -1,11 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderEnvironment, type RenderedFile } from '../constructs';
+import type { RenderedFile } from '../constructs';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { UserError, UserErrors, userErrorsOf } from './errors';
 import { buildSite, selectEnvironments, selectSites, type Selection } from './fleet';
 import { OutputTransaction, readState, type EnvironmentChanges } from './output';
+import { renderEnvironmentSecurely } from './secrets';
 
 export interface SynthOptions extends Selection {
   readonly fleet: readonly SiteDefinition[];
@@ -17,6 +18,11 @@ export interface SynthOptions extends Selection {
    * @default false
    */
   readonly dryRun?: boolean;
+  /**
+   * Generate new values for every generated secret of the selected environments.
+   * @default false - generated secrets are kept as the previous output holds them
+   */
+  readonly rotateSecrets?: boolean;
   /** Called after each environment is rendered. */
   readonly onEnvironment?: (result: EnvironmentResult) => void;
 }
@@ -52,7 +58,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       try {
         const site = buildSite(definition, options.catalog);
         for (const env of selectEnvironments(site, options)) {
-          rendered.push({ site: site.name, env: env.name, files: renderEnvironment(env) });
+          rendered.push({ site: site.name, env: env.name, files: renderEnvironmentSecurely(env, { outDir: options.outDir, rotateSecrets: options.rotateSecrets }) });
         }
       } catch (e) {
         const found = userErrorsOf(e);
