@@ -15,3 +15,4 @@ export { renderEnvironment } from './render';
 export * from './secret';
 export * from './secret-backend';
 export * from './secrets';
+export * from './git-refs';

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { errorAt } from './errors';
-import { assertDnsLabel, assertDnsSubdomain } from './names';
+import { assertDnsLabel, assertDnsSubdomain, childPath } from './names';
 import { Environment, EnvironmentProps } from './environment';
 import { SecretBackend } from './secret-backend';
 
@@ -73,8 +73,8 @@ export class Site extends Construct {
   public readonly secrets: SecretBackend;
 
   constructor(scope: Construct, id: string, props: SiteProps) {
+    assertDnsLabel(childPath(scope, id), 'site name', id);
     super(scope, id);
-    assertDnsLabel(this.node.path, 'site name', id);
     assertDnsSubdomain(this.node.path, 'domain', props.domain);
     this.name = id;
     this.domain = props.domain;
@@ -103,5 +103,12 @@ export class Site extends Construct {
  * never starting with `-` (an option) and never `ext::` or other transport helpers.
  */
 function isGitRemoteTemplate(url: string): boolean {
-  return /^(https?|ssh|git|file):\/\/[A-Za-z0-9._~%@:{}/+-]+$/.test(url) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~{}/+-]+$/.test(url);
+  // No part may start with "-" (git or ssh would read it as an option), no password in the URL.
+  const user = '[A-Za-z0-9_{][A-Za-z0-9._~%+{}-]*';
+  const host = '[A-Za-z0-9{][A-Za-z0-9.{}-]*';
+  const path = '[A-Za-z0-9._~%{}+][A-Za-z0-9._~%{}/+-]*';
+  const url_ = new RegExp(`^(https?|ssh|git)://(${user}@)?${host}(:[0-9]+)?(/${path})*/?$`);
+  const file = new RegExp(`^file://(/${path})+/?$`);
+  const scp = new RegExp(`^${user}@${host}:${path}$`);
+  return url_.test(url) || file.test(url) || scp.test(url);
 }
