@@ -1,6 +1,6 @@
 import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt, type KeyObject } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
@@ -11,7 +11,7 @@ import {
   assertNoPlaintextSecrets, assertRepositoryHasNoPlaintextSecrets, sealValue, synth, vaultDecrypt, vaultEncrypt,
 } from '../../engine';
 import { fleet, type SiteDefinition } from '../../sites';
-import { builtinCatalog, readTree, tempDir } from '../helpers';
+import { builtinCatalog, readTree, runCli, tempDir } from '../helpers';
 
 const catalog = builtinCatalog();
 const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -122,6 +122,21 @@ describe('secrets backends in synth', () => {
     // AND the second synth rewrote nothing
     expect(readTree(outDir)).toStrictEqual(first);
     expect(report.environments[0].written).toStrictEqual([]);
+  });
+
+  it('rotates from the command line with synth --rotate-secrets', async () => {
+    // GIVEN the example fleet synthesized once
+    const outDir = tempDir();
+    expect((await runCli(['synth', '--out', outDir, '--site', 'acme', '--env', 'prod'])).code).toBe(0);
+    const file = join(outDir, 'acme/prod/manifests/secrets/sealedsecret-mysql-credentials.yaml');
+    const before = readFileSync(file, 'utf8');
+    // WHEN synthesized again without and with --rotate-secrets
+    expect((await runCli(['synth', '--out', outDir, '--site', 'acme', '--env', 'prod'])).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    const rotated = await runCli(['synth', '--out', outDir, '--site', 'acme', '--env', 'prod', '--rotate-secrets']);
+    // THEN only the rotation changed the sealed values
+    expect(rotated.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).not.toBe(before);
   });
 
   it('generates new values only when asked to rotate', async () => {
@@ -278,6 +293,24 @@ describe('Ansible Vault for VM credentials', () => {
     expect(vaultDecrypt(vaultEncrypt('x: 1\n', password), password)).toBe('x: 1\n');
   });
 
+  it('refuses to replace a vault file it cannot decrypt, unless asked to rotate', async () => {
+    const outDir = tempDir();
+    process.env.SITEFORGE_VAULT_PASSWORD = password;
+    try {
+      await synth({ fleet: [smallSite({ vm: true })], catalog, outDir });
+      const before = readTree(outDir);
+      process.env.SITEFORGE_VAULT_PASSWORD = 'another-password';
+      await expect(synth({ fleet: [smallSite({ vm: true })], catalog, outDir })).rejects.toThrow(
+        'acme/prod/mysql: cannot decrypt the previous ansible/group_vars/mysql/vault.yml with SITEFORGE_VAULT_PASSWORD (HMAC mismatch: wrong vault password or damaged file); set the password it was written with, or run synth with --rotate-secrets to generate new values');
+      expect(readTree(outDir)).toStrictEqual(before);
+      await synth({ fleet: [smallSite({ vm: true })], catalog, outDir, rotateSecrets: true });
+      const text = readFileSync(join(outDir, 'acme/prod/ansible/group_vars/mysql/vault.yml'), 'utf8');
+      expect(Object.keys(parse(vaultDecrypt(text, 'another-password')) as object)).toStrictEqual(['mysql_mysql_password', 'mysql_mysql_root_password']);
+    } finally {
+      delete process.env.SITEFORGE_VAULT_PASSWORD;
+    }
+  });
+
   it('fails naming SITEFORGE_VAULT_PASSWORD when a VM instance has credentials and it is not set', async () => {
     const outDir = tempDir();
     delete process.env.SITEFORGE_VAULT_PASSWORD;
@@ -306,6 +339,17 @@ describe('the plaintext-secret gate', () => {
       'acme/prod/notes/token.txt: contains what looks like a GitHub token; remove it or reference it as a Secret',
       'acme/prod/notes/url.txt: contains what looks like a password in a URL; remove it or reference it as a Secret',
     ].join('\n'));
+  });
+
+  it('checks a repository folder as publish is about to commit it, skipping .git', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, '.git'));
+    writeFileSync(join(dir, '.git', 'config'), '-----BEGIN OPENSSH PRIVATE KEY-----\n');
+    expect(() => assertRepositoryHasNoPlaintextSecrets(dir, 'acme/prod')).not.toThrow();
+    mkdirSync(join(dir, 'manifests'));
+    writeFileSync(join(dir, 'manifests', 'secret-db.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  password: aHVudGVyMg==\n');
+    expect(() => assertRepositoryHasNoPlaintextSecrets(dir, 'acme/prod')).toThrow(
+      "acme/prod/manifests/secret-db.yaml: Secret db holds plaintext data; credentials must be SealedSecrets, ExternalSecrets or Ansible Vault values (see the instance's credentials)");
   });
 
   it('finds no plaintext secret in any file of any example site', async () => {
