@@ -239,6 +239,15 @@ describe('secrets backends in synth', () => {
     ]);
   });
 
+  it.skipIf(!hasTool('kubectl') && !mustRun)('builds manifests/secrets/ of the example environments with the real kubectl kustomize', async () => {
+    const outDir = tempDir();
+    await synth({ fleet, catalog, outDir });
+    const kinds = (repo: string) => execFileSync('kubectl', ['kustomize', join(outDir, repo, 'manifests/secrets')], { encoding: 'utf8' })
+      .split('\n').filter((l) => l.startsWith('kind: ')).map((l) => l.slice(6)).sort();
+    expect(kinds('acme/prod')).toStrictEqual(['SealedSecret', 'SealedSecret']);
+    expect(kinds('acme/dev')).toStrictEqual(['ExternalSecret', 'ExternalSecret', 'Password', 'Password', 'Password']);
+  });
+
   it('refuses a value from the environment with External Secrets, and a store reference with Sealed Secrets', () => {
     expect(() => smallSite({ credentials: { 'mysql-password': Secret.fromEnv('ACME_DB_PASSWORD') } }).build(new App(), catalog)).toThrow(
       'acme/prod/mysql: credentials.mysql-password is read from environment variable ACME_DB_PASSWORD, but ExternalSecrets read only from the store and the value must not be written in plaintext; use Secret.fromStore(...) or SecretBackend.sealedSecrets(...)');
