@@ -3,6 +3,7 @@ import type { Instance } from '../instance';
 import type { Secret } from '../secret';
 import type { SecretBackend } from '../secret-backend';
 import { templateContext } from '../template-context';
+import { assertDnsSubdomain } from '../names';
 
 /**
  * One secret object an environment needs: the Kubernetes Secret `<namespace>/<name>` that a
@@ -46,6 +47,7 @@ export function secretRequirements(env: Environment): SecretRequirement[] {
       requirements.push({ path: instance.node.path, instance, target: 'vm', name: instance.name, values: sortKeys(values) });
     } else if (env.cluster) {
       const secretName = (templateContext(instance).credentials as { secretName: string }).secretName;
+      assertDnsSubdomain(instance.node.path, `credentials secretName (from ${instance.service.name}'s connection.credentials.secretName)`, secretName);
       requirements.push({
         path: instance.node.path,
         instance,
