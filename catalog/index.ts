@@ -9,6 +9,8 @@ import type {
   ServiceDefinition, ServiceProfile, Template, NativeWorkload, ServiceConnection, SettingsProblem, WorkloadProbe,
 } from '../constructs/service-definition';
 import { compileTemplate } from './templates';
+import { checkTemplatePaths } from './template-paths';
+import { catastrophicBacktrackingProblem, schemaPatterns } from './regex-safety';
 
 /** The catalog shipped with siteforge: the folders beside this file. */
 export const CATALOG_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -93,7 +95,7 @@ interface RawService {
     readiness?: WorkloadProbe;
     liveness?: WorkloadProbe;
   };
-  connection?: { env: Record<string, string>; credentials?: { secretName: string; env: Record<string, string> } };
+  connection?: { env: Record<string, string>; credentials?: { secretName: string; env: Record<string, string>; keys?: string[] } };
 }
 
 function loadService(dir: string, folder: string, ajv: Ajv, validateService: ValidateFunction): CatalogService {
@@ -132,10 +134,16 @@ function loadService(dir: string, folder: string, ajv: Ajv, validateService: Val
   const template = (name: string, path: (string | number)[]): Template => {
     const templateFile = join(dir, name);
     if (!existsSync(templateFile)) fail(path, `template ${name} does not exist in ${displayPath(dir)}`);
-    return compileTemplate(readFileSync(templateFile, 'utf8'), displayPath(templateFile));
+    const text = readFileSync(templateFile, 'utf8');
+    sources.push({ text, file: displayPath(templateFile), connection: false });
+    return compileTemplate(text, displayPath(templateFile));
   };
-  const inline = (text: string, path: (string | number)[]): Template =>
-    compileTemplate(text, `${shown}:${source.lineOf(path) ?? 0} (${path.join('.')})`);
+  const sources: { text: string; file: string; connection: boolean }[] = [];
+  const inline = (text: string, path: (string | number)[]): Template => {
+    const file = `${shown}:${source.lineOf(path) ?? 0} (${path.join('.')})`;
+    sources.push({ text, file, connection: path[0] === 'connection' });
+    return compileTemplate(text, file);
+  };
 
   let workload: NativeWorkload | undefined;
   if (raw.workload) {
@@ -160,6 +168,7 @@ function loadService(dir: string, folder: string, ajv: Ajv, validateService: Val
       credentials: c.credentials && {
         secretName: inline(c.credentials.secretName, ['connection', 'credentials', 'secretName']),
         env: c.credentials.env,
+        keys: c.credentials.keys,
       },
     };
   }
@@ -173,6 +182,13 @@ function loadService(dir: string, folder: string, ajv: Ajv, validateService: Val
   } catch (e) {
     throw new UserError(`${displayPath(schemaFile)}: ${(e as Error).message}`);
   }
+  for (const { pointer, pattern } of schemaPatterns(settingsSchema)) {
+    const problem = catastrophicBacktrackingProblem(pattern);
+    if (problem) throw new UserError(`${displayPath(schemaFile)}: pattern ${JSON.stringify(pattern)} at ${pointer} ${problem}; rewrite it without nested repetition`);
+  }
+  const helmValues = raw.helm && template(raw.helm.values, ['helm', 'values']);
+  const contract = { settingsSchema, images: raw.images.map((i) => i.name), dependencies: raw.dependencies };
+  for (const t of sources) checkTemplatePaths(t.text, t.file.replace(/:0 \(/, ' ('), contract, t.connection);
 
   return {
     name: raw.name,
@@ -186,7 +202,7 @@ function loadService(dir: string, folder: string, ajv: Ajv, validateService: Val
     defaultProfile,
     placements: raw.placements,
     images: raw.images,
-    helm: raw.helm && { chart: raw.helm.chart, values: template(raw.helm.values, ['helm', 'values']) },
+    helm: raw.helm && { chart: raw.helm.chart, values: helmValues! },
     workload,
     connection,
     dir,
@@ -209,6 +225,14 @@ function ajvProblems(errors: ErrorObject[]): SettingsProblem[] {
         return { path: e.instancePath, message: `has unknown field ${JSON.stringify(params.additionalProperty)}` };
       case 'enum':
         return { path: e.instancePath, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      case 'type':
+        return params.type === 'string'
+          ? { path: e.instancePath, message: 'must be a string; write it in quotes (YAML reads an unquoted 1.10 as the number 1.1)' }
+          : { path: e.instancePath, message: e.message ?? e.keyword };
+      case 'not':
+        return e.schemaPath.includes('exactTag')
+          ? { path: e.instancePath, message: 'must be an exact version, not a moving tag (latest, stable, main, master)' }
+          : { path: e.instancePath, message: e.message ?? e.keyword };
       case 'required':
         return { path: e.instancePath, message: `is missing required field ${JSON.stringify(params.missingProperty)}` };
       default:

@@ -31,6 +31,9 @@ handlebars.registerHelper('yaml', (value: unknown, options: { loc?: { start: { l
 
 /** Compiles `source`, read from `file` (the name errors give). */
 export function compileTemplate(source: string, file: string): Template {
+  // handlebars also compiles a ready-made AST object, the path behind its code-execution
+  // advisories: only text read from a file is ever compiled.
+  if (typeof source !== 'string') throw new UserError(`${file}: a template must be text, got ${typeof source}`);
   const kind = templateKind(file);
   let ast: hbs.AST.Program;
   try {

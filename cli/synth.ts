@@ -5,6 +5,7 @@ import { fleetOptions, loadInputs, type FleetOptions } from './options';
 interface SynthCommandOptions extends FleetOptions {
   readonly out: string;
   readonly workers: number | 'auto';
+  readonly rotateSecrets?: boolean;
 }
 
 /** Below this many sites, starting worker threads costs more than it saves. */
@@ -15,6 +16,7 @@ export function synthCommand(io: Io): Command {
     .description('synthesize every environment repository of the fleet into the output folder')
     .addOption(new Option('--out <dir>', 'output folder; one repository per environment at <dir>/<site>/<env>').default('dist'))
     .addOption(new Option('--workers <n>', 'threads that build and render sites in parallel').default('auto', `one per core from ${PARALLEL_FROM_SITES} sites on`).argParser(parseWorkers))
+    .addOption(new Option('--rotate-secrets', 'generate new values for the generated secrets of the selected environments'))
     .addHelpText('after', `
 Writes are all or nothing: when any site has an error, nothing is written and the previous
 output stays as it was. Files whose content did not change are not rewritten.`)
@@ -32,6 +34,7 @@ output stays as it was. Files whose content did not change are not rewritten.`)
         workers,
         fleetModule: inputs.fleetModule,
         catalogDir: options.catalog,
+        rotateSecrets: options.rotateSecrets,
       });
       const rows = report.environments.map((e) => [
         `${options.out}/${e.repo}`,

@@ -1,11 +1,12 @@
 import { Construct } from 'constructs';
 import { errorAt } from './errors';
-import { assertDnsLabel } from './names';
+import { assertDnsLabel, childPath } from './names';
 import { Zone } from './zone';
 import { Site, checkChartMirror, checkRegistryMirror } from './site';
 import { KubernetesCluster, KubernetesClusterProps } from './kubernetes-cluster';
 import { HostGroup, HostGroupProps } from './host-group';
 import { Instance, InstanceProps } from './instance';
+import type { SecretBackend } from './secret-backend';
 
 export interface EnvironmentProps {
   /**
@@ -35,10 +36,15 @@ export interface EnvironmentProps {
    * @default - the site's chartMirror
    */
   readonly chartMirror?: string;
+  /**
+   * How this environment's Kubernetes secrets are rendered.
+   * @default - the site's secrets backend
+   */
+  readonly secrets?: SecretBackend;
 }
 
 /** Names an environment keeps for its own folders and children; instances cannot take them. */
-const RESERVED_NAMES = new Set(['cluster', 'namespace']);
+const RESERVED_NAMES = new Set(['cluster', 'namespace', 'secrets']);
 
 /** One environment of a site (dev, test, prod...): becomes one git repository. */
 export class Environment extends Construct {
@@ -55,10 +61,11 @@ export class Environment extends Construct {
   public readonly members: readonly string[];
   public readonly registryMirror?: string;
   public readonly chartMirror?: string;
+  public readonly secrets: SecretBackend;
 
   constructor(scope: Construct, id: string, props: EnvironmentProps = {}) {
+    assertDnsLabel(childPath(scope, id), 'environment name', id);
     super(scope, id);
-    assertDnsLabel(this.node.path, 'environment name', id);
     this.name = id;
     this.zone = props.zone ?? Zone.RUNTIME;
     this.owners = props.owners ?? [];
@@ -66,7 +73,9 @@ export class Environment extends Construct {
     const site = Site.of(this);
     this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror) ?? site.registryMirror;
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror) ?? site.chartMirror;
+    this.secrets = props.secrets ?? site.secrets;
     this.node.addValidation({ validate: () => this.dependencyCycles() });
+    this.node.addValidation({ validate: () => this.hostNameProblems() });
   }
 
   /**
@@ -140,13 +149,37 @@ export class Environment extends Construct {
   }
 
   private assertFreeName(name: string, what: string): void {
-    assertDnsLabel(`${this.node.path}/${name}`, `${what} name`, name);
+    assertDnsLabel(childPath(this, name), `${what} name`, name);
     if (RESERVED_NAMES.has(name)) {
       throw errorAt(`${this.node.path}/${name}`, `${what} name ${JSON.stringify(name)} is reserved; choose another name`);
     }
     if (this.node.tryFindChild(name)) {
       throw errorAt(`${this.node.path}/${name}`, `${this.node.path} already has an instance or host group named ${JSON.stringify(name)}`);
     }
+  }
+
+  /**
+   * Host names are unique across the environment's host groups (they are Ansible inventory
+   * names), and no host is named like an instance or host group (those are Ansible groups).
+   */
+  private hostNameProblems(): string[] {
+    const problems: string[] = [];
+    const seen = new Map<string, string>();
+    const groups = new Set([...this.instances.map((i) => i.name), ...this.hostGroups.map((g) => g.name)]);
+    for (const group of this.hostGroups) {
+      for (const host of group.hosts) {
+        const path = `${group.node.path}/${host.name}`;
+        const first = seen.get(host.name);
+        if (first !== undefined && first !== group.node.path) {
+          problems.push(`${path}: host ${JSON.stringify(host.name)} is also in ${first}; host names are unique in the environment`);
+        }
+        if (!seen.has(host.name)) seen.set(host.name, group.node.path);
+        if (groups.has(host.name)) {
+          problems.push(`${path}: host ${JSON.stringify(host.name)} has the name of an instance or host group of ${this.node.path}; Ansible would mix up the host and the group: rename the host`);
+        }
+      }
+    }
+    return problems;
   }
 
   private dependencyCycles(): string[] {

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { errorAt } from './errors';
-import { assertDnsLabel } from './names';
+import { assertDnsLabel, childPath } from './names';
 import type { Environment } from './environment';
 
 /** Roles a VM host can carry (Rainbond's node roles, plus database and middleware hosts). */
@@ -45,7 +45,7 @@ export class HostGroup extends Construct {
     if (props.hosts.length === 0) throw errorAt(this.node.path, 'hosts must list at least one host');
     const names = new Set<string>();
     this.hosts = props.hosts.map((host) => {
-      const path = `${this.node.path}/${host.name}`;
+      const path = childPath(this, host.name);
       assertDnsLabel(path, 'host name', host.name);
       if (names.has(host.name)) throw errorAt(path, `host ${JSON.stringify(host.name)} is listed twice`);
       names.add(host.name);

@@ -11,3 +11,7 @@ export * from './host-group';
 export * from './instance';
 export * from './service-definition';
 export * from './rendered-file';
+export * from './secret';
+export * from './secret-backend';
+export * from './secrets';
+export * from './git-refs';

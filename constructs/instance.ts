@@ -6,6 +6,7 @@ import { Exposure } from './exposure';
 import { Site } from './site';
 import { Environment } from './environment';
 import type { Host } from './host-group';
+import { Secret } from './secret';
 import type { ServiceDefinition, ServiceProfile, WorkloadResources } from './service-definition';
 
 export interface InstanceProps {
@@ -41,6 +42,13 @@ export interface InstanceProps {
    * @default Exposure.none()
    */
   readonly exposure?: Exposure;
+  /**
+   * Values of the instance's credentials, by key of its service's credentials Secret
+   * (`mysql-password`...). Rendered by the environment's secrets backend on Kubernetes and as
+   * Ansible Vault values on VMs; never in plaintext.
+   * @default - every key is `Secret.generated()`
+   */
+  readonly credentials?: Readonly<Record<string, Secret>>;
 }
 
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
@@ -56,6 +64,8 @@ export class Instance extends Construct {
   public readonly placement: Placement;
   public readonly resources: WorkloadResources;
   public readonly exposure: Exposure;
+  /** Credentials by key, sorted; empty when the service has none. */
+  public readonly credentials: Readonly<Record<string, Secret>>;
   private readonly used: Instance[] = [];
 
   constructor(scope: Environment, id: string, props: InstanceProps) {
@@ -98,6 +108,8 @@ export class Instance extends Construct {
       if (this.placement.kind !== 'kubernetes') throw errorAt(path, 'an Ingress exposure needs placement on Kubernetes');
       assertDnsSubdomain(path, 'exposure host', this.host);
     }
+
+    this.credentials = resolveCredentials(path, props.service, this.placement.kind, scope.secrets.kind, props.credentials);
 
     this.node.addValidation({ validate: () => this.problems() });
   }
@@ -155,6 +167,44 @@ export class Instance extends Construct {
     }
     return problems;
   }
+}
+
+/** The keys of the credentials Secret of `service`, sorted. */
+export function credentialKeys(service: ServiceDefinition): string[] {
+  const credentials = service.connection?.credentials;
+  if (!credentials) return [];
+  return [...new Set([...(credentials.keys ?? []), ...Object.values(credentials.env)])].sort();
+}
+
+function resolveCredentials(
+  path: string,
+  service: ServiceDefinition,
+  placement: 'kubernetes' | 'vm',
+  backend: 'external-secrets' | 'sealed-secrets',
+  given: Readonly<Record<string, Secret>> = {},
+): Record<string, Secret> {
+  const keys = credentialKeys(service);
+  for (const [key, secret] of Object.entries(given)) {
+    if (!keys.includes(key)) {
+      throw errorAt(path, keys.length > 0
+        ? `credentials has unknown key ${JSON.stringify(key)}; ${service.name} credentials are ${keys.join(', ')}`
+        : `credentials has key ${JSON.stringify(key)}, but ${service.name} has no credentials`);
+    }
+    if (!(secret instanceof Secret)) {
+      throw errorAt(path, `credentials.${key} must be a Secret (Secret.generated(), Secret.fromStore(...), Secret.fromEnv(...)), got ${JSON.stringify(secret)}`);
+    }
+    const where = placement === 'vm' ? 'on VMs (Ansible Vault)' : `with ${backend}`;
+    if (secret.source === 'store' && backend !== 'external-secrets') {
+      throw errorAt(path, `credentials.${key} is read from a secret store, which works only with SecretBackend.externalSecrets(), not ${where}; use Secret.fromEnv(...) or Secret.generated()`);
+    }
+    if (secret.source === 'store' && placement === 'vm') {
+      throw errorAt(path, `credentials.${key} is read from a secret store, which works only on Kubernetes with SecretBackend.externalSecrets(), not ${where}; use Secret.fromEnv(...) or Secret.generated()`);
+    }
+    if (secret.source === 'env' && backend === 'external-secrets' && placement === 'kubernetes') {
+      throw errorAt(path, `credentials.${key} is read from ${secret.description}, but ExternalSecrets read only from the store and the value must not be written in plaintext; use Secret.fromStore(...) or SecretBackend.sealedSecrets(...)`);
+    }
+  }
+  return Object.fromEntries(keys.map((key) => [key, given[key] ?? Secret.generated()]));
 }
 
 function describeNodes(profile: ServiceProfile): string {

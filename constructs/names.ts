@@ -1,3 +1,4 @@
+import type { Construct } from 'constructs';
 import { errorAt } from './errors';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -39,4 +40,14 @@ export function assertDnsLabel(path: string, what: string, value: unknown): asse
 export function assertDnsSubdomain(path: string, what: string, value: unknown): asserts value is string {
   const problem = dnsSubdomainProblem(value);
   if (problem) throw errorAt(path, `${what} ${problem}, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * The construct path a child `id` of `scope` will have, for errors raised before the child
+ * exists (so a bad name is refused before any construct or path is built from it). Control
+ * characters are shown escaped.
+ */
+export function childPath(scope: Construct, id: string): string {
+  const shown = JSON.stringify(id).slice(1, -1);
+  return scope.node.path ? `${scope.node.path}/${shown}` : shown || '(unnamed)';
 }

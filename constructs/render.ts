@@ -4,6 +4,7 @@ import { renderManifests } from './kubernetes/manifests';
 import { renderValues } from './helm/values';
 import { renderArtifactsLock } from './artifacts';
 import { renderEnvironmentReadme } from './readme/environment-readme';
+import { renderSecrets } from './secrets/render';
 import type { RenderedFile } from './rendered-file';
 
 /** Every file of an environment's repository, sorted by path. */
@@ -14,6 +15,7 @@ export function renderEnvironment(env: Environment): RenderedFile[] {
     renderArtifactsLock(env),
     renderEnvironmentReadme(env),
     renderCodeowners(env),
+    ...renderSecrets(env),
   ];
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

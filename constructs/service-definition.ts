@@ -103,6 +103,8 @@ export interface ServiceConnection {
     readonly secretName: Template;
     /** Environment variable name → key in the Secret. */
     readonly env: Readonly<Record<string, string>>;
+    /** Every key the Secret holds (the chart may need more than the bindings read). */
+    readonly keys?: readonly string[];
   };
 }
 

@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
 import { errorAt } from './errors';
-import { assertDnsLabel, assertDnsSubdomain } from './names';
+import { assertDnsLabel, assertDnsSubdomain, childPath } from './names';
 import { Environment, EnvironmentProps } from './environment';
+import { SecretBackend } from './secret-backend';
 
 /** `mirror` without a trailing slash, after checking it is `host[:port][/path]`. */
 export function checkRegistryMirror(path: string, mirror: string | undefined): string | undefined {
@@ -46,6 +47,12 @@ export interface SiteProps {
    * applier objects read from `https://git.<domain>/siteforge/{site}-{env}.git`
    */
   readonly gitRemote?: string;
+  /**
+   * How the site's Kubernetes secrets are rendered (environments may override it).
+   * @default SecretBackend.externalSecrets() - ExternalSecrets reading the ClusterSecretStore
+   * named `siteforge`
+   */
+  readonly secrets?: SecretBackend;
 }
 
 /** One customer installation (交付现场): a set of environments, one repository each. */
@@ -63,10 +70,11 @@ export class Site extends Construct {
   public readonly chartMirror?: string;
   public readonly owners: readonly string[];
   public readonly gitRemote?: string;
+  public readonly secrets: SecretBackend;
 
   constructor(scope: Construct, id: string, props: SiteProps) {
+    assertDnsLabel(childPath(scope, id), 'site name', id);
     super(scope, id);
-    assertDnsLabel(this.node.path, 'site name', id);
     assertDnsSubdomain(this.node.path, 'domain', props.domain);
     this.name = id;
     this.domain = props.domain;
@@ -74,6 +82,7 @@ export class Site extends Construct {
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror);
     this.owners = props.owners ?? [];
     this.gitRemote = props.gitRemote;
+    this.secrets = props.secrets ?? SecretBackend.externalSecrets();
     if (this.gitRemote !== undefined && !isGitRemoteTemplate(this.gitRemote)) {
       throw errorAt(this.node.path, `gitRemote must be an https://, ssh:// or git@host:path URL (with {site} and {env} placeholders), got ${JSON.stringify(this.gitRemote)}`);
     }
@@ -94,5 +103,12 @@ export class Site extends Construct {
  * never starting with `-` (an option) and never `ext::` or other transport helpers.
  */
 function isGitRemoteTemplate(url: string): boolean {
-  return /^(https?|ssh|git|file):\/\/[A-Za-z0-9._~%@:{}/+-]+$/.test(url) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~{}/+-]+$/.test(url);
+  // No part may start with "-" (git or ssh would read it as an option), no password in the URL.
+  const user = '[A-Za-z0-9_{][A-Za-z0-9._~%+{}-]*';
+  const host = '[A-Za-z0-9{][A-Za-z0-9.{}-]*';
+  const path = '[A-Za-z0-9._~%{}+][A-Za-z0-9._~%{}/+-]*';
+  const url_ = new RegExp(`^(https?|ssh|git)://(${user}@)?${host}(:[0-9]+)?(/${path})*/?$`);
+  const file = new RegExp(`^file://(/${path})+/?$`);
+  const scp = new RegExp(`^${user}@${host}:${path}$`);
+  return url_.test(url) || file.test(url) || scp.test(url);
 }

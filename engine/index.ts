@@ -3,3 +3,4 @@ export * from './fleet';
 export * from './output';
 export * from './synth';
 export * from './site-synth';
+export * from './secrets';

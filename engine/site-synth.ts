@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RenderedFile } from '../constructs';
 import { environmentInputs } from '../constructs/environment-inputs';
-import { renderEnvironment } from '../constructs/render';
+import { renderEnvironmentSecurely } from './secrets';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { userErrorsOf } from './errors';
@@ -25,22 +25,35 @@ export interface SiteOutcome {
   readonly errors: string[];
 }
 
-/** Stages one environment's files; undefined for a dry run. */
+/** Stages one environment's files. */
 export type Stager = (repo: string, files: readonly RenderedFile[], inputHash: string) => StagedEnvironment;
 
+/** How `synthSite` renders and where it stages; the same in this thread and in workers. */
+export interface SiteSynthContext {
+  readonly selection: Selection;
+  /** generatorFingerprint(), part of each environment's input hash. */
+  readonly generator: string;
+  /** Output folder, where previous secrets are read from. */
+  readonly outDir: string;
+  /** @default false */
+  readonly rotateSecrets?: boolean;
+  /** @default - a dry run: nothing is staged */
+  readonly stage?: Stager;
+}
+
 /**
- * Builds one site, renders its selected environments and stages them (`generator` is the
- * generatorFingerprint, part of each environment's input hash). The site's construct
+ * Builds one site, renders its selected environments with their secrets and stages them. The site's construct
  * tree is dropped on return. Used in this thread and in worker threads alike, so the output
  * is the same whichever runs it. Bugs are thrown; user errors are returned.
  */
-export function synthSite(definition: SiteDefinition, catalog: Catalog, selection: Selection, generator: string, stage?: Stager): SiteOutcome {
+export function synthSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext): SiteOutcome {
+  const { selection, generator, stage } = context;
   const rendered: { site: string; env: string; files: RenderedFile[]; inputHash: string }[] = [];
   try {
     const site = buildSite(definition, catalog);
     for (const env of selectEnvironments(site, selection)) {
       const inputHash = `sha256:${createHash('sha256').update(generator).update(JSON.stringify(environmentInputs(env))).digest('hex')}`;
-      rendered.push({ site: site.name, env: env.name, files: renderEnvironment(env), inputHash });
+      rendered.push({ site: site.name, env: env.name, files: renderEnvironmentSecurely(env, { outDir: context.outDir, rotateSecrets: context.rotateSecrets }), inputHash });
     }
   } catch (e) {
     const found = userErrorsOf(e);

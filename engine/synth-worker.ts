@@ -13,6 +13,7 @@ export interface SynthWorkerData {
   readonly outDir: string;
   /** Staging folder of the main thread's transaction; undefined for a dry run. */
   readonly stagingDir?: string;
+  readonly rotateSecrets?: boolean;
 }
 
 /** A worker's answer for the site at `index` of the fleet. */
@@ -28,7 +29,7 @@ parentPort!.on('message', (index: number) => {
     const stage = data.stagingDir === undefined
       ? undefined
       : (repo: string, files: Parameters<typeof stageEnvironment>[3], inputHash: string) => stageEnvironment(data.outDir, data.stagingDir!, repo, files, inputHash);
-    const outcome = synthSite(fleet[index], catalog, data.selection, generator, stage);
+    const outcome = synthSite(fleet[index], catalog, { selection: data.selection, generator, outDir: data.outDir, rotateSecrets: data.rotateSecrets, stage });
     parentPort!.postMessage({ index, outcome } satisfies SynthWorkerReply);
   } catch (e) {
     parentPort!.postMessage({ index, bug: (e as Error)?.stack ?? String(e) } satisfies SynthWorkerReply);

@@ -23,6 +23,11 @@ export interface SynthOptions extends Selection {
    */
   readonly dryRun?: boolean;
   /**
+   * Generate new values for every generated secret of the selected environments.
+   * @default false - generated secrets are kept as the previous output holds them
+   */
+  readonly rotateSecrets?: boolean;
+  /**
    * Worker threads that build and render sites in parallel, one site at a time each. More
    * than 1 needs `fleetModule`, which each worker loads (with `catalogDir`) for itself.
    * @default 1 (everything in this thread)
@@ -96,7 +101,7 @@ async function synthInWorkers(
   const outcomes = new Map<number, SiteOutcome>();
   const pool = Array.from({ length: workers - 1 }, () => {
     if (!options.fleetModule) throw new Error('synth with workers needs fleetModule');
-    const data: SynthWorkerData = { fleetModule: options.fleetModule, catalogDir: options.catalogDir, selection, outDir: options.outDir, stagingDir };
+    const data: SynthWorkerData = { fleetModule: options.fleetModule, catalogDir: options.catalogDir, selection, outDir: options.outDir, stagingDir, rotateSecrets: options.rotateSecrets };
     return new Worker(new URL('./synth-worker-entry.mjs', import.meta.url), { workerData: data });
   });
   const record = (index: number, outcome: SiteOutcome) => {
@@ -133,7 +138,7 @@ async function synthInWorkers(
   const generator = generatorFingerprint();
   try {
     for (let index = queue.shift(); index !== undefined && !failure; index = queue.shift()) {
-      record(index, synthSite(options.fleet[index], options.catalog, selection, generator, stage));
+      record(index, synthSite(options.fleet[index], options.catalog, { selection, generator, outDir: options.outDir, rotateSecrets: options.rotateSecrets, stage }));
       // Let replies from the workers in, so they are fed while this thread works.
       await new Promise((resolve) => setImmediate(resolve));
     }

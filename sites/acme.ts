@@ -1,4 +1,5 @@
-import { Applier, Exposure, Site, Zone } from '../constructs';
+import { Applier, Exposure, SecretBackend, SecretStoreRef, Site, Zone } from '../constructs';
+import { ACME_PROD_SEALING_CERTIFICATE } from './acme-sealing-certificate';
 import type { Catalog } from '../catalog';
 import type { Environment } from '../constructs';
 import type { SiteDefinition } from './site-definition';
@@ -11,7 +12,12 @@ import type { SiteDefinition } from './site-definition';
 export const acme: SiteDefinition = {
   name: 'acme',
   build(scope, catalog) {
-    const site = new Site(scope, 'acme', { domain: 'acme.example.com', owners: ['acme-delivery-leads'] });
+    const site = new Site(scope, 'acme', {
+      domain: 'acme.example.com',
+      owners: ['acme-delivery-leads'],
+      // Connected environments read credentials from acme's Vault through External Secrets.
+      secrets: SecretBackend.externalSecrets({ store: SecretStoreRef.cluster('acme-vault') }),
+    });
 
     const dev = site.addEnvironment('dev', { zone: Zone.DEV, members: ['acme-developers'] });
     dev.addCluster({ apiServer: 'https://k8s-dev.acme.example.com:6443', applier: Applier.argoCd(), storageClass: 'standard' });
@@ -27,6 +33,8 @@ export const acme: SiteDefinition = {
       members: ['acme-support'],
       registryMirror: 'registry.acme.internal:5000',
       chartMirror: 'https://charts.acme.internal/siteforge',
+      // Air-gapped: no store to read from, so credentials are sealed for the prod cluster.
+      secrets: SecretBackend.sealedSecrets({ certificate: ACME_PROD_SEALING_CERTIFICATE }),
     });
     prod.addCluster({ apiServer: 'https://k8s-prod.acme.internal:6443', ingressClass: 'nginx-internal', storageClass: 'ceph-rbd' });
     platform(prod, catalog, { elasticsearchProfile: 'cluster', elasticsearchNodes: 3, adminNodes: 2 });

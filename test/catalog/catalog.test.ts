@@ -25,7 +25,7 @@ describe('catalog loader', () => {
 
   it('refuses a chart version written as a number', () => {
     const dir = brokenCatalog('redis', 'service.yml', (t) => t.replace('version: 10.7.16', 'version: 10.7'));
-    expect(() => loadCatalog(dir)).toThrow(/redis\/service\.yml:\d+: \/helm\/chart\/version must be string/);
+    expect(() => loadCatalog(dir)).toThrow(/redis\/service\.yml:\d+: \/helm\/chart\/version must be a string; write it in quotes \(YAML reads an unquoted 1\.10 as the number 1\.1\)/);
   });
 
   it('refuses an unknown field, naming it', () => {
@@ -35,7 +35,7 @@ describe('catalog loader', () => {
 
   it('refuses a latest image tag', () => {
     const dir = brokenCatalog('kong', 'service.yml', (t) => t.replace('tag: 2.1.4-alpine', 'tag: latest'));
-    expect(() => loadCatalog(dir)).toThrow(/kong\/service\.yml:\d+: \/images\/0\/tag must NOT be valid/);
+    expect(() => loadCatalog(dir)).toThrow(/kong\/service\.yml:\d+: \/images\/0\/tag must be an exact version, not a moving tag \(latest, stable, main, master\)/);
   });
 
   it('refuses duplicate keys, naming the line', () => {

@@ -1,0 +1,128 @@
+import { errorAt } from './errors';
+
+/** Where External Secrets reads values from: a namespaced SecretStore or a ClusterSecretStore. */
+export class SecretStoreRef {
+  /** A ClusterSecretStore, usable from every namespace. */
+  public static cluster(name: string): SecretStoreRef {
+    return new SecretStoreRef('ClusterSecretStore', name);
+  }
+
+  /** A SecretStore in the environment's namespace. */
+  public static namespaced(name: string): SecretStoreRef {
+    return new SecretStoreRef('SecretStore', name);
+  }
+
+  private constructor(
+    public readonly kind: 'SecretStore' | 'ClusterSecretStore',
+    public readonly name: string,
+  ) {}
+}
+
+/**
+ * Which namespaces and names a sealed value may be unsealed under (Sealed Secrets' scopes).
+ * The scope is part of the encryption: it is the RSA-OAEP label.
+ */
+export class SealingScope {
+  /** Only under its own namespace and name (label `<namespace>/<name>`). */
+  public static readonly STRICT = new SealingScope('strict', undefined);
+  /** Under any name in its namespace (label `<namespace>`). */
+  public static readonly NAMESPACE_WIDE = new SealingScope('namespace-wide', 'sealedsecrets.bitnami.com/namespace-wide');
+  /** Under any namespace and name (empty label). */
+  public static readonly CLUSTER_WIDE = new SealingScope('cluster-wide', 'sealedsecrets.bitnami.com/cluster-wide');
+
+  private constructor(
+    public readonly name: 'strict' | 'namespace-wide' | 'cluster-wide',
+    /** Annotation set to "true" on the SealedSecret, for scopes other than strict. */
+    public readonly annotation: string | undefined,
+  ) {}
+
+  /** The RSA-OAEP label of a value sealed for `namespace`/`name` under this scope. */
+  public label(namespace: string, name: string): string {
+    if (this.name === 'strict') return `${namespace}/${name}`;
+    return this.name === 'namespace-wide' ? namespace : '';
+  }
+}
+
+export interface ExternalSecretsOptions {
+  /**
+   * The store ExternalSecrets read from.
+   * @default SecretStoreRef.cluster('siteforge')
+   */
+  readonly store?: SecretStoreRef;
+  /**
+   * How often values read from the store are refreshed (a Go duration).
+   * @default "1h"
+   */
+  readonly refreshInterval?: string;
+}
+
+export interface SealedSecretsOptions {
+  /**
+   * The Sealed Secrets controller's public key, as a PEM certificate (what
+   * `kubeseal --fetch-cert` prints) or a PEM public key (`-----BEGIN PUBLIC KEY-----`).
+   */
+  readonly certificate: string;
+  /**
+   * Scope values are sealed for.
+   * @default SealingScope.STRICT
+   */
+  readonly scope?: SealingScope;
+}
+
+const PEM = /^-----BEGIN (CERTIFICATE|PUBLIC KEY)-----\r?\n[A-Za-z0-9+/=\r\n]+-----END \1-----\s*$/;
+const DURATION = /^([0-9]+(ns|us|ms|s|m|h))+$/;
+
+/**
+ * How an environment's Kubernetes secrets are rendered: chosen per site, overridden per
+ * environment. VM secrets are always Ansible Vault values.
+ */
+export class SecretBackend {
+  /**
+   * External Secrets (connected sites): an `ExternalSecret` per secret, reading `fromStore`
+   * values from the store; generated values come from External Secrets' Password generator,
+   * created once. Nothing secret is in the repository. `Secret.fromEnv` is refused.
+   */
+  public static externalSecrets(options: ExternalSecretsOptions = {}): SecretBackend {
+    const refreshInterval = options.refreshInterval ?? '1h';
+    if (!DURATION.test(refreshInterval)) {
+      throw errorAt('SecretBackend.externalSecrets', `refreshInterval must be a duration such as 1h or 30m, got ${JSON.stringify(refreshInterval)}`);
+    }
+    return new SecretBackend('external-secrets', { store: options.store ?? SecretStoreRef.cluster('siteforge'), refreshInterval });
+  }
+
+  /**
+   * Sealed Secrets (air-gapped sites with the controller): a `SealedSecret` per secret,
+   * encrypted with the controller's certificate. `Secret.fromStore` is refused.
+   */
+  public static sealedSecrets(options: SealedSecretsOptions): SecretBackend {
+    if (typeof options.certificate !== 'string' || !PEM.test(options.certificate.trim() + '\n')) {
+      throw errorAt('SecretBackend.sealedSecrets', 'certificate must be a PEM certificate (kubeseal --fetch-cert) or PEM public key');
+    }
+    return new SecretBackend('sealed-secrets', { certificate: options.certificate.trim() + '\n', scope: options.scope ?? SealingScope.STRICT });
+  }
+
+  private constructor(
+    public readonly kind: 'external-secrets' | 'sealed-secrets',
+    private readonly options: { store?: SecretStoreRef; refreshInterval?: string; certificate?: string; scope?: SealingScope },
+  ) {}
+
+  /** External Secrets: the store. */
+  public get store(): SecretStoreRef | undefined {
+    return this.options.store;
+  }
+
+  /** External Secrets: the refresh interval of store values. */
+  public get refreshInterval(): string | undefined {
+    return this.options.refreshInterval;
+  }
+
+  /** Sealed Secrets: the controller's PEM certificate or public key. */
+  public get certificate(): string | undefined {
+    return this.options.certificate;
+  }
+
+  /** Sealed Secrets: the sealing scope. */
+  public get scope(): SealingScope | undefined {
+    return this.options.scope;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './requirements';
+export * from './material';
+export * from './paths';

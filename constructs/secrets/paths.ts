@@ -1,0 +1,13 @@
+/** Where the secrets renderer puts its files; the engine reads previous secrets from there. */
+/** Folder of the objects that create an environment's Kubernetes Secrets. */
+export const SECRETS_FOLDER = 'manifests/secrets';
+
+/** Path of the SealedSecret that creates Secret `name`. */
+export function sealedSecretPath(name: string): string {
+  return `${SECRETS_FOLDER}/sealedsecret-${name}.yaml`;
+}
+
+/** Path of the Ansible Vault file holding the credentials of VM instance `instance`. */
+export function vaultFilePath(instance: string): string {
+  return `ansible/group_vars/${instance}/vault.yml`;
+}

@@ -1,0 +1,117 @@
+import { Environment } from '../environment';
+import type { Instance } from '../instance';
+import { folderOf, type KubernetesObject } from '../kubernetes/manifests';
+import { instanceLabels } from '../kubernetes/native-workload';
+import type { RenderedFile } from '../rendered-file';
+import { secretMaterialOf } from './material';
+import { secretRequirements, type SecretRequirement } from './requirements';
+import { SECRETS_FOLDER, vaultFilePath } from './paths';
+
+const GENERATOR_API = 'generators.external-secrets.io/v1alpha1';
+
+/**
+ * The objects that create every credentials Secret of the environment's Kubernetes instances
+ * (`manifests/secrets/`, with a kustomization), and the Ansible Vault file of every VM instance
+ * with credentials. Sealed and vault values come encrypted from the engine (see
+ * `SecretMaterial`); nothing here sees a secret value.
+ */
+export function renderSecrets(env: Environment): RenderedFile[] {
+  const objects: KubernetesObject[] = [];
+  const files: RenderedFile[] = [];
+  for (const requirement of secretRequirements(env)) {
+    if (requirement.target === 'vm') files.push(renderVaultFile(requirement.instance));
+    else if (requirement.backend!.kind === 'external-secrets') objects.push(...externalSecretObjects(requirement));
+    else objects.push(sealedSecretObject(env, requirement));
+  }
+  if (objects.length > 0) files.push(...folderOf(SECRETS_FOLDER, objects));
+  return files;
+}
+
+/**
+ * `ansible/group_vars/<instance>/vault.yml` of a VM instance: its credentials as the Ansible
+ * variables `<instance>_<key>` (see `ansibleSecretVariable`), the whole file encrypted with
+ * Ansible Vault. The Ansible renderer reads these variables; Ansible decrypts the file with
+ * the vault password.
+ */
+export function renderVaultFile(instance: Instance): RenderedFile {
+  const env = Environment.of(instance);
+  const content = secretMaterialOf(env)?.vault[instance.name];
+  if (content === undefined) {
+    throw new Error(`${instance.node.path}: its Ansible Vault file was not provided; render environments through the engine (renderEnvironmentSecurely)`);
+  }
+  return { path: vaultFilePath(instance.name), content };
+}
+
+function labelsOf(requirement: SecretRequirement): Record<string, string> {
+  const { 'app.kubernetes.io/version': _version, ...labels } = instanceLabels(requirement.instance);
+  return labels;
+}
+
+function externalSecretObjects(requirement: SecretRequirement): KubernetesObject[] {
+  const backend = requirement.backend!;
+  const { name, namespace } = requirement;
+  const labels = labelsOf(requirement);
+  const entries = Object.entries(requirement.values);
+  const generated = entries.filter(([, s]) => s.source === 'generated');
+  const stored = entries.filter(([, s]) => s.source === 'store');
+  const generators: KubernetesObject[] = generated.map(([key, secret]) => ({
+    apiVersion: GENERATOR_API,
+    kind: 'Password',
+    metadata: { name: generatorName(name, key), namespace: namespace!, labels },
+    spec: { length: secret.length!, digits: Math.floor(secret.length! / 4), symbols: 0, noUpper: false, allowRepeat: true },
+  }));
+  const spec: Record<string, unknown> = {
+    // A generator makes new values on every refresh: a Secret holding generated values is
+    // created once and never refreshed, so passwords do not rotate behind the services' backs.
+    refreshInterval: generated.length > 0 ? '0s' : backend.refreshInterval,
+    secretStoreRef: { kind: backend.store!.kind, name: backend.store!.name },
+    target: { name, creationPolicy: 'Owner', deletionPolicy: 'Retain' },
+  };
+  if (stored.length > 0) {
+    spec.data = stored.map(([key, secret]) => ({
+      secretKey: key,
+      remoteRef: { key: secret.storeKey!, ...(secret.storeProperty ? { property: secret.storeProperty } : {}) },
+    }));
+  }
+  if (generated.length > 0) {
+    spec.dataFrom = generated.map(([key]) => ({
+      sourceRef: { generatorRef: { apiVersion: GENERATOR_API, kind: 'Password', name: generatorName(name, key) } },
+      rewrite: [{ regexp: { source: '^password$', target: key } }],
+    }));
+  }
+  return [
+    ...generators,
+    { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name, namespace: namespace!, labels }, spec },
+  ];
+}
+
+function generatorName(secretName: string, key: string): string {
+  return `${secretName}-${key.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.replace(/-+$/, '');
+}
+
+function sealedSecretObject(env: Environment, requirement: SecretRequirement): KubernetesObject {
+  const { name, namespace } = requirement;
+  const material = secretMaterialOf(env)?.sealed[`${namespace}/${name}`];
+  if (!material) {
+    throw new Error(`${requirement.path}: sealed values of ${namespace}/${name} were not provided; render environments through the engine (renderEnvironmentSecurely)`);
+  }
+  const scope = requirement.backend!.scope!;
+  const scopeAnnotations: Record<string, string> = scope.annotation ? { [scope.annotation]: 'true' } : {};
+  const labels = labelsOf(requirement);
+  return {
+    apiVersion: 'bitnami.com/v1alpha1',
+    kind: 'SealedSecret',
+    metadata: { name, namespace: namespace!, labels, annotations: sortKeys({ ...scopeAnnotations, ...material.annotations }) },
+    spec: {
+      encryptedData: sortKeys(material.encryptedData),
+      template: {
+        metadata: { name, namespace: namespace!, labels, ...(scope.annotation ? { annotations: scopeAnnotations } : {}) },
+        type: 'Opaque',
+      },
+    },
+  };
+}
+
+function sortKeys<T>(record: Readonly<Record<string, T>>): Record<string, T> {
+  return Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k]]));
+}

@@ -1,0 +1,67 @@
+import { Environment } from '../environment';
+import type { Instance } from '../instance';
+import type { Secret } from '../secret';
+import type { SecretBackend } from '../secret-backend';
+import { templateContext } from '../template-context';
+import { assertDnsSubdomain } from '../names';
+
+/**
+ * One secret object an environment needs: the Kubernetes Secret `<namespace>/<name>` that a
+ * backend creates, or the Ansible Vault file of a VM instance. The engine resolves the values
+ * (reading environment variables, generating, encrypting) from this list; renderers turn it
+ * into files.
+ */
+export interface SecretRequirement {
+  /** Construct path of the instance, for errors. */
+  readonly path: string;
+  readonly instance: Instance;
+  readonly target: 'kubernetes' | 'vm';
+  /** Kubernetes: the Secret's name; VM: the instance name (its Ansible group). */
+  readonly name: string;
+  /** Kubernetes: the namespace. */
+  readonly namespace?: string;
+  /** Kubernetes: the environment's backend. */
+  readonly backend?: SecretBackend;
+  /** Kubernetes: Secret key → value; VM: Ansible variable → value. Sorted by key. */
+  readonly values: Readonly<Record<string, Secret>>;
+}
+
+/**
+ * The Ansible variable holding credential `key` of a VM instance: `<instance>_<key>` with
+ * every character other than a letter, digit or `_` turned into `_`
+ * (`mysql` + `mysql-password` → `mysql_mysql_password`). Shared with the Ansible renderer.
+ */
+export function ansibleSecretVariable(instance: string, key: string): string {
+  return `${instance}_${key}`.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+/** Every secret object of `env`, in instance-name order. */
+export function secretRequirements(env: Environment): SecretRequirement[] {
+  const requirements: SecretRequirement[] = [];
+  const instances = [...env.instances].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const instance of instances) {
+    const keys = Object.keys(instance.credentials);
+    if (keys.length === 0) continue;
+    if (instance.placement.kind === 'vm') {
+      const values = Object.fromEntries(keys.map((k) => [ansibleSecretVariable(instance.name, k), instance.credentials[k]]));
+      requirements.push({ path: instance.node.path, instance, target: 'vm', name: instance.name, values: sortKeys(values) });
+    } else if (env.cluster) {
+      const secretName = (templateContext(instance).credentials as { secretName: string }).secretName;
+      assertDnsSubdomain(instance.node.path, `credentials secretName (from ${instance.service.name}'s connection.credentials.secretName)`, secretName);
+      requirements.push({
+        path: instance.node.path,
+        instance,
+        target: 'kubernetes',
+        name: secretName,
+        namespace: env.cluster.namespace,
+        backend: env.secrets,
+        values: sortKeys(instance.credentials),
+      });
+    }
+  }
+  return requirements;
+}
+
+function sortKeys<T>(record: Readonly<Record<string, T>>): Record<string, T> {
+  return Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k]]));
+}

@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { provideSecretMaterial, Site, type Environment, type RenderedFile } from '../../constructs';
+import { renderEnvironment } from '../../constructs/render';
+import { assertNoPlaintextSecrets } from './gate';
+import { resolveSecrets } from './resolve';
+
+export * from './gate';
+export * from './resolve';
+export { vaultEncrypt, vaultDecrypt, VAULT_HEADER } from './ansible-vault';
+export { sealValue, sealingKeyOf, sealingKeyFingerprint } from './sealed-secrets';
+
+export interface SecureRenderOptions {
+  /** The output folder; the environment's previous repository is `<outDir>/<site>/<env>`. */
+  readonly outDir: string;
+  /**
+   * Generate new values for the environment's generated secrets.
+   * @default false
+   */
+  readonly rotateSecrets?: boolean;
+  /**
+   * Where `Secret.fromEnv` values and SITEFORGE_VAULT_PASSWORD are read.
+   * @default process.env
+   */
+  readonly variables?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Renders `env` with its secrets: resolves and encrypts them (reading the previous output so
+ * generated values stay), renders every file, then runs the plaintext-secret gate on the
+ * result. What synth calls instead of `renderEnvironment`.
+ */
+export function renderEnvironmentSecurely(env: Environment, options: SecureRenderOptions): RenderedFile[] {
+  const repo = `${Site.of(env).name}/${env.name}`;
+  const { material, handled } = resolveSecrets(env, {
+    repoDir: join(options.outDir, repo),
+    rotate: options.rotateSecrets ?? false,
+    variables: options.variables,
+  });
+  provideSecretMaterial(env, material);
+  const files = renderEnvironment(env);
+  assertNoPlaintextSecrets(repo, files, handled);
+  return files;
+}

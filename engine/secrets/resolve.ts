@@ -1,0 +1,211 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import type { KeyObject } from 'node:crypto';
+import {
+  sealedSecretPath, secretRequirements, vaultFilePath,
+  type Environment, type SealedSecretMaterial, type Secret, type SecretMaterial, type SecretRequirement,
+} from '../../constructs';
+import { parseYaml, toYaml } from '../../constructs/yaml';
+import { UserError, UserErrors } from '../errors';
+import { vaultDecrypt, vaultEncrypt } from './ansible-vault';
+import { generateSecretValue, matchesFingerprint, valueFingerprint } from './generate';
+import { sealingKeyFingerprint, sealingKeyOf, sealValue } from './sealed-secrets';
+
+/** The environment variable holding the Ansible Vault password at synth time. */
+export const VAULT_PASSWORD_VARIABLE = 'SITEFORGE_VAULT_PASSWORD';
+
+/** Shortest secret value accepted: shorter ones are weak, and the gate could not search for them. */
+export const MIN_SECRET_LENGTH = 8;
+
+/** A secret value the synth handled, which must appear in no generated file. */
+export interface HandledSecret {
+  readonly value: string;
+  /** Where the value comes from, for errors (never the value). */
+  readonly description: string;
+}
+
+export interface ResolveSecretsOptions {
+  /** The environment's repository folder as the previous synth left it (may not exist). */
+  readonly repoDir: string;
+  /**
+   * Generate new values for every generated secret instead of keeping the previous ones.
+   * @default false
+   */
+  readonly rotate?: boolean;
+  /**
+   * Where `Secret.fromEnv` values and the vault password are read.
+   * @default process.env
+   */
+  readonly variables?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ResolvedSecrets {
+  readonly material: SecretMaterial;
+  readonly handled: readonly HandledSecret[];
+}
+
+const SEALING_KEY = 'siteforge.dev/sealing-key';
+const SEALING_SCOPE = 'siteforge.dev/sealing-scope';
+const FINGERPRINTS = 'siteforge.dev/value-fingerprints';
+
+/**
+ * Encrypts the secrets of `env` for its renderers. Generated values are created once: a
+ * sealed value is kept as the previous output holds it (so long as it was sealed with the same
+ * key, scope, namespace and name); a vault file is decrypted with the vault password and kept
+ * byte for byte when its values did not change. Every problem of the environment is thrown
+ * at once.
+ */
+export function resolveSecrets(env: Environment, options: ResolveSecretsOptions): ResolvedSecrets {
+  const variables = options.variables ?? process.env;
+  const sealed: Record<string, SealedSecretMaterial> = {};
+  const vault: Record<string, string> = {};
+  const handled: HandledSecret[] = [];
+  const errors: UserError[] = [];
+  const keys = new Map<string, KeyObject>();
+  const context: Context = { options, variables, handled, keys };
+  for (const requirement of secretRequirements(env)) {
+    try {
+      if (requirement.target === 'vm') vault[requirement.name] = resolveVault(requirement, context);
+      else if (requirement.backend!.kind === 'sealed-secrets') sealed[`${requirement.namespace}/${requirement.name}`] = resolveSealed(requirement, context);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      errors.push(...(e instanceof UserErrors ? e.errors : [e]));
+    }
+  }
+  UserErrors.throwIfAny(errors);
+  return { material: { sealed, vault }, handled };
+}
+
+interface Context {
+  readonly options: ResolveSecretsOptions;
+  readonly variables: Readonly<Record<string, string | undefined>>;
+  readonly handled: HandledSecret[];
+  readonly keys: Map<string, KeyObject>;
+}
+
+function valueFromEnv(requirement: SecretRequirement, key: string, secret: Secret, context: Context): string {
+  const value = context.variables[secret.variable!];
+  if (value === undefined || value === '') {
+    throw new UserError(`${requirement.path}: credentials ${key} come from the environment variable ${secret.variable}, which is not set; export it before synthesizing`);
+  }
+  if (value.length < MIN_SECRET_LENGTH) {
+    throw new UserError(`${requirement.path}: the environment variable ${secret.variable} (credentials ${key}) holds ${value.length} characters; a secret needs at least ${MIN_SECRET_LENGTH}`);
+  }
+  context.handled.push({ value, description: `${secret.description} (${requirement.path} credentials ${key})` });
+  return value;
+}
+
+function resolveSealed(requirement: SecretRequirement, context: Context): SealedSecretMaterial {
+  const backend = requirement.backend!;
+  const pem = backend.certificate!;
+  let key = context.keys.get(pem);
+  if (!key) {
+    key = sealingKeyOf(pem, requirement.path);
+    context.keys.set(pem, key);
+  }
+  const fingerprint = sealingKeyFingerprint(key);
+  const scope = backend.scope!;
+  const label = scope.label(requirement.namespace!, requirement.name);
+  const previous = readPreviousSealed(join(context.options.repoDir, sealedSecretPath(requirement.name)));
+  const reusable = previous !== undefined &&
+    previous.namespace === requirement.namespace &&
+    previous.annotations[SEALING_KEY] === fingerprint &&
+    previous.annotations[SEALING_SCOPE] === scope.name;
+  const previousFingerprints = reusable ? parseFingerprints(previous.annotations[FINGERPRINTS]) : {};
+  const encryptedData: Record<string, string> = {};
+  const fingerprints: Record<string, string> = {};
+  for (const [secretKey, secret] of Object.entries(requirement.values)) {
+    const before = previous?.encryptedData[secretKey];
+    if (secret.source === 'generated') {
+      if (before && reusable && !context.options.rotate) {
+        encryptedData[secretKey] = before;
+        continue;
+      }
+      if (before && !context.options.rotate) {
+        throw new UserError(`${requirement.path}: the generated credentials ${secretKey} were sealed with another certificate, scope or namespace, and their value is known only to the cluster; run synth with --rotate-secrets to generate and seal new values`);
+      }
+      const value = generateSecretValue(secret.length!);
+      context.handled.push({ value, description: `generated credentials ${secretKey} of ${requirement.path}` });
+      encryptedData[secretKey] = sealValue(key, label, Buffer.from(value, 'utf8'));
+    } else if (secret.source === 'env') {
+      const value = valueFromEnv(requirement, secretKey, secret, context);
+      if (before && reusable && matchesFingerprint(value, previousFingerprints[secretKey])) {
+        encryptedData[secretKey] = before;
+        fingerprints[secretKey] = previousFingerprints[secretKey];
+      } else {
+        encryptedData[secretKey] = sealValue(key, label, Buffer.from(value, 'utf8'));
+        fingerprints[secretKey] = valueFingerprint(value);
+      }
+    } else {
+      throw new UserError(`${requirement.path}: credentials ${secretKey} are read from a secret store, which needs SecretBackend.externalSecrets()`);
+    }
+  }
+  const annotations: Record<string, string> = { [SEALING_KEY]: fingerprint, [SEALING_SCOPE]: scope.name };
+  if (Object.keys(fingerprints).length > 0) annotations[FINGERPRINTS] = JSON.stringify(fingerprints);
+  return { encryptedData, annotations };
+}
+
+interface PreviousSealed {
+  readonly namespace?: string;
+  readonly annotations: Record<string, string>;
+  readonly encryptedData: Record<string, string>;
+}
+
+function readPreviousSealed(file: string): PreviousSealed | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const object = parseYaml(readFileSync(file, 'utf8'), file) as {
+      kind?: string; metadata?: { namespace?: string; annotations?: Record<string, string> }; spec?: { encryptedData?: Record<string, string> };
+    };
+    if (object?.kind !== 'SealedSecret') return undefined;
+    return { namespace: object.metadata?.namespace, annotations: object.metadata?.annotations ?? {}, encryptedData: object.spec?.encryptedData ?? {} };
+  } catch {
+    return undefined;
+  }
+}
+
+function parseFingerprints(text: string | undefined): Record<string, string> {
+  try {
+    const parsed = JSON.parse(text ?? '{}') as unknown;
+    return parsed && typeof parsed === 'object' ? parsed as Record<string, string> : {};
+  } catch {
+    return {};
+  }
+}
+
+function resolveVault(requirement: SecretRequirement, context: Context): string {
+  const password = context.variables[VAULT_PASSWORD_VARIABLE];
+  if (password === undefined || password === '') {
+    throw new UserError(`${requirement.path}: ${VAULT_PASSWORD_VARIABLE} is not set; the credentials of instances on VMs are encrypted with Ansible Vault: export the vault password as ${VAULT_PASSWORD_VARIABLE}`);
+  }
+  const file = join(context.options.repoDir, vaultFilePath(requirement.name));
+  let previousText: string | undefined;
+  let previous: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    previousText = readFileSync(file, 'utf8');
+    try {
+      previous = (parseYaml(vaultDecrypt(previousText, password), vaultFilePath(requirement.name)) ?? {}) as Record<string, unknown>;
+    } catch (e) {
+      if (!context.options.rotate) {
+        throw new UserError(`${requirement.path}: cannot decrypt the previous ${vaultFilePath(requirement.name)} with ${VAULT_PASSWORD_VARIABLE} (${(e as Error).message}); set the password it was written with, or run synth with --rotate-secrets to generate new values`);
+      }
+      previous = {};
+    }
+  }
+  const values: Record<string, string> = {};
+  for (const [variable, secret] of Object.entries(requirement.values)) {
+    if (secret.source === 'env') {
+      values[variable] = valueFromEnv(requirement, variable, secret, context);
+      continue;
+    }
+    if (secret.source !== 'generated') {
+      throw new UserError(`${requirement.path}: ${variable} is read from a secret store, which works only on Kubernetes with External Secrets`);
+    }
+    const before = previous[variable];
+    values[variable] = typeof before === 'string' && !context.options.rotate ? before : generateSecretValue(secret.length!);
+    context.handled.push({ value: values[variable], description: `generated ${variable} of ${requirement.path}` });
+  }
+  if (previousText !== undefined && isDeepStrictEqual(values, previous)) return previousText;
+  return vaultEncrypt(toYaml(values), password);
+}

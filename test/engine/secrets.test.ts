@@ -1,0 +1,376 @@
+import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt, type KeyObject } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Construct } from 'constructs';
+import { parse } from 'yaml';
+import { App } from 'cdk8s';
+import { Placement, SealingScope, Secret, SecretBackend, SecretStoreRef, Site } from '../../constructs';
+import {
+  assertNoPlaintextSecrets, assertRepositoryHasNoPlaintextSecrets, sealValue, synth, vaultDecrypt, vaultEncrypt,
+} from '../../engine';
+import { fleet, type SiteDefinition } from '../../sites';
+import { builtinCatalog, readTree, runCli, tempDir } from '../helpers';
+
+const catalog = builtinCatalog();
+const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+const mustRun = process.env.CI === 'true';
+
+const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const publicPem = keys.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+
+/**
+ * The Sealed Secrets controller's `HybridDecrypt` (pkg/crypto/crypto.go), written out: 2-byte
+ * big-endian length of the RSA part; RSA-OAEP SHA-256 with the scope's label gives the session
+ * key; AES-256-GCM with a zero nonce opens the rest.
+ */
+function controllerUnseal(privateKey: KeyObject, label: string, base64: string): string {
+  const data = Buffer.from(base64, 'base64');
+  const rsaLength = data.readUInt16BE(0);
+  const sessionKey = privateDecrypt(
+    { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from(label) },
+    data.subarray(2, 2 + rsaLength),
+  );
+  const rest = data.subarray(2 + rsaLength);
+  const decipher = createDecipheriv('aes-256-gcm', sessionKey, Buffer.alloc(12));
+  decipher.setAuthTag(rest.subarray(rest.length - 16));
+  return Buffer.concat([decipher.update(rest.subarray(0, rest.length - 16)), decipher.final()]).toString('utf8');
+}
+
+/** The controller's label for an object `namespace/name` under `scope`. */
+const labels = { strict: 'acme-prod/mysql-credentials', 'namespace-wide': 'acme-prod', 'cluster-wide': '' };
+
+interface SmallSiteOptions {
+  readonly secrets?: SecretBackend;
+  readonly credentials?: Record<string, Secret>;
+  readonly vm?: boolean;
+}
+
+function smallSite(options: SmallSiteOptions = {}): SiteDefinition {
+  return {
+    name: 'acme',
+    build(scope: Construct) {
+      const site = new Site(scope, 'acme', { domain: 'acme.example.com', secrets: options.secrets });
+      const env = site.addEnvironment('prod');
+      if (options.vm) {
+        const group = env.addHostGroup('db', { hosts: [{ name: 'db1', address: '10.0.0.11', roles: ['db'] }] });
+        env.addInstance('mysql', { service: catalog.service('mysql'), placement: Placement.vm({ group }), credentials: options.credentials });
+      } else {
+        env.addCluster();
+        env.addInstance('mysql', { service: catalog.service('mysql'), credentials: options.credentials });
+      }
+      return site;
+    },
+  };
+}
+
+const sealedFile = (outDir: string) => join(outDir, 'acme/prod/manifests/secrets/sealedsecret-mysql-credentials.yaml');
+const readSealed = (outDir: string) => parse(readFileSync(sealedFile(outDir), 'utf8')) as {
+  metadata: { annotations: Record<string, string> };
+  spec: { encryptedData: Record<string, string>; template: { metadata: { annotations?: Record<string, string> } } };
+};
+
+describe('Sealed Secrets encryption', () => {
+  for (const scope of [SealingScope.STRICT, SealingScope.NAMESPACE_WIDE, SealingScope.CLUSTER_WIDE]) {
+    it(`opens with the controller's algorithm under the ${scope.name} label`, () => {
+      // GIVEN a value sealed for acme-prod/mysql-credentials under the scope
+      const label = scope.label('acme-prod', 'mysql-credentials');
+      const sealed = sealValue(keys.publicKey, label, Buffer.from('s3cret-value-1234'));
+      // THEN the label is the scope's and the controller opens it
+      expect(label).toBe(labels[scope.name]);
+      expect(controllerUnseal(keys.privateKey, label, sealed)).toBe('s3cret-value-1234');
+    });
+  }
+
+  it('cannot be opened under strict scope in another namespace', () => {
+    const sealed = sealValue(keys.publicKey, SealingScope.STRICT.label('acme-prod', 'mysql-credentials'), Buffer.from('s3cret-value-1234'));
+    expect(() => controllerUnseal(keys.privateKey, SealingScope.STRICT.label('acme-test', 'mysql-credentials'), sealed)).toThrow(/oaep decoding error|decrypt/i);
+    expect(() => controllerUnseal(keys.privateKey, SealingScope.STRICT.label('acme-prod', 'other'), sealed)).toThrow(/oaep decoding error|decrypt/i);
+  });
+
+  it.skipIf(!hasTool('openssl') && !mustRun)('wraps the session key as openssl decodes RSA-OAEP with SHA-256 and MGF1-SHA-256', () => {
+    // GIVEN a sealed value; WHEN openssl unwraps its RSA part with explicit OAEP/MGF1 digests and the label
+    const dir = tempDir();
+    writeFileSync(join(dir, 'key.pem'), keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+    const data = Buffer.from(sealValue(keys.publicKey, 'acme-prod/mysql-credentials', Buffer.from('s3cret-value-1234')), 'base64');
+    writeFileSync(join(dir, 'rsa.bin'), data.subarray(2, 2 + data.readUInt16BE(0)));
+    const sessionKey = execFileSync('openssl', ['pkeyutl', '-decrypt', '-inkey', join(dir, 'key.pem'), '-in', join(dir, 'rsa.bin'),
+      '-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', 'rsa_oaep_md:sha256', '-pkeyopt', 'rsa_mgf1_md:sha256',
+      '-pkeyopt', `rsa_oaep_label:${Buffer.from('acme-prod/mysql-credentials').toString('hex')}`]);
+    // THEN it is a 32-byte key
+    expect(sessionKey.length).toBe(32);
+  });
+});
+
+describe('secrets backends in synth', () => {
+  it('seals every generated credential for the namespace and name, and keeps it on the next synth', async () => {
+    // GIVEN a site whose secrets are sealed with a public key
+    const outDir = tempDir();
+    const definition = smallSite({ secrets: SecretBackend.sealedSecrets({ certificate: publicPem }) });
+    // WHEN it is synthesized twice
+    await synth({ fleet: [definition], catalog, outDir });
+    const first = readTree(outDir);
+    const report = await synth({ fleet: [definition], catalog, outDir });
+    // THEN each key opens under the strict label to a 32-character generated value
+    const sealed = readSealed(outDir);
+    expect(Object.keys(sealed.spec.encryptedData)).toStrictEqual(['mysql-password', 'mysql-root-password']);
+    for (const value of Object.values(sealed.spec.encryptedData)) {
+      expect(controllerUnseal(keys.privateKey, 'acme-prod/mysql-credentials', value)).toMatch(/^[A-Za-z0-9]{32}$/);
+    }
+    expect(sealed.metadata.annotations['siteforge.dev/sealing-scope']).toBe('strict');
+    // AND the second synth rewrote nothing
+    expect(readTree(outDir)).toStrictEqual(first);
+    expect(report.environments[0].written).toStrictEqual([]);
+  });
+
+  it('rotates from the command line with synth --rotate-secrets', async () => {
+    // GIVEN the example fleet synthesized once
+    const outDir = tempDir();
+    expect((await runCli(['synth', '--out', outDir, '--site', 'acme', '--env', 'prod'])).code).toBe(0);
+    const file = join(outDir, 'acme/prod/manifests/secrets/sealedsecret-mysql-credentials.yaml');
+    const before = readFileSync(file, 'utf8');
+    // WHEN synthesized again without and with --rotate-secrets
+    expect((await runCli(['synth', '--out', outDir, '--site', 'acme', '--env', 'prod'])).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    const rotated = await runCli(['synth', '--out', outDir, '--site', 'acme', '--env', 'prod', '--rotate-secrets']);
+    // THEN only the rotation changed the sealed values
+    expect(rotated.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).not.toBe(before);
+  });
+
+  it('generates new values only when asked to rotate', async () => {
+    const outDir = tempDir();
+    const definition = smallSite({ secrets: SecretBackend.sealedSecrets({ certificate: publicPem }) });
+    await synth({ fleet: [definition], catalog, outDir });
+    const before = readSealed(outDir).spec.encryptedData;
+    await synth({ fleet: [definition], catalog, outDir, rotateSecrets: true });
+    const after = readSealed(outDir).spec.encryptedData;
+    expect(controllerUnseal(keys.privateKey, labels.strict, after['mysql-password']))
+      .not.toBe(controllerUnseal(keys.privateKey, labels.strict, before['mysql-password']));
+  });
+
+  it('annotates namespace-wide and cluster-wide SealedSecrets and seals under their labels', async () => {
+    for (const scope of [SealingScope.NAMESPACE_WIDE, SealingScope.CLUSTER_WIDE]) {
+      const outDir = tempDir();
+      await synth({ fleet: [smallSite({ secrets: SecretBackend.sealedSecrets({ certificate: publicPem, scope }) })], catalog, outDir });
+      const sealed = readSealed(outDir);
+      const annotation = `sealedsecrets.bitnami.com/${scope.name}`;
+      expect(sealed.metadata.annotations[annotation]).toBe('true');
+      expect(sealed.spec.template.metadata.annotations).toStrictEqual({ [annotation]: 'true' });
+      expect(controllerUnseal(keys.privateKey, labels[scope.name], sealed.spec.encryptedData['mysql-password'])).toMatch(/^[A-Za-z0-9]{32}$/);
+    }
+  });
+
+  it.skipIf(!hasTool('openssl') && !mustRun)('takes the certificate kubeseal --fetch-cert prints', async () => {
+    // GIVEN a self-signed certificate made by openssl, as the controller makes one
+    const dir = tempDir();
+    execFileSync('openssl', ['req', '-x509', '-nodes', '-newkey', 'rsa:2048', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+      '-subj', '/O=sealed-secret/CN=sealed-secret', '-days', '1'], { stdio: 'ignore' });
+    const certificate = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    const { createPrivateKey } = await import('node:crypto');
+    const privateKey = createPrivateKey(readFileSync(join(dir, 'key.pem'), 'utf8'));
+    // WHEN a site seals with it
+    const outDir = tempDir();
+    await synth({ fleet: [smallSite({ secrets: SecretBackend.sealedSecrets({ certificate }) })], catalog, outDir });
+    // THEN the matching private key opens the values
+    expect(controllerUnseal(privateKey, labels.strict, readSealed(outDir).spec.encryptedData['mysql-root-password'])).toMatch(/^[A-Za-z0-9]{32}$/);
+  });
+
+  it('refuses to re-seal generated values under another certificate unless asked to rotate', async () => {
+    const outDir = tempDir();
+    await synth({ fleet: [smallSite({ secrets: SecretBackend.sealedSecrets({ certificate: publicPem }) })], catalog, outDir });
+    const before = readTree(outDir);
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    const definition = smallSite({ secrets: SecretBackend.sealedSecrets({ certificate: other }) });
+    await expect(synth({ fleet: [definition], catalog, outDir })).rejects.toThrow(
+      'acme/prod/mysql: the generated credentials mysql-password were sealed with another certificate, scope or namespace, and their value is known only to the cluster; run synth with --rotate-secrets to generate and seal new values');
+    expect(readTree(outDir)).toStrictEqual(before);
+    await synth({ fleet: [definition], catalog, outDir, rotateSecrets: true });
+    expect(readTree(outDir)).not.toStrictEqual(before);
+  });
+
+  it('seals a value read from the environment, keeps it while it is unchanged and never writes it', async () => {
+    const outDir = tempDir();
+    const credentials = { 'mysql-password': Secret.fromEnv('ACME_DB_PASSWORD') };
+    const definition = smallSite({ secrets: SecretBackend.sealedSecrets({ certificate: publicPem }), credentials });
+    const value = 'Correct-Horse-Battery-Staple';
+    process.env.ACME_DB_PASSWORD = value;
+    try {
+      await synth({ fleet: [definition], catalog, outDir });
+      const first = readTree(outDir);
+      expect(controllerUnseal(keys.privateKey, labels.strict, readSealed(outDir).spec.encryptedData['mysql-password'])).toBe(value);
+      expect(Object.values(first).some((c) => c.includes(value))).toBe(false);
+      await synth({ fleet: [definition], catalog, outDir });
+      expect(readTree(outDir)).toStrictEqual(first);
+      process.env.ACME_DB_PASSWORD = 'Another-Horse-Battery-Staple';
+      await synth({ fleet: [definition], catalog, outDir });
+      expect(controllerUnseal(keys.privateKey, labels.strict, readSealed(outDir).spec.encryptedData['mysql-password'])).toBe('Another-Horse-Battery-Staple');
+      delete process.env.ACME_DB_PASSWORD;
+      await expect(synth({ fleet: [definition], catalog, outDir })).rejects.toThrow(
+        'acme/prod/mysql: credentials mysql-password come from the environment variable ACME_DB_PASSWORD, which is not set; export it before synthesizing');
+    } finally {
+      delete process.env.ACME_DB_PASSWORD;
+    }
+  });
+
+  it('renders External Secrets: store references as data, generated values from Password generators created once', async () => {
+    const outDir = tempDir();
+    const credentials = { 'mysql-root-password': Secret.fromStore('acme/mysql', { property: 'root' }) };
+    await synth({ fleet: [smallSite({ secrets: SecretBackend.externalSecrets({ store: SecretStoreRef.namespaced('vault') }), credentials })], catalog, outDir });
+    const folder = join(outDir, 'acme/prod/manifests/secrets');
+    expect(parse(readFileSync(join(folder, 'externalsecret-mysql-credentials.yaml'), 'utf8'))).toMatchObject({
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ExternalSecret',
+      metadata: { name: 'mysql-credentials', namespace: 'acme-prod' },
+      spec: {
+        refreshInterval: '0s',
+        secretStoreRef: { kind: 'SecretStore', name: 'vault' },
+        target: { name: 'mysql-credentials', creationPolicy: 'Owner', deletionPolicy: 'Retain' },
+        data: [{ secretKey: 'mysql-root-password', remoteRef: { key: 'acme/mysql', property: 'root' } }],
+        dataFrom: [{
+          sourceRef: { generatorRef: { apiVersion: 'generators.external-secrets.io/v1alpha1', kind: 'Password', name: 'mysql-credentials-mysql-password' } },
+          rewrite: [{ regexp: { source: '^password$', target: 'mysql-password' } }],
+        }],
+      },
+    });
+    expect(parse(readFileSync(join(folder, 'kustomization.yaml'), 'utf8')).resources).toStrictEqual([
+      'externalsecret-mysql-credentials.yaml', 'password-mysql-credentials-mysql-password.yaml',
+    ]);
+  });
+
+  it.skipIf(!hasTool('kubectl') && !mustRun)('builds manifests/secrets/ of the example environments with the real kubectl kustomize', async () => {
+    const outDir = tempDir();
+    await synth({ fleet, catalog, outDir });
+    const kinds = (repo: string) => execFileSync('kubectl', ['kustomize', join(outDir, repo, 'manifests/secrets')], { encoding: 'utf8' })
+      .split('\n').filter((l) => l.startsWith('kind: ')).map((l) => l.slice(6)).sort();
+    expect(kinds('acme/prod')).toStrictEqual(['SealedSecret', 'SealedSecret']);
+    expect(kinds('acme/dev')).toStrictEqual(['ExternalSecret', 'ExternalSecret', 'Password', 'Password', 'Password']);
+  });
+
+  it('refuses a value from the environment with External Secrets, and a store reference with Sealed Secrets', () => {
+    expect(() => smallSite({ credentials: { 'mysql-password': Secret.fromEnv('ACME_DB_PASSWORD') } }).build(new App(), catalog)).toThrow(
+      'acme/prod/mysql: credentials.mysql-password is read from environment variable ACME_DB_PASSWORD, but ExternalSecrets read only from the store and the value must not be written in plaintext; use Secret.fromStore(...) or SecretBackend.sealedSecrets(...)');
+    const sealed = SecretBackend.sealedSecrets({ certificate: publicPem });
+    expect(() => smallSite({ secrets: sealed, credentials: { 'mysql-password': Secret.fromStore('acme/mysql') } }).build(new App(), catalog)).toThrow(
+      'acme/prod/mysql: credentials.mysql-password is read from a secret store, which works only with SecretBackend.externalSecrets(), not with sealed-secrets; use Secret.fromEnv(...) or Secret.generated()');
+  });
+});
+
+describe('Ansible Vault for VM credentials', () => {
+  const password = 'vault-password-for-tests';
+
+  it.skipIf(!hasTool('ansible-vault') && !mustRun)('writes group_vars/<instance>/vault.yml that the real ansible-vault decrypts, and keeps it byte for byte', async () => {
+    // GIVEN a MySQL instance on VMs and a vault password
+    const outDir = tempDir();
+    const definition = smallSite({ vm: true, credentials: { 'mysql-password': Secret.fromEnv('ACME_DB_PASSWORD') } });
+    const variables = { SITEFORGE_VAULT_PASSWORD: password, ACME_DB_PASSWORD: 'Correct-Horse-Battery-Staple' };
+    Object.assign(process.env, variables);
+    try {
+      // WHEN synthesized
+      await synth({ fleet: [definition], catalog, outDir });
+      const file = join(outDir, 'acme/prod/ansible/group_vars/mysql/vault.yml');
+      const text = readFileSync(file, 'utf8');
+      // THEN the file is a vault and ansible-vault opens it with the password
+      expect(text.split('\n')[0]).toBe('$ANSIBLE_VAULT;1.1;AES256');
+      expect(text.split('\n').slice(1, -1).every((line) => /^[0-9a-f]{1,80}$/.test(line))).toBe(true);
+      const dir = tempDir();
+      writeFileSync(join(dir, 'password'), password);
+      const plain = execFileSync('ansible-vault', ['view', '--vault-password-file', join(dir, 'password'), file], { encoding: 'utf8' });
+      const vars = parse(plain) as Record<string, string>;
+      expect(Object.keys(vars)).toStrictEqual(['mysql_mysql_password', 'mysql_mysql_root_password']);
+      expect(vars.mysql_mysql_password).toBe('Correct-Horse-Battery-Staple');
+      expect(vars.mysql_mysql_root_password).toMatch(/^[A-Za-z0-9]{32}$/);
+      // AND a second synth keeps the file byte for byte
+      await synth({ fleet: [definition], catalog, outDir });
+      expect(readFileSync(file, 'utf8')).toBe(text);
+      // AND ansible-vault decrypt agrees with siteforge's own decryption
+      execFileSync('ansible-vault', ['decrypt', '--vault-password-file', join(dir, 'password'), '--output', join(dir, 'plain.yml'), file]);
+      expect(readFileSync(join(dir, 'plain.yml'), 'utf8')).toBe(vaultDecrypt(text, password));
+    } finally {
+      delete process.env.SITEFORGE_VAULT_PASSWORD;
+      delete process.env.ACME_DB_PASSWORD;
+    }
+  });
+
+  it.skipIf(!hasTool('ansible-vault') && !mustRun)('reads what the real ansible-vault encrypts', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'password'), password);
+    writeFileSync(join(dir, 'vars.yml'), 'a: "b"\n');
+    execFileSync('ansible-vault', ['encrypt', '--vault-password-file', join(dir, 'password'), join(dir, 'vars.yml')]);
+    expect(vaultDecrypt(readFileSync(join(dir, 'vars.yml'), 'utf8'), password)).toBe('a: "b"\n');
+    expect(vaultDecrypt(vaultEncrypt('x: 1\n', password), password)).toBe('x: 1\n');
+  });
+
+  it('refuses to replace a vault file it cannot decrypt, unless asked to rotate', async () => {
+    const outDir = tempDir();
+    process.env.SITEFORGE_VAULT_PASSWORD = password;
+    try {
+      await synth({ fleet: [smallSite({ vm: true })], catalog, outDir });
+      const before = readTree(outDir);
+      process.env.SITEFORGE_VAULT_PASSWORD = 'another-password';
+      await expect(synth({ fleet: [smallSite({ vm: true })], catalog, outDir })).rejects.toThrow(
+        'acme/prod/mysql: cannot decrypt the previous ansible/group_vars/mysql/vault.yml with SITEFORGE_VAULT_PASSWORD (HMAC mismatch: wrong vault password or damaged file); set the password it was written with, or run synth with --rotate-secrets to generate new values');
+      expect(readTree(outDir)).toStrictEqual(before);
+      await synth({ fleet: [smallSite({ vm: true })], catalog, outDir, rotateSecrets: true });
+      const text = readFileSync(join(outDir, 'acme/prod/ansible/group_vars/mysql/vault.yml'), 'utf8');
+      expect(Object.keys(parse(vaultDecrypt(text, 'another-password')) as object)).toStrictEqual(['mysql_mysql_password', 'mysql_mysql_root_password']);
+    } finally {
+      delete process.env.SITEFORGE_VAULT_PASSWORD;
+    }
+  });
+
+  it('fails naming SITEFORGE_VAULT_PASSWORD when a VM instance has credentials and it is not set', async () => {
+    const outDir = tempDir();
+    delete process.env.SITEFORGE_VAULT_PASSWORD;
+    await expect(synth({ fleet: [smallSite({ vm: true })], catalog, outDir })).rejects.toThrow(
+      'acme/prod/mysql: SITEFORGE_VAULT_PASSWORD is not set; the credentials of instances on VMs are encrypted with Ansible Vault: export the vault password as SITEFORGE_VAULT_PASSWORD');
+    expect(existsSync(join(outDir, 'acme'))).toBe(false);
+  });
+});
+
+describe('the plaintext-secret gate', () => {
+  it('fails on a plaintext Secret, on a handled value, raw or base64, and on credential shapes, naming file and finding only', () => {
+    const value = 'Correct-Horse-Battery-Staple';
+    const files = [
+      { path: 'manifests/x/secret-db.yaml', content: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: x\n' },
+      { path: 'values/a.yaml', content: `password: ${value}\n` },
+      { path: 'values/b.yaml', content: `password: ${Buffer.from(value).toString('base64')}\n` },
+      { path: 'notes/key.pem', content: '-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n' },
+      { path: 'notes/token.txt', content: `token ghp_${'a'.repeat(36)}\n` },
+      { path: 'notes/url.txt', content: 'mysql://app:hunter22@db:3306/app\n' },
+    ];
+    expect(() => assertNoPlaintextSecrets('acme/prod', files, [{ value, description: 'environment variable ACME_DB_PASSWORD' }])).toThrow([
+      'acme/prod/manifests/x/secret-db.yaml: Secret db holds plaintext data; credentials must be SealedSecrets, ExternalSecrets or Ansible Vault values (see the instance\'s credentials)',
+      'acme/prod/values/a.yaml: contains the value of environment variable ACME_DB_PASSWORD in plaintext',
+      'acme/prod/values/b.yaml: contains the value of environment variable ACME_DB_PASSWORD, base64-encoded in plaintext',
+      'acme/prod/notes/key.pem: contains what looks like a PEM private key; remove it or reference it as a Secret',
+      'acme/prod/notes/token.txt: contains what looks like a GitHub token; remove it or reference it as a Secret',
+      'acme/prod/notes/url.txt: contains what looks like a password in a URL; remove it or reference it as a Secret',
+    ].join('\n'));
+  });
+
+  it('checks a repository folder as publish is about to commit it, skipping .git', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, '.git'));
+    writeFileSync(join(dir, '.git', 'config'), '-----BEGIN OPENSSH PRIVATE KEY-----\n');
+    expect(() => assertRepositoryHasNoPlaintextSecrets(dir, 'acme/prod')).not.toThrow();
+    mkdirSync(join(dir, 'manifests'));
+    writeFileSync(join(dir, 'manifests', 'secret-db.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  password: aHVudGVyMg==\n');
+    expect(() => assertRepositoryHasNoPlaintextSecrets(dir, 'acme/prod')).toThrow(
+      "acme/prod/manifests/secret-db.yaml: Secret db holds plaintext data; credentials must be SealedSecrets, ExternalSecrets or Ansible Vault values (see the instance's credentials)");
+  });
+
+  it('finds no plaintext secret in any file of any example site', async () => {
+    // GIVEN the example fleet synthesized
+    const outDir = tempDir();
+    await synth({ fleet, catalog, outDir });
+    const repos = Object.keys(readTree(outDir)).map((p) => p.split('/').slice(0, 2).join('/'));
+    // THEN every repository passes the gate, and no file holds a Kubernetes Secret
+    for (const repo of new Set(repos)) expect(() => assertRepositoryHasNoPlaintextSecrets(join(outDir, repo), repo)).not.toThrow();
+    for (const [path, content] of Object.entries(readTree(outDir))) {
+      expect({ path, secret: /^kind: Secret$/m.test(content) }).toStrictEqual({ path, secret: false });
+    }
+    expect(new Set(repos).size).toBeGreaterThanOrEqual(4);
+  });
+});
