@@ -5,9 +5,10 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { UserError, UserErrors } from '../constructs/errors';
 import { parseYamlSource } from '../constructs/yaml';
 import type {
-  ServiceDefinition, ServiceProfile, Template, NativeWorkload, ServiceConnection, SettingsProblem, WorkloadProbe,
+  ServiceDefinition, ServicePort, ServiceProfile, Template, NativeWorkload, ServiceConnection, SettingsProblem, WorkloadProbe,
 } from '../constructs/service-definition';
 import { compileTemplate } from './templates';
+import { loadVm, type RawVm } from './vm';
 
 /** The catalog shipped with siteforge: the folders beside this file. */
 export const CATALOG_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -93,6 +94,7 @@ interface RawService {
     liveness?: WorkloadProbe;
   };
   connection?: { env: Record<string, string>; credentials?: { secretName: string; env: Record<string, string> } };
+  vm?: RawVm;
 }
 
 function loadService(dir: string, folder: string, ajv: Ajv, validateService: ValidateFunction): CatalogService {
@@ -188,6 +190,7 @@ function loadService(dir: string, folder: string, ajv: Ajv, validateService: Val
     helm: raw.helm && { chart: raw.helm.chart, values: template(raw.helm.values, ['helm', 'values']) },
     workload,
     connection,
+    vm: raw.vm && loadVm(raw.vm, dir, raw.ports as ServicePort[], Object.values(raw.connection?.credentials?.env ?? {}), fail, displayPath),
     dir,
     settingsSchema,
     resolveSettings(settings: unknown) {

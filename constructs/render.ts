@@ -4,6 +4,8 @@ import { renderManifests } from './kubernetes/manifests';
 import { renderValues } from './helm/values';
 import { renderArtifactsLock } from './artifacts';
 import { renderEnvironmentReadme } from './readme/environment-readme';
+import { renderAnsible } from './ansible';
+import { renderVmEndpoints } from './kubernetes/vm-endpoints';
 import type { RenderedFile } from './rendered-file';
 
 /** Every file of an environment's repository, sorted by path. */
@@ -11,6 +13,8 @@ export function renderEnvironment(env: Environment): RenderedFile[] {
   const files = [
     ...renderManifests(env),
     ...renderValues(env),
+    ...renderAnsible(env),
+    ...renderVmEndpoints(env),
     renderArtifactsLock(env),
     renderEnvironmentReadme(env),
     renderCodeowners(env),
