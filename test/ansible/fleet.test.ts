@@ -54,7 +54,7 @@ describe('the ansible folders of the example fleet', async () => {
       const run = await ansible('ansible-inventory', ['-i', 'inventory.yml', '--list'], join(outDir, repo, 'ansible'));
       expect(run.stderr).not.toMatch(/ERROR|Unable to parse/);
       expect(run.status).toBe(0);
-      const listed = JSON.parse(run.stdout) as Record<string, { hosts?: string[]; children?: string[] }> & { _meta: { hostvars: Record<string, Record<string, unknown>> } };
+      const listed = JSON.parse(run.stdout) as Record<string, { hosts?: string[]; children?: string[]; hostvars?: Record<string, Record<string, unknown>> }>;
       const expected = expectedInventory(env);
       const groups = Object.fromEntries(Object.entries(listed)
         .filter(([name, group]) => name !== '_meta' && name !== 'all' && group.hosts)
@@ -62,7 +62,7 @@ describe('the ansible folders of the example fleet', async () => {
       expect(groups).toStrictEqual(expected.groups);
       expect([...listed.all.children!].sort()).toStrictEqual([...Object.keys(expected.groups), 'ungrouped'].sort());
       for (const [host, connection] of Object.entries(expected.hosts)) {
-        expect(listed._meta.hostvars[host]).toMatchObject({ ...connection, siteforge_root: '/', siteforge_environment: env.name });
+        expect(listed._meta.hostvars![host]).toMatchObject({ ...connection, siteforge_root: '/', siteforge_environment: env.name });
       }
     });
 
