@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { App } from 'cdk8s';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog';
-import { Placement, Site, renderEnvironment } from '../../constructs';
+import { Placement, Site, StorageMount, renderEnvironment } from '../../constructs';
 import { catalogCopy } from '../helpers';
 import { addFixtureService, ansible, ansibleTests, writeFiles } from './ansible-helpers';
 
 /**
  * A real run of a generated playbook on this machine: a site whose one host is localhost
  * (ansible_connection=local) runs MySQL and an application using it (the fixture jdbc-app),
- * with every file written under a temporary root. Packages and services are switched off
+ * and a GlusterFS mount (fstab only), with every file written under a temporary root. Packages and services are switched off
  * (siteforge_install_packages / siteforge_manage_services), which a test machine cannot offer.
  */
 describe('a generated playbook run on localhost', () => {
@@ -23,7 +23,8 @@ describe('a generated playbook run on localhost', () => {
     const site = new Site(new App({ outdir: '/nonexistent' }), 'lab', { domain: 'lab.example.com' });
     const env = site.addEnvironment('local');
     const group = env.addHostGroup('machine', {
-      hosts: [{ name: 'localhost', address: '127.0.0.1', roles: ['db', 'app'], local: true }],
+      hosts: [{ name: 'localhost', address: '127.0.0.1', roles: ['db', 'app', 'manage', 'storage'], local: true }],
+      mounts: [StorageMount.glusterfs({ volume: 'gv0' })],
     });
     const mysql = env.addInstance('db', {
       service: catalog.service('mysql'),
@@ -46,6 +47,7 @@ describe('a generated playbook run on localhost', () => {
       siteforge_install_packages: false,
       siteforge_manage_services: false,
       ansible_become: false,
+      siteforge_mount_state: 'present',
       db_mysql_password: password,
     }),
     ...extra,
@@ -70,6 +72,7 @@ describe('a generated playbook run on localhost', () => {
     expect(first.stderr + first.stdout).not.toMatch(/fatal|ERROR!/);
     expect(first.status).toBe(0);
     expect([...first.stdout.matchAll(/^PLAY \[(.*)\]/gm)].map((m) => m[1])).toStrictEqual([
+      'Storage 127.0.0.1:/gv0 on /grdata (manage, compute hosts)',
       'Instance db (mysql 5.7.43)',
       'Instance app (jdbc-app 1.0.0)',
     ]);
@@ -99,6 +102,10 @@ describe('a generated playbook run on localhost', () => {
       '',
     ].join('\n'));
     expect(statSync(join(root, 'var/lib/mysql')).isDirectory()).toBe(true);
+    // AND the GlusterFS volume is in the fstab under the root (state present: no real mount)
+    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(
+      `127.0.0.1:/gv0 ${root}/grdata glusterfs _netdev,use-readdirp=no,log-level=WARNING,log-file=/var/log/gluster.log 0 0\n`,
+    );
     expect(statSync(join(root, 'opt/jdbc-app/logs')).isDirectory()).toBe(true);
 
     // WHEN it runs again THEN nothing changes
