@@ -43,7 +43,7 @@ export const rainbond: SiteDefinition = {
       settings: { database: 'console', maxConnections: 2000 },
       placement: Placement.vm({ group: cluster, role: 'db' }),
     });
-    prod.addInstance('console-cache', { service: catalog.service('redis'), placement: Placement.vm({ group: cluster, role: 'middleware' }) });
+    prod.addInstance('console-cache', { service: catalog.service('redis'), profile: 'replication', placement: Placement.vm({ group: cluster, role: 'middleware' }) });
     prod.addInstance('logs', {
       service: catalog.service('elasticsearch'),
       profile: 'cluster',

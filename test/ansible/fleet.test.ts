@@ -66,6 +66,16 @@ describe('the ansible folders of the example fleet', async () => {
       }
     });
 
+    it.skipIf(!ansibleTests)(`${repo}: every role template parses as a Jinja template`, async () => {
+      const dir = join(outDir, repo, 'ansible');
+      const templates = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.j2')).sort();
+      expect(templates.length).toBeGreaterThan(0);
+      const script = 'import sys, jinja2\nenv = jinja2.Environment()\nfor f in sys.argv[1:]:\n    env.parse(open(f).read(), f)\nprint(len(sys.argv) - 1)';
+      const run = await ansible('python3', ['-c', script, ...templates], dir);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toBe(`${templates.length}\n`);
+    });
+
     it.skipIf(!ansibleTests)(`${repo}: ansible-playbook --syntax-check passes`, async () => {
       const run = await ansible('ansible-playbook', ['-i', 'ansible/inventory.yml', 'ansible/playbook.yml', '--syntax-check'], join(outDir, repo));
       expect(run.stderr).not.toMatch(/ERROR/);
