@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog';
-import { Placement, StorageMount, renderEnvironment, type Environment, type HostProps, type RenderedFile } from '../../constructs';
+import { Placement, Site, StorageMount, UserError, UserErrors, renderEnvironment, type Environment, type HostProps, type RenderedFile } from '../../constructs';
+import { buildSite } from '../../engine/fleet';
 import { endpointOf } from '../../constructs/template-context';
 import { jinjaLiteral, jinjaSafe } from '../../constructs/ansible/jinja';
 import { vaultVariable } from '../../constructs/ansible/variables';
@@ -289,5 +290,28 @@ describe('the ansible folder', () => {
     expect(file(files, 'ansible/agent/siteforge-pull.timer')).toContain('OnUnitActiveSec=15min\n');
     // no credential is written anywhere: only the vault variable's name
     expect(files.filter((f) => f.path.startsWith('ansible/')).map((f) => f.content).join('\n')).not.toMatch(/password\s*[:=]\s*[^{\s"]/i);
+  });
+});
+
+describe('VM mistakes in a site definition', () => {
+  it('are all reported by buildSite at once, each naming its path', () => {
+    // GIVEN a site with a port conflict and an instance that finds no host
+    const definition = {
+      name: 'lab',
+      build(scope: import('constructs').Construct) {
+        const site = new Site(scope, 'lab', { domain: 'lab.example.com' });
+        const env = site.addEnvironment('prod');
+        const group = env.addHostGroup('vms', { hosts: [db1, { name: 'lb-1', address: '10.0.0.2', roles: ['lb'] }] });
+        env.addInstance('orders-db', { service: catalog.service('mysql'), placement: Placement.vm({ group }) });
+        env.addInstance('users-db', { service: catalog.service('mysql'), placement: Placement.vm({ group }) });
+        env.addInstance('logs', { service: catalog.service('elasticsearch'), placement: Placement.vm({ group }) });
+        return site;
+      },
+    };
+    // THEN building it fails with both errors
+    expect(() => buildSite(definition, catalog)).toThrow(new UserErrors([
+      new UserError('lab/prod/vms: port 3306 on host db-1 is bound by both orders-db and users-db; place one of them on other hosts (Placement.vm role) or lower its nodes'),
+      new UserError('lab/prod/logs: no host in lab/prod/vms can run elasticsearch: it needs a host with role middleware; give hosts that role or place the instance elsewhere'),
+    ]).message);
   });
 });
