@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The example fleet's VM credentials are encrypted with this vault password (as in npm start).
+    env: { SITEFORGE_VAULT_PASSWORD: 'example-fleet-only' },
   },
 });

@@ -6,11 +6,12 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { UserError, UserErrors } from '../constructs/errors';
 import { parseYamlSource } from '../constructs/yaml';
 import type {
-  ServiceDefinition, ServiceProfile, Template, NativeWorkload, ServiceConnection, SettingsProblem, WorkloadProbe,
+  ServiceDefinition, ServicePort, ServiceProfile, Template, NativeWorkload, ServiceConnection, SettingsProblem, WorkloadProbe,
 } from '../constructs/service-definition';
 import { compileTemplate } from './templates';
 import { checkTemplatePaths } from './template-paths';
 import { catastrophicBacktrackingProblem, schemaPatterns } from './regex-safety';
+import { loadVm, type RawVm } from './vm';
 
 /** The catalog shipped with siteforge: the folders beside this file. */
 export const CATALOG_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -96,6 +97,7 @@ interface RawService {
     liveness?: WorkloadProbe;
   };
   connection?: { env: Record<string, string>; credentials?: { secretName: string; env: Record<string, string>; keys?: string[] } };
+  vm?: RawVm;
 }
 
 function loadService(dir: string, folder: string, ajv: Ajv, validateService: ValidateFunction): CatalogService {
@@ -205,6 +207,7 @@ function loadService(dir: string, folder: string, ajv: Ajv, validateService: Val
     helm: raw.helm && { chart: raw.helm.chart, values: helmValues! },
     workload,
     connection,
+    vm: raw.vm && loadVm(raw.vm, dir, raw.ports as ServicePort[], Object.values(raw.connection?.credentials?.env ?? {}), fail, displayPath),
     dir,
     fingerprint: fingerprintOf(dir),
     settingsSchema,

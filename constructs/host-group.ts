@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import { errorAt } from './errors';
 import { assertDnsLabel, childPath } from './names';
-import type { Environment } from './environment';
+import type { Instance } from './instance';
+import { Environment } from './environment';
+import { StorageMount, type ResolvedMount } from './storage-mount';
 
 /** Roles a VM host can carry (Rainbond's node roles, plus database and middleware hosts). */
 export const HOST_ROLES = ['lb', 'manage', 'compute', 'storage', 'db', 'middleware', 'app'] as const;
@@ -23,10 +25,22 @@ export interface HostProps {
    * @default - Ansible's default (22)
    */
   readonly port?: number;
+  /**
+   * Run Ansible on this machine itself (`ansible_connection=local`) instead of over SSH: for a
+   * single-node demo run on the host, or a test.
+   * @default false
+   */
+  readonly local?: boolean;
 }
 
 export interface HostGroupProps {
   readonly hosts: readonly HostProps[];
+  /**
+   * Shared volumes mounted on hosts of the group by role, such as Rainbond's GlusterFS volume
+   * on `/grdata` for manage and compute nodes.
+   * @default []
+   */
+  readonly mounts?: readonly StorageMount[];
 }
 
 /** A VM host, as resolved by its group. */
@@ -38,6 +52,8 @@ export interface Host extends HostProps {
 export class HostGroup extends Construct {
   public readonly name: string;
   public readonly hosts: readonly Host[];
+  /** Storage mounts with their servers and mounting hosts resolved. */
+  public readonly mounts: readonly ResolvedMount[];
 
   constructor(scope: Environment, id: string, props: HostGroupProps) {
     super(scope, id);
@@ -65,6 +81,53 @@ export class HostGroup extends Construct {
       }
       return { ...host, group: this };
     });
+    const mountPaths = new Set<string>();
+    this.mounts = (props.mounts ?? []).map((mount) => {
+      if (mountPaths.has(mount.path)) throw errorAt(this.node.path, `two storage mounts use ${mount.path}; give each its own path`);
+      mountPaths.add(mount.path);
+      return mount.resolve(this.node.path, this.hosts, HOST_ROLES);
+    });
+    this.node.addValidation({ validate: () => this.problems() });
+  }
+
+  /** Instances of the environment placed on this group. */
+  public get instances(): Instance[] {
+    return Environment.of(this).instances.filter((i) => i.placement.group === this);
+  }
+
+  /**
+   * Port conflicts (two instances binding one port on one host), host names used twice in the
+   * environment, and instance names that would clash with inventory groups or hosts.
+   */
+  private problems(): string[] {
+    const path = this.node.path;
+    const env = Environment.of(this);
+    const problems: string[] = [];
+    const bound = new Map<string, Instance>();
+    for (const instance of [...this.instances].sort((a, b) => a.name.localeCompare(b.name))) {
+      for (const host of instance.hosts) {
+        for (const port of instance.service.vm?.ports ?? []) {
+          const key = `${host.name} ${port.port}/${port.protocol}`;
+          const other = bound.get(key);
+          if (other) {
+            problems.push(`${path}: port ${port.port} on host ${host.name} is bound by both ${other.name} and ${instance.name}; place one of them on other hosts (Placement.vm role) or lower its nodes`);
+          } else {
+            bound.set(key, instance);
+          }
+        }
+      }
+    }
+    const otherHosts = new Set(env.hostGroups.filter((g) => g !== this).flatMap((g) => g.hosts.map((h) => h.name)));
+    for (const host of this.hosts) {
+      if (otherHosts.has(host.name)) problems.push(`${path}: host ${host.name} is also listed in another host group of ${env.node.path}; host names are unique in an environment`);
+    }
+    const names = new Set<string>([...HOST_ROLES, ...this.hosts.map((h) => h.name), 'all', 'ungrouped']);
+    for (const instance of this.instances) {
+      if (names.has(instance.name)) {
+        problems.push(`${path}: instance ${instance.name} is placed on VMs but its name is also a host role or host name, and both become Ansible inventory names; rename the instance`);
+      }
+    }
+    return problems;
   }
 
   /** Hosts carrying `role`, or every host when `role` is undefined. */

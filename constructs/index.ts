@@ -8,6 +8,8 @@ export * from './site';
 export * from './environment';
 export * from './kubernetes-cluster';
 export * from './host-group';
+export * from './storage-mount';
+export * from './ansible/variables';
 export * from './instance';
 export * from './service-definition';
 export * from './rendered-file';

@@ -8,6 +8,7 @@ import { Environment } from './environment';
 import type { Host } from './host-group';
 import { Secret } from './secret';
 import type { ServiceDefinition, ServiceProfile, WorkloadResources } from './service-definition';
+import { plaintextSecretSettings, vaultFile, vaultVariable } from './ansible/variables';
 
 export interface InstanceProps {
   /** The catalog service to install. */
@@ -95,6 +96,7 @@ export class Instance extends Construct {
     if (!props.service.placements.includes(this.placement.kind)) {
       throw errorAt(path, `${props.service.name} cannot be placed on ${this.placement.kind}; it supports ${props.service.placements.join(', ')}`);
     }
+    if (this.placement.kind === 'vm') this.checkVmPlacement();
     this.resources = { ...props.service.workload?.resources, ...props.resources };
     for (const [resource, quantities] of Object.entries(this.resources)) {
       for (const [bound, quantity] of Object.entries(quantities ?? {})) {
@@ -135,10 +137,35 @@ export class Instance extends Construct {
     return this.exposure.host ?? `${this.name}.${Site.of(this).domain}`;
   }
 
-  /** VM hosts that run this instance (empty on Kubernetes). */
+  /** VM hosts that run this instance (empty on Kubernetes): the first `nodes` qualifying hosts. */
   public get hosts(): Host[] {
+    return this.qualifyingHosts().slice(0, this.nodes);
+  }
+
+  /**
+   * Hosts of the placement's group that may run this instance: those carrying the placement's
+   * role (when it names one) and one of the host roles the service runs on.
+   */
+  public qualifyingHosts(): Host[] {
     const { group, role } = this.placement;
-    return group ? group.hostsWithRole(role).slice(0, this.nodes) : [];
+    if (!group) return [];
+    const serviceRoles = this.service.vm?.hostRoles ?? [];
+    return group.hostsWithRole(role).filter((h) => h.roles.some((r) => serviceRoles.includes(r)));
+  }
+
+  private checkVmPlacement(): void {
+    const path = this.node.path;
+    const vm = this.service.vm;
+    if (!vm) throw errorAt(path, `${this.service.name} has no vm section in its catalog folder, so it cannot be placed on VMs; place it on Kubernetes or add vm to its service.yml`);
+    const role = this.placement.role;
+    if (role !== undefined && !vm.hostRoles.includes(role)) {
+      throw errorAt(path, `${this.service.name} cannot run on hosts with role ${role}; it runs on hosts with role ${vm.hostRoles.join(' or ')}`);
+    }
+    const secrets = plaintextSecretSettings(this.settings);
+    if (secrets.length > 0) {
+      const key = secrets[0].split('/').pop()!;
+      throw errorAt(path, `setting ${secrets.join(', ')} holds a credential and would be written in plaintext on VMs; remove it from settings and define the Ansible Vault variable ${vaultVariable(this.name, key)} in ${vaultFile(this.name)} instead`);
+    }
   }
 
   private problems(): string[] {
@@ -158,11 +185,13 @@ export class Instance extends Construct {
       if (Environment.of(group) !== env) {
         problems.push(`${path}: host group ${group.node.path} belongs to another environment`);
       }
-      const qualified = group.hostsWithRole(role);
-      if (qualified.length < this.nodes) {
-        const which = role ? `hosts with role ${role} in ${group.node.path}` : `hosts in ${group.node.path}`;
-        const names = qualified.length > 0 ? qualified.map((h) => h.name).join(', ') : 'none';
-        problems.push(`${path}: needs ${this.nodes} distinct ${which}, found ${qualified.length} (${names}); add hosts or lower nodes`);
+      const qualified = this.qualifyingHosts();
+      const roles = role ?? this.service.vm?.hostRoles.join(' or ') ?? '';
+      if (qualified.length === 0) {
+        problems.push(`${path}: no host in ${group.node.path} can run ${this.service.name}: it needs a host with role ${roles}; give hosts that role or place the instance elsewhere`);
+      } else if (qualified.length < this.nodes) {
+        const names = qualified.map((h) => h.name).join(', ');
+        problems.push(`${path}: needs ${this.nodes} distinct hosts with role ${roles} in ${group.node.path}, found ${qualified.length} (${names}); add hosts or lower nodes`);
       }
     }
     return problems;

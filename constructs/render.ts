@@ -5,6 +5,8 @@ import { renderValues } from './helm/values';
 import { renderArtifactsLock } from './artifacts';
 import { renderEnvironmentReadme } from './readme/environment-readme';
 import { renderSecrets } from './secrets/render';
+import { renderAnsible } from './ansible';
+import { renderVmEndpoints } from './kubernetes/vm-endpoints';
 import type { RenderedFile } from './rendered-file';
 
 /** Every file of an environment's repository, sorted by path. */
@@ -12,6 +14,8 @@ export function renderEnvironment(env: Environment): RenderedFile[] {
   const files = [
     ...renderManifests(env),
     ...renderValues(env),
+    ...renderAnsible(env),
+    ...renderVmEndpoints(env),
     renderArtifactsLock(env),
     renderEnvironmentReadme(env),
     renderCodeowners(env),

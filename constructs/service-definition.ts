@@ -134,6 +134,46 @@ export interface ServiceDefinition {
   readonly connection?: ServiceConnection;
   /** Hash of everything the service's catalog folder holds; changes when any of its files does. */
   readonly fingerprint: string;
+  /** VM-placed services: how Ansible installs them. */
+  readonly vm?: VmDefinition;
   /** Checks settings against the service's schema and fills in its defaults. */
   resolveSettings(settings: unknown): { readonly settings: Record<string, unknown>; readonly problems: readonly SettingsProblem[] };
+}
+
+/** One Ansible task as the catalog writes it (a mapping such as `{ name, ansible.builtin.file }`). */
+export type AnsibleTask = Readonly<Record<string, unknown>>;
+
+/** A config file of a service on VMs, rendered at synth time and written by Ansible's template module. */
+export interface VmConfigFile {
+  /** Absolute path on the host (prefixed with the role's root at run time). */
+  readonly path: string;
+  /** File mode, as an octal string such as `0644`. */
+  readonly mode: string;
+  /** Owner and group of the file, once the install step created that user. */
+  readonly owner?: string;
+  /**
+   * The handlebars template. Its output is a Jinja template: Jinja expressions are written
+   * `\{{ var }}` in the `.hbs` file, and every value handlebars inserts is escaped for Jinja.
+   */
+  readonly template: Template;
+}
+
+/** How a service is installed on VM hosts by Ansible. */
+export interface VmDefinition {
+  /** Host roles the service may run on; a host qualifies when it carries one of them. */
+  readonly hostRoles: readonly string[];
+  /** The ports the service binds on each host. */
+  readonly ports: readonly ServicePort[];
+  /** systemd unit started and enabled after install and upgrade, if any. */
+  readonly unit?: string;
+  /** Tasks of the `install` tag. */
+  readonly install: readonly AnsibleTask[];
+  /** Tasks of the `upgrade` tag (run only with `--tags upgrade`). */
+  readonly upgrade: readonly AnsibleTask[];
+  readonly configFiles: readonly VmConfigFile[];
+  /**
+   * Keys of the credentials the role needs (such as `mysql-password`); each becomes the Ansible
+   * Vault variable `<instance>_<key>` (see `constructs/ansible/variables.ts`).
+   */
+  readonly secrets: readonly string[];
 }

@@ -12,11 +12,17 @@ export interface Endpoint {
   readonly port: number;
 }
 
-/** Where `instance` is reached from inside its environment. */
-export function endpointOf(instance: Instance): Endpoint {
+/**
+ * Where `instance` is reached from inside its environment, as seen by `from` (the instance
+ * using it, when there is one). A VM instance is reached at its first host's address from
+ * VMs, and from Kubernetes by the cluster DNS name of its selector-less Service (whose
+ * EndpointSlice lists the VM hosts, see `kubernetes/vm-endpoints.ts`).
+ */
+export function endpointOf(instance: Instance, from?: Instance): Endpoint {
   const env = Environment.of(instance);
   const port = instance.service.ports[0]?.port ?? 0;
-  if (instance.placement.kind === 'vm') return { host: instance.hosts[0]?.address ?? '', port };
+  const viaCluster = instance.placement.kind === 'kubernetes' || from?.placement.kind === 'kubernetes';
+  if (!viaCluster) return { host: instance.hosts[0]?.address ?? '', port };
   return { host: `${instance.name}.${env.cluster?.namespace}.svc`, port };
 }
 
@@ -60,7 +66,7 @@ export function templateContext(instance: Instance): Record<string, unknown> {
   const credentials = instance.service.connection?.credentials;
   const bindings: Record<string, unknown> = {};
   for (const dependency of instance.dependencies) {
-    bindings[dependency.service.name] = { instance: dependency.name, settings: dependency.settings, ...endpointOf(dependency) };
+    bindings[dependency.service.name] = { instance: dependency.name, settings: dependency.settings, ...endpointOf(dependency, instance) };
   }
   return {
     ...base,

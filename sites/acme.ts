@@ -1,13 +1,15 @@
-import { Applier, Exposure, SecretBackend, SecretStoreRef, Site, Zone } from '../constructs';
+import { Applier, Exposure, Placement, SecretBackend, SecretStoreRef, Site, Zone } from '../constructs';
 import { ACME_PROD_SEALING_CERTIFICATE } from './acme-sealing-certificate';
 import type { Catalog } from '../catalog';
-import type { Environment } from '../constructs';
+import type { Environment, HostGroup } from '../constructs';
 import type { SiteDefinition } from './site-definition';
 
 /**
  * A customer site split the Choerodon way: a dev environment in the dev zone, and test and
  * prod in the runtime zone, each on its own cluster. Prod is air-gapped: it pulls images and
- * charts from the customer's mirror and runs Elasticsearch as a 3-node cluster.
+ * charts from the customer's mirror, and runs its middleware on VMs: MySQL on a database host,
+ * Elasticsearch as a 3-node cluster on three middleware hosts, the applications on Kubernetes
+ * reaching them through selector-less Services.
  */
 export const acme: SiteDefinition = {
   name: 'acme',
@@ -37,7 +39,15 @@ export const acme: SiteDefinition = {
       secrets: SecretBackend.sealedSecrets({ certificate: ACME_PROD_SEALING_CERTIFICATE }),
     });
     prod.addCluster({ apiServer: 'https://k8s-prod.acme.internal:6443', ingressClass: 'nginx-internal', storageClass: 'ceph-rbd' });
-    platform(prod, catalog, { elasticsearchProfile: 'cluster', elasticsearchNodes: 3, adminNodes: 2 });
+    const vms = prod.addHostGroup('vms', {
+      hosts: [
+        { name: 'acme-db-1', address: '10.20.0.11', roles: ['db'], user: 'ops' },
+        { name: 'acme-es-1', address: '10.20.0.21', roles: ['middleware'], user: 'ops' },
+        { name: 'acme-es-2', address: '10.20.0.22', roles: ['middleware'], user: 'ops' },
+        { name: 'acme-es-3', address: '10.20.0.23', roles: ['middleware'], user: 'ops' },
+      ],
+    });
+    platform(prod, catalog, { elasticsearchProfile: 'cluster', elasticsearchNodes: 3, adminNodes: 2, vms });
     return site;
   },
 };
@@ -46,26 +56,38 @@ interface PlatformOptions {
   readonly elasticsearchProfile: 'single' | 'cluster';
   readonly elasticsearchNodes?: number;
   readonly adminNodes: number;
+  /**
+   * Host group for MySQL (on its db hosts) and Elasticsearch (on its middleware hosts).
+   * @default - everything on the cluster
+   */
+  readonly vms?: HostGroup;
 }
 
 /** The same platform in every environment; only sizes differ. */
 function platform(env: Environment, catalog: Catalog, options: PlatformOptions): void {
   const domain = `${env.name === 'prod' ? '' : `${env.name}.`}acme.example.com`;
-  const mysql = env.addInstance('mysql', { service: catalog.service('mysql'), settings: { database: 'koca', storageSize: env.name === 'prod' ? '100Gi' : '20Gi' } });
+  const { vms } = options;
+  const mysql = env.addInstance('mysql', {
+    service: catalog.service('mysql'),
+    settings: { database: 'koca', storageSize: env.name === 'prod' ? '100Gi' : '20Gi' },
+    placement: vms ? Placement.vm({ group: vms, role: 'db' }) : undefined,
+  });
   const redis = env.addInstance('redis', { service: catalog.service('redis') });
-  env.addInstance('elasticsearch', {
+  const elasticsearch = env.addInstance('elasticsearch', {
     service: catalog.service('elasticsearch'),
     profile: options.elasticsearchProfile,
     nodes: options.elasticsearchNodes,
     settings: options.elasticsearchProfile === 'cluster' ? { heapSize: '4g', storageSize: '200Gi' } : { heapSize: '1g' },
+    placement: vms ? Placement.vm({ group: vms, role: 'middleware' }) : undefined,
   });
-  env.addInstance('portal-admin', {
+  const admin = env.addInstance('portal-admin', {
     service: catalog.service('portal-admin'),
     profile: options.adminNodes > 1 ? 'ha' : 'single',
     nodes: options.adminNodes,
     exposure: Exposure.ingress({ host: `admin.${domain}` }),
     settings: { title: `ACME Admin (${env.name})`, logLevel: env.name === 'prod' ? 'WARN' : 'INFO' },
   }).uses(mysql).uses(redis);
+  if (vms) admin.uses(elasticsearch);
   env.addInstance('kong', {
     service: catalog.service('kong'),
     profile: options.adminNodes > 1 ? 'ha' : 'single',

@@ -124,7 +124,7 @@ export class NativeWorkloadChart extends Chart {
     for (const dependency of instance.dependencies) {
       const connection = dependency.service.connection;
       if (!connection) continue;
-      const dependencyContext = { ...templateContext(dependency), ...endpointOf(dependency) };
+      const dependencyContext = { ...templateContext(dependency), ...endpointOf(dependency, instance) };
       for (const [variable, template] of Object.entries(connection.env)) set(variable, kplus.EnvValue.fromValue(template(dependencyContext)));
       if (connection.credentials) {
         const secretName = connection.credentials.secretName(dependencyContext);

@@ -6,8 +6,3 @@ export const SECRETS_FOLDER = 'manifests/secrets';
 export function sealedSecretPath(name: string): string {
   return `${SECRETS_FOLDER}/sealedsecret-${name}.yaml`;
 }
-
-/** Path of the Ansible Vault file holding the credentials of VM instance `instance`. */
-export function vaultFilePath(instance: string): string {
-  return `ansible/group_vars/${instance}/vault.yml`;
-}

@@ -5,7 +5,8 @@ import { instanceLabels } from '../kubernetes/native-workload';
 import type { RenderedFile } from '../rendered-file';
 import { secretMaterialOf } from './material';
 import { secretRequirements, type SecretRequirement } from './requirements';
-import { SECRETS_FOLDER, vaultFilePath } from './paths';
+import { SECRETS_FOLDER } from './paths';
+import { vaultFile } from '../ansible/variables';
 
 const GENERATOR_API = 'generators.external-secrets.io/v1alpha1';
 
@@ -29,7 +30,7 @@ export function renderSecrets(env: Environment): RenderedFile[] {
 
 /**
  * `ansible/group_vars/<instance>/vault.yml` of a VM instance: its credentials as the Ansible
- * variables `<instance>_<key>` (see `ansibleSecretVariable`), the whole file encrypted with
+ * variables `<instance>_<key>` (see `vaultVariable`), the whole file encrypted with
  * Ansible Vault. The Ansible renderer reads these variables; Ansible decrypts the file with
  * the vault password.
  */
@@ -39,7 +40,7 @@ export function renderVaultFile(instance: Instance): RenderedFile {
   if (content === undefined) {
     throw new Error(`${instance.node.path}: its Ansible Vault file was not provided; render environments through the engine (renderEnvironmentSecurely)`);
   }
-  return { path: vaultFilePath(instance.name), content };
+  return { path: vaultFile(instance.name), content };
 }
 
 function labelsOf(requirement: SecretRequirement): Record<string, string> {

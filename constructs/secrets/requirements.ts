@@ -1,3 +1,4 @@
+import { vaultVariable } from '../ansible/variables';
 import { Environment } from '../environment';
 import type { Instance } from '../instance';
 import type { Secret } from '../secret';
@@ -26,14 +27,6 @@ export interface SecretRequirement {
   readonly values: Readonly<Record<string, Secret>>;
 }
 
-/**
- * The Ansible variable holding credential `key` of a VM instance: `<instance>_<key>` with
- * every character other than a letter, digit or `_` turned into `_`
- * (`mysql` + `mysql-password` → `mysql_mysql_password`). Shared with the Ansible renderer.
- */
-export function ansibleSecretVariable(instance: string, key: string): string {
-  return `${instance}_${key}`.replace(/[^A-Za-z0-9_]/g, '_');
-}
 
 /** Every secret object of `env`, in instance-name order. */
 export function secretRequirements(env: Environment): SecretRequirement[] {
@@ -43,7 +36,7 @@ export function secretRequirements(env: Environment): SecretRequirement[] {
     const keys = Object.keys(instance.credentials);
     if (keys.length === 0) continue;
     if (instance.placement.kind === 'vm') {
-      const values = Object.fromEntries(keys.map((k) => [ansibleSecretVariable(instance.name, k), instance.credentials[k]]));
+      const values = Object.fromEntries(keys.map((k) => [vaultVariable(instance.name, k), instance.credentials[k]]));
       requirements.push({ path: instance.node.path, instance, target: 'vm', name: instance.name, values: sortKeys(values) });
     } else if (env.cluster) {
       const secretName = (templateContext(instance).credentials as { secretName: string }).secretName;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { KeyObject } from 'node:crypto';
 import {
-  sealedSecretPath, secretRequirements, vaultFilePath,
+  sealedSecretPath, secretRequirements, vaultFile,
   type Environment, type SealedSecretMaterial, type Secret, type SecretMaterial, type SecretRequirement,
 } from '../../constructs';
 import { parseYaml, toYaml } from '../../constructs/yaml';
@@ -179,16 +179,16 @@ function resolveVault(requirement: SecretRequirement, context: Context): string 
   if (password === undefined || password === '') {
     throw new UserError(`${requirement.path}: ${VAULT_PASSWORD_VARIABLE} is not set; the credentials of instances on VMs are encrypted with Ansible Vault: export the vault password as ${VAULT_PASSWORD_VARIABLE}`);
   }
-  const file = join(context.options.repoDir, vaultFilePath(requirement.name));
+  const file = join(context.options.repoDir, vaultFile(requirement.name));
   let previousText: string | undefined;
   let previous: Record<string, unknown> = {};
   if (existsSync(file)) {
     previousText = readFileSync(file, 'utf8');
     try {
-      previous = (parseYaml(vaultDecrypt(previousText, password), vaultFilePath(requirement.name)) ?? {}) as Record<string, unknown>;
+      previous = (parseYaml(vaultDecrypt(previousText, password), vaultFile(requirement.name)) ?? {}) as Record<string, unknown>;
     } catch (e) {
       if (!context.options.rotate) {
-        throw new UserError(`${requirement.path}: cannot decrypt the previous ${vaultFilePath(requirement.name)} with ${VAULT_PASSWORD_VARIABLE} (${(e as Error).message}); set the password it was written with, or run synth with --rotate-secrets to generate new values`);
+        throw new UserError(`${requirement.path}: cannot decrypt the previous ${vaultFile(requirement.name)} with ${VAULT_PASSWORD_VARIABLE} (${(e as Error).message}); set the password it was written with, or run synth with --rotate-secrets to generate new values`);
       }
       previous = {};
     }

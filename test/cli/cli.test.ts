@@ -39,7 +39,7 @@ describe('siteforge CLI', () => {
     const result = await runCli(['synth', '--out', out]);
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/acme\/prod +\d+ files: \d+ written, 0 deleted, 0 unchanged/);
-    expect(result.out).toMatch(/synthesized 4 environments into/);
+    expect(result.out).toMatch(/synthesized 6 environments into/);
     expect(existsSync(join(out, 'demo/all-in-one/README.md'))).toBe(true);
   });
 
@@ -72,7 +72,7 @@ describe('siteforge CLI', () => {
 
   it('exits 1 on an unknown site, listing the sites', async () => {
     const result = await runCli(['synth', '--site', 'nope', '--out', tempDir()]);
-    expect(result).toMatchObject({ code: 1, err: 'error: unknown site "nope"; the fleet has demo, acme\n' });
+    expect(result).toMatchObject({ code: 1, err: 'error: unknown site "nope"; the fleet has demo, acme, rainbond\n' });
   });
 
   it('exits 3 with the stack when a site definition has a bug', async () => {
@@ -85,8 +85,8 @@ describe('siteforge CLI', () => {
   it('sites shows the fleet as a tree with placement and profile', async () => {
     const result = await runCli(['sites', '--site', 'acme']);
     expect(result.code).toBe(0);
-    expect(result.out).toContain('└─ prod [runtime zone] cluster https://k8s-prod.acme.internal:6443 via argocd');
-    expect(result.out).toMatch(/elasticsearch +elasticsearch 7\.8\.1, cluster x3, kubernetes/);
+    expect(result.out).toContain('└─ prod [runtime zone] cluster https://k8s-prod.acme.internal:6443 via argocd, 4 VM hosts');
+    expect(result.out).toMatch(/elasticsearch +elasticsearch 7\.8\.1, cluster x3, vm acme-es-1,acme-es-2,acme-es-3/);
   });
 
   it('catalog list shows name, version, placements, profiles and ports', async () => {

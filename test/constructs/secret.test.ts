@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ansibleSecretVariable, SealingScope, Secret, SecretBackend, SecretStoreRef, secretRequirements } from '../../constructs';
+import { vaultVariable, SealingScope, Secret, SecretBackend, SecretStoreRef, secretRequirements } from '../../constructs';
 import { builtinCatalog, siteWithEnvironment } from '../helpers';
 
 const catalog = builtinCatalog();
@@ -49,7 +49,7 @@ describe('secret requirements', () => {
   });
 
   it('names VM credentials as Ansible variables <instance>_<key>', () => {
-    expect(ansibleSecretVariable('mysql', 'mysql-password')).toBe('mysql_mysql_password');
-    expect(ansibleSecretVariable('db-2', 'root.pw')).toBe('db_2_root_pw');
+    expect(vaultVariable('mysql', 'mysql-password')).toBe('mysql_mysql_password');
+    expect(vaultVariable('db-2', 'root.pw')).toBe('db_2_root_pw');
   });
 });

@@ -1,0 +1,57 @@
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import type { RenderedFile } from '../../constructs';
+
+/** Whether `command --version` runs. */
+export function hasCommand(command: string): boolean {
+  return spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Real Ansible tests run when the tools are there, and always under CI (where they must be). */
+export const ansibleTests = hasCommand('ansible-playbook') || process.env.CI === 'true';
+export const lintTests = hasCommand('ansible-lint') || process.env.CI === 'true';
+
+/** Writes rendered files under `dir`. */
+export function writeFiles(dir: string, files: readonly RenderedFile[]): void {
+  for (const file of files) {
+    mkdirSync(dirname(join(dir, file.path)), { recursive: true });
+    writeFileSync(join(dir, file.path), file.content);
+  }
+}
+
+/** Copies the test fixture service `name` into the catalog folder `catalogDir`. */
+export function addFixtureService(catalogDir: string, name: string): void {
+  cpSync(join(import.meta.dirname, 'fixtures', name), join(catalogDir, name), { recursive: true });
+}
+
+export interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs an Ansible command in `cwd` with colors, retry files and fact gathering off (the roles
+ * need no facts), never through a shell, without blocking the test worker.
+ */
+export function ansible(command: string, args: readonly string[], cwd: string): Promise<Run> {
+  return new Promise((resolve) => execFile(command, args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_FORCE_COLOR: '0',
+      ANSIBLE_RETRY_FILES_ENABLED: '0',
+      ANSIBLE_LOCALHOST_WARNING: '0',
+      ANSIBLE_HOST_KEY_CHECKING: '0',
+      ANSIBLE_GATHERING: 'explicit',
+      NO_COLOR: '1',
+    },
+    maxBuffer: 64 * 1024 * 1024,
+  }, (error, stdout, stderr) => {
+    const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+    resolve({ status: code, stdout: stdout ?? '', stderr: stderr ?? '' });
+  }));
+}

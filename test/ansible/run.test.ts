@@ -1,0 +1,132 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'cdk8s';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../catalog';
+import { Placement, Site, StorageMount } from '../../constructs';
+import { renderEnvironment } from '../../constructs/render';
+import { catalogCopy } from '../helpers';
+import { addFixtureService, ansible, ansibleTests, writeFiles } from './ansible-helpers';
+
+/**
+ * A real run of a generated playbook on this machine: a site whose one host is localhost
+ * (ansible_connection=local) runs MySQL and an application using it (the fixture jdbc-app),
+ * and a GlusterFS mount (fstab only), with every file written under a temporary root. Packages and services are switched off
+ * (siteforge_install_packages / siteforge_manage_services), which a test machine cannot offer.
+ */
+describe('a generated playbook run on localhost', () => {
+  const catalogDir = catalogCopy();
+  addFixtureService(catalogDir, 'jdbc-app');
+  const catalog = loadCatalog(catalogDir);
+
+  function environment() {
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'lab', { domain: 'lab.example.com' });
+    const env = site.addEnvironment('local');
+    const group = env.addHostGroup('machine', {
+      hosts: [{ name: 'localhost', address: '127.0.0.1', roles: ['db', 'app', 'manage', 'storage'], local: true }],
+      mounts: [StorageMount.glusterfs({ volume: 'gv0' })],
+    });
+    const mysql = env.addInstance('db', {
+      service: catalog.service('mysql'),
+      settings: { database: 'orders', username: 'orders_app', maxConnections: 42 },
+      placement: Placement.vm({ group }),
+    });
+    env.addInstance('app', {
+      service: catalog.service('jdbc-app'),
+      settings: { greeting: "{{ 7 * 6 }} and {% raw %}" },
+      placement: Placement.vm({ group }),
+    }).uses(mysql);
+    return env;
+  }
+
+  const password = "s3cr'et";
+  const runPlaybook = async (repo: string, root: string, extra: string[] = []) => ansible('ansible-playbook', [
+    '-i', 'ansible/inventory.yml', 'ansible/playbook.yml',
+    '-e', JSON.stringify({
+      siteforge_root: root,
+      siteforge_install_packages: false,
+      siteforge_manage_services: false,
+      ansible_become: false,
+      siteforge_mount_state: 'present',
+      db_mysql_password: password,
+    }),
+    ...extra,
+  ], repo);
+
+  // The repository and root are shared: the upgrade test runs on what the first test installed.
+  const repo = mkdtempSync(join(tmpdir(), 'siteforge-repo-'));
+  const root = mkdtempSync(join(tmpdir(), 'siteforge-root-'));
+  afterAll(() => {
+    rmSync(repo, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it.skipIf(!ansibleTests)('writes the rendered config files under the root, in dependency order, and changes nothing the second time', async () => {
+    // GIVEN the environment's repository
+    writeFiles(repo, renderEnvironment(environment()));
+
+    // WHEN the playbook runs
+    const first = await runPlaybook(repo, root);
+
+    // THEN it succeeds, MySQL's play comes before the play of the application using it
+    expect(first.stderr + first.stdout).not.toMatch(/fatal|ERROR!/);
+    expect(first.status).toBe(0);
+    expect([...first.stdout.matchAll(/^PLAY \[(.*)\]/gm)].map((m) => m[1])).toStrictEqual([
+      'Storage 127.0.0.1:/gv0 on /grdata (manage, compute hosts)',
+      'Instance db (mysql 5.7.43)',
+      'Instance app (jdbc-app 1.0.0)',
+    ]);
+    // AND the config files hold the synth-time values and the run-time (Jinja) values
+    expect(readFileSync(join(root, 'etc/mysql/conf.d/siteforge.cnf'), 'utf8')).toContain([
+      '[mysqld]',
+      'port = 3306',
+      'bind-address = 0.0.0.0',
+      `datadir = ${root}/var/lib/mysql`,
+      `log-error = ${root}/var/log/mysql/error.log`,
+      'character-set-server = utf8mb4',
+      'max_connections = 42',
+      `init-file = ${root}/etc/mysql/siteforge-init.sql`,
+    ].join('\n'));
+    expect(readFileSync(join(root, 'etc/mysql/siteforge-init.sql'), 'utf8')).toContain(
+      "CREATE USER IF NOT EXISTS 'orders_app'@'%' IDENTIFIED BY 's3cr''et';",
+    );
+    expect(statSync(join(root, 'etc/mysql/siteforge-init.sql')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(root, 'opt/jdbc-app/conf/jdbc.properties'), 'utf8')).toBe([
+      '# app of lab/local',
+      'url=jdbc:mysql://127.0.0.1:3306/orders',
+      'username=orders_app',
+      "password=s3cr'et",
+      'greeting={{ 7 * 6 }} and {% raw %}',
+      'host=localhost',
+      'instance-checked=yes',
+      '',
+    ].join('\n'));
+    expect(statSync(join(root, 'var/lib/mysql')).isDirectory()).toBe(true);
+    // AND the GlusterFS volume is in the fstab under the root (state present: no real mount)
+    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(
+      `127.0.0.1:/gv0 ${root}/grdata glusterfs _netdev,use-readdirp=no,log-level=WARNING,log-file=/var/log/gluster.log 0 0\n`,
+    );
+    expect(statSync(join(root, 'opt/jdbc-app/logs')).isDirectory()).toBe(true);
+
+    // WHEN it runs again THEN nothing changes
+    const second = await runPlaybook(repo, root);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toMatch(/localhost\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0/);
+  });
+
+  it.skipIf(!ansibleTests)('runs the upgrade steps only with --tags upgrade, and the install steps only without', async () => {
+    // GIVEN the environment installed by the previous test, whose run did not upgrade
+    expect(() => statSync(join(root, 'opt/jdbc-app/VERSION'))).toThrow(/ENOENT/);
+
+    // WHEN the upgrade runs
+    const upgrade = await runPlaybook(repo, root, ['--tags', 'upgrade']);
+
+    // THEN the upgrade task ran and the install tasks did not
+    expect(upgrade.status).toBe(0);
+    expect(readFileSync(join(root, 'opt/jdbc-app/VERSION'), 'utf8')).toBe('1.0.0\n');
+    expect(upgrade.stdout).toContain('TASK [jdbc_app : Record the upgraded version]');
+    expect(upgrade.stdout).not.toContain('TASK [jdbc_app : Create the application folders]');
+    expect(upgrade.stdout).toMatch(/localhost\s+: ok=\d+\s+changed=1\s/);
+  });
+});
