@@ -96,12 +96,11 @@ export class HostGroup extends Construct {
   }
 
   /**
-   * Port conflicts (two instances binding one port on one host), host names used twice in the
-   * environment, and instance names that would clash with inventory groups or hosts.
+   * Port conflicts (two instances binding one port on one host) and instance names that would
+   * clash with inventory groups or hosts. (Host names used twice are the environment's check.)
    */
   private problems(): string[] {
     const path = this.node.path;
-    const env = Environment.of(this);
     const problems: string[] = [];
     const bound = new Map<string, Instance>();
     for (const instance of [...this.instances].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -116,10 +115,6 @@ export class HostGroup extends Construct {
           }
         }
       }
-    }
-    const otherHosts = new Set(env.hostGroups.filter((g) => g !== this).flatMap((g) => g.hosts.map((h) => h.name)));
-    for (const host of this.hosts) {
-      if (otherHosts.has(host.name)) problems.push(`${path}: host ${host.name} is also listed in another host group of ${env.node.path}; host names are unique in an environment`);
     }
     const names = new Set<string>([...HOST_ROLES, ...this.hosts.map((h) => h.name), 'all', 'ungrouped']);
     for (const instance of this.instances) {

@@ -198,11 +198,10 @@ export class Instance extends Construct {
   }
 }
 
-/** The keys of the credentials Secret of `service`, sorted. */
+/** The credential keys of `service` (its credentials Secret's keys, and its VM secrets), sorted. */
 export function credentialKeys(service: ServiceDefinition): string[] {
   const credentials = service.connection?.credentials;
-  if (!credentials) return [];
-  return [...new Set([...(credentials.keys ?? []), ...Object.values(credentials.env)])].sort();
+  return [...new Set([...(credentials?.keys ?? []), ...Object.values(credentials?.env ?? {}), ...(service.vm?.secrets ?? [])])].sort();
 }
 
 function resolveCredentials(

@@ -59,7 +59,8 @@ interface SiteCase {
   readonly input: string;
   readonly fleet: () => SiteDefinition[];
   readonly message: string;
-  readonly variables?: Record<string, string>;
+  /** Environment variables during the synth; undefined unsets one. */
+  readonly variables?: Record<string, string | undefined>;
 }
 
 const BAD_NAMES: readonly [string, string][] = [
@@ -171,6 +172,7 @@ const modelCases: SiteCase[] = [
   },
   {
     input: 'VM credentials without SITEFORGE_VAULT_PASSWORD',
+    variables: { SITEFORGE_VAULT_PASSWORD: undefined },
     fleet: () => [acme((env) => env.addInstance('vmdb', { service: catalog.service('mysql'), placement: Placement.vm({ group: env.hostGroups[0] }) }))],
     message: 'acme/prod/vmdb: SITEFORGE_VAULT_PASSWORD is not set; the credentials of instances on VMs are encrypted with Ansible Vault: export the vault password as SITEFORGE_VAULT_PASSWORD',
   },
@@ -216,9 +218,15 @@ describe('bad site definitions are refused and nothing under dist/ changes', () 
     it(`refuses ${c.input}`, async () => {
       // GIVEN the previous output of acme; WHEN a synth meets the bad input
       const saved = { ...process.env };
-      Object.assign(process.env, c.variables ?? {});
+      const setVariables = (values: Record<string, string | undefined>) => {
+        for (const [key, value] of Object.entries(values)) {
+          if (value === undefined) delete process.env[key];
+          else process.env[key] = value;
+        }
+      };
+      setVariables(c.variables ?? {});
       const error = await errorOf(() => synth({ fleet: c.fleet(), catalog, outDir })).finally(() => {
-        for (const key of Object.keys(c.variables ?? {})) if (saved[key] === undefined) delete process.env[key];
+        setVariables(Object.fromEntries(Object.keys(c.variables ?? {}).map((key) => [key, saved[key]])));
       });
       // THEN it fails with exactly this user error, and every file is as it was
       expect(error).toBeInstanceOf(UserError);

@@ -74,13 +74,16 @@ export function mtimes(dir: string): Record<string, number> {
 
 /**
  * `tree` with the values that are random on a first synth masked: generated secrets sealed
- * for a cluster (kept on later synths), and the hashes of the files holding them.
+ * for a cluster or encrypted with Ansible Vault (both kept on later synths), and the hashes of
+ * the files holding them.
  */
 export function withoutSealedValues(tree: Record<string, string>): Record<string, string> {
   const sealed = /^( {4}[a-z0-9-]+: )Ag[A-Za-z0-9+/=]+$/gm;
+  const isVault = (path: string) => /ansible\/group_vars\/[^/]+\/vault\.yml$/.test(path);
   return Object.fromEntries(Object.entries(tree).map(([path, content]) => [path, path.endsWith('.siteforge/state.json')
     ? content
       .replace(/("manifests\/secrets\/sealedsecret-[^"]+": )"sha256:[0-9a-f]+"/g, '$1"(masked)"')
+      .replace(/("ansible\/group_vars\/[^"/]+\/vault\.yml": )"sha256:[0-9a-f]+"/g, '$1"(masked)"')
       .replace(/("outputHash": )"sha256:[0-9a-f]+"/, '$1"(masked)"')
-    : content.replace(sealed, '$1(sealed)')]));
+    : isVault(path) ? '(vault)' : content.replace(sealed, '$1(sealed)')]));
 }

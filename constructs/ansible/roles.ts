@@ -131,8 +131,7 @@ export function vmTemplateContext(instance: Instance): Record<string, unknown> {
   });
 }
 
-/** Keys of the credentials of `instance`: its service's VM secrets and connection credentials, sorted. */
+/** Keys of the credentials of `instance` (see Instance.credentials), sorted. */
 export function credentialKeys(instance: Instance): string[] {
-  const service = instance.service;
-  return [...new Set([...(service.vm?.secrets ?? []), ...Object.values(service.connection?.credentials?.env ?? {})])].sort();
+  return Object.keys(instance.credentials).sort();
 }

@@ -1,6 +1,7 @@
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFile, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
 import type { RenderedFile } from '../../constructs';
 
 /** Whether `command --version` runs. */
@@ -32,6 +33,18 @@ export interface Run {
 }
 
 /**
+ * A file holding the vault password synth encrypted the example fleet's VM credentials with
+ * (SITEFORGE_VAULT_PASSWORD), so Ansible can read `group_vars/<instance>/vault.yml`.
+ */
+function vaultPasswordFile(): string | undefined {
+  const password = process.env.SITEFORGE_VAULT_PASSWORD;
+  if (!password) return undefined;
+  const file = join(tmpdir(), `siteforge-test-vault-password-${process.pid}`);
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return file;
+}
+
+/**
  * Runs an Ansible command in `cwd` with colors, retry files and fact gathering off (the roles
  * need no facts), never through a shell, without blocking the test worker.
  */
@@ -47,6 +60,7 @@ export function ansible(command: string, args: readonly string[], cwd: string): 
       ANSIBLE_LOCALHOST_WARNING: '0',
       ANSIBLE_HOST_KEY_CHECKING: '0',
       ANSIBLE_GATHERING: 'explicit',
+      ...(vaultPasswordFile() ? { ANSIBLE_VAULT_PASSWORD_FILE: vaultPasswordFile() } : {}),
       NO_COLOR: '1',
     },
     maxBuffer: 64 * 1024 * 1024,

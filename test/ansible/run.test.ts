@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { App } from 'cdk8s';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog';
-import { Placement, Site, StorageMount } from '../../constructs';
-import { renderEnvironment } from '../../constructs/render';
+import { Placement, Secret, Site, StorageMount } from '../../constructs';
+import { renderEnvironmentSecurely } from '../../engine/secrets';
 import { catalogCopy } from '../helpers';
 import { addFixtureService, ansible, ansibleTests, writeFiles } from './ansible-helpers';
 
@@ -31,6 +31,7 @@ describe('a generated playbook run on localhost', () => {
       service: catalog.service('mysql'),
       settings: { database: 'orders', username: 'orders_app', maxConnections: 42 },
       placement: Placement.vm({ group }),
+      credentials: { 'mysql-password': Secret.fromEnv('LAB_DB_PASSWORD') },
     });
     env.addInstance('app', {
       service: catalog.service('jdbc-app'),
@@ -40,7 +41,8 @@ describe('a generated playbook run on localhost', () => {
     return env;
   }
 
-  const password = "s3cr'et";
+  // Reaches the host only through the generated Ansible Vault file (ansible() passes the vault password).
+  const password = "s3cr'et-pw";
   const runPlaybook = async (repo: string, root: string, extra: string[] = []) => ansible('ansible-playbook', [
     '-i', 'ansible/inventory.yml', 'ansible/playbook.yml',
     '-e', JSON.stringify({
@@ -49,7 +51,6 @@ describe('a generated playbook run on localhost', () => {
       siteforge_manage_services: false,
       ansible_become: false,
       siteforge_mount_state: 'present',
-      db_mysql_password: password,
     }),
     ...extra,
   ], repo);
@@ -64,7 +65,9 @@ describe('a generated playbook run on localhost', () => {
 
   it.skipIf(!ansibleTests)('writes the rendered config files under the root, in dependency order, and changes nothing the second time', async () => {
     // GIVEN the environment's repository
-    writeFiles(repo, renderEnvironment(environment()));
+    const outDir = mkdtempSync(join(tmpdir(), 'siteforge-out-'));
+    writeFiles(repo, renderEnvironmentSecurely(environment(), { outDir, variables: { ...process.env, LAB_DB_PASSWORD: password } }));
+    rmSync(outDir, { recursive: true, force: true });
 
     // WHEN the playbook runs
     const first = await runPlaybook(repo, root);
@@ -89,14 +92,14 @@ describe('a generated playbook run on localhost', () => {
       `init-file = ${root}/etc/mysql/siteforge-init.sql`,
     ].join('\n'));
     expect(readFileSync(join(root, 'etc/mysql/siteforge-init.sql'), 'utf8')).toContain(
-      "CREATE USER IF NOT EXISTS 'orders_app'@'%' IDENTIFIED BY 's3cr''et';",
+      "CREATE USER IF NOT EXISTS 'orders_app'@'%' IDENTIFIED BY 's3cr''et-pw';",
     );
     expect(statSync(join(root, 'etc/mysql/siteforge-init.sql')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(root, 'opt/jdbc-app/conf/jdbc.properties'), 'utf8')).toBe([
       '# app of lab/local',
       'url=jdbc:mysql://127.0.0.1:3306/orders',
       'username=orders_app',
-      "password=s3cr'et",
+      "password=s3cr'et-pw",
       'greeting={{ 7 * 6 }} and {% raw %}',
       'host=localhost',
       'instance-checked=yes',
