@@ -10,5 +10,6 @@ export * from './kubernetes-cluster';
 export * from './host-group';
 export * from './instance';
 export * from './service-definition';
+export * from './service-group';
 export * from './rendered-file';
 export { renderEnvironment } from './render';

@@ -106,6 +106,18 @@ export interface ServiceConnection {
   };
 }
 
+/** Metrics a service exposes for Prometheus, and its Grafana dashboard (the service's `monitor/` folder). */
+export interface ServiceMonitoring {
+  /** Name of the port that serves metrics. */
+  readonly port: string;
+  /** HTTP path of the metrics. */
+  readonly path: string;
+  /** Scrape interval, e.g. `30s`. */
+  readonly interval: string;
+  /** Grafana dashboard JSON (`monitor/dashboard.json`), shipped as a ConfigMap; none when undefined. */
+  readonly dashboard?: string;
+}
+
 /** One problem with an instance's settings, at a JSON path such as `/auth/database`. */
 export interface SettingsProblem {
   readonly path: string;
@@ -130,6 +142,13 @@ export interface ServiceDefinition {
   /** Natively rendered services. */
   readonly workload?: NativeWorkload;
   readonly connection?: ServiceConnection;
+  /** Metrics and dashboard; the service is not monitored when undefined. */
+  readonly monitoring?: ServiceMonitoring;
+  /**
+   * The definition of dependency `name` (one of `dependencies`), for instances that pull in
+   * their missing dependencies (`withDependencies`); undefined when the catalog cannot provide it.
+   */
+  resolveDependency?(name: string): ServiceDefinition | undefined;
   /** Checks settings against the service's schema and fills in its defaults. */
   resolveSettings(settings: unknown): { readonly settings: Record<string, unknown>; readonly problems: readonly SettingsProblem[] };
 }

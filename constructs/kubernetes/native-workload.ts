@@ -8,6 +8,7 @@ import { Site } from '../site';
 import { parseYaml } from '../yaml';
 import { templateKind } from '../template-kind';
 import { endpointOf, templateContext } from '../template-context';
+import { addDashboard, addServiceMonitor } from './monitoring';
 import type { NativeWorkload, ResourceQuantities, WorkloadProbe } from '../service-definition';
 
 export interface NativeWorkloadChartProps {
@@ -103,6 +104,11 @@ export class NativeWorkloadChart extends Chart {
           },
         }]),
       );
+    }
+
+    if (instance.monitored) {
+      addServiceMonitor(this, instance, podMetadata.labels);
+      addDashboard(this, instance);
     }
 
     if (instance.host) {
