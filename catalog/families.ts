@@ -17,6 +17,7 @@ interface RawFamily {
     image: { repository: string; tag: string; digest?: string };
     ports?: unknown[];
     dependencies?: unknown[];
+    connection?: unknown;
   }[];
 }
 
@@ -65,6 +66,7 @@ export function loadFamily(dir: string, ajv: Ajv, validateFamily: ValidateFuncti
       images: [{ name: 'app', ...member.image }],
       ...(member.ports ? { ports: member.ports } : {}),
       ...(member.dependencies ? { dependencies: member.dependencies } : {}),
+      ...(member.connection ? { connection: member.connection } : {}),
     });
     try {
       services.push(buildService({
