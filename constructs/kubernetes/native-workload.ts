@@ -62,8 +62,20 @@ export class NativeWorkloadChart extends Chart {
       },
     };
     const metadata = { name };
+    // Annotated for a Prometheus that discovers Services (the catalog's prometheus); operator
+    // clusters use the ServiceMonitor below instead.
+    const monitoring = instance.monitored ? instance.service.monitoring : undefined;
     const service = new kplus.Service(this, 'service', {
-      metadata,
+      metadata: monitoring
+        ? {
+          name,
+          annotations: {
+            'prometheus.io/scrape': 'true',
+            'prometheus.io/port': String(portNumber(monitoring.port)),
+            'prometheus.io/path': monitoring.path,
+          },
+        }
+        : metadata,
       ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: p.protocol === 'UDP' ? kplus.Protocol.UDP : kplus.Protocol.TCP })),
       clusterIP: workload.kind === 'StatefulSet' ? 'None' : undefined,
     });
