@@ -59,5 +59,19 @@ export function catalogCommand(io: Io): Command {
       lines.push(rows.length > 1 ? columns(rows) : '  (none)');
       io.out(lines.join('\n'));
     });
+  command
+    .command('readme')
+    .description("rewrite the catalog section of README.md from the catalog (--check: only fail when it differs)")
+    .option('--readme <file>', 'README to update', 'README.md')
+    .option('--check', 'change nothing; exit 1 when the section differs from the catalog')
+    .addOption(catalogDir())
+    .action(async (options: { readme: string; check?: boolean; catalog?: string }) => {
+      const { loadCatalog } = await import('../catalog');
+      const { updateReadmeCatalog } = await import('../engine/readme-catalog');
+      const { UserError } = await import('../engine/errors');
+      const { changed } = updateReadmeCatalog(options.readme, loadCatalog(options.catalog), { check: options.check });
+      if (changed && options.check) throw new UserError(`${options.readme}: the catalog section differs from the catalog; run npm run readme:catalog`);
+      io.out(changed ? `${options.readme}: catalog section updated` : `${options.readme}: catalog section is up to date`);
+    });
   return command;
 }
