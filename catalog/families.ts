@@ -71,7 +71,8 @@ export function loadFamily(dir: string, ajv: Ajv, validateFamily: ValidateFuncti
     try {
       services.push(buildService({
         value,
-        shown: `${shown} (member ${member.name})`,
+        shown,
+        subject: `member ${member.name}: `,
         // Member fields sit on the member; pattern fields are reported at the member too.
         lineOf: (path) => source.lineOf(['members', index, ...path]),
         dir,

@@ -161,6 +161,8 @@ export interface ServiceSource {
   readonly dashboardFile: string;
   /** The family file the service comes from, if any. */
   readonly family?: string;
+  /** What errors start with after the file and line, e.g. `member k8s-informer: `. */
+  readonly subject?: string;
 }
 
 function loadService(dir: string, folder: string, ajv: Ajv, validateService: ValidateFunction): CatalogService {
@@ -186,13 +188,13 @@ export function buildService(source: ServiceSource, ajv: Ajv, validateService: V
   if (!validateService(source.value)) {
     throw new UserErrors(ajvProblems(validateService.errors ?? []).map((p) => {
       const line = source.lineOf(p.path.split('/').slice(1).map(unescapePointer));
-      return new UserError(`${shown}${line ? `:${line}` : ''}: ${p.path || '(top level)'} ${p.message}`);
+      return new UserError(`${shown}${line ? `:${line}` : ''}: ${source.subject ?? ''}${p.path || '(top level)'} ${p.message}`);
     }));
   }
   const raw = source.value as RawService;
   const fail = (path: (string | number)[], message: string): never => {
     const line = source.lineOf(path);
-    throw new UserError(`${shown}${line ? `:${line}` : ''}: ${message}`);
+    throw new UserError(`${shown}${line ? `:${line}` : ''}: ${source.subject ?? ''}${message}`);
   };
 
   if (raw.name !== folder) fail(['name'], `name ${JSON.stringify(raw.name)} must equal ${source.nameRule} ${JSON.stringify(folder)}`);

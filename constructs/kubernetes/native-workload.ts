@@ -62,8 +62,8 @@ export class NativeWorkloadChart extends Chart {
       },
     };
     const metadata = { name };
-    // Annotated for a Prometheus that discovers Services (the catalog's prometheus); operator
-    // clusters use the ServiceMonitor below instead.
+    // Annotated for a Prometheus that discovers Services by annotation; clusters with the
+    // Prometheus operator use the ServiceMonitor below instead.
     const monitoring = instance.monitored ? instance.service.monitoring : undefined;
     const service = new kplus.Service(this, 'service', {
       metadata: monitoring

@@ -32,7 +32,7 @@ describe('catalog families', () => {
 
   it('checks each member against the service schema, naming the member and its line', () => {
     const dir = editedCatalog('choerodon/family.yml', (t) => t.replace('tag: V0.1.1', 'tag: latest'));
-    expect(() => loadCatalog(dir)).toThrow(/choerodon\/family\.yml \(member k8s-informer\):\d+: \/images\/0\/tag must NOT be valid/);
+    expect(() => loadCatalog(dir)).toThrow(/choerodon\/family\.yml:\d+: member k8s-informer: \/images\/0\/tag must NOT be valid/);
   });
 
   it('refuses a member whose pattern does not exist', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { App } from 'cdk8s';
-import { Placement, Site, renderEnvironment, type Instance } from '../../constructs';
+import { Environment, Placement, Site, renderEnvironment, type Instance } from '../../constructs';
 import type { CatalogService } from '../../catalog';
 import { builtinCatalog } from '../helpers';
 
@@ -9,7 +9,7 @@ const REQUIRED_SETTINGS: Record<string, Record<string, unknown>> = {
   'bk-saas-app': { appCode: 'demo-app' },
 };
 
-/** Every problem the model's validations report, under `scope`. */
+/** Every problem the validations of the site report. */
 function validationProblems(site: Site): string[] {
   return site.node.findAll().flatMap((c) => c.node.validate());
 }
@@ -54,7 +54,7 @@ describe('the whole catalog', () => {
     const { site, instance } = installed(catalog.service(name), profile, placement);
     // WHEN the environment is validated and rendered
     const problems = validationProblems(site);
-    const files = renderEnvironment(instance.node.scope as never);
+    const files = renderEnvironment(Environment.of(instance));
     // THEN nothing is wrong, and the instance has its manifests or values on Kubernetes
     expect(problems).toStrictEqual([]);
     const paths = files.map((f) => f.path);
