@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { columns, type Io } from './io';
 
@@ -50,6 +51,11 @@ export function catalogCommand(io: Io): Command {
         ...s.images.map((i) => `  ${i.name}: ${i.repository}:${i.tag}${i.digest ? `@${i.digest}` : ''}`),
       ];
       if (s.helm) lines.push('', `chart: ${s.helm.chart.name} ${s.helm.chart.version} from ${s.helm.chart.repository}`);
+      if (s.monitoring) {
+        const m = s.monitoring;
+        lines.push('', `metrics: port ${m.port}, path ${m.path}, every ${m.interval}; ${m.dashboard ? 'Grafana dashboard included' : 'no dashboard'}`);
+      }
+      if (s.family) lines.push('', `family: ${basename(s.dir)}/family.yml (a member sharing its pattern)`);
       lines.push('', 'settings:');
       const properties = (s.settingsSchema.properties ?? {}) as Record<string, { type?: string; default?: unknown; description?: string; enum?: unknown[] }>;
       const rows = [['  NAME', 'TYPE', 'DEFAULT', 'DESCRIPTION']];

@@ -138,5 +138,7 @@ describe('catalog commands', () => {
     expect(out).toContain('dependencies:  mysql, redis, gitlab');
     expect(out).toContain('  app: registry.choerodon.example/choerodon/choerodon-gitlab-service:1.1.0');
     expect(out).toMatch(/ {2}heap +string +"512m" +JVM heap \(-Xms and -Xmx\)/);
+    expect(out).toContain('metrics: port http, path /actuator/prometheus, every 30s; Grafana dashboard included');
+    expect(out).toContain('family: choerodon/family.yml (a member sharing its pattern)');
   });
 });
