@@ -203,7 +203,7 @@ describe('monitoring', () => {
     });
     const dashboard = rendered(env, 'manifests/studio/configmap-studio-dashboard.yaml');
     expect(dashboard.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
-    expect(JSON.parse(dashboard.data['studio.json'])).toMatchObject({ uid: 'siteforge-studio', title: 'KOCA Studio' });
+    expect(JSON.parse(dashboard.data['studio.json'])).toMatchObject({ uid: 'sf-ee0cb32fa08f7e3eab85', title: 'KOCA Studio (studio)' });
     expect(rendered(env, 'manifests/studio/service-studio.yaml').metadata.annotations).toStrictEqual({
       'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/actuator/prometheus',
     });
@@ -214,6 +214,15 @@ describe('monitoring', () => {
     env.addInstance('mq', { service: catalog.service('rabbitmq') });
     expect(rendered(env, 'values/mq.yaml').metrics).toStrictEqual({ enabled: true, serviceMonitor: { enabled: true, interval: '30s' } });
     expect(paths(env, 'manifests/mq/')).toStrictEqual(['manifests/mq/configmap-mq-dashboard.yaml', 'manifests/mq/kustomization.yaml']);
+  });
+
+  it('gives each instance its own dashboard uid', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('studio', { service: catalog.service('studio'), withDependencies: true });
+    env.addInstance('studio2', { service: catalog.service('studio'), withDependencies: true });
+    const uid = (name: string) => JSON.parse(rendered(env, `manifests/${name}/configmap-${name}-dashboard.yaml`).data[`${name}.json`]).uid;
+    expect(uid('studio')).not.toBe(uid('studio2'));
+    expect(uid('studio2')).toMatch(/^sf-[0-9a-f]{20}$/);
   });
 
   it('renders no monitoring when the instance turns it off, or the service declares no metrics', () => {
