@@ -106,6 +106,14 @@ describe('README catalog section', () => {
     expect(readme).toContain(catalogMarkdown(loadCatalog()));
   });
 
+  it('sits beside a list of every example site of the fleet', async () => {
+    const { fleet } = await import('../../sites');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Example sites'), readme.indexOf('\n## ', readme.indexOf('## Example sites') + 1));
+    const listed = [...section.matchAll(/^- `([a-z0-9-]+)`:/gm)].map((m) => m[1]);
+    expect([...listed].sort()).toStrictEqual(fleet.map((d) => d.name).sort());
+  });
+
   it('is reported stale by catalog readme --check, and rewritten without it', async () => {
     // GIVEN a README whose catalog section lacks a service
     const dir = tempDir();
