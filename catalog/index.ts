@@ -131,8 +131,9 @@ interface RawService {
   placements: ('kubernetes' | 'vm')[];
   images: { name: string; repository: string; tag: string; digest?: string }[];
   helm?: { chart: { repository: string; name: string; version: string; digest?: string }; values: string };
-  workload?: Omit<NativeWorkload, 'env' | 'configFiles' | 'readiness' | 'liveness'> & {
+  workload?: Omit<NativeWorkload, 'env' | 'args' | 'configFiles' | 'readiness' | 'liveness'> & {
     env: Record<string, string>;
+    args?: string[];
     configFiles: { name: string; mountPath: string; template: string }[];
     readiness?: WorkloadProbe;
     liveness?: WorkloadProbe;
@@ -234,6 +235,7 @@ export function buildService(source: ServiceSource, ajv: Ajv, validateService: V
     workload = {
       ...w,
       env: mapValues(w.env, (v, k) => inline(v, ['workload', 'env', k])),
+      args: w.args?.map((a, i) => inline(a, ['workload', 'args', i])),
       configFiles: w.configFiles.map((f, i) => ({ name: f.name, mountPath: f.mountPath, template: template(f.template, ['workload', 'configFiles', i, 'template']) })),
     };
   }

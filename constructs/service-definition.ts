@@ -78,7 +78,8 @@ export interface NativeWorkload {
   /** Name of one of the service's images. */
   readonly image: string;
   readonly command?: readonly string[];
-  readonly args?: readonly string[];
+  /** Arguments; each is a template over the instance's context. */
+  readonly args?: readonly Template[];
   /** Environment variables; values are templates. */
   readonly env: Readonly<Record<string, Template>>;
   readonly readiness?: WorkloadProbe;

@@ -71,7 +71,7 @@ export const koca: SiteDefinition = {
     prod.addServiceGroup(catalog.group('observability'), {
       instances: {
         prometheus: { settings: { retention: '30d', storageSize: '200Gi' } },
-        alertmanager: { settings: { webhookUrl: 'http://amo.koca-prod.svc:8080/api/alerts' } },
+        alertmanager: { profile: 'ha', nodes: 3, settings: { webhookUrl: 'http://amo.koca-prod.svc:8080/api/alerts' } },
         grafana: { exposure: Exposure.ingress({ host: 'grafana.koca.example.com' }) },
       },
     });

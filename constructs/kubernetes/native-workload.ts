@@ -51,7 +51,7 @@ export class NativeWorkloadChart extends Chart {
       image: image[workload.image].ref,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: workload.command ? [...workload.command] : undefined,
-      args: workload.args ? [...workload.args] : undefined,
+      args: workload.args?.map((arg) => arg(context)),
       ports: ports.map((p) => ({ name: p.name, number: p.port, protocol: p.protocol === 'UDP' ? kplus.Protocol.UDP : kplus.Protocol.TCP })),
       envVariables: this.environmentVariables(instance, workload, context),
       readiness: probe(workload.readiness),

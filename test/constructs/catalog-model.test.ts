@@ -124,6 +124,18 @@ describe('profiles', () => {
     expect(envOf('zk1')).toMatchObject({ ZOO_SERVERS: 'server.1=localhost:2888:3888;2181', ZOO_STANDALONE_ENABLED: 'true' });
   });
 
+  it('renders highly available Alertmanagers that gossip with every peer, and a single one with clustering off', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('am', { service: catalog.service('alertmanager'), profile: 'ha', nodes: 2 });
+    env.addInstance('am1', { service: catalog.service('alertmanager') });
+    const args = (name: string) => rendered(env, `manifests/${name}/statefulset-${name}.yaml`).spec.template.spec.containers[0].args;
+    expect(args('am')).toStrictEqual([
+      'exec /bin/alertmanager --config.file=/etc/alertmanager/alertmanager.yml --storage.path=/alertmanager --cluster.listen-address=0.0.0.0:9094'
+        + ' --cluster.peer=am-0.am.acme-prod.svc:9094 --cluster.peer=am-1.am.acme-prod.svc:9094',
+    ]);
+    expect(args('am1')).toStrictEqual(['exec /bin/alertmanager --config.file=/etc/alertmanager/alertmanager.yml --storage.path=/alertmanager --cluster.listen-address=']);
+  });
+
   it('refuses an even ZooKeeper ensemble', () => {
     const { env } = siteWithEnvironment();
     expect(() => env.addInstance('zk', { service: catalog.service('zookeeper'), profile: 'ensemble', nodes: 4 }))
@@ -163,7 +175,7 @@ describe('service groups', () => {
       ['alertmanager', []], ['prometheus', ['alertmanager']], ['grafana', ['prometheus']],
     ]);
     expect(problems(env)).toStrictEqual([]);
-    expect(rendered(env, 'values/prometheus.yaml').server.alertmanagers).toStrictEqual([{ static_configs: [{ targets: ['alertmanager.acme-prod.svc:9093'] }] }]);
+    expect(rendered(env, 'values/prometheus.yaml').server.alertmanagers).toStrictEqual([{ dns_sd_configs: [{ names: ['alertmanager.acme-prod.svc'], type: 'A', port: 9093 }] }]);
     expect(rendered(env, 'values/grafana.yaml').datasources['datasources.yaml'].datasources[0].url).toBe('http://prometheus.acme-prod.svc:9090');
   });
 
