@@ -11,11 +11,11 @@ export interface FleetShape {
 /**
  * A synthetic fleet of `sites` × `envs` environments with `services` instances each, built
  * from the real catalog and constructs: every instance is a native service of the catalog
- * (a Deployment that needs no other service and declares no metrics) exposed by an Ingress, so each renders a Deployment,
+ * (one that needs no other service) exposed by an Ingress, so each renders a Deployment,
  * Service, Ingress and ConfigMap, the shape the fleet-scale figures are quoted for.
  */
 export function syntheticFleet(catalog: Catalog, shape: FleetShape): SiteDefinition[] {
-  const services = catalog.list().filter((s) => s.workload?.kind === 'Deployment' && s.dependencies.length === 0 && s.workload.configFiles.length > 0 && !s.monitoring);
+  const services = catalog.list().filter((s) => s.workload && s.dependencies.length === 0 && s.workload.configFiles.length > 0);
   if (services.length === 0) throw new Error('the catalog has no native service without dependencies to benchmark with');
   return Array.from({ length: shape.sites }, (_, s) => {
     const name = `site-${String(s).padStart(4, '0')}`;

@@ -138,11 +138,6 @@ export interface ServiceDefinition {
   readonly defaultProfile: string;
   readonly placements: readonly PlacementKind[];
   readonly images: readonly ServiceImage[];
-  /** Chart-based services: the chart and the template of its values. */
-  readonly helm?: { readonly chart: HelmChart; readonly values: Template };
-  /** Natively rendered services. */
-  readonly workload?: NativeWorkload;
-  readonly connection?: ServiceConnection;
   /** Metrics and dashboard; the service is not monitored when undefined. */
   readonly monitoring?: ServiceMonitoring;
   /**
@@ -150,6 +145,11 @@ export interface ServiceDefinition {
    * their missing dependencies (`withDependencies`); undefined when the catalog cannot provide it.
    */
   resolveDependency?(name: string): ServiceDefinition | undefined;
+  /** Chart-based services: the chart and the template of its values. */
+  readonly helm?: { readonly chart: HelmChart; readonly values: Template };
+  /** Natively rendered services. */
+  readonly workload?: NativeWorkload;
+  readonly connection?: ServiceConnection;
   /** Checks settings against the service's schema and fills in its defaults. */
   resolveSettings(settings: unknown): { readonly settings: Record<string, unknown>; readonly problems: readonly SettingsProblem[] };
 }

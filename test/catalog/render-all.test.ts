@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { App } from 'cdk8s';
-import { Environment, Placement, Site, renderEnvironment, type Instance } from '../../constructs';
+import { Environment, Placement, Site, type Instance } from '../../constructs';
+import { renderEnvironment } from '../../constructs/render';
 import type { CatalogService } from '../../catalog';
 import { builtinCatalog } from '../helpers';
 

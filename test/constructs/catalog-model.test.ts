@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Environment, renderEnvironment, type RenderedFile } from '../../constructs';
+import { Environment, type RenderedFile } from '../../constructs';
+import { renderEnvironment } from '../../constructs/render';
 import { parseYaml } from '../../constructs/yaml';
 import { buildSite } from '../../engine';
 import { builtinCatalog, siteWithEnvironment } from '../helpers';
