@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { UserError, UserErrors } from '../constructs/errors';
-import { parseYamlSource } from '../constructs/yaml';
+import { parseYamlSource, type YamlSource } from '../constructs/yaml';
 import type {
-  ServiceDefinition, ServicePort, ServiceProfile, Template, NativeWorkload, ServiceConnection, SettingsProblem, WorkloadProbe,
+  ServiceDefinition, ServicePort, ServiceProfile, Template, NativeWorkload, ServiceConnection, SettingsProblem, WorkloadProbe, ServiceMonitoring,
 } from '../constructs/service-definition';
+import type { ServiceGroupDefinition } from '../constructs/service-group';
 import { compileTemplate } from './templates';
 import { checkTemplatePaths } from './template-paths';
 import { catastrophicBacktrackingProblem, schemaPatterns } from './regex-safety';
 import { loadVm, type RawVm } from './vm';
+import { loadFamily } from './families';
+import { loadGroups } from './groups';
 
 /** The catalog shipped with siteforge: the folders beside this file. */
 export const CATALOG_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -22,11 +25,28 @@ export interface CatalogService extends ServiceDefinition {
   readonly dir: string;
   /** The service's `values.schema.json`. */
   readonly settingsSchema: Record<string, unknown>;
+  /** The family file the service was generated from (`<folder>/family.yml`), if any. */
+  readonly family?: string;
 }
 
 /** The loaded catalog. */
 export class Catalog {
-  constructor(private readonly services: ReadonlyMap<string, CatalogService>) {}
+  constructor(
+    private readonly services: ReadonlyMap<string, CatalogService>,
+    private readonly groups: ReadonlyMap<string, ServiceGroupDefinition> = new Map(),
+  ) {}
+
+  /** The service group called `name` (`catalog/groups.yml`); an error lists the known groups otherwise. */
+  public group(name: string): ServiceGroupDefinition {
+    const group = this.groups.get(name);
+    if (!group) throw new UserError(`unknown service group ${JSON.stringify(name)}; the catalog has ${this.groupNames().join(', ') || 'no groups'}`);
+    return group;
+  }
+
+  /** Names of the service groups, sorted. */
+  public groupNames(): string[] {
+    return [...this.groups.keys()].sort();
+  }
 
   /** The service called `name`; an error lists the known services otherwise. */
   public service(name: string): CatalogService {
@@ -51,16 +71,33 @@ export class Catalog {
  */
 export function loadCatalog(dir: string = CATALOG_DIR): Catalog {
   const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true });
-  const validateService = ajv.compile(JSON.parse(readFileSync(join(CATALOG_DIR, 'schema', 'service.schema.json'), 'utf8')));
+  const schema = (name: string) => JSON.parse(readFileSync(join(CATALOG_DIR, 'schema', name), 'utf8')) as Record<string, unknown>;
+  const validateService = ajv.compile(schema('service.schema.json'));
+  const validateFamily = ajv.compile(schema('family.schema.json'));
+  const validateGroups = ajv.compile(schema('groups.schema.json'));
   const errors: UserError[] = [];
   const services = new Map<string, CatalogService>();
-  const folders = readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'service.yml')))
-    .map((e) => e.name)
-    .sort();
+  const add = (service: CatalogService, file: string) => {
+    const other = services.get(service.name);
+    if (other) {
+      errors.push(new UserError(`${displayPath(file)}: service ${JSON.stringify(service.name)} is defined twice (also in ${displayPath(other.family ?? join(other.dir, 'service.yml'))})`));
+    } else {
+      services.set(service.name, service);
+    }
+  };
+  const folders = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  // Services whose own file failed: what refers to them is not reported again.
+  const broken = new Set<string>();
   for (const folder of folders) {
+    const serviceFile = join(dir, folder, 'service.yml');
+    const familyFile = join(dir, folder, 'family.yml');
     try {
-      services.set(folder, loadService(join(dir, folder), folder, ajv, validateService));
+      if (existsSync(serviceFile)) broken.add(folder);
+      if (existsSync(serviceFile)) add(loadService(join(dir, folder), folder, ajv, validateService), serviceFile);
+      broken.delete(folder);
+      if (existsSync(familyFile)) {
+        for (const service of loadFamily(join(dir, folder), ajv, validateFamily, validateService)) add(service, familyFile);
+      }
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       errors.push(...(e instanceof UserErrors ? e.errors : [e]));
@@ -68,13 +105,25 @@ export function loadCatalog(dir: string = CATALOG_DIR): Catalog {
   }
   for (const service of services.values()) {
     for (const dependency of service.dependencies) {
-      if (!services.has(dependency)) {
-        errors.push(new UserError(`${displayPath(join(service.dir, 'service.yml'))}: dependency ${JSON.stringify(dependency)} is not a catalog service`));
+      if (!services.has(dependency) && !broken.has(dependency)) {
+        errors.push(new UserError(`${displayPath(service.family ?? join(service.dir, 'service.yml'))}: ${service.family ? `member ${service.name}: ` : ''}dependency ${JSON.stringify(dependency)} is not a catalog service`));
       }
     }
   }
+  const resolveDependency = (name: string): ServiceDefinition | undefined => services.get(name);
+  for (const [name, service] of services) services.set(name, { ...service, resolveDependency });
+  let groups = new Map<string, ServiceGroupDefinition>();
+  const groupsFile = join(dir, 'groups.yml');
+  if (existsSync(groupsFile) && errors.length === 0) {
+    try {
+      groups = loadGroups(groupsFile, validateGroups, (name) => services.get(name));
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      errors.push(...(e instanceof UserErrors ? e.errors : [e]));
+    }
+  }
   UserErrors.throwIfAny(errors);
-  return new Catalog(services);
+  return new Catalog(services, groups);
 }
 
 interface RawService {
@@ -90,33 +139,75 @@ interface RawService {
   placements: ('kubernetes' | 'vm')[];
   images: { name: string; repository: string; tag: string; digest?: string }[];
   helm?: { chart: { repository: string; name: string; version: string; digest?: string }; values: string };
-  workload?: Omit<NativeWorkload, 'env' | 'configFiles' | 'readiness' | 'liveness'> & {
+  workload?: Omit<NativeWorkload, 'env' | 'args' | 'configFiles' | 'readiness' | 'liveness'> & {
     env: Record<string, string>;
+    args?: string[];
     configFiles: { name: string; mountPath: string; template: string }[];
     readiness?: WorkloadProbe;
     liveness?: WorkloadProbe;
   };
   connection?: { env: Record<string, string>; credentials?: { secretName: string; env: Record<string, string>; keys?: string[] } };
   vm?: RawVm;
+  metrics?: { port: string; path: string; interval: string };
+}
+
+/** Where a service's raw description comes from, for errors and for its files. */
+export interface ServiceSource {
+  /** The parsed description (a `service.yml`, or a family member merged with its pattern). */
+  readonly value: unknown;
+  /** The file errors name. */
+  readonly shown: string;
+  /** Line of the node at `path` of the description. */
+  lineOf(path: (string | number)[]): number | undefined;
+  /** Folder the templates are read from. */
+  readonly dir: string;
+  /** The name the service must have. */
+  readonly expectedName: string;
+  /** What the expected name is, in errors. */
+  readonly nameRule: string;
+  /** The settings schema file. */
+  readonly settingsFile: string;
+  /** The Grafana dashboard file, read when it exists. */
+  readonly dashboardFile: string;
+  /** The family file the service comes from, if any. */
+  readonly family?: string;
+  /** What errors start with after the file and line, e.g. `member k8s-informer: `. */
+  readonly subject?: string;
 }
 
 function loadService(dir: string, folder: string, ajv: Ajv, validateService: ValidateFunction): CatalogService {
   const file = join(dir, 'service.yml');
   const shown = displayPath(file);
-  const source = parseYamlSource(readFileSync(file, 'utf8'), shown);
+  const source: YamlSource = parseYamlSource(readFileSync(file, 'utf8'), shown);
+  return buildService({
+    value: source.value,
+    shown,
+    lineOf: (path) => source.lineOf(path),
+    dir,
+    expectedName: folder,
+    nameRule: 'its folder name',
+    settingsFile: join(dir, 'values.schema.json'),
+    dashboardFile: join(dir, 'monitor', 'dashboard.json'),
+  }, ajv, validateService);
+}
+
+/** Checks a raw service description against the schema and turns it into a service. */
+export function buildService(source: ServiceSource, ajv: Ajv, validateService: ValidateFunction): CatalogService {
+  const { shown, dir } = source;
+  const folder = source.expectedName;
   if (!validateService(source.value)) {
     throw new UserErrors(ajvProblems(validateService.errors ?? []).map((p) => {
       const line = source.lineOf(p.path.split('/').slice(1).map(unescapePointer));
-      return new UserError(`${shown}${line ? `:${line}` : ''}: ${p.path || '(top level)'} ${p.message}`);
+      return new UserError(`${shown}${line ? `:${line}` : ''}: ${source.subject ?? ''}${p.path || '(top level)'} ${p.message}`);
     }));
   }
   const raw = source.value as RawService;
   const fail = (path: (string | number)[], message: string): never => {
     const line = source.lineOf(path);
-    throw new UserError(`${shown}${line ? `:${line}` : ''}: ${message}`);
+    throw new UserError(`${shown}${line ? `:${line}` : ''}: ${source.subject ?? ''}${message}`);
   };
 
-  if (raw.name !== folder) fail(['name'], `name ${JSON.stringify(raw.name)} must equal its folder name ${JSON.stringify(folder)}`);
+  if (raw.name !== folder) fail(['name'], `name ${JSON.stringify(raw.name)} must equal ${source.nameRule} ${JSON.stringify(folder)}`);
   const defaultProfile = raw.defaultProfile ?? Object.keys(raw.profiles)[0];
   if (!raw.profiles[defaultProfile]) fail(['defaultProfile'], `defaultProfile ${JSON.stringify(defaultProfile)} is not one of the profiles`);
   const profiles: Record<string, ServiceProfile> = {};
@@ -159,6 +250,7 @@ function loadService(dir: string, folder: string, ajv: Ajv, validateService: Val
     workload = {
       ...w,
       env: mapValues(w.env, (v, k) => inline(v, ['workload', 'env', k])),
+      args: w.args?.map((a, i) => inline(a, ['workload', 'args', i])),
       configFiles: w.configFiles.map((f, i) => ({ name: f.name, mountPath: f.mountPath, template: template(f.template, ['workload', 'configFiles', i, 'template']) })),
     };
   }
@@ -175,12 +267,29 @@ function loadService(dir: string, folder: string, ajv: Ajv, validateService: Val
     };
   }
 
-  const schemaFile = join(dir, 'values.schema.json');
-  if (!existsSync(schemaFile)) throw new UserError(`${displayPath(dir)}: values.schema.json is missing; every service declares its settings`);
+  let monitoring: ServiceMonitoring | undefined;
+  if (raw.metrics) {
+    if (!portNames.has(raw.metrics.port)) fail(['metrics', 'port'], `metrics port ${JSON.stringify(raw.metrics.port)} is not one of the ports`);
+    let dashboard: string | undefined;
+    if (existsSync(source.dashboardFile)) {
+      dashboard = readFileSync(source.dashboardFile, 'utf8');
+      try {
+        JSON.parse(dashboard);
+      } catch (e) {
+        throw new UserError(`${displayPath(source.dashboardFile)}: not valid JSON: ${(e as Error).message}`);
+      }
+    }
+    monitoring = { ...raw.metrics, dashboard };
+  } else if (existsSync(source.dashboardFile)) {
+    throw new UserError(`${displayPath(source.dashboardFile)}: a dashboard needs metrics; declare metrics (port, path, interval) in ${shown}`);
+  }
+
+  const schemaFile = source.settingsFile;
+  if (!existsSync(schemaFile)) throw new UserError(`${displayPath(dir)}: ${basename(schemaFile)} is missing; every service declares its settings`);
   const settingsSchema = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
   let validateSettings: ValidateFunction;
   try {
-    validateSettings = ajv.compile(settingsSchema);
+    validateSettings = compiledSettings(ajv, schemaFile, settingsSchema);
   } catch (e) {
     throw new UserError(`${displayPath(schemaFile)}: ${(e as Error).message}`);
   }
@@ -208,9 +317,11 @@ function loadService(dir: string, folder: string, ajv: Ajv, validateService: Val
     workload,
     connection,
     vm: raw.vm && loadVm(raw.vm, dir, raw.ports as ServicePort[], Object.values(raw.connection?.credentials?.env ?? {}), fail, displayPath),
+    monitoring,
     dir,
     fingerprint: fingerprintOf(dir),
     settingsSchema,
+    family: source.family,
     resolveSettings(settings: unknown) {
       const copy = structuredClone(settings);
       if (validateSettings(copy)) return { settings: copy as Record<string, unknown>, problems: [] };
@@ -219,8 +330,19 @@ function loadService(dir: string, folder: string, ajv: Ajv, validateService: Val
   };
 }
 
+const settingsValidators = new WeakMap<Ajv, Map<string, ValidateFunction>>();
+
+/** A settings schema compiled once per catalog load, however many services share it (families). */
+function compiledSettings(ajv: Ajv, file: string, schema: Record<string, unknown>): ValidateFunction {
+  let cache = settingsValidators.get(ajv);
+  if (!cache) settingsValidators.set(ajv, (cache = new Map()));
+  let validate = cache.get(file);
+  if (!validate) cache.set(file, (validate = ajv.compile(schema)));
+  return validate;
+}
+
 /** Ajv errors as paths and sentences a person reads. */
-function ajvProblems(errors: ErrorObject[]): SettingsProblem[] {
+export function ajvProblems(errors: ErrorObject[]): SettingsProblem[] {
   return errors.map((e) => {
     const params = e.params as Record<string, unknown>;
     switch (e.keyword) {
@@ -244,7 +366,7 @@ function ajvProblems(errors: ErrorObject[]): SettingsProblem[] {
   });
 }
 
-function unescapePointer(segment: string): string | number {
+export function unescapePointer(segment: string): string | number {
   const text = segment.replace(/~1/g, '/').replace(/~0/g, '~');
   return /^[0-9]+$/.test(text) ? Number(text) : text;
 }
@@ -254,7 +376,7 @@ function mapValues<T, U>(record: Record<string, T>, f: (value: T, key: string) =
 }
 
 /** A path as errors show it: relative to the working directory when inside it. */
-function displayPath(path: string): string {
+export function displayPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel.startsWith('..') ? path : rel;
 }

@@ -11,10 +11,10 @@ import { UserError } from '../constructs/errors';
  */
 
 /** The fields of the template context, by root; `*` stands for any key (checked elsewhere). */
-const CONTEXT: Record<string, readonly string[] | '*'> = {
+export const CONTEXT: Record<string, readonly string[] | '*'> = {
   site: ['name', 'domain'],
   environment: ['name', 'zone', 'namespace'],
-  instance: ['name', 'service', 'version', 'profile', 'replicas', 'clustered', 'quorum', 'host', 'url', 'ingressClass', 'storageClass', 'resources'],
+  instance: ['name', 'service', 'version', 'profile', 'replicas', 'clustered', 'quorum', 'host', 'members', 'monitoring', 'url', 'ingressClass', 'storageClass', 'resources'],
   settings: '*',
   images: '*',
   endpoint: ['host', 'port'],
@@ -69,7 +69,8 @@ export function checkTemplatePaths(source: string, file: string, contract: Templ
       if (second !== undefined && !IMAGE_FIELDS.includes(second)) fail(node, path, `is not in the template context; an image has ${IMAGE_FIELDS.join(', ')}`);
     }
     if (root === 'bindings') {
-      if (!contract.dependencies.includes(first)) fail(node, path, `names no dependency of the service; bindings are ${contract.dependencies.join(', ') || '(none)'}`);
+      // Any service the instance uses is bound, declared dependency or not (an optional one,
+      // such as Prometheus using an Alertmanager, is read under {{#if bindings.x}}).
       if (second !== undefined && !BINDING_FIELDS.includes(second)) fail(node, path, `is not in the template context; a binding has ${BINDING_FIELDS.join(', ')}`);
     }
   };

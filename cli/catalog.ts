@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { columns, type Io } from './io';
 
@@ -50,6 +51,11 @@ export function catalogCommand(io: Io): Command {
         ...s.images.map((i) => `  ${i.name}: ${i.repository}:${i.tag}${i.digest ? `@${i.digest}` : ''}`),
       ];
       if (s.helm) lines.push('', `chart: ${s.helm.chart.name} ${s.helm.chart.version} from ${s.helm.chart.repository}`);
+      if (s.monitoring) {
+        const m = s.monitoring;
+        lines.push('', `metrics: port ${m.port}, path ${m.path}, every ${m.interval}; ${m.dashboard ? 'Grafana dashboard included' : 'no dashboard'}`);
+      }
+      if (s.family) lines.push('', `family: ${basename(s.dir)}/family.yml (a member sharing its pattern)`);
       lines.push('', 'settings:');
       const properties = (s.settingsSchema.properties ?? {}) as Record<string, { type?: string; default?: unknown; description?: string; enum?: unknown[] }>;
       const rows = [['  NAME', 'TYPE', 'DEFAULT', 'DESCRIPTION']];
@@ -58,6 +64,20 @@ export function catalogCommand(io: Io): Command {
       }
       lines.push(rows.length > 1 ? columns(rows) : '  (none)');
       io.out(lines.join('\n'));
+    });
+  command
+    .command('readme')
+    .description("rewrite the catalog section of README.md from the catalog (--check: only fail when it differs)")
+    .option('--readme <file>', 'README to update', 'README.md')
+    .option('--check', 'change nothing; exit 1 when the section differs from the catalog')
+    .addOption(catalogDir())
+    .action(async (options: { readme: string; check?: boolean; catalog?: string }) => {
+      const { loadCatalog } = await import('../catalog');
+      const { updateReadmeCatalog } = await import('../engine/readme-catalog');
+      const { UserError } = await import('../engine/errors');
+      const { changed } = updateReadmeCatalog(options.readme, loadCatalog(options.catalog), { check: options.check });
+      if (changed && options.check) throw new UserError(`${options.readme}: the catalog section differs from the catalog; run npm run readme:catalog`);
+      io.out(changed ? `${options.readme}: catalog section updated` : `${options.readme}: catalog section is up to date`);
     });
   return command;
 }

@@ -7,6 +7,7 @@ import { KubernetesCluster, KubernetesClusterProps } from './kubernetes-cluster'
 import { HostGroup, HostGroupProps } from './host-group';
 import { Instance, InstanceProps } from './instance';
 import type { SecretBackend } from './secret-backend';
+import { addServiceGroup, type ServiceGroupDefinition, type ServiceGroupOptions } from './service-group';
 
 export interface EnvironmentProps {
   /**
@@ -104,6 +105,14 @@ export class Environment extends Construct {
   public addInstance(name: string, props: InstanceProps): Instance {
     this.assertFreeName(name, 'instance');
     return new Instance(this, name, props);
+  }
+
+  /**
+   * Installs every service of a group (e.g. the catalog's `observability`) in one line, bound
+   * to each other as the group says; returns the instances by service name.
+   */
+  public addServiceGroup(group: ServiceGroupDefinition, options: ServiceGroupOptions = {}): Record<string, Instance> {
+    return addServiceGroup(this, group, options);
   }
 
   public get cluster(): KubernetesCluster | undefined {

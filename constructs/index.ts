@@ -12,6 +12,7 @@ export * from './storage-mount';
 export * from './ansible/variables';
 export * from './instance';
 export * from './service-definition';
+export * from './service-group';
 export * from './rendered-file';
 export * from './secret';
 export * from './secret-backend';

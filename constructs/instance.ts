@@ -50,6 +50,20 @@ export interface InstanceProps {
    * @default - every key is `Secret.generated()`
    */
   readonly credentials?: Readonly<Record<string, Secret>>;
+  /**
+   * Whether to pull in the service's missing dependencies: each dependency is bound to the
+   * environment's instance of that service, or, when there is none, to a new instance named
+   * after the service (`<instance>-<service>` when that name is taken) with its defaults, on
+   * the same placement when the dependency supports it.
+   * @default false - a missing dependency is an error naming both services
+   */
+  readonly withDependencies?: boolean;
+  /**
+   * Whether to render monitoring for a service that declares metrics: a ServiceMonitor
+   * (Prometheus operator) and its Grafana dashboard as a ConfigMap.
+   * @default true
+   */
+  readonly monitoring?: boolean;
 }
 
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
@@ -67,6 +81,9 @@ export class Instance extends Construct {
   public readonly exposure: Exposure;
   /** Credentials by key, sorted; empty when the service has none. */
   public readonly credentials: Readonly<Record<string, Secret>>;
+  public readonly withDependencies: boolean;
+  /** Whether the instance renders its service's monitoring (false when the service declares none). */
+  public readonly monitored: boolean;
   private readonly used: Instance[] = [];
 
   constructor(scope: Environment, id: string, props: InstanceProps) {
@@ -112,8 +129,30 @@ export class Instance extends Construct {
     }
 
     this.credentials = resolveCredentials(path, props.service, this.placement.kind, scope.secrets.kind, props.credentials);
+    this.monitored = (props.monitoring ?? true) && props.service.monitoring !== undefined;
+    this.withDependencies = props.withDependencies ?? false;
+    if (this.withDependencies) this.pullInDependencies(scope);
 
     this.node.addValidation({ validate: () => this.problems() });
+  }
+
+  /** Binds every dependency to the environment's instance of it, creating the missing ones. */
+  private pullInDependencies(env: Environment): void {
+    const path = this.node.path;
+    for (const dependency of this.service.dependencies) {
+      const existing = env.instances.find((i) => i !== this && i.service.name === dependency);
+      if (existing) {
+        this.uses(existing);
+        continue;
+      }
+      const service = this.service.resolveDependency?.(dependency);
+      if (!service) {
+        throw errorAt(path, `withDependencies: ${this.service.name} depends on ${dependency}, but its definition is not available; add a ${dependency} instance to ${env.node.path} yourself`);
+      }
+      const name = env.node.tryFindChild(dependency) ? `${this.name}-${dependency}` : dependency;
+      const placement = service.placements.includes(this.placement.kind) ? this.placement : Placement.kubernetes();
+      this.uses(env.addInstance(name, { service, placement, withDependencies: true }));
+    }
   }
 
   /** Binds this instance to `dependency`: it is deployed first and its connection settings are injected. */
@@ -174,7 +213,7 @@ export class Instance extends Construct {
     const problems: string[] = [];
     for (const dependency of this.service.dependencies) {
       if (!this.used.some((d) => d.service.name === dependency)) {
-        problems.push(`${path}: ${this.service.name} depends on ${dependency}, but ${this.name} uses no ${dependency} instance; add one to ${env.node.path} and call ${this.name}.uses(it)`);
+        problems.push(`${path}: ${this.service.name} depends on ${dependency}, but ${this.name} uses no ${dependency} instance; add one to ${env.node.path} and call ${this.name}.uses(it), or set withDependencies: true`);
       }
     }
     if (this.placement.kind === 'kubernetes' && !env.cluster) {

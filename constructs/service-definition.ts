@@ -78,7 +78,8 @@ export interface NativeWorkload {
   /** Name of one of the service's images. */
   readonly image: string;
   readonly command?: readonly string[];
-  readonly args?: readonly string[];
+  /** Arguments; each is a template over the instance's context. */
+  readonly args?: readonly Template[];
   /** Environment variables; values are templates. */
   readonly env: Readonly<Record<string, Template>>;
   readonly readiness?: WorkloadProbe;
@@ -108,6 +109,18 @@ export interface ServiceConnection {
   };
 }
 
+/** Metrics a service exposes for Prometheus, and its Grafana dashboard (the service's `monitor/` folder). */
+export interface ServiceMonitoring {
+  /** Name of the port that serves metrics. */
+  readonly port: string;
+  /** HTTP path of the metrics. */
+  readonly path: string;
+  /** Scrape interval, e.g. `30s`. */
+  readonly interval: string;
+  /** Grafana dashboard JSON (`monitor/dashboard.json`), shipped as a ConfigMap; none when undefined. */
+  readonly dashboard?: string;
+}
+
 /** One problem with an instance's settings, at a JSON path such as `/auth/database`. */
 export interface SettingsProblem {
   readonly path: string;
@@ -127,6 +140,13 @@ export interface ServiceDefinition {
   readonly defaultProfile: string;
   readonly placements: readonly PlacementKind[];
   readonly images: readonly ServiceImage[];
+  /** Metrics and dashboard; the service is not monitored when undefined. */
+  readonly monitoring?: ServiceMonitoring;
+  /**
+   * The definition of dependency `name` (one of `dependencies`), for instances that pull in
+   * their missing dependencies (`withDependencies`); undefined when the catalog cannot provide it.
+   */
+  resolveDependency?(name: string): ServiceDefinition | undefined;
   /** Chart-based services: the chart and the template of its values. */
   readonly helm?: { readonly chart: HelmChart; readonly values: Template };
   /** Natively rendered services. */

@@ -50,6 +50,17 @@ export function templateContext(instance: Instance): Record<string, unknown> {
       clustered: instance.nodes > 1,
       quorum: Math.floor(instance.nodes / 2) + 1,
       host: instance.host ?? '',
+      // One entry per pod of a StatefulSet-like workload: ordinal, 1-based id and stable DNS name.
+      members: Array.from({ length: instance.nodes }, (_, ordinal) => ({
+        ordinal,
+        id: ordinal + 1,
+        host: `${instance.name}-${ordinal}.${instance.name}.${cluster?.namespace ?? ''}.svc`,
+      })),
+      monitoring: {
+        enabled: instance.monitored,
+        path: instance.service.monitoring?.path ?? '',
+        interval: instance.service.monitoring?.interval ?? '',
+      },
       url: instance.host ? `https://${instance.host}` : `http://${endpoint.host}:${endpoint.port}`,
       ingressClass: cluster?.ingressClass ?? '',
       storageClass: cluster?.storageClass ?? '',

@@ -38,8 +38,11 @@ describe('golden output of the example fleet', async () => {
   });
 
   it('covers every environment of every example site', () => {
-    expect(environments.length).toBeGreaterThanOrEqual(4);
-    expect(environments).toEqual(expect.arrayContaining(['demo/all-in-one', 'acme/dev', 'acme/test', 'acme/prod']));
+    expect(environments.length).toBeGreaterThanOrEqual(11);
+    expect(environments).toEqual(expect.arrayContaining([
+      'demo/all-in-one', 'acme/dev', 'acme/test', 'acme/prod',
+      'choerodon/dev', 'choerodon/runtime', 'choerodon/single-cluster', 'koca/test', 'koca/prod', 'blueking/stag', 'blueking/prod',
+    ]));
   });
 
   for (const repo of environments) {

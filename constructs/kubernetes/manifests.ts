@@ -4,7 +4,8 @@ import { Environment } from '../environment';
 import { Site } from '../site';
 import { toYaml } from '../yaml';
 import type { RenderedFile } from '../rendered-file';
-import { NativeWorkloadChart } from './native-workload';
+import { NativeWorkloadChart, instanceLabels } from './native-workload';
+import { addDashboard } from './monitoring';
 
 /** A Kubernetes object as cdk8s writes it. */
 export interface KubernetesObject {
@@ -37,6 +38,11 @@ export function renderManifests(env: Environment): RenderedFile[] {
   for (const instance of env.instances) {
     if (instance.placement.kind === 'kubernetes' && instance.service.workload) {
       charts.push(new NativeWorkloadChart(app, instance.name, { instance }));
+    } else if (instance.placement.kind === 'kubernetes' && instance.monitored && instance.service.monitoring?.dashboard) {
+      // A chart renders its own ServiceMonitor (its values enable it); the dashboard is ours.
+      const chart = new Chart(app, instance.name, { namespace: cluster.namespace, labels: instanceLabels(instance), disableResourceNameHashes: true });
+      addDashboard(chart, instance);
+      charts.push(chart);
     }
   }
   return charts.flatMap((chart) => folderOf(`manifests/${chart.node.id}`, chart.toJson() as KubernetesObject[]));

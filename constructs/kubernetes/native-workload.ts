@@ -8,6 +8,7 @@ import { Site } from '../site';
 import { parseYaml } from '../yaml';
 import { templateKind } from '../template-kind';
 import { endpointOf, templateContext } from '../template-context';
+import { addDashboard, addServiceMonitor } from './monitoring';
 import type { NativeWorkload, ResourceQuantities, WorkloadProbe } from '../service-definition';
 
 export interface NativeWorkloadChartProps {
@@ -50,7 +51,7 @@ export class NativeWorkloadChart extends Chart {
       image: image[workload.image].ref,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: workload.command ? [...workload.command] : undefined,
-      args: workload.args ? [...workload.args] : undefined,
+      args: workload.args?.map((arg) => arg(context)),
       ports: ports.map((p) => ({ name: p.name, number: p.port, protocol: p.protocol === 'UDP' ? kplus.Protocol.UDP : kplus.Protocol.TCP })),
       envVariables: this.environmentVariables(instance, workload, context),
       readiness: probe(workload.readiness),
@@ -61,8 +62,20 @@ export class NativeWorkloadChart extends Chart {
       },
     };
     const metadata = { name };
+    // Annotated for a Prometheus that discovers Services by annotation; clusters with the
+    // Prometheus operator use the ServiceMonitor below instead.
+    const monitoring = instance.monitored ? instance.service.monitoring : undefined;
     const service = new kplus.Service(this, 'service', {
-      metadata,
+      metadata: monitoring
+        ? {
+          name,
+          annotations: {
+            'prometheus.io/scrape': 'true',
+            'prometheus.io/port': String(portNumber(monitoring.port)),
+            'prometheus.io/path': monitoring.path,
+          },
+        }
+        : metadata,
       ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: p.protocol === 'UDP' ? kplus.Protocol.UDP : kplus.Protocol.TCP })),
       clusterIP: workload.kind === 'StatefulSet' ? 'None' : undefined,
     });
@@ -103,6 +116,11 @@ export class NativeWorkloadChart extends Chart {
           },
         }]),
       );
+    }
+
+    if (instance.monitored) {
+      addServiceMonitor(this, instance, podMetadata.labels);
+      addDashboard(this, instance);
     }
 
     if (instance.host) {

@@ -81,3 +81,17 @@ describe('templates', () => {
     expect(render({ settings: { name: 'x\nadmin: true' } })).toBe('name: "x\\nadmin: true"\n');
   });
 });
+
+describe('the template context the catalog checks against', () => {
+  it('has exactly the fields the model renders templates with', async () => {
+    const { CONTEXT } = await import('../../catalog/template-paths');
+    const { templateContext } = await import('../../constructs/template-context');
+    const { siteWithEnvironment, builtinCatalog } = await import('../helpers');
+    const { env } = siteWithEnvironment();
+    const context = templateContext(env.addInstance('kong', { service: builtinCatalog().service('kong') })) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(context).sort()).toStrictEqual(Object.keys(CONTEXT).sort());
+    for (const [root, fields] of Object.entries(CONTEXT)) {
+      if (fields !== '*') expect({ root, fields: Object.keys(context[root]).sort() }).toStrictEqual({ root, fields: [...fields].sort() });
+    }
+  });
+});

@@ -39,7 +39,7 @@ describe('siteforge CLI', () => {
     const result = await runCli(['synth', '--out', out]);
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/acme\/prod +\d+ files: \d+ written, 0 deleted, 0 unchanged/);
-    expect(result.out).toMatch(/synthesized 6 environments into/);
+    expect(result.out).toMatch(/synthesized 13 environments into/);
     expect(existsSync(join(out, 'demo/all-in-one/README.md'))).toBe(true);
   });
 
@@ -72,7 +72,7 @@ describe('siteforge CLI', () => {
 
   it('exits 1 on an unknown site, listing the sites', async () => {
     const result = await runCli(['synth', '--site', 'nope', '--out', tempDir()]);
-    expect(result).toMatchObject({ code: 1, err: 'error: unknown site "nope"; the fleet has demo, acme, rainbond\n' });
+    expect(result).toMatchObject({ code: 1, err: 'error: unknown site "nope"; the fleet has demo, acme, choerodon, koca, blueking, rainbond\n' });
   });
 
   it('exits 3 with the stack when a site definition has a bug', async () => {

@@ -1,0 +1,298 @@
+import { describe, expect, it } from 'vitest';
+import { Environment, type RenderedFile } from '../../constructs';
+import { renderEnvironmentSecurely } from '../../engine/secrets';
+import { parseYaml } from '../../constructs/yaml';
+import { buildSite } from '../../engine';
+import { builtinCatalog, siteWithEnvironment, tempDir } from '../helpers';
+
+const catalog = builtinCatalog();
+
+/** Every validation problem of the tree `env` belongs to. */
+function problems(env: Environment): string[] {
+  return env.node.scope!.node.findAll().flatMap((c) => c.node.validate());
+}
+
+/** The rendered file at `path`, parsed as YAML. */
+/** Renders `env` as synth does, VM credentials encrypted with a test vault password. */
+function renderEnvironment(env: Environment): RenderedFile[] {
+  return renderEnvironmentSecurely(env, { outDir: tempDir(), variables: { SITEFORGE_VAULT_PASSWORD: 'catalog-model' } });
+}
+
+function rendered(env: Environment, path: string): Record<string, any> {
+  const file = renderEnvironment(env).find((f: RenderedFile) => f.path === path);
+  if (!file) throw new Error(`${path} was not rendered`);
+  return parseYaml(file.content, path) as Record<string, any>;
+}
+
+function paths(env: Environment, prefix: string): string[] {
+  return renderEnvironment(env).map((f) => f.path).filter((p) => p.startsWith(prefix));
+}
+
+describe('dependencies', () => {
+  it('fails when a dependency is missing, naming both services and the fix', () => {
+    // GIVEN kafka without zookeeper
+    const { env } = siteWithEnvironment();
+    env.addInstance('kafka', { service: catalog.service('kafka') });
+    // THEN validation names kafka, zookeeper and both ways out
+    expect(problems(env)).toStrictEqual([
+      'acme/prod/kafka: kafka depends on zookeeper, but kafka uses no zookeeper instance; add one to acme/prod and call kafka.uses(it), or set withDependencies: true',
+    ]);
+  });
+
+  it('pulls in a missing dependency with withDependencies, named after its service', () => {
+    // GIVEN kafka with withDependencies and no zookeeper
+    const { env } = siteWithEnvironment();
+    const kafka = env.addInstance('kafka', { service: catalog.service('kafka'), withDependencies: true });
+    // THEN a zookeeper instance with its defaults exists and kafka uses it
+    expect(env.instances.map((i) => [i.name, i.service.name, i.profile.name])).toStrictEqual([['kafka', 'kafka', 'single'], ['zookeeper', 'zookeeper', 'single']]);
+    expect(kafka.dependencies.map((d) => d.name)).toStrictEqual(['zookeeper']);
+    expect(problems(env)).toStrictEqual([]);
+    expect(rendered(env, 'values/kafka.yaml').externalZookeeper).toStrictEqual({ servers: ['zookeeper.acme-prod.svc:2181'] });
+  });
+
+  it('binds an existing instance of the dependency rather than adding one', () => {
+    // GIVEN an ensemble named zk, then kafka with withDependencies
+    const { env } = siteWithEnvironment();
+    const zk = env.addInstance('zk', { service: catalog.service('zookeeper'), profile: 'ensemble' });
+    const kafka = env.addInstance('kafka', { service: catalog.service('kafka'), withDependencies: true });
+    // THEN kafka uses zk and nothing else is added
+    expect(kafka.dependencies).toStrictEqual([zk]);
+    expect(env.instances.map((i) => i.name)).toStrictEqual(['zk', 'kafka']);
+  });
+
+  it('pulls in dependencies of dependencies, and shares them between instances', () => {
+    // GIVEN two Choerodon backends and the GitLab one, all with withDependencies
+    const { env } = siteWithEnvironment();
+    env.addInstance('devops-deploy-service', { service: catalog.service('devops-deploy-service'), withDependencies: true });
+    env.addInstance('choerodon-gitlab-service', { service: catalog.service('choerodon-gitlab-service'), withDependencies: true });
+    // THEN one mysql, one redis and one gitlab serve them all
+    expect(env.instances.map((i) => i.name).sort()).toStrictEqual(['choerodon-gitlab-service', 'devops-deploy-service', 'gitlab', 'mysql', 'redis']);
+    expect(problems(env)).toStrictEqual([]);
+  });
+});
+
+describe('settings', () => {
+  it('names site, environment, instance and the JSON path of a bad setting', () => {
+    const { env } = siteWithEnvironment();
+    expect(() => env.addInstance('kafka', { service: catalog.service('kafka'), settings: { numPartitions: 0 }, withDependencies: true }))
+      .toThrow('acme/prod/kafka: settings/numPartitions must be >= 1');
+  });
+
+  it('names the JSON path of a bad setting inside a list', () => {
+    const { env } = siteWithEnvironment();
+    expect(() => env.addInstance('kong', { service: catalog.service('kong'), settings: { routes: [{ name: 'a', url: 'ftp://x', paths: ['/a'] }] } }))
+      .toThrow('acme/prod/kong: settings/routes/0/url must match pattern "^https?://[^\\s]+$"');
+  });
+
+  it('names a missing required setting of a family member', () => {
+    const { env } = siteWithEnvironment();
+    expect(() => env.addInstance('app', { service: catalog.service('bk-saas-app') }))
+      .toThrow('acme/prod/app: settings is missing required field "appCode"');
+  });
+});
+
+describe('profiles', () => {
+  it('renders an Elasticsearch cluster of 3 with quorum discovery, hard anti-affinity and a disruption budget', () => {
+    // GIVEN elasticsearch in profile cluster with 3 nodes
+    const { env } = siteWithEnvironment();
+    env.addInstance('elasticsearch', { service: catalog.service('elasticsearch'), profile: 'cluster', nodes: 3 });
+    // THEN the chart gets 3 replicas, a quorum of 2 master-eligible nodes, hard anti-affinity and maxUnavailable 1 (its PDB)
+    const values = rendered(env, 'values/elasticsearch.yaml');
+    expect(values).toMatchObject({ replicas: 3, minimumMasterNodes: 2, antiAffinity: 'hard', maxUnavailable: 1 });
+    expect(values).not.toHaveProperty('clusterHealthCheckParams');
+  });
+
+  it('renders a quorum of 3 for an Elasticsearch cluster of 5', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('elasticsearch', { service: catalog.service('elasticsearch'), profile: 'cluster', nodes: 5 });
+    expect(rendered(env, 'values/elasticsearch.yaml')).toMatchObject({ replicas: 5, minimumMasterNodes: 3 });
+  });
+
+  it('renders a single Elasticsearch node without quorum, anti-affinity or disruption budget', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('elasticsearch', { service: catalog.service('elasticsearch'), profile: 'single' });
+    expect(rendered(env, 'values/elasticsearch.yaml')).toMatchObject({
+      replicas: 1, minimumMasterNodes: 1, antiAffinity: 'soft', maxUnavailable: null, clusterHealthCheckParams: 'wait_for_status=yellow&timeout=1s',
+    });
+  });
+
+  it('renders a ZooKeeper ensemble listing every server, and a standalone server alone', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('zk', { service: catalog.service('zookeeper'), profile: 'ensemble' });
+    env.addInstance('zk1', { service: catalog.service('zookeeper'), profile: 'single' });
+    const envOf = (name: string) => Object.fromEntries((rendered(env, `manifests/${name}/statefulset-${name}.yaml`).spec.template.spec.containers[0].env as { name: string; value: string }[])
+      .map((e) => [e.name, e.value]));
+    expect(rendered(env, 'manifests/zk/statefulset-zk.yaml').spec.replicas).toBe(3);
+    expect(envOf('zk')).toMatchObject({
+      ZOO_SERVERS: 'server.1=zk-0.zk.acme-prod.svc:2888:3888;2181 server.2=zk-1.zk.acme-prod.svc:2888:3888;2181 server.3=zk-2.zk.acme-prod.svc:2888:3888;2181 ',
+      ZOO_STANDALONE_ENABLED: 'false',
+    });
+    expect(envOf('zk1')).toMatchObject({ ZOO_SERVERS: 'server.1=localhost:2888:3888;2181', ZOO_STANDALONE_ENABLED: 'true' });
+  });
+
+  it('renders highly available Alertmanagers that gossip with every peer, and a single one with clustering off', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('am', { service: catalog.service('alertmanager'), profile: 'ha', nodes: 2 });
+    env.addInstance('am1', { service: catalog.service('alertmanager') });
+    const args = (name: string) => rendered(env, `manifests/${name}/statefulset-${name}.yaml`).spec.template.spec.containers[0].args;
+    expect(args('am')).toStrictEqual([
+      'exec /bin/alertmanager --config.file=/etc/alertmanager/alertmanager.yml --storage.path=/alertmanager --cluster.listen-address=0.0.0.0:9094'
+        + ' --cluster.peer=am-0.am.acme-prod.svc:9094 --cluster.peer=am-1.am.acme-prod.svc:9094',
+    ]);
+    expect(args('am1')).toStrictEqual(['exec /bin/alertmanager --config.file=/etc/alertmanager/alertmanager.yml --storage.path=/alertmanager --cluster.listen-address=']);
+  });
+
+  it('refuses an even ZooKeeper ensemble', () => {
+    const { env } = siteWithEnvironment();
+    expect(() => env.addInstance('zk', { service: catalog.service('zookeeper'), profile: 'ensemble', nodes: 4 }))
+      .toThrow('acme/prod/zk: nodes must be at least 3, not 4 or 6 or 8 for profile ensemble, got 4');
+  });
+
+  it('renders a Kafka cluster with three-way replication and a single broker with none', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('zookeeper', { service: catalog.service('zookeeper') });
+    env.addInstance('kafka', { service: catalog.service('kafka'), profile: 'cluster', withDependencies: true });
+    env.addInstance('kafka1', { service: catalog.service('kafka'), withDependencies: true });
+    expect(rendered(env, 'values/kafka.yaml')).toMatchObject({ replicaCount: 3, defaultReplicationFactor: 3, transactionStateLogMinIsr: 2, pdb: { create: true, maxUnavailable: 1 } });
+    const single = rendered(env, 'values/kafka1.yaml');
+    expect(single).toMatchObject({ replicaCount: 1, defaultReplicationFactor: 1, transactionStateLogMinIsr: 1 });
+    expect(single).not.toHaveProperty('pdb');
+    expect(single).not.toHaveProperty('affinity');
+  });
+
+  it('renders distributed MinIO on every node and standalone MinIO without replicas', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('minio', { service: catalog.service('minio'), profile: 'distributed', nodes: 6 });
+    env.addInstance('minio1', { service: catalog.service('minio') });
+    expect(rendered(env, 'values/minio.yaml')).toMatchObject({ mode: 'distributed', replicas: 6 });
+    expect(rendered(env, 'values/minio1.yaml')).toMatchObject({ mode: 'standalone' });
+    expect(rendered(env, 'values/minio1.yaml')).not.toHaveProperty('replicas');
+  });
+});
+
+describe('service groups', () => {
+  it('installs observability in one line, bound as the group says', () => {
+    // GIVEN the observability group
+    const { env } = siteWithEnvironment();
+    const installed = env.addServiceGroup(catalog.group('observability'));
+    // THEN alertmanager, prometheus and grafana exist, prometheus alerts through alertmanager and grafana reads prometheus
+    expect(Object.keys(installed)).toStrictEqual(['alertmanager', 'prometheus', 'grafana']);
+    expect(env.instances.map((i) => [i.name, i.dependencies.map((d) => d.name)])).toStrictEqual([
+      ['alertmanager', []], ['prometheus', ['alertmanager']], ['grafana', ['prometheus']],
+    ]);
+    expect(problems(env)).toStrictEqual([]);
+    expect(rendered(env, 'values/prometheus.yaml').server.alertmanagers).toStrictEqual([{ dns_sd_configs: [{ names: ['alertmanager.acme-prod.svc'], type: 'A', port: 9093 }] }]);
+    expect(rendered(env, 'values/grafana.yaml').datasources['datasources.yaml'].datasources[0].url).toBe('http://prometheus.acme-prod.svc:9090');
+  });
+
+  it('installs logging and devops with per-member props and a prefix', () => {
+    const { env } = siteWithEnvironment();
+    env.addServiceGroup(catalog.group('logging'), { prefix: 'log-', instances: { elasticsearch: { profile: 'cluster', nodes: 3 } } });
+    env.addServiceGroup(catalog.group('devops'));
+    expect(env.instances.map((i) => `${i.name}:${i.profile.name}:${i.nodes}`)).toStrictEqual([
+      'log-elasticsearch:cluster:3', 'log-logstash:single:1', 'log-kibana:single:1', 'gitlab:single:1', 'harbor:single:1', 'nexus:single:1', 'sonarqube:single:1',
+    ]);
+    expect(rendered(env, 'values/log-kibana.yaml').elasticsearchHosts).toBe('http://log-elasticsearch.acme-prod.svc:9200');
+  });
+
+  it('refuses props for a service that is not a member of the group', () => {
+    const { env } = siteWithEnvironment();
+    expect(() => env.addServiceGroup(catalog.group('devops'), { instances: { jenkins: {} } }))
+      .toThrow('acme/prod: service group devops has no member "jenkins"; its members are gitlab, harbor, nexus, sonarqube');
+  });
+
+  it('names the known groups when a group is unknown', () => {
+    expect(() => catalog.group('security')).toThrow('unknown service group "security"; the catalog has devops, logging, observability');
+  });
+});
+
+describe('monitoring', () => {
+  it('gives a native service that declares metrics a ServiceMonitor and its dashboard ConfigMap', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('studio', { service: catalog.service('studio'), withDependencies: true });
+    expect(rendered(env, 'manifests/studio/servicemonitor-studio.yaml')).toMatchObject({
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: { name: 'studio', namespace: 'acme-prod' },
+      spec: {
+        selector: { matchLabels: { 'app.kubernetes.io/instance': 'studio', 'app.kubernetes.io/name': 'studio' } },
+        endpoints: [{ port: 'http', path: '/actuator/prometheus', interval: '30s' }],
+      },
+    });
+    const dashboard = rendered(env, 'manifests/studio/configmap-studio-dashboard.yaml');
+    expect(dashboard.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    expect(JSON.parse(dashboard.data['studio.json'])).toMatchObject({ uid: 'sf-ee0cb32fa08f7e3eab85', title: 'KOCA Studio (studio)' });
+    expect(rendered(env, 'manifests/studio/service-studio.yaml').metadata.annotations).toStrictEqual({
+      'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/actuator/prometheus',
+    });
+  });
+
+  it('enables the chart\'s own ServiceMonitor of a chart-based service and ships its dashboard beside the values', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('mq', { service: catalog.service('rabbitmq') });
+    expect(rendered(env, 'values/mq.yaml').metrics).toStrictEqual({ enabled: true, serviceMonitor: { enabled: true, interval: '30s' } });
+    expect(paths(env, 'manifests/mq/')).toStrictEqual(['manifests/mq/configmap-mq-dashboard.yaml', 'manifests/mq/kustomization.yaml']);
+  });
+
+  it('gives each instance its own dashboard uid', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('studio', { service: catalog.service('studio'), withDependencies: true });
+    env.addInstance('studio2', { service: catalog.service('studio'), withDependencies: true });
+    const uid = (name: string) => JSON.parse(rendered(env, `manifests/${name}/configmap-${name}-dashboard.yaml`).data[`${name}.json`]).uid;
+    expect(uid('studio')).not.toBe(uid('studio2'));
+    expect(uid('studio2')).toMatch(/^sf-[0-9a-f]{20}$/);
+  });
+
+  it('renders no monitoring when the instance turns it off, or the service declares no metrics', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('studio', { service: catalog.service('studio'), withDependencies: true, monitoring: false });
+    env.addInstance('mq', { service: catalog.service('rabbitmq'), monitoring: false });
+    env.addInstance('nexus', { service: catalog.service('nexus') });
+    expect(paths(env, 'manifests/studio/').filter((p) => /servicemonitor|dashboard/.test(p))).toStrictEqual([]);
+    expect(rendered(env, 'values/mq.yaml').metrics.serviceMonitor.enabled).toBe(false);
+    expect(paths(env, 'manifests/mq/')).toStrictEqual([]);
+    expect(paths(env, 'manifests/nexus/').filter((p) => /servicemonitor|dashboard/.test(p))).toStrictEqual([]);
+  });
+});
+
+describe('example sites', () => {
+  it('binds the hybrid KOCA prod applications on Kubernetes to MySQL and Redis on VMs', async () => {
+    const { koca } = await import('../../sites/koca');
+    const site = buildSite(koca, catalog);
+    const prod = site.environments.find((e) => e.name === 'prod')!;
+    const placed = Object.fromEntries(prod.instances.map((i) => [i.name, i.placement.kind]));
+    expect(placed).toMatchObject({ mysql: 'vm', redis: 'vm', elasticsearch: 'vm', 'portal-admin': 'kubernetes', studio: 'kubernetes', amo: 'kubernetes', kong: 'kubernetes' });
+    const env = Object.fromEntries((rendered(prod, 'manifests/amo/deployment-amo.yaml').spec.template.spec.containers[0].env as { name: string; value?: string }[])
+      .filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+    // Pods reach the VMs through selector-less Services whose EndpointSlices list the hosts.
+    expect(env).toMatchObject({ MYSQL_HOST: 'mysql.koca-prod.svc', MYSQL_PORT: '3306', REDIS_HOST: 'redis.koca-prod.svc', REDIS_PORT: '6379' });
+    const slice = rendered(prod, 'manifests/mysql/endpointslice-mysql-vm.yaml');
+    expect(slice.endpoints.map((e: { addresses: string[] }) => e.addresses[0])).toStrictEqual(['10.20.0.11']);
+  });
+
+  it('runs the Choerodon runtime zone\'s services in their documented versions', async () => {
+    const { choerodon, CHOERODON_RUNTIME_ZONE } = await import('../../sites/choerodon');
+    const site = buildSite(choerodon, catalog);
+    const runtime = site.environments.find((e) => e.name === 'runtime')!;
+    const versions = Object.fromEntries(runtime.instances.filter((i) => (CHOERODON_RUNTIME_ZONE as readonly string[]).includes(i.name)).map((i) => [i.name, i.service.version]));
+    expect(versions).toStrictEqual({
+      'k8s-informer': 'v0.1.1', 'devops-kubernetes-service': '1.1.0', 'choerodon-file-service': '1.1.0', 'devops-deploy-service': '1.1.6',
+      'data-intergration-service': '1.0.0', 'data-provide-service': '1.0.1', 'data-operation-service': '1.0.0', 'mobile-cloud-service': '1.0.0',
+      'deploy-front': '1.1.5', 'monitor-front': '1.0.0', 'mobile-front': '1.0.0',
+    });
+    expect(site.environments.map((e) => [e.name, e.cluster!.apiServer])).toStrictEqual([
+      ['dev', 'https://k8s-dev.choerodon.example.com:6443'],
+      ['runtime', 'https://k8s-runtime.choerodon.example.com:6443'],
+      ['single-cluster', 'https://k8s.choerodon.example.com:6443'],
+    ]);
+  });
+
+  it('binds the BlueKing SaaS app to MySQL, Redis and RabbitMQ in stag and prod', async () => {
+    const { blueking } = await import('../../sites/blueking');
+    const site = buildSite(blueking, catalog);
+    expect(site.environments.map((e) => [e.name, e.instances.find((i) => i.name === 'bk-saas-app')!.dependencies.map((d) => d.name)])).toStrictEqual([
+      ['stag', ['mysql', 'redis', 'rabbitmq']],
+      ['prod', ['mysql', 'redis', 'rabbitmq']],
+    ]);
+  });
+});
