@@ -6,6 +6,7 @@ import type { SiteDefinition } from '../sites/site-definition';
 import { UserError, UserErrors, userErrorsOf } from './errors';
 import { buildSite, selectEnvironments, selectSites, type Selection } from './fleet';
 import { OutputTransaction, readState, type EnvironmentChanges } from './output';
+import { assertValidObjects } from './validate-objects';
 
 export interface SynthOptions extends Selection {
   readonly fleet: readonly SiteDefinition[];
@@ -52,7 +53,9 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       try {
         const site = buildSite(definition, options.catalog);
         for (const env of selectEnvironments(site, options)) {
-          rendered.push({ site: site.name, env: env.name, files: renderEnvironment(env) });
+          const files = renderEnvironment(env);
+          assertValidObjects(`${site.name}/${env.name}`, files);
+          rendered.push({ site: site.name, env: env.name, files });
         }
       } catch (e) {
         const found = userErrorsOf(e);
