@@ -6,6 +6,7 @@ import { Site, checkChartMirror, checkRegistryMirror } from './site';
 import { KubernetesCluster, KubernetesClusterProps } from './kubernetes-cluster';
 import { HostGroup, HostGroupProps } from './host-group';
 import { Instance, InstanceProps } from './instance';
+import { SyncPolicy } from './sync-policy';
 
 export interface EnvironmentProps {
   /**
@@ -35,6 +36,11 @@ export interface EnvironmentProps {
    * @default - the site's chartMirror
    */
   readonly chartMirror?: string;
+  /**
+   * How the cluster's applier syncs this environment.
+   * @default SyncPolicy.automated()
+   */
+  readonly sync?: SyncPolicy;
 }
 
 /** Names an environment keeps for its own folders and children; instances cannot take them. */
@@ -55,6 +61,7 @@ export class Environment extends Construct {
   public readonly members: readonly string[];
   public readonly registryMirror?: string;
   public readonly chartMirror?: string;
+  public readonly sync: SyncPolicy;
 
   constructor(scope: Construct, id: string, props: EnvironmentProps = {}) {
     super(scope, id);
@@ -66,6 +73,7 @@ export class Environment extends Construct {
     const site = Site.of(this);
     this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror) ?? site.registryMirror;
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror) ?? site.chartMirror;
+    this.sync = props.sync ?? SyncPolicy.automated();
     this.node.addValidation({ validate: () => this.dependencyCycles() });
   }
 

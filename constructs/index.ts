@@ -2,6 +2,7 @@ export * from './errors';
 export * from './names';
 export * from './zone';
 export * from './applier';
+export * from './sync-policy';
 export * from './placement';
 export * from './exposure';
 export * from './site';

@@ -5,6 +5,8 @@ import { renderValues } from './helm/values';
 import { renderArtifactsLock } from './artifacts';
 import { renderEnvironmentReadme } from './readme/environment-readme';
 import type { RenderedFile } from './rendered-file';
+import { renderArgoCdApps } from './argocd/applications';
+import { renderFluxApps } from './flux/apps';
 
 /** Every file of an environment's repository, sorted by path. */
 export function renderEnvironment(env: Environment): RenderedFile[] {
@@ -14,6 +16,7 @@ export function renderEnvironment(env: Environment): RenderedFile[] {
     renderArtifactsLock(env),
     renderEnvironmentReadme(env),
     renderCodeowners(env),
+    ...renderArgoCdApps(env), ...renderFluxApps(env),
   ];
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

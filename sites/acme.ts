@@ -1,4 +1,4 @@
-import { Applier, Exposure, Site, Zone } from '../constructs';
+import { Applier, Exposure, Site, SyncPolicy, Zone } from '../constructs';
 import type { Catalog } from '../catalog';
 import type { Environment } from '../constructs';
 import type { SiteDefinition } from './site-definition';
@@ -6,7 +6,9 @@ import type { SiteDefinition } from './site-definition';
 /**
  * A customer site split the Choerodon way: a dev environment in the dev zone, and test and
  * prod in the runtime zone, each on its own cluster. Prod is air-gapped: it pulls images and
- * charts from the customer's mirror and runs Elasticsearch as a 3-node cluster.
+ * charts from the customer's mirror, runs Elasticsearch as a 3-node cluster and syncs only on
+ * request. Dev runs Flux in its own cluster; test and prod are applied by one Argo CD in the dev
+ * zone, which reaches their clusters by API server URL.
  */
 export const acme: SiteDefinition = {
   name: 'acme',
@@ -14,7 +16,7 @@ export const acme: SiteDefinition = {
     const site = new Site(scope, 'acme', { domain: 'acme.example.com', owners: ['acme-delivery-leads'] });
 
     const dev = site.addEnvironment('dev', { zone: Zone.DEV, members: ['acme-developers'] });
-    dev.addCluster({ apiServer: 'https://k8s-dev.acme.example.com:6443', applier: Applier.argoCd(), storageClass: 'standard' });
+    dev.addCluster({ applier: Applier.flux(), storageClass: 'standard' });
     platform(dev, catalog, { elasticsearchProfile: 'single', adminNodes: 1 });
 
     const test = site.addEnvironment('test', { zone: Zone.RUNTIME, members: ['acme-qa'] });
@@ -27,6 +29,7 @@ export const acme: SiteDefinition = {
       members: ['acme-support'],
       registryMirror: 'registry.acme.internal:5000',
       chartMirror: 'https://charts.acme.internal/siteforge',
+      sync: SyncPolicy.manual(),
     });
     prod.addCluster({ apiServer: 'https://k8s-prod.acme.internal:6443', ingressClass: 'nginx-internal', storageClass: 'ceph-rbd' });
     platform(prod, catalog, { elasticsearchProfile: 'cluster', elasticsearchNodes: 3, adminNodes: 2 });
