@@ -36,7 +36,7 @@ function validatorOf(gvk: string): ValidateFunction | null {
   const cached = validators.get(gvk);
   if (cached !== undefined) return cached;
   if (!ajv) {
-    ajv = new Ajv({ allErrors: true, strict: false });
+    ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
     for (const { id, doc } of SOURCES) ajv.addSchema(doc, id);
   }
   const source = SOURCES.find(({ doc }) => gvk in doc.kinds);

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { App } from 'cdk8s';
+import { Applier, Site, SyncPolicy, renderEnvironment, type Environment } from '../../constructs';
+import { parseYaml } from '../../constructs/yaml';
+import { builtinCatalog } from '../helpers';
+
+const catalog = builtinCatalog();
+
+/** acme/prod-like: two owners groups, members, a chart mirror, mysql and redis used by portal-admin. */
+function environment(options: { applier?: Applier; sync?: SyncPolicy; chartMirror?: string } = {}): Environment {
+  const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', owners: ['acme-leads'] });
+  const env = site.addEnvironment('prod', { owners: ['acme-ops'], members: ['acme-support', 'acme-qa'], sync: options.sync, chartMirror: options.chartMirror });
+  env.addCluster({ apiServer: 'https://k8s-prod.acme.internal:6443', applier: options.applier });
+  const mysql = env.addInstance('mysql', { service: catalog.service('mysql') });
+  const redis = env.addInstance('redis', { service: catalog.service('redis') });
+  env.addInstance('elasticsearch', { service: catalog.service('elasticsearch') });
+  env.addInstance('portal-admin', { service: catalog.service('portal-admin') }).uses(mysql).uses(redis);
+  env.addInstance('kong', { service: catalog.service('kong') });
+  return env;
+}
+
+function objects(env: Environment, folder = 'apps/'): Record<string, any> {
+  return Object.fromEntries(renderEnvironment(env)
+    .filter((f) => f.path.startsWith(folder))
+    .map((f) => [f.path, parseYaml(f.content, f.path)]));
+}
+
+describe('Argo CD applier', () => {
+  it('allows exactly the environment repository and the chart repositories its instances use', () => {
+    // GIVEN an environment with charts from bitnami and elastic
+    const project = objects(environment())['apps/project.yaml'];
+    // THEN the AppProject allows those and nothing else
+    expect(project.spec.sourceRepos).toStrictEqual([
+      'https://git.acme.example.com/siteforge/acme-prod.git',
+      'https://charts.bitnami.com/bitnami',
+      'https://helm.elastic.co',
+    ]);
+  });
+
+  it('allows only the chart mirror when the environment has one', () => {
+    const project = objects(environment({ chartMirror: 'https://charts.acme.internal/siteforge' }))['apps/project.yaml'];
+    expect(project.spec.sourceRepos).toStrictEqual(['https://git.acme.example.com/siteforge/acme-prod.git', 'https://charts.acme.internal/siteforge']);
+  });
+
+  it('allows only the environment cluster and namespace, plus Argo CD namespace for the app-of-apps', () => {
+    const project = objects(environment())['apps/project.yaml'];
+    expect(project.spec.destinations).toStrictEqual([
+      { server: 'https://k8s-prod.acme.internal:6443', namespace: 'acme-prod' },
+      { server: 'https://kubernetes.default.svc', namespace: 'argocd' },
+    ]);
+    expect(project.spec.clusterResourceWhitelist).toStrictEqual([{ group: '', kind: 'Namespace' }]);
+  });
+
+  it('gives owners everything and members get and sync only, bound to the site groups', () => {
+    const project = objects(environment())['apps/project.yaml'];
+    expect(project.spec.roles).toStrictEqual([
+      {
+        name: 'owner',
+        description: 'owners of the site and the environment: everything',
+        policies: ['p, proj:acme-prod:owner, applications, *, acme-prod/*, allow'],
+        groups: ['acme-leads', 'acme-ops'],
+      },
+      {
+        name: 'member',
+        description: 'members of the environment: see and sync',
+        policies: ['p, proj:acme-prod:member, applications, get, acme-prod/*, allow', 'p, proj:acme-prod:member, applications, sync, acme-prod/*, allow'],
+        groups: ['acme-qa', 'acme-support'],
+      },
+    ]);
+  });
+
+  it('gives a dependency a lower sync wave than the instances that use it', () => {
+    const apps = objects(environment());
+    const wave = (name: string) => apps[`apps/application-${name}.yaml`].metadata.annotations['argocd.argoproj.io/sync-wave'];
+    expect({ namespace: wave('namespace'), mysql: wave('mysql'), redis: wave('redis'), kong: wave('kong'), 'portal-admin': wave('portal-admin') })
+      .toStrictEqual({ namespace: '-1', mysql: '0', redis: '0', kong: '0', 'portal-admin': '1' });
+  });
+
+  it('points a chart-based Application at the pinned chart and this repository values', () => {
+    const app = objects(environment())['apps/application-mysql.yaml'];
+    expect(app.spec.sources).toStrictEqual([
+      { repoURL: 'https://charts.bitnami.com/bitnami', chart: 'mysql', targetRevision: '9.14.4', helm: { releaseName: 'mysql', valueFiles: ['$values/values/mysql.yaml'] } },
+      { repoURL: 'https://git.acme.example.com/siteforge/acme-prod.git', targetRevision: 'main', ref: 'values' },
+    ]);
+    expect(app.spec.destination).toStrictEqual({ server: 'https://k8s-prod.acme.internal:6443', namespace: 'acme-prod' });
+  });
+
+  it('points a native Application at its manifests folder with automated prune and self-heal by default', () => {
+    const app = objects(environment())['apps/application-kong.yaml'];
+    expect(app.spec.source).toStrictEqual({ repoURL: 'https://git.acme.example.com/siteforge/acme-prod.git', targetRevision: 'main', path: 'manifests/kong' });
+    expect(app.spec.syncPolicy).toStrictEqual({
+      automated: { prune: true, selfHeal: true },
+      syncOptions: ['CreateNamespace=true'],
+      retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+    });
+  });
+
+  it('leaves out automated sync for an environment marked manual', () => {
+    const apps = objects(environment({ sync: SyncPolicy.manual() }));
+    expect(Object.values(apps).filter((o) => o.kind === 'Application').map((o) => o.spec.syncPolicy.automated)).toStrictEqual(Array(7).fill(undefined));
+  });
+
+  it('roots the app-of-apps at apps/ and lists every object in apps/kustomization.yaml', () => {
+    const apps = objects(environment());
+    expect(apps['apps/root.yaml'].spec.source).toStrictEqual({ repoURL: 'https://git.acme.example.com/siteforge/acme-prod.git', targetRevision: 'main', path: 'apps' });
+    expect(apps['apps/kustomization.yaml'].resources).toStrictEqual(Object.keys(apps).filter((p) => p !== 'apps/kustomization.yaml').map((p) => p.slice(5)).sort());
+  });
+});
+
+describe('Flux applier', () => {
+  it('turns the dependency graph into dependsOn between Kustomizations', () => {
+    const apps = objects(environment({ applier: Applier.flux() }));
+    expect(apps['apps/kustomization-portal-admin.yaml'].spec.dependsOn).toStrictEqual([{ name: 'acme-prod-namespace' }, { name: 'acme-prod-mysql' }, { name: 'acme-prod-redis' }]);
+    expect(apps['apps/kustomization-mysql.yaml'].spec.dependsOn).toStrictEqual([{ name: 'acme-prod-namespace' }, { name: 'acme-prod-values' }]);
+    expect(apps['apps/kustomization-mysql.yaml'].spec.path).toBe('./apps/releases/mysql');
+  });
+
+  it('takes HelmRelease values from a ConfigMap generated from values/<instance>.yaml', () => {
+    const env = environment({ applier: Applier.flux() });
+    const release = objects(env)['apps/releases/mysql/helmrelease-mysql.yaml'];
+    expect(release.spec.valuesFrom).toStrictEqual([{ kind: 'ConfigMap', name: 'acme-prod-mysql-values', valuesKey: 'values.yaml' }]);
+    expect(release.spec.chart).toStrictEqual({ spec: { chart: 'mysql', version: '9.14.4', sourceRef: { kind: 'HelmRepository', name: 'acme-prod-charts-bitnami-com-bitnami' } } });
+    const generator = objects(env, 'values/')['values/kustomization.yaml'].configMapGenerator;
+    expect(generator).toContainEqual({ name: 'acme-prod-mysql-values', files: ['values.yaml=mysql.yaml'] });
+  });
+
+  it('makes an OCI HelmRepository for an oci:// mirror, and suspends everything when sync is manual', () => {
+    const apps = objects(environment({ applier: Applier.flux(), chartMirror: 'oci://registry.acme.internal/charts', sync: SyncPolicy.manual() }));
+    const repositories = Object.values(apps).filter((o) => o.kind === 'HelmRepository');
+    expect(repositories.map((r) => r.spec)).toStrictEqual([{ url: 'oci://registry.acme.internal/charts', interval: '1h0m0s', type: 'oci', suspend: true }]);
+    expect(Object.values(apps).filter((o) => o.apiVersion !== 'kustomize.config.k8s.io/v1beta1' && o.spec.suspend !== true)).toStrictEqual([]);
+  });
+
+  it('names only a kubeconfig Secret for a cluster other than the one Flux runs in', () => {
+    const apps = objects(environment({ applier: Applier.flux() }));
+    expect(apps['apps/kustomization-kong.yaml'].spec.kubeConfig).toStrictEqual({ secretRef: { name: 'acme-prod-kubeconfig' } });
+  });
+});
