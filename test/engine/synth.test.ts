@@ -71,7 +71,7 @@ describe('synth', () => {
     const report = await synth({ fleet: [smallSite('cache')], catalog, outDir });
     expect(existsSync(join(outDir, 'small/prod/values/redis.yaml'))).toBe(false);
     expect(existsSync(join(outDir, 'small/prod/values/cache.yaml'))).toBe(true);
-    expect(report.environments[0]).toMatchObject({ repo: 'small/prod', deleted: ['values/redis.yaml'] });
+    expect(report.environments[0]).toMatchObject({ repo: 'small/prod', deleted: ['apps/application-redis.yaml', 'values/redis.yaml'] });
   });
 
   it('leaves files it does not manage alone', async () => {
