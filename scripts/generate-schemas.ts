@@ -221,7 +221,13 @@ function crds(): void {
   }
   const p = program(files);
   const checker = p.getTypeChecker();
-  const g = new Generator(checker, (s) => s.getName().replace(/^I(?=[A-Z])/, ''));
+  // `flux-cd.helm.toolkit.fluxcd.io.v2.HelmReleaseSpec`: package folder and API version qualify the name.
+  const nameOf = (symbol: ts.Symbol) => {
+    const file = symbol.declarations?.[0]?.getSourceFile().fileName ?? '';
+    const where = dirname(file).split('/node_modules/').pop()!.replace(/^@kubernetes-models\//, '').replace(/\//g, '.');
+    return `${where}.${symbol.getName().replace(/^I(?=[A-Z])/, '')}`;
+  };
+  const g = new Generator(checker, nameOf);
   const kinds: Kind[] = [];
   for (const file of files) {
     const source = p.getSourceFile(file);
