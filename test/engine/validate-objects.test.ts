@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { toYaml } from '../../constructs/yaml';
 import { UserErrors } from '../../constructs/errors';
 import { assertValidObjects, problemsOf, synth, validateObjects, validateOutput } from '../../engine';
-import { fleet } from '../../sites';
+import { fleet, type SiteDefinition } from '../../sites';
+import { Site } from '../../constructs';
+import type { Construct } from 'constructs';
 import { builtinCatalog, readTree, runCli } from '../helpers';
 
 const deployment = () => ({
@@ -89,6 +91,30 @@ describe('the object validator', () => {
       'acme/prod/manifests/kong/service-kong.yaml: Service kong: .spec.port: unknown field "port"',
     ]);
     expect(() => assertValidObjects('acme/prod', files)).toThrow(UserErrors);
+  });
+});
+
+describe('synth', () => {
+  it('fails on an invalid object before writing anything, naming the file, the object and the JSON path', async () => {
+    // GIVEN a site from an untyped fleet module whose members list holds a number
+    const broken: SiteDefinition = {
+      name: 'acme',
+      build(scope: Construct) {
+        const site = new Site(scope, 'acme', { domain: 'acme.example.com' });
+        site.addEnvironment('prod', { members: [42 as unknown as string] }).addCluster();
+        return site;
+      },
+    };
+    const outDir = mkdtempSync(join(tmpdir(), 'siteforge-invalid-'));
+    try {
+      // WHEN it is synthesized THEN the AppProject fails the schema check and nothing is written
+      await expect(synth({ fleet: [broken], catalog: builtinCatalog(), outDir })).rejects.toThrow(
+        'acme/prod/apps/project.yaml: AppProject argocd/acme-prod: .spec.roles[1].groups[0]: must be string, got number 42',
+      );
+      expect(readdirSync(outDir)).toStrictEqual([]);
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
   });
 });
 
