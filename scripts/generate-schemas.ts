@@ -7,11 +7,12 @@
  * - Kubernetes 1.28: `cdk8s-plus-28/lib/imports/k8s.d.ts`, which cdk8s generates from the
  *   Kubernetes 1.28 OpenAPI document (`cdk8s import k8s@1.28`). Every property carries
  *   `@schema <definition>#<json field>`, which gives the JSON field name.
- * - CRDs: the `@kubernetes-models/*` packages (devDependencies), generated from the projects'
+ * - CRDs: the `@kubernetes-models/*` packages, generated from the projects'
  *   CustomResourceDefinitions: Argo CD, Flux, cert-manager, Prometheus operator, Sealed
- *   Secrets, External Secrets.
+ *   Secrets, External Secrets. `npm run schemas:generate` installs them at pinned versions
+ *   without saving them (about 25 MB that nothing else needs), then runs this script.
  *
- * Run `npm run schemas:generate` after changing a source version; the output is committed.
+ * The output is committed; regenerate after changing a source version.
  * What a TypeScript declaration cannot say is lost (patterns, formats, integer vs number);
  * what it says is kept: field names (unknown fields are errors), types, required fields,
  * string enums, maps and arrays.
