@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { App } from 'cdk8s';
 import { Applier, Site, SyncPolicy, renderEnvironment, type Environment } from '../../constructs';
 import { parseYaml } from '../../constructs/yaml';
+import { buildSite } from '../../engine';
+import { fleet } from '../../sites';
 import { builtinCatalog } from '../helpers';
 
 const catalog = builtinCatalog();
@@ -95,6 +97,12 @@ describe('Argo CD applier', () => {
     });
   });
 
+  it('names an OCI chart repository without its scheme, as Argo CD expects', () => {
+    const apps = objects(environment({ chartMirror: 'oci://registry.acme.internal/charts' }));
+    expect(apps['apps/application-mysql.yaml'].spec.sources[0].repoURL).toBe('registry.acme.internal/charts');
+    expect(apps['apps/project.yaml'].spec.sourceRepos).toStrictEqual(['https://git.acme.example.com/siteforge/acme-prod.git', 'registry.acme.internal/charts']);
+  });
+
   it('leaves out automated sync for an environment marked manual', () => {
     const apps = objects(environment({ sync: SyncPolicy.manual() }));
     expect(Object.values(apps).filter((o) => o.kind === 'Application').map((o) => o.spec.syncPolicy.automated)).toStrictEqual(Array(7).fill(undefined));
@@ -104,6 +112,38 @@ describe('Argo CD applier', () => {
     const apps = objects(environment());
     expect(apps['apps/root.yaml'].spec.source).toStrictEqual({ repoURL: 'https://git.acme.example.com/siteforge/acme-prod.git', targetRevision: 'main', path: 'apps' });
     expect(apps['apps/kustomization.yaml'].resources).toStrictEqual(Object.keys(apps).filter((p) => p !== 'apps/kustomization.yaml').map((p) => p.slice(5)).sort());
+  });
+});
+
+describe('every example environment', () => {
+  const environments = fleet.flatMap((definition) => buildSite(definition, catalog).environments.filter((e) => e.cluster));
+
+  it('gives every Argo CD Application a later sync wave than the Applications of what it uses', () => {
+    const checked: string[] = [];
+    for (const env of environments.filter((e) => e.cluster!.applier.name === 'argocd')) {
+      const apps = objects(env);
+      const wave = (name: string) => Number(apps[`apps/application-${name}.yaml`].metadata.annotations['argocd.argoproj.io/sync-wave']);
+      for (const instance of env.instances) {
+        for (const dependency of instance.dependencies) {
+          expect(wave(dependency.name), `${instance.node.path} uses ${dependency.name}`).toBeLessThan(wave(instance.name));
+          checked.push(`${instance.node.path} -> ${dependency.name}`);
+        }
+        expect(wave('namespace')).toBeLessThan(wave(instance.name));
+      }
+    }
+    expect(checked.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('makes every Flux Kustomization depend on the Kustomizations of what it uses', () => {
+    const flux = environments.filter((e) => e.cluster!.applier.name === 'flux');
+    expect(flux.map((e) => e.node.path)).toContain('acme/dev');
+    for (const env of flux) {
+      const apps = objects(env);
+      for (const instance of env.instances) {
+        const dependsOn = apps[`apps/kustomization-${instance.name}.yaml`].spec.dependsOn.map((d: { name: string }) => d.name);
+        expect(dependsOn).toEqual(expect.arrayContaining(instance.dependencies.map((d) => `${Site.of(env).name}-${env.name}-${d.name}`)));
+      }
+    }
   });
 });
 
