@@ -3,7 +3,7 @@ import { Site } from '../site';
 import type { Instance } from '../instance';
 import { toYaml } from '../yaml';
 import type { RenderedFile } from '../rendered-file';
-import { ENVIRONMENT_BRANCH, chartSourceOf, clusterInstances, qualifiedName } from '../chart-source';
+import { ENVIRONMENT_BRANCH, chartSourceOf, clusterInstances, qualifiedName } from '../applier-helpers';
 
 /** Namespace of the Argo CD that applies the environment (where Applications live). */
 export const ARGOCD_NAMESPACE = 'argocd';

@@ -4,7 +4,7 @@ import { errorAt } from '../errors';
 import type { Instance } from '../instance';
 import { toYaml } from '../yaml';
 import type { RenderedFile } from '../rendered-file';
-import { ENVIRONMENT_BRANCH, chartSourceOf, clusterInstances, qualifiedName } from '../chart-source';
+import { ENVIRONMENT_BRANCH, chartSourceOf, clusterInstances, qualifiedName } from '../applier-helpers';
 
 /** Namespace of Flux's controllers, where the environment's Flux objects live. */
 export const FLUX_NAMESPACE = 'flux-system';

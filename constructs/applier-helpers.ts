@@ -1,3 +1,4 @@
+/** What the Argo CD and Flux renderers share: names, the branch they follow, where charts come from. */
 import { Environment } from './environment';
 import { Site } from './site';
 import type { Instance } from './instance';
