@@ -40,13 +40,17 @@ class Generator {
 
   constructor(private readonly checker: ts.TypeChecker, private readonly nameOf: (symbol: ts.Symbol) => string) {}
 
-  /** The schema of a top-level object: apiVersion and kind fixed, everything else strict. */
+  /**
+   * The schema of a top-level object: apiVersion and kind fixed, everything else strict, and no
+   * `status` (the cluster writes it; a generated object that has one is wrong).
+   */
   public kindSchema(k: Kind): Schema {
-    const object = this.objectSchema(k.type, new Set(['apiVersion', 'kind']));
+    const object = this.objectSchema(k.type, new Set(['apiVersion', 'kind', 'status']));
     const properties = object.properties as Record<string, Schema>;
+    delete properties.status;
     properties.apiVersion = { type: 'string', enum: [k.apiVersion] };
     properties.kind = { type: 'string', enum: [k.kind] };
-    object.required = [...new Set(['apiVersion', 'kind', ...((object.required as string[]) ?? [])])].sort();
+    object.required = [...new Set(['apiVersion', 'kind', ...((object.required as string[]) ?? [])])].filter((f) => f !== 'status').sort();
     return object;
   }
 
