@@ -1,4 +1,4 @@
-import { Applier, Exposure, Site, SyncPolicy, Zone } from '../constructs';
+import { Applier, ArgoCdTopology, Exposure, Site, SyncPolicy, Zone } from '../constructs';
 import type { Catalog } from '../catalog';
 import type { Environment } from '../constructs';
 import type { SiteDefinition } from './site-definition';
@@ -13,7 +13,7 @@ import type { SiteDefinition } from './site-definition';
 export const acme: SiteDefinition = {
   name: 'acme',
   build(scope, catalog) {
-    const site = new Site(scope, 'acme', { domain: 'acme.example.com', owners: ['acme-delivery-leads'] });
+    const site = new Site(scope, 'acme', { domain: 'acme.example.com', owners: ['acme-delivery-leads'], argoCd: ArgoCdTopology.devZone() });
 
     const dev = site.addEnvironment('dev', { zone: Zone.DEV, members: ['acme-developers'] });
     dev.addCluster({ applier: Applier.flux(), storageClass: 'standard' });

@@ -48,7 +48,7 @@ function appProject(env: Environment): object {
   const site = Site.of(env);
   const owners = [...new Set([...site.owners, ...env.owners])].sort();
   const members = [...new Set(env.members)].sort();
-  const destinations = [{ server: cluster.apiServer, namespace: cluster.namespace }];
+  const destinations = [{ server: destinationServer(env), namespace: cluster.namespace }];
   if (!destinations.some((d) => d.server === IN_CLUSTER && d.namespace === ARGOCD_NAMESPACE)) {
     // The app-of-apps itself: the Applications of this project, in Argo CD's own namespace.
     destinations.push({ server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE });
@@ -129,10 +129,18 @@ function application(env: Environment, name: string, wave: number, source?: obje
       project: qualifiedName(env),
       ...(source ? { source } : {}),
       ...(sources ? { sources } : {}),
-      destination: { server: cluster.apiServer, namespace: cluster.namespace },
+      destination: { server: destinationServer(env), namespace: cluster.namespace },
       syncPolicy: syncPolicy(env, true),
     },
   };
+}
+
+/**
+ * The environment's cluster as its Argo CD addresses it: in-cluster when every cluster runs its
+ * own Argo CD, by API server URL when one Argo CD in the dev zone applies the whole site.
+ */
+function destinationServer(env: Environment): string {
+  return Site.of(env).argoCd.name === 'dev-zone' ? env.cluster!.apiServer : IN_CLUSTER;
 }
 
 function syncPolicy(env: Environment, createNamespace: boolean): object {

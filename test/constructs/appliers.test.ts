@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { App } from 'cdk8s';
-import { Applier, Site, SyncPolicy, renderEnvironment, type Environment } from '../../constructs';
+import { Applier, ArgoCdTopology, Site, SyncPolicy, renderEnvironment, type Environment } from '../../constructs';
 import { parseYaml } from '../../constructs/yaml';
 import { buildSite } from '../../engine';
 import { fleet } from '../../sites';
@@ -8,9 +8,9 @@ import { builtinCatalog } from '../helpers';
 
 const catalog = builtinCatalog();
 
-/** acme/prod-like: two owners groups, members, a chart mirror, mysql and redis used by portal-admin. */
-function environment(options: { applier?: Applier; sync?: SyncPolicy; chartMirror?: string } = {}): Environment {
-  const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', owners: ['acme-leads'] });
+/** acme/prod-like, applied by the dev-zone Argo CD: owners on two levels, members, portal-admin using mysql and redis. */
+function environment(options: { applier?: Applier; sync?: SyncPolicy; chartMirror?: string; argoCd?: ArgoCdTopology } = {}): Environment {
+  const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', owners: ['acme-leads'], argoCd: options.argoCd ?? ArgoCdTopology.devZone() });
   const env = site.addEnvironment('prod', { owners: ['acme-ops'], members: ['acme-support', 'acme-qa'], sync: options.sync, chartMirror: options.chartMirror });
   env.addCluster({ apiServer: 'https://k8s-prod.acme.internal:6443', applier: options.applier });
   const mysql = env.addInstance('mysql', { service: catalog.service('mysql') });
@@ -51,6 +51,22 @@ describe('Argo CD applier', () => {
       { server: 'https://kubernetes.default.svc', namespace: 'argocd' },
     ]);
     expect(project.spec.clusterResourceWhitelist).toStrictEqual([{ group: '', kind: 'Namespace' }]);
+  });
+
+  it('targets the cluster in-cluster when every cluster runs its own Argo CD', () => {
+    const apps = objects(environment({ argoCd: ArgoCdTopology.perCluster() }));
+    expect(apps['apps/project.yaml'].spec.destinations).toStrictEqual([{ server: 'https://kubernetes.default.svc', namespace: 'acme-prod' }, { server: 'https://kubernetes.default.svc', namespace: 'argocd' }]);
+    expect(apps['apps/application-kong.yaml'].spec.destination).toStrictEqual({ server: 'https://kubernetes.default.svc', namespace: 'acme-prod' });
+  });
+
+  it('refuses a runtime cluster without API server URL when the site Argo CD runs in the dev zone', () => {
+    // GIVEN a dev-zone Argo CD and a runtime environment left on the in-cluster default
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', argoCd: ArgoCdTopology.devZone() });
+    site.addEnvironment('prod').addCluster();
+    // THEN validation names the cluster and the fix
+    expect(site.node.validate()).toStrictEqual([
+      "acme/prod/cluster: the site's Argo CD runs in the dev zone and reaches this cluster by URL, but apiServer is the in-cluster default; set apiServer to the cluster's API server URL",
+    ]);
   });
 
   it('gives owners everything and members get and sync only, bound to the site groups', () => {
