@@ -1,4 +1,5 @@
 import { Environment } from './environment';
+import { Site } from './site';
 import { ARGOCD_NAMESPACE } from './argocd/applications';
 import { FLUX_NAMESPACE } from './flux/apps';
 
@@ -10,10 +11,13 @@ export function applierReadmeLines(env: Environment): string[] {
     ? 'Sync is automated: every change on `main` is applied, and removed objects are pruned.'
     : 'Sync is manual: nothing is applied until an owner or member syncs.';
   if (cluster.applier.name === 'argocd') {
+    const who = Site.of(env).argoCd.name === 'dev-zone'
+      ? `as an administrator of the site's Argo CD in the dev zone, once ${cluster.apiServer} is registered there as a cluster`
+      : 'as an administrator of the Argo CD in this cluster';
     return [
       '## Applying',
       '',
-      `Argo CD applies this repository: \`apps/\` holds the AppProject, the app-of-apps and one Application per instance, ordered by sync waves. ${sync} Bootstrap once, as an Argo CD administrator:`,
+      `Argo CD applies this repository: \`apps/\` holds the AppProject, the app-of-apps and one Application per instance, ordered by sync waves. ${sync} Bootstrap once, ${who}:`,
       '',
       '```sh',
       `kubectl apply -n ${ARGOCD_NAMESPACE} -f apps/project.yaml -f apps/root.yaml`,
