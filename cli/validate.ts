@@ -1,11 +1,24 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { Io } from './io';
 import { fleetOptions, loadInputs, type FleetOptions } from './options';
+
+interface ValidateCommandOptions extends FleetOptions {
+  /** `--output [dir]`: true when given without a folder. */
+  readonly output?: string | boolean;
+}
 
 export function validateCommand(io: Io): Command {
   return fleetOptions(new Command('validate'))
     .description('check every site, environment and instance of the fleet and report every problem at once; writes nothing')
-    .action(async (options: FleetOptions) => {
+    .addOption(new Option('--output [dir]', 'instead, check the Kubernetes objects of an existing output folder against the Kubernetes 1.28 and CRD schemas (default dir: dist)'))
+    .action(async (options: ValidateCommandOptions) => {
+      if (options.output !== undefined) {
+        const { validateOutput } = await import('../engine/validate-objects');
+        const dir = options.output === true ? 'dist' : String(options.output);
+        const result = validateOutput(dir);
+        io.out(`${result.objects} object${result.objects === 1 ? '' : 's'} in ${result.repositories} environment repositor${result.repositories === 1 ? 'y' : 'ies'} under ${dir} valid`);
+        return;
+      }
       const { synth } = await import('../engine/synth');
       const inputs = await loadInputs(options);
       const report = await synth({ ...inputs, outDir: 'unused', site: options.site, env: options.env, dryRun: true });

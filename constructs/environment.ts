@@ -8,6 +8,7 @@ import { HostGroup, HostGroupProps } from './host-group';
 import { Instance, InstanceProps } from './instance';
 import type { SecretBackend } from './secret-backend';
 import { addServiceGroup, type ServiceGroupDefinition, type ServiceGroupOptions } from './service-group';
+import { SyncPolicy } from './sync-policy';
 
 export interface EnvironmentProps {
   /**
@@ -42,6 +43,11 @@ export interface EnvironmentProps {
    * @default - the site's secrets backend
    */
   readonly secrets?: SecretBackend;
+  /**
+   * How the cluster's applier syncs this environment.
+   * @default SyncPolicy.automated()
+   */
+  readonly sync?: SyncPolicy;
 }
 
 /** Names an environment keeps for its own folders and children; instances cannot take them. */
@@ -63,6 +69,7 @@ export class Environment extends Construct {
   public readonly registryMirror?: string;
   public readonly chartMirror?: string;
   public readonly secrets: SecretBackend;
+  public readonly sync: SyncPolicy;
 
   constructor(scope: Construct, id: string, props: EnvironmentProps = {}) {
     assertDnsLabel(childPath(scope, id), 'environment name', id);
@@ -75,6 +82,7 @@ export class Environment extends Construct {
     this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror) ?? site.registryMirror;
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror) ?? site.chartMirror;
     this.secrets = props.secrets ?? site.secrets;
+    this.sync = props.sync ?? SyncPolicy.automated();
     this.node.addValidation({ validate: () => this.dependencyCycles() });
     this.node.addValidation({ validate: () => this.hostNameProblems() });
   }

@@ -2,6 +2,8 @@ export * from './errors';
 export * from './names';
 export * from './zone';
 export * from './applier';
+export * from './sync-policy';
+export * from './argocd-topology';
 export * from './placement';
 export * from './exposure';
 export * from './site';

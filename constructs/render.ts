@@ -8,6 +8,9 @@ import { renderSecrets } from './secrets/render';
 import { renderAnsible } from './ansible';
 import { renderVmEndpoints } from './kubernetes/vm-endpoints';
 import type { RenderedFile } from './rendered-file';
+import { renderArgoCdApps } from './argocd/applications';
+import { renderFluxApps } from './flux/apps';
+import { manifestFolders } from './applier-helpers';
 
 /** Every file of an environment's repository, sorted by path. */
 export function renderEnvironment(env: Environment): RenderedFile[] {
@@ -21,6 +24,9 @@ export function renderEnvironment(env: Environment): RenderedFile[] {
     renderCodeowners(env),
     ...renderSecrets(env),
   ];
+  // The appliers apply whatever manifests/ folders the other renderers wrote.
+  const folders = manifestFolders(files);
+  files.push(...renderArgoCdApps(env, folders), ...renderFluxApps(env, folders));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

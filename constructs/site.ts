@@ -3,6 +3,7 @@ import { errorAt } from './errors';
 import { assertDnsLabel, assertDnsSubdomain, childPath } from './names';
 import { Environment, EnvironmentProps } from './environment';
 import { SecretBackend } from './secret-backend';
+import { ArgoCdTopology } from './argocd-topology';
 
 /** `mirror` without a trailing slash, after checking it is `host[:port][/path]`. */
 export function checkRegistryMirror(path: string, mirror: string | undefined): string | undefined {
@@ -53,6 +54,12 @@ export interface SiteProps {
    * named `siteforge`
    */
   readonly secrets?: SecretBackend;
+  /**
+   * Which Argo CD applies the site's Argo CD environments: one per cluster, or one in the dev
+   * zone that reaches the other clusters by their API server URLs.
+   * @default ArgoCdTopology.perCluster()
+   */
+  readonly argoCd?: ArgoCdTopology;
 }
 
 /** One customer installation (交付现场): a set of environments, one repository each. */
@@ -71,6 +78,7 @@ export class Site extends Construct {
   public readonly owners: readonly string[];
   public readonly gitRemote?: string;
   public readonly secrets: SecretBackend;
+  public readonly argoCd: ArgoCdTopology;
 
   constructor(scope: Construct, id: string, props: SiteProps) {
     assertDnsLabel(childPath(scope, id), 'site name', id);
@@ -83,6 +91,8 @@ export class Site extends Construct {
     this.owners = props.owners ?? [];
     this.gitRemote = props.gitRemote;
     this.secrets = props.secrets ?? SecretBackend.externalSecrets();
+    this.argoCd = props.argoCd ?? ArgoCdTopology.perCluster();
+    this.node.addValidation({ validate: () => this.argoCdProblems() });
     if (this.gitRemote !== undefined && !isGitRemoteTemplate(this.gitRemote)) {
       throw errorAt(this.node.path, `gitRemote must be an https://, ssh:// or git@host:path URL (with {site} and {env} placeholders), got ${JSON.stringify(this.gitRemote)}`);
     }
@@ -95,6 +105,14 @@ export class Site extends Construct {
 
   public get environments(): Environment[] {
     return this.node.children.filter((c): c is Environment => c instanceof Environment);
+  }
+
+  /** A dev-zone Argo CD must reach every runtime cluster it applies by URL. */
+  private argoCdProblems(): string[] {
+    if (this.argoCd.name !== 'dev-zone') return [];
+    return this.environments
+      .filter((e) => e.zone.name !== 'dev' && e.cluster?.applier.name === 'argocd' && e.cluster.apiServer === 'https://kubernetes.default.svc')
+      .map((e) => `${e.cluster!.node.path}: the site's Argo CD runs in the dev zone and reaches this cluster by URL, but apiServer is the in-cluster default; set apiServer to the cluster's API server URL`);
   }
 }
 

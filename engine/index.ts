@@ -4,3 +4,4 @@ export * from './output';
 export * from './synth';
 export * from './site-synth';
 export * from './secrets';
+export * from './validate-objects';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { RenderedFile } from '../constructs';
 import { environmentInputs } from '../constructs/environment-inputs';
 import { renderEnvironmentSecurely } from './secrets';
+import { assertValidObjects } from './validate-objects';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { userErrorsOf } from './errors';
@@ -42,7 +43,8 @@ export interface SiteSynthContext {
 }
 
 /**
- * Builds one site, renders its selected environments with their secrets and stages them. The site's construct
+ * Builds one site, renders its selected environments with their secrets, checks every
+ * Kubernetes object against its schema, and stages them. The site's construct
  * tree is dropped on return. Used in this thread and in worker threads alike, so the output
  * is the same whichever runs it. Bugs are thrown; user errors are returned.
  */
@@ -53,7 +55,9 @@ export function synthSite(definition: SiteDefinition, catalog: Catalog, context:
     const site = buildSite(definition, catalog);
     for (const env of selectEnvironments(site, selection)) {
       const inputHash = `sha256:${createHash('sha256').update(generator).update(JSON.stringify(environmentInputs(env))).digest('hex')}`;
-      rendered.push({ site: site.name, env: env.name, files: renderEnvironmentSecurely(env, { outDir: context.outDir, rotateSecrets: context.rotateSecrets }), inputHash });
+      const files = renderEnvironmentSecurely(env, { outDir: context.outDir, rotateSecrets: context.rotateSecrets });
+      assertValidObjects(`${site.name}/${env.name}`, files);
+      rendered.push({ site: site.name, env: env.name, files, inputHash });
     }
   } catch (e) {
     const found = userErrorsOf(e);

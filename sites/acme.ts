@@ -1,4 +1,4 @@
-import { Applier, Exposure, Placement, SecretBackend, SecretStoreRef, Site, Zone } from '../constructs';
+import { Applier, ArgoCdTopology, Exposure, Placement, SecretBackend, SecretStoreRef, Site, SyncPolicy, Zone } from '../constructs';
 import { ACME_PROD_SEALING_CERTIFICATE } from './acme-sealing-certificate';
 import type { Catalog } from '../catalog';
 import type { Environment, HostGroup } from '../constructs';
@@ -7,9 +7,11 @@ import type { SiteDefinition } from './site-definition';
 /**
  * A customer site split the Choerodon way: a dev environment in the dev zone, and test and
  * prod in the runtime zone, each on its own cluster. Prod is air-gapped: it pulls images and
- * charts from the customer's mirror, and runs its middleware on VMs: MySQL on a database host,
- * Elasticsearch as a 3-node cluster on three middleware hosts, the applications on Kubernetes
- * reaching them through selector-less Services.
+ * charts from the customer's mirror, syncs only on request, and runs its middleware on VMs:
+ * MySQL on a database host, Elasticsearch as a 3-node cluster on three middleware hosts, the
+ * applications on Kubernetes reaching them through selector-less Services. Dev runs Flux in its
+ * own cluster; test and prod are applied by one Argo CD in the dev zone, which reaches their
+ * clusters by API server URL.
  */
 export const acme: SiteDefinition = {
   name: 'acme',
@@ -17,12 +19,13 @@ export const acme: SiteDefinition = {
     const site = new Site(scope, 'acme', {
       domain: 'acme.example.com',
       owners: ['acme-delivery-leads'],
+      argoCd: ArgoCdTopology.devZone(),
       // Connected environments read credentials from acme's Vault through External Secrets.
       secrets: SecretBackend.externalSecrets({ store: SecretStoreRef.cluster('acme-vault') }),
     });
 
     const dev = site.addEnvironment('dev', { zone: Zone.DEV, members: ['acme-developers'] });
-    dev.addCluster({ apiServer: 'https://k8s-dev.acme.example.com:6443', applier: Applier.argoCd(), storageClass: 'standard' });
+    dev.addCluster({ applier: Applier.flux(), storageClass: 'standard' });
     platform(dev, catalog, { elasticsearchProfile: 'single', adminNodes: 1 });
 
     const test = site.addEnvironment('test', { zone: Zone.RUNTIME, members: ['acme-qa'] });
@@ -37,6 +40,7 @@ export const acme: SiteDefinition = {
       chartMirror: 'https://charts.acme.internal/siteforge',
       // Air-gapped: no store to read from, so credentials are sealed for the prod cluster.
       secrets: SecretBackend.sealedSecrets({ certificate: ACME_PROD_SEALING_CERTIFICATE }),
+      sync: SyncPolicy.manual(),
     });
     prod.addCluster({ apiServer: 'https://k8s-prod.acme.internal:6443', ingressClass: 'nginx-internal', storageClass: 'ceph-rbd' });
     const vms = prod.addHostGroup('vms', {

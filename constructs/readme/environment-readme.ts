@@ -1,6 +1,7 @@
 import { Environment } from '../environment';
 import { Site } from '../site';
 import type { RenderedFile } from '../rendered-file';
+import { applierReadmeLines } from '../applier-readme';
 
 /**
  * The environment repository's `README.md`: what runs where, in which version, on which
@@ -47,8 +48,10 @@ export function renderEnvironmentReadme(env: Environment): RenderedFile {
     `- Owners (may change everything): ${owners.length > 0 ? owners.join(', ') : '(none)'}`,
     `- Members (may see and sync): ${env.members.length > 0 ? env.members.join(', ') : '(none)'}`,
     '',
+    ...applierReadmeLines(env),
     '## Layout',
     '',
+    ...(cluster ? ['- `apps/`: what the cluster\'s applier (Argo CD or Flux) reads first'] : []),
     '- `manifests/<instance>/`: Kubernetes objects, one per file, with a `kustomization.yaml`',
     '- `values/<instance>.yaml`: Helm values of chart-based instances',
     '- `artifacts.lock.json`: every image and chart, for offline mirrors',

@@ -76,7 +76,7 @@ describe('synth', () => {
     expect(existsSync(join(outDir, 'small/prod/values/cache.yaml'))).toBe(true);
     expect(report.environments[0]).toMatchObject({
       repo: 'small/prod',
-      deleted: ['manifests/secrets/externalsecret-redis-credentials.yaml', 'manifests/secrets/password-redis-credentials-redis-password.yaml', 'values/redis.yaml'],
+      deleted: ['apps/application-redis.yaml', 'manifests/secrets/externalsecret-redis-credentials.yaml', 'manifests/secrets/password-redis-credentials-redis-password.yaml', 'values/redis.yaml'],
     });
   });
 

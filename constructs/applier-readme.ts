@@ -1,0 +1,38 @@
+import { Environment } from './environment';
+import { Site } from './site';
+import { ARGOCD_NAMESPACE } from './argocd/applications';
+import { FLUX_NAMESPACE } from './flux/apps';
+
+/** The environment README's section on how its cluster applies the repository. */
+export function applierReadmeLines(env: Environment): string[] {
+  const cluster = env.cluster;
+  if (!cluster) return [];
+  const sync = env.sync.automated
+    ? 'Sync is automated: every change on `main` is applied, and removed objects are pruned.'
+    : 'Sync is manual: nothing is applied until an owner or member syncs.';
+  if (cluster.applier.name === 'argocd') {
+    const who = Site.of(env).argoCd.name === 'dev-zone'
+      ? `as an administrator of the site's Argo CD in the dev zone, once ${cluster.apiServer} is registered there as a cluster`
+      : 'as an administrator of the Argo CD in this cluster';
+    return [
+      '## Applying',
+      '',
+      `Argo CD applies this repository: \`apps/\` holds the AppProject, the app-of-apps and one Application per instance, ordered by sync waves. ${sync} Bootstrap once, ${who}:`,
+      '',
+      '```sh',
+      `kubectl apply -n ${ARGOCD_NAMESPACE} -f apps/project.yaml -f apps/root.yaml`,
+      '```',
+      '',
+    ];
+  }
+  return [
+    '## Applying',
+    '',
+    `Flux applies this repository: \`apps/\` holds the GitRepository, the root Kustomization and one Kustomization per instance, ordered by \`dependsOn\`. ${env.sync.automated ? sync : 'Sync is manual: every Flux object is suspended until an owner resumes it (`flux resume`).'} Bootstrap once, as a Flux administrator:`,
+    '',
+    '```sh',
+    `kubectl apply -n ${FLUX_NAMESPACE} -f apps/gitrepository.yaml -f apps/root.yaml`,
+    '```',
+    '',
+  ];
+}

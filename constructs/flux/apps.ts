@@ -1,0 +1,174 @@
+import { Environment } from '../environment';
+import { Site } from '../site';
+import { errorAt } from '../errors';
+import type { Instance } from '../instance';
+import { toYaml } from '../yaml';
+import type { RenderedFile } from '../rendered-file';
+import { ENVIRONMENT_BRANCH, appliedInstances, chartSourceOf, clusterInstances, qualifiedName } from '../applier-helpers';
+
+/** Namespace of Flux's controllers, where the environment's Flux objects live. */
+export const FLUX_NAMESPACE = 'flux-system';
+const IN_CLUSTER = 'https://kubernetes.default.svc';
+const KUSTOMIZE = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' };
+
+/**
+ * `apps/` for Flux: a GitRepository for the environment repository, one Kustomization per
+ * instance with `dependsOn` from the dependency graph (native instances apply
+ * `manifests/<instance>`; chart-based ones apply `apps/releases/<instance>/`, a HelmRelease
+ * whose values come from the ConfigMap that `values/kustomization.yaml` generates from
+ * `values/<instance>.yaml`), a HelmRepository per chart repository (or the mirror), and the
+ * root Kustomization that applies `apps/` itself.
+ *
+ * Every folder builds with plain `kustomize build` (no file outside its folder is loaded).
+ */
+export function renderFluxApps(env: Environment, folders: ReadonlySet<string>): RenderedFile[] {
+  const cluster = env.cluster;
+  if (!cluster || cluster.applier.name !== 'flux') return [];
+  const instances = appliedInstances(env, folders);
+  const charts = clusterInstances(env).filter((i) => i.service.helm);
+  for (const reserved of ['namespace', 'values']) {
+    const clash = instances.find((i) => i.name === reserved);
+    if (clash) throw errorAt(clash.node.path, `instance name ${JSON.stringify(reserved)} is taken by Flux's own Kustomization of ${env.node.path}; rename the instance`);
+  }
+
+  const top: { file: string; object: object }[] = [
+    { file: 'gitrepository.yaml', object: gitRepository(env) },
+    // The root: Flux applies apps/ itself from the repository, as Argo CD's app-of-apps does.
+    { file: 'root.yaml', object: kustomization(env, undefined, './apps', []) },
+  ];
+  const repositories = new Map<string, string>();
+  for (const instance of charts) {
+    const { url, oci } = chartSourceOf(instance);
+    if (repositories.has(url)) continue;
+    const name = qualifiedName(env, repositoryName(url));
+    repositories.set(url, name);
+    top.push({ file: `helmrepository-${name}.yaml`, object: helmRepository(env, name, url, oci) });
+  }
+  top.push({ file: 'kustomization-namespace.yaml', object: kustomization(env, 'namespace', './manifests/namespace', []) });
+  const secrets = folders.has('secrets') ? ['secrets'] : [];
+  if (folders.has('secrets')) {
+    top.push({ file: 'kustomization-secrets.yaml', object: kustomization(env, 'secrets', './manifests/secrets', ['namespace']) });
+  }
+  if (charts.length > 0) {
+    top.push({ file: 'kustomization-values.yaml', object: kustomization(env, 'values', './values', ['namespace']) });
+  }
+  const files: RenderedFile[] = [];
+  for (const instance of instances) {
+    const chart = charts.includes(instance);
+    const deps = ['namespace', ...secrets, ...(chart ? ['values'] : []), ...instance.dependencies.filter((d) => instances.includes(d)).map((d) => d.name).sort()];
+    const path = chart ? `./apps/releases/${instance.name}` : `./manifests/${instance.name}`;
+    top.push({ file: `kustomization-${instance.name}.yaml`, object: kustomization(env, instance.name, path, deps) });
+    if (chart) {
+      const file = `helmrelease-${instance.name}.yaml`;
+      const source = chartSourceOf(instance);
+      // Objects siteforge adds beside the chart (a Grafana dashboard, say) come along as a base.
+      const extra = folders.has(instance.name) ? [`../../../manifests/${instance.name}`] : [];
+      files.push({ path: `apps/releases/${instance.name}/${file}`, content: toYaml(helmRelease(instance, repositories.get(source.url)!)) });
+      files.push({ path: `apps/releases/${instance.name}/kustomization.yaml`, content: toYaml({ ...KUSTOMIZE, resources: [file, ...extra] }) });
+    }
+  }
+  files.push(...top.map(({ file, object }) => ({ path: `apps/${file}`, content: toYaml(object) })));
+  files.push({ path: 'apps/kustomization.yaml', content: toYaml({ ...KUSTOMIZE, resources: top.map((o) => o.file).sort() }) });
+  if (charts.length > 0) {
+    files.push({
+      path: 'values/kustomization.yaml',
+      content: toYaml({
+        ...KUSTOMIZE,
+        namespace: FLUX_NAMESPACE,
+        generatorOptions: { disableNameSuffixHash: true, labels: { 'app.kubernetes.io/managed-by': 'siteforge' } },
+        configMapGenerator: charts.map((i) => ({ name: valuesConfigMap(i), files: [`values.yaml=${i.name}.yaml`] })),
+      }),
+    });
+  }
+  return files;
+}
+
+function gitRepository(env: Environment): object {
+  return {
+    apiVersion: 'source.toolkit.fluxcd.io/v1',
+    kind: 'GitRepository',
+    metadata: meta(env, qualifiedName(env)),
+    spec: { url: env.repoUrl, ref: { branch: ENVIRONMENT_BRANCH }, interval: '1m0s', ...suspended(env) },
+  };
+}
+
+function helmRepository(env: Environment, name: string, url: string, oci: boolean): object {
+  return {
+    apiVersion: 'source.toolkit.fluxcd.io/v1',
+    kind: 'HelmRepository',
+    metadata: meta(env, name),
+    spec: { url, interval: '1h0m0s', ...(oci ? { type: 'oci' } : {}), ...suspended(env) },
+  };
+}
+
+function kustomization(env: Environment, name: string | undefined, path: string, dependsOn: string[]): object {
+  return {
+    apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+    kind: 'Kustomization',
+    metadata: meta(env, qualifiedName(env, name)),
+    spec: {
+      ...(dependsOn.length > 0 ? { dependsOn: dependsOn.map((d) => ({ name: qualifiedName(env, d) })) } : {}),
+      interval: '10m0s',
+      retryInterval: '1m0s',
+      path,
+      prune: true,
+      // The root only creates the other Kustomizations; each of those waits for its own objects.
+      wait: name !== undefined,
+      timeout: '5m0s',
+      sourceRef: { kind: 'GitRepository', name: qualifiedName(env) },
+      ...(name === undefined ? {} : kubeConfig(env)),
+      ...suspended(env),
+    },
+  };
+}
+
+function helmRelease(instance: Instance, repository: string): object {
+  const env = Environment.of(instance);
+  const cluster = env.cluster!;
+  const { chart } = chartSourceOf(instance);
+  const retries = { remediation: { retries: 3 } };
+  return {
+    apiVersion: 'helm.toolkit.fluxcd.io/v2',
+    kind: 'HelmRelease',
+    metadata: meta(env, qualifiedName(env, instance.name)),
+    spec: {
+      releaseName: instance.name,
+      targetNamespace: cluster.namespace,
+      storageNamespace: cluster.namespace,
+      chart: { spec: { chart: chart.name, version: chart.version, sourceRef: { kind: 'HelmRepository', name: repository } } },
+      interval: '10m0s',
+      install: { createNamespace: true, ...retries },
+      upgrade: retries,
+      valuesFrom: [{ kind: 'ConfigMap', name: valuesConfigMap(instance), valuesKey: 'values.yaml' }],
+      ...kubeConfig(env),
+      ...suspended(env),
+    },
+  };
+}
+
+function valuesConfigMap(instance: Instance): string {
+  return qualifiedName(Environment.of(instance), `${instance.name}-values`);
+}
+
+/**
+ * A cluster other than the one Flux runs in is reached through a kubeconfig Secret that the
+ * cluster's administrators create in Flux's namespace: only its name is written here.
+ */
+function kubeConfig(env: Environment): object {
+  const server = env.cluster!.apiServer;
+  return server === IN_CLUSTER ? {} : { kubeConfig: { secretRef: { name: qualifiedName(env, 'kubeconfig') } } };
+}
+
+function suspended(env: Environment): object {
+  return env.sync.automated ? {} : { suspend: true };
+}
+
+function meta(env: Environment, name: string): object {
+  return { name, namespace: FLUX_NAMESPACE, labels: { 'app.kubernetes.io/part-of': Site.of(env).name, 'app.kubernetes.io/managed-by': 'siteforge' } };
+}
+
+/** `https://charts.bitnami.com/bitnami` → `charts-bitnami-com-bitnami`, a DNS label. */
+function repositoryName(url: string): string {
+  const label = url.replace(/^[a-z]+:\/\//, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return label.slice(0, 40).replace(/-+$/, '');
+}

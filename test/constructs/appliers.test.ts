@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import { App } from 'cdk8s';
+import { Applier, ArgoCdTopology, Site, SyncPolicy, type Environment } from '../../constructs';
+import type { RenderedFile } from '../../constructs';
+import { renderEnvironmentSecurely } from '../../engine/secrets';
+import { parseYaml } from '../../constructs/yaml';
+import { buildSite } from '../../engine';
+import { fleet } from '../../sites';
+import { builtinCatalog, tempDir } from '../helpers';
+
+/** Renders `env` as synth does, VM credentials encrypted with a test vault password. */
+function renderEnvironment(env: Environment): RenderedFile[] {
+  return renderEnvironmentSecurely(env, { outDir: tempDir(), variables: { SITEFORGE_VAULT_PASSWORD: 'appliers-test' } });
+}
+
+const catalog = builtinCatalog();
+
+/** acme/prod-like, applied by the dev-zone Argo CD: owners on two levels, members, portal-admin using mysql and redis. */
+function environment(options: { applier?: Applier; sync?: SyncPolicy; chartMirror?: string; argoCd?: ArgoCdTopology } = {}): Environment {
+  const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', owners: ['acme-leads'], argoCd: options.argoCd ?? ArgoCdTopology.devZone() });
+  const env = site.addEnvironment('prod', { owners: ['acme-ops'], members: ['acme-support', 'acme-qa'], sync: options.sync, chartMirror: options.chartMirror });
+  env.addCluster({ apiServer: 'https://k8s-prod.acme.internal:6443', applier: options.applier });
+  const mysql = env.addInstance('mysql', { service: catalog.service('mysql') });
+  const redis = env.addInstance('redis', { service: catalog.service('redis') });
+  env.addInstance('elasticsearch', { service: catalog.service('elasticsearch') });
+  env.addInstance('portal-admin', { service: catalog.service('portal-admin') }).uses(mysql).uses(redis);
+  env.addInstance('kong', { service: catalog.service('kong') });
+  return env;
+}
+
+function objects(env: Environment, folder = 'apps/'): Record<string, any> {
+  return Object.fromEntries(renderEnvironment(env)
+    .filter((f) => f.path.startsWith(folder))
+    .map((f) => [f.path, parseYaml(f.content, f.path)]));
+}
+
+describe('Argo CD applier', () => {
+  it('allows exactly the environment repository and the chart repositories its instances use', () => {
+    // GIVEN an environment with charts from bitnami and elastic
+    const project = objects(environment())['apps/project.yaml'];
+    // THEN the AppProject allows those and nothing else
+    expect(project.spec.sourceRepos).toStrictEqual([
+      'https://git.acme.example.com/siteforge/acme-prod.git',
+      'https://charts.bitnami.com/bitnami',
+      'https://helm.elastic.co',
+    ]);
+  });
+
+  it('allows only the chart mirror when the environment has one', () => {
+    const project = objects(environment({ chartMirror: 'https://charts.acme.internal/siteforge' }))['apps/project.yaml'];
+    expect(project.spec.sourceRepos).toStrictEqual(['https://git.acme.example.com/siteforge/acme-prod.git', 'https://charts.acme.internal/siteforge']);
+  });
+
+  it('allows only the environment cluster and namespace, plus Argo CD namespace for the app-of-apps', () => {
+    const project = objects(environment())['apps/project.yaml'];
+    expect(project.spec.destinations).toStrictEqual([
+      { server: 'https://k8s-prod.acme.internal:6443', namespace: 'acme-prod' },
+      { server: 'https://kubernetes.default.svc', namespace: 'argocd' },
+    ]);
+    expect(project.spec.clusterResourceWhitelist).toStrictEqual([{ group: '', kind: 'Namespace' }]);
+  });
+
+  it('targets the cluster in-cluster when every cluster runs its own Argo CD', () => {
+    const apps = objects(environment({ argoCd: ArgoCdTopology.perCluster() }));
+    expect(apps['apps/project.yaml'].spec.destinations).toStrictEqual([{ server: 'https://kubernetes.default.svc', namespace: 'acme-prod' }, { server: 'https://kubernetes.default.svc', namespace: 'argocd' }]);
+    expect(apps['apps/application-kong.yaml'].spec.destination).toStrictEqual({ server: 'https://kubernetes.default.svc', namespace: 'acme-prod' });
+  });
+
+  it('refuses a runtime cluster without API server URL when the site Argo CD runs in the dev zone', () => {
+    // GIVEN a dev-zone Argo CD and a runtime environment left on the in-cluster default
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', argoCd: ArgoCdTopology.devZone() });
+    site.addEnvironment('prod').addCluster();
+    // THEN validation names the cluster and the fix
+    expect(site.node.validate()).toStrictEqual([
+      "acme/prod/cluster: the site's Argo CD runs in the dev zone and reaches this cluster by URL, but apiServer is the in-cluster default; set apiServer to the cluster's API server URL",
+    ]);
+  });
+
+  it('gives owners everything and members get and sync only, bound to the site groups', () => {
+    const project = objects(environment())['apps/project.yaml'];
+    expect(project.spec.roles).toStrictEqual([
+      {
+        name: 'owner',
+        description: 'owners of the site and the environment: everything',
+        policies: ['p, proj:acme-prod:owner, applications, *, acme-prod/*, allow'],
+        groups: ['acme-leads', 'acme-ops'],
+      },
+      {
+        name: 'member',
+        description: 'members of the environment: see and sync',
+        policies: ['p, proj:acme-prod:member, applications, get, acme-prod/*, allow', 'p, proj:acme-prod:member, applications, sync, acme-prod/*, allow'],
+        groups: ['acme-qa', 'acme-support'],
+      },
+    ]);
+  });
+
+  it('gives a dependency a lower sync wave than the instances that use it', () => {
+    const apps = objects(environment());
+    const wave = (name: string) => apps[`apps/application-${name}.yaml`].metadata.annotations['argocd.argoproj.io/sync-wave'];
+    expect({ namespace: wave('namespace'), mysql: wave('mysql'), redis: wave('redis'), kong: wave('kong'), 'portal-admin': wave('portal-admin') })
+      .toStrictEqual({ namespace: '-1', mysql: '0', redis: '0', kong: '0', 'portal-admin': '1' });
+  });
+
+  it('points a chart-based Application at the pinned chart and this repository values', () => {
+    const app = objects(environment())['apps/application-mysql.yaml'];
+    expect(app.spec.sources).toStrictEqual([
+      { repoURL: 'https://charts.bitnami.com/bitnami', chart: 'mysql', targetRevision: '9.14.4', helm: { releaseName: 'mysql', valueFiles: ['$values/values/mysql.yaml'] } },
+      { repoURL: 'https://git.acme.example.com/siteforge/acme-prod.git', targetRevision: 'main', ref: 'values' },
+    ]);
+    expect(app.spec.destination).toStrictEqual({ server: 'https://k8s-prod.acme.internal:6443', namespace: 'acme-prod' });
+  });
+
+  it('points a native Application at its manifests folder with automated prune and self-heal by default', () => {
+    const app = objects(environment())['apps/application-kong.yaml'];
+    expect(app.spec.source).toStrictEqual({ repoURL: 'https://git.acme.example.com/siteforge/acme-prod.git', targetRevision: 'main', path: 'manifests/kong' });
+    expect(app.spec.syncPolicy).toStrictEqual({
+      automated: { prune: true, selfHeal: true },
+      syncOptions: ['CreateNamespace=true'],
+      retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+    });
+  });
+
+  it('names an OCI chart repository without its scheme, as Argo CD expects', () => {
+    const apps = objects(environment({ chartMirror: 'oci://registry.acme.internal/charts' }));
+    expect(apps['apps/application-mysql.yaml'].spec.sources[0].repoURL).toBe('registry.acme.internal/charts');
+    expect(apps['apps/project.yaml'].spec.sourceRepos).toStrictEqual(['https://git.acme.example.com/siteforge/acme-prod.git', 'registry.acme.internal/charts']);
+  });
+
+  it('leaves out automated sync for an environment marked manual', () => {
+    const apps = objects(environment({ sync: SyncPolicy.manual() }));
+    expect(Object.values(apps).filter((o) => o.kind === 'Application').map((o) => o.spec.syncPolicy.automated)).toStrictEqual(Array(8).fill(undefined)); // root, namespace, secrets and five instances
+  });
+
+  it('roots the app-of-apps at apps/ and lists every object in apps/kustomization.yaml', () => {
+    const apps = objects(environment());
+    expect(apps['apps/root.yaml'].spec.source).toStrictEqual({ repoURL: 'https://git.acme.example.com/siteforge/acme-prod.git', targetRevision: 'main', path: 'apps' });
+    expect(apps['apps/kustomization.yaml'].resources).toStrictEqual(Object.keys(apps).filter((p) => p !== 'apps/kustomization.yaml').map((p) => p.slice(5)).sort());
+  });
+});
+
+describe('every example environment', () => {
+  const environments = fleet.flatMap((definition) => buildSite(definition, catalog).environments.filter((e) => e.cluster));
+
+  it('gives every Argo CD Application a later sync wave than the Applications of what it uses', () => {
+    const checked: string[] = [];
+    for (const env of environments.filter((e) => e.cluster!.applier.name === 'argocd')) {
+      const apps = objects(env);
+      const wave = (name: string) => Number(apps[`apps/application-${name}.yaml`].metadata.annotations['argocd.argoproj.io/sync-wave']);
+      // Instances the cluster applies (VM instances only through their selector-less Service).
+      for (const instance of env.instances.filter((i) => apps[`apps/application-${i.name}.yaml`])) {
+        for (const dependency of instance.dependencies) {
+          expect(wave(dependency.name), `${instance.node.path} uses ${dependency.name}`).toBeLessThan(wave(instance.name));
+          checked.push(`${instance.node.path} -> ${dependency.name}`);
+        }
+        expect(wave('namespace')).toBeLessThan(wave(instance.name));
+      }
+    }
+    expect(checked.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('makes every Flux Kustomization depend on the Kustomizations of what it uses', () => {
+    const flux = environments.filter((e) => e.cluster!.applier.name === 'flux');
+    expect(flux.map((e) => e.node.path)).toContain('acme/dev');
+    for (const env of flux) {
+      const apps = objects(env);
+      for (const instance of env.instances) {
+        const dependsOn = apps[`apps/kustomization-${instance.name}.yaml`].spec.dependsOn.map((d: { name: string }) => d.name);
+        expect(dependsOn).toEqual(expect.arrayContaining(instance.dependencies.map((d) => `${Site.of(env).name}-${env.name}-${d.name}`)));
+      }
+    }
+  });
+});
+
+describe('Flux applier', () => {
+  it('turns the dependency graph into dependsOn between Kustomizations', () => {
+    const apps = objects(environment({ applier: Applier.flux() }));
+    expect(apps['apps/kustomization-portal-admin.yaml'].spec.dependsOn).toStrictEqual([{ name: 'acme-prod-namespace' }, { name: 'acme-prod-secrets' }, { name: 'acme-prod-mysql' }, { name: 'acme-prod-redis' }]);
+    expect(apps['apps/kustomization-mysql.yaml'].spec.dependsOn).toStrictEqual([{ name: 'acme-prod-namespace' }, { name: 'acme-prod-secrets' }, { name: 'acme-prod-values' }]);
+    expect(apps['apps/kustomization-secrets.yaml'].spec).toMatchObject({ path: './manifests/secrets', dependsOn: [{ name: 'acme-prod-namespace' }] });
+    expect(apps['apps/kustomization-mysql.yaml'].spec.path).toBe('./apps/releases/mysql');
+  });
+
+  it('takes HelmRelease values from a ConfigMap generated from values/<instance>.yaml', () => {
+    const env = environment({ applier: Applier.flux() });
+    const release = objects(env)['apps/releases/mysql/helmrelease-mysql.yaml'];
+    expect(release.spec.valuesFrom).toStrictEqual([{ kind: 'ConfigMap', name: 'acme-prod-mysql-values', valuesKey: 'values.yaml' }]);
+    expect(release.spec.chart).toStrictEqual({ spec: { chart: 'mysql', version: '9.14.4', sourceRef: { kind: 'HelmRepository', name: 'acme-prod-charts-bitnami-com-bitnami' } } });
+    const generator = objects(env, 'values/')['values/kustomization.yaml'].configMapGenerator;
+    expect(generator).toContainEqual({ name: 'acme-prod-mysql-values', files: ['values.yaml=mysql.yaml'] });
+  });
+
+  it('makes an OCI HelmRepository for an oci:// mirror, and suspends everything when sync is manual', () => {
+    const apps = objects(environment({ applier: Applier.flux(), chartMirror: 'oci://registry.acme.internal/charts', sync: SyncPolicy.manual() }));
+    const repositories = Object.values(apps).filter((o) => o.kind === 'HelmRepository');
+    expect(repositories.map((r) => r.spec)).toStrictEqual([{ url: 'oci://registry.acme.internal/charts', interval: '1h0m0s', type: 'oci', suspend: true }]);
+    expect(Object.values(apps).filter((o) => o.apiVersion !== 'kustomize.config.k8s.io/v1beta1' && o.spec.suspend !== true)).toStrictEqual([]);
+  });
+
+  it('names only a kubeconfig Secret for a cluster other than the one Flux runs in', () => {
+    const apps = objects(environment({ applier: Applier.flux() }));
+    expect(apps['apps/kustomization-kong.yaml'].spec.kubeConfig).toStrictEqual({ secretRef: { name: 'acme-prod-kubeconfig' } });
+  });
+});
