@@ -44,7 +44,7 @@ export function assertSafeBranch(name: string, what = 'branch'): void {
     !name.endsWith('.lock') &&
     !name.includes('..') &&
     !name.includes('//') &&
-    !name.split('/').some((part) => part.startsWith('.') || part.endsWith('.lock')) &&
+    !name.split('/').some((part) => part.startsWith('.') || part.startsWith('-') || part.endsWith('.lock')) &&
     name !== 'HEAD' &&
     name.length <= 200;
   if (!ok) {

@@ -49,6 +49,8 @@ export interface PublishOptions extends Selection {
    * @default 4
    */
   readonly concurrency?: number;
+  /** Called once synth is done, with the number of repositories to publish. */
+  readonly onStart?: (repositories: number) => void;
   /** Called as each repository finishes. */
   readonly onRepository?: (result: RepositoryResult) => void;
   /**
@@ -116,6 +118,7 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
   const remotes = resolveRemotes(options.fleet, options.catalog, options, options.outDir);
   const report = await synth({ fleet: options.fleet, catalog: options.catalog, outDir: options.outDir, site: options.site, env: options.env });
   const environments = report.environments.filter((e) => !e.removed);
+  options.onStart?.(environments.length);
   const repositories = await mapPool(environments, options.concurrency ?? 4, async (e) => {
     const remote = remotes.get(e.repo)!;
     const result = await publishRepository(remote, readSynthesized(options.outDir, e.repo), { ...options, target, retries });
@@ -177,7 +180,9 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
       await git.raw(['add', '--all', '--', '.']);
       const changed = (await git.raw(['diff', '--cached', '--name-only', '-z'])).split('\0').filter((p) => p.length > 0);
       if (changed.length === 0) {
-        return result({ outcome: 'unchanged', attempts, commit: branchHead?.slice(0, 7), drift });
+        // Nothing to review when the target already holds this output: report the target.
+        if (!branchHead) branch = options.target;
+        return result({ outcome: 'unchanged', attempts, commit: (branchHead ?? targetHead)?.slice(0, 7), drift });
       }
       const messageFile = join(work, 'message.txt');
       writeFileSync(messageFile, commitMessage(remote, diff, drift));
