@@ -74,7 +74,7 @@ function formatText(report: DiffReport): string {
     out.push(...detailLines(e, '  '));
   }
   const changed = report.environments.filter((e) => e.error !== undefined || !isEmptyDiff(e)).length;
-  out.push(`${changed} of ${report.environments.length} environment${report.environments.length === 1 ? '' : 's'} differ${changed === 1 ? 's' : ''}`);
+  out.push(`${changed} of ${report.environments.length} environments differ`);
   return out.join('\n');
 }
 
@@ -102,7 +102,7 @@ function formatMarkdown(report: DiffReport): string {
     for (const f of e.files) {
       out.push(`| ${f.change} | file | | ${cell(f.path)} | ${f.fields.length + f.lines.length} |`);
     }
-    out.push('', '<details><summary>details</summary>', '', '```diff', ...detailLines(e, ''), '```', '', '</details>');
+    out.push('', '<details><summary>details</summary>', '', '```diff', ...detailLines(e, '').map((l) => l.replace(/```/g, "'''")), '```', '', '</details>');
   }
   out.push('', `${changed.length} of ${report.environments.length} environments differ.`);
   return out.join('\n');

@@ -67,7 +67,7 @@ const ALWAYS_SECRET_KEYS = new Set(['stringData', 'encryptedData']);
 const SECRET_WORD = /(password|passwd|passphrase|secret|token|credential|api[-_]?key|private[-_]?key|client[-_]?key)/i;
 /** Keys that name a secret rather than hold one. */
 const REFERENCE_KEY = /(ref|refs|name|names)$/i;
-const SECRET_LINE = /^(\s*[-#]?\s*["']?[A-Za-z0-9_.-]*(password|passwd|passphrase|secret|token|credential|api[-_]?key|private[-_]?key)[A-Za-z0-9_.-]*["']?\s*[:=]\s*)(.+)$/i;
+const SECRET_LINE = /^(.*?[A-Za-z0-9_.-]*(password|passwd|passphrase|secret|token|credential|api[-_]?key|private[-_]?key)[A-Za-z0-9_.-]*["']?\s*[:=]\s*)(\S.*)$/i;
 
 /** Compares two versions of a repository (path → content). The state file is bookkeeping and skipped. */
 export function diffTrees(oldFiles: ReadonlyMap<string, string>, newFiles: ReadonlyMap<string, string>): TreeDiff {
