@@ -39,6 +39,11 @@ function value(v: unknown): string {
   return v === undefined ? '(none)' : JSON.stringify(v);
 }
 
+function fieldLines(f: FieldChange, indent: string): string[] {
+  if (!f.lines) return [`${indent}${fieldLine(f)}`];
+  return [`${indent}${f.path}:`, ...f.lines.map((l) => `${indent}  ${l.change === 'added' ? '+' : '-'}${String(l.line).padStart(4)}: ${l.text}`)];
+}
+
 function fieldLine(f: FieldChange): string {
   if (f.change === 'added') return `${f.path}: + ${value(f.new)}`;
   if (f.change === 'removed') return `${f.path}: - ${value(f.old)}`;
@@ -50,7 +55,7 @@ function detailLines(e: EnvironmentDiff, indent: string): string[] {
   const lines: string[] = [];
   for (const o of e.objects) {
     lines.push(`${indent}${SIGN[o.change]} ${objectName(o)}  (${o.file})`);
-    for (const f of o.fields) lines.push(`${indent}    ${fieldLine(f)}`);
+    for (const f of o.fields) lines.push(...fieldLines(f, `${indent}    `));
   }
   for (const file of e.files) lines.push(...fileLines(file, indent));
   return lines;
@@ -58,7 +63,7 @@ function detailLines(e: EnvironmentDiff, indent: string): string[] {
 
 function fileLines(file: FileChange, indent: string): string[] {
   const lines = [`${indent}${SIGN[file.change]} ${file.path}`];
-  for (const f of file.fields) lines.push(`${indent}    ${fieldLine(f)}`);
+  for (const f of file.fields) lines.push(...fieldLines(f, `${indent}    `));
   for (const l of file.lines) lines.push(`${indent}    ${l.change === 'added' ? '+' : '-'}${String(l.line).padStart(4)}: ${l.text}`);
   return lines;
 }

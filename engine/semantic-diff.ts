@@ -21,6 +21,8 @@ export interface FieldChange {
   readonly old?: unknown;
   /** New value (absent when removed); `***` when masked. */
   readonly new?: unknown;
+  /** For a multi-line string that changed: the lines removed and added. @default - not a multi-line change */
+  readonly lines?: readonly LineChange[];
 }
 
 /** A Kubernetes object added, removed or changed. */
@@ -230,11 +232,15 @@ function keyedByName(items: unknown[]): items is { name: string }[] {
 }
 
 function field(change: Change, path: Segment[], before: unknown, after: unknown, secretKind: boolean): FieldChange {
+  const old = redact(before, path, secretKind);
+  const next = redact(after, path, secretKind);
+  const multiLine = change === 'changed' && typeof old === 'string' && typeof next === 'string' && (old.includes('\n') || next.includes('\n'));
   return {
     change,
     path: formatPath(path),
-    ...(change !== 'added' ? { old: redact(before, path, secretKind) } : {}),
-    ...(change !== 'removed' ? { new: redact(after, path, secretKind) } : {}),
+    ...(change !== 'added' ? { old } : {}),
+    ...(change !== 'removed' ? { new: next } : {}),
+    ...(multiLine ? { lines: diffLines(old, next) } : {}),
   };
 }
 
@@ -321,12 +327,12 @@ export function diffLines(a: string, b: string): LineChange[] {
     if (i < xs.length && j < ys.length && xs[i] === ys[j]) {
       i++;
       j++;
-    } else if (j < ys.length && (i === xs.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      push('added', start + j + 1, ys[j]);
-      j++;
-    } else {
+    } else if (i < xs.length && (j === ys.length || lcs[i + 1][j] >= lcs[i][j + 1])) {
       push('removed', start + i + 1, xs[i]);
       i++;
+    } else {
+      push('added', start + j + 1, ys[j]);
+      j++;
     }
   }
   return changes;

@@ -93,7 +93,7 @@ describe('siteforge diff', () => {
     const changed = await runCli(['diff', '--exit-code', '--format', 'json', '--out', out, '--fleet', fleetModule({ shop: undefined }, 900)]);
     expect(changed.code).toBe(1);
     expect(JSON.parse(changed.out).environments[0].files).toStrictEqual([
-      { change: 'changed', path: 'values/mysql.yaml', fields: [{ change: 'changed', path: 'primary.configuration', old: expect.stringContaining('max_connections=500'), new: expect.stringContaining('max_connections=900') }], lines: [] },
+      { change: 'changed', path: 'values/mysql.yaml', fields: [{ change: 'changed', path: 'primary.configuration', old: expect.stringContaining('max_connections=500'), new: expect.stringContaining('max_connections=900'), lines: [{ change: 'removed', line: 4, text: 'max_connections=500' }, { change: 'added', line: 4, text: 'max_connections=900' }] }], lines: [] },
     ]);
     expect((await runCli(['diff', '--out', out, '--fleet', fleetModule({ shop: undefined }, 900)])).code).toBe(0);
   });

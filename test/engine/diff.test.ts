@@ -48,7 +48,7 @@ describe('diffTrees', () => {
       files({ 'values/mysql.yaml': { auth: { database: 'app' }, primary: { persistence: { size: '20Gi' } } }, 'README.md': '# acme\n\nmysql 8.4\nredis 7\n' }),
     );
     expect(diff.files).toStrictEqual([
-      { change: 'changed', path: 'README.md', fields: [], lines: [{ change: 'added', line: 3, text: 'mysql 8.4' }, { change: 'removed', line: 3, text: 'mysql 8.0' }] },
+      { change: 'changed', path: 'README.md', fields: [], lines: [{ change: 'removed', line: 3, text: 'mysql 8.0' }, { change: 'added', line: 3, text: 'mysql 8.4' }] },
       { change: 'changed', path: 'values/mysql.yaml', fields: [{ change: 'changed', path: 'primary.persistence.size', old: '8Gi', new: '20Gi' }], lines: [] },
     ]);
   });
@@ -67,8 +67,8 @@ describe('diffTrees', () => {
       { change: 'changed', path: 'stringData.token', old: MASK, new: MASK },
     ]);
     expect(diff.files.find((f) => f.path === 'ansible/hosts.ini')!.lines).toStrictEqual([
-      { change: 'added', line: 1, text: `db ansible_password=${MASK}` },
       { change: 'removed', line: 1, text: `db ansible_password=${MASK}` },
+      { change: 'added', line: 1, text: `db ansible_password=${MASK}` },
     ]);
   });
 
