@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { UserError } from './errors';
@@ -107,15 +107,14 @@ async function readRepository(remote: EnvironmentRemote, ref: string, missingIsE
   }
   const dir = tempWorkDir(`diff-${remote.site}-${remote.env}`);
   try {
-    const git = await openWorkingClone(remote.url, dir);
-    await git.raw(['fetch', '--quiet', '--tags', 'origin']);
+    const git = await openWorkingClone(remote.url, join(dir, 'repo'));
     const commit = (await resolveCommit(git, `refs/remotes/origin/${ref}`)) ?? (await resolveCommit(git, ref));
     if (!commit) {
       if (missingIsEmpty) return { files: new Map() };
       throw new UserError(`${remote.site}/${remote.env}: ${JSON.stringify(ref)} is neither a branch, a tag nor a commit of ${displayUrl(remote.url)}`);
     }
     await git.raw(['checkout', '--quiet', '--force', '--detach', commit]);
-    return { files: readWorkingTree(dir), commit: commit.slice(0, 7) };
+    return { files: readWorkingTree(join(dir, 'repo')), commit: commit.slice(0, 7) };
   } finally {
     removeDir(dir);
   }

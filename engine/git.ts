@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { UserError } from './errors';
 
@@ -52,9 +52,15 @@ export function assertSafeBranch(name: string, what = 'branch'): void {
   }
 }
 
-/** A simple-git instance on `dir` that never prompts for credentials. */
+/** How long a git command may go without any output before it is stopped. */
+const GIT_SILENCE_LIMIT_MS = 5 * 60_000;
+
+/**
+ * A simple-git instance on `dir` that stops a git command silent for too long. The environment
+ * is the process's, minus the `GIT_*` variables simple-git removes.
+ */
 export function gitAt(dir: string): SimpleGit {
-  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 4, config: ['core.quotePath=false'] });
+  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 4, config: ['core.quotePath=false'], timeout: { block: GIT_SILENCE_LIMIT_MS } });
 }
 
 /** A fresh temporary folder for a working clone; the caller removes it. */
@@ -75,21 +81,35 @@ export async function ensureBareRepository(dir: string, branch: string): Promise
 }
 
 /**
- * A working clone of `url` in `dir`: an empty repository with `origin` set and every branch
- * fetched. Sets a fallback committer identity in the clone's own config when git has none, so
- * publishing works on a machine (or a CI runner as root) with no global git configuration.
+ * A working clone of `url` in `dir`, without a checkout: `origin` set and every branch fetched
+ * into `refs/remotes/origin/*`.
  */
 export async function openWorkingClone(url: string, dir: string): Promise<SimpleGit> {
-  const git = gitAt(dir);
-  await git.raw(['init', '--quiet']);
-  await git.raw(['remote', 'add', 'origin', '--', url]);
-  await git.raw(['config', 'advice.detachedHead', 'false']);
-  const name = await configValue(git, 'user.name');
-  const email = await configValue(git, 'user.email');
-  if (!name) await git.raw(['config', 'user.name', FALLBACK_IDENTITY.name]);
-  if (!email) await git.raw(['config', 'user.email', FALLBACK_IDENTITY.email]);
-  await fetchAll(git);
-  return git;
+  await gitAt(dirname(dir)).raw(['clone', '--quiet', '--no-checkout', '--', url, dir]);
+  return gitAt(dir);
+}
+
+const identities = new Map<string, Promise<string[]>>();
+
+/**
+ * `-c` options that give commits an identity on machines where git has none (a fresh CI runner
+ * running as root): `siteforge <siteforge@localhost>`. Empty when git is configured. Checked
+ * once per home folder (where git's global configuration lives).
+ */
+export function identityOptions(): Promise<string[]> {
+  const home = `${process.env.HOME ?? ''}\0${process.env.XDG_CONFIG_HOME ?? ''}`;
+  let identity = identities.get(home);
+  if (!identity) {
+    identity = (async () => {
+      const git = gitAt(tmpdir());
+      const options: string[] = [];
+      if (!(await configValue(git, 'user.name'))) options.push('-c', `user.name=${FALLBACK_IDENTITY.name}`);
+      if (!(await configValue(git, 'user.email'))) options.push('-c', `user.email=${FALLBACK_IDENTITY.email}`);
+      return options;
+    })();
+    identities.set(home, identity);
+  }
+  return identity;
 }
 
 /** Fetches every branch of `origin` into `refs/remotes/origin/*`, pruning deleted ones. */

@@ -7,7 +7,7 @@ import type { SiteDefinition } from '../sites/site-definition';
 import { managedPart, remoteLabel } from './diff';
 import { UserError } from './errors';
 import type { Selection } from './fleet';
-import { assertSafeBranch, ensureBareRepository, fetchAll, gitErrorMessage, openWorkingClone, readWorkingTree, removeDir, resolveCommit, tempWorkDir } from './git';
+import { assertSafeBranch, ensureBareRepository, fetchAll, gitErrorMessage, identityOptions, openWorkingClone, readWorkingTree, removeDir, resolveCommit, tempWorkDir } from './git';
 import { sha256, STATE_FILE } from './output';
 import { mapPool } from './pool';
 import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remotes';
@@ -149,7 +149,6 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
   let attempts = 0;
   try {
     if (remote.local) await ensureBareRepository(remote.url, options.target);
-    mkdirSync(tree);
     const git = await openWorkingClone(remote.url, tree);
     for (;;) {
       attempts++;
@@ -167,6 +166,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
       assertSafeBranch(branch, 'review branch');
       const branchHead = branch === options.target ? targetHead : await resolveCommit(git, `refs/remotes/origin/${branch}`);
       const base = branchHead ?? targetHead;
+      if (attempts > 1) await git.raw(['clean', '--quiet', '-ffdx']);
       await checkout(git, base);
       const current = readWorkingTree(tree);
 
@@ -186,7 +186,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
       }
       const messageFile = join(work, 'message.txt');
       writeFileSync(messageFile, commitMessage(remote, diff, drift));
-      await git.raw(['commit', '--quiet', '--no-verify', '--file', messageFile]);
+      await git.raw([...(await identityOptions()), 'commit', '--quiet', '--no-verify', '--file', messageFile]);
       const commit = (await git.raw(['rev-parse', 'HEAD'])).trim();
 
       await options.beforePush?.(remote, attempts);
@@ -213,7 +213,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
 async function createEmptyTarget(git: SimpleGit, target: string, message: string): Promise<string | undefined> {
   await git.raw(['read-tree', '--empty']);
   const tree = (await git.raw(['write-tree'])).trim();
-  const commit = (await git.raw(['commit-tree', tree, '-m', message])).trim();
+  const commit = (await git.raw([...(await identityOptions()), 'commit-tree', tree, '-m', message])).trim();
   try {
     await git.raw(['push', '--quiet', '--no-verify', 'origin', `${commit}:refs/heads/${target}`]);
   } catch (e) {
@@ -232,7 +232,6 @@ async function checkout(git: SimpleGit, base: string | undefined): Promise<void>
     await git.raw(['symbolic-ref', 'HEAD', 'refs/heads/siteforge-unborn']);
     await git.raw(['read-tree', '--empty']);
   }
-  await git.raw(['clean', '--quiet', '-ffdx']);
 }
 
 /** Managed files (listed in the repository's state file) whose content no longer matches their hash. */

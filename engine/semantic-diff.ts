@@ -79,7 +79,8 @@ export function diffTrees(oldFiles: ReadonlyMap<string, string>, newFiles: Reado
   const plain = new Map<string, { old?: string; new?: string }>();
   for (const [side, source, objects] of [['old', oldFiles, oldObjects], ['new', newFiles, newObjects]] as const) {
     for (const [path, content] of source) {
-      if (path === STATE_FILE) continue;
+      // A file identical on both sides holds the same objects on both sides: nothing to compare.
+      if (path === STATE_FILE || oldFiles.get(path) === newFiles.get(path)) continue;
       const found = kubeObjects(path, content);
       if (found) {
         for (const object of found) objects.set(object.key, object);

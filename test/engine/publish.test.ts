@@ -264,7 +264,7 @@ describe('publish over git:// and ssh://', () => {
     expect(treeOf(join(served, 'two-prod.git'))).toStrictEqual(readTree(join(outDir, 'two/prod')));
   });
 
-  it('uses core.sshCommand from git configuration for ssh:// remotes', async () => {
+  it('uses core.sshCommand from git configuration for ssh:// remotes, and commits without a configured identity', async () => {
     // GIVEN an ssh:// remote and a global git config whose core.sshCommand runs the command locally
     const home = tempDir('siteforge-home-');
     const repos = tempDir('siteforge-ssh-');
@@ -283,6 +283,8 @@ describe('publish over git:// and ssh://', () => {
       expect(report.repositories).toMatchObject([{ outcome: 'published' }]);
       expect(readFileSync(join(home, 'ssh.log'), 'utf8')).toContain(`deploy.example.internal git-receive-pack '${repos}/shop-prod.git'`);
       expect(treeOf(join(repos, 'shop-prod.git'))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
+      // AND with no user.name/user.email in that configuration, commits get siteforge's identity
+      expect(git(join(repos, 'shop-prod.git'), 'log', '-1', '--format=%an <%ae> / %cn <%ce>', 'main')).toBe('siteforge <siteforge@localhost> / siteforge <siteforge@localhost>');
     } finally {
       process.env.HOME = previous;
     }
