@@ -143,3 +143,49 @@ describe('diffFleet', () => {
     expect(report.environments[0].objects.every((o) => o.change === 'added')).toBe(true);
   });
 });
+
+describe('formatDiff', () => {
+  const report = {
+    environments: [
+      { site: 'acme', env: 'prod', remote: 'git@git.example.com:acme-prod.git', against: 'main', commit: 'abc1234', ...diffTrees(
+        files({ 'manifests/web/deployment-web.yaml': deployment('web:1'), 'values/db.yaml': { size: '8Gi' } }),
+        files({ 'manifests/web/deployment-web.yaml': deployment('web:2', 3), 'values/db.yaml': { size: '20Gi' }, 'manifests/web/service-web.yaml': { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' } } }),
+      ) },
+      { site: 'acme', env: 'dev', remote: 'git@git.example.com:acme-dev.git', against: 'main', commit: 'def5678', objects: [], files: [] },
+    ],
+  };
+
+  it('prints text with one line per object, field and file, and a count', () => {
+    expect(formatDiff(report, 'text')).toBe([
+      'acme/prod (git@git.example.com:acme-prod.git main @ abc1234): objects: 1 added, 1 changed, 0 removed; files: 1 changed',
+      '  ~ Deployment shop/web  (manifests/web/deployment-web.yaml)',
+      '      spec.replicas: 1 → 3',
+      '      spec.template.spec.containers[name=web].image: "web:1" → "web:2"',
+      '  + Service shop/web  (manifests/web/service-web.yaml)',
+      '  ~ values/db.yaml',
+      '      size: "8Gi" → "20Gi"',
+      'acme/dev (git@git.example.com:acme-dev.git main @ def5678): no changes',
+      '1 of 2 environments differ',
+    ].join('\n'));
+  });
+
+  it('prints markdown with a summary table and the details collapsed', () => {
+    const markdown = formatDiff(report, 'markdown');
+    expect(markdown.split('\n').slice(0, 7)).toStrictEqual([
+      '## siteforge diff',
+      '',
+      '| environment | compared with | result |',
+      '|---|---|---|',
+      '| acme/prod | main @ abc1234 | objects: 1 added, 1 changed, 0 removed; files: 1 changed |',
+      '| acme/dev | main @ def5678 | no changes |',
+      '',
+    ]);
+    expect(markdown).toContain('| changed | Deployment | shop | web | 2 |\n| added | Service | shop | web | 0 |\n| changed | file | | values/db.yaml | 1 |');
+    expect(markdown).toMatch(/<details><summary>details<\/summary>\n\n```diff\n~ Deployment shop\/web[\s\S]*```\n\n<\/details>/);
+    expect(markdown).not.toContain('### acme/dev');
+  });
+
+  it('prints json that reads back as the report', () => {
+    expect(JSON.parse(formatDiff(report, 'json'))).toStrictEqual(report);
+  });
+});
