@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { SimpleGit } from 'simple-git';
+import { GitError, type SimpleGit } from 'simple-git';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { managedPart, remoteLabel } from './diff';
@@ -142,7 +142,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
   const label = remoteLabel(remote);
   let branch = options.direct ? options.target : options.branch !== undefined ? `siteforge/${options.branch}` : '';
   const result = (fields: Partial<RepositoryResult> & { outcome: PublishOutcome; attempts: number }): RepositoryResult => ({
-    site: remote.site, env: remote.env, remote: label, branch, filesChanged: 0, drift: [], ...fields,
+    site: remote.site, env: remote.env, remote: label, branch: branch || 'siteforge/…', filesChanged: 0, drift: [], ...fields,
   });
   const work = tempWorkDir(`publish-${remote.site}-${remote.env}`);
   const tree = join(work, 'repo');
@@ -203,7 +203,10 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
     }
   } catch (e) {
     if (e instanceof UserError) return result({ outcome: 'failed', attempts, error: e.message });
-    return result({ outcome: 'failed', attempts, error: gitErrorMessage(e) });
+    if (e instanceof GitError) return result({ outcome: 'failed', attempts, error: gitErrorMessage(e) });
+    const code = (e as NodeJS.ErrnoException)?.code;
+    if (typeof code === 'string') return result({ outcome: 'failed', attempts, error: `${code}: ${(e as Error).message}` });
+    throw e;
   } finally {
     removeDir(work);
   }
@@ -359,6 +362,14 @@ function diffTreesByState(current: ReadonlyMap<string, string>, files: ReadonlyM
   return { objects: [], files: [...changed, ...removed].map((path) => ({ change: 'changed' as const, path, fields: [], lines: [] })) };
 }
 
+/** Detail lines of a commit message; a bigger change is summarized. */
+const MAX_MESSAGE_LINES = 100;
+
+function fieldList(paths: readonly string[]): string {
+  if (paths.length === 0) return '';
+  return ` (${paths.slice(0, 5).join(', ')}${paths.length > 5 ? `, … ${paths.length - 5} more` : ''})`;
+}
+
 /** The commit message: a subject counting what changed, and one line per object and file. */
 export function commitMessage(remote: Pick<EnvironmentRemote, 'site' | 'env'>, diff: TreeDiff, drift: readonly DriftedFile[]): string {
   const count = (c: string) => diff.objects.filter((o) => o.change === c).length;
@@ -369,8 +380,12 @@ export function commitMessage(remote: Pick<EnvironmentRemote, 'site' | 'env'>, d
   const instances = instancesOf(diff);
   const lines = [`siteforge: ${remote.site}/${remote.env}: ${objects}${files}`, ''];
   if (instances.length > 0) lines.push(`Instances: ${instances.join(', ')}`, '');
-  for (const o of diff.objects) lines.push(`${o.change} ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}${o.fields.length > 0 ? ` (${o.fields.map((f) => f.path).join(', ')})` : ''}`);
-  for (const f of diff.files) lines.push(`${f.change} ${f.path}`);
+  const details = [
+    ...diff.objects.map((o) => `${o.change} ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}${fieldList(o.fields.map((f) => f.path))}`),
+    ...diff.files.map((f) => `${f.change} ${f.path}`),
+  ];
+  lines.push(...details.slice(0, MAX_MESSAGE_LINES));
+  if (details.length > MAX_MESSAGE_LINES) lines.push(`… and ${details.length - MAX_MESSAGE_LINES} more`);
   if (drift.length > 0) lines.push('', `Overwrote drift in: ${drift.map((d) => d.path).join(', ')}`);
   return `${lines.join('\n').trimEnd()}\n`;
 }
