@@ -60,7 +60,7 @@ const GIT_SILENCE_LIMIT_MS = 5 * 60_000;
  * is the process's, minus the `GIT_*` variables simple-git removes.
  */
 export function gitAt(dir: string): SimpleGit {
-  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 4, config: ['core.quotePath=false'], timeout: { block: GIT_SILENCE_LIMIT_MS } });
+  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 4, config: ['core.quotePath=false', 'core.autocrlf=false', 'core.eol=lf'], timeout: { block: GIT_SILENCE_LIMIT_MS } });
 }
 
 /** A fresh temporary folder for a working clone; the caller removes it. */

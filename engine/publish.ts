@@ -177,7 +177,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
 
       const diff = diffTrees(managedPart(current, files), files);
       applyFiles(tree, current, files);
-      await git.raw(['add', '--all', '--', '.']);
+      await git.raw(['add', '--all', '--force', '--', '.']);
       const changed = (await git.raw(['diff', '--cached', '--name-only', '-z'])).split('\0').filter((p) => p.length > 0);
       if (changed.length === 0) {
         // Nothing to review when the target already holds this output: report the target.

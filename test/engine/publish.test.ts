@@ -116,6 +116,14 @@ describe('publish to local bare repositories', () => {
     expect(treeOf(localRemote(outDir))).toStrictEqual({ ...readTree(join(outDir, 'shop/prod')), 'docs/runbook.md': '# Runbook\n' });
   });
 
+  it('publishes a new managed file even when the .gitignore of the repository matches it', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop({ withRedis: false })]));
+    commitByHand(localRemote(outDir), 'Ignore values', (dir) => writeFile(dir, '.gitignore', 'values/\n'));
+    await publish(options(outDir, [shop()]));
+    expect(treeOf(localRemote(outDir))).toStrictEqual({ ...readTree(join(outDir, 'shop/prod')), '.gitignore': 'values/\n' });
+  });
+
   it('stops on drift, naming the file and the commit that changed it, and pushes nothing', async () => {
     // GIVEN a published repository where someone edited a managed file by hand
     const outDir = tempDir();
