@@ -149,12 +149,17 @@ export function readWorkingTree(dir: string): Map<string, string> {
   return files;
 }
 
-/** The first line of git's complaint, without simple-git's decoration. */
+/**
+ * What git complained about, in one line, without simple-git's decoration: `fatal:` and
+ * `error:` lines, messages from the remote (hooks) and rejected refs; at most three.
+ */
 export function gitErrorMessage(error: unknown): string {
   const text = String((error as Error)?.message ?? error);
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
-  const fatal = lines.find((l) => /^(fatal|error):/.test(l));
-  return (fatal ?? lines[0] ?? 'unknown git error').replace(/^(fatal|error):\s*/, '');
+  const meaningful = lines.filter((l) =>
+    (/^(fatal|error):/.test(l) && !/failed to push some refs/.test(l)) || /^remote:\s*\S/.test(l) || /^! \[/.test(l));
+  const chosen = meaningful.length > 0 ? meaningful.slice(0, 3) : lines.slice(0, 1);
+  return chosen.map((l) => l.replace(/^(fatal|error|remote):\s*/, '')).join('; ') || 'unknown git error';
 }
 
 /** Removes a working clone. */

@@ -193,6 +193,20 @@ describe('publish to local bare repositories', () => {
     expect(subjects(localRemote(outDir))).toStrictEqual(['Meanwhile 2', 'Meanwhile 1', expect.stringMatching(/^siteforge:/)]);
   });
 
+  it('fails at once, without retrying, when the remote declines the push', async () => {
+    // GIVEN a repository whose pre-receive hook protects main
+    const base = tempDir();
+    const remote = bareRepository(join(base, 'shop-prod.git'));
+    writeFileSync(join(remote, 'hooks/pre-receive'), '#!/bin/sh\necho "main is protected" >&2\nexit 1\n');
+    chmodSync(join(remote, 'hooks/pre-receive'), 0o755);
+    // WHEN siteforge publishes straight to main
+    const report = await publish(options(tempDir(), [shop({ gitRemote: `file://${base}/{site}-{env}.git` })]));
+    // THEN the repository fails with git's reason after one attempt
+    expect(report.repositories).toMatchObject([{ outcome: 'failed', attempts: 1 }]);
+    expect(report.repositories[0].error).toBe('main is protected; ! [remote rejected] HEAD -> main (pre-receive hook declined)');
+    expect(git(remote, 'branch', '--list')).toBe('');
+  });
+
   it('lands both of two concurrent publishes to one repository, one after the other', async () => {
     // GIVEN two publishers (two CI jobs) with different output for the same repository
     const base = tempDir();
