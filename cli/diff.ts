@@ -17,7 +17,7 @@ export function diffCommand(io: Io): Command {
     .description('synthesize, then show what changed compared with each environment repository, object by object')
     .addOption(new Option('--out <dir>', 'output folder; one repository per environment at <dir>/<site>/<env>').default('dist'))
     .addOption(new Option('--target <branch>', 'branch the environments deploy from').default('main'))
-    .addOption(new Option('--against <ref>', 'branch, tag or commit of each environment repository to compare with').default(undefined, 'the head of --target'))
+    .addOption(new Option('--against <ref>', 'branch, tag or commit of each environment repository to compare with (default: the head of --target)'))
     .addOption(new Option('--format <format>', 'text for terminals, markdown for pull-request comments, json for machines').choices(['text', 'markdown', 'json']).default('text'))
     .addOption(new Option('--exit-code', 'exit 1 when anything differs'))
     .addHelpText('after', `

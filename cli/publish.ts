@@ -28,7 +28,7 @@ export function publishCommand(io: Io): Command {
     .addOption(new Option('--out <dir>', 'output folder; one repository per environment at <dir>/<site>/<env>').default('dist'))
     .addOption(new Option('--target <branch>', 'branch the environments deploy from').default('main'))
     .addOption(new Option('--direct', 'commit straight to the target branch instead of a review branch'))
-    .addOption(new Option('--branch <name>', 'review branch name, under siteforge/').default(undefined, '<changed instances>-<output hash>'))
+    .addOption(new Option('--branch <name>', 'review branch siteforge/<name> (default: siteforge/<changed instances>-<output hash>)'))
     .addOption(new Option('--overwrite-drift', 'replace managed files edited in the repository instead of stopping'))
     .addOption(new Option('--retries <n>', 'rebuild and retry a push this many times when the remote moved').default(5).argParser(wholeNumber(0)))
     .addOption(new Option('--concurrency <n>', 'repositories published at once').default(4).argParser(wholeNumber(1)))
