@@ -4,6 +4,9 @@ import { synthCommand } from './synth';
 import { validateCommand } from './validate';
 import { sitesCommand } from './sites';
 import { catalogCommand } from './catalog';
+import { publishCommand } from './publish';
+import { diffCommand } from './diff';
+import { ExitWith } from './exit';
 import { userErrorsOf } from '../engine/errors';
 
 /** Exit codes: 0 ok, 1 invalid input, 2 usage error, 3 internal error (a bug). */
@@ -16,7 +19,7 @@ export function createProgram(io: Io = processIo): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
-  for (const command of [synthCommand(io), validateCommand(io), sitesCommand(io), catalogCommand(io)]) {
+  for (const command of [synthCommand(io), validateCommand(io), sitesCommand(io), catalogCommand(io), diffCommand(io), publishCommand(io)]) {
     program.addCommand(command);
   }
   for (const command of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) {
@@ -36,6 +39,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 }
 
 function exitCodeOf(error: unknown, io: Io): number {
+  if (error instanceof ExitWith) return error.code;
   if (error instanceof CommanderError) {
     return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code) ? EXIT.OK : EXIT.USAGE;
   }

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 /** Options every fleet command takes. */
 export interface FleetOptions {
@@ -22,4 +22,28 @@ export async function loadInputs(options: FleetOptions) {
   const catalog = loadCatalog(options.catalog);
   const { fleet, module: fleetModule } = await loadFleet(options.fleet ?? 'sites/index.ts');
   return { catalog, fleet, fleetModule };
+}
+
+/** Below this many sites, starting worker threads costs more than it saves. */
+export const PARALLEL_FROM_SITES = 4;
+
+/** `--workers <n>`: threads that build and render sites in parallel. */
+export function workersOption(): Option {
+  return new Option('--workers <n>', 'threads that build and render sites in parallel')
+    .default('auto', `one per core from ${PARALLEL_FROM_SITES} sites on`)
+    .argParser(parseWorkers);
+}
+
+/** The worker count for `--workers` (`auto` resolved against the selected fleet). */
+export async function resolveWorkers(workers: number | 'auto', sites: number): Promise<number> {
+  if (workers !== 'auto') return workers;
+  const { availableParallelism } = await import('node:os');
+  return sites >= PARALLEL_FROM_SITES ? availableParallelism() : 1;
+}
+
+function parseWorkers(value: string): number | 'auto' {
+  if (value === 'auto') return value;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer or "auto"');
+  return n;
 }

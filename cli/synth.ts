@@ -1,6 +1,6 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { columns, type Io } from './io';
-import { fleetOptions, loadInputs, type FleetOptions } from './options';
+import { fleetOptions, loadInputs, resolveWorkers, workersOption, type FleetOptions } from './options';
 
 interface SynthCommandOptions extends FleetOptions {
   readonly out: string;
@@ -8,14 +8,11 @@ interface SynthCommandOptions extends FleetOptions {
   readonly rotateSecrets?: boolean;
 }
 
-/** Below this many sites, starting worker threads costs more than it saves. */
-const PARALLEL_FROM_SITES = 4;
-
 export function synthCommand(io: Io): Command {
   return fleetOptions(new Command('synth'))
     .description('synthesize every environment repository of the fleet into the output folder')
     .addOption(new Option('--out <dir>', 'output folder; one repository per environment at <dir>/<site>/<env>').default('dist'))
-    .addOption(new Option('--workers <n>', 'threads that build and render sites in parallel').default('auto', `one per core from ${PARALLEL_FROM_SITES} sites on`).argParser(parseWorkers))
+    .addOption(workersOption())
     .addOption(new Option('--rotate-secrets', 'generate new values for the generated secrets of the selected environments'))
     .addHelpText('after', `
 Writes are all or nothing: when any site has an error, nothing is written and the previous
@@ -23,9 +20,7 @@ output stays as it was. Files whose content did not change are not rewritten.`)
     .action(async (options: SynthCommandOptions) => {
       const { synth } = await import('../engine/synth');
       const inputs = await loadInputs(options);
-      const { availableParallelism } = await import('node:os');
-      const sites = options.site === undefined ? inputs.fleet.length : 1;
-      const workers = options.workers === 'auto' ? (sites >= PARALLEL_FROM_SITES ? availableParallelism() : 1) : options.workers;
+      const workers = await resolveWorkers(options.workers, options.site === undefined ? inputs.fleet.length : 1);
       const report = await synth({
         ...inputs,
         outDir: options.out,
@@ -47,9 +42,3 @@ output stays as it was. Files whose content did not change are not rewritten.`)
     });
 }
 
-function parseWorkers(value: string): number | 'auto' {
-  if (value === 'auto') return value;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer or "auto"');
-  return n;
-}

@@ -1,0 +1,139 @@
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Catalog } from '../catalog';
+import type { SiteDefinition } from '../sites/site-definition';
+import { UserError } from './errors';
+import type { Selection } from './fleet';
+import { assertSafeBranch, gitErrorMessage, openWorkingClone, readWorkingTree, removeDir, resolveCommit, tempWorkDir } from './git';
+import { STATE_FILE } from './output';
+import { mapPool } from './pool';
+import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remotes';
+import { diffTrees, isEmptyDiff, type TreeDiff } from './semantic-diff';
+import { synth } from './synth';
+
+export interface DiffOptions extends Selection {
+  readonly fleet: readonly SiteDefinition[];
+  readonly catalog: Catalog;
+  /** Folder that receives `<site>/<env>/` repositories (synthesized first, as `synth` does). */
+  readonly outDir: string;
+  /**
+   * Branch, tag or commit of each environment repository to compare with.
+   * @default - the head of `target`
+   */
+  readonly against?: string;
+  /**
+   * Branch the environment repositories deploy from.
+   * @default 'main'
+   */
+  readonly target?: string;
+  /**
+   * Repositories compared at once.
+   * @default 4
+   */
+  readonly concurrency?: number;
+}
+
+/** The differences between one environment's synthesized output and its repository. */
+export interface EnvironmentDiff extends TreeDiff {
+  readonly site: string;
+  readonly env: string;
+  /** Repository URL, credentials removed. */
+  readonly remote: string;
+  /** What the output was compared with: `main`, a ref, or `(new repository)`. */
+  readonly against: string;
+  /** Commit compared with, abbreviated. @default - none: the repository or branch does not exist yet */
+  readonly commit?: string;
+  /** Why this environment could not be compared. @default - it was compared */
+  readonly error?: string;
+}
+
+export interface DiffReport {
+  readonly environments: readonly EnvironmentDiff[];
+}
+
+/** Whether any environment differs from its repository (or could not be compared). */
+export function hasDifferences(report: DiffReport): boolean {
+  return report.environments.some((e) => e.error !== undefined || !isEmptyDiff(e));
+}
+
+/**
+ * Synthesizes the selected environments (like `synth`, all or nothing) and compares each with
+ * its repository's head (or `against`): Kubernetes objects by kind, namespace and name, other
+ * files by key or line, secret values masked. A repository that cannot be read is reported
+ * with its error; the others are still compared.
+ */
+export async function diffFleet(options: DiffOptions): Promise<DiffReport> {
+  const target = options.target ?? 'main';
+  assertSafeBranch(target, 'target branch');
+  if (options.against !== undefined) assertSafeRef(options.against);
+  const remotes = resolveRemotes(options.fleet, options.catalog, options, options.outDir);
+  const report = await synth({ fleet: options.fleet, catalog: options.catalog, outDir: options.outDir, site: options.site, env: options.env });
+  const environments = report.environments.filter((e) => !e.removed);
+  const results = await mapPool(environments, options.concurrency ?? 4, async (e) => {
+    const remote = remotes.get(e.repo)!;
+    const newFiles = readSynthesized(options.outDir, e.repo);
+    const base = { site: e.site, env: e.env, remote: remoteLabel(remote) };
+    try {
+      const old = await readRepository(remote, options.against ?? target, options.against === undefined);
+      return { ...base, against: old.commit ? options.against ?? target : '(new repository)', ...(old.commit ? { commit: old.commit } : {}), ...diffTrees(managedPart(old.files, newFiles), newFiles) };
+    } catch (err) {
+      const message = err instanceof UserError ? err.message : gitErrorMessage(err);
+      return { ...base, against: options.against ?? target, objects: [], files: [], error: message };
+    }
+  });
+  return { environments: results };
+}
+
+/** The files of `old` that siteforge manages: those its state file lists, and those it generates now. */
+export function managedPart(old: ReadonlyMap<string, string>, generated: ReadonlyMap<string, string>): Map<string, string> {
+  let listed: string[] = [];
+  try {
+    listed = Object.keys((JSON.parse(old.get(STATE_FILE) ?? '{}') as { files?: Record<string, string> }).files ?? {});
+  } catch {
+    listed = [];
+  }
+  const managed = new Set([...listed, ...generated.keys(), STATE_FILE]);
+  return new Map([...old].filter(([path]) => managed.has(path)));
+}
+
+/**
+ * The files of `remote` at `ref` (a branch of the remote, a tag or a commit). A repository or
+ * default branch that does not exist yet reads as empty; a ref that was asked for must exist.
+ */
+async function readRepository(remote: EnvironmentRemote, ref: string, missingIsEmpty: boolean): Promise<{ files: Map<string, string>; commit?: string }> {
+  if (remote.local && !existsSync(remote.url)) {
+    if (missingIsEmpty) return { files: new Map() };
+    throw new UserError(`${remote.site}/${remote.env}: the repository does not exist yet, so it has no ${JSON.stringify(ref)}`);
+  }
+  const dir = tempWorkDir(`diff-${remote.site}-${remote.env}`);
+  try {
+    const git = await openWorkingClone(remote.url, join(dir, 'repo'));
+    const commit = (await resolveCommit(git, `refs/remotes/origin/${ref}`)) ?? (await resolveCommit(git, ref));
+    if (!commit) {
+      if (missingIsEmpty) return { files: new Map() };
+      throw new UserError(`${remote.site}/${remote.env}: ${JSON.stringify(ref)} is neither a branch, a tag nor a commit of ${displayUrl(remote.url)}`);
+    }
+    await git.raw(['checkout', '--quiet', '--force', '--detach', commit]);
+    return { files: readWorkingTree(join(dir, 'repo')), commit: commit.slice(0, 7) };
+  } finally {
+    removeDir(dir);
+  }
+}
+
+function assertSafeRef(ref: string): void {
+  if (!/^[A-Za-z0-9._\/@{}^~-]+$/.test(ref) || ref.startsWith('-') || ref.includes('..')) {
+    throw new UserError(`--against ${JSON.stringify(ref)} is not a branch, tag or commit name: use letters, digits, '.', '_', '-', '/' (not starting with '-')`);
+  }
+}
+
+/** `url` without credentials (`https://user:token@host/...` → `https://***@host/...`). */
+export function displayUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)[^@/:]*:[^@/]*@/, '$1***@');
+}
+
+/** How a repository is named in reports: a local bare repository by its path from the working directory. */
+export function remoteLabel(remote: EnvironmentRemote): string {
+  if (!remote.local) return displayUrl(remote.url);
+  const path = relative(process.cwd(), remote.url);
+  return path.startsWith('..') ? remote.url : path;
+}

@@ -1,0 +1,168 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { UserError } from './errors';
+
+/**
+ * Git, driven safely. Nothing that comes from a site definition reaches git as an option: URLs
+ * and branch names are checked here before use and always passed after `--` or in positions
+ * git never reads as options. simple-git 4 additionally refuses unsafe options (`-c
+ * core.sshCommand=...`, `--upload-pack`...) and strips ambient `GIT_*` variables, so
+ * credentials come from git's own configuration (see README, "Publish: credentials").
+ */
+
+/** The identity of siteforge's commits on machines with no `user.name`/`user.email` configured. */
+export const FALLBACK_IDENTITY = { name: 'siteforge', email: 'siteforge@localhost' } as const;
+
+/**
+ * Throws unless `url` is a git URL siteforge hands to git: `https://`, `http://`, `ssh://`,
+ * `git://`, `file://`, scp-like `user@host:path`, or an absolute local path. Transport helpers
+ * (`ext::`, `fd::`, `<helper>::<address>`) and anything starting with `-` are refused.
+ */
+export function assertSafeRemote(url: string, what = 'git remote'): void {
+  const ok =
+    /^(https?|ssh|git|file):\/\/[A-Za-z0-9._~%@:/+=-]+$/.test(url) ||
+    /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~/+-]+$/.test(url) ||
+    /^\/[A-Za-z0-9._~/+@-]+$/.test(url);
+  if (!ok || url.includes('::') || /(^|\/)-/.test(url.replace(/^[a-z]+:\/\//, ''))) {
+    throw new UserError(`${what} ${JSON.stringify(url)} is not allowed: use an https://, ssh://, git://, file:// or user@host:path URL (transport helpers such as ext:: and values starting with - are refused)`);
+  }
+}
+
+/**
+ * Throws unless `name` is a branch name git accepts (`git check-ref-format --branch` rules)
+ * and cannot be read as an option.
+ */
+export function assertSafeBranch(name: string, what = 'branch'): void {
+  const ok =
+    /^[A-Za-z0-9._\/-]+$/.test(name) &&
+    !name.startsWith('-') &&
+    !name.startsWith('/') &&
+    !name.endsWith('/') &&
+    !name.endsWith('.') &&
+    !name.endsWith('.lock') &&
+    !name.includes('..') &&
+    !name.includes('//') &&
+    !name.split('/').some((part) => part.startsWith('.') || part.startsWith('-') || part.endsWith('.lock')) &&
+    name !== 'HEAD' &&
+    name.length <= 200;
+  if (!ok) {
+    throw new UserError(`${what} ${JSON.stringify(name)} is not a valid branch name: use letters, digits, '.', '_', '-' and '/' (not starting with '-' or '.', no '..')`);
+  }
+}
+
+/** How long a git command may go without any output before it is stopped. */
+const GIT_SILENCE_LIMIT_MS = 5 * 60_000;
+
+/**
+ * A simple-git instance on `dir` that stops a git command silent for too long. The environment
+ * is the process's, minus the `GIT_*` variables simple-git removes.
+ */
+export function gitAt(dir: string): SimpleGit {
+  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 4, config: ['core.quotePath=false', 'core.autocrlf=false', 'core.eol=lf'], timeout: { block: GIT_SILENCE_LIMIT_MS } });
+}
+
+/** A fresh temporary folder for a working clone; the caller removes it. */
+export function tempWorkDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `siteforge-${prefix.replace(/[^A-Za-z0-9-]/g, '-')}-`));
+}
+
+/** Creates the bare repository `dir` (initial branch `branch`) unless it already exists. */
+export async function ensureBareRepository(dir: string, branch: string): Promise<boolean> {
+  try {
+    if (statSync(join(dir, 'HEAD')).isFile()) return false;
+  } catch {
+    // does not exist yet
+  }
+  mkdirSync(dir, { recursive: true });
+  await gitAt(dir).raw(['init', '--bare', '--quiet', `--initial-branch=${branch}`]);
+  return true;
+}
+
+/**
+ * A working clone of `url` in `dir`, without a checkout: `origin` set and every branch fetched
+ * into `refs/remotes/origin/*`.
+ */
+export async function openWorkingClone(url: string, dir: string): Promise<SimpleGit> {
+  await gitAt(dirname(dir)).raw(['clone', '--quiet', '--no-checkout', '--', url, dir]);
+  return gitAt(dir);
+}
+
+const identities = new Map<string, Promise<string[]>>();
+
+/**
+ * `-c` options that give commits an identity on machines where git has none (a fresh CI runner
+ * running as root): `siteforge <siteforge@localhost>`. Empty when git is configured. Checked
+ * once per home folder (where git's global configuration lives).
+ */
+export function identityOptions(): Promise<string[]> {
+  const home = `${process.env.HOME ?? ''}\0${process.env.XDG_CONFIG_HOME ?? ''}`;
+  let identity = identities.get(home);
+  if (!identity) {
+    identity = (async () => {
+      const git = gitAt(tmpdir());
+      const options: string[] = [];
+      if (!(await configValue(git, 'user.name'))) options.push('-c', `user.name=${FALLBACK_IDENTITY.name}`);
+      if (!(await configValue(git, 'user.email'))) options.push('-c', `user.email=${FALLBACK_IDENTITY.email}`);
+      return options;
+    })();
+    identities.set(home, identity);
+  }
+  return identity;
+}
+
+/** Fetches every branch of `origin` into `refs/remotes/origin/*`, pruning deleted ones. */
+export async function fetchAll(git: SimpleGit): Promise<void> {
+  await git.raw(['fetch', '--quiet', '--prune', '--no-tags', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
+}
+
+async function configValue(git: SimpleGit, key: string): Promise<string> {
+  try {
+    return (await git.raw(['config', '--get', key])).trim();
+  } catch {
+    return '';
+  }
+}
+
+/** The commit `ref` names in the clone, or undefined when it does not exist. */
+export async function resolveCommit(git: SimpleGit, ref: string): Promise<string | undefined> {
+  try {
+    return (await git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`])).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every file of the working tree of `dir` (relative path → content), without `.git`. */
+export function readWorkingTree(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      if (current === dir && entry.name === '.git') continue;
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) files.set(relative(dir, path).split('\\').join('/'), readFileSync(path, 'utf8'));
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+/**
+ * What git complained about, in one line, without simple-git's decoration: `fatal:` and
+ * `error:` lines, messages from the remote (hooks) and rejected refs; at most three.
+ */
+export function gitErrorMessage(error: unknown): string {
+  const text = String((error as Error)?.message ?? error);
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const meaningful = lines.filter((l) =>
+    (/^(fatal|error):/.test(l) && !/failed to push some refs/.test(l)) || /^remote:\s*\S/.test(l) || /^! \[/.test(l));
+  const chosen = meaningful.length > 0 ? meaningful.slice(0, 3) : lines.slice(0, 1);
+  return chosen.map((l) => l.replace(/^(fatal|error|remote):\s*/, '')).join('; ') || 'unknown git error';
+}
+
+/** Removes a working clone. */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

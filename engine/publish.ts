@@ -1,0 +1,389 @@
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { GitError, type SimpleGit } from 'simple-git';
+import { managedPart, remoteLabel } from './diff';
+import { UserError } from './errors';
+import { assertSafeBranch, ensureBareRepository, fetchAll, gitErrorMessage, identityOptions, openWorkingClone, readWorkingTree, removeDir, resolveCommit, tempWorkDir } from './git';
+import { sha256, STATE_FILE } from './output';
+import { mapPool } from './pool';
+import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remotes';
+import { diffTrees, type TreeDiff } from './semantic-diff';
+import { synth, type SynthOptions } from './synth';
+import { assertRepositoryHasNoPlaintextSecrets } from './secrets/gate';
+
+/** Publishing synthesizes first (`outDir` and the synth options are as for `synth`). */
+export interface PublishOptions extends Omit<SynthOptions, 'dryRun' | 'onEnvironment'> {
+  /**
+   * Branch the environment repositories deploy from.
+   * @default 'main'
+   */
+  readonly target?: string;
+  /**
+   * Commit straight to `target` instead of a review branch.
+   * @default false
+   */
+  readonly direct?: boolean;
+  /**
+   * Name of the review branch, under `siteforge/`.
+   * @default - `<changed instances>-<hash of the new output>`, e.g. `siteforge/portal-admin-1a2b3c4`
+   */
+  readonly branch?: string;
+  /**
+   * Replace managed files that were edited in the repository (drift) instead of stopping.
+   * @default false
+   */
+  readonly overwriteDrift?: boolean;
+  /**
+   * How many times a push rejected because the remote moved is rebuilt and retried.
+   * @default 5
+   */
+  readonly retries?: number;
+  /**
+   * Repositories published at once.
+   * @default 4
+   */
+  readonly concurrency?: number;
+  /** Called once synth is done, with the number of repositories to publish. */
+  readonly onStart?: (repositories: number) => void;
+  /** Called as each repository finishes. */
+  readonly onRepository?: (result: RepositoryResult) => void;
+  /**
+   * Called right before each push with the attempt number (1-based). For tests that move the
+   * remote between fetch and push.
+   * @default - nothing
+   */
+  readonly beforePush?: (remote: EnvironmentRemote, attempt: number) => Promise<void>;
+}
+
+/** What publish did to one repository. */
+export type PublishOutcome = 'published' | 'unchanged' | 'drift' | 'failed';
+
+/** A managed file someone changed in the repository since siteforge last wrote it. */
+export interface DriftedFile {
+  readonly path: string;
+  readonly change: 'edited' | 'deleted';
+  /** `<short sha> <author>: <subject>` of each commit that touched it since siteforge's last commit. */
+  readonly commits: readonly string[];
+}
+
+export interface RepositoryResult {
+  readonly site: string;
+  readonly env: string;
+  /** Repository URL (credentials removed) or path of the local bare repository. */
+  readonly remote: string;
+  readonly branch: string;
+  /** The branch head after publishing (abbreviated). @default - none: nothing was pushed and the branch does not exist */
+  readonly commit?: string;
+  /** Files added, changed or deleted by the commit. */
+  readonly filesChanged: number;
+  readonly outcome: PublishOutcome;
+  /** Push attempts made (more than one when the remote moved). */
+  readonly attempts: number;
+  /** Why the repository failed. @default - it did not fail */
+  readonly error?: string;
+  /** Drifted files, when the outcome is `drift` (or they were overwritten). */
+  readonly drift: readonly DriftedFile[];
+  /** The change that was committed. @default - no commit */
+  readonly diff?: TreeDiff;
+}
+
+export interface PublishReport {
+  readonly repositories: readonly RepositoryResult[];
+}
+
+/** Whether any repository failed or stopped on drift. */
+export function publishFailed(report: PublishReport): boolean {
+  return report.repositories.some((r) => r.outcome === 'failed' || r.outcome === 'drift');
+}
+
+/**
+ * Synthesizes the selected environments (all or nothing, like `synth`), then publishes each to
+ * its repository: clone, replace the managed files, delete the ones no longer generated, leave
+ * other files alone, commit and push (never forced). A push rejected because the remote moved
+ * is rebuilt on the new head and retried. Every repository is published independently: one
+ * failing does not stop the others, and each result says what happened.
+ */
+export async function publish(options: PublishOptions): Promise<PublishReport> {
+  const target = options.target ?? 'main';
+  assertSafeBranch(target, 'target branch');
+  if (options.branch !== undefined) assertSafeBranch(`siteforge/${options.branch}`, 'review branch');
+  const retries = options.retries ?? 5;
+  if (!Number.isInteger(retries) || retries < 0) throw new UserError(`retries must be a whole number of at least 0, got ${retries}`);
+  const remotes = resolveRemotes(options.fleet, options.catalog, options, options.outDir);
+  const { fleet, catalog, outDir, site, env, rotateSecrets, workers, fleetModule, catalogDir } = options;
+  const report = await synth({ fleet, catalog, outDir, site, env, rotateSecrets, workers, fleetModule, catalogDir });
+  const environments = report.environments.filter((e) => !e.removed);
+  // The same gate synth ran, on what is about to be committed: dist/ may have been edited since.
+  for (const e of environments) assertRepositoryHasNoPlaintextSecrets(join(outDir, e.repo), e.repo);
+  options.onStart?.(environments.length);
+  const repositories = await mapPool(environments, options.concurrency ?? 4, async (e) => {
+    const remote = remotes.get(e.repo)!;
+    const result = await publishRepository(remote, readSynthesized(options.outDir, e.repo), { ...options, target, retries });
+    options.onRepository?.(result);
+    return result;
+  });
+  return { repositories };
+}
+
+interface RepositoryOptions {
+  readonly target: string;
+  readonly direct?: boolean;
+  readonly branch?: string;
+  readonly overwriteDrift?: boolean;
+  readonly retries: number;
+  readonly beforePush?: (remote: EnvironmentRemote, attempt: number) => Promise<void>;
+}
+
+/** Publishes `files` (the synthesized repository, state file included) to `remote`. */
+export async function publishRepository(remote: EnvironmentRemote, files: ReadonlyMap<string, string>, options: RepositoryOptions): Promise<RepositoryResult> {
+  const label = remoteLabel(remote);
+  let branch = options.direct ? options.target : options.branch !== undefined ? `siteforge/${options.branch}` : '';
+  const result = (fields: Partial<RepositoryResult> & { outcome: PublishOutcome; attempts: number }): RepositoryResult => ({
+    site: remote.site, env: remote.env, remote: label, branch: branch || 'siteforge/…', filesChanged: 0, drift: [], ...fields,
+  });
+  const work = tempWorkDir(`publish-${remote.site}-${remote.env}`);
+  const tree = join(work, 'repo');
+  let attempts = 0;
+  try {
+    if (remote.local) await ensureBareRepository(remote.url, options.target);
+    const git = await openWorkingClone(remote.url, tree);
+    for (;;) {
+      attempts++;
+      let targetHead = await resolveCommit(git, `refs/remotes/origin/${options.target}`);
+      if (!targetHead && !options.direct) {
+        // A new repository: the target branch starts empty, so that the content itself is reviewed.
+        targetHead = await createEmptyTarget(git, options.target, `siteforge: start ${remote.site}/${remote.env}`);
+        if (!targetHead) {
+          if (attempts > options.retries) return result({ outcome: 'failed', attempts, error: `the remote kept moving; gave up after ${attempts} attempts` });
+          await fetchAll(git);
+          continue;
+        }
+      }
+      if (branch === '') branch = `siteforge/${await reviewBranchName(git, targetHead, files)}`;
+      assertSafeBranch(branch, 'review branch');
+      const branchHead = branch === options.target ? targetHead : await resolveCommit(git, `refs/remotes/origin/${branch}`);
+      const base = branchHead ?? targetHead;
+      if (attempts > 1) await git.raw(['clean', '--quiet', '-ffdx']);
+      await checkout(git, base);
+      const current = readWorkingTree(tree);
+
+      const drift = base ? await findDrift(git, current) : [];
+      if (drift.length > 0 && !options.overwriteDrift) {
+        return result({ outcome: 'drift', attempts, commit: base?.slice(0, 7), drift, error: driftMessage(drift) });
+      }
+
+      const diff = diffTrees(managedPart(current, files), files);
+      applyFiles(tree, current, files);
+      await git.raw(['add', '--all', '--force', '--', '.']);
+      const changed = (await git.raw(['diff', '--cached', '--name-only', '-z'])).split('\0').filter((p) => p.length > 0);
+      if (changed.length === 0) {
+        // Nothing to review when the target already holds this output: report the target.
+        if (!branchHead) branch = options.target;
+        return result({ outcome: 'unchanged', attempts, commit: (branchHead ?? targetHead)?.slice(0, 7), drift });
+      }
+      const messageFile = join(work, 'message.txt');
+      writeFileSync(messageFile, commitMessage(remote, diff, drift));
+      await git.raw([...(await identityOptions()), 'commit', '--quiet', '--no-verify', '--file', messageFile]);
+      const commit = (await git.raw(['rev-parse', 'HEAD'])).trim();
+
+      await options.beforePush?.(remote, attempts);
+      try {
+        await git.raw(['push', '--quiet', '--no-verify', 'origin', `HEAD:refs/heads/${branch}`]);
+        return result({ outcome: 'published', attempts, commit: commit.slice(0, 7), filesChanged: changed.length, drift, diff });
+      } catch (e) {
+        if (!isRejection(e)) throw e;
+        if (attempts > options.retries) {
+          return result({ outcome: 'failed', attempts, error: `the remote kept moving; gave up after ${attempts} attempts (${gitErrorMessage(e)})` });
+        }
+        await fetchAll(git);
+      }
+    }
+  } catch (e) {
+    if (e instanceof UserError) return result({ outcome: 'failed', attempts, error: e.message });
+    if (e instanceof GitError) return result({ outcome: 'failed', attempts, error: gitErrorMessage(e) });
+    const code = (e as NodeJS.ErrnoException)?.code;
+    if (typeof code === 'string') return result({ outcome: 'failed', attempts, error: `${code}: ${(e as Error).message}` });
+    throw e;
+  } finally {
+    removeDir(work);
+  }
+}
+
+/** Pushes an empty root commit as `target`; undefined when someone else created it first. */
+async function createEmptyTarget(git: SimpleGit, target: string, message: string): Promise<string | undefined> {
+  await git.raw(['read-tree', '--empty']);
+  const tree = (await git.raw(['write-tree'])).trim();
+  const commit = (await git.raw([...(await identityOptions()), 'commit-tree', tree, '-m', message])).trim();
+  try {
+    await git.raw(['push', '--quiet', '--no-verify', 'origin', `${commit}:refs/heads/${target}`]);
+  } catch (e) {
+    if (isRejection(e)) return undefined;
+    throw e;
+  }
+  await fetchAll(git);
+  return commit;
+}
+
+/** Puts the working tree at `base` (or empty), dropping anything left by an earlier attempt. */
+async function checkout(git: SimpleGit, base: string | undefined): Promise<void> {
+  if (base) {
+    await git.raw(['checkout', '--quiet', '--force', '--detach', base]);
+  } else {
+    await git.raw(['symbolic-ref', 'HEAD', 'refs/heads/siteforge-unborn']);
+    await git.raw(['read-tree', '--empty']);
+  }
+}
+
+/** Managed files (listed in the repository's state file) whose content no longer matches their hash. */
+async function findDrift(git: SimpleGit, current: ReadonlyMap<string, string>): Promise<DriftedFile[]> {
+  const stateText = current.get(STATE_FILE);
+  if (stateText === undefined) return [];
+  let recorded: Record<string, string>;
+  try {
+    recorded = (JSON.parse(stateText) as { files?: Record<string, string> }).files ?? {};
+  } catch {
+    return [{ path: STATE_FILE, change: 'edited', commits: await commitsTouching(git, STATE_FILE, undefined) }];
+  }
+  const drifted: { path: string; change: 'edited' | 'deleted' }[] = [];
+  for (const [path, hash] of Object.entries(recorded).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (!isSafePath(path)) continue;
+    const content = current.get(path);
+    if (content === undefined) drifted.push({ path, change: 'deleted' });
+    else if (sha256(content) !== hash) drifted.push({ path, change: 'edited' });
+  }
+  if (drifted.length === 0) return [];
+  const since = (await git.raw(['log', '-1', '--format=%H', 'HEAD', '--', STATE_FILE])).trim() || undefined;
+  return Promise.all(drifted.map(async (d) => ({ ...d, commits: await commitsTouching(git, d.path, since) })));
+}
+
+/** `<sha> <author>: <subject>` of the commits that changed `path` after `since`. */
+async function commitsTouching(git: SimpleGit, path: string, since: string | undefined): Promise<string[]> {
+  const range = since ? `${since}..HEAD` : 'HEAD';
+  const log = await git.raw(['log', '--format=%h %an: %s', range, '--', path]);
+  return log.split('\n').filter((l) => l.length > 0);
+}
+
+function driftMessage(drift: readonly DriftedFile[]): string {
+  const files = drift.map((d) => `${d.path} (${d.change}${d.commits.length > 0 ? ` in ${d.commits.map((c) => c.split(' ')[0]).join(', ')}` : ''})`);
+  return `managed file${drift.length === 1 ? '' : 's'} changed in the repository since siteforge wrote ${drift.length === 1 ? 'it' : 'them'}: ${files.join('; ')}; move the change into the site definition, or publish with --overwrite-drift to replace ${drift.length === 1 ? 'it' : 'them'}`;
+}
+
+/**
+ * Writes `files` into the working tree and deletes the files the previous state listed that are
+ * no longer generated. Other files are left alone. Never writes through a symbolic link.
+ */
+function applyFiles(tree: string, current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>): void {
+  let previous: string[] = [];
+  try {
+    previous = Object.keys((JSON.parse(current.get(STATE_FILE) ?? '{}') as { files?: Record<string, string> }).files ?? {});
+  } catch {
+    previous = [];
+  }
+  for (const path of previous) {
+    if (!files.has(path) && isSafePath(path)) {
+      assertNoSymlink(tree, path);
+      rmSync(join(tree, path), { force: true });
+    }
+  }
+  for (const [path, content] of files) {
+    if (!isSafePath(path)) throw new Error(`refusing to write outside the repository: ${JSON.stringify(path)}`);
+    assertNoSymlink(tree, path);
+    if (current.get(path) === content) continue;
+    mkdirSync(dirname(join(tree, path)), { recursive: true });
+    rmSync(join(tree, path), { force: true, recursive: true });
+    writeFileSync(join(tree, path), content);
+  }
+}
+
+function assertNoSymlink(tree: string, path: string): void {
+  const parts = path.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    try {
+      if (lstatSync(join(tree, ...parts.slice(0, i))).isSymbolicLink()) {
+        throw new UserError(`the repository has a symbolic link at ${parts.slice(0, i).join('/')}, where siteforge writes ${path}; remove it from the repository`);
+      }
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      return;
+    }
+  }
+}
+
+function isSafePath(path: string): boolean {
+  return path.length > 0 && !path.startsWith('/') && !path.includes('\\') &&
+    path.split('/').every((part) => part !== '' && part !== '.' && part !== '..' && part !== '.git');
+}
+
+/** Whether a push failed because the remote branch moved (and a rebuilt commit may succeed). */
+function isRejection(error: unknown): boolean {
+  const text = String((error as Error)?.message ?? error);
+  return /\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|stale info|\[remote rejected\].*(lock|failed to update)|incorrect old value/i.test(text);
+}
+
+/** The instances a change touches, from where their files live. */
+function instancesOf(diff: TreeDiff): string[] {
+  const names = new Set<string>();
+  for (const path of [...diff.objects.map((o) => o.file), ...diff.files.map((f) => f.path)]) {
+    const match = /^(?:manifests|values|apps)\/([a-z0-9-]+?)(?:\.ya?ml|\/|$)/.exec(path) ?? /^ansible\/roles\/([a-z0-9-]+)\//.exec(path);
+    if (match && match[1] !== 'namespace') names.add(match[1]);
+  }
+  return [...names].sort();
+}
+
+/** The default review branch: the instances changed, and a hash of the new output. */
+async function reviewBranchName(git: SimpleGit, targetHead: string | undefined, files: ReadonlyMap<string, string>): Promise<string> {
+  let current = new Map<string, string>();
+  if (targetHead) {
+    const listing = await git.raw(['ls-tree', '-r', '--name-only', '-z', targetHead]);
+    const paths = listing.split('\0').filter((p) => p.length > 0);
+    const state = paths.includes(STATE_FILE) ? await git.raw(['cat-file', 'blob', `${targetHead}:${STATE_FILE}`]) : undefined;
+    current = new Map(paths.filter((p) => p !== STATE_FILE).map((p) => [p, '']));
+    if (state !== undefined) current.set(STATE_FILE, state);
+  }
+  const hash = createHash('sha256').update(files.get(STATE_FILE) ?? '').digest('hex').slice(0, 7);
+  const diff = diffTreesByState(current, files);
+  const instances = instancesOf(diff).slice(0, 3);
+  return `${instances.length > 0 ? instances.join('-') : 'update'}-${hash}`;
+}
+
+/** Which generated files differ from what the state file at the target head recorded (cheap: hashes only). */
+function diffTreesByState(current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>): TreeDiff {
+  let recorded: Record<string, string> = {};
+  try {
+    recorded = (JSON.parse(current.get(STATE_FILE) ?? '{}') as { files?: Record<string, string> }).files ?? {};
+  } catch {
+    recorded = {};
+  }
+  const changed = [...files].filter(([path, content]) => path !== STATE_FILE && recorded[path] !== sha256(content)).map(([path]) => path);
+  const removed = Object.keys(recorded).filter((path) => !files.has(path));
+  return { objects: [], files: [...changed, ...removed].map((path) => ({ change: 'changed' as const, path, fields: [], lines: [] })) };
+}
+
+/** Detail lines of a commit message; a bigger change is summarized. */
+const MAX_MESSAGE_LINES = 100;
+
+function fieldList(paths: readonly string[]): string {
+  if (paths.length === 0) return '';
+  return ` (${paths.slice(0, 5).join(', ')}${paths.length > 5 ? `, … ${paths.length - 5} more` : ''})`;
+}
+
+/** The commit message: a subject counting what changed, and one line per object and file. */
+export function commitMessage(remote: Pick<EnvironmentRemote, 'site' | 'env'>, diff: TreeDiff, drift: readonly DriftedFile[]): string {
+  const count = (c: string) => diff.objects.filter((o) => o.change === c).length;
+  const parts: string[] = [];
+  for (const c of ['added', 'changed', 'removed']) if (count(c) > 0) parts.push(`${count(c)} ${c}`);
+  const objects = parts.length > 0 ? `objects ${parts.join(', ')}` : 'no object changes';
+  const files = diff.files.length > 0 ? `; ${diff.files.length} other file${diff.files.length === 1 ? '' : 's'} changed` : '';
+  const instances = instancesOf(diff);
+  const lines = [`siteforge: ${remote.site}/${remote.env}: ${objects}${files}`, ''];
+  if (instances.length > 0) lines.push(`Instances: ${instances.join(', ')}`, '');
+  const details = [
+    ...diff.objects.map((o) => `${o.change} ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}${fieldList(o.fields.map((f) => f.path))}`),
+    ...diff.files.map((f) => `${f.change} ${f.path}`),
+  ];
+  lines.push(...details.slice(0, MAX_MESSAGE_LINES));
+  if (details.length > MAX_MESSAGE_LINES) lines.push(`… and ${details.length - MAX_MESSAGE_LINES} more`);
+  if (drift.length > 0) lines.push('', `Overwrote drift in: ${drift.map((d) => d.path).join(', ')}`);
+  return `${lines.join('\n').trimEnd()}\n`;
+}

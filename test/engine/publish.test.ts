@@ -1,0 +1,343 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Construct } from 'constructs';
+import { Site } from '../../constructs';
+import { publish, type PublishOptions } from '../../engine/publish';
+import { assertSafeBranch, assertSafeRemote } from '../../engine/git';
+import { synth } from '../../engine/synth';
+import { buildSite } from '../../engine/fleet';
+import type { SiteDefinition } from '../../sites';
+import { fleet as exampleFleet } from '../../sites';
+import { builtinCatalog, readTree, tempDir } from '../helpers';
+import { bareRepository, commitByHand, git, hasGitDaemon, startGitDaemon, subjects, treeOf, writeFile, type GitDaemon } from '../git-helpers';
+
+const catalog = builtinCatalog();
+
+interface ShopOptions {
+  readonly gitRemote?: string;
+  readonly maxConnections?: number;
+  readonly withRedis?: boolean;
+  readonly name?: string;
+}
+
+/** A small site, `shop/prod`, whose MySQL setting and Redis instance vary between publishes. */
+function shop(options: ShopOptions = {}): SiteDefinition {
+  const name = options.name ?? 'shop';
+  return {
+    name,
+    build(scope: Construct) {
+      const site = new Site(scope, name, { domain: `${name}.example.com`, gitRemote: options.gitRemote });
+      const env = site.addEnvironment('prod');
+      env.addCluster();
+      env.addInstance('mysql', { service: catalog.service('mysql'), settings: { maxConnections: options.maxConnections ?? 500 } });
+      if (options.withRedis ?? true) env.addInstance('redis', { service: catalog.service('redis') });
+      return site;
+    },
+  };
+}
+
+function options(outDir: string, fleet: SiteDefinition[], extra: Partial<PublishOptions> = {}): PublishOptions {
+  return { fleet, catalog, outDir, direct: true, ...extra };
+}
+
+/** The local bare repository publish uses for `shop/prod` with no gitRemote. */
+const localRemote = (outDir: string) => join(outDir, '.remotes', 'shop-prod.git');
+
+describe('publish to local bare repositories', () => {
+  it('creates the repository and the target branch on first publish, with a tree equal to dist', async () => {
+    // GIVEN a site with no gitRemote and no repository yet
+    const outDir = tempDir();
+    // WHEN it is published straight to main
+    const report = await publish(options(outDir, [shop()]));
+    // THEN the bare repository exists, main holds exactly the synthesized files
+    expect(report.repositories).toMatchObject([{ site: 'shop', env: 'prod', branch: 'main', outcome: 'published', attempts: 1 }]);
+    expect(report.repositories[0].filesChanged).toBe(Object.keys(readTree(join(outDir, 'shop/prod'))).length);
+    expect(treeOf(localRemote(outDir))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
+    expect(subjects(localRemote(outDir))).toStrictEqual([expect.stringMatching(/^siteforge: shop\/prod: objects \d+ added; \d+ other files changed$/)]);
+    expect(git(localRemote(outDir), 'rev-parse', '--short=7', 'main')).toBe(report.repositories[0].commit);
+  });
+
+  it('publishes to a review branch by default, on top of an empty main', async () => {
+    const outDir = tempDir();
+    const report = await publish(options(outDir, [shop()], { direct: false, branch: 'first-install' }));
+    expect(report.repositories).toMatchObject([{ branch: 'siteforge/first-install', outcome: 'published' }]);
+    expect(subjects(localRemote(outDir))).toStrictEqual(['siteforge: start shop/prod']);
+    expect(treeOf(localRemote(outDir))).toStrictEqual({});
+    expect(treeOf(localRemote(outDir), 'siteforge/first-install')).toStrictEqual(readTree(join(outDir, 'shop/prod')));
+  });
+
+  it('names the default review branch after the changed instances and the output', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    const report = await publish(options(outDir, [shop({ maxConnections: 900 })], { direct: false }));
+    expect(report.repositories[0]).toMatchObject({ outcome: 'published', branch: expect.stringMatching(/^siteforge\/mysql-[0-9a-f]{7}$/) });
+    expect(git(localRemote(outDir), 'branch', '--list', '--format=%(refname:short)')).toBe(`main\n${report.repositories[0].branch}`);
+  });
+
+  it('makes no commit when a second identical publish changes nothing', async () => {
+    const outDir = tempDir();
+    const first = await publish(options(outDir, [shop()]));
+    const second = await publish(options(outDir, [shop()]));
+    expect(second.repositories).toMatchObject([{ outcome: 'unchanged', filesChanged: 0, commit: first.repositories[0].commit }]);
+    expect(subjects(localRemote(outDir))).toHaveLength(1);
+  });
+
+  it('makes exactly one commit for a changed site, whose tree equals dist, and describes the change', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    const report = await publish(options(outDir, [shop({ maxConnections: 900 })]));
+    expect(report.repositories).toMatchObject([{ outcome: 'published', filesChanged: 2 }]);
+    expect(subjects(localRemote(outDir))).toHaveLength(2);
+    expect(treeOf(localRemote(outDir))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
+    expect(git(localRemote(outDir), 'log', '-1', '--format=%B', 'main')).toBe([
+      'siteforge: shop/prod: no object changes; 1 other file changed',
+      '',
+      'Instances: mysql',
+      '',
+      'changed values/mysql.yaml',
+    ].join('\n'));
+  });
+
+  it('removes the files of an instance that is no longer generated', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    expect(Object.keys(treeOf(localRemote(outDir)))).toContain('values/redis.yaml');
+    await publish(options(outDir, [shop({ withRedis: false })]));
+    const tree = treeOf(localRemote(outDir));
+    expect(Object.keys(tree).filter((p) => p.includes('redis'))).toStrictEqual([]);
+    expect(tree).toStrictEqual(readTree(join(outDir, 'shop/prod')));
+  });
+
+  it('leaves files it does not manage alone', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    commitByHand(localRemote(outDir), 'Add runbook', (dir) => writeFile(dir, 'docs/runbook.md', '# Runbook\n'));
+    await publish(options(outDir, [shop({ withRedis: false })]));
+    expect(treeOf(localRemote(outDir))).toStrictEqual({ ...readTree(join(outDir, 'shop/prod')), 'docs/runbook.md': '# Runbook\n' });
+  });
+
+  it('publishes a new managed file even when the .gitignore of the repository matches it', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop({ withRedis: false })]));
+    commitByHand(localRemote(outDir), 'Ignore values', (dir) => writeFile(dir, '.gitignore', 'values/\n'));
+    await publish(options(outDir, [shop()]));
+    expect(treeOf(localRemote(outDir))).toStrictEqual({ ...readTree(join(outDir, 'shop/prod')), '.gitignore': 'values/\n' });
+  });
+
+  it('stops on drift, naming the file and the commit that changed it, and pushes nothing', async () => {
+    // GIVEN a published repository where someone edited a managed file by hand
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    const edit = commitByHand(localRemote(outDir), 'Hotfix mysql values', (dir) => writeFile(dir, 'values/mysql.yaml', 'hand: edited\n'));
+    const head = git(localRemote(outDir), 'rev-parse', 'main');
+    // WHEN the site is published again
+    const report = await publish(options(outDir, [shop({ maxConnections: 900 })]));
+    // THEN the repository is reported as drifted and left as it was
+    expect(report.repositories).toMatchObject([{
+      outcome: 'drift',
+      commit: edit,
+      drift: [{ path: 'values/mysql.yaml', change: 'edited', commits: [`${edit} Hand Editor: Hotfix mysql values`] }],
+      error: `managed file changed in the repository since siteforge wrote it: values/mysql.yaml (edited in ${edit}); move the change into the site definition, or publish with --overwrite-drift to replace it`,
+    }]);
+    expect(git(localRemote(outDir), 'rev-parse', 'main')).toBe(head);
+  });
+
+  it('detects a managed file deleted by hand as drift', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    const edit = commitByHand(localRemote(outDir), 'Remove redis values', (dir) => git(dir, 'rm', '--quiet', 'values/redis.yaml'));
+    const report = await publish(options(outDir, [shop()]));
+    expect(report.repositories[0].drift).toStrictEqual([{ path: 'values/redis.yaml', change: 'deleted', commits: [`${edit} Hand Editor: Remove redis values`] }]);
+  });
+
+  it('replaces drifted files with --overwrite-drift', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    commitByHand(localRemote(outDir), 'Hotfix mysql values', (dir) => writeFile(dir, 'values/mysql.yaml', 'hand: edited\n'));
+    const report = await publish(options(outDir, [shop({ maxConnections: 900 })], { overwriteDrift: true }));
+    expect(report.repositories).toMatchObject([{ outcome: 'published', drift: [{ path: 'values/mysql.yaml' }] }]);
+    expect(treeOf(localRemote(outDir))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
+    expect(git(localRemote(outDir), 'log', '-1', '--format=%B', 'main')).toContain('Overwrote drift in: values/mysql.yaml');
+  });
+
+  it('rebuilds the commit on the new head and retries when the remote moved between fetch and push', async () => {
+    // GIVEN a repository that someone pushes to while siteforge is publishing
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    const report = await publish(options(outDir, [shop({ maxConnections: 900 })], {
+      beforePush: async (remote, attempt) => {
+        if (attempt === 1) commitByHand(remote.url, 'Add runbook meanwhile', (dir) => writeFile(dir, 'docs/runbook.md', '# Runbook\n'));
+      },
+    }));
+    // THEN the second attempt lands on top of the other commit, nothing is lost
+    expect(report.repositories).toMatchObject([{ outcome: 'published', attempts: 2 }]);
+    expect(subjects(localRemote(outDir))).toStrictEqual([
+      'siteforge: shop/prod: no object changes; 1 other file changed',
+      'Add runbook meanwhile',
+      expect.stringMatching(/^siteforge: shop\/prod: objects/),
+    ]);
+    expect(treeOf(localRemote(outDir))).toStrictEqual({ ...readTree(join(outDir, 'shop/prod')), 'docs/runbook.md': '# Runbook\n' });
+  });
+
+  it('fails cleanly after the bounded number of retries when the remote keeps moving', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    let n = 0;
+    const report = await publish(options(outDir, [shop({ maxConnections: 900 })], {
+      retries: 1,
+      beforePush: async (remote) => {
+        commitByHand(remote.url, `Meanwhile ${++n}`, (dir) => writeFile(dir, `docs/${n}.md`, `${n}\n`));
+      },
+    }));
+    expect(report.repositories).toMatchObject([{ outcome: 'failed', attempts: 2, error: expect.stringMatching(/^the remote kept moving; gave up after 2 attempts/) }]);
+    expect(subjects(localRemote(outDir))).toStrictEqual(['Meanwhile 2', 'Meanwhile 1', expect.stringMatching(/^siteforge:/)]);
+  });
+
+  it('fails at once, without retrying, when the remote declines the push', async () => {
+    // GIVEN a repository whose pre-receive hook protects main
+    const base = tempDir();
+    const remote = bareRepository(join(base, 'shop-prod.git'));
+    writeFileSync(join(remote, 'hooks/pre-receive'), '#!/bin/sh\necho "main is protected" >&2\nexit 1\n');
+    chmodSync(join(remote, 'hooks/pre-receive'), 0o755);
+    // WHEN siteforge publishes straight to main
+    const report = await publish(options(tempDir(), [shop({ gitRemote: `file://${base}/{site}-{env}.git` })]));
+    // THEN the repository fails with git's reason after one attempt
+    expect(report.repositories).toMatchObject([{ outcome: 'failed', attempts: 1 }]);
+    expect(report.repositories[0].error).toBe('main is protected; ! [remote rejected] HEAD -> main (pre-receive hook declined)');
+    expect(git(remote, 'branch', '--list')).toBe('');
+  });
+
+  it('lands both of two concurrent publishes to one repository, one after the other', async () => {
+    // GIVEN two publishers (two CI jobs) with different output for the same repository
+    const base = tempDir();
+    const remote = bareRepository(join(base, 'shop-prod.git'));
+    const gitRemote = `file://${base}/{site}-{env}.git`;
+    const [outA, outB] = [tempDir(), tempDir()];
+    await publish(options(outA, [shop({ gitRemote })]));
+    // WHEN both fetch the same head and push at the same moment
+    let arrived = 0;
+    let release: () => void = () => {};
+    const bothReady = new Promise<void>((resolve) => (release = resolve));
+    const barrier = async (_: unknown, attempt: number) => {
+      if (attempt > 1) return;
+      if (++arrived === 2) release();
+      await bothReady;
+    };
+    const [a, b] = await Promise.all([
+      publish(options(outA, [shop({ gitRemote, maxConnections: 700 })], { beforePush: barrier })),
+      publish(options(outB, [shop({ gitRemote, withRedis: false })], { beforePush: barrier })),
+    ]);
+    // THEN both land: one at once, the other rebuilt on top of it
+    const results = [a.repositories[0], b.repositories[0]];
+    expect(results.map((r) => r.outcome)).toStrictEqual(['published', 'published']);
+    expect(results.map((r) => r.attempts).sort()).toStrictEqual([1, 2]);
+    expect(subjects(remote)).toHaveLength(3);
+    const last = results.find((r) => r.attempts === 2)!;
+    const lastOut = last === results[0] ? outA : outB;
+    expect(git(remote, 'rev-parse', '--short=7', 'main')).toBe(last.commit);
+    expect(treeOf(remote)).toStrictEqual(readTree(join(lastOut, 'shop/prod')));
+  });
+
+  it('keeps dist/.remotes when a full synth prunes environments that left the fleet', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    await synth({ fleet: [shop({ name: 'other' })], catalog, outDir });
+    expect(existsSync(join(outDir, 'shop/prod'))).toBe(false);
+    expect(existsSync(join(localRemote(outDir), 'HEAD'))).toBe(true);
+  });
+
+  it('publishes the example fleet and the repositories can be cloned', async () => {
+    const outDir = tempDir();
+    const report = await publish(options(outDir, [...exampleFleet]));
+    const environments = exampleFleet.flatMap((d) => buildSite(d, builtinCatalog()).environments.map((e) => `${d.name}/${e.name}`));
+    expect(report.repositories.map((r) => `${r.site}/${r.env} ${r.outcome}`)).toStrictEqual(environments.map((e) => `${e} published`));
+    expect(environments.length).toBe(13);
+    expect(treeOf(join(outDir, '.remotes/acme-prod.git'))).toStrictEqual(readTree(join(outDir, 'acme/prod')));
+  });
+});
+
+describe('publish over git:// and ssh://', () => {
+  let daemon: GitDaemon | undefined;
+  let served = '';
+  beforeAll(async () => {
+    if (!hasGitDaemon && process.env.CI !== 'true') return;
+    served = tempDir('siteforge-daemon-');
+    daemon = await startGitDaemon(served);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it.skipIf(!hasGitDaemon && process.env.CI !== 'true')('publishes to a git daemon on 127.0.0.1 and reports an unreachable remote among three', async () => {
+    // GIVEN three sites: two served by the daemon, one on a port nothing listens on
+    bareRepository(join(served, 'one-prod.git'));
+    bareRepository(join(served, 'two-prod.git'));
+    const outDir = tempDir();
+    const fleet = [
+      shop({ name: 'one', gitRemote: `${daemon!.url}/{site}-{env}.git` }),
+      shop({ name: 'two', gitRemote: `${daemon!.url}/{site}-{env}.git` }),
+      shop({ name: 'three', gitRemote: 'git://127.0.0.1:9/{site}-{env}.git' }),
+    ];
+    // WHEN the fleet is published
+    const report = await publish(options(outDir, fleet));
+    // THEN two land and the third fails with git's reason
+    expect(report.repositories.map((r) => [r.site, r.outcome])).toStrictEqual([['one', 'published'], ['two', 'published'], ['three', 'failed']]);
+    expect(report.repositories[2].error).toMatch(/unable to connect to 127\.0\.0\.1/);
+    expect(treeOf(join(served, 'two-prod.git'))).toStrictEqual(readTree(join(outDir, 'two/prod')));
+  });
+
+  it('uses core.sshCommand from git configuration for ssh:// remotes, and commits without a configured identity', async () => {
+    // GIVEN an ssh:// remote and a global git config whose core.sshCommand runs the command locally
+    const home = tempDir('siteforge-home-');
+    const repos = tempDir('siteforge-ssh-');
+    bareRepository(join(repos, 'shop-prod.git'));
+    const ssh = join(home, 'fake-ssh');
+    writeFileSync(ssh, '#!/bin/sh\n# last argument is the git command to run on the "server"\nfor last; do :; done\necho "$@" >> "$(dirname "$0")/ssh.log"\nexec sh -c "$last"\n');
+    chmodSync(ssh, 0o755);
+    writeFileSync(join(home, '.gitconfig'), `[core]\n\tsshCommand = ${ssh}\n[ssh]\n\tvariant = simple\n`);
+    const previous = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      // WHEN the site is published
+      const outDir = tempDir();
+      const report = await publish(options(outDir, [shop({ gitRemote: `ssh://deploy.example.internal${repos}/{site}-{env}.git` })]));
+      // THEN git went through the configured command and the content landed
+      expect(report.repositories).toMatchObject([{ outcome: 'published' }]);
+      expect(readFileSync(join(home, 'ssh.log'), 'utf8')).toContain(`deploy.example.internal git-receive-pack '${repos}/shop-prod.git'`);
+      expect(treeOf(join(repos, 'shop-prod.git'))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
+      // AND with no user.name/user.email in that configuration, commits get siteforge's identity
+      expect(git(join(repos, 'shop-prod.git'), 'log', '-1', '--format=%an <%ae> / %cn <%ce>', 'main')).toBe('siteforge <siteforge@localhost> / siteforge <siteforge@localhost>');
+    } finally {
+      process.env.HOME = previous;
+    }
+  });
+});
+
+describe('git hardening', () => {
+  it.each([
+    'ext::sh -c touch% /tmp/pwned',
+    '--upload-pack=touch /tmp/pwned',
+    '-oProxyCommand=x',
+    'ssh://-oProxyCommand=x/repo.git',
+    'fd::17',
+    'https://example.com/a b.git',
+  ])('refuses the remote %j', (url) => {
+    expect(() => assertSafeRemote(url)).toThrow(/is not allowed: use an https:\/\/, ssh:\/\/, git:\/\/, file:\/\/ or user@host:path URL/);
+  });
+
+  it.each(['https://git.example.com/delivery/acme-prod.git', 'git@git.example.com:delivery/acme-prod.git', 'ssh://git@git.example.com:2222/acme.git', 'git://127.0.0.1:9418/x.git'])(
+    'accepts the remote %j',
+    (url) => expect(() => assertSafeRemote(url)).not.toThrow(),
+  );
+
+  it.each(['-f', '--force', 'a..b', 'siteforge/.hidden', 'x.lock', 'a b', 'HEAD', 'refs//x'])('refuses the branch %j', (name) => {
+    expect(() => assertSafeBranch(name)).toThrow(`branch ${JSON.stringify(name)} is not a valid branch name: use letters, digits, '.', '_', '-' and '/' (not starting with '-' or '.', no '..')`);
+  });
+
+  it('refuses a review branch given as an option before touching any repository', async () => {
+    const outDir = tempDir();
+    await expect(publish(options(outDir, [shop()], { direct: false, branch: '-f' }))).rejects.toThrow('review branch "siteforge/-f" is not a valid branch name');
+    expect(existsSync(localRemote(outDir))).toBe(false);
+  });
+});
