@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { readTree, tempDir } from './helpers';
 
 /** Environment for git commands run by tests: an identity, no global or system config. */
@@ -119,3 +120,27 @@ export const hasGitDaemon = (() => {
     return false;
   }
 })();
+
+/** git daemon tests run where git ships the daemon, and always under CI (where they must). */
+export const gitDaemonTests = hasGitDaemon || process.env.CI === 'true';
+
+/**
+ * A git daemon on 127.0.0.1 for the enclosing `describe`, serving a fresh folder: started
+ * before its tests, stopped after them. `url` and `served` are read inside the tests.
+ */
+export function gitDaemonForSuite(): { readonly url: string; readonly served: string } {
+  let daemon: GitDaemon | undefined;
+  let served = '';
+  beforeAll(async () => {
+    if (!gitDaemonTests) return;
+    served = tempDir('siteforge-daemon-');
+    daemon = await startGitDaemon(served);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+  return {
+    get url() { return daemon!.url; },
+    get served() { return served; },
+  };
+}

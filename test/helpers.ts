@@ -6,7 +6,8 @@ import { App } from 'cdk8s';
 import { CATALOG_DIR, loadCatalog, type Catalog } from '../catalog';
 import { main } from '../cli';
 import type { Io } from '../cli/io';
-import { Environment, Site } from '../constructs';
+import { Environment, Site, type RenderedFile } from '../constructs';
+import { renderEnvironmentSecurely } from '../engine/secrets';
 
 const created: string[] = [];
 afterEach(() => {
@@ -86,4 +87,12 @@ export function withoutSealedValues(tree: Record<string, string>): Record<string
       .replace(/("ansible\/group_vars\/[^"/]+\/vault\.yml": )"sha256:[0-9a-f]+"/g, '$1"(masked)"')
       .replace(/("outputHash": )"sha256:[0-9a-f]+"/, '$1"(masked)"')
     : isVault(path) ? '(vault)' : content.replace(sealed, '$1(sealed)')]));
+}
+
+/**
+ * Renders `env` as synth does (secrets resolved, VM credentials encrypted with a test vault
+ * password), without writing anything.
+ */
+export function renderWithSecrets(env: Environment): RenderedFile[] {
+  return renderEnvironmentSecurely(env, { outDir: tempDir(), variables: { SITEFORGE_VAULT_PASSWORD: 'test-vault-password' } });
 }

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { App } from 'cdk8s';
 import { Environment, Placement, Site, type Instance } from '../../constructs';
-import { renderEnvironmentSecurely } from '../../engine/secrets';
 import type { CatalogService } from '../../catalog';
-import { builtinCatalog, tempDir } from '../helpers';
+import { builtinCatalog, renderWithSecrets } from '../helpers';
 
 /** Settings a service needs besides its defaults (its schema's required fields). */
 const REQUIRED_SETTINGS: Record<string, Record<string, unknown>> = {
@@ -55,7 +54,7 @@ describe('the whole catalog', () => {
     const { site, instance } = installed(catalog.service(name), profile, placement);
     // WHEN the environment is validated and rendered
     const problems = validationProblems(site);
-    const files = renderEnvironmentSecurely(Environment.of(instance), { outDir: tempDir(), variables: { SITEFORGE_VAULT_PASSWORD: 'render-all' } });
+    const files = renderWithSecrets(Environment.of(instance));
     // THEN nothing is wrong, and the instance has its manifests or values on Kubernetes
     expect(problems).toStrictEqual([]);
     const paths = files.map((f) => f.path);

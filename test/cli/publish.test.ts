@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers';
-import { bareRepository, commitByHand, git, hasGitDaemon, startGitDaemon, writeFile, type GitDaemon } from '../git-helpers';
+import { bareRepository, commitByHand, git, gitDaemonForSuite, gitDaemonTests, writeFile } from '../git-helpers';
 
 /** A fleet module with one `<name>/prod` site per entry of `remotes` (its gitRemote, or none). */
 function fleetModule(remotes: Record<string, string | undefined>, maxConnections = 500): string {
@@ -54,22 +54,13 @@ describe('siteforge publish', () => {
   });
 
   describe('with a git daemon', () => {
-    let daemon: GitDaemon | undefined;
-    let served = '';
-    beforeAll(async () => {
-      if (!hasGitDaemon && process.env.CI !== 'true') return;
-      served = tempDir('siteforge-daemon-');
-      daemon = await startGitDaemon(served);
-    });
-    afterAll(async () => {
-      await daemon?.stop();
-    });
+    const daemon = gitDaemonForSuite();
 
-    it.skipIf(!hasGitDaemon && process.env.CI !== 'true')('publishes the reachable repositories, reports the unreachable one and exits 1', async () => {
+    it.skipIf(!gitDaemonTests)('publishes the reachable repositories, reports the unreachable one and exits 1', async () => {
       // GIVEN three sites, the third on a port nothing listens on
-      bareRepository(join(served, 'one-prod.git'));
-      bareRepository(join(served, 'two-prod.git'));
-      const fleet = fleetModule({ one: `${daemon!.url}/{site}-{env}.git`, two: `${daemon!.url}/{site}-{env}.git`, three: 'git://127.0.0.1:9/{site}-{env}.git' });
+      bareRepository(join(daemon.served, 'one-prod.git'));
+      bareRepository(join(daemon.served, 'two-prod.git'));
+      const fleet = fleetModule({ one: `${daemon.url}/{site}-{env}.git`, two: `${daemon.url}/{site}-{env}.git`, three: 'git://127.0.0.1:9/{site}-{env}.git' });
       // WHEN the fleet is published
       const result = await runCli(['publish', '--direct', '--out', tempDir(), '--fleet', fleet]);
       // THEN two succeed, one fails with its reason, and the exit code is 1
@@ -79,7 +70,7 @@ describe('siteforge publish', () => {
       expect(result.out).toMatch(/^three\/prod +git:\/\/127\.0\.0\.1:9\/three-prod\.git +main +- +0 +failed$/m);
       expect(result.out).toContain('published 2, unchanged 0, failed 1 of 3 repositories');
       expect(result.err).toMatch(/^three\/prod: unable to connect to 127\.0\.0\.1/m);
-      expect(git(join(served, 'one-prod.git'), 'log', '--format=%s', 'main')).toMatch(/^siteforge: one\/prod: /);
+      expect(git(join(daemon.served, 'one-prod.git'), 'log', '--format=%s', 'main')).toMatch(/^siteforge: one\/prod: /);
     });
   });
 });

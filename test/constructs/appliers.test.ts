@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { App } from 'cdk8s';
 import { Applier, ArgoCdTopology, Site, SyncPolicy, type Environment } from '../../constructs';
-import type { RenderedFile } from '../../constructs';
-import { renderEnvironmentSecurely } from '../../engine/secrets';
 import { parseYaml } from '../../constructs/yaml';
 import { buildSite } from '../../engine';
 import { fleet } from '../../sites';
-import { builtinCatalog, tempDir } from '../helpers';
-
-/** Renders `env` as synth does, VM credentials encrypted with a test vault password. */
-function renderEnvironment(env: Environment): RenderedFile[] {
-  return renderEnvironmentSecurely(env, { outDir: tempDir(), variables: { SITEFORGE_VAULT_PASSWORD: 'appliers-test' } });
-}
+import { builtinCatalog, renderWithSecrets } from '../helpers';
 
 const catalog = builtinCatalog();
 
@@ -29,7 +22,7 @@ function environment(options: { applier?: Applier; sync?: SyncPolicy; chartMirro
 }
 
 function objects(env: Environment, folder = 'apps/'): Record<string, any> {
-  return Object.fromEntries(renderEnvironment(env)
+  return Object.fromEntries(renderWithSecrets(env)
     .filter((f) => f.path.startsWith(folder))
     .map((f) => [f.path, parseYaml(f.content, f.path)]));
 }

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Environment, type RenderedFile } from '../../constructs';
-import { renderEnvironmentSecurely } from '../../engine/secrets';
 import { parseYaml } from '../../constructs/yaml';
 import { buildSite } from '../../engine';
-import { builtinCatalog, siteWithEnvironment, tempDir } from '../helpers';
+import { builtinCatalog, renderWithSecrets, siteWithEnvironment } from '../helpers';
 
 const catalog = builtinCatalog();
 
@@ -13,19 +12,14 @@ function problems(env: Environment): string[] {
 }
 
 /** The rendered file at `path`, parsed as YAML. */
-/** Renders `env` as synth does, VM credentials encrypted with a test vault password. */
-function renderEnvironment(env: Environment): RenderedFile[] {
-  return renderEnvironmentSecurely(env, { outDir: tempDir(), variables: { SITEFORGE_VAULT_PASSWORD: 'catalog-model' } });
-}
-
 function rendered(env: Environment, path: string): Record<string, any> {
-  const file = renderEnvironment(env).find((f: RenderedFile) => f.path === path);
+  const file = renderWithSecrets(env).find((f: RenderedFile) => f.path === path);
   if (!file) throw new Error(`${path} was not rendered`);
   return parseYaml(file.content, path) as Record<string, any>;
 }
 
 function paths(env: Environment, prefix: string): string[] {
-  return renderEnvironment(env).map((f) => f.path).filter((p) => p.startsWith(prefix));
+  return renderWithSecrets(env).map((f) => f.path).filter((p) => p.startsWith(prefix));
 }
 
 describe('dependencies', () => {

@@ -3,13 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog';
 import { Placement, Site, StorageMount, UserError, UserErrors, type Environment, type HostProps, type RenderedFile } from '../../constructs';
-import { renderEnvironmentSecurely } from '../../engine/secrets';
 import { buildSite } from '../../engine/fleet';
 import { endpointOf } from '../../constructs/template-context';
 import { jinjaLiteral, jinjaSafe } from '../../constructs/ansible/jinja';
 import { vaultVariable } from '../../constructs/ansible/variables';
 import { parseYaml } from '../../constructs/yaml';
-import { builtinCatalog, catalogCopy, siteWithEnvironment, tempDir } from '../helpers';
+import { builtinCatalog, catalogCopy, renderWithSecrets, siteWithEnvironment } from '../helpers';
 
 const catalog = builtinCatalog();
 
@@ -27,10 +26,6 @@ function file(files: RenderedFile[], path: string): string {
 const db1: HostProps = { name: 'db-1', address: '10.0.0.11', roles: ['db'] };
 const mw = (n: number): HostProps => ({ name: `mw-${n}`, address: `10.0.1.${n}`, roles: ['middleware'] });
 
-/** Renders `env` as synth does, its VM credentials encrypted with a test vault password. */
-function render(env: Environment): RenderedFile[] {
-  return renderEnvironmentSecurely(env, { outDir: tempDir(), variables: { SITEFORGE_VAULT_PASSWORD: 'vm-test-vault' } });
-}
 
 describe('VM placement', () => {
   it('fails when two instances bind the same port on the same host, naming both, the host and the port', () => {
@@ -141,7 +136,7 @@ describe('storage mounts', () => {
       roles: ['manage', 'compute'],
       hosts: ['c-1', 'm-1'],
     }]);
-    const play = (parseYaml(file(render(env), 'ansible/playbook.yml'), 'playbook') as Record<string, unknown>[])[0];
+    const play = (parseYaml(file(renderWithSecrets(env), 'ansible/playbook.yml'), 'playbook') as Record<string, unknown>[])[0];
     expect(play).toMatchObject({
       hosts: 'c-1:m-1',
       tasks: [
@@ -172,7 +167,7 @@ describe('hybrid reach', () => {
     expect(problems(env)).toStrictEqual([]);
 
     // WHEN the environment renders
-    const files = render(env);
+    const files = renderWithSecrets(env);
 
     // THEN the cluster gets a Service without selector and an EndpointSlice with the host address
     expect(parseYaml(file(files, 'manifests/mysql/service-mysql.yaml'), 'service')).toMatchObject({
@@ -217,7 +212,7 @@ describe('hybrid reach', () => {
     const mysql = env.addInstance('mysql', { service: catalog.service('mysql'), placement: Placement.vm({ group }) });
     env.addInstance('redis', { service: catalog.service('redis') });
     env.addInstance('portal-admin', { service: catalog.service('portal-admin') }).uses(mysql).uses(env.node.findChild('redis') as never);
-    expect(() => render(env)).toThrow(
+    expect(() => renderWithSecrets(env)).toThrow(
       'acme/prod/mysql: portal-admin on Kubernetes uses this VM instance, so its hosts need IP addresses of one family for an EndpointSlice, but host db-1 has address "db-1.acme.internal"; give the host an IP address',
     );
   });
@@ -235,7 +230,7 @@ describe('the handlebars / Jinja boundary', () => {
     const group = env.addHostGroup('vms', { hosts: [{ ...db1, roles: ['middleware'] }] });
     env.addInstance('cache', { service: catalog.service('redis'), placement: Placement.vm({ group }) });
     // WHEN it renders
-    const conf = file(render(env), 'ansible/roles/redis/templates/cache/etc/redis/redis.conf.j2');
+    const conf = file(renderWithSecrets(env), 'ansible/roles/redis/templates/cache/etc/redis/redis.conf.j2');
     // THEN the Jinja expressions of the template are there for Ansible, with the vault variable name
     expect(conf).toContain(`requirepass "{{ ${vaultVariable('cache', 'redis-password')} }}"\n`);
     expect(conf).toContain('dir {{ siteforge_prefix }}/var/lib/redis\n');
@@ -250,7 +245,7 @@ describe('the handlebars / Jinja boundary', () => {
     const { env } = siteWithEnvironment({ cluster: false });
     const group = env.addHostGroup('vms', { hosts: [{ ...db1, roles: ['middleware'] }] });
     env.addInstance('cache', { service: copy.service('redis'), placement: Placement.vm({ group }) });
-    expect(() => render(env)).toThrow(/redis\/vm\/redis\.conf\.hbs:2: "siteforge_prefix" not defined/);
+    expect(() => renderWithSecrets(env)).toThrow(/redis\/vm\/redis\.conf\.hbs:2: "siteforge_prefix" not defined/);
   });
 });
 
@@ -258,7 +253,7 @@ describe('the ansible folder', () => {
   it('is rendered only for environments with host groups', () => {
     const { env } = siteWithEnvironment();
     env.addInstance('mysql', { service: catalog.service('mysql') });
-    expect(render(env).filter((f) => f.path.startsWith('ansible/'))).toStrictEqual([]);
+    expect(renderWithSecrets(env).filter((f) => f.path.startsWith('ansible/'))).toStrictEqual([]);
   });
 
   it('holds an inventory with one group per host role and per VM instance, plays in dependency order, and the agent', () => {
@@ -267,7 +262,7 @@ describe('the ansible folder', () => {
     const mysql = env.addInstance('mysql', { service: catalog.service('mysql'), placement: Placement.vm({ group }) });
     env.addInstance('logs', { service: catalog.service('elasticsearch'), placement: Placement.vm({ group }) }).uses(mysql);
     env.addInstance('cache', { service: catalog.service('redis'), placement: Placement.vm({ group }) });
-    const files = render(env);
+    const files = renderWithSecrets(env);
     expect(parseYaml(file(files, 'ansible/inventory.yml'), 'inventory')).toStrictEqual({
       all: {
         hosts: { 'db-1': { ansible_host: '10.0.0.11', ansible_user: 'ops', ansible_port: 2222 }, 'mw-1': { ansible_host: '10.0.1.1' } },

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { Site } from '../../constructs';
 import { publish, type PublishOptions } from '../../engine/publish';
@@ -10,7 +10,7 @@ import { buildSite } from '../../engine/fleet';
 import type { SiteDefinition } from '../../sites';
 import { fleet as exampleFleet } from '../../sites';
 import { builtinCatalog, readTree, tempDir } from '../helpers';
-import { bareRepository, commitByHand, git, hasGitDaemon, startGitDaemon, subjects, treeOf, writeFile, type GitDaemon } from '../git-helpers';
+import { bareRepository, commitByHand, git, gitDaemonForSuite, gitDaemonTests, subjects, treeOf, writeFile } from '../git-helpers';
 
 const catalog = builtinCatalog();
 
@@ -258,25 +258,16 @@ describe('publish to local bare repositories', () => {
 });
 
 describe('publish over git:// and ssh://', () => {
-  let daemon: GitDaemon | undefined;
-  let served = '';
-  beforeAll(async () => {
-    if (!hasGitDaemon && process.env.CI !== 'true') return;
-    served = tempDir('siteforge-daemon-');
-    daemon = await startGitDaemon(served);
-  });
-  afterAll(async () => {
-    await daemon?.stop();
-  });
+  const daemon = gitDaemonForSuite();
 
-  it.skipIf(!hasGitDaemon && process.env.CI !== 'true')('publishes to a git daemon on 127.0.0.1 and reports an unreachable remote among three', async () => {
+  it.skipIf(!gitDaemonTests)('publishes to a git daemon on 127.0.0.1 and reports an unreachable remote among three', async () => {
     // GIVEN three sites: two served by the daemon, one on a port nothing listens on
-    bareRepository(join(served, 'one-prod.git'));
-    bareRepository(join(served, 'two-prod.git'));
+    bareRepository(join(daemon.served, 'one-prod.git'));
+    bareRepository(join(daemon.served, 'two-prod.git'));
     const outDir = tempDir();
     const fleet = [
-      shop({ name: 'one', gitRemote: `${daemon!.url}/{site}-{env}.git` }),
-      shop({ name: 'two', gitRemote: `${daemon!.url}/{site}-{env}.git` }),
+      shop({ name: 'one', gitRemote: `${daemon.url}/{site}-{env}.git` }),
+      shop({ name: 'two', gitRemote: `${daemon.url}/{site}-{env}.git` }),
       shop({ name: 'three', gitRemote: 'git://127.0.0.1:9/{site}-{env}.git' }),
     ];
     // WHEN the fleet is published
@@ -284,7 +275,7 @@ describe('publish over git:// and ssh://', () => {
     // THEN two land and the third fails with git's reason
     expect(report.repositories.map((r) => [r.site, r.outcome])).toStrictEqual([['one', 'published'], ['two', 'published'], ['three', 'failed']]);
     expect(report.repositories[2].error).toMatch(/unable to connect to 127\.0\.0\.1/);
-    expect(treeOf(join(served, 'two-prod.git'))).toStrictEqual(readTree(join(outDir, 'two/prod')));
+    expect(treeOf(join(daemon.served, 'two-prod.git'))).toStrictEqual(readTree(join(outDir, 'two/prod')));
   });
 
   it('uses core.sshCommand from git configuration for ssh:// remotes, and commits without a configured identity', async () => {
