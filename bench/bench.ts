@@ -1,4 +1,4 @@
-// npm run bench -- --sites N --envs E --services M [--workers W]
+// npm run bench -- --sites N --envs E --services M [--workers W] [--dir DIR]
 // Synthesizes a generated fleet with the real engine into a temporary folder, then writes the
 // same kind of objects with the reference writer (plain objects + the yaml library, one
 // thread), and prints figures; the last line has a fixed form so runs can be compared.
@@ -19,6 +19,8 @@ const { values } = parseArgs({
     envs: { type: 'string', default: '3' },
     services: { type: 'string', default: '10' },
     workers: { type: 'string', default: String(availableParallelism()) },
+    // Where the output goes: the file system's speed is part of what is measured.
+    dir: { type: 'string', default: tmpdir() },
   },
 });
 const numbers = { sites: Number(values.sites), envs: Number(values.envs), services: Number(values.services), workers: Number(values.workers) };
@@ -29,11 +31,12 @@ for (const [key, value] of Object.entries(numbers)) {
   }
 }
 const { workers, ...shape } = numbers;
+const dir = values.dir!;
 process.env[SHAPE_VARIABLE] = `${shape.sites},${shape.envs},${shape.services}`;
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
-const outDir = mkdtempSync(join(tmpdir(), 'siteforge-bench-'));
-const referenceDir = mkdtempSync(join(tmpdir(), 'siteforge-bench-reference-'));
+const outDir = mkdtempSync(join(dir, 'siteforge-bench-'));
+const referenceDir = mkdtempSync(join(dir, 'siteforge-bench-reference-'));
 try {
   const catalog = loadCatalog();
   let objects = 0;
@@ -47,12 +50,13 @@ try {
     outDir,
     onEnvironment: (e) => {
       envs++;
-      objects += e.written.filter((p) => p.startsWith('manifests/') && !p.endsWith('/kustomization.yaml')).length;
+      // Every Kubernetes object written: the workloads' and the Argo CD Applications.
+      objects += e.written.filter((p) => /^(manifests|apps)\/.+\.yaml$/.test(p) && !p.endsWith('/kustomization.yaml')).length;
     },
   });
   const synthSeconds = seconds(start);
   const peakRssMib = Math.round(process.resourceUsage().maxRSS / 1024);
-  console.log(`synth: ${shape.sites} sites x ${shape.envs} envs x ${shape.services} services, ${synthSeconds.toFixed(2)} s`);
+  console.log(`synth: ${shape.sites} sites x ${shape.envs} envs x ${shape.services} services into ${dir}, ${synthSeconds.toFixed(2)} s`);
 
   const referenceStart = process.hrtime.bigint();
   const referenceObjects = writeReference(referenceDir, shape);

@@ -40,7 +40,9 @@ export function syntheticFleet(shape: FleetShape): SiteDefinition[] {
 }
 
 function benchServices(catalog: Catalog) {
-  const services = catalog.list().filter((s) => s.workload && s.dependencies.length === 0 && s.workload.configFiles.length > 0);
+  // A Deployment, Service, Ingress and ConfigMap each: native, stateless, unmonitored, standalone.
+  const services = catalog.list().filter((s) => s.workload?.kind === 'Deployment' && !s.monitoring && s.dependencies.length === 0
+    && s.workload.configFiles.length > 0 && !s.connection?.credentials);
   if (services.length === 0) throw new Error('the catalog has no native service without dependencies to benchmark with');
   return services;
 }

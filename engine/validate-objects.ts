@@ -60,9 +60,9 @@ export function validateObjects(repo: string, files: readonly RenderedFile[]): U
   for (const file of files) {
     if (!isObjectFile(file.path)) continue;
     const where = `${repo}/${file.path}`;
-    let object: unknown;
+    let object = file.object;
     try {
-      object = parseYaml(file.content, where);
+      if (object === undefined) object = parseYaml(file.content, where);
     } catch (e) {
       errors.push(e instanceof UserError ? e : new UserError(`${where}: ${(e as Error).message}`));
       continue;

@@ -1,8 +1,7 @@
 import { Environment } from '../environment';
 import { Site } from '../site';
 import type { Instance } from '../instance';
-import { toYaml } from '../yaml';
-import type { RenderedFile } from '../rendered-file';
+import { yamlFile, type RenderedFile } from '../rendered-file';
 import { ENVIRONMENT_BRANCH, appliedInstances, chartSourceOf, clusterInstances, qualifiedName } from '../applier-helpers';
 
 /** Namespace of the Argo CD that applies the environment (where Applications live). */
@@ -33,11 +32,8 @@ export function renderArgoCdApps(env: Environment, folders: ReadonlySet<string>)
   for (const instance of appliedInstances(env, folders)) {
     objects.push({ file: `application-${instance.name}.yaml`, object: instanceApplication(instance, depths.get(instance) ?? 0, folders.has(instance.name)) });
   }
-  const files = objects.map(({ file, object }) => ({ path: `apps/${file}`, content: toYaml(object) }));
-  files.push({
-    path: 'apps/kustomization.yaml',
-    content: toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: objects.map((o) => o.file).sort() }),
-  });
+  const files = objects.map(({ file, object }) => yamlFile(`apps/${file}`, object));
+  files.push(yamlFile('apps/kustomization.yaml', { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: objects.map((o) => o.file).sort() }));
   return files;
 }
 

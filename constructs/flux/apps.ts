@@ -2,8 +2,7 @@ import { Environment } from '../environment';
 import { Site } from '../site';
 import { errorAt } from '../errors';
 import type { Instance } from '../instance';
-import { toYaml } from '../yaml';
-import type { RenderedFile } from '../rendered-file';
+import { yamlFile, type RenderedFile } from '../rendered-file';
 import { ENVIRONMENT_BRANCH, appliedInstances, chartSourceOf, clusterInstances, qualifiedName } from '../applier-helpers';
 
 /** Namespace of Flux's controllers, where the environment's Flux objects live. */
@@ -63,22 +62,19 @@ export function renderFluxApps(env: Environment, folders: ReadonlySet<string>): 
       const source = chartSourceOf(instance);
       // Objects siteforge adds beside the chart (a Grafana dashboard, say) come along as a base.
       const extra = folders.has(instance.name) ? [`../../../manifests/${instance.name}`] : [];
-      files.push({ path: `apps/releases/${instance.name}/${file}`, content: toYaml(helmRelease(instance, repositories.get(source.url)!)) });
-      files.push({ path: `apps/releases/${instance.name}/kustomization.yaml`, content: toYaml({ ...KUSTOMIZE, resources: [file, ...extra] }) });
+      files.push(yamlFile(`apps/releases/${instance.name}/${file}`, helmRelease(instance, repositories.get(source.url)!)));
+      files.push(yamlFile(`apps/releases/${instance.name}/kustomization.yaml`, { ...KUSTOMIZE, resources: [file, ...extra] }));
     }
   }
-  files.push(...top.map(({ file, object }) => ({ path: `apps/${file}`, content: toYaml(object) })));
-  files.push({ path: 'apps/kustomization.yaml', content: toYaml({ ...KUSTOMIZE, resources: top.map((o) => o.file).sort() }) });
+  files.push(...top.map(({ file, object }) => yamlFile(`apps/${file}`, object)));
+  files.push(yamlFile('apps/kustomization.yaml', { ...KUSTOMIZE, resources: top.map((o) => o.file).sort() }));
   if (charts.length > 0) {
-    files.push({
-      path: 'values/kustomization.yaml',
-      content: toYaml({
-        ...KUSTOMIZE,
-        namespace: FLUX_NAMESPACE,
-        generatorOptions: { disableNameSuffixHash: true, labels: { 'app.kubernetes.io/managed-by': 'siteforge' } },
-        configMapGenerator: charts.map((i) => ({ name: valuesConfigMap(i), files: [`values.yaml=${i.name}.yaml`] })),
-      }),
-    });
+    files.push(yamlFile('values/kustomization.yaml', {
+      ...KUSTOMIZE,
+      namespace: FLUX_NAMESPACE,
+      generatorOptions: { disableNameSuffixHash: true, labels: { 'app.kubernetes.io/managed-by': 'siteforge' } },
+      configMapGenerator: charts.map((i) => ({ name: valuesConfigMap(i), files: [`values.yaml=${i.name}.yaml`] })),
+    }));
   }
   return files;
 }

@@ -2,8 +2,7 @@ import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Environment } from '../environment';
 import { Site } from '../site';
-import { toYaml } from '../yaml';
-import type { RenderedFile } from '../rendered-file';
+import { yamlFile, type RenderedFile } from '../rendered-file';
 import { NativeWorkloadChart, instanceLabels } from './native-workload';
 import { addDashboard } from './monitoring';
 
@@ -50,19 +49,13 @@ export function renderManifests(env: Environment): RenderedFile[] {
 
 /** One file per object, and the folder's kustomization. */
 export function folderOf(folder: string, objects: readonly KubernetesObject[]): RenderedFile[] {
-  const files = objects.map((o) => ({
-    path: `${folder}/${o.kind.toLowerCase()}-${o.metadata.name}.yaml`,
-    content: toYaml(o),
-  }));
+  const files = objects.map((o) => yamlFile(`${folder}/${o.kind.toLowerCase()}-${o.metadata.name}.yaml`, o));
   const seen = new Set<string>();
   for (const f of files) {
     if (seen.has(f.path)) throw new Error(`two objects render to ${f.path}`);
     seen.add(f.path);
   }
   const names = files.map((f) => f.path.slice(folder.length + 1)).sort();
-  files.push({
-    path: `${folder}/kustomization.yaml`,
-    content: toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }),
-  });
+  files.push(yamlFile(`${folder}/kustomization.yaml`, { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }));
   return files;
 }

@@ -36,7 +36,7 @@ export function plaintextSecretProblems(repo: string, files: readonly RenderedFi
   for (const file of files) {
     const where = `${repo}/${file.path}`;
     if (/\.(ya?ml|json)$/.test(file.path) && !file.content.startsWith('$ANSIBLE_VAULT;')) {
-      for (const name of plaintextKubernetesSecrets(file.content)) {
+      for (const name of plaintextKubernetesSecrets(file)) {
         problems.push(`${where}: Secret ${name} holds plaintext data; credentials must be SealedSecrets, ExternalSecrets or Ansible Vault values (see the instance's credentials)`);
       }
     }
@@ -73,14 +73,21 @@ export function assertRepositoryHasNoPlaintextSecrets(dir: string, repo: string,
   assertNoPlaintextSecrets(repo, files, handled);
 }
 
-/** Names of the Kubernetes Secrets with data among the documents of `text`. */
-function plaintextKubernetesSecrets(text: string): string[] {
+/** Names of the Kubernetes Secrets with data among the documents of `file`. */
+function plaintextKubernetesSecrets(file: RenderedFile): string[] {
   const names: string[] = [];
   let documents: unknown[];
-  try {
-    documents = parseAllDocuments(text, { maxAliasCount: 50 } as never).flatMap((d) => ('toJS' in d ? [d.toJS({ maxAliasCount: 50 })] : []));
-  } catch {
+  if (file.object !== undefined) {
+    documents = [file.object];
+  } else if (!/Secret|\\[xuU]/.test(file.content)) {
+    // No document can be a Secret, or a List holding one, without the word (or an escape spelling it).
     return names;
+  } else {
+    try {
+      documents = parseAllDocuments(file.content, { maxAliasCount: 50 } as never).flatMap((d) => ('toJS' in d ? [d.toJS({ maxAliasCount: 50 })] : []));
+    } catch {
+      return names;
+    }
   }
   const visit = (value: unknown): void => {
     if (!value || typeof value !== 'object') return;
