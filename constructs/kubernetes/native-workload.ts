@@ -21,6 +21,8 @@ export interface NativeWorkloadChartProps {
  * files, a Deployment or StatefulSet, a Service and, when exposed, an Ingress.
  */
 export class NativeWorkloadChart extends Chart {
+  private claimTemplate?: object;
+
   constructor(scope: Construct, id: string, props: NativeWorkloadChartProps) {
     const { instance } = props;
     const env = Environment.of(instance);
@@ -103,19 +105,19 @@ export class NativeWorkloadChart extends Chart {
       // cdk8s-plus has no volume claim templates: the claim and its mount are added as patches.
       const dataMount = { name: 'data', mountPath: workload.storage.mountPath };
       const hasMounts = mountPaths.length + workload.writablePaths.length > 0;
-      ApiObject.of(controller).addJsonPatch(
-        hasMounts
-          ? JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', dataMount)
-          : JsonPatch.add('/spec/template/spec/containers/0/volumeMounts', [dataMount]),
-        JsonPatch.add('/spec/volumeClaimTemplates', [{
-          metadata: { name: 'data' },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            resources: { requests: { storage: workload.storage.size } },
-            ...(env.cluster!.storageClass ? { storageClassName: env.cluster!.storageClass } : {}),
-          },
-        }]),
-      );
+      ApiObject.of(controller).addJsonPatch(hasMounts
+        ? JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', dataMount)
+        : JsonPatch.add('/spec/template/spec/containers/0/volumeMounts', [dataMount]));
+      // The claim is added to the synthesized JSON (see toJson): cdk8s-plus maps patched JSON
+      // through its typed serializers, which drop a quantity written as a plain string.
+      this.claimTemplate = {
+        metadata: { name: 'data' },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          resources: { requests: { storage: workload.storage.size } },
+          ...(env.cluster!.storageClass ? { storageClassName: env.cluster!.storageClass } : {}),
+        },
+      };
     }
 
     if (instance.monitored) {
@@ -128,6 +130,13 @@ export class NativeWorkloadChart extends Chart {
       const httpPort = workload.httpPort ?? ports[0].name;
       ingress.addHostRule(instance.host, instance.exposure.path ?? '/', kplus.IngressBackend.fromService(service, { port: portNumber(httpPort) }));
     }
+  }
+
+  /** The StatefulSet's objects, with its volume claim template. */
+  public override toJson(): any[] {
+    const objects = super.toJson();
+    if (!this.claimTemplate) return objects;
+    return objects.map((o) => (o.kind === 'StatefulSet' ? { ...o, spec: { ...o.spec, volumeClaimTemplates: [this.claimTemplate] } } : o));
   }
 
   private environmentVariables(instance: Instance, workload: NativeWorkload, context: Record<string, unknown>): Record<string, kplus.EnvValue> {

@@ -290,3 +290,15 @@ describe('example sites', () => {
     ]);
   });
 });
+
+describe('native StatefulSets', () => {
+  it('claim the storage size their service declares', () => {
+    // GIVEN Nexus, a StatefulSet with 50Gi of data
+    const { env } = siteWithEnvironment();
+    env.addInstance('nexus', { service: catalog.service('nexus') });
+    // WHEN rendered, THEN its claim template asks for that size (cdk8s-plus drops a plain string quantity in a patch)
+    expect(rendered(env, 'manifests/nexus/statefulset-nexus.yaml').spec.volumeClaimTemplates).toStrictEqual([
+      { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } } },
+    ]);
+  });
+});
