@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -99,5 +100,15 @@ describe('siteforge CLI', () => {
     const result = await runCli(['catalog', 'show', 'mysql']);
     expect(result.out).toMatch(/^  maxConnections +integer +500 +max_connections of the server$/m);
     expect((await runCli(['catalog', 'show', 'postgres'])).code).toBe(1);
+  });
+
+  it('npx cdk8s synth runs the same synth through cdk8s.yaml', () => {
+    // GIVEN the cdk8s CLI (a dev dependency) and an output folder
+    const out = join(tempDir(), 'cdk8s-out');
+    // WHEN it synthesizes (no upgrade check: it would ask the npm registry)
+    execFileSync('npx', ['cdk8s', 'synth', '--check-upgrade', 'false', '--output', out], { cwd: join(import.meta.dirname, '..', '..'), stdio: 'pipe' });
+    // THEN every example environment is there, as siteforge synth writes it
+    expect(existsSync(join(out, 'acme/prod/README.md'))).toBe(true);
+    expect(existsSync(join(out, 'demo/all-in-one/.siteforge/state.json'))).toBe(true);
   });
 });
