@@ -1,4 +1,4 @@
-// npm run bench -- --sites N --envs E --services M [--workers W] [--dir DIR]
+// npm run bench -- --sites N --envs E --services M [--workers W] [--dir DIR] [--publish]
 // Synthesizes a generated fleet with the real engine into a temporary folder, then writes the
 // same kind of objects with the reference writer (plain objects + the yaml library, one
 // thread), and prints figures; the last line has a fixed form so runs can be compared.
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: String(availableParallelism()) },
     // Where the output goes: the file system's speed is part of what is measured.
     dir: { type: 'string', default: tmpdir() },
+    // Also publish to local bare repositories, then again after a change to 10% of the sites.
+    publish: { type: 'boolean', default: false },
   },
 });
 const numbers = { sites: Number(values.sites), envs: Number(values.envs), services: Number(values.services), workers: Number(values.workers) };
@@ -63,8 +65,26 @@ try {
   const referenceSeconds = seconds(referenceStart);
   console.log(`reference: objects=${referenceObjects} seconds=${referenceSeconds.toFixed(2)} objects_per_s=${Math.round(referenceObjects / referenceSeconds)}`);
   console.log(`ratio=${(synthSeconds / referenceSeconds).toFixed(2)} (siteforge seconds / reference seconds)`);
+  if (values.publish) await benchPublish(catalog);
   console.log(`bench: objects=${objects} envs=${envs} seconds=${synthSeconds.toFixed(1)} objects_per_s=${Math.round(objects / synthSeconds)} peak_rss_mib=${peakRssMib} workers=${Math.min(workers, shape.sites)}`);
 } finally {
   rmSync(outDir, { recursive: true, force: true });
   rmSync(referenceDir, { recursive: true, force: true });
+}
+
+/** Publish figures: every repository once, then again after 10% of the sites changed. */
+async function benchPublish(catalog: ReturnType<typeof loadCatalog>): Promise<void> {
+  const { publish } = await import('../engine/publish');
+  const fleetModule = fileURLToPath(new URL('./fleet.ts', import.meta.url));
+  const run = async (label: string, changeEvery?: number) => {
+    const changed = { ...shape, changeEvery };
+    process.env[SHAPE_VARIABLE] = `${shape.sites},${shape.envs},${shape.services}${changeEvery ? `,${changeEvery}` : ''}`;
+    const start = process.hrtime.bigint();
+    const report = await publish({ fleet: syntheticFleet(changed), fleetModule, workers, catalog, outDir, direct: true });
+    const count = (outcome: string) => report.repositories.filter((r) => r.outcome === outcome).length;
+    console.log(`publish ${label}: repositories=${report.repositories.length} published=${count('published')} unchanged=${count('unchanged')} failed=${count('failed')} seconds=${seconds(start).toFixed(1)} (synth included)`);
+  };
+  await run('first');
+  await run('unchanged');
+  await run('10% changed', 10);
 }

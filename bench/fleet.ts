@@ -6,6 +6,8 @@ export interface FleetShape {
   readonly sites: number;
   readonly envs: number;
   readonly services: number;
+  /** Every n-th site gets another owner: the "changed" part of a fleet for publish figures. @default - none */
+  readonly changeEvery?: number;
 }
 
 /** How the shape reaches worker threads, which load this module for themselves. */
@@ -24,7 +26,8 @@ export function syntheticFleet(shape: FleetShape): SiteDefinition[] {
       name,
       build(scope, catalog: Catalog) {
         const services = benchServices(catalog);
-        const site = new Site(scope, name, { domain: `${name}.example.com`, owners: ['delivery'] });
+        const changed = shape.changeEvery !== undefined && s % shape.changeEvery === 0;
+        const site = new Site(scope, name, { domain: `${name}.example.com`, owners: changed ? ['delivery', 'delivery-leads'] : ['delivery'] });
         for (let e = 0; e < shape.envs; e++) {
           const env = site.addEnvironment(`env-${e}`);
           env.addCluster();
@@ -47,10 +50,10 @@ function benchServices(catalog: Catalog) {
   return services;
 }
 
-/** The shape in SITEFORGE_BENCH_SHAPE (`sites,envs,services`). */
+/** The shape in SITEFORGE_BENCH_SHAPE (`sites,envs,services[,changeEvery]`). */
 export function shapeFromEnvironment(): FleetShape {
-  const [sites, envs, services] = (process.env[SHAPE_VARIABLE] ?? '').split(',').map(Number);
-  return { sites, envs, services };
+  const [sites, envs, services, changeEvery] = (process.env[SHAPE_VARIABLE] ?? '').split(',').map(Number);
+  return { sites, envs, services, changeEvery: Number.isNaN(changeEvery) || changeEvery === undefined ? undefined : changeEvery };
 }
 
 /** For worker threads: the fleet of the shape in SITEFORGE_BENCH_SHAPE. */

@@ -5,7 +5,8 @@ import { GitError, type SimpleGit } from 'simple-git';
 import { managedPart, remoteLabel } from './diff';
 import { UserError } from './errors';
 import { assertSafeBranch, ensureBareRepository, fetchAll, gitErrorMessage, identityOptions, openWorkingClone, readWorkingTree, removeDir, resolveCommit, tempWorkDir } from './git';
-import { sha256, STATE_FILE } from './output';
+import { readState, sha256, STATE_FILE } from './output';
+import { readPublished, remoteHead, writePublished, type PublishedRecord } from './published';
 import { mapPool } from './pool';
 import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remotes';
 import { diffTrees, type TreeDiff } from './semantic-diff';
@@ -117,13 +118,49 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
   // The same gate synth ran, on what is about to be committed: dist/ may have been edited since.
   for (const e of environments) assertRepositoryHasNoPlaintextSecrets(join(outDir, e.repo), e.repo);
   options.onStart?.(environments.length);
+  const published = readPublished(outDir);
   const repositories = await mapPool(environments, options.concurrency ?? 4, async (e) => {
     const remote = remotes.get(e.repo)!;
-    const result = await publishRepository(remote, readSynthesized(options.outDir, e.repo), { ...options, target, retries });
+    const outputHash = readState(join(outDir, e.repo))?.outputHash ?? '';
+    const result = await unchangedSinceLastPublish(remote, published[e.repo], outputHash, outDir, { ...options, target })
+      ?? await publishRepository(remote, readSynthesized(options.outDir, e.repo), { ...options, target, retries });
+    if ((result.outcome === 'published' || result.outcome === 'unchanged') && result.commit) {
+      published[e.repo] = { url: remote.url, branch: result.branch, commit: result.commit, outputHash };
+    }
     options.onRepository?.(result);
     return result;
   });
+  writePublished(outDir, published);
   return { repositories };
+}
+
+/**
+ * The result of a repository whose output has not changed since siteforge last published it
+ * to the same remote and branch, when that branch has not moved since: nothing to commit, no
+ * drift possible. One `git ls-remote`; undefined when a full publish is needed.
+ */
+async function unchangedSinceLastPublish(
+  remote: EnvironmentRemote,
+  record: PublishedRecord | undefined,
+  outputHash: string,
+  outDir: string,
+  options: { readonly target: string; readonly direct?: boolean; readonly branch?: string },
+): Promise<RepositoryResult | undefined> {
+  if (!record || record.url !== remote.url || record.outputHash !== outputHash) return undefined;
+  const branchWanted = options.direct ? record.branch === options.target
+    : options.branch !== undefined ? record.branch === `siteforge/${options.branch}` : record.branch.startsWith('siteforge/');
+  if (!branchWanted) return undefined;
+  let head: string | undefined;
+  try {
+    head = await remoteHead(outDir, remote.url, record.branch);
+  } catch {
+    return undefined; // the full publish reports why the remote cannot be reached
+  }
+  if (!head?.startsWith(record.commit)) return undefined;
+  return {
+    site: remote.site, env: remote.env, remote: remoteLabel(remote), branch: record.branch, commit: record.commit,
+    filesChanged: 0, outcome: 'unchanged', attempts: 0, drift: [],
+  };
 }
 
 interface RepositoryOptions {

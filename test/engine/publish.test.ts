@@ -83,6 +83,17 @@ describe('publish to local bare repositories', () => {
     expect(subjects(localRemote(outDir))).toHaveLength(1);
   });
 
+  it('publishes unchanged output with one look at the remote, and in full again once the remote moved', async () => {
+    // GIVEN a published site
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    // WHEN it is published again unchanged, THEN no clone or push is attempted (attempts 0)
+    expect((await publish(options(outDir, [shop()]))).repositories).toMatchObject([{ outcome: 'unchanged', attempts: 0 }]);
+    // WHEN someone commits to the remote, THEN the next publish looks at the repository in full
+    commitByHand(localRemote(outDir), 'Add runbook', (dir) => writeFile(dir, 'docs/runbook.md', '# Runbook\n'));
+    expect((await publish(options(outDir, [shop()]))).repositories).toMatchObject([{ outcome: 'unchanged', attempts: 1 }]);
+  });
+
   it('makes exactly one commit for a changed site, whose tree equals dist, and describes the change', async () => {
     const outDir = tempDir();
     await publish(options(outDir, [shop()]));

@@ -1,0 +1,43 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gitAt } from './git';
+
+/**
+ * What publish last pushed for each environment repository (`<outDir>/.siteforge-published.json`):
+ * the remote, the branch, the commit it left there and the output hash it published. When the
+ * output has not changed and the remote branch still points at that commit, there is nothing
+ * to publish and no drift is possible, so the repository costs one `git ls-remote` instead of a
+ * clone.
+ */
+export interface PublishedRecord {
+  readonly url: string;
+  readonly branch: string;
+  /** The branch head publish left (abbreviated or full). */
+  readonly commit: string;
+  readonly outputHash: string;
+}
+
+const FILE = '.siteforge-published.json';
+
+export function readPublished(outDir: string): Record<string, PublishedRecord> {
+  const file = join(outDir, FILE);
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, PublishedRecord>;
+  } catch {
+    return {}; // an unreadable record only costs a full publish
+  }
+}
+
+export function writePublished(outDir: string, records: Readonly<Record<string, PublishedRecord>>): void {
+  const sorted = Object.fromEntries(Object.keys(records).sort().map((k) => [k, records[k]]));
+  const file = join(outDir, FILE);
+  writeFileSync(`${file}.tmp`, JSON.stringify(sorted, null, 2) + '\n');
+  renameSync(`${file}.tmp`, file);
+}
+
+/** The commit `branch` of `url` points at, or undefined when the branch does not exist. */
+export async function remoteHead(outDir: string, url: string, branch: string): Promise<string | undefined> {
+  const line = (await gitAt(outDir).raw(['ls-remote', '--heads', '--', url, `refs/heads/${branch}`])).trim();
+  return line ? line.split(/\s+/)[0] : undefined;
+}
