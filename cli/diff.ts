@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { ExitWith } from './exit';
 import type { Io } from './io';
-import { fleetOptions, loadInputs, type FleetOptions } from './options';
+import { fleetOptions, outOption, loadInputs, type FleetOptions } from './options';
 import type { DiffFormat } from '../engine/diff-format';
 
 interface DiffCommandOptions extends FleetOptions {
@@ -15,7 +15,7 @@ interface DiffCommandOptions extends FleetOptions {
 export function diffCommand(io: Io): Command {
   return fleetOptions(new Command('diff'))
     .description('synthesize, then show what changed compared with each environment repository, object by object')
-    .addOption(new Option('--out <dir>', 'output folder; one repository per environment at <dir>/<site>/<env>').default('dist'))
+    .addOption(outOption())
     .addOption(new Option('--target <branch>', 'branch the environments deploy from').default('main'))
     .addOption(new Option('--against <ref>', 'branch, tag or commit of each environment repository to compare with (default: the head of --target)'))
     .addOption(new Option('--format <format>', 'text for terminals, markdown for pull-request comments, json for machines').choices(['text', 'markdown', 'json']).default('text'))

@@ -47,3 +47,8 @@ function parseWorkers(value: string): number | 'auto' {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer or "auto"');
   return n;
 }
+
+/** `--out <dir>`: the output folder, one repository per environment at `<dir>/<site>/<env>`. */
+export function outOption(): Option {
+  return new Option('--out <dir>', 'output folder; one repository per environment at <dir>/<site>/<env>').default('dist');
+}

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitWith } from './exit';
 import { columns, type Io } from './io';
-import { fleetOptions, loadInputs, resolveWorkers, workersOption, type FleetOptions } from './options';
+import { fleetOptions, outOption, loadInputs, resolveWorkers, workersOption, type FleetOptions } from './options';
 import type { RepositoryResult } from '../engine/publish';
 
 interface PublishCommandOptions extends FleetOptions {
@@ -26,7 +26,7 @@ function wholeNumber(min: number) {
 export function publishCommand(io: Io): Command {
   return fleetOptions(new Command('publish'))
     .description('synthesize, then commit and push every environment repository (to a review branch unless --direct)')
-    .addOption(new Option('--out <dir>', 'output folder; one repository per environment at <dir>/<site>/<env>').default('dist'))
+    .addOption(outOption())
     .addOption(new Option('--target <branch>', 'branch the environments deploy from').default('main'))
     .addOption(new Option('--direct', 'commit straight to the target branch instead of a review branch'))
     .addOption(new Option('--branch <name>', 'review branch siteforge/<name> (default: siteforge/<changed instances>-<output hash>)'))

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { columns, type Io } from './io';
-import { fleetOptions, loadInputs, resolveWorkers, workersOption, type FleetOptions } from './options';
+import { fleetOptions, outOption, loadInputs, resolveWorkers, workersOption, type FleetOptions } from './options';
 
 interface SynthCommandOptions extends FleetOptions {
   readonly out: string;
@@ -11,7 +11,7 @@ interface SynthCommandOptions extends FleetOptions {
 export function synthCommand(io: Io): Command {
   return fleetOptions(new Command('synth'))
     .description('synthesize every environment repository of the fleet into the output folder')
-    .addOption(new Option('--out <dir>', 'output folder; one repository per environment at <dir>/<site>/<env>').default('dist'))
+    .addOption(outOption())
     .addOption(workersOption())
     .addOption(new Option('--rotate-secrets', 'generate new values for the generated secrets of the selected environments'))
     .addHelpText('after', `
