@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { UserError, UserErrors } from '../constructs/errors';
-import { parseYamlSource } from '../constructs/yaml';
-import { ajvProblems, buildService, displayPath, unescapePointer, type CatalogService } from './index';
+import { buildService, readCheckedYaml, type CatalogService } from './index';
 
 interface RawFamily {
   description: string;
@@ -32,16 +30,8 @@ const MEMBER_FIELDS = ['name', 'version', 'description', 'images'];
  */
 export function loadFamily(dir: string, ajv: Ajv, validateFamily: ValidateFunction, validateService: ValidateFunction): CatalogService[] {
   const file = join(dir, 'family.yml');
-  const shown = displayPath(file);
-  const source = parseYamlSource(readFileSync(file, 'utf8'), shown);
-  const at = (path: (string | number)[]) => {
-    const line = source.lineOf(path);
-    return `${shown}${line ? `:${line}` : ''}`;
-  };
-  if (!validateFamily(source.value)) {
-    throw new UserErrors(ajvProblems(validateFamily.errors ?? []).map((p) =>
-      new UserError(`${at(p.path.split('/').slice(1).map(unescapePointer))}: ${p.path || '(top level)'} ${p.message}`)));
-  }
+  const source = readCheckedYaml(file, validateFamily);
+  const { shown, at } = source;
   const raw = source.value as RawFamily;
   const errors: UserError[] = [];
   for (const [name, pattern] of Object.entries(raw.patterns)) {

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
 import { UserError, UserErrors } from '../constructs/errors';
-import { parseYamlSource } from '../constructs/yaml';
 import type { ServiceDefinition } from '../constructs/service-definition';
 import type { ServiceGroupDefinition } from '../constructs/service-group';
-import { ajvProblems, displayPath, unescapePointer } from './index';
+import { readCheckedYaml } from './index';
 
 type RawGroups = Record<string, { description: string; services: (string | { name: string; uses: string[] })[] }>;
 
@@ -14,16 +12,8 @@ type RawGroups = Record<string, { description: string; services: (string | { nam
  * depends on or can bind to. Every problem is collected, each with its line.
  */
 export function loadGroups(file: string, validate: ValidateFunction, service: (name: string) => ServiceDefinition | undefined): Map<string, ServiceGroupDefinition> {
-  const shown = displayPath(file);
-  const source = parseYamlSource(readFileSync(file, 'utf8'), shown);
-  const at = (path: (string | number)[]) => {
-    const line = source.lineOf(path);
-    return `${shown}${line ? `:${line}` : ''}`;
-  };
-  if (!validate(source.value)) {
-    throw new UserErrors(ajvProblems(validate.errors ?? []).map((p) =>
-      new UserError(`${at(p.path.split('/').slice(1).map(unescapePointer))}: ${p.path || '(top level)'} ${p.message}`)));
-  }
+  const source = readCheckedYaml(file, validate);
+  const { at } = source;
   const errors: UserError[] = [];
   const groups = new Map<string, ServiceGroupDefinition>();
   for (const [name, raw] of Object.entries(source.value as RawGroups)) {

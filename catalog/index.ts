@@ -393,3 +393,29 @@ function fingerprintOf(dir: string): string {
   walk(dir, '');
   return `sha256:${hash.digest('hex')}`;
 }
+
+/** A catalog YAML file (`family.yml`, `groups.yml`) read and checked against its schema. */
+export interface CheckedYamlFile {
+  readonly value: unknown;
+  /** The path errors show. */
+  readonly shown: string;
+  /** `<shown>:<line>` of the node at `path`, for errors. */
+  at(path: readonly (string | number)[]): string;
+  /** Line of the node at `path`. */
+  lineOf(path: readonly (string | number)[]): number | undefined;
+}
+
+/** Reads `file` strictly and checks it with `validate`, throwing every problem with its line. */
+export function readCheckedYaml(file: string, validate: ValidateFunction): CheckedYamlFile {
+  const shown = displayPath(file);
+  const source = parseYamlSource(readFileSync(file, 'utf8'), shown);
+  const at = (path: readonly (string | number)[]) => {
+    const line = source.lineOf(path);
+    return `${shown}${line ? `:${line}` : ''}`;
+  };
+  if (!validate(source.value)) {
+    throw new UserErrors(ajvProblems(validate.errors ?? []).map((p) =>
+      new UserError(`${at(p.path.split('/').slice(1).map(unescapePointer))}: ${p.path || '(top level)'} ${p.message}`)));
+  }
+  return { value: source.value, shown, at, lineOf: (path) => source.lineOf(path) };
+}
