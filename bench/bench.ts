@@ -1,6 +1,6 @@
 // npm run bench -- --sites N --envs E --services M [--workers W] [--dir DIR] [--publish]
 // Synthesizes a generated fleet with the real engine into a temporary folder, then writes the
-// same kind of objects with the reference writer (plain objects + the yaml library, one
+// same YAML files again with the reference writer (plain objects + the yaml library, one
 // thread), and prints figures; the last line has a fixed form so runs can be compared.
 // Not a test: nothing here asserts on time.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadCatalog } from '../catalog';
 import { synth } from '../engine';
-import { SHAPE_VARIABLE, syntheticFleet } from './fleet';
-import { writeReference } from './reference-writer';
+import { SHAPE_VARIABLE, siteName, syntheticFleet } from './fleet';
+import { isKubernetesObject, readEnvironmentDocuments, writeReference } from './reference-writer';
 
 const { values } = parseArgs({
   options: {
@@ -53,18 +53,26 @@ try {
     onEnvironment: (e) => {
       envs++;
       // Every Kubernetes object written: the workloads' and the Argo CD Applications.
-      objects += e.written.filter((p) => /^(manifests|apps)\/.+\.yaml$/.test(p) && !p.endsWith('/kustomization.yaml')).length;
+      objects += e.written.filter(isKubernetesObject).length;
     },
   });
   const synthSeconds = seconds(start);
   const peakRssMib = Math.round(process.resourceUsage().maxRSS / 1024);
   console.log(`synth: ${shape.sites} sites x ${shape.envs} envs x ${shape.services} services into ${dir}, ${synthSeconds.toFixed(2)} s`);
 
+  // The reference writes what siteforge wrote: the first site's environments, renamed per site.
+  const templates = Array.from({ length: shape.envs }, (_, e) => readEnvironmentDocuments(join(outDir, siteName(0), `env-${e}`)));
   const referenceStart = process.hrtime.bigint();
-  const referenceObjects = writeReference(referenceDir, shape);
+  const referenceObjects = writeReference(referenceDir, shape, templates);
   const referenceSeconds = seconds(referenceStart);
   console.log(`reference: objects=${referenceObjects} seconds=${referenceSeconds.toFixed(2)} objects_per_s=${Math.round(referenceObjects / referenceSeconds)}`);
   console.log(`ratio=${(synthSeconds / referenceSeconds).toFixed(2)} (siteforge seconds / reference seconds)`);
+  // The issue's stretch goal: within 3x of writing the same objects with JSON.stringify.
+  rmSync(referenceDir, { recursive: true, force: true });
+  const jsonStart = process.hrtime.bigint();
+  writeReference(referenceDir, shape, templates, (document) => JSON.stringify(document));
+  const jsonSeconds = seconds(jsonStart);
+  console.log(`json-reference: seconds=${jsonSeconds.toFixed(2)} ratio=${(synthSeconds / jsonSeconds).toFixed(2)} (siteforge seconds / JSON.stringify writer seconds)`);
   if (values.publish) await benchPublish(catalog);
   console.log(`bench: objects=${objects} envs=${envs} seconds=${synthSeconds.toFixed(1)} objects_per_s=${Math.round(objects / synthSeconds)} peak_rss_mib=${peakRssMib} workers=${Math.min(workers, shape.sites)}`);
 } finally {

@@ -21,7 +21,7 @@ export const SHAPE_VARIABLE = 'SITEFORGE_BENCH_SHAPE';
  */
 export function syntheticFleet(shape: FleetShape): SiteDefinition[] {
   return Array.from({ length: shape.sites }, (_, s) => {
-    const name = `site-${String(s).padStart(4, '0')}`;
+    const name = siteName(s);
     return {
       name,
       build(scope, catalog: Catalog) {
@@ -40,6 +40,11 @@ export function syntheticFleet(shape: FleetShape): SiteDefinition[] {
       },
     };
   });
+}
+
+/** The name of the fleet's site number `index`: all have the same length. */
+export function siteName(index: number): string {
+  return `site-${String(index).padStart(4, '0')}`;
 }
 
 function benchServices(catalog: Catalog) {
