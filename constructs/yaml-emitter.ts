@@ -107,7 +107,26 @@ const NUMERIC =
 /** Characters plain scalars may hold: printable, no tab, no line breaks. */
 const PLAIN_CHARS = /^[\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/;
 
+/**
+ * Answers of isPlainSafe for short strings: keys and most values (labels, names, image
+ * references) repeat in every object. Cleared when full, so it stays small whatever the fleet.
+ */
+const plainSafeMemo = new Map<string, boolean>();
+const PLAIN_SAFE_MEMO_ENTRIES = 10_000;
+const PLAIN_SAFE_MEMO_LENGTH = 200;
+
 function isPlainSafe(text: string): boolean {
+  if (text.length > PLAIN_SAFE_MEMO_LENGTH) return isPlainSafeUncached(text);
+  let safe = plainSafeMemo.get(text);
+  if (safe === undefined) {
+    if (plainSafeMemo.size >= PLAIN_SAFE_MEMO_ENTRIES) plainSafeMemo.clear();
+    safe = isPlainSafeUncached(text);
+    plainSafeMemo.set(text, safe);
+  }
+  return safe;
+}
+
+function isPlainSafeUncached(text: string): boolean {
   if (text.length === 0) return false;
   if (!PLAIN_CHARS.test(text)) return false;
   if (SPECIAL_WORDS.test(text) || NUMERIC.test(text)) return false;

@@ -19,14 +19,14 @@ export interface KubernetesObject {
  * `manifests/namespace/` with the environment's Namespace: one object per file, named
  * `<kind>-<name>.yaml`, and a `kustomization.yaml` listing them.
  *
- * The charts live in an App of their own, made for this environment and dropped after it, so
- * the fleet's model is never held in one cdk8s tree.
+ * Every chart lives in an App of its own, made for it and dropped after it: the fleet's model
+ * is never held in one cdk8s tree, and synthesizing a chart (which resolves and validates its
+ * whole App) costs that chart alone.
  */
 export function renderManifests(env: Environment): RenderedFile[] {
   const cluster = env.cluster;
   if (!cluster) return [];
-  const app = new App({ outdir: '/nonexistent' });
-  const namespaceChart = new Chart(app, 'namespace', { disableResourceNameHashes: true });
+  const namespaceChart = new Chart(chartApp(), 'namespace', { disableResourceNameHashes: true });
   new kplus.Namespace(namespaceChart, 'namespace', {
     metadata: {
       name: cluster.namespace,
@@ -36,15 +36,20 @@ export function renderManifests(env: Environment): RenderedFile[] {
   const charts: Chart[] = [namespaceChart];
   for (const instance of env.instances) {
     if (instance.placement.kind === 'kubernetes' && instance.service.workload) {
-      charts.push(new NativeWorkloadChart(app, instance.name, { instance }));
+      charts.push(new NativeWorkloadChart(chartApp(), instance.name, { instance }));
     } else if (instance.placement.kind === 'kubernetes' && instance.monitored && instance.service.monitoring?.dashboard) {
       // A chart renders its own ServiceMonitor (its values enable it); the dashboard is ours.
-      const chart = new Chart(app, instance.name, { namespace: cluster.namespace, labels: instanceLabels(instance), disableResourceNameHashes: true });
+      const chart = new Chart(chartApp(), instance.name, { namespace: cluster.namespace, labels: instanceLabels(instance), disableResourceNameHashes: true });
       addDashboard(chart, instance);
       charts.push(chart);
     }
   }
   return charts.flatMap((chart) => folderOf(`manifests/${chart.node.id}`, chart.toJson() as KubernetesObject[]));
+}
+
+/** An App to hold one chart; it never writes to disk. */
+export function chartApp(): App {
+  return new App({ outdir: '/nonexistent' });
 }
 
 /** One file per object, and the folder's kustomization. */

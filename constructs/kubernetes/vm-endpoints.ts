@@ -1,9 +1,9 @@
-import { ApiObject, App, Chart } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { Environment } from '../environment';
 import { errorAt } from '../errors';
 import type { Instance } from '../instance';
 import type { RenderedFile } from '../rendered-file';
-import { folderOf, type KubernetesObject } from './manifests';
+import { chartApp, folderOf, type KubernetesObject } from './manifests';
 import { instanceLabels } from './native-workload';
 
 const IPV4 = /^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$/;
@@ -29,9 +29,8 @@ export function renderVmEndpoints(env: Environment): RenderedFile[] {
   if (!cluster) return [];
   const instances = vmInstancesReachedFromCluster(env);
   if (instances.length === 0) return [];
-  const app = new App({ outdir: '/nonexistent' });
   return instances.flatMap((instance) => {
-    const chart = new Chart(app, instance.name, { disableResourceNameHashes: true });
+    const chart = new Chart(chartApp(), instance.name, { disableResourceNameHashes: true });
     const hosts = instance.hosts;
     const addressType = addressTypeOf(instance);
     const labels = instanceLabels(instance);
