@@ -21,7 +21,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: String(availableParallelism()) },
     // Where the output goes: the file system's speed is part of what is measured.
     dir: { type: 'string', default: tmpdir() },
-    // Also publish to local bare repositories, then again after a change to 10% of the sites.
+    // Also publish to local bare repositories, then again unchanged and after a change to 10% of the sites.
     publish: { type: 'boolean', default: false },
   },
 });
@@ -80,19 +80,32 @@ try {
   rmSync(referenceDir, { recursive: true, force: true });
 }
 
-/** Publish figures: every repository once, then again after 10% of the sites changed. */
+/**
+ * Publish figures: every repository once (synth included); then, after a synth that changed
+ * nothing and one that changed 10% of the sites, publishing what synth wrote (`--no-synth`).
+ */
 async function benchPublish(catalog: ReturnType<typeof loadCatalog>): Promise<void> {
   const { publish } = await import('../engine/publish');
   const fleetModule = fileURLToPath(new URL('./fleet.ts', import.meta.url));
-  const run = async (label: string, changeEvery?: number) => {
-    const changed = { ...shape, changeEvery };
+  const fleetOf = (changeEvery?: number) => {
     process.env[SHAPE_VARIABLE] = `${shape.sites},${shape.envs},${shape.services}${changeEvery ? `,${changeEvery}` : ''}`;
-    const start = process.hrtime.bigint();
-    const report = await publish({ fleet: syntheticFleet(changed), fleetModule, workers, catalog, outDir, direct: true });
-    const count = (outcome: string) => report.repositories.filter((r) => r.outcome === outcome).length;
-    console.log(`publish ${label}: repositories=${report.repositories.length} published=${count('published')} unchanged=${count('unchanged')} failed=${count('failed')} seconds=${seconds(start).toFixed(1)} (synth included)`);
+    return syntheticFleet({ ...shape, changeEvery });
   };
-  await run('first');
-  await run('unchanged');
-  await run('10% changed', 10);
+  const runSynth = async (label: string, changeEvery?: number) => {
+    let written = 0;
+    const start = process.hrtime.bigint();
+    await synth({ fleet: fleetOf(changeEvery), fleetModule, workers, catalog, outDir, onEnvironment: (e) => (written += e.written.length) });
+    console.log(`synth ${label}: files_written=${written} seconds=${seconds(start).toFixed(1)}`);
+  };
+  const runPublish = async (label: string, synthesize: boolean, changeEvery?: number) => {
+    const start = process.hrtime.bigint();
+    const report = await publish({ fleet: fleetOf(changeEvery), fleetModule, workers, catalog, outDir, direct: true, synthesize });
+    const count = (outcome: string) => report.repositories.filter((r) => r.outcome === outcome).length;
+    console.log(`publish ${label}: repositories=${report.repositories.length} published=${count('published')} unchanged=${count('unchanged')} failed=${count('failed')} seconds=${seconds(start).toFixed(1)} (${synthesize ? 'synth included' : '--no-synth'})`);
+  };
+  await runPublish('first', true);
+  await runSynth('unchanged');
+  await runPublish('unchanged', false);
+  await runSynth('10% changed', 10);
+  await runPublish('10% changed', false, 10);
 }

@@ -13,6 +13,7 @@ interface PublishCommandOptions extends FleetOptions {
   readonly retries: number;
   readonly concurrency: number;
   readonly workers: number | 'auto';
+  readonly synth: boolean;
 }
 
 function wholeNumber(min: number) {
@@ -34,6 +35,7 @@ export function publishCommand(io: Io): Command {
     .addOption(new Option('--retries <n>', 'rebuild and retry a push this many times when the remote moved').default(5).argParser(wholeNumber(0)))
     .addOption(new Option('--concurrency <n>', 'repositories published at once').default(4).argParser(wholeNumber(1)))
     .addOption(workersOption())
+    .addOption(new Option('--no-synth', 'publish what the last synth wrote in --out as it is (after reviewing its diff)'))
     .addHelpText('after', `
 Sites with a gitRemote push there ({site} and {env} filled in); the others go to local bare
 repositories <out>/.remotes/<site>-<env>.git, created on first publish. Publishing never
@@ -58,6 +60,7 @@ Every repository is published independently; the exit code is 1 when any failed.
         overwriteDrift: options.overwriteDrift,
         retries: options.retries,
         concurrency: options.concurrency,
+        synthesize: options.synth,
         onRepository: (r) => {
           done++;
           io.out(progressLine(r, done, total, io.isTty));

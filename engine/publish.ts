@@ -3,7 +3,7 @@ import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GitError, type SimpleGit } from 'simple-git';
 import { managedPart, remoteLabel } from './diff';
-import { UserError } from './errors';
+import { UserError, UserErrors } from './errors';
 import { assertSafeBranch, ensureBareRepository, fetchAll, gitErrorMessage, identityOptions, openWorkingClone, readWorkingTree, removeDir, resolveCommit, tempWorkDir } from './git';
 import { readState, sha256, STATE_FILE } from './output';
 import { readPublished, remoteHead, writePublished, type PublishedRecord } from './published';
@@ -11,10 +11,16 @@ import { mapPool } from './pool';
 import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remotes';
 import { diffTrees, type TreeDiff } from './semantic-diff';
 import { synth, type SynthOptions } from './synth';
-import { assertRepositoryHasNoPlaintextSecrets } from './secrets/gate';
+import { assertNoPlaintextSecrets } from './secrets/gate';
 
 /** Publishing synthesizes first (`outDir` and the synth options are as for `synth`). */
 export interface PublishOptions extends Omit<SynthOptions, 'dryRun' | 'onEnvironment'> {
+  /**
+   * Synthesize before publishing. When false, what the last synth wrote in `outDir` is
+   * published as it is (for CI that synthesizes and reviews the diff first).
+   * @default true
+   */
+  readonly synthesize?: boolean;
   /**
    * Branch the environment repositories deploy from.
    * @default 'main'
@@ -99,9 +105,10 @@ export function publishFailed(report: PublishReport): boolean {
 }
 
 /**
- * Synthesizes the selected environments (all or nothing, like `synth`), then publishes each to
- * its repository: clone, replace the managed files, delete the ones no longer generated, leave
- * other files alone, commit and push (never forced). A push rejected because the remote moved
+ * Synthesizes the selected environments (all or nothing, like `synth`; skipped when
+ * `synthesize` is false), then publishes each to its repository: check it for plaintext
+ * secrets, clone, replace the managed files, delete the ones no longer generated, leave other
+ * files alone, commit and push (never forced). A push rejected because the remote moved
  * is rebuilt on the new head and retried. Every repository is published independently: one
  * failing does not stop the others, and each result says what happened.
  */
@@ -113,25 +120,32 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
   if (!Number.isInteger(retries) || retries < 0) throw new UserError(`retries must be a whole number of at least 0, got ${retries}`);
   const remotes = resolveRemotes(options.fleet, options.catalog, options, options.outDir);
   const { fleet, catalog, outDir, site, env, rotateSecrets, workers, fleetModule, catalogDir } = options;
-  const report = await synth({ fleet, catalog, outDir, site, env, rotateSecrets, workers, fleetModule, catalogDir });
-  const environments = report.environments.filter((e) => !e.removed);
-  // The same gate synth ran, on what is about to be committed: dist/ may have been edited since.
-  for (const e of environments) assertRepositoryHasNoPlaintextSecrets(join(outDir, e.repo), e.repo);
-  options.onStart?.(environments.length);
+  const repos = options.synthesize === false
+    ? synthesizedRepositories(remotes, outDir)
+    : (await synth({ fleet, catalog, outDir, site, env, rotateSecrets, workers, fleetModule, catalogDir })).environments.filter((e) => !e.removed).map((e) => e.repo);
+  options.onStart?.(repos.length);
   const published = readPublished(outDir);
-  const repositories = await mapPool(environments, options.concurrency ?? 4, async (e) => {
-    const remote = remotes.get(e.repo)!;
-    const outputHash = readState(join(outDir, e.repo))?.outputHash ?? '';
-    const result = await unchangedSinceLastPublish(remote, published[e.repo], outputHash, outDir, { ...options, target })
-      ?? await publishRepository(remote, readSynthesized(options.outDir, e.repo), { ...options, target, retries });
+  const repositories = await mapPool(repos, options.concurrency ?? 4, async (repo) => {
+    const remote = remotes.get(repo)!;
+    const outputHash = readState(join(outDir, repo))?.outputHash ?? '';
+    const result = await unchangedSinceLastPublish(remote, published[repo], outputHash, outDir, { ...options, target })
+      ?? await publishRepository(remote, readSynthesized(outDir, repo), { ...options, target, retries });
     if ((result.outcome === 'published' || result.outcome === 'unchanged') && result.commit) {
-      published[e.repo] = { url: remote.url, branch: result.branch, commit: result.commit, outputHash };
+      published[repo] = { url: remote.url, branch: result.branch, commit: result.commit, outputHash };
     }
     options.onRepository?.(result);
     return result;
   });
   writePublished(outDir, published);
   return { repositories };
+}
+
+/** The selected environments' repositories as the last synth left them; every one must be there. */
+function synthesizedRepositories(remotes: ReadonlyMap<string, EnvironmentRemote>, outDir: string): string[] {
+  const repos = [...remotes.keys()];
+  const missing = repos.filter((repo) => !readState(join(outDir, repo)));
+  UserErrors.throwIfAny(missing.map((repo) => new UserError(`${repo}: ${join(outDir, repo)} holds no synthesized output; run siteforge synth first, or publish without --no-synth`)));
+  return repos;
 }
 
 /**
@@ -183,6 +197,8 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
   const tree = join(work, 'repo');
   let attempts = 0;
   try {
+    // The gate synth ran, again on what is committed: the output may have been edited since.
+    assertNoPlaintextSecrets(`${remote.site}/${remote.env}`, [...files].map(([path, content]) => ({ path, content })));
     if (remote.local) await ensureBareRepository(remote.url, options.target);
     const git = await openWorkingClone(remote.url, tree);
     for (;;) {

@@ -110,6 +110,42 @@ describe('publish to local bare repositories', () => {
     ].join('\n'));
   });
 
+  it('publishes what synth wrote, as it is, with synthesize false (--no-synth)', async () => {
+    // GIVEN a published site, then a synth of a changed definition
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    await synth({ fleet: [shop({ maxConnections: 900 })], catalog, outDir });
+    const synthesized = readTree(join(outDir, 'shop/prod'));
+    // WHEN the output is published without synthesizing, from a definition that differs again
+    const report = await publish(options(outDir, [shop({ maxConnections: 100 })], { synthesize: false }));
+    // THEN what synth wrote is published, and dist is left as synth wrote it
+    expect(report.repositories).toMatchObject([{ outcome: 'published', filesChanged: 2 }]);
+    expect(readTree(join(outDir, 'shop/prod'))).toStrictEqual(synthesized);
+    expect(treeOf(localRemote(outDir))['values/mysql.yaml']).toContain('900');
+  });
+
+  it('refuses to publish without synthesizing an environment that has no output', async () => {
+    const outDir = tempDir();
+    await expect(publish(options(outDir, [shop()], { synthesize: false }))).rejects.toThrow(
+      `shop/prod: ${join(outDir, 'shop/prod')} holds no synthesized output; run siteforge synth first, or publish without --no-synth`);
+    expect(existsSync(localRemote(outDir))).toBe(false);
+  });
+
+  it('fails the repository whose output was edited to hold a plaintext secret, and publishes the others', async () => {
+    // GIVEN two synthesized sites, one of whose outputs someone edited by hand
+    const outDir = tempDir();
+    await synth({ fleet: [shop(), shop({ name: 'mall' })], catalog, outDir });
+    writeFileSync(join(outDir, 'shop/prod/values/mysql.yaml'), 'password: https://admin:hunter2@db.example.com\n');
+    // WHEN the output is published
+    const report = await publish(options(outDir, [shop(), shop({ name: 'mall' })], { synthesize: false }));
+    // THEN the edited one fails on the gate and nothing of it is pushed; the other is published
+    expect(report.repositories.map((r) => [r.site, r.outcome, r.error])).toStrictEqual([
+      ['shop', 'failed', 'shop/prod/values/mysql.yaml: contains what looks like a password in a URL; remove it or reference it as a Secret'],
+      ['mall', 'published', undefined],
+    ]);
+    expect(existsSync(join(localRemote(outDir), 'refs/heads/main'))).toBe(false);
+  });
+
   it('removes the files of an instance that is no longer generated', async () => {
     const outDir = tempDir();
     await publish(options(outDir, [shop()]));
