@@ -1,15 +1,16 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
 import { UserError } from './errors';
 
 /**
  * Git, driven safely. Nothing that comes from a site definition reaches git as an option: URLs
  * and branch names are checked here before use and always passed after `--` or in positions
- * git never reads as options. simple-git 4 additionally refuses unsafe options (`-c
- * core.sshCommand=...`, `--upload-pack`...) and strips ambient `GIT_*` variables, so
- * credentials come from git's own configuration (see README, "Publish: credentials").
+ * git never reads as options. Git runs without the ambient variables that redirect it or run
+ * programs (`GIT_*`, `EDITOR`, `PAGER`, `SSH_ASKPASS`, …), without abbreviated options, and
+ * never prompts; credentials come from git's own configuration (see README, "Credentials for
+ * publish").
  */
 
 /** The identity of siteforge's commits on machines with no `user.name`/`user.email` configured. */
@@ -55,12 +56,82 @@ export function assertSafeBranch(name: string, what = 'branch'): void {
 /** How long a git command may go without any output before it is stopped. */
 const GIT_SILENCE_LIMIT_MS = 5 * 60_000;
 
+/** A git command that failed; the message is what git wrote (see gitErrorMessage). */
+export class GitError extends Error {
+  constructor(message: string, public readonly exitCode: number | null) {
+    super(message);
+    this.name = 'GitError';
+  }
+}
+
+/** Git commands run in one folder. */
+export interface Git {
+  /** Runs `git <args>` and returns its standard output; throws GitError when git fails. */
+  raw(args: readonly string[]): Promise<string>;
+}
+
+export interface GitOptions {
+  /**
+   * How long a command may run without any output before it is stopped.
+   * @default 5 minutes
+   */
+  readonly silenceLimitMs?: number;
+}
+
+/** Git in `dir`. */
+export function gitAt(dir: string, options: GitOptions = {}): Git {
+  const silenceLimitMs = options.silenceLimitMs ?? GIT_SILENCE_LIMIT_MS;
+  return { raw: (args) => runGit(dir, args, silenceLimitMs) };
+}
+
+const GIT_CONFIG = ['-c', 'core.quotePath=false', '-c', 'core.autocrlf=false', '-c', 'core.eol=lf'];
+/** Ambient variables that would redirect git, or make it run a program, besides `GIT_*`. */
+const GUARDED_VARIABLES = new Set(['editor', 'visual', 'pager', 'prefix', 'ssh_askpass']);
+
+function gitEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    const name = key.toLowerCase();
+    if (!name.startsWith('git_') && !GUARDED_VARIABLES.has(name)) env[key] = value;
+  }
+  // A batch run has nobody to answer a prompt; `--upload-p` must not pass for `--upload-pack`.
+  return { ...env, GIT_TERMINAL_PROMPT: '0', GIT_TEST_DISALLOW_ABBREVIATED_OPTIONS: 'true' };
+}
+
 /**
- * A simple-git instance on `dir` that stops a git command silent for too long. The environment
- * is the process's, minus the `GIT_*` variables simple-git removes.
+ * Runs git and collects its output. A command silent for `silenceLimitMs` is stopped: a
+ * remote that hangs must not hang the publish.
  */
-export function gitAt(dir: string): SimpleGit {
-  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 4, config: ['core.quotePath=false', 'core.autocrlf=false', 'core.eol=lf'], timeout: { block: GIT_SILENCE_LIMIT_MS } });
+function runGit(dir: string, args: readonly string[], silenceLimitMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', [...GIT_CONFIG, ...args], { cwd: dir, env: gitEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let silentTooLong = false;
+    let silence: NodeJS.Timeout;
+    const heard = () => {
+      clearTimeout(silence);
+      silence = setTimeout(() => {
+        silentTooLong = true;
+        child.kill('SIGKILL');
+      }, silenceLimitMs);
+    };
+    heard();
+    child.stdout.on('data', (chunk: Buffer) => (stdout.push(chunk), heard()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr.push(chunk), heard()));
+    child.on('error', (error) => {
+      clearTimeout(silence);
+      reject(new GitError(`cannot run git: ${error.message}`, null));
+    });
+    child.on('close', (code) => {
+      clearTimeout(silence);
+      const out = Buffer.concat(stdout).toString('utf8');
+      if (code === 0) return resolve(out);
+      const err = Buffer.concat(stderr).toString('utf8');
+      if (silentTooLong) return reject(new GitError(`fatal: git ${args[0]} was silent for ${silenceLimitMs / 1000} s and was stopped`, code));
+      reject(new GitError(err.trim() || out.trim() || `fatal: git ${args[0]} exited with code ${code}`, code));
+    });
+  });
 }
 
 /** A fresh temporary folder for a working clone; the caller removes it. */
@@ -84,7 +155,7 @@ export async function ensureBareRepository(dir: string, branch: string): Promise
  * A working clone of `url` in `dir`, without a checkout: `origin` set and every branch fetched
  * into `refs/remotes/origin/*`.
  */
-export async function openWorkingClone(url: string, dir: string): Promise<SimpleGit> {
+export async function openWorkingClone(url: string, dir: string): Promise<Git> {
   await gitAt(dirname(dir)).raw(['clone', '--quiet', '--no-checkout', '--', url, dir]);
   return gitAt(dir);
 }
@@ -113,11 +184,11 @@ export function identityOptions(): Promise<string[]> {
 }
 
 /** Fetches every branch of `origin` into `refs/remotes/origin/*`, pruning deleted ones. */
-export async function fetchAll(git: SimpleGit): Promise<void> {
+export async function fetchAll(git: Git): Promise<void> {
   await git.raw(['fetch', '--quiet', '--prune', '--no-tags', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
 }
 
-async function configValue(git: SimpleGit, key: string): Promise<string> {
+async function configValue(git: Git, key: string): Promise<string> {
   try {
     return (await git.raw(['config', '--get', key])).trim();
   } catch {
@@ -126,7 +197,7 @@ async function configValue(git: SimpleGit, key: string): Promise<string> {
 }
 
 /** The commit `ref` names in the clone, or undefined when it does not exist. */
-export async function resolveCommit(git: SimpleGit, ref: string): Promise<string | undefined> {
+export async function resolveCommit(git: Git, ref: string): Promise<string | undefined> {
   try {
     return (await git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`])).trim() || undefined;
   } catch {
@@ -150,7 +221,7 @@ export function readWorkingTree(dir: string): Map<string, string> {
 }
 
 /**
- * What git complained about, in one line, without simple-git's decoration: `fatal:` and
+ * What git complained about, in one line: `fatal:` and
  * `error:` lines, messages from the remote (hooks) and rejected refs; at most three.
  */
 export function gitErrorMessage(error: unknown): string {

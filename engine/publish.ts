@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { GitError, type SimpleGit } from 'simple-git';
 import { managedPart, remoteLabel } from './diff';
 import { UserError, UserErrors } from './errors';
-import { assertSafeBranch, ensureBareRepository, fetchAll, gitErrorMessage, identityOptions, openWorkingClone, readWorkingTree, removeDir, resolveCommit, tempWorkDir } from './git';
+import { assertSafeBranch, ensureBareRepository, fetchAll, GitError, gitErrorMessage, identityOptions, openWorkingClone, readWorkingTree, removeDir, resolveCommit, tempWorkDir, type Git } from './git';
 import { readState, sha256, STATE_FILE } from './output';
 import { readPublished, remoteHead, writePublished, type PublishedRecord } from './published';
 import { mapPool } from './pool';
@@ -264,7 +263,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
 }
 
 /** Pushes an empty root commit as `target`; undefined when someone else created it first. */
-async function createEmptyTarget(git: SimpleGit, target: string, message: string): Promise<string | undefined> {
+async function createEmptyTarget(git: Git, target: string, message: string): Promise<string | undefined> {
   await git.raw(['read-tree', '--empty']);
   const tree = (await git.raw(['write-tree'])).trim();
   const commit = (await git.raw([...(await identityOptions()), 'commit-tree', tree, '-m', message])).trim();
@@ -279,7 +278,7 @@ async function createEmptyTarget(git: SimpleGit, target: string, message: string
 }
 
 /** Puts the working tree at `base` (or empty), dropping anything left by an earlier attempt. */
-async function checkout(git: SimpleGit, base: string | undefined): Promise<void> {
+async function checkout(git: Git, base: string | undefined): Promise<void> {
   if (base) {
     await git.raw(['checkout', '--quiet', '--force', '--detach', base]);
   } else {
@@ -289,7 +288,7 @@ async function checkout(git: SimpleGit, base: string | undefined): Promise<void>
 }
 
 /** Managed files (listed in the repository's state file) whose content no longer matches their hash. */
-async function findDrift(git: SimpleGit, current: ReadonlyMap<string, string>): Promise<DriftedFile[]> {
+async function findDrift(git: Git, current: ReadonlyMap<string, string>): Promise<DriftedFile[]> {
   const stateText = current.get(STATE_FILE);
   if (stateText === undefined) return [];
   let recorded: Record<string, string>;
@@ -311,7 +310,7 @@ async function findDrift(git: SimpleGit, current: ReadonlyMap<string, string>): 
 }
 
 /** `<sha> <author>: <subject>` of the commits that changed `path` after `since`. */
-async function commitsTouching(git: SimpleGit, path: string, since: string | undefined): Promise<string[]> {
+async function commitsTouching(git: Git, path: string, since: string | undefined): Promise<string[]> {
   const range = since ? `${since}..HEAD` : 'HEAD';
   const log = await git.raw(['log', '--format=%h %an: %s', range, '--', path]);
   return log.split('\n').filter((l) => l.length > 0);
@@ -385,7 +384,7 @@ function instancesOf(diff: TreeDiff): string[] {
 }
 
 /** The default review branch: the instances changed, and a hash of the new output. */
-async function reviewBranchName(git: SimpleGit, targetHead: string | undefined, files: ReadonlyMap<string, string>): Promise<string> {
+async function reviewBranchName(git: Git, targetHead: string | undefined, files: ReadonlyMap<string, string>): Promise<string> {
   let current = new Map<string, string>();
   if (targetHead) {
     const listing = await git.raw(['ls-tree', '-r', '--name-only', '-z', targetHead]);

@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GitError, gitAt, gitErrorMessage } from '../../engine/git';
+import { tempDir } from '../helpers';
+import { bareRepository, git, writeFile } from '../git-helpers';
+
+/** A repository with one commit, `Add runbook`, on main. */
+function repositoryWithRunbook(): string {
+  const dir = tempDir();
+  git(dir, 'init', '--quiet', '--initial-branch=main');
+  writeFile(dir, 'docs/runbook.md', '# Runbook\n');
+  git(dir, 'add', '--all');
+  git(dir, 'commit', '--quiet', '-m', 'Add runbook');
+  return dir;
+}
+
+describe('the git runner', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  });
+
+  it('returns what git printed, and throws a GitError with what git complained about', async () => {
+    const repo = repositoryWithRunbook();
+    expect((await gitAt(repo).raw(['log', '--format=%s', 'main'])).trim()).toBe('Add runbook');
+    const failure = await gitAt(repo).raw(['rev-parse', '--verify', 'no-such-branch']).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(GitError);
+    expect(gitErrorMessage(failure)).toBe('Needed a single revision');
+  });
+
+  it('is not redirected by ambient GIT_* variables', async () => {
+    // GIVEN GIT_DIR pointing at another repository, as inside a git hook
+    const repo = repositoryWithRunbook();
+    process.env.GIT_DIR = bareRepository(join(tempDir(), 'other.git'));
+    // WHEN git runs in the first repository, THEN it reads that one
+    expect((await gitAt(repo).raw(['log', '--format=%s', 'main'])).trim()).toBe('Add runbook');
+  });
+
+  it('refuses abbreviated options, so --upload-p cannot stand in for --upload-pack', async () => {
+    const dir = tempDir();
+    const bare = bareRepository(join(dir, 'shop.git'));
+    const marker = join(dir, 'pwned');
+    const failure = await gitAt(dir).raw(['ls-remote', `--upload-p=touch ${marker}`, bare]).catch((e: unknown) => e);
+    expect(gitErrorMessage(failure)).toBe("disallowed abbreviated or ambiguous option 'upload-p'");
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('stops a command that stays silent too long, such as one talking to a remote that never answers', async () => {
+    // GIVEN a server on 127.0.0.1 that accepts connections and never says anything
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      // WHEN git asks it for its branches, THEN the command is stopped and says why
+      const failure = await gitAt(tempDir(), { silenceLimitMs: 500 }).raw(['ls-remote', `git://127.0.0.1:${port}/shop.git`]).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(GitError);
+      expect(gitErrorMessage(failure)).toBe('git ls-remote was silent for 0.5 s and was stopped');
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      server.close();
+    }
+  });
+
+  it('never prompts for credentials', async () => {
+    // GIVEN an http remote on 127.0.0.1 that asks for a password
+    const server = createServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="git"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      // WHEN git reads it with no credential configured, THEN it fails at once instead of asking
+      const failure = await gitAt(tempDir()).raw(['ls-remote', `http://127.0.0.1:${port}/shop.git`]).catch((e: unknown) => e);
+      expect(gitErrorMessage(failure)).toMatch(/terminal prompts disabled/);
+    } finally {
+      server.close();
+    }
+  });
+});
