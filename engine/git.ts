@@ -134,9 +134,10 @@ function runGit(dir: string, args: readonly string[], silenceLimitMs: number): P
   });
 }
 
-/** A fresh temporary folder for a working clone; the caller removes it. */
-export function tempWorkDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `siteforge-${prefix.replace(/[^A-Za-z0-9-]/g, '-')}-`));
+/** A fresh temporary folder for a working clone under `parent`; the caller removes it. */
+export function tempWorkDir(prefix: string, parent = tmpdir()): string {
+  mkdirSync(parent, { recursive: true });
+  return mkdtempSync(join(parent, `siteforge-${prefix.replace(/[^A-Za-z0-9-]/g, '-')}-`));
 }
 
 /** Creates the bare repository `dir` (initial branch `branch`) unless it already exists. */

@@ -124,17 +124,24 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
     : (await synth({ fleet, catalog, outDir, site, env, rotateSecrets, workers, fleetModule, catalogDir })).environments.filter((e) => !e.removed).map((e) => e.repo);
   options.onStart?.(repos.length);
   const published = readPublished(outDir);
-  const repositories = await mapPool(repos, options.concurrency ?? 4, async (repo) => {
-    const remote = remotes.get(repo)!;
-    const outputHash = readState(join(outDir, repo))?.outputHash ?? '';
-    const result = await unchangedSinceLastPublish(remote, published[repo], outputHash, outDir, { ...options, target })
-      ?? await publishRepository(remote, readSynthesized(outDir, repo), { ...options, target, retries });
-    if ((result.outcome === 'published' || result.outcome === 'unchanged') && result.commit) {
-      published[repo] = { url: remote.url, branch: result.branch, commit: result.commit, outputHash };
-    }
-    options.onRepository?.(result);
-    return result;
-  });
+  // Working clones go beside the output, on the file system chosen for it.
+  const workDir = join(outDir, WORK_DIR);
+  let repositories: RepositoryResult[];
+  try {
+    repositories = await mapPool(repos, options.concurrency ?? 4, async (repo) => {
+      const remote = remotes.get(repo)!;
+      const outputHash = readState(join(outDir, repo))?.outputHash ?? '';
+      const result = await unchangedSinceLastPublish(remote, published[repo], outputHash, outDir, { ...options, target })
+        ?? await publishRepository(remote, readSynthesized(outDir, repo), { ...options, target, retries, workDir });
+      if ((result.outcome === 'published' || result.outcome === 'unchanged') && result.commit) {
+        published[repo] = { url: remote.url, branch: result.branch, commit: result.commit, outputHash };
+      }
+      options.onRepository?.(result);
+      return result;
+    });
+  } finally {
+    removeDir(workDir);
+  }
   writePublished(outDir, published);
   return { repositories };
 }
@@ -165,7 +172,7 @@ async function unchangedSinceLastPublish(
   if (!branchWanted) return undefined;
   let head: string | undefined;
   try {
-    head = await remoteHead(outDir, remote.url, record.branch);
+    head = await remoteHead(outDir, remote, record.branch);
   } catch {
     return undefined; // the full publish reports why the remote cannot be reached
   }
@@ -176,8 +183,16 @@ async function unchangedSinceLastPublish(
   };
 }
 
+/** Folder of publish's temporary working clones, inside the output folder. */
+const WORK_DIR = '.siteforge-work';
+
 interface RepositoryOptions {
   readonly target: string;
+  /**
+   * Folder for the temporary working clone.
+   * @default - the system's temporary folder
+   */
+  readonly workDir?: string;
   readonly direct?: boolean;
   readonly branch?: string;
   readonly overwriteDrift?: boolean;
@@ -192,7 +207,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
   const result = (fields: Partial<RepositoryResult> & { outcome: PublishOutcome; attempts: number }): RepositoryResult => ({
     site: remote.site, env: remote.env, remote: label, branch: branch || 'siteforge/…', filesChanged: 0, drift: [], ...fields,
   });
-  const work = tempWorkDir(`publish-${remote.site}-${remote.env}`);
+  const work = tempWorkDir(`publish-${remote.site}-${remote.env}`, options.workDir);
   const tree = join(work, 'repo');
   let attempts = 0;
   try {

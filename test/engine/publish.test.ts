@@ -56,6 +56,8 @@ describe('publish to local bare repositories', () => {
     expect(treeOf(localRemote(outDir))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
     expect(subjects(localRemote(outDir))).toStrictEqual([expect.stringMatching(/^siteforge: shop\/prod: objects \d+ added; \d+ other files changed$/)]);
     expect(git(localRemote(outDir), 'rev-parse', '--short=7', 'main')).toBe(report.repositories[0].commit);
+    // AND its working clone, made beside the output, is gone
+    expect(existsSync(join(outDir, '.siteforge-work'))).toBe(false);
   });
 
   it('publishes to a review branch by default, on top of an empty main', async () => {
@@ -91,6 +93,20 @@ describe('publish to local bare repositories', () => {
     expect((await publish(options(outDir, [shop()]))).repositories).toMatchObject([{ outcome: 'unchanged', attempts: 0 }]);
     // WHEN someone commits to the remote, THEN the next publish looks at the repository in full
     commitByHand(localRemote(outDir), 'Add runbook', (dir) => writeFile(dir, 'docs/runbook.md', '# Runbook\n'));
+    expect((await publish(options(outDir, [shop()]))).repositories).toMatchObject([{ outcome: 'unchanged', attempts: 1 }]);
+  });
+
+  it('reads the branch of a local bare repository whose refs git packed', async () => {
+    // GIVEN a published site whose bare repository had its refs packed (as git gc does)
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    git(localRemote(outDir), 'pack-refs', '--all');
+    expect(existsSync(join(localRemote(outDir), 'refs/heads/main'))).toBe(false);
+    // WHEN it is published again unchanged, THEN the packed ref is found: no clone
+    expect((await publish(options(outDir, [shop()]))).repositories).toMatchObject([{ outcome: 'unchanged', attempts: 0 }]);
+    // WHEN the branch moves and is packed again, THEN the move is seen
+    commitByHand(localRemote(outDir), 'Add runbook', (dir) => writeFile(dir, 'docs/runbook.md', '# Runbook\n'));
+    git(localRemote(outDir), 'pack-refs', '--all');
     expect((await publish(options(outDir, [shop()]))).repositories).toMatchObject([{ outcome: 'unchanged', attempts: 1 }]);
   });
 
