@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { UserError } from './errors';
@@ -66,6 +66,8 @@ export class GitError extends Error {
 
 /** Git commands run in one folder. */
 export interface Git {
+  /** The folder: a working tree or a bare repository. */
+  readonly dir: string;
   /** Runs `git <args>` and returns its standard output; throws GitError when git fails. */
   raw(args: readonly string[]): Promise<string>;
 }
@@ -81,7 +83,7 @@ export interface GitOptions {
 /** Git in `dir`. */
 export function gitAt(dir: string, options: GitOptions = {}): Git {
   const silenceLimitMs = options.silenceLimitMs ?? GIT_SILENCE_LIMIT_MS;
-  return { raw: (args) => runGit(dir, args, silenceLimitMs) };
+  return { dir, raw: (args) => runGit(dir, args, silenceLimitMs) };
 }
 
 const GIT_CONFIG = ['-c', 'core.quotePath=false', '-c', 'core.autocrlf=false', '-c', 'core.eol=lf'];
@@ -197,13 +199,50 @@ async function configValue(git: Git, key: string): Promise<string> {
   }
 }
 
-/** The commit `ref` names in the clone, or undefined when it does not exist. */
+/**
+ * The commit `ref` names in the repository, or undefined when it does not exist. `HEAD` and
+ * full `refs/...` names are read from git's files (publish resolves thousands); anything else,
+ * or a ref stored in a way readRef leaves to git, is resolved by git.
+ */
 export async function resolveCommit(git: Git, ref: string): Promise<string | undefined> {
+  if (ref === 'HEAD' || ref.startsWith('refs/')) {
+    const stored = readRef(existsSync(join(git.dir, '.git')) ? join(git.dir, '.git') : git.dir, ref);
+    if (stored !== 'ask git') return stored;
+  }
   try {
     return (await git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`])).trim() || undefined;
   } catch {
     return undefined;
   }
+}
+
+const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+/**
+ * The object id `ref` holds in the repository at `gitDir`, read as git stores it: the loose ref
+ * file (a symbolic ref is followed), else its `packed-refs` line; undefined when it does not
+ * exist. 'ask git' when it is stored another way (the reftable format, a peeled tag).
+ */
+export function readRef(gitDir: string, ref: string, depth = 0): string | undefined | 'ask git' {
+  if (depth > 5 || !existsSync(join(gitDir, 'refs'))) return 'ask git';
+  try {
+    const loose = readFileSync(join(gitDir, ...ref.split('/')), 'utf8').trim();
+    if (OBJECT_ID.test(loose)) return loose;
+    return loose.startsWith('ref: refs/') ? readRef(gitDir, loose.slice(5), depth + 1) : 'ask git';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return 'ask git';
+  }
+  let packed: string;
+  try {
+    packed = readFileSync(join(gitDir, 'packed-refs'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of packed.split('\n')) {
+    const [id, name] = line.split(' ');
+    if (name === ref) return OBJECT_ID.test(id) ? id : 'ask git';
+  }
+  return undefined;
 }
 
 /** Every file of the working tree of `dir` (relative path → content), without `.git`. */

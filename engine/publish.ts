@@ -252,7 +252,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
       const messageFile = join(work, 'message.txt');
       writeFileSync(messageFile, commitMessage(remote, diff, drift));
       await git.raw([...(await identityOptions()), 'commit', '--quiet', '--no-verify', '--file', messageFile]);
-      const commit = (await git.raw(['rev-parse', 'HEAD'])).trim();
+      const commit = (await resolveCommit(git, 'HEAD'))!;
 
       await options.beforePush?.(remote, attempts);
       try {

@@ -39,40 +39,10 @@ export function writePublished(outDir: string, records: Readonly<Record<string, 
 
 /**
  * The commit `branch` of the remote points at, or undefined when the branch does not exist:
- * `git ls-remote`, or for a local bare repository its ref, read as git stores it.
+ * `git ls-remote`, or for a local bare repository its ref (read without running git).
  */
 export async function remoteHead(outDir: string, remote: Pick<EnvironmentRemote, 'url' | 'local'>, branch: string): Promise<string | undefined> {
-  if (remote.local) {
-    const head = localBranchHead(remote.url, branch);
-    return head === 'ask git' ? resolveCommit(gitAt(remote.url), `refs/heads/${branch}`) : head;
-  }
+  if (remote.local) return resolveCommit(gitAt(remote.url), `refs/heads/${branch}`);
   const line = (await gitAt(outDir).raw(['ls-remote', '--heads', '--', remote.url, `refs/heads/${branch}`])).trim();
   return line ? line.split(/\s+/)[0] : undefined;
-}
-
-/**
- * A branch head of a bare repository without running git (publish checks hundreds): the loose
- * ref file, else the `packed-refs` line. Anything unusual (a symbolic ref, the reftable format)
- * is left to git.
- */
-function localBranchHead(bare: string, branch: string): string | undefined | 'ask git' {
-  if (!existsSync(join(bare, 'refs', 'heads'))) return 'ask git';
-  const sha = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
-  try {
-    const loose = readFileSync(join(bare, 'refs', 'heads', ...branch.split('/')), 'utf8').trim();
-    return sha.test(loose) ? loose : 'ask git';
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return 'ask git';
-  }
-  let packed: string;
-  try {
-    packed = readFileSync(join(bare, 'packed-refs'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  for (const line of packed.split('\n')) {
-    const [id, ref] = line.split(' ');
-    if (ref === `refs/heads/${branch}`) return sha.test(id) ? id : 'ask git';
-  }
-  return undefined;
 }

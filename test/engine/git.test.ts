@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GitError, gitAt, gitErrorMessage } from '../../engine/git';
+import { GitError, gitAt, gitErrorMessage, readRef, resolveCommit } from '../../engine/git';
 import { tempDir } from '../helpers';
 import { bareRepository, git, writeFile } from '../git-helpers';
 
@@ -29,6 +29,39 @@ describe('the git runner', () => {
     const failure = await gitAt(repo).raw(['rev-parse', '--verify', 'no-such-branch']).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(GitError);
     expect(gitErrorMessage(failure)).toBe('Needed a single revision');
+  });
+
+  it('reads refs as git does: loose, packed, symbolic, detached, missing', async () => {
+    // GIVEN a repository with a packed branch, a loose one that shadows a stale packed entry, and a bare clone
+    const repo = repositoryWithRunbook();
+    git(repo, 'branch', 'packed');
+    git(repo, 'branch', 'shadowed');
+    git(repo, 'pack-refs', '--all');
+    writeFile(repo, 'docs/more.md', 'more\n');
+    git(repo, 'add', '--all');
+    git(repo, 'commit', '--quiet', '-m', 'More docs');
+    git(repo, 'branch', '--force', 'shadowed', 'HEAD');
+    const bare = join(tempDir(), 'bare.git');
+    git(repo, 'clone', '--quiet', '--bare', repo, bare);
+    const cases: [string, string][] = [
+      [repo, 'HEAD'], [repo, 'refs/heads/main'], [repo, 'refs/heads/packed'], [repo, 'refs/heads/shadowed'], [repo, 'refs/heads/none'],
+      [bare, 'HEAD'], [bare, 'refs/heads/main'], [bare, 'refs/heads/packed'],
+    ];
+    expect(existsSync(join(repo, '.git/refs/heads/packed'))).toBe(false);
+    // WHEN they are resolved without git, THEN the answers are git's
+    for (const [dir, ref] of cases) {
+      let expected: string | undefined;
+      try {
+        expected = git(dir, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`);
+      } catch {
+        expected = undefined; // git exits 1 for a ref that does not exist
+      }
+      expect([dir, ref, readRef(dir === repo ? join(repo, '.git') : bare, ref)]).toStrictEqual([dir, ref, expected]);
+      expect(await resolveCommit(gitAt(dir), ref)).toBe(expected);
+    }
+    // AND a detached HEAD is read too
+    git(repo, 'checkout', '--quiet', '--detach', 'refs/heads/packed');
+    expect(readRef(join(repo, '.git'), 'HEAD')).toBe(git(repo, 'rev-parse', 'refs/heads/packed'));
   });
 
   it('is not redirected by ambient GIT_* variables', async () => {
