@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { processIo, type Io } from './io';
 import { synthCommand } from './synth';
@@ -16,6 +17,7 @@ export const EXIT = { OK: 0, INVALID: 1, USAGE: 2, BUG: 3 } as const;
 export function createProgram(io: Io = processIo): Command {
   const program = new Command('siteforge')
     .description('synthesize delivery sites written in TypeScript into one GitOps repository per environment')
+    .version(packageVersion(), '-V, --version', 'print the siteforge version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
@@ -26,6 +28,10 @@ export function createProgram(io: Io = processIo): Command {
     command.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   }
   return program;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 /** Runs `siteforge <argv>` and returns the exit code. */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTree, runCli, tempDir } from '../helpers';
@@ -65,6 +65,13 @@ describe('siteforge CLI', () => {
     const result = await runCli(['synth', '--bogus']);
     expect(result.code).toBe(2);
     expect(result.err).toContain("error: unknown option '--bogus'");
+  });
+
+  it('runs as an executable, with the heap limit of its shebang, and prints its version', () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(readFileSync(join(root, 'bin/siteforge.js'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-old-space-size=512');
+    expect(execFileSync(join(root, 'bin/siteforge.js'), ['--version'], { encoding: 'utf8' })).toBe(`${version}\n`);
   });
 
   it('exits 2 on an unknown command', async () => {
