@@ -9,7 +9,7 @@ import type {
   ServiceDefinition, ServicePort, ServiceProfile, Template, NativeWorkload, ServiceConnection, SettingsProblem, WorkloadProbe, ServiceMonitoring,
 } from '../constructs/service-definition';
 import type { ServiceGroupDefinition } from '../constructs/service-group';
-import { compileTemplate } from './templates';
+import { parseTemplate } from './templates';
 import { checkTemplatePaths } from './template-paths';
 import { catastrophicBacktrackingProblem, schemaPatterns } from './regex-safety';
 import { loadVm, type RawVm } from './vm';
@@ -70,7 +70,8 @@ export class Catalog {
  * problem of every service is collected and thrown at once, each naming its file and line.
  */
 export function loadCatalog(dir: string = CATALOG_DIR): Catalog {
-  const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true });
+  // Unoptimized code compiles faster, and every command compiles every schema once.
+  const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, code: { optimize: false } });
   const schema = (name: string) => JSON.parse(readFileSync(join(CATALOG_DIR, 'schema', name), 'utf8')) as Record<string, unknown>;
   const validateService = ajv.compile(schema('service.schema.json'));
   const validateFamily = ajv.compile(schema('family.schema.json'));
@@ -227,15 +228,16 @@ export function buildService(source: ServiceSource, ajv: Ajv, validateService: V
   const template = (name: string, path: (string | number)[]): Template => {
     const templateFile = join(dir, name);
     if (!existsSync(templateFile)) fail(path, `template ${name} does not exist in ${displayPath(dir)}`);
-    const text = readFileSync(templateFile, 'utf8');
-    sources.push({ text, file: displayPath(templateFile), connection: false });
-    return compileTemplate(text, displayPath(templateFile));
+    const parsed = parseTemplate(readFileSync(templateFile, 'utf8'), displayPath(templateFile));
+    sources.push({ ast: parsed.ast, file: displayPath(templateFile), connection: false });
+    return parsed.render;
   };
-  const sources: { text: string; file: string; connection: boolean }[] = [];
+  const sources: { ast: hbs.AST.Program; file: string; connection: boolean }[] = [];
   const inline = (text: string, path: (string | number)[]): Template => {
     const file = `${shown}:${source.lineOf(path) ?? 0} (${path.join('.')})`;
-    sources.push({ text, file, connection: path[0] === 'connection' });
-    return compileTemplate(text, file);
+    const parsed = parseTemplate(text, file);
+    sources.push({ ast: parsed.ast, file, connection: path[0] === 'connection' });
+    return parsed.render;
   };
 
   let workload: NativeWorkload | undefined;
@@ -299,7 +301,7 @@ export function buildService(source: ServiceSource, ajv: Ajv, validateService: V
   }
   const helmValues = raw.helm && template(raw.helm.values, ['helm', 'values']);
   const contract = { settingsSchema, images: raw.images.map((i) => i.name), dependencies: raw.dependencies };
-  for (const t of sources) checkTemplatePaths(t.text, t.file.replace(/:0 \(/, ' ('), contract, t.connection);
+  for (const t of sources) checkTemplatePaths(t.ast, t.file.replace(/:0 \(/, ' ('), contract, t.connection);
 
   return {
     name: raw.name,

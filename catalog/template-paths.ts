@@ -1,4 +1,3 @@
-import Handlebars from 'handlebars';
 import { UserError } from '../constructs/errors';
 
 /*
@@ -40,8 +39,7 @@ export interface TemplateContract {
  * Throws an error naming `file` and the line of the first path in `source` that the template
  * context cannot hold. `connection` templates also see `host` and `port`.
  */
-export function checkTemplatePaths(source: string, file: string, contract: TemplateContract, connection = false): void {
-  const ast = Handlebars.parse(source);
+export function checkTemplatePaths(ast: hbs.AST.Program, file: string, contract: TemplateContract, connection = false): void {
   const fail = (node: hbs.AST.Node, path: string, why: string): never => {
     throw new UserError(`${file}:${node.loc?.start.line ?? 0}: ${path} ${why}`);
   };

@@ -29,8 +29,19 @@ handlebars.registerHelper('yaml', (value: unknown, options: { loc?: { start: { l
   return JSON.stringify(value);
 });
 
+/** A template's text parsed once: the path checks read its syntax tree, synth calls render. */
+export interface ParsedTemplate {
+  readonly ast: hbs.AST.Program;
+  readonly render: Template;
+}
+
 /** Compiles `source`, read from `file` (the name errors give). */
 export function compileTemplate(source: string, file: string): Template {
+  return parseTemplate(source, file).render;
+}
+
+/** Parses, checks and compiles `source`, read from `file` (the name errors give). */
+export function parseTemplate(source: string, file: string): ParsedTemplate {
   // handlebars also compiles a ready-made AST object, the path behind its code-execution
   // advisories: only text read from a file is ever compiled.
   if (typeof source !== 'string') throw new UserError(`${file}: a template must be text, got ${typeof source}`);
@@ -44,15 +55,15 @@ export function compileTemplate(source: string, file: string): Template {
     throw new UserError(`${file}${line ? `:${line}` : ''}: template syntax error: ${message.split('\n').pop()}`);
   }
   checkNodes(ast, file, kind);
-  const render = handlebars.compile(ast, {
+  const compiled = handlebars.compile(ast, {
     strict: true,
     noEscape: true,
     knownHelpersOnly: true,
     knownHelpers: { yaml: true, concat: true },
   });
-  return (context: object) => {
+  const render: Template = (context: object) => {
     try {
-      return render(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+      return compiled(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
     } catch (e) {
       const message = (e as Error).message;
       const match = / - (\d+):\d+$/.exec(message);
@@ -60,6 +71,7 @@ export function compileTemplate(source: string, file: string): Template {
       throw new UserError(`${file}${match ? `:${match[1]}` : ''}: ${text}`);
     }
   };
+  return { ast, render };
 }
 
 function checkNodes(node: hbs.AST.Node, file: string, kind: TemplateKind): void {
