@@ -6,11 +6,12 @@
 // Not a test: nothing here asserts on time.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadCatalog } from '../catalog';
+import { resolveWorkers } from '../cli/options';
 import { synth } from '../engine';
 import { SHAPE_VARIABLE, syntheticFleet } from './fleet';
 import { isKubernetesObject } from './reference-writer';
@@ -20,21 +21,24 @@ const { values } = parseArgs({
     sites: { type: 'string', default: '10' },
     envs: { type: 'string', default: '3' },
     services: { type: 'string', default: '10' },
-    workers: { type: 'string', default: String(availableParallelism()) },
+    // Default: what `siteforge synth` chooses for the fleet.
+    workers: { type: 'string', default: 'auto' },
     // Where the output goes: the file system's speed is part of what is measured.
     dir: { type: 'string', default: tmpdir() },
     // Also publish to local bare repositories, then again unchanged and after a change to 10% of the sites.
     publish: { type: 'boolean', default: false },
   },
 });
-const numbers = { sites: Number(values.sites), envs: Number(values.envs), services: Number(values.services), workers: Number(values.workers) };
-for (const [key, value] of Object.entries(numbers)) {
+const positive = (key: 'sites' | 'envs' | 'services' | 'workers'): number => {
+  const value = Number(values[key]);
   if (!Number.isInteger(value) || value < 1) {
-    console.error(`bench: --${key} must be a positive integer, got ${JSON.stringify(values[key as keyof typeof values])}`);
+    console.error(`bench: --${key} must be a positive integer${key === 'workers' ? ' or "auto"' : ''}, got ${JSON.stringify(values[key])}`);
     process.exit(2);
   }
-}
-const { workers, ...shape } = numbers;
+  return value;
+};
+const shape = { sites: positive('sites'), envs: positive('envs'), services: positive('services') };
+const workers = values.workers === 'auto' ? await resolveWorkers('auto', shape.sites) : positive('workers');
 const dir = values.dir!;
 process.env[SHAPE_VARIABLE] = `${shape.sites},${shape.envs},${shape.services}`;
 

@@ -24,13 +24,16 @@ export async function loadInputs(options: FleetOptions) {
   return { catalog, fleet, fleetModule };
 }
 
-/** Below this many sites, starting worker threads costs more than it saves. */
-export const PARALLEL_FROM_SITES = 4;
+/**
+ * A worker thread takes 1–2 s to start (it loads siteforge, the catalog and the fleet), about
+ * what one thread needs to synthesize 40 sites: each thread gets at least that many.
+ */
+export const SITES_PER_THREAD = 40;
 
 /** `--workers <n>`: threads that build and render sites in parallel. */
 export function workersOption(): Option {
   return new Option('--workers <n>', 'threads that build and render sites in parallel')
-    .default('auto', `one per core from ${PARALLEL_FROM_SITES} sites on`)
+    .default('auto', `one per ${SITES_PER_THREAD} sites, at most one per core`)
     .argParser(parseWorkers);
 }
 
@@ -38,7 +41,7 @@ export function workersOption(): Option {
 export async function resolveWorkers(workers: number | 'auto', sites: number): Promise<number> {
   if (workers !== 'auto') return workers;
   const { availableParallelism } = await import('node:os');
-  return sites >= PARALLEL_FROM_SITES ? availableParallelism() : 1;
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(sites / SITES_PER_THREAD)));
 }
 
 function parseWorkers(value: string): number | 'auto' {
