@@ -73,6 +73,10 @@ try {
   rmSync(referenceDir, { recursive: true, force: true });
   const json = runReference('json');
   console.log(`json-reference: seconds=${json.seconds.toFixed(2)} ratio=${(synthSeconds / json.seconds).toFixed(2)} (siteforge seconds / JSON.stringify writer seconds)`);
+  // siteforge's YAML emitter against the yaml library: the same writer, only the serializer differs.
+  rmSync(referenceDir, { recursive: true, force: true });
+  const emitter = runReference('emitter');
+  console.log(`emitter-reference: seconds=${emitter.seconds.toFixed(2)} (the reference writer with siteforge's YAML emitter instead of the yaml library)`);
   if (values.publish) await benchPublish(catalog);
   console.log(`bench: objects=${objects} envs=${envs} seconds=${synthSeconds.toFixed(1)} objects_per_s=${Math.round(objects / synthSeconds)} peak_rss_mib=${peakRssMib} workers=${Math.min(workers, shape.sites)}`);
 } finally {
@@ -85,7 +89,7 @@ try {
  * runs with a heap limit that would slow it), timed from inside: start-up is not counted, as
  * it is not for siteforge.
  */
-function runReference(format: 'yaml' | 'json'): { objects: number; seconds: number } {
+function runReference(format: 'yaml' | 'json' | 'emitter'): { objects: number; seconds: number } {
   const script = fileURLToPath(new URL('./reference-run.ts', import.meta.url));
   const args = ['--import', 'tsx', script, outDir, referenceDir, String(shape.sites), String(shape.envs), String(shape.services), format];
   const output = execFileSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
