@@ -2,7 +2,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadCatalog } from '../catalog';
 import { loadFleet, type Selection } from './fleet';
 import { stageEnvironment } from './output';
-import { generatorFingerprint } from './generator-fingerprint';
 import { synthSite, type SiteOutcome } from './site-synth';
 
 /** What the main thread gives each worker. */
@@ -14,6 +13,8 @@ export interface SynthWorkerData {
   /** Staging folder of the main thread's transaction; undefined for a dry run. */
   readonly stagingDir?: string;
   readonly rotateSecrets?: boolean;
+  /** generatorFingerprint() as the main thread computed it. */
+  readonly generator: string;
 }
 
 /** A worker's answer for the site at `index` of the fleet. */
@@ -22,14 +23,13 @@ export type SynthWorkerReply = { readonly index: number; readonly outcome: SiteO
 const data = workerData as SynthWorkerData;
 const catalog = loadCatalog(data.catalogDir);
 const { fleet } = await loadFleet(data.fleetModule);
-const generator = generatorFingerprint();
 
 parentPort!.on('message', (index: number) => {
   try {
     const stage = data.stagingDir === undefined
       ? undefined
       : (repo: string, files: Parameters<typeof stageEnvironment>[3], inputHash: string) => stageEnvironment(data.outDir, data.stagingDir!, repo, files, inputHash);
-    const outcome = synthSite(fleet[index], catalog, { selection: data.selection, generator, outDir: data.outDir, rotateSecrets: data.rotateSecrets, stage });
+    const outcome = synthSite(fleet[index], catalog, { selection: data.selection, generator: data.generator, outDir: data.outDir, rotateSecrets: data.rotateSecrets, stage });
     parentPort!.postMessage({ index, outcome } satisfies SynthWorkerReply);
   } catch (e) {
     parentPort!.postMessage({ index, bug: (e as Error)?.stack ?? String(e) } satisfies SynthWorkerReply);

@@ -99,9 +99,10 @@ async function synthInWorkers(
   const indexOf = new Map(options.fleet.map((d, i) => [d, i]));
   const queue = definitions.map((d) => indexOf.get(d)!);
   const outcomes = new Map<number, SiteOutcome>();
+  const generator = generatorFingerprint();
   const pool = Array.from({ length: workers - 1 }, () => {
     if (!options.fleetModule) throw new Error('synth with workers needs fleetModule');
-    const data: SynthWorkerData = { fleetModule: options.fleetModule, catalogDir: options.catalogDir, selection, outDir: options.outDir, stagingDir, rotateSecrets: options.rotateSecrets };
+    const data: SynthWorkerData = { fleetModule: options.fleetModule, catalogDir: options.catalogDir, selection, outDir: options.outDir, stagingDir, rotateSecrets: options.rotateSecrets, generator };
     return new Worker(new URL('./synth-worker-entry.mjs', import.meta.url), { workerData: data });
   });
   const record = (index: number, outcome: SiteOutcome) => {
@@ -135,7 +136,6 @@ async function synthInWorkers(
   const stage = stagingDir === undefined
     ? undefined
     : (repo: string, files: Parameters<typeof stageEnvironment>[3], inputHash: string) => stageEnvironment(options.outDir, stagingDir, repo, files, inputHash);
-  const generator = generatorFingerprint();
   try {
     for (let index = queue.shift(); index !== undefined && !failure; index = queue.shift()) {
       record(index, synthSite(options.fleet[index], options.catalog, { selection, generator, outDir: options.outDir, rotateSecrets: options.rotateSecrets, stage }));
