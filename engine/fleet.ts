@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { App } from 'cdk8s';
+import { RootConstruct } from 'constructs';
 import type { Environment, Site } from '../constructs';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
@@ -42,8 +42,9 @@ export function selectEnvironments(site: Site, selection: Selection): Environmen
  * in memory whole.
  */
 export function buildSite(definition: SiteDefinition, catalog: Catalog): Site {
-  const app = new App({ outdir: '/nonexistent' });
-  const site = definition.build(app, catalog);
+  // A plain root: the model needs no cdk8s App (renderers make their own), and commands that
+  // only build sites (`sites`) then never load cdk8s.
+  const site = definition.build(new RootConstruct(), catalog);
   if (site.name !== definition.name) {
     throw new UserError(`site definition ${JSON.stringify(definition.name)} built a site named ${JSON.stringify(site.name)}; the two must match`);
   }
