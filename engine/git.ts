@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { UserError } from './errors';
 
 /**
@@ -121,9 +121,10 @@ function runGit(dir: string, args: readonly string[], silenceLimitMs: number): P
     heard();
     child.stdout.on('data', (chunk: Buffer) => (stdout.push(chunk), heard()));
     child.stderr.on('data', (chunk: Buffer) => (stderr.push(chunk), heard()));
-    child.on('error', (error) => {
+    child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(silence);
-      reject(new GitError(`cannot run git: ${error.message}`, null));
+      const missingFolder = error.code === 'ENOENT' && !existsSync(dir);
+      reject(new GitError(missingFolder ? `fatal: cannot run git in ${dir}: the folder does not exist` : `fatal: cannot run git: ${error.message}`, null));
     });
     child.on('close', (code) => {
       clearTimeout(silence);
@@ -136,10 +137,13 @@ function runGit(dir: string, args: readonly string[], silenceLimitMs: number): P
   });
 }
 
-/** A fresh temporary folder for a working clone under `parent`; the caller removes it. */
+/**
+ * A fresh temporary folder for a working clone under `parent`, as an absolute path (git runs
+ * in one folder and is told of another); the caller removes it.
+ */
 export function tempWorkDir(prefix: string, parent = tmpdir()): string {
   mkdirSync(parent, { recursive: true });
-  return mkdtempSync(join(parent, `siteforge-${prefix.replace(/[^A-Za-z0-9-]/g, '-')}-`));
+  return mkdtempSync(join(resolve(parent), `siteforge-${prefix.replace(/[^A-Za-z0-9-]/g, '-')}-`));
 }
 
 /** Creates the bare repository `dir` (initial branch `branch`) unless it already exists. */
@@ -159,8 +163,9 @@ export async function ensureBareRepository(dir: string, branch: string): Promise
  * into `refs/remotes/origin/*`.
  */
 export async function openWorkingClone(url: string, dir: string): Promise<Git> {
-  await gitAt(dirname(dir)).raw(['clone', '--quiet', '--no-checkout', '--', url, dir]);
-  return gitAt(dir);
+  const target = resolve(dir);
+  await gitAt(dirname(target)).raw(['clone', '--quiet', '--no-checkout', '--', url, target]);
+  return gitAt(target);
 }
 
 const identities = new Map<string, Promise<string[]>>();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { managedPart, remoteLabel } from './diff';
 import { UserError, UserErrors } from './errors';
 import { assertSafeBranch, ensureBareRepository, fetchAll, GitError, gitErrorMessage, identityOptions, openWorkingClone, readWorkingTree, removeDir, resolveCommit, tempWorkDir, type Git } from './git';
@@ -125,7 +125,7 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
   options.onStart?.(repos.length);
   const published = readPublished(outDir);
   // Working clones go beside the output, on the file system chosen for it.
-  const workDir = join(outDir, WORK_DIR);
+  const workDir = resolve(outDir, WORK_DIR);
   let repositories: RepositoryResult[];
   try {
     repositories = await mapPool(repos, options.concurrency ?? 4, async (repo) => {

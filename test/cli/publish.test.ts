@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers';
@@ -33,6 +33,28 @@ describe('siteforge publish', () => {
     expect(result.out).toContain('published 13, unchanged 0, failed 0 of 13 repositories');
     const again = await runCli(['publish', '--direct', '--out', out]);
     expect(again.out).toContain('published 0, unchanged 13, failed 0 of 13 repositories');
+  });
+
+  it('publishes with a relative --out, as npm start does from the project folder', async () => {
+    // GIVEN the working directory is a fresh folder and --out is relative to it
+    const cwd = process.cwd();
+    const dir = tempDir();
+    process.chdir(dir);
+    try {
+      // WHEN a site is published, then synthesized and published again with --no-synth
+      const fleet = fleetModule({ shop: undefined });
+      const first = await runCli(['publish', '--direct', '--out', 'dist', '--fleet', fleet]);
+      expect([first.code, first.err]).toStrictEqual([0, '']);
+      expect(first.out).toContain('published 1, unchanged 0, failed 0 of 1 repository');
+      expect((await runCli(['synth', '--out', 'dist', '--fleet', fleetModule({ shop: undefined }, 900)])).code).toBe(0);
+      const second = await runCli(['publish', '--direct', '--no-synth', '--out', 'dist', '--fleet', fleet]);
+      // THEN both land in dist/.remotes, and no working clone is left behind
+      expect(second.out).toContain('published 1, unchanged 0, failed 0 of 1 repository');
+      expect(git(join(dir, 'dist/.remotes/shop-prod.git'), 'log', '--format=%s', 'main').split('\n')).toHaveLength(2);
+      expect(existsSync(join(dir, 'dist/.siteforge-work'))).toBe(false);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('exits 1 on drift and names the file and the commit on stderr', async () => {

@@ -64,6 +64,12 @@ describe('the git runner', () => {
     expect(readRef(join(repo, '.git'), 'HEAD')).toBe(git(repo, 'rev-parse', 'refs/heads/packed'));
   });
 
+  it('says so when the folder it should run in does not exist', async () => {
+    const missing = join(tempDir(), 'missing');
+    const failure = await gitAt(missing).raw(['status']).catch((e: unknown) => e);
+    expect(gitErrorMessage(failure)).toBe(`cannot run git in ${missing}: the folder does not exist`);
+  });
+
   it('is not redirected by ambient GIT_* variables', async () => {
     // GIVEN GIT_DIR pointing at another repository, as inside a git hook
     const repo = repositoryWithRunbook();
