@@ -71,18 +71,26 @@ export function validateFleet(fleet: readonly SiteDefinition[], catalog: Catalog
   return errors;
 }
 
-/**
- * The fleet exported as `fleet` by the module at `path` (relative to the working directory).
- * The default, `sites/index.ts`, falls back to siteforge's own example fleet when the working
- * directory has none.
- */
+/** The fleet exported as `fleet` by the module at `path` (see fleetModuleFile). */
 export async function loadFleet(path: string): Promise<{ readonly fleet: readonly SiteDefinition[]; readonly module: string }> {
-  let file = resolve(path);
-  if (!existsSync(file)) {
-    if (path !== 'sites/index.ts') throw new UserError(`fleet module ${path} does not exist`);
-    file = new URL('../sites/index.ts', import.meta.url).pathname;
-  }
-  const module = (await import(pathToFileURL(file).href)) as { fleet?: unknown };
+  const file = fleetModuleFile(path);
+  return { fleet: fleetOf(await import(pathToFileURL(file).href), path), module: file };
+}
+
+/**
+ * The file of the fleet module at `path` (relative to the working directory). The default,
+ * `sites/index.ts`, falls back to siteforge's own example fleet when the working directory has
+ * none.
+ */
+export function fleetModuleFile(path: string): string {
+  const file = resolve(path);
+  if (existsSync(file)) return file;
+  if (path !== 'sites/index.ts') throw new UserError(`fleet module ${path} does not exist`);
+  return new URL('../sites/index.ts', import.meta.url).pathname;
+}
+
+/** The `fleet` export of the module at `path`, checked: named site definitions, each once. */
+export function fleetOf(module: { fleet?: unknown }, path: string): readonly SiteDefinition[] {
   if (!Array.isArray(module.fleet)) {
     throw new UserError(`fleet module ${path} must export \`fleet\`, an array of site definitions`);
   }
@@ -94,5 +102,5 @@ export async function loadFleet(path: string): Promise<{ readonly fleet: readonl
     if (names.has(definition.name)) throw new UserError(`fleet module ${path}: site ${definition.name} is listed twice`);
     names.add(definition.name);
   }
-  return { fleet: module.fleet as SiteDefinition[], module: file };
+  return module.fleet as SiteDefinition[];
 }

@@ -1,14 +1,15 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { UserError, UserErrors } from './errors';
-import { selectSites, type Selection } from './fleet';
+import { fleetModuleFile, selectSites, type Selection } from './fleet';
 import { OutputTransaction, readState, stageEnvironment } from './output';
 import { generatorFingerprint } from './generator-fingerprint';
 import { synthSite, type EnvironmentResult, type SiteOutcome } from './site-synth';
 import type { SynthWorkerData, SynthWorkerReply } from './synth-worker';
+import { bundleSynthWorker } from './worker-bundle';
 
 export type { EnvironmentResult } from './site-synth';
 
@@ -100,10 +101,12 @@ async function synthInWorkers(
   const queue = definitions.map((d) => indexOf.get(d)!);
   const outcomes = new Map<number, SiteOutcome>();
   const generator = generatorFingerprint();
+  if (workers > 1 && !options.fleetModule) throw new Error('synth with workers needs fleetModule');
+  const program = workers > 1 ? await bundleSynthWorker(fleetModuleFile(options.fleetModule!)) : undefined;
   const pool = Array.from({ length: workers - 1 }, () => {
-    if (!options.fleetModule) throw new Error('synth with workers needs fleetModule');
-    const data: SynthWorkerData = { fleetModule: options.fleetModule, catalogDir: options.catalogDir, selection, outDir: options.outDir, stagingDir, rotateSecrets: options.rotateSecrets, generator };
-    return new Worker(new URL('./synth-worker-entry.mjs', import.meta.url), { workerData: data });
+    const data: SynthWorkerData = { fleetModule: options.fleetModule!, catalogDir: options.catalogDir, selection, outDir: options.outDir, stagingDir, rotateSecrets: options.rotateSecrets, generator };
+    // No loader flags: the program is plain JavaScript (see worker-bundle.ts).
+    return new Worker(program!, { workerData: data, execArgv: [] });
   });
   const record = (index: number, outcome: SiteOutcome) => {
     outcomes.set(index, outcome);
@@ -145,6 +148,7 @@ async function synthInWorkers(
     await Promise.all(inWorkers);
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
+    if (program) rmSync(program, { force: true });
   }
   return [...outcomes.keys()].sort((a, b) => a - b).map((i) => outcomes.get(i)!);
 }

@@ -70,7 +70,7 @@ describe('siteforge CLI', () => {
   it('runs as an executable, with the heap limit of its shebang, and prints its version', () => {
     const root = join(import.meta.dirname, '..', '..');
     const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-    expect(readFileSync(join(root, 'bin/siteforge.js'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-old-space-size=512');
+    expect(readFileSync(join(root, 'bin/siteforge.js'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-old-space-size=512 --max-semi-space-size=4');
     expect(execFileSync(join(root, 'bin/siteforge.js'), ['--version'], { encoding: 'utf8' })).toBe(`${version}\n`);
   });
 
