@@ -41,6 +41,12 @@ export interface SynthOptions extends Selection {
    * @default - the built-in catalog
    */
   readonly catalogDir?: string;
+  /**
+   * Whether this thread renders sites too when there are worker threads. False leaves every
+   * site to the workers (which is how tests check what a worker renders).
+   * @default true
+   */
+  readonly renderInThisThread?: boolean;
   /** Called after each environment is rendered. */
   readonly onEnvironment?: (result: EnvironmentResult) => void;
 }
@@ -140,7 +146,8 @@ async function synthInWorkers(
     ? undefined
     : (repo: string, files: Parameters<typeof stageEnvironment>[3], inputHash: string) => stageEnvironment(options.outDir, stagingDir, repo, files, inputHash);
   try {
-    for (let index = queue.shift(); index !== undefined && !failure; index = queue.shift()) {
+    const thisThreadRenders = workers === 1 || options.renderInThisThread !== false;
+    for (let index = thisThreadRenders ? queue.shift() : undefined; index !== undefined && !failure; index = queue.shift()) {
       record(index, synthSite(options.fleet[index], options.catalog, { selection, generator, outDir: options.outDir, rotateSecrets: options.rotateSecrets, stage }));
       // Let replies from the workers in, so they are fed while this thread works.
       await new Promise((resolve) => setImmediate(resolve));

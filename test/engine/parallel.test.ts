@@ -10,11 +10,16 @@ describe('parallel synth', () => {
   it('writes byte-identical output with worker threads and without', async () => {
     const single = tempDir();
     const parallel = tempDir();
+    const inWorkers = tempDir();
     const catalog = builtinCatalog();
     const one = await synth({ fleet, catalog, outDir: single, workers: 1 });
     const two = await synth({ fleet, catalog, outDir: parallel, workers: 2, fleetModule });
+    // Every site rendered by the workers' bundled program, none by this thread.
+    const workersOnly = await synth({ fleet, catalog, outDir: inWorkers, workers: 3, fleetModule, renderInThisThread: false });
     expect(withoutSealedValues(readTree(parallel))).toStrictEqual(withoutSealedValues(readTree(single)));
+    expect(withoutSealedValues(readTree(inWorkers))).toStrictEqual(withoutSealedValues(readTree(single)));
     expect(two.environments.map((e) => e.repo)).toStrictEqual(one.environments.map((e) => e.repo));
+    expect(workersOnly.environments.map((e) => e.repo)).toStrictEqual(one.environments.map((e) => e.repo));
   });
 
   it('collects the user errors of sites rendered in workers and writes nothing', async () => {
@@ -36,7 +41,7 @@ export const fleet = [site('a', 3), site('b', 2), site('c', 4), site('d', 2)];
 `);
     const { loadFleet } = await import('../../engine');
     const { fleet: loaded } = await loadFleet(brokenFleet);
-    await expect(synth({ fleet: loaded, catalog: builtinCatalog(), outDir, workers: 2, fleetModule: brokenFleet }))
+    await expect(synth({ fleet: loaded, catalog: builtinCatalog(), outDir, workers: 2, fleetModule: brokenFleet, renderInThisThread: false }))
       .rejects.toThrow('b/prod/es: nodes must be at least 3 for profile cluster, got 2\nd/prod/es: nodes must be at least 3 for profile cluster, got 2');
     expect(readTree(outDir)).toStrictEqual({});
   });
