@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { ExitWith } from './exit';
 import type { Io } from './io';
-import { fleetOptions, outOption, loadInputs, type FleetOptions } from './options';
+import { fleetOptions, outOption, targetOption, loadInputs, type FleetOptions } from './options';
 import type { DiffFormat } from '../engine/diff-format';
 
 interface DiffCommandOptions extends FleetOptions {
@@ -16,7 +16,7 @@ export function diffCommand(io: Io): Command {
   return fleetOptions(new Command('diff'))
     .description('synthesize, then show what changed compared with each environment repository, object by object')
     .addOption(outOption())
-    .addOption(new Option('--target <branch>', 'branch the environments deploy from').default('main'))
+    .addOption(targetOption())
     .addOption(new Option('--against <ref>', 'branch, tag or commit of each environment repository to compare with (default: the head of --target)'))
     .addOption(new Option('--format <format>', 'text for terminals, markdown for pull-request comments, json for machines').choices(['text', 'markdown', 'json']).default('text'))
     .addOption(new Option('--exit-code', 'exit 1 when anything differs'))

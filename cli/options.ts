@@ -51,6 +51,11 @@ function parseWorkers(value: string): number | 'auto' {
   return n;
 }
 
+/** `--target <branch>`: the branch the environments deploy from. */
+export function targetOption(): Option {
+  return new Option('--target <branch>', 'branch the environments deploy from').default('main');
+}
+
 /** `--out <dir>`: the output folder, one repository per environment at `<dir>/<site>/<env>`. */
 export function outOption(): Option {
   return new Option('--out <dir>', 'output folder; one repository per environment at <dir>/<site>/<env>').default('dist');

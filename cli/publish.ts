@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitWith } from './exit';
 import { columns, type Io } from './io';
-import { fleetOptions, outOption, loadInputs, resolveWorkers, workersOption, type FleetOptions } from './options';
+import { fleetOptions, outOption, targetOption, loadInputs, resolveWorkers, workersOption, type FleetOptions } from './options';
 import type { RepositoryResult } from '../engine/publish';
 
 interface PublishCommandOptions extends FleetOptions {
@@ -28,7 +28,7 @@ export function publishCommand(io: Io): Command {
   return fleetOptions(new Command('publish'))
     .description('synthesize, then commit and push every environment repository (to a review branch unless --direct)')
     .addOption(outOption())
-    .addOption(new Option('--target <branch>', 'branch the environments deploy from').default('main'))
+    .addOption(targetOption())
     .addOption(new Option('--direct', 'commit straight to the target branch instead of a review branch'))
     .addOption(new Option('--branch <name>', 'review branch siteforge/<name> (default: siteforge/<changed instances>-<output hash>)'))
     .addOption(new Option('--overwrite-drift', 'replace managed files edited in the repository instead of stopping'))
