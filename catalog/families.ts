@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
+import type { CompiledValidators } from './compiled-validators';
 import { UserError, UserErrors } from '../constructs/errors';
 import { buildService, readCheckedYaml, type CatalogService } from './index';
 
@@ -28,7 +28,7 @@ const MEMBER_FIELDS = ['name', 'version', 'description', 'images'];
  * is checked like any `service.yml`; its templates, settings schema and dashboard come from the
  * family's folder. Errors name the member's line.
  */
-export function loadFamily(dir: string, ajv: Ajv, validateFamily: ValidateFunction, validateService: ValidateFunction): CatalogService[] {
+export function loadFamily(dir: string, validators: CompiledValidators, validateFamily: ValidateFunction, validateService: ValidateFunction): CatalogService[] {
   const file = join(dir, 'family.yml');
   const source = readCheckedYaml(file, validateFamily);
   const { shown, at } = source;
@@ -71,7 +71,7 @@ export function loadFamily(dir: string, ajv: Ajv, validateFamily: ValidateFuncti
         settingsFile: join(dir, pattern.settings),
         dashboardFile: join(dir, 'monitor', pattern.dashboard ?? `${member.pattern}-dashboard.json`),
         family: file,
-      }, ajv, validateService));
+      }, validators, validateService));
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       errors.push(...(e instanceof UserErrors ? e.errors : [e]));

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { UserError, UserErrors } from '../constructs/errors';
 import { parseYamlSource, type YamlSource } from '../constructs/yaml';
 import type {
@@ -15,6 +15,10 @@ import { catastrophicBacktrackingProblem, schemaPatterns } from './regex-safety'
 import { loadVm, type RawVm } from './vm';
 import { loadFamily } from './families';
 import { loadGroups } from './groups';
+import { CompiledValidators, VALIDATORS_CACHE_DIR } from './compiled-validators';
+
+/** Unoptimized code compiles faster and validates about as fast. */
+const AJV_OPTIONS = { strict: true, allErrors: true, useDefaults: true, code: { optimize: false } } as const;
 
 /** The catalog shipped with siteforge: the folders beside this file. */
 export const CATALOG_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -70,12 +74,11 @@ export class Catalog {
  * problem of every service is collected and thrown at once, each naming its file and line.
  */
 export function loadCatalog(dir: string = CATALOG_DIR): Catalog {
-  // Unoptimized code compiles faster, and every command compiles every schema once.
-  const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, code: { optimize: false } });
-  const schema = (name: string) => JSON.parse(readFileSync(join(CATALOG_DIR, 'schema', name), 'utf8')) as Record<string, unknown>;
-  const validateService = ajv.compile(schema('service.schema.json'));
-  const validateFamily = ajv.compile(schema('family.schema.json'));
-  const validateGroups = ajv.compile(schema('groups.schema.json'));
+  const validators = new CompiledValidators({ dir: VALIDATORS_CACHE_DIR, options: AJV_OPTIONS });
+  const schema = (name: string) => validators.validator(JSON.parse(readFileSync(join(CATALOG_DIR, 'schema', name), 'utf8')) as Record<string, unknown>);
+  const validateService = schema('service.schema.json');
+  const validateFamily = schema('family.schema.json');
+  const validateGroups = schema('groups.schema.json');
   const errors: UserError[] = [];
   const services = new Map<string, CatalogService>();
   const add = (service: CatalogService, file: string) => {
@@ -94,10 +97,10 @@ export function loadCatalog(dir: string = CATALOG_DIR): Catalog {
     const familyFile = join(dir, folder, 'family.yml');
     try {
       if (existsSync(serviceFile)) broken.add(folder);
-      if (existsSync(serviceFile)) add(loadService(join(dir, folder), folder, ajv, validateService), serviceFile);
+      if (existsSync(serviceFile)) add(loadService(join(dir, folder), folder, validators, validateService), serviceFile);
       broken.delete(folder);
       if (existsSync(familyFile)) {
-        for (const service of loadFamily(join(dir, folder), ajv, validateFamily, validateService)) add(service, familyFile);
+        for (const service of loadFamily(join(dir, folder), validators, validateFamily, validateService)) add(service, familyFile);
       }
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
@@ -176,7 +179,7 @@ export interface ServiceSource {
   readonly subject?: string;
 }
 
-function loadService(dir: string, folder: string, ajv: Ajv, validateService: ValidateFunction): CatalogService {
+function loadService(dir: string, folder: string, validators: CompiledValidators, validateService: ValidateFunction): CatalogService {
   const file = join(dir, 'service.yml');
   const shown = displayPath(file);
   const source: YamlSource = parseYamlSource(readFileSync(file, 'utf8'), shown);
@@ -189,11 +192,11 @@ function loadService(dir: string, folder: string, ajv: Ajv, validateService: Val
     nameRule: 'its folder name',
     settingsFile: join(dir, 'values.schema.json'),
     dashboardFile: join(dir, 'monitor', 'dashboard.json'),
-  }, ajv, validateService);
+  }, validators, validateService);
 }
 
 /** Checks a raw service description against the schema and turns it into a service. */
-export function buildService(source: ServiceSource, ajv: Ajv, validateService: ValidateFunction): CatalogService {
+export function buildService(source: ServiceSource, validators: CompiledValidators, validateService: ValidateFunction): CatalogService {
   const { shown, dir } = source;
   const folder = source.expectedName;
   if (!validateService(source.value)) {
@@ -291,7 +294,7 @@ export function buildService(source: ServiceSource, ajv: Ajv, validateService: V
   const settingsSchema = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
   let validateSettings: ValidateFunction;
   try {
-    validateSettings = compiledSettings(ajv, schemaFile, settingsSchema);
+    validateSettings = validators.validator(settingsSchema);
   } catch (e) {
     throw new UserError(`${displayPath(schemaFile)}: ${(e as Error).message}`);
   }
@@ -330,17 +333,6 @@ export function buildService(source: ServiceSource, ajv: Ajv, validateService: V
       return { settings: {}, problems: ajvProblems(validateSettings.errors ?? []) };
     },
   };
-}
-
-const settingsValidators = new WeakMap<Ajv, Map<string, ValidateFunction>>();
-
-/** A settings schema compiled once per catalog load, however many services share it (families). */
-function compiledSettings(ajv: Ajv, file: string, schema: Record<string, unknown>): ValidateFunction {
-  let cache = settingsValidators.get(ajv);
-  if (!cache) settingsValidators.set(ajv, (cache = new Map()));
-  let validate = cache.get(file);
-  if (!validate) cache.set(file, (validate = ajv.compile(schema)));
-  return validate;
 }
 
 /** Ajv errors as paths and sentences a person reads. */

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { CompiledValidators, VALIDATORS_CACHE_DIR } from '../catalog/compiled-validators';
 import type { RenderedFile } from '../constructs';
 import { parseYaml } from '../constructs/yaml';
 import { UserError, UserErrors } from './errors';
@@ -28,22 +29,22 @@ const SOURCES: readonly { id: string; doc: SchemaDocument }[] = [
   { id: 'crds', doc: crdSchemas as SchemaDocument },
 ];
 
-let ajv: Ajv | undefined;
+/** Compiled validators kept across runs: every thread of every run compiled its own before. */
+const compiled = new CompiledValidators({
+  dir: VALIDATORS_CACHE_DIR,
+  // Unoptimized code compiles in two thirds of the time and validates about as fast.
+  options: { allErrors: true, strict: false, verbose: true, code: { optimize: false } },
+  references: Object.fromEntries(SOURCES.map(({ id, doc }) => [id, doc])),
+});
 const validators = new Map<string, ValidateFunction | null>();
 
-/** The compiled validator of `apiVersion/kind`, or null when no schema knows it. */
+/** The validator of `apiVersion/kind`, or null when no schema knows it. */
 function validatorOf(gvk: string): ValidateFunction | null {
-  const cached = validators.get(gvk);
-  if (cached !== undefined) return cached;
-  if (!ajv) {
-    // Unoptimized code compiles in two thirds of the time (every thread compiles its own) and
-    // validates about as fast.
-    ajv = new Ajv({ allErrors: true, strict: false, verbose: true, code: { optimize: false } });
-    for (const { id, doc } of SOURCES) ajv.addSchema(doc, id);
-  }
+  let validate = validators.get(gvk);
+  if (validate !== undefined) return validate;
   const source = SOURCES.find(({ doc }) => gvk in doc.kinds);
   const pointer = gvk.replace(/~/g, '~0').replace(/\//g, '~1');
-  const validate = source ? ajv.compile({ $ref: `${source.id}#/kinds/${pointer}` }) : null;
+  validate = source ? compiled.validator({ $ref: `${source.id}#/kinds/${pointer}` }) : null;
   validators.set(gvk, validate);
   return validate;
 }

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Ajv from 'ajv';
+import type { AnySchema, Options, ValidateFunction } from 'ajv';
+
+const requireFromHere = createRequire(import.meta.url);
+const AJV_VERSION = (requireFromHere('ajv/package.json') as { version: string }).version;
+
+/** Where siteforge keeps compiled validators by default: beside its packages, like other tools' caches. */
+export const VALIDATORS_CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/siteforge/validators', import.meta.url));
+
+/** Props of a {@link CompiledValidators}. */
+export interface CompiledValidatorsProps {
+  /**
+   * The folder that keeps compiled validators: a subfolder per ajv version, options and
+   * referenced schemas, in it one file per schema named by a hash of the schema; created when
+   * first needed.
+   * @default undefined: nothing is kept, every validator is compiled
+   */
+  readonly dir?: string;
+  /** ajv's options; `code.source` is turned on, as standalone code needs it. */
+  readonly options: Options;
+  /**
+   * Schemas that validators may reference, by id.
+   * @default {}
+   */
+  readonly references?: Readonly<Record<string, AnySchema>>;
+}
+
+/**
+ * ajv validators compiled once per installation instead of once per thread and run. The
+ * standalone code ajv generates for a schema is written under `dir` and loaded by later runs:
+ * a Deployment's validator takes ~100 ms to compile and a few to load, and ajv itself (about a
+ * hundred modules) is not even loaded. A folder that cannot be written only costs the
+ * compile; a kept file that cannot be loaded is compiled and written again.
+ */
+export class CompiledValidators {
+  private readonly loaded = new Map<string, ValidateFunction>();
+  private keyDir: string | undefined;
+  private ajv: Ajv | undefined;
+
+  constructor(private readonly props: CompiledValidatorsProps) {}
+
+  /** The validator of `schema`, compiled at most once per installation. */
+  validator(schema: AnySchema): ValidateFunction {
+    const text = JSON.stringify(schema);
+    let validate = this.loaded.get(text);
+    if (validate) return validate;
+    const file = this.props.dir === undefined ? undefined : join(this.folder(this.props.dir), `${digest(text)}.cjs`);
+    if (file !== undefined) {
+      try {
+        validate = requireFromHere(file) as ValidateFunction;
+      } catch {
+        // Not kept yet, or unreadable: compiled below.
+      }
+    }
+    if (!validate) {
+      const ajv = this.compiler();
+      validate = ajv.compile(schema);
+      if (file !== undefined) {
+        const { default: standaloneCode } = requireFromHere('ajv/dist/standalone') as typeof import('ajv/dist/standalone');
+        keep(file, standaloneCode(ajv, validate));
+      }
+    }
+    this.loaded.set(text, validate);
+    return validate;
+  }
+
+  /** The subfolder of everything the code depends on besides the schema itself. */
+  private folder(dir: string): string {
+    this.keyDir ??= join(dir, digest(JSON.stringify([AJV_VERSION, this.props.options, this.props.references ?? {}])));
+    return this.keyDir;
+  }
+
+  private compiler(): Ajv {
+    if (!this.ajv) {
+      const { default: AjvClass } = requireFromHere('ajv') as typeof import('ajv');
+      this.ajv = new AjvClass({ ...this.props.options, code: { ...this.props.options.code, source: true } });
+      for (const [id, schema] of Object.entries(this.props.references ?? {})) this.ajv.addSchema(schema, id);
+    }
+    return this.ajv;
+  }
+}
+
+/** Writes `code` to `file` whole or not at all, since other threads and runs read the same folder. */
+function keep(file: string, code: string): void {
+  const partial = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.partial`;
+  try {
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(partial, code);
+    renameSync(partial, file);
+  } catch {
+    // A read-only installation: the validator was compiled, only the next run pays again.
+    try {
+      rmSync(partial, { force: true });
+    } catch {
+      // No folder, so no partial file either.
+    }
+  }
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 20);
+}

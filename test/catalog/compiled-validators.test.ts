@@ -1,0 +1,96 @@
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CompiledValidators } from '../../catalog/compiled-validators';
+
+const root = mkdtempSync(join(tmpdir(), 'siteforge-validators-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const OPTIONS = { allErrors: true, verbose: true, code: { source: true } } as const;
+/** A schema reached by reference, as the Kubernetes kinds are. */
+const LIBRARY = {
+  definitions: {
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    service: { type: 'object', required: ['name', 'port'], additionalProperties: false, properties: { name: { type: 'string' }, port: { $ref: '#/definitions/port' } } },
+  },
+};
+const SERVICE = { $ref: 'library#/definitions/service' };
+const good = { name: 'mysql', port: 3306 };
+const bad = { name: 'mysql', port: 0, extra: true };
+
+const validatorsIn = (dir: string | undefined, library = LIBRARY) => new CompiledValidators({ dir, options: OPTIONS, references: { library } });
+
+/** What a validator says about `data`: its verdict and its errors (ajv's verbose form, with the data). */
+function verdict(validators: CompiledValidators, data: unknown) {
+  const validate = validators.validator(SERVICE);
+  const valid = validate(data);
+  return { valid, errors: validate.errors ?? null };
+}
+
+const keptFiles = (dir: string) =>
+  readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+
+/** Marks every kept file, so a validator read from one can be told from a compiled one. */
+const markKept = (dir: string) => keptFiles(dir).forEach((file) => appendFileSync(file, '\nmodule.exports.kept = true;\n'));
+const isKept = (validators: CompiledValidators) => (validators.validator(SERVICE) as unknown as { kept?: boolean }).kept === true;
+
+describe('compiled validators', () => {
+  it('compile once, keep the code, and later runs load it with the same verdicts and errors', () => {
+    const dir = join(root, 'kept');
+    const first = validatorsIn(dir);
+    const compiledGood = verdict(first, good);
+    const compiledBad = verdict(first, bad);
+    expect(compiledGood).toStrictEqual({ valid: true, errors: null });
+    expect(compiledBad.valid).toBe(false);
+    expect(compiledBad.errors!.map((e) => [e.instancePath, e.keyword, e.data])).toStrictEqual([
+      ['', 'additionalProperties', bad],
+      ['/port', 'minimum', 0],
+    ]);
+    expect(isKept(first)).toBe(false);
+    expect(keptFiles(dir)).toHaveLength(1);
+
+    markKept(dir);
+    const later = validatorsIn(dir);
+    expect(isKept(later)).toBe(true);
+    expect(verdict(later, good)).toStrictEqual(compiledGood);
+    expect(verdict(later, bad)).toStrictEqual(compiledBad);
+  });
+
+  it('never load code compiled against other referenced schemas', () => {
+    const dir = join(root, 'references');
+    verdict(validatorsIn(dir), good);
+    markKept(dir);
+    const highPorts = { definitions: { ...LIBRARY.definitions, port: { type: 'integer', minimum: 5000, maximum: 65535 } } };
+    const other = validatorsIn(dir, highPorts);
+    expect(isKept(other)).toBe(false);
+    expect(verdict(other, good).valid).toBe(false);
+    expect(keptFiles(dir)).toHaveLength(2);
+  });
+
+  it('compile again over a kept file that cannot be loaded, and keep the new code', () => {
+    const dir = join(root, 'broken');
+    verdict(validatorsIn(dir), good);
+    for (const file of keptFiles(dir)) writeFileSync(file, 'module.exports = (');
+
+    const repaired = validatorsIn(dir);
+    expect(isKept(repaired)).toBe(false);
+    expect(verdict(repaired, bad).valid).toBe(false);
+    markKept(dir);
+    const after = validatorsIn(dir);
+    expect(isKept(after)).toBe(true);
+    expect(verdict(after, good).valid).toBe(true);
+  });
+
+  it('still validate where the folder cannot be written, and without a folder', () => {
+    const readOnly = join(root, 'read-only');
+    writeFileSync(readOnly, 'a file where the folder should be');
+    const blocked = validatorsIn(readOnly);
+    expect(verdict(blocked, bad).valid).toBe(false);
+    expect(verdict(blocked, good).valid).toBe(true);
+
+    const none = validatorsIn(undefined);
+    expect(verdict(none, bad).valid).toBe(false);
+    expect(verdict(none, good).valid).toBe(true);
+  });
+});
