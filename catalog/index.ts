@@ -4,6 +4,7 @@ import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { UserError, UserErrors } from '../constructs/errors';
+import { INPUT_IDENTITY } from '../constructs/input-text';
 import { parseYamlSource, type YamlSource } from '../constructs/yaml';
 import type {
   ServiceDefinition, ServicePort, ServiceProfile, Template, NativeWorkload, ServiceConnection, SettingsProblem, WorkloadProbe, ServiceMonitoring,
@@ -306,6 +307,7 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
   const contract = { settingsSchema, images: raw.images.map((i) => i.name), dependencies: raw.dependencies };
   for (const t of sources) checkTemplatePaths(t.ast, t.file.replace(/:0 \(/, ' ('), contract, t.connection);
 
+  const fingerprint = fingerprintOf(dir);
   return {
     name: raw.name,
     version: raw.version,
@@ -324,7 +326,8 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     vm: raw.vm && loadVm(raw.vm, dir, raw.ports as ServicePort[], Object.values(raw.connection?.credentials?.env ?? {}), fail, displayPath),
     monitoring,
     dir,
-    fingerprint: fingerprintOf(dir),
+    fingerprint,
+    [INPUT_IDENTITY]: `${raw.name}@${fingerprint}`,
     settingsSchema,
     family: source.family,
     resolveSettings(settings: unknown) {

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { SITES_PER_THREAD } from '../engine/pool';
 
 /** Options every fleet command takes. */
 export interface FleetOptions {
@@ -24,24 +25,16 @@ export async function loadInputs(options: FleetOptions) {
   return { catalog, fleet, fleetModule };
 }
 
-/**
- * A worker thread takes 1–2 s to start (it loads siteforge, the catalog and the fleet), about
- * what one thread needs to synthesize 40 sites: each thread gets at least that many.
- */
-export const SITES_PER_THREAD = 40;
-
 /** `--workers <n>`: threads that build and render sites in parallel. */
 export function workersOption(): Option {
   return new Option('--workers <n>', 'threads that build and render sites in parallel')
-    .default('auto', `one per ${SITES_PER_THREAD} sites, at most one per core`)
+    .default('auto', `one per ${SITES_PER_THREAD} sites that need rendering, at most one per core`)
     .argParser(parseWorkers);
 }
 
-/** The worker count for `--workers` (`auto` resolved against the selected fleet). */
-export async function resolveWorkers(workers: number | 'auto', sites: number): Promise<number> {
-  if (workers !== 'auto') return workers;
-  const { availableParallelism } = await import('node:os');
-  return Math.max(1, Math.min(availableParallelism(), Math.floor(sites / SITES_PER_THREAD)));
+/** `--render-all`: render even the environments whose inputs and files did not change. */
+export function renderAllOption(): Option {
+  return new Option('--render-all', 'render every environment, even those whose inputs and files are as the last synth left them');
 }
 
 function parseWorkers(value: string): number | 'auto' {

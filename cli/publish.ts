@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitWith } from './exit';
 import { columns, type Io } from './io';
-import { fleetOptions, outOption, targetOption, loadInputs, resolveWorkers, workersOption, type FleetOptions } from './options';
+import { fleetOptions, outOption, targetOption, loadInputs, renderAllOption, workersOption, type FleetOptions } from './options';
 import type { RepositoryResult } from '../engine/publish';
 
 interface PublishCommandOptions extends FleetOptions {
@@ -14,6 +14,7 @@ interface PublishCommandOptions extends FleetOptions {
   readonly concurrency: number;
   readonly workers: number | 'auto';
   readonly synth: boolean;
+  readonly renderAll?: boolean;
 }
 
 function wholeNumber(min: number) {
@@ -35,6 +36,7 @@ export function publishCommand(io: Io): Command {
     .addOption(new Option('--retries <n>', 'rebuild and retry a push this many times when the remote moved').default(5).argParser(wholeNumber(0)))
     .addOption(new Option('--concurrency <n>', 'repositories published at once').default(4).argParser(wholeNumber(1)))
     .addOption(workersOption())
+    .addOption(renderAllOption())
     .addOption(new Option('--no-synth', 'publish what the last synth wrote in --out as it is (after reviewing its diff)'))
     .addHelpText('after', `
 Sites with a gitRemote push there ({site} and {env} filled in); the others go to local bare
@@ -49,7 +51,7 @@ Every repository is published independently; the exit code is 1 when any failed.
       let total = 0;
       const report = await publish({
         ...inputs,
-        workers: await resolveWorkers(options.workers, options.site === undefined ? inputs.fleet.length : 1),
+        workers: options.workers,
         catalogDir: options.catalog,
         outDir: options.out,
         site: options.site,
@@ -61,6 +63,7 @@ Every repository is published independently; the exit code is 1 when any failed.
         retries: options.retries,
         concurrency: options.concurrency,
         synthesize: options.synth,
+        renderAll: options.renderAll,
         onRepository: (r) => {
           done++;
           io.out(progressLine(r, done, total, io.isTty));

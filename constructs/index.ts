@@ -20,3 +20,4 @@ export * from './secret';
 export * from './secret-backend';
 export * from './secrets';
 export * from './git-refs';
+export * from './input-text';

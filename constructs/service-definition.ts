@@ -3,6 +3,7 @@
  * loader (`catalog/index.ts`) builds these from `service.yml` files; the constructs only use
  * this shape and never know a particular service by name.
  */
+import type { INPUT_IDENTITY } from './input-text';
 
 /** Rendered text from a compiled template; a missing variable is an error naming the template. */
 export type Template = (context: object) => string;
@@ -154,6 +155,12 @@ export interface ServiceDefinition {
   readonly connection?: ServiceConnection;
   /** Hash of everything the service's catalog folder holds; changes when any of its files does. */
   readonly fingerprint: string;
+  /**
+   * How input hashes name this definition instead of reading it (see `inputText`).
+   * @default - read field by field; a definition holding functions (templates) then makes its
+   * environments render on every synth
+   */
+  readonly [INPUT_IDENTITY]?: string;
   /** VM-placed services: how Ansible installs them. */
   readonly vm?: VmDefinition;
   /** Checks settings against the service's schema and fills in its defaults. */

@@ -10,8 +10,14 @@ export const STATE_FILE = '.siteforge/state.json';
 /** `.siteforge/state.json`: the hash of every file siteforge manages in the repository. */
 export interface EnvironmentState {
   readonly generator: 'siteforge';
-  /** Hash of the environment's model, its services' catalog folders and siteforge's rendering code. */
-  readonly inputHash: string;
+  /**
+   * Hash of everything the environment's files were rendered from: its site's whole construct
+   * tree (see `inputText`), its services' catalog folders and siteforge's own code. Absent when
+   * that is not everything: the environment reads environment variables (secrets, the vault
+   * password) or its tree holds a value that cannot be written down; such an environment is
+   * rendered on every synth.
+   */
+  readonly inputHash?: string;
   /** Hash of `files`: changes exactly when some generated file does. */
   readonly outputHash: string;
   /** Path → `sha256:<hex>` of its content. */
@@ -23,10 +29,10 @@ export function sha256(content: string): string {
 }
 
 /** The state file content for `files`, rendered from inputs hashing to `inputHash`. */
-export function stateFileOf(files: readonly RenderedFile[], inputHash: string): RenderedFile {
+export function stateFileOf(files: readonly RenderedFile[], inputHash: string | undefined): RenderedFile {
   const hashes: Record<string, string> = {};
   for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) hashes[f.path] = sha256(f.content);
-  const state: EnvironmentState = { generator: 'siteforge', inputHash, outputHash: sha256(JSON.stringify(hashes)), files: hashes };
+  const state: EnvironmentState = { generator: 'siteforge', ...(inputHash ? { inputHash } : {}), outputHash: sha256(JSON.stringify(hashes)), files: hashes };
   return { path: STATE_FILE, content: JSON.stringify(state, null, 2) + '\n' };
 }
 
@@ -38,6 +44,26 @@ export function readState(repoDir: string): EnvironmentState | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The number of files of `<outDir>/<repo>` (its state file included) when they were rendered
+ * from inputs hashing to `inputHash` and every one is still as written; undefined when the
+ * environment must be rendered.
+ */
+export function intactOutput(outDir: string, repo: string, inputHash: string): number | undefined {
+  const repoDir = join(outDir, repo);
+  const state = readState(repoDir);
+  if (state?.inputHash !== inputHash) return undefined;
+  for (const [path, hash] of Object.entries(state.files)) {
+    if (!isSafePath(path)) return undefined;
+    try {
+      if (sha256(readFileSync(join(repoDir, path), 'utf8')) !== hash) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return Object.keys(state.files).length + 1;
 }
 
 /** What writing one environment will change. */
@@ -60,7 +86,7 @@ export interface StagedEnvironment extends EnvironmentChanges {
  * ones (and the state file) under `<stagingDir>/<repo>`. Nothing under the output changes.
  * Runs in worker threads too, so it keeps no state of its own.
  */
-export function stageEnvironment(outDir: string, stagingDir: string, repo: string, files: readonly RenderedFile[], inputHash: string): StagedEnvironment {
+export function stageEnvironment(outDir: string, stagingDir: string, repo: string, files: readonly RenderedFile[], inputHash: string | undefined): StagedEnvironment {
   const repoDir = join(outDir, repo);
   const fresh = !existsSync(repoDir);
   const all = [...files, stateFileOf(files, inputHash)];

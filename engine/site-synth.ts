@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { RenderedFile } from '../constructs';
-import { environmentInputs } from '../constructs/environment-inputs';
-import { renderEnvironmentSecurely } from './secrets';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { inputText, Site, UnwritableInput, type Environment, type RenderedFile } from '../constructs';
+import { readsVariables, renderEnvironmentSecurely } from './secrets';
 import { assertValidObjects } from './validate-objects';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { userErrorsOf } from './errors';
 import { buildSite, selectEnvironments, type Selection } from './fleet';
-import type { StagedEnvironment } from './output';
+import { intactOutput, stageEnvironment, type StagedEnvironment } from './output';
 
 /** What synth did to one environment repository. */
 export interface EnvironmentResult extends StagedEnvironment {
@@ -17,6 +18,11 @@ export interface EnvironmentResult extends StagedEnvironment {
   readonly files: number;
   /** The environment is no longer in the fleet and its files were removed. */
   readonly removed: boolean;
+  /**
+   * The environment was rendered; false when its inputs and files were as the last synth left
+   * them, so it was not.
+   */
+  readonly rendered: boolean;
 }
 
 /** The outcome of one site: its environments, or the user errors that stopped it. */
@@ -26,10 +32,7 @@ export interface SiteOutcome {
   readonly errors: string[];
 }
 
-/** Stages one environment's files. */
-export type Stager = (repo: string, files: readonly RenderedFile[], inputHash: string) => StagedEnvironment;
-
-/** How `synthSite` renders and where it stages; the same in this thread and in workers. */
+/** How `synthSite` renders and where it stages; the same in this thread and in workers (plain data, posted to them). */
 export interface SiteSynthContext {
   readonly selection: Selection;
   /** generatorFingerprint(), part of each environment's input hash. */
@@ -38,36 +41,111 @@ export interface SiteSynthContext {
   readonly outDir: string;
   /** @default false */
   readonly rotateSecrets?: boolean;
-  /** @default - a dry run: nothing is staged */
-  readonly stage?: Stager;
+  /**
+   * Render every environment, even one whose inputs and files are as the last synth left them.
+   * @default false
+   */
+  readonly renderAll?: boolean;
+  /**
+   * Staging folder of the synth's output transaction.
+   * @default - a dry run: nothing is staged
+   */
+  readonly stagingDir?: string;
 }
 
 /**
  * Builds one site, renders its selected environments with their secrets, checks every
- * Kubernetes object against its schema, and stages them. The site's construct
- * tree is dropped on return. Used in this thread and in worker threads alike, so the output
- * is the same whichever runs it. Bugs are thrown; user errors are returned.
+ * Kubernetes object against its schema, and stages them; an environment whose inputs and
+ * files are as the last synth left them is not rendered. The site's construct tree is dropped
+ * on return. Used in this thread and in worker threads alike, so the output is the same
+ * whichever runs it. Bugs are thrown; user errors are returned.
  */
 export function synthSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext): SiteOutcome {
-  const { selection, generator, stage } = context;
-  const rendered: { site: string; env: string; files: RenderedFile[]; inputHash: string }[] = [];
+  let plans: PlannedEnvironment[];
+  let rendered: (RenderedFile[] | undefined)[];
   try {
-    const site = buildSite(definition, catalog);
-    for (const env of selectEnvironments(site, selection)) {
-      const inputHash = `sha256:${createHash('sha256').update(generator).update(JSON.stringify(environmentInputs(env))).digest('hex')}`;
-      const files = renderEnvironmentSecurely(env, { outDir: context.outDir, rotateSecrets: context.rotateSecrets });
-      assertValidObjects(`${site.name}/${env.name}`, files);
-      rendered.push({ site: site.name, env: env.name, files, inputHash });
-    }
+    plans = planEnvironments(buildSite(definition, catalog), context);
+    rendered = plans.map((plan) => (plan.intactFiles === undefined ? renderChecked(plan, context) : undefined));
   } catch (e) {
     const found = userErrorsOf(e);
     if (found.length === 0) throw e;
     return { results: [], errors: found.map((f) => f.message) };
   }
-  const results = rendered.map(({ site, env, files, inputHash }) => {
-    const repo = `${site}/${env}`;
-    const staged = stage?.(repo, files, inputHash) ?? { repo, written: [], deleted: [], unchanged: 0, fresh: false };
-    return { ...staged, site, env, files: files.length + 1, removed: false };
+  // Staged only once every environment rendered: a site with an error stages nothing.
+  return { results: plans.map((plan, i) => (rendered[i] ? stagedResult(plan, rendered[i], context) : intactResult(plan))), errors: [] };
+}
+
+/**
+ * The outcome of a site whose selected environments all have intact output, found without
+ * rendering anything; undefined when one must be rendered or the site cannot be built (then
+ * `synthSite` reports why). Lets synth start threads only for the sites that changed.
+ */
+export function unchangedSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext): SiteOutcome | undefined {
+  if (context.renderAll || context.rotateSecrets || !existsSync(join(context.outDir, definition.name))) return undefined;
+  let plans: PlannedEnvironment[];
+  try {
+    plans = planEnvironments(buildSite(definition, catalog), context);
+  } catch (e) {
+    if (userErrorsOf(e).length > 0) return undefined;
+    throw e;
+  }
+  return plans.every((plan) => plan.intactFiles !== undefined) ? { results: plans.map(intactResult), errors: [] } : undefined;
+}
+
+/** A selected environment, and whether it needs rendering. */
+interface PlannedEnvironment {
+  readonly env: Environment;
+  readonly repo: string;
+  /** @default - none: the environment's inputs cannot all be written down */
+  readonly inputHash?: string;
+  /** Files of its repository when they are as the last synth left them. @default - it must be rendered */
+  readonly intactFiles?: number;
+}
+
+function planEnvironments(site: Site, context: SiteSynthContext): PlannedEnvironment[] {
+  const siteHash = siteInputHash(site, context.generator);
+  const mayKeep = !context.renderAll && !context.rotateSecrets;
+  return selectEnvironments(site, context.selection).map((env) => {
+    const repo = `${site.name}/${env.name}`;
+    const inputHash = siteHash === undefined || readsVariables(env) ? undefined : sha256(`${siteHash}\0${env.name}`);
+    const intactFiles = inputHash !== undefined && mayKeep ? intactOutput(context.outDir, repo, inputHash) : undefined;
+    return { env, repo, inputHash, intactFiles };
   });
-  return { results, errors: [] };
+}
+
+function renderChecked(plan: PlannedEnvironment, context: SiteSynthContext): RenderedFile[] {
+  const files = renderEnvironmentSecurely(plan.env, { outDir: context.outDir, rotateSecrets: context.rotateSecrets });
+  assertValidObjects(plan.repo, files);
+  return files;
+}
+
+function stagedResult(plan: PlannedEnvironment, files: readonly RenderedFile[], context: SiteSynthContext): EnvironmentResult {
+  const staged = context.stagingDir === undefined
+    ? { repo: plan.repo, written: [], deleted: [], unchanged: 0, fresh: false }
+    : stageEnvironment(context.outDir, context.stagingDir, plan.repo, files, plan.inputHash);
+  return { ...staged, site: Site.of(plan.env).name, env: plan.env.name, files: files.length + 1, removed: false, rendered: true };
+}
+
+function intactResult(plan: PlannedEnvironment): EnvironmentResult {
+  const files = plan.intactFiles!;
+  return { repo: plan.repo, written: [], deleted: [], unchanged: files, fresh: false, site: Site.of(plan.env).name, env: plan.env.name, files, removed: false, rendered: false };
+}
+
+/**
+ * The hash of everything the environments of `site` are rendered from besides their names:
+ * siteforge's code (`generator`) and the site's whole tree, since an environment's files can
+ * depend on its siblings (one Argo CD for the site). Undefined when the tree holds a value
+ * that cannot be written down.
+ */
+function siteInputHash(site: Site, generator: string): string | undefined {
+  try {
+    return sha256(`${generator}\0${inputText(site)}`);
+  } catch (e) {
+    if (e instanceof UnwritableInput) return undefined;
+    throw e;
+  }
+}
+
+function sha256(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }

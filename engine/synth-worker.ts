@@ -1,21 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCatalog } from '../catalog';
-import { fleetOf, type Selection } from './fleet';
-import { stageEnvironment } from './output';
-import { synthSite, type SiteOutcome } from './site-synth';
+import { fleetOf } from './fleet';
+import { synthSite, type SiteOutcome, type SiteSynthContext } from './site-synth';
 
 /** What the main thread gives each worker. */
 export interface SynthWorkerData {
   /** The fleet module, as the user named it (for messages). */
   readonly fleetModule: string;
   readonly catalogDir?: string;
-  readonly selection: Selection;
-  readonly outDir: string;
-  /** Staging folder of the main thread's transaction; undefined for a dry run. */
-  readonly stagingDir?: string;
-  readonly rotateSecrets?: boolean;
-  /** generatorFingerprint() as the main thread computed it. */
-  readonly generator: string;
+  /** As the main thread renders. */
+  readonly context: SiteSynthContext;
 }
 
 /** A worker's answer for the site at `index` of the fleet. */
@@ -29,12 +23,9 @@ export function runSynthWorker(fleetModule: { fleet?: unknown }): void {
   const data = workerData as SynthWorkerData;
   const catalog = loadCatalog(data.catalogDir);
   const fleet = fleetOf(fleetModule, data.fleetModule);
-  const stage = data.stagingDir === undefined
-    ? undefined
-    : (repo: string, files: Parameters<typeof stageEnvironment>[3], inputHash: string) => stageEnvironment(data.outDir, data.stagingDir!, repo, files, inputHash);
   parentPort!.on('message', (index: number) => {
     try {
-      const outcome = synthSite(fleet[index], catalog, { selection: data.selection, generator: data.generator, outDir: data.outDir, rotateSecrets: data.rotateSecrets, stage });
+      const outcome = synthSite(fleet[index], catalog, data.context);
       parentPort!.postMessage({ index, outcome } satisfies SynthWorkerReply);
     } catch (e) {
       parentPort!.postMessage({ index, bug: (e as Error)?.stack ?? String(e) } satisfies SynthWorkerReply);

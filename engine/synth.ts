@@ -5,9 +5,10 @@ import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { UserError, UserErrors } from './errors';
 import { fleetModuleFile, selectSites, type Selection } from './fleet';
-import { OutputTransaction, readState, stageEnvironment } from './output';
+import { OutputTransaction, readState } from './output';
+import { autoWorkers } from './pool';
 import { generatorFingerprint } from './generator-fingerprint';
-import { synthSite, type EnvironmentResult, type SiteOutcome } from './site-synth';
+import { synthSite, unchangedSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
 import type { SynthWorkerData, SynthWorkerReply } from './synth-worker';
 import { bundleSynthWorker } from './worker-bundle';
 
@@ -29,11 +30,12 @@ export interface SynthOptions extends Selection {
    */
   readonly rotateSecrets?: boolean;
   /**
-   * Worker threads that build and render sites in parallel, one site at a time each. More
-   * than 1 needs `fleetModule`, which each worker loads (with `catalogDir`) for itself.
+   * Threads that build and render sites in parallel, one site at a time each (this one
+   * included); `auto` chooses by the number of sites that need rendering (see `autoWorkers`).
+   * More than 1 needs `fleetModule`, which each worker loads (with `catalogDir`) for itself.
    * @default 1 (everything in this thread)
    */
-  readonly workers?: number;
+  readonly workers?: number | 'auto';
   /** Module exporting `fleet` (the same fleet as `fleet`), for worker threads. */
   readonly fleetModule?: string;
   /**
@@ -47,7 +49,13 @@ export interface SynthOptions extends Selection {
    * @default true
    */
   readonly renderInThisThread?: boolean;
-  /** Called after each environment is rendered. */
+  /**
+   * Render every selected environment, even one whose inputs and files are as the last synth
+   * left them (see `inputHash` in `.siteforge/state.json`).
+   * @default false
+   */
+  readonly renderAll?: boolean;
+  /** Called after each environment is rendered, or found unchanged. */
   readonly onEnvironment?: (result: EnvironmentResult) => void;
 }
 
@@ -66,18 +74,36 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
   const transaction = options.dryRun ? undefined : new OutputTransaction(options.outDir);
   try {
     const selection: Selection = { site: options.site, env: options.env };
+    const context: SiteSynthContext = {
+      selection, generator: generatorFingerprint(), outDir: options.outDir, stagingDir: transaction?.stagingDir,
+      rotateSecrets: options.rotateSecrets, renderAll: options.renderAll,
+    };
     const onOutcome = (outcome: SiteOutcome) => outcome.results.forEach((r) => options.onEnvironment?.(r));
-    const workers = Math.min(options.workers ?? 1, definitions.length);
-    const outcomes = await synthInWorkers(options, definitions, selection, workers, transaction?.stagingDir, onOutcome);
+    const indexOf = new Map(options.fleet.map((d, i) => [d, i]));
+    // Sites found unchanged here need no thread; the others are rendered.
+    const outcomes = new Map<number, SiteOutcome>();
+    const toRender: number[] = [];
+    for (const definition of definitions) {
+      const outcome = unchangedSite(definition, options.catalog, context);
+      if (outcome) {
+        outcomes.set(indexOf.get(definition)!, outcome);
+        onOutcome(outcome);
+      } else {
+        toRender.push(indexOf.get(definition)!);
+      }
+    }
+    const workers = Math.max(1, Math.min(options.workers === 'auto' ? autoWorkers(toRender.length) : options.workers ?? 1, toRender.length));
+    for (const [index, outcome] of await synthInWorkers(options, toRender, context, workers, onOutcome)) outcomes.set(index, outcome);
 
-    UserErrors.throwIfAny(outcomes.flatMap((o) => o.errors).map((message) => new UserError(message)));
-    const results = outcomes.flatMap((o) => o.results);
+    const ordered = [...outcomes.keys()].sort((a, b) => a - b).map((i) => outcomes.get(i)!);
+    UserErrors.throwIfAny(ordered.flatMap((o) => o.errors).map((message) => new UserError(message)));
+    const results = ordered.flatMap((o) => o.results);
     results.forEach((r) => transaction?.add(r));
     if (transaction && options.site === undefined && options.env === undefined) {
       const kept = new Set(results.map((r) => r.repo));
       for (const repo of managedRepositories(options.outDir).filter((r) => !kept.has(r))) {
         const [site, env] = repo.split('/');
-        const result = { ...transaction.stageRemoval(repo), site, env, files: 0, removed: true, fresh: false };
+        const result = { ...transaction.stageRemoval(repo), site, env, files: 0, removed: true, rendered: false, fresh: false };
         results.push(result);
         options.onEnvironment?.(result);
       }
@@ -90,27 +116,24 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
 }
 
 /**
- * Runs `synthSite` for every definition on `workers` threads (at least this one): this one
- * and `workers - 1` worker threads (each thread holds its own copy of cdk8s and the catalog, so this one takes
- * part rather than idle). Sites are handed out one at a time, two in flight per worker so it
- * never waits; outcomes come back in fleet order, so the report does not depend on timing.
+ * Runs `synthSite` for the sites at `indexes` of the fleet on `workers` threads: this one and
+ * `workers - 1` worker threads (each thread holds its own copy of cdk8s and the catalog, so
+ * this one takes part rather than idle). Sites are handed out one at a time, two in flight
+ * per worker so it never waits. Returns each site's outcome by its index.
  */
 async function synthInWorkers(
   options: SynthOptions,
-  definitions: readonly SiteDefinition[],
-  selection: Selection,
+  indexes: readonly number[],
+  context: SiteSynthContext,
   workers: number,
-  stagingDir: string | undefined,
   onOutcome: (outcome: SiteOutcome) => void,
-): Promise<SiteOutcome[]> {
-  const indexOf = new Map(options.fleet.map((d, i) => [d, i]));
-  const queue = definitions.map((d) => indexOf.get(d)!);
+): Promise<Map<number, SiteOutcome>> {
+  const queue = [...indexes];
   const outcomes = new Map<number, SiteOutcome>();
-  const generator = generatorFingerprint();
   if (workers > 1 && !options.fleetModule) throw new Error('synth with workers needs fleetModule');
   const program = workers > 1 ? await bundleSynthWorker(fleetModuleFile(options.fleetModule!)) : undefined;
   const pool = Array.from({ length: workers - 1 }, () => {
-    const data: SynthWorkerData = { fleetModule: options.fleetModule!, catalogDir: options.catalogDir, selection, outDir: options.outDir, stagingDir, rotateSecrets: options.rotateSecrets, generator };
+    const data: SynthWorkerData = { fleetModule: options.fleetModule!, catalogDir: options.catalogDir, context };
     // No loader flags: the program is plain JavaScript (see worker-bundle.ts).
     return new Worker(program!, { workerData: data, execArgv: [] });
   });
@@ -142,13 +165,10 @@ async function synthInWorkers(
     worker.on('error', fail);
     worker.on('exit', (code) => (inFlight > 0 ? fail(new Error(`synth worker exited with code ${code}`)) : undefined));
   }));
-  const stage = stagingDir === undefined
-    ? undefined
-    : (repo: string, files: Parameters<typeof stageEnvironment>[3], inputHash: string) => stageEnvironment(options.outDir, stagingDir, repo, files, inputHash);
   try {
     const thisThreadRenders = workers === 1 || options.renderInThisThread !== false;
     for (let index = thisThreadRenders ? queue.shift() : undefined; index !== undefined && !failure; index = queue.shift()) {
-      record(index, synthSite(options.fleet[index], options.catalog, { selection, generator, outDir: options.outDir, rotateSecrets: options.rotateSecrets, stage }));
+      record(index, synthSite(options.fleet[index], options.catalog, context));
       // Let replies from the workers in, so they are fed while this thread works.
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -157,7 +177,7 @@ async function synthInWorkers(
     await Promise.all(pool.map((w) => w.terminate()));
     if (program) rmSync(program, { force: true });
   }
-  return [...outcomes.keys()].sort((a, b) => a - b).map((i) => outcomes.get(i)!);
+  return outcomes;
 }
 
 /** `<site>/<env>` of every repository under `outDir` that siteforge wrote. */

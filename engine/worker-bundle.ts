@@ -33,6 +33,9 @@ export async function bundleSynthWorker(fleetModuleFile: string): Promise<string
     format: 'esm',
     target: 'node20',
     packages: 'external',
+    // Class names are part of every environment's input hash (see inputText), and a bundle
+    // would otherwise rename classes whose names collide across files.
+    keepNames: true,
     outfile,
     logLevel: 'silent',
     plugins: [importMetaUrlPerFile],

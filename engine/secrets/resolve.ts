@@ -77,6 +77,14 @@ export function resolveSecrets(env: Environment, options: ResolveSecretsOptions)
   return { material: { sealed, vault }, handled };
 }
 
+/**
+ * Whether rendering `env` reads environment variables (the vault password, `Secret.fromEnv`
+ * values): then its output depends on more than its construct tree.
+ */
+export function readsVariables(env: Environment): boolean {
+  return secretRequirements(env).some((r) => r.target === 'vm' || Object.values(r.values).some((secret) => secret.source === 'env'));
+}
+
 interface Context {
   readonly options: ResolveSecretsOptions;
   readonly variables: Readonly<Record<string, string | undefined>>;

@@ -103,25 +103,29 @@ describe('synth', () => {
     expect(existsSync(join(outDir, 'small/prod/values/redis.yaml'))).toBe(false);
   });
 
-  it('records an input hash that changes only for the environment whose inputs changed, and an output hash', async () => {
+  it('records an input hash that changes for every environment of the site whose inputs changed, and an output hash', async () => {
     const outDir = tempDir();
     const state = (repo: string) => JSON.parse(readFileSync(join(outDir, repo, '.siteforge/state.json'), 'utf8'));
     await synth({ fleet, catalog, outDir });
-    const before = { dev: state('acme/dev'), prod: state('acme/prod') };
-    const tweaked = fleet.map((d) => d.name !== 'acme' ? d : {
-      name: 'acme',
+    const before = { dev: state('choerodon/dev'), runtime: state('choerodon/runtime'), demo: state('demo/all-in-one') };
+    const tweaked = fleet.map((d) => d.name !== 'choerodon' ? d : {
+      name: 'choerodon',
       build: (scope: Construct, c: typeof catalog) => {
         const site = d.build(scope, c);
-        site.environments.find((e) => e.name === 'prod')!.addInstance('cache', { service: c.service('redis') });
+        site.environments.find((e) => e.name === 'dev')!.addInstance('cache', { service: c.service('redis') });
         return site;
       },
     });
     await synth({ fleet: tweaked, catalog, outDir });
-    expect(state('acme/dev')).toStrictEqual(before.dev);
-    expect(state('acme/prod').inputHash).not.toBe(before.prod.inputHash);
-    expect(state('acme/prod').outputHash).not.toBe(before.prod.outputHash);
-    expect(before.prod.inputHash).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(before.prod.outputHash).toBe(sha256(JSON.stringify(before.prod.files)));
+    expect(state('choerodon/dev').inputHash).not.toBe(before.dev.inputHash);
+    expect(state('choerodon/dev').outputHash).not.toBe(before.dev.outputHash);
+    // The site's whole tree is an input of each of its environments: runtime's files stay, its inputHash changes.
+    expect(state('choerodon/runtime')).toStrictEqual({ ...before.runtime, inputHash: expect.not.stringMatching(before.runtime.inputHash) });
+    expect(state('demo/all-in-one')).toStrictEqual(before.demo);
+    expect(before.dev.inputHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(before.dev.outputHash).toBe(sha256(JSON.stringify(before.dev.files)));
+    // acme/prod reads the vault password: its inputs are not all in its model, so no inputHash.
+    expect(state('acme/prod')).not.toHaveProperty('inputHash');
   });
 
   it('says when the output folder cannot be written, and changes nothing', async () => {

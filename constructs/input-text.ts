@@ -1,0 +1,111 @@
+import { Construct } from 'constructs';
+
+/**
+ * The key under which an object names its own content for {@link inputText}, instead of being
+ * walked: a catalog service, whose templates are compiled functions, says `name@fingerprint`.
+ * Two objects with the same identity must render the same.
+ */
+export const INPUT_IDENTITY: unique symbol = Symbol.for('siteforge.input-identity');
+
+/** An object that names its content for {@link inputText}. */
+export interface HasInputIdentity {
+  readonly [INPUT_IDENTITY]: string;
+}
+
+/** Why a tree has no input text: a value it holds cannot be written down. */
+export class UnwritableInput extends Error {}
+
+/**
+ * Everything a construct tree holds, written as one canonical text: every construct under
+ * `root` in tree order with its class, then each of its own fields (private ones included),
+ * walked to the end. Constructs met inside a field are written as a reference to their path,
+ * since the walk writes them where they stand. Renderers are pure functions of the tree (this
+ * folder reads no file, clock or variable), so two trees with the same text render the same;
+ * that is what makes it safe to skip an environment whose input text did not change.
+ *
+ * Throws {@link UnwritableInput} for a value whose content cannot be read: a function, a symbol,
+ * or a built-in object other than an array, Map, Set, Date, RegExp or byte array. Such a tree
+ * is rendered every time.
+ */
+export function inputText(root: Construct): string {
+  const out: string[] = [];
+  for (const construct of root.node.findAll()) {
+    out.push(`\n@${construct.node.path} ${construct.constructor.name}`);
+    writeFields(construct, out, construct.node.path, new Set([construct]), true);
+  }
+  return out.join('');
+}
+
+function writeFields(value: object, out: string[], where: string, path: Set<object>, isConstruct: boolean): void {
+  // Every own key, hidden and symbol ones too: nothing an object holds is left out.
+  const keys = Reflect.ownKeys(value).map((key) => [typeof key === 'symbol' ? `symbol(${Symbol.keyFor(key) ?? key.description})` : JSON.stringify(key), key] as const);
+  out.push('{');
+  for (const [name, key] of keys.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    // A construct's `node` holds its place in the tree, which the walk writes itself.
+    if (isConstruct && key === 'node') continue;
+    out.push(name, ':');
+    write((value as Record<string | symbol, unknown>)[key], out, `${where}.${String(key)}`, path);
+    out.push(',');
+  }
+  out.push('}');
+}
+
+function write(value: unknown, out: string[], where: string, path: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+      out.push(JSON.stringify(value));
+      return;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      out.push(`${typeof value}(${String(value)})`);
+      return;
+    case 'undefined':
+      out.push('undefined');
+      return;
+    case 'function':
+    case 'symbol':
+      throw new UnwritableInput(`${where} holds a ${typeof value}`);
+  }
+  if (value === null) {
+    out.push('null');
+    return;
+  }
+  const object = value as object;
+  if (Construct.isConstruct(object)) {
+    out.push(`ref(${object.node.path})`);
+    return;
+  }
+  const identity = (object as Partial<HasInputIdentity>)[INPUT_IDENTITY];
+  if (typeof identity === 'string') {
+    out.push(`id(${JSON.stringify(identity)})`);
+    return;
+  }
+  if (path.has(object)) throw new UnwritableInput(`${where} refers back to an object that contains it`);
+  path.add(object);
+  const tag = Object.prototype.toString.call(object);
+  if (Array.isArray(object)) {
+    out.push('[');
+    object.forEach((item, i) => {
+      write(item, out, `${where}[${i}]`, path);
+      out.push(',');
+    });
+    out.push(']');
+  } else if (object instanceof Map) {
+    out.push('Map');
+    write([...object], out, where, path);
+  } else if (object instanceof Set) {
+    out.push('Set');
+    write([...object], out, where, path);
+  } else if (object instanceof Date || object instanceof RegExp) {
+    out.push(`${tag}(${String(object instanceof Date ? object.getTime() : object)})`);
+  } else if (ArrayBuffer.isView(object)) {
+    out.push(`${tag}(${Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('hex')})`);
+  } else if (tag === '[object Object]') {
+    out.push(object.constructor?.name ?? 'null');
+    writeFields(object, out, where, path, false);
+  } else {
+    throw new UnwritableInput(`${where} holds a ${tag.slice(8, -1)}`);
+  }
+  path.delete(object);
+}

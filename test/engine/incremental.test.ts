@@ -1,0 +1,148 @@
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Construct } from 'constructs';
+import { loadCatalog } from '../../catalog';
+import { Site } from '../../constructs';
+import { readState, synth, type EnvironmentResult } from '../../engine';
+import { synthSite } from '../../engine/site-synth';
+import { fleet, type SiteDefinition } from '../../sites';
+import { builtinCatalog, catalogCopy, mtimes, readTree, tempDir } from '../helpers';
+
+const catalog = builtinCatalog();
+
+/** Synthesizes `sites` into `outDir`; returns the repositories rendered and those written to. */
+async function synthesize(outDir: string, sites: readonly SiteDefinition[] = fleet, options: { renderAll?: boolean; catalog?: typeof catalog } = {}) {
+  const results: EnvironmentResult[] = [];
+  await synth({ fleet: sites, catalog: options.catalog ?? catalog, outDir, renderAll: options.renderAll, onEnvironment: (e) => results.push(e) });
+  return {
+    rendered: results.filter((e) => e.rendered).map((e) => e.repo).sort(),
+    written: results.filter((e) => e.written.length > 0).map((e) => e.repo).sort(),
+  };
+}
+
+/** Repositories whose output reads environment variables: their state records no inputHash. */
+const readingVariables = (outDir: string, repos: readonly string[]) => repos.filter((repo) => readState(join(outDir, repo))!.inputHash === undefined);
+
+const allRepos = (outDir: string) => Object.keys(readTree(outDir)).filter((p) => p.endsWith('/.siteforge/state.json')).map((p) => p.split('/').slice(0, 2).join('/')).sort();
+
+/** `definition` with another instance in its first environment: a change to that site only. */
+function withExtraInstance(definition: SiteDefinition): SiteDefinition {
+  return {
+    name: definition.name,
+    build: (scope: Construct, c: typeof catalog) => {
+      const site = definition.build(scope, c);
+      site.environments[0].addInstance('extra-cache', { service: c.service('redis') });
+      return site;
+    },
+  };
+}
+
+describe('incremental synth', () => {
+  it('renders again only the environments that read environment variables when nothing changed, and writes nothing', async () => {
+    const outDir = tempDir();
+    const first = await synthesize(outDir);
+    const repos = allRepos(outDir);
+    expect(first.rendered).toStrictEqual(repos);
+    const variables = readingVariables(outDir, repos);
+    // The example fleet has VM credentials (the vault password) in acme/prod, koca/prod and rainbond.
+    expect(variables).toStrictEqual(['acme/prod', 'koca/prod', 'rainbond/demo', 'rainbond/prod']);
+    const tree = readTree(outDir);
+    const times = mtimes(outDir);
+
+    const second = await synthesize(outDir);
+    expect(second.rendered).toStrictEqual(variables);
+    expect(second.written).toStrictEqual([]);
+    expect(readTree(outDir)).toStrictEqual(tree);
+    expect(mtimes(outDir)).toStrictEqual(times);
+  });
+
+  it('renders every environment of a changed site and no other', async () => {
+    const outDir = tempDir();
+    await synthesize(outDir);
+    const variables = readingVariables(outDir, allRepos(outDir));
+    const before = readTree(join(outDir, 'choerodon'));
+    const changed = fleet.map((d) => (d.name === 'choerodon' ? withExtraInstance(d) : d));
+    const { rendered, written } = await synthesize(outDir, changed);
+    const choerodon = ['choerodon/dev', 'choerodon/runtime', 'choerodon/single-cluster'];
+    expect(rendered).toStrictEqual([...choerodon, ...variables].sort());
+    // Every environment of the site records the site's new inputHash; only dev got the instance.
+    expect(written).toStrictEqual(choerodon);
+    const after = readTree(join(outDir, 'choerodon'));
+    const changedFiles = Object.keys(after).filter((path) => after[path] !== before[path]);
+    expect(changedFiles.filter((path) => !path.startsWith('dev/'))).toStrictEqual(['runtime/.siteforge/state.json', 'single-cluster/.siteforge/state.json']);
+    expect(changedFiles).toContain('dev/values/extra-cache.yaml');
+  });
+
+  it('renders an environment whose files were edited or deleted since, and puts them back', async () => {
+    const outDir = tempDir();
+    await synthesize(outDir);
+    const tree = readTree(outDir);
+    appendFileSync(join(outDir, 'demo/all-in-one/README.md'), 'edited by hand\n');
+    rmSync(join(outDir, 'blueking/stag/CODEOWNERS'));
+    const { rendered, written } = await synthesize(outDir);
+    expect(rendered).toContain('demo/all-in-one');
+    expect(rendered).toContain('blueking/stag');
+    expect(rendered).not.toContain('blueking/prod');
+    expect(written).toStrictEqual(['blueking/stag', 'demo/all-in-one']);
+    expect(readTree(outDir)).toStrictEqual(tree);
+  });
+
+  it('renders everything with renderAll, and still writes nothing that did not change', async () => {
+    const outDir = tempDir();
+    await synthesize(outDir);
+    const { rendered, written } = await synthesize(outDir, fleet, { renderAll: true });
+    expect(rendered).toStrictEqual(allRepos(outDir));
+    expect(written).toStrictEqual([]);
+  });
+
+  it('renders the sites that use a catalog service whose folder changed, and no other', async () => {
+    const dir = catalogCopy();
+    const outDir = tempDir();
+    const site = (name: string, service: string): SiteDefinition => ({
+      name,
+      build(scope: Construct, c: typeof catalog) {
+        const s = new Site(scope, name, { domain: `${name}.example.com` });
+        const env = s.addEnvironment('prod');
+        env.addCluster();
+        env.addInstance(service, { service: c.service(service) });
+        return s;
+      },
+    });
+    const sites = [site('uses-kong', 'kong'), site('uses-minio', 'minio')];
+    await synthesize(outDir, sites, { catalog: loadCatalog(dir) });
+    writeFileSync(join(dir, 'kong', 'NOTES.txt'), 'a file the service folder did not have\n');
+    const { rendered } = await synthesize(outDir, sites, { catalog: loadCatalog(dir) });
+    expect(rendered).toStrictEqual(['uses-kong/prod']);
+  });
+
+  it('renders every time a site whose tree holds a value it cannot write down, and records no inputHash for it', async () => {
+    const outDir = tempDir();
+    const withCallback: SiteDefinition = {
+      name: 'callback',
+      build(scope: Construct, c: typeof catalog) {
+        const s = new Site(scope, 'callback', { domain: 'callback.example.com' });
+        const env = s.addEnvironment('prod');
+        env.addCluster();
+        env.addInstance('redis', { service: c.service('redis') });
+        Object.assign(env, { onRender: () => 'a function the walk cannot read' });
+        return s;
+      },
+    };
+    await synthesize(outDir, [withCallback]);
+    expect(readState(join(outDir, 'callback/prod'))!.inputHash).toBeUndefined();
+    const again = await synthesize(outDir, [withCallback]);
+    expect(again.rendered).toStrictEqual(['callback/prod']);
+    expect(again.written).toStrictEqual([]);
+  });
+
+  it('renders every environment again when siteforge itself changed', async () => {
+    const outDir = tempDir();
+    const demo = fleet.find((d) => d.name === 'demo')!;
+    await synthesize(outDir, [demo]);
+    const context = (fingerprint: string) => ({ selection: {}, generator: fingerprint, outDir });
+    const { generatorFingerprint } = await import('../../engine/generator-fingerprint');
+    expect(synthSite(demo, catalog, context(generatorFingerprint())).results.map((r) => r.rendered)).toStrictEqual([false]);
+    expect(synthSite(demo, catalog, context('sha256:another-siteforge')).results.map((r) => r.rendered)).toStrictEqual([true]);
+  });
+});
