@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RenderedFile } from '../constructs';
 import { UserError } from './errors';
@@ -48,20 +48,23 @@ export function readState(repoDir: string): EnvironmentState | undefined {
 
 /**
  * The number of files of `<outDir>/<repo>` (its state file included) when they were rendered
- * from inputs hashing to `inputHash` and every one is still as written; undefined when the
- * environment must be rendered.
+ * from inputs hashing to `inputHash` and none was changed or removed since; undefined when the
+ * environment must be rendered. A file changed since has a later modification time than the
+ * state file, which every synth that changes anything writes last; a file with the same time
+ * (clocks tick in milliseconds) is read and hashed, as git does for its index. Times spare
+ * reading every file.
  */
 export function intactOutput(outDir: string, repo: string, inputHash: string): number | undefined {
   const repoDir = join(outDir, repo);
   const state = readState(repoDir);
   if (state?.inputHash !== inputHash) return undefined;
+  const stateTime = statSync(join(repoDir, STATE_FILE), { bigint: true }).mtimeNs;
   for (const [path, hash] of Object.entries(state.files)) {
     if (!isSafePath(path)) return undefined;
-    try {
-      if (sha256(readFileSync(join(repoDir, path), 'utf8')) !== hash) return undefined;
-    } catch {
-      return undefined;
-    }
+    const file = join(repoDir, path);
+    const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+    if (!stat?.isFile() || stat.mtimeNs > stateTime) return undefined;
+    if (stat.mtimeNs === stateTime && sha256(readFileSync(file, 'utf8')) !== hash) return undefined;
   }
   return Object.keys(state.files).length + 1;
 }

@@ -1,4 +1,4 @@
-import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
@@ -86,6 +86,21 @@ describe('incremental synth', () => {
     expect(rendered).not.toContain('blueking/prod');
     expect(written).toStrictEqual(['blueking/stag', 'demo/all-in-one']);
     expect(readTree(outDir)).toStrictEqual(tree);
+  });
+
+  it('reads a file changed within the same clock tick as the state file, rather than trust its time', async () => {
+    const outDir = tempDir();
+    await synthesize(outDir);
+    const readme = join(outDir, 'demo/all-in-one/README.md');
+    const original = readFileSync(readme, 'utf8');
+    writeFileSync(readme, `${original}edited by a script\n`);
+    // Every file of the repository, the state file too, written in one tick of the clock.
+    const sameTick = new Date('2026-01-01T00:00:00Z');
+    for (const path of Object.keys(readTree(join(outDir, 'demo/all-in-one')))) utimesSync(join(outDir, 'demo/all-in-one', path), sameTick, sameTick);
+    const { rendered, written } = await synthesize(outDir);
+    expect(rendered).toContain('demo/all-in-one');
+    expect(written).toStrictEqual(['demo/all-in-one']);
+    expect(readFileSync(readme, 'utf8')).toBe(original);
   });
 
   it('renders everything with renderAll, and still writes nothing that did not change', async () => {
