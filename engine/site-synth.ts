@@ -81,7 +81,7 @@ export function synthSite(definition: SiteDefinition, catalog: Catalog, context:
  * `synthSite` reports why). Lets synth start threads only for the sites that changed.
  */
 export function unchangedSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext): SiteOutcome | undefined {
-  if (context.renderAll || context.rotateSecrets || !existsSync(join(context.outDir, definition.name))) return undefined;
+  if (!mayKeepOutput(context) || !existsSync(join(context.outDir, definition.name))) return undefined;
   let plans: PlannedEnvironment[];
   try {
     plans = planEnvironments(buildSite(definition, catalog), context);
@@ -102,9 +102,14 @@ interface PlannedEnvironment {
   readonly intactFiles?: number;
 }
 
+/** Whether an environment with intact output may keep it: not when told to render all, or to rotate secrets. */
+function mayKeepOutput(context: SiteSynthContext): boolean {
+  return !context.renderAll && !context.rotateSecrets;
+}
+
 function planEnvironments(site: Site, context: SiteSynthContext): PlannedEnvironment[] {
   const siteHash = siteInputHash(site, context.generator);
-  const mayKeep = !context.renderAll && !context.rotateSecrets;
+  const mayKeep = mayKeepOutput(context);
   return selectEnvironments(site, context.selection).map((env) => {
     const repo = `${site.name}/${env.name}`;
     const inputHash = siteHash === undefined || readsVariables(env) ? undefined : sha256(`${siteHash}\0${env.name}`);
