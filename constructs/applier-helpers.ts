@@ -4,6 +4,7 @@ import { Environment } from './environment';
 import { Site } from './site';
 import type { Instance } from './instance';
 import type { HelmChart } from './service-definition';
+import { byName } from './names';
 
 /** Branch of the environment repository that appliers follow. */
 export const ENVIRONMENT_BRANCH = 'main';
@@ -35,13 +36,13 @@ export function manifestFolders(files: readonly RenderedFile[]): Set<string> {
 export function appliedInstances(env: Environment, folders: ReadonlySet<string>): Instance[] {
   return env.instances
     .filter((i) => clusterInstances(env).includes(i) || (i.placement.kind === 'vm' && folders.has(i.name)))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort(byName);
 }
 
 export function clusterInstances(env: Environment): Instance[] {
   return env.instances
     .filter((i) => i.placement.kind === 'kubernetes' && (i.service.helm || i.service.workload))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort(byName);
 }
 
 /** Kubernetes object name `<site>-<env>[-<suffix>]`. */

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { errorAt } from './errors';
-import { assertDnsLabel, childPath } from './names';
+import { assertDnsLabel, childPath, byName } from './names';
 import { Zone } from './zone';
 import { Site, checkChartMirror, checkRegistryMirror } from './site';
 import { KubernetesCluster, KubernetesClusterProps } from './kubernetes-cluster';
@@ -142,7 +142,7 @@ export class Environment extends Construct {
   public instancesInDependencyOrder(): Instance[] {
     const ordered: Instance[] = [];
     const placed = new Set<Instance>();
-    let pending = [...this.instances].sort((a, b) => a.name.localeCompare(b.name));
+    let pending = [...this.instances].sort(byName);
     while (pending.length > 0) {
       const ready = pending.filter((i) => i.dependencies.every((d) => placed.has(d)));
       if (ready.length === 0) throw errorAt(this.node.path, `dependency cycle: ${this.findCycle().join(' -> ')}`);
@@ -223,7 +223,7 @@ export class Environment extends Construct {
       state.set(i, 'done');
       return [];
     };
-    for (const i of [...this.instances].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const i of [...this.instances].sort(byName)) {
       const cycle = visit(i);
       if (cycle.length > 0) return cycle;
     }

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { errorAt } from './errors';
-import { assertDnsLabel, childPath } from './names';
+import { assertDnsLabel, childPath, byName } from './names';
 import type { Instance } from './instance';
 import { Environment } from './environment';
 import { StorageMount, type ResolvedMount } from './storage-mount';
@@ -103,7 +103,7 @@ export class HostGroup extends Construct {
     const path = this.node.path;
     const problems: string[] = [];
     const bound = new Map<string, Instance>();
-    for (const instance of [...this.instances].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const instance of [...this.instances].sort(byName)) {
       for (const host of instance.hosts) {
         for (const port of instance.service.vm?.ports ?? []) {
           const key = `${host.name} ${port.port}/${port.protocol}`;

@@ -1,5 +1,6 @@
 import { errorAt } from './errors';
 import type { Host } from './host-group';
+import { byName } from './names';
 
 /** Options of a GlusterFS volume mounted on the hosts of a host group (Rainbond's shared storage). */
 export interface GlusterFsMountOptions {
@@ -63,7 +64,7 @@ export class StorageMount {
     if (servers.length === 0) {
       throw errorAt(at, `glusterfs mount ${this.path} needs a server: no host of the group has role storage; add a storage host or name servers`);
     }
-    const mounting = hosts.filter((h) => h.roles.some((r) => this.roles.includes(r))).sort((a, b) => a.name.localeCompare(b.name));
+    const mounting = hosts.filter((h) => h.roles.some((r) => this.roles.includes(r))).sort(byName);
     if (mounting.length === 0) {
       throw errorAt(at, `glusterfs mount ${this.path}: no host carries role ${this.roles.join(' or ')}; give hosts one of these roles or change roles`);
     }

@@ -6,6 +6,7 @@ import { renderInventory, renderVars, vmInstances } from './inventory';
 import { renderPlaybook } from './playbook';
 import { renderRole } from './roles';
 import { renderAgent } from './agent';
+import { byName } from '../names';
 
 /**
  * The environment's `ansible/` folder, for environments with host groups: inventory, group
@@ -19,7 +20,7 @@ export function renderAnsible(env: Environment): RenderedFile[] {
     byService.set(instance.service, [...(byService.get(instance.service) ?? []), instance]);
   }
   const roles = [...byService.entries()]
-    .sort(([a], [b]) => a.name.localeCompare(b.name))
+    .sort(([a], [b]) => byName(a, b))
     .flatMap(([service, instances]) => renderRole(service, instances));
   return [renderInventory(env), ...renderVars(env), renderPlaybook(env), ...roles, ...renderAgent(env)];
 }

@@ -5,10 +5,11 @@ import type { Instance } from '../instance';
 import type { RenderedFile } from '../rendered-file';
 import { toYaml } from '../yaml';
 import { ansibleIdentifier } from './variables';
+import { byName } from '../names';
 
 /** Every VM host of the environment, sorted by name. */
 export function vmHosts(env: Environment): Host[] {
-  return env.hostGroups.flatMap((g) => g.hosts).sort((a, b) => a.name.localeCompare(b.name));
+  return env.hostGroups.flatMap((g) => g.hosts).sort(byName);
 }
 
 /** The instances placed on VMs, in dependency order (a dependency comes first). */
@@ -17,7 +18,7 @@ export function vmInstances(env: Environment): Instance[] {
 }
 
 const members = (hosts: readonly Host[]): Record<string, Record<string, never>> =>
-  Object.fromEntries([...hosts].sort((a, b) => a.name.localeCompare(b.name)).map((h) => [h.name, {}]));
+  Object.fromEntries([...hosts].sort(byName).map((h) => [h.name, {}]));
 
 /**
  * `ansible/inventory.yml` (YAML inventory): every host under `all.hosts` with its connection
@@ -33,7 +34,7 @@ export function renderInventory(env: Environment): RenderedFile {
     const withRole = hosts.filter((h) => h.roles.includes(role));
     if (withRole.length > 0) children[role] = { hosts: members(withRole) };
   }
-  for (const instance of [...vmInstances(env)].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const instance of [...vmInstances(env)].sort(byName)) {
     children[instance.name] = { hosts: members(instance.hosts) };
   }
   if (Object.keys(children).length > 0) all.children = children;

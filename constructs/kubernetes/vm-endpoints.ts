@@ -5,6 +5,7 @@ import type { Instance } from '../instance';
 import type { RenderedFile } from '../rendered-file';
 import { chartApp, folderOf, type KubernetesObject } from './manifests';
 import { instanceLabels } from './native-workload';
+import { byName } from '../names';
 
 const IPV4 = /^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$/;
 const IPV6 = /^[0-9A-Fa-f:.]+$/;
@@ -16,7 +17,7 @@ export function vmInstancesReachedFromCluster(env: Environment): Instance[] {
     if (user.placement.kind !== 'kubernetes') continue;
     for (const dependency of user.dependencies) if (dependency.placement.kind === 'vm') reached.add(dependency);
   }
-  return [...reached].sort((a, b) => a.name.localeCompare(b.name));
+  return [...reached].sort(byName);
 }
 
 /**

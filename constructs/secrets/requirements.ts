@@ -4,7 +4,7 @@ import type { Instance } from '../instance';
 import type { Secret } from '../secret';
 import type { SecretBackend } from '../secret-backend';
 import { templateContext } from '../template-context';
-import { assertDnsSubdomain } from '../names';
+import { assertDnsSubdomain, byName } from '../names';
 
 /**
  * One secret object an environment needs: the Kubernetes Secret `<namespace>/<name>` that a
@@ -31,7 +31,7 @@ export interface SecretRequirement {
 /** Every secret object of `env`, in instance-name order. */
 export function secretRequirements(env: Environment): SecretRequirement[] {
   const requirements: SecretRequirement[] = [];
-  const instances = [...env.instances].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const instances = [...env.instances].sort(byName);
   for (const instance of instances) {
     const keys = Object.keys(instance.credentials);
     if (keys.length === 0) continue;

@@ -88,6 +88,29 @@ describe('siteforge CLI', () => {
     expect(execFileSync(join(root, 'bin/siteforge.js'), ['--version'], { encoding: 'utf8' })).toBe(`${version}\n`);
   });
 
+  it('writes the same bytes whatever the locale (in Danish, aa sorts after z)', () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const fleet = fleetModule(`
+export const fleet: SiteDefinition[] = [{
+  name: 'locale',
+  build(scope, catalog) {
+    const site = new Site(scope, 'locale', { domain: 'locale.example.com' });
+    const env = site.addEnvironment('prod');
+    env.addCluster();
+    for (const name of ['zz-cache', 'aa-cache']) env.addInstance(name, { service: catalog.service('redis') });
+    return site;
+  },
+}];`);
+    const synthUnder = (locale: string) => {
+      const out = join(tempDir(), 'dist');
+      execFileSync(join(root, 'bin/siteforge.js'), ['synth', '--fleet', fleet, '--out', out], { env: { ...process.env, LC_ALL: locale, LANG: locale }, encoding: 'utf8' });
+      return readTree(out);
+    };
+    const plain = synthUnder('C');
+    expect(plain['locale/prod/README.md'].indexOf('aa-cache')).toBeLessThan(plain['locale/prod/README.md'].indexOf('zz-cache'));
+    expect(synthUnder('da_DK.UTF-8')).toStrictEqual(plain);
+  });
+
   it('exits 2 on an unknown command', async () => {
     expect((await runCli(['synthesize'])).code).toBe(2);
   });
