@@ -116,7 +116,7 @@ export function loadCatalog(dir: string = CATALOG_DIR): Catalog {
     }
   }
   const resolveDependency = (name: string): ServiceDefinition | undefined => services.get(name);
-  for (const [name, service] of services) services.set(name, { ...service, resolveDependency });
+  for (const [name, service] of services) services.set(name, finished({ ...service, resolveDependency }));
   let groups = new Map<string, ServiceGroupDefinition>();
   const groupsFile = join(dir, 'groups.yml');
   if (existsSync(groupsFile) && errors.length === 0) {
@@ -327,7 +327,6 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     monitoring,
     dir,
     fingerprint,
-    [INPUT_IDENTITY]: `${raw.name}@${fingerprint}`,
     settingsSchema,
     family: source.family,
     resolveSettings(settings: unknown) {
@@ -370,6 +369,24 @@ export function unescapePointer(segment: string): string | number {
 
 function mapValues<T, U>(record: Record<string, T>, f: (value: T, key: string) => U): Record<string, U> {
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v, k)]));
+}
+
+/**
+ * A service as the catalog hands it out: frozen, so no site can change what every other site
+ * renders with, and named for input hashes by its folder's fingerprint. The name is not
+ * enumerable, so a copy (`{ ...service, images }`) loses it and is read field by field.
+ */
+function finished(service: CatalogService): CatalogService {
+  Object.defineProperty(service, INPUT_IDENTITY, { value: `${service.name}@${service.fingerprint}` });
+  return deepFreeze(service);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<string | symbol, unknown>)[key]);
+  }
+  return value;
 }
 
 /** A path as errors show it: relative to the working directory when inside it. */

@@ -15,42 +15,60 @@ export interface HasInputIdentity {
 /** Why a tree has no input text: a value it holds cannot be written down. */
 export class UnwritableInput extends Error {}
 
+/** Options of {@link inputText}. */
+export interface InputTextOptions {
+  /**
+   * The classes whose code is hashed beside the text (siteforge's own). An instance of any
+   * other class, construct or not, makes the tree unwritable: its methods and getters could
+   * render anything. Plain objects, arrays and the built-ins below need no entry.
+   */
+  readonly classes: ReadonlySet<Function>;
+}
+
 /**
- * Everything a construct tree holds, written as one canonical text: every construct under
- * `root` in tree order with its class, then each of its own fields (private ones included),
- * walked to the end. Constructs met inside a field are written as a reference to their path,
+ * Everything a construct tree holds, written as one text: every construct under `root` in tree
+ * order with its class, then each of its own fields (private ones included) in the object's
+ * own order, walked to the end. Constructs met inside a field are written as a reference to their path,
  * since the walk writes them where they stand. Renderers are pure functions of the tree (this
  * folder reads no file, clock or variable), so two trees with the same text render the same;
  * that is what makes it safe to skip an environment whose input text did not change.
  *
  * Throws {@link UnwritableInput} for a value whose content cannot be read: a function, a symbol,
- * or a built-in object other than an array, Map, Set, Date, RegExp or byte array. Such a tree
- * is rendered every time.
+ * an instance of a class whose code is not hashed (see {@link InputTextOptions.classes}), or a
+ * built-in object other than an array, Map, Set, Date, RegExp or byte array. Such a tree is
+ * rendered every time.
  */
-export function inputText(root: Construct): string {
+export function inputText(root: Construct, options: InputTextOptions): string {
   const out: string[] = [];
   for (const construct of root.node.findAll()) {
+    assertKnownClass(construct, construct.node.path, options);
     out.push(`\n@${construct.node.path} ${construct.constructor.name}`);
-    writeFields(construct, out, construct.node.path, new Set([construct]), true);
+    writeFields(construct, out, construct.node.path, new Set([construct]), options, true);
   }
   return out.join('');
 }
 
-function writeFields(value: object, out: string[], where: string, path: Set<object>, isConstruct: boolean): void {
-  // Every own key, hidden and symbol ones too: nothing an object holds is left out.
-  const keys = Reflect.ownKeys(value).map((key) => [typeof key === 'symbol' ? `symbol(${Symbol.keyFor(key) ?? key.description})` : JSON.stringify(key), key] as const);
+function assertKnownClass(object: object, where: string, options: InputTextOptions): void {
+  const constructor = Object.getPrototypeOf(object)?.constructor as Function | undefined;
+  if (constructor !== undefined && constructor !== Object && !options.classes.has(constructor)) {
+    throw new UnwritableInput(`${where} is a ${constructor.name}, a class whose code is not hashed`);
+  }
+}
+
+function writeFields(value: object, out: string[], where: string, path: Set<object>, options: InputTextOptions, isConstruct: boolean): void {
   out.push('{');
-  for (const [name, key] of keys.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  // Every own key, hidden and symbol ones too, in the object's own order (which templates see).
+  for (const key of Reflect.ownKeys(value)) {
     // A construct's `node` holds its place in the tree, which the walk writes itself.
     if (isConstruct && key === 'node') continue;
-    out.push(name, ':');
-    write((value as Record<string | symbol, unknown>)[key], out, `${where}.${String(key)}`, path);
+    out.push(typeof key === 'symbol' ? `symbol(${Symbol.keyFor(key) ?? key.description})` : JSON.stringify(key), ':');
+    write((value as Record<string | symbol, unknown>)[key], out, `${where}.${String(key)}`, path, options);
     out.push(',');
   }
   out.push('}');
 }
 
-function write(value: unknown, out: string[], where: string, path: Set<object>): void {
+function write(value: unknown, out: string[], where: string, path: Set<object>, options: InputTextOptions): void {
   switch (typeof value) {
     case 'string':
       out.push(JSON.stringify(value));
@@ -86,24 +104,26 @@ function write(value: unknown, out: string[], where: string, path: Set<object>):
   const tag = Object.prototype.toString.call(object);
   if (Array.isArray(object)) {
     out.push('[');
-    object.forEach((item, i) => {
-      write(item, out, `${where}[${i}]`, path);
+    for (let i = 0; i < object.length; i++) {
+      if (i in object) write(object[i], out, `${where}[${i}]`, path, options);
+      else out.push('hole');
       out.push(',');
-    });
+    }
     out.push(']');
   } else if (object instanceof Map) {
     out.push('Map');
-    write([...object], out, where, path);
+    write([...object], out, where, path, options);
   } else if (object instanceof Set) {
     out.push('Set');
-    write([...object], out, where, path);
+    write([...object], out, where, path, options);
   } else if (object instanceof Date || object instanceof RegExp) {
     out.push(`${tag}(${String(object instanceof Date ? object.getTime() : object)})`);
   } else if (ArrayBuffer.isView(object)) {
     out.push(`${tag}(${Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('hex')})`);
   } else if (tag === '[object Object]') {
+    assertKnownClass(object, where, options);
     out.push(object.constructor?.name ?? 'null');
-    writeFields(object, out, where, path, false);
+    writeFields(object, out, where, path, options, false);
   } else {
     throw new UnwritableInput(`${where} holds a ${tag.slice(8, -1)}`);
   }

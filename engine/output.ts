@@ -47,24 +47,30 @@ export function readState(repoDir: string): EnvironmentState | undefined {
 }
 
 /**
+ * How long before the state file's change a file may have changed and still be read and
+ * hashed rather than trusted: file systems keep times in ticks of up to 2 s.
+ */
+const RACY_WINDOW_NS = 2_000_000_000n;
+
+/**
  * The number of files of `<outDir>/<repo>` (its state file included) when they were rendered
  * from inputs hashing to `inputHash` and none was changed or removed since; undefined when the
- * environment must be rendered. A file changed since has a later modification time than the
- * state file, which every synth that changes anything writes last; a file with the same time
- * (clocks tick in milliseconds) is read and hashed, as git does for its index. Times spare
- * reading every file.
+ * environment must be rendered. Judged as git judges its index, by change times (`ctime`,
+ * which no tool sets back): synth puts the state file in place last, so a file changed later
+ * has a later change time; one changed within RACY_WINDOW_NS before it is read and hashed.
+ * Times spare reading every file.
  */
 export function intactOutput(outDir: string, repo: string, inputHash: string): number | undefined {
   const repoDir = join(outDir, repo);
   const state = readState(repoDir);
   if (state?.inputHash !== inputHash) return undefined;
-  const stateTime = statSync(join(repoDir, STATE_FILE), { bigint: true }).mtimeNs;
+  const stateChanged = statSync(join(repoDir, STATE_FILE), { bigint: true }).ctimeNs;
   for (const [path, hash] of Object.entries(state.files)) {
     if (!isSafePath(path)) return undefined;
     const file = join(repoDir, path);
     const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
-    if (!stat?.isFile() || stat.mtimeNs > stateTime) return undefined;
-    if (stat.mtimeNs === stateTime && sha256(readFileSync(file, 'utf8')) !== hash) return undefined;
+    if (!stat?.isFile() || stat.ctimeNs > stateChanged) return undefined;
+    if (stat.ctimeNs >= stateChanged - RACY_WINDOW_NS && sha256(readFileSync(file, 'utf8')) !== hash) return undefined;
   }
   return Object.keys(state.files).length + 1;
 }
@@ -86,10 +92,18 @@ export interface StagedEnvironment extends EnvironmentChanges {
 
 /**
  * Compares an environment's files with what is in `<outDir>/<repo>` and writes the changed
- * ones (and the state file) under `<stagingDir>/<repo>`. Nothing under the output changes.
- * Runs in worker threads too, so it keeps no state of its own.
+ * ones (and the state file) under `<stagingDir>/<repo>`; `renewState` writes the state file
+ * even when its content is the same (some file changed after it, see intactOutput). Nothing
+ * under the output changes. Runs in worker threads too, so it keeps no state of its own.
  */
-export function stageEnvironment(outDir: string, stagingDir: string, repo: string, files: readonly RenderedFile[], inputHash: string | undefined): StagedEnvironment {
+export function stageEnvironment(
+  outDir: string,
+  stagingDir: string,
+  repo: string,
+  files: readonly RenderedFile[],
+  inputHash: string | undefined,
+  renewState = false,
+): StagedEnvironment {
   const repoDir = join(outDir, repo);
   const fresh = !existsSync(repoDir);
   const all = [...files, stateFileOf(files, inputHash)];
@@ -100,7 +114,10 @@ export function stageEnvironment(outDir: string, stagingDir: string, repo: strin
   let unchanged = 0;
   for (const file of all) {
     assertSafePath(file.path);
-    if (!fresh) {
+    // The state file goes in place last whenever anything else does, or when asked: its change
+    // time must be the latest for intactOutput to trust the others.
+    const renew = file.path === STATE_FILE && (written.length > 0 || renewState);
+    if (!fresh && !renew) {
       const target = join(repoDir, file.path);
       if (existsSync(target) && readFileSync(target, 'utf8') === file.content) {
         unchanged++;

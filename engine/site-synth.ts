@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Construct } from 'constructs';
+import * as model from '../constructs';
 import { inputText, Site, UnwritableInput, type Environment, type RenderedFile } from '../constructs';
 import { readsVariables, renderEnvironmentSecurely } from './secrets';
 import { assertValidObjects } from './validate-objects';
@@ -102,9 +104,12 @@ interface PlannedEnvironment {
   readonly intactFiles?: number;
 }
 
-/** Whether an environment with intact output may keep it: not when told to render all, or to rotate secrets. */
+/**
+ * Whether an environment with intact output may keep it: not in a dry run (which renders and
+ * checks everything), nor when told to render all or to rotate secrets.
+ */
 function mayKeepOutput(context: SiteSynthContext): boolean {
-  return !context.renderAll && !context.rotateSecrets;
+  return context.stagingDir !== undefined && !context.renderAll && !context.rotateSecrets;
 }
 
 function planEnvironments(site: Site, context: SiteSynthContext): PlannedEnvironment[] {
@@ -127,7 +132,8 @@ function renderChecked(plan: PlannedEnvironment, context: SiteSynthContext): Ren
 function stagedResult(plan: PlannedEnvironment, files: readonly RenderedFile[], context: SiteSynthContext): EnvironmentResult {
   const staged = context.stagingDir === undefined
     ? { repo: plan.repo, written: [], deleted: [], unchanged: 0, fresh: false }
-    : stageEnvironment(context.outDir, context.stagingDir, plan.repo, files, plan.inputHash);
+    // Rendered although it has an inputHash: its state file may be older than its files.
+    : stageEnvironment(context.outDir, context.stagingDir, plan.repo, files, plan.inputHash, plan.inputHash !== undefined && mayKeepOutput(context));
   return { ...staged, site: Site.of(plan.env).name, env: plan.env.name, files: files.length + 1, removed: false, rendered: true };
 }
 
@@ -144,12 +150,15 @@ function intactResult(plan: PlannedEnvironment): EnvironmentResult {
  */
 function siteInputHash(site: Site, generator: string): string | undefined {
   try {
-    return sha256(`${generator}\0${inputText(site)}`);
+    return sha256(`${generator}\0${inputText(site, { classes: MODEL_CLASSES })}`);
   } catch (e) {
     if (e instanceof UnwritableInput) return undefined;
     throw e;
   }
 }
+
+/** siteforge's model classes, whose code the generator fingerprint hashes. */
+const MODEL_CLASSES: ReadonlySet<Function> = new Set<Function>([Construct, ...(Object.values(model) as unknown[]).filter((v): v is Function => typeof v === 'function')]);
 
 function sha256(text: string): string {
   return `sha256:${createHash('sha256').update(text).digest('hex')}`;

@@ -15,6 +15,13 @@ class Holder extends Construct {
 }
 
 class OtherHolder extends Holder {}
+class Point { constructor(public readonly x: number) {} }
+class Size { constructor(public readonly x: number) {} }
+class Stranger { constructor(public readonly x: number) {} }
+
+/** The classes whose code the test counts as hashed, as siteforge counts its model's. */
+const OPTIONS = { classes: new Set<Function>([RootConstruct, Construct, Holder, OtherHolder, Point, Size]) };
+const text = (root: RootConstruct) => inputText(root, OPTIONS);
 
 const VALUE = () => ({
   text: 'a', count: 2, flag: true, nothing: null, missing: undefined, big: 10n,
@@ -32,11 +39,11 @@ function tree(value: unknown = VALUE(), hidden?: unknown, kind: typeof Holder = 
 
 describe('inputText', () => {
   it('is the same for trees built the same way', () => {
-    expect(inputText(tree())).toBe(inputText(tree()));
+    expect(text(tree())).toBe(text(tree()));
   });
 
   it('changes when any value the tree holds changes, however deep or hidden', () => {
-    const base = inputText(tree());
+    const base = text(tree());
     const variants: unknown[] = [
       { ...VALUE(), text: 'b' },
       { ...VALUE(), count: '2' },
@@ -49,36 +56,42 @@ describe('inputText', () => {
       { ...VALUE(), bytes: Buffer.from('ho') },
       { ...VALUE(), extra: 1 },
     ];
-    const texts = variants.map((v) => inputText(tree(v)));
+    const texts = variants.map((v) => text(tree(v)));
     texts.forEach((text) => expect(text).not.toBe(base));
     expect(new Set(texts).size).toBe(variants.length);
-    expect(inputText(tree(VALUE(), 'another hidden value'))).not.toBe(base);
+    expect(text(tree(VALUE(), 'another hidden value'))).not.toBe(base);
   });
 
   it('names the class of each construct and object', () => {
-    expect(inputText(tree(VALUE(), undefined, OtherHolder))).not.toBe(inputText(tree()));
-    class Point { constructor(public readonly x: number) {} }
-    class Size { constructor(public readonly x: number) {} }
-    expect(inputText(tree(new Point(1)))).not.toBe(inputText(tree(new Size(1))));
+    expect(text(tree(VALUE(), undefined, OtherHolder))).not.toBe(text(tree()));
+    expect(text(tree(new Point(1)))).not.toBe(text(tree(new Size(1))));
   });
 
   it('writes a construct met in a field as a reference to its path', () => {
-    const text = inputText(tree());
-    expect(text).toContain('"other":ref(site/b)');
-    expect(text.match(/@site\/b /g)).toHaveLength(1);
+    const written = text(tree());
+    expect(written).toContain('"other":ref(site/b)');
+    expect(written.match(/@site\/b /g)).toHaveLength(1);
+  });
+
+  it('keeps the order of keys and the holes of arrays, which templates see', () => {
+    expect(text(tree({ a: 1, b: 2 }))).not.toBe(text(tree({ b: 2, a: 1 })));
+    // eslint-disable-next-line no-sparse-arrays
+    const holed = [, '/a'];
+    const texts = [holed, [undefined, '/a'], ['/a']].map((paths) => text(tree({ paths })));
+    expect(new Set(texts).size).toBe(3);
   });
 
   it('writes an object that names its own content by that name only', () => {
     const service = (identity: string, template: () => string) => ({ [INPUT_IDENTITY]: identity, template });
-    const text = inputText(tree({ service: service('redis@sha256:1', () => 'a') }));
-    expect(text).toBe(inputText(tree({ service: service('redis@sha256:1', () => 'b') })));
-    expect(text).not.toBe(inputText(tree({ service: service('redis@sha256:2', () => 'a') })));
+    const written = text(tree({ service: service('redis@sha256:1', () => 'a') }));
+    expect(written).toBe(text(tree({ service: service('redis@sha256:1', () => 'b') })));
+    expect(written).not.toBe(text(tree({ service: service('redis@sha256:2', () => 'a') })));
   });
 
   it('refuses what it cannot read, naming where it is', () => {
-    const refused = (value: unknown) => {
+    const refused = (value: unknown, kind: typeof Holder = Holder) => {
       try {
-        inputText(tree(value));
+        text(tree(value, undefined, kind));
       } catch (e) {
         expect(e).toBeInstanceOf(UnwritableInput);
         return (e as Error).message;
@@ -91,10 +104,14 @@ describe('inputText', () => {
     const loop: Record<string, unknown> = {};
     loop.self = loop;
     expect(refused(loop)).toBe('site/a.value.self refers back to an object that contains it');
+    // Methods and getters of a class whose code is not hashed could render anything.
+    expect(refused({ where: new Stranger(1) })).toBe('site/a.value.where is a Stranger, a class whose code is not hashed');
+    class Subclassed extends Holder {}
+    expect(refused('plain', Subclassed)).toBe('site/a is a Subclassed, a class whose code is not hashed');
   });
 
   it('writes an object shared by two fields twice, which is no loop', () => {
     const shared = { port: 1 };
-    expect(inputText(tree({ a: shared, b: shared }))).toBe(inputText(tree({ a: { port: 1 }, b: { port: 1 } })));
+    expect(text(tree({ a: shared, b: shared }))).toBe(text(tree({ a: { port: 1 }, b: { port: 1 } })));
   });
 });

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
@@ -88,19 +88,72 @@ describe('incremental synth', () => {
     expect(readTree(outDir)).toStrictEqual(tree);
   });
 
-  it('reads a file changed within the same clock tick as the state file, rather than trust its time', async () => {
+  it('reads a file changed just before the state file, rather than trust its change time', async () => {
     const outDir = tempDir();
     await synthesize(outDir);
     const readme = join(outDir, 'demo/all-in-one/README.md');
     const original = readFileSync(readme, 'utf8');
     writeFileSync(readme, `${original}edited by a script\n`);
-    // Every file of the repository, the state file too, written in one tick of the clock.
-    const sameTick = new Date('2026-01-01T00:00:00Z');
-    for (const path of Object.keys(readTree(join(outDir, 'demo/all-in-one')))) utimesSync(join(outDir, 'demo/all-in-one', path), sameTick, sameTick);
+    // Changes the state file's change time (not its content): the edit is now older than it.
+    chmodSync(join(outDir, 'demo/all-in-one/.siteforge/state.json'), 0o640);
     const { rendered, written } = await synthesize(outDir);
     expect(rendered).toContain('demo/all-in-one');
     expect(written).toStrictEqual(['demo/all-in-one']);
     expect(readFileSync(readme, 'utf8')).toBe(original);
+  });
+
+  it('sees a file edited with its modification time set back', async () => {
+    const outDir = tempDir();
+    await synthesize(outDir);
+    const owners = join(outDir, 'blueking/prod/CODEOWNERS');
+    const { atime, mtime } = statSync(owners);
+    const original = readFileSync(owners, 'utf8');
+    writeFileSync(owners, `${original}* @someone-else\n`);
+    utimesSync(owners, atime, mtime);
+    await synthesize(outDir);
+    expect(readFileSync(owners, 'utf8')).toBe(original);
+  });
+
+  it('renders a copied output once, renewing its state files, and then not again', async () => {
+    const outDir = tempDir();
+    await synthesize(outDir);
+    const copy = join(tempDir(), 'dist');
+    cpSync(outDir, copy, { recursive: true });
+    const variables = readingVariables(copy, allRepos(copy));
+    await synthesize(copy);
+    expect((await synthesize(copy)).rendered).toStrictEqual(variables);
+    expect(readTree(copy)).toStrictEqual(readTree(outDir));
+  });
+
+  it('renders every time a site that installs a copy of a catalog service, and the catalog cannot be changed in place', async () => {
+    const outDir = tempDir();
+    const pinned: SiteDefinition = {
+      name: 'pinned',
+      build(scope: Construct, c: typeof catalog) {
+        const s = new Site(scope, 'pinned', { domain: 'pinned.example.com' });
+        const env = s.addEnvironment('prod');
+        env.addCluster();
+        const redis = c.service('redis');
+        env.addInstance('redis', { service: { ...redis, images: redis.images.map((i) => ({ ...i, tag: '9.9.9' })) } });
+        return s;
+      },
+    };
+    await synthesize(outDir, [pinned]);
+    expect(readState(join(outDir, 'pinned/prod'))!.inputHash).toBeUndefined();
+    expect((await synthesize(outDir, [pinned])).rendered).toStrictEqual(['pinned/prod']);
+    expect(readFileSync(join(outDir, 'pinned/prod/artifacts.lock.json'), 'utf8')).toContain('9.9.9');
+    expect(() => {
+      (catalog.service('redis').images[0] as { tag: string }).tag = '9.9.9';
+    }).toThrow(TypeError);
+  });
+
+  it('renders and checks everything in a dry run, as validate does', async () => {
+    const outDir = tempDir();
+    await synthesize(outDir);
+    const results: EnvironmentResult[] = [];
+    await synth({ fleet, catalog, outDir, dryRun: true, onEnvironment: (e) => results.push(e) });
+    expect(results.every((e) => e.rendered)).toBe(true);
+    expect(results).toHaveLength(allRepos(outDir).length);
   });
 
   it('renders everything with renderAll, and still writes nothing that did not change', async () => {
@@ -155,7 +208,7 @@ describe('incremental synth', () => {
     const outDir = tempDir();
     const demo = fleet.find((d) => d.name === 'demo')!;
     await synthesize(outDir, [demo]);
-    const context = (fingerprint: string) => ({ selection: {}, generator: fingerprint, outDir });
+    const context = (fingerprint: string) => ({ selection: {}, generator: fingerprint, outDir, stagingDir: tempDir() });
     const { generatorFingerprint } = await import('../../engine/generator-fingerprint');
     expect(synthSite(demo, catalog, context(generatorFingerprint())).results.map((r) => r.rendered)).toStrictEqual([false]);
     expect(synthSite(demo, catalog, context('sha256:another-siteforge')).results.map((r) => r.rendered)).toStrictEqual([true]);
