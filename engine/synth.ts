@@ -31,8 +31,9 @@ export interface SynthOptions extends Selection {
   readonly rotateSecrets?: boolean;
   /**
    * Threads that build and render sites in parallel, one site at a time each (this one
-   * included); `auto` chooses by the number of sites that need rendering (see `autoWorkers`).
-   * More than 1 needs `fleetModule`, which each worker loads (with `catalogDir`) for itself.
+   * included); `auto` chooses by the number of sites that need rendering (see `autoWorkers`),
+   * and is 1 without `fleetModule`. More than 1 needs `fleetModule`, which each worker loads
+   * (with `catalogDir`) for itself.
    * @default 1 (everything in this thread)
    */
   readonly workers?: number | 'auto';
@@ -92,7 +93,9 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
         toRender.push(indexOf.get(definition)!);
       }
     }
-    const workers = Math.max(1, Math.min(options.workers === 'auto' ? autoWorkers(toRender.length) : options.workers ?? 1, toRender.length));
+    // Worker threads load the fleet from its module: without one, `auto` is this thread alone.
+    const wanted = options.workers === 'auto' ? (options.fleetModule ? autoWorkers(toRender.length) : 1) : options.workers ?? 1;
+    const workers = Math.max(1, Math.min(wanted, toRender.length));
     for (const [index, outcome] of await synthInWorkers(options, toRender, context, workers, onOutcome)) outcomes.set(index, outcome);
 
     const ordered = [...outcomes.keys()].sort((a, b) => a - b).map((i) => outcomes.get(i)!);
