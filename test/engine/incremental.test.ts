@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { loadCatalog } from '../../catalog';
-import { Site } from '../../constructs';
+import { Site, type Environment } from '../../constructs';
 import { readState, synth, type EnvironmentResult } from '../../engine';
 import { synthSite } from '../../engine/site-synth';
 import { fleet, type SiteDefinition } from '../../sites';
@@ -34,6 +34,20 @@ function withExtraInstance(definition: SiteDefinition): SiteDefinition {
       const site = definition.build(scope, c);
       site.environments[0].addInstance('extra-cache', { service: c.service('redis') });
       return site;
+    },
+  };
+}
+
+/** A site `name` with one environment `prod` on a cluster, which `install` fills. */
+function prodSite(name: string, install: (env: Environment, c: typeof catalog) => void): SiteDefinition {
+  return {
+    name,
+    build(scope: Construct, c: typeof catalog) {
+      const s = new Site(scope, name, { domain: `${name}.example.com` });
+      const env = s.addEnvironment('prod');
+      env.addCluster();
+      install(env, c);
+      return s;
     },
   };
 }
@@ -127,17 +141,10 @@ describe('incremental synth', () => {
 
   it('renders every time a site that installs a copy of a catalog service, and the catalog cannot be changed in place', async () => {
     const outDir = tempDir();
-    const pinned: SiteDefinition = {
-      name: 'pinned',
-      build(scope: Construct, c: typeof catalog) {
-        const s = new Site(scope, 'pinned', { domain: 'pinned.example.com' });
-        const env = s.addEnvironment('prod');
-        env.addCluster();
-        const redis = c.service('redis');
-        env.addInstance('redis', { service: { ...redis, images: redis.images.map((i) => ({ ...i, tag: '9.9.9' })) } });
-        return s;
-      },
-    };
+    const pinned = prodSite('pinned', (env, c) => {
+      const redis = c.service('redis');
+      env.addInstance('redis', { service: { ...redis, images: redis.images.map((i) => ({ ...i, tag: '9.9.9' })) } });
+    });
     await synthesize(outDir, [pinned]);
     expect(readState(join(outDir, 'pinned/prod'))!.inputHash).toBeUndefined();
     expect((await synthesize(outDir, [pinned])).rendered).toStrictEqual(['pinned/prod']);
@@ -167,16 +174,7 @@ describe('incremental synth', () => {
   it('renders the sites that use a catalog service whose folder changed, and no other', async () => {
     const dir = catalogCopy();
     const outDir = tempDir();
-    const site = (name: string, service: string): SiteDefinition => ({
-      name,
-      build(scope: Construct, c: typeof catalog) {
-        const s = new Site(scope, name, { domain: `${name}.example.com` });
-        const env = s.addEnvironment('prod');
-        env.addCluster();
-        env.addInstance(service, { service: c.service(service) });
-        return s;
-      },
-    });
+    const site = (name: string, service: string) => prodSite(name, (env, c) => env.addInstance(service, { service: c.service(service) }));
     const sites = [site('uses-kong', 'kong'), site('uses-minio', 'minio')];
     await synthesize(outDir, sites, { catalog: loadCatalog(dir) });
     writeFileSync(join(dir, 'kong', 'NOTES.txt'), 'a file the service folder did not have\n');
@@ -186,17 +184,10 @@ describe('incremental synth', () => {
 
   it('renders every time a site whose tree holds a value it cannot write down, and records no inputHash for it', async () => {
     const outDir = tempDir();
-    const withCallback: SiteDefinition = {
-      name: 'callback',
-      build(scope: Construct, c: typeof catalog) {
-        const s = new Site(scope, 'callback', { domain: 'callback.example.com' });
-        const env = s.addEnvironment('prod');
-        env.addCluster();
-        env.addInstance('redis', { service: c.service('redis') });
-        Object.assign(env, { onRender: () => 'a function the walk cannot read' });
-        return s;
-      },
-    };
+    const withCallback = prodSite('callback', (env, c) => {
+      env.addInstance('redis', { service: c.service('redis') });
+      Object.assign(env, { onRender: () => 'a function the walk cannot read' });
+    });
     await synthesize(outDir, [withCallback]);
     expect(readState(join(outDir, 'callback/prod'))!.inputHash).toBeUndefined();
     const again = await synthesize(outDir, [withCallback]);
