@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Construct } from 'constructs';
@@ -10,7 +9,7 @@ import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { userErrorsOf } from './errors';
 import { buildSite, selectEnvironments, type Selection } from './fleet';
-import { intactOutput, stageEnvironment, type StagedEnvironment } from './output';
+import { intactOutput, sha256, stageEnvironment, type StagedEnvironment } from './output';
 
 /** What synth did to one environment repository. */
 export interface EnvironmentResult extends StagedEnvironment {
@@ -160,6 +159,3 @@ function siteInputHash(site: Site, generator: string): string | undefined {
 /** siteforge's model classes, whose code the generator fingerprint hashes. */
 const MODEL_CLASSES: ReadonlySet<Function> = new Set<Function>([Construct, ...(Object.values(model) as unknown[]).filter((v): v is Function => typeof v === 'function')]);
 
-function sha256(text: string): string {
-  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
-}
