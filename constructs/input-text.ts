@@ -28,24 +28,32 @@ export interface InputTextOptions {
 /**
  * Everything a construct tree holds, written as one text: every construct under `root` in tree
  * order with its class, then each of its own fields (private ones included) in the object's
- * own order, walked to the end. Constructs met inside a field are written as a reference to their path,
- * since the walk writes them where they stand. Renderers are pure functions of the tree (this
+ * own order, walked to the end. Constructs met inside a field are written as a reference to
+ * their path, since the walk writes them where they stand. Renderers are pure functions of the tree (this
  * folder reads no file, clock or variable), so two trees with the same text render the same;
  * that is what makes it safe to skip an environment whose input text did not change.
  *
  * Throws {@link UnwritableInput} for a value whose content cannot be read: a function, a symbol,
- * an instance of a class whose code is not hashed (see {@link InputTextOptions.classes}), or a
- * built-in object other than an array, Map, Set, Date, RegExp or byte array. Such a tree is
+ * an instance of a class whose code is not hashed (see {@link InputTextOptions.classes}), a
+ * construct outside `root`, or a built-in object other than an array, Map, Set, Date, RegExp or
+ * byte array. Such a tree is
  * rendered every time.
  */
 export function inputText(root: Construct, options: InputTextOptions): string {
-  const out: string[] = [];
+  const walk: Walk = { out: [], root, options };
   for (const construct of root.node.findAll()) {
     assertKnownClass(construct, construct.node.path, options);
-    out.push(`\n@${construct.node.path} ${construct.constructor.name}`);
-    writeFields(construct, out, construct.node.path, new Set([construct]), options, true);
+    walk.out.push(`\n@${construct.node.path} ${construct.constructor.name}`);
+    writeFields(construct, construct.node.path, new Set([construct]), walk, true);
   }
-  return out.join('');
+  return walk.out.join('');
+}
+
+/** What one inputText call writes to, and from. */
+interface Walk {
+  readonly out: string[];
+  readonly root: Construct;
+  readonly options: InputTextOptions;
 }
 
 function assertKnownClass(object: object, where: string, options: InputTextOptions): void {
@@ -55,20 +63,22 @@ function assertKnownClass(object: object, where: string, options: InputTextOptio
   }
 }
 
-function writeFields(value: object, out: string[], where: string, path: Set<object>, options: InputTextOptions, isConstruct: boolean): void {
+function writeFields(value: object, where: string, path: Set<object>, walk: Walk, isConstruct: boolean): void {
+  const { out } = walk;
   out.push('{');
   // Every own key, hidden and symbol ones too, in the object's own order (which templates see).
   for (const key of Reflect.ownKeys(value)) {
     // A construct's `node` holds its place in the tree, which the walk writes itself.
     if (isConstruct && key === 'node') continue;
     out.push(typeof key === 'symbol' ? `symbol(${Symbol.keyFor(key) ?? key.description})` : JSON.stringify(key), ':');
-    write((value as Record<string | symbol, unknown>)[key], out, `${where}.${String(key)}`, path, options);
+    write((value as Record<string | symbol, unknown>)[key], `${where}.${String(key)}`, path, walk);
     out.push(',');
   }
   out.push('}');
 }
 
-function write(value: unknown, out: string[], where: string, path: Set<object>, options: InputTextOptions): void {
+function write(value: unknown, where: string, path: Set<object>, walk: Walk): void {
+  const { out } = walk;
   switch (typeof value) {
     case 'string':
       out.push(JSON.stringify(value));
@@ -91,6 +101,8 @@ function write(value: unknown, out: string[], where: string, path: Set<object>, 
   }
   const object = value as object;
   if (Construct.isConstruct(object)) {
+    // Written where it stands in the tree; one outside it would not be written at all.
+    if (!object.node.scopes.includes(walk.root)) throw new UnwritableInput(`${where} refers to ${object.node.path}, which is not in the tree written`);
     out.push(`ref(${object.node.path})`);
     return;
   }
@@ -105,25 +117,25 @@ function write(value: unknown, out: string[], where: string, path: Set<object>, 
   if (Array.isArray(object)) {
     out.push('[');
     for (let i = 0; i < object.length; i++) {
-      if (i in object) write(object[i], out, `${where}[${i}]`, path, options);
+      if (i in object) write(object[i], `${where}[${i}]`, path, walk);
       else out.push('hole');
       out.push(',');
     }
     out.push(']');
   } else if (object instanceof Map) {
     out.push('Map');
-    write([...object], out, where, path, options);
+    write([...object], where, path, walk);
   } else if (object instanceof Set) {
     out.push('Set');
-    write([...object], out, where, path, options);
+    write([...object], where, path, walk);
   } else if (object instanceof Date || object instanceof RegExp) {
     out.push(`${tag}(${String(object instanceof Date ? object.getTime() : object)})`);
   } else if (ArrayBuffer.isView(object)) {
     out.push(`${tag}(${Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('hex')})`);
   } else if (tag === '[object Object]') {
-    assertKnownClass(object, where, options);
+    assertKnownClass(object, where, walk.options);
     out.push(object.constructor?.name ?? 'null');
-    writeFields(object, out, where, path, options, false);
+    writeFields(object, where, path, walk, false);
   } else {
     throw new UnwritableInput(`${where} holds a ${tag.slice(8, -1)}`);
   }

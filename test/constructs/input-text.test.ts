@@ -108,6 +108,9 @@ describe('inputText', () => {
     expect(refused({ where: new Stranger(1) })).toBe('site/a.value.where is a Stranger, a class whose code is not hashed');
     class Subclassed extends Holder {}
     expect(refused('plain', Subclassed)).toBe('site/a is a Subclassed, a class whose code is not hashed');
+    // A construct of another tree would be written as its path only, not its content.
+    const elsewhere = new Holder(new Construct(new RootConstruct(), 'other-site'), 'x', 'its content');
+    expect(refused({ uses: elsewhere })).toBe('site/a.value.uses refers to other-site/x, which is not in the tree written');
   });
 
   it('writes an object shared by two fields twice, which is no loop', () => {
