@@ -4,7 +4,7 @@ import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { UserError } from './errors';
 import type { Selection } from './fleet';
-import { assertSafeBranch, gitErrorMessage, openWorkingClone, readWorkingTree, removeDir, resolveCommit, tempWorkDir } from './git';
+import { assertSafeBranch, gitErrorMessage, listTree, openBareClone, readTreeFiles, removeDir, resolveCommit, tempWorkDir } from './git';
 import { STATE_FILE } from './output';
 import { mapPool } from './pool';
 import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remotes';
@@ -107,14 +107,13 @@ async function readRepository(remote: EnvironmentRemote, ref: string, missingIsE
   }
   const dir = tempWorkDir(`diff-${remote.site}-${remote.env}`);
   try {
-    const git = await openWorkingClone(remote.url, join(dir, 'repo'));
-    const commit = (await resolveCommit(git, `refs/remotes/origin/${ref}`)) ?? (await resolveCommit(git, ref));
+    const git = await openBareClone(remote.url, join(dir, 'repo.git'));
+    const commit = (await resolveCommit(git, `refs/heads/${ref}`)) ?? (await resolveCommit(git, ref));
     if (!commit) {
       if (missingIsEmpty) return { files: new Map() };
       throw new UserError(`${remote.site}/${remote.env}: ${JSON.stringify(ref)} is neither a branch, a tag nor a commit of ${displayUrl(remote.url)}`);
     }
-    await git.raw(['checkout', '--quiet', '--force', '--detach', commit]);
-    return { files: readWorkingTree(join(dir, 'repo')), commit: commit.slice(0, 7) };
+    return { files: await readTreeFiles(git, await listTree(git, commit)), commit: commit.slice(0, 7) };
   } finally {
     removeDir(dir);
   }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from './errors';
 
 /**
@@ -68,8 +68,13 @@ export class GitError extends Error {
 export interface Git {
   /** The folder: a working tree or a bare repository. */
   readonly dir: string;
-  /** Runs `git <args>` and returns its standard output; throws GitError when git fails. */
-  raw(args: readonly string[]): Promise<string>;
+  /**
+   * Runs `git <args>`, with `input` on its standard input, and returns its standard output;
+   * throws GitError when git fails.
+   */
+  raw(args: readonly string[], input?: string): Promise<string>;
+  /** As `raw`, but returns the output as bytes (for blob contents). */
+  rawBytes(args: readonly string[], input?: string): Promise<Buffer>;
 }
 
 export interface GitOptions {
@@ -83,7 +88,11 @@ export interface GitOptions {
 /** Git in `dir`. */
 export function gitAt(dir: string, options: GitOptions = {}): Git {
   const silenceLimitMs = options.silenceLimitMs ?? GIT_SILENCE_LIMIT_MS;
-  return { dir, raw: (args) => runGit(dir, args, silenceLimitMs) };
+  return {
+    dir,
+    raw: async (args, input) => (await runGit(dir, args, silenceLimitMs, input)).toString('utf8'),
+    rawBytes: (args, input) => runGit(dir, args, silenceLimitMs, input),
+  };
 }
 
 const GIT_CONFIG = ['-c', 'core.quotePath=false', '-c', 'core.autocrlf=false', '-c', 'core.eol=lf'];
@@ -104,9 +113,12 @@ function gitEnvironment(): NodeJS.ProcessEnv {
  * Runs git and collects its output. A command silent for `silenceLimitMs` is stopped: a
  * remote that hangs must not hang the publish.
  */
-function runGit(dir: string, args: readonly string[], silenceLimitMs: number): Promise<string> {
+function runGit(dir: string, args: readonly string[], silenceLimitMs: number, input: string | undefined): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', [...GIT_CONFIG, ...args], { cwd: dir, env: gitEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('git', [...GIT_CONFIG, ...args], { cwd: dir, env: gitEnvironment(), stdio: ['pipe', 'pipe', 'pipe'] });
+    // A git that exits before reading all its input reports why itself.
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let silentTooLong = false;
@@ -128,11 +140,11 @@ function runGit(dir: string, args: readonly string[], silenceLimitMs: number): P
     });
     child.on('close', (code) => {
       clearTimeout(silence);
-      const out = Buffer.concat(stdout).toString('utf8');
+      const out = Buffer.concat(stdout);
       if (code === 0) return resolve(out);
       const err = Buffer.concat(stderr).toString('utf8');
       if (silentTooLong) return reject(new GitError(`fatal: git ${args[0]} was silent for ${silenceLimitMs / 1000} s and was stopped`, code));
-      reject(new GitError(err.trim() || out.trim() || `fatal: git ${args[0]} exited with code ${code}`, code));
+      reject(new GitError(err.trim() || out.toString('utf8').trim() || `fatal: git ${args[0]} exited with code ${code}`, code));
     });
   });
 }
@@ -159,41 +171,44 @@ export async function ensureBareRepository(dir: string, branch: string): Promise
 }
 
 /**
- * A working clone of `url` in `dir`, without a checkout: `origin` set and every branch fetched
- * into `refs/remotes/origin/*`.
+ * A bare clone of `url` in `dir`, with `origin` set: the remote's branches are its
+ * `refs/heads/*`. Publish and diff read and write trees with plumbing, never a working tree.
+ * The clone lives for one publish: a repository on this machine is borrowed from (`--shared`)
+ * rather than copied, and no hook samples are installed.
  */
-export async function openWorkingClone(url: string, dir: string): Promise<Git> {
+export async function openBareClone(url: string, dir: string): Promise<Git> {
   const target = resolve(dir);
-  await gitAt(dirname(target)).raw(['clone', '--quiet', '--no-checkout', '--', url, target]);
+  await gitAt(dirname(target)).raw(['clone', '--quiet', '--bare', '--shared', '--template=', '--', url, target]);
   return gitAt(target);
 }
 
-const identities = new Map<string, Promise<string[]>>();
+/** Fetches every branch of `origin` into `refs/heads/*` of a bare clone, pruning deleted ones. */
+export async function fetchAll(git: Git): Promise<void> {
+  await git.raw(['fetch', '--quiet', '--prune', '--no-tags', '--update-head-ok', 'origin', '+refs/heads/*:refs/heads/*']);
+}
+
+const identities = new Map<string, Promise<string>>();
 
 /**
- * `-c` options that give commits an identity on machines where git has none (a fresh CI runner
- * running as root): `siteforge <siteforge@localhost>`. Empty when git is configured. Checked
- * once per home folder (where git's global configuration lives).
+ * Who siteforge's commits are by, as `Name <email>`: git's `user.name` and `user.email`, or
+ * `siteforge <siteforge@localhost>` where git has none (a fresh CI runner running as root).
+ * Read once per home folder (where git's global configuration lives).
  */
-export function identityOptions(): Promise<string[]> {
+export function commitIdentity(): Promise<string> {
   const home = `${process.env.HOME ?? ''}\0${process.env.XDG_CONFIG_HOME ?? ''}`;
   let identity = identities.get(home);
   if (!identity) {
     identity = (async () => {
       const git = gitAt(tmpdir());
-      const options: string[] = [];
-      if (!(await configValue(git, 'user.name'))) options.push('-c', `user.name=${FALLBACK_IDENTITY.name}`);
-      if (!(await configValue(git, 'user.email'))) options.push('-c', `user.email=${FALLBACK_IDENTITY.email}`);
-      return options;
+      // fast-import reads the identity up to `<` and `>`; git itself drops them from names too.
+      const clean = (value: string) => value.replace(/[<>\n]/g, '').trim();
+      const name = clean(await configValue(git, 'user.name')) || FALLBACK_IDENTITY.name;
+      const email = clean(await configValue(git, 'user.email')) || FALLBACK_IDENTITY.email;
+      return `${name} <${email}>`;
     })();
     identities.set(home, identity);
   }
   return identity;
-}
-
-/** Fetches every branch of `origin` into `refs/remotes/origin/*`, pruning deleted ones. */
-export async function fetchAll(git: Git): Promise<void> {
-  await git.raw(['fetch', '--quiet', '--prune', '--no-tags', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
 }
 
 async function configValue(git: Git, key: string): Promise<string> {
@@ -250,19 +265,88 @@ export function readRef(gitDir: string, ref: string, depth = 0): string | undefi
   return undefined;
 }
 
-/** Every file of the working tree of `dir` (relative path → content), without `.git`. */
-export function readWorkingTree(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (current: string) => {
-    for (const entry of readdirSync(current, { withFileTypes: true })) {
-      if (current === dir && entry.name === '.git') continue;
-      const path = join(current, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.isFile()) files.set(relative(dir, path).split('\\').join('/'), readFileSync(path, 'utf8'));
+/** An entry of a git tree: its mode (`100644`, `100755`, `120000` for a symbolic link, …) and object id. */
+export interface TreeEntry {
+  readonly mode: string;
+  readonly id: string;
+}
+
+/** Every entry of the tree of `commit`, subfolders included (path → entry); folders themselves are not listed. */
+export async function listTree(git: Git, commit: string): Promise<Map<string, TreeEntry>> {
+  const listing = await git.raw(['ls-tree', '-r', '--full-tree', '-z', '--end-of-options', commit]);
+  const entries = new Map<string, TreeEntry>();
+  for (const record of listing.split('\0')) {
+    const tab = record.indexOf('\t');
+    if (tab < 0) continue;
+    const [mode, , id] = record.slice(0, tab).split(' ');
+    entries.set(record.slice(tab + 1), { mode, id });
+  }
+  return entries;
+}
+
+/** Whether a tree entry is a regular file (not a symbolic link or a submodule). */
+export function isRegularFile(entry: TreeEntry | undefined): boolean {
+  return entry?.mode === '100644' || entry?.mode === '100755';
+}
+
+/** The content of every regular file in `tree` (path → text), read with one `git cat-file --batch`. */
+export async function readTreeFiles(git: Git, tree: ReadonlyMap<string, TreeEntry>): Promise<Map<string, string>> {
+  const regular = [...tree].filter(([, entry]) => isRegularFile(entry));
+  const ids = [...new Set(regular.map(([, entry]) => entry.id))];
+  const contents = new Map<string, string>();
+  if (ids.length > 0) {
+    // Each answer is `<id> <type> <size>\n<content>\n`.
+    const output = await git.rawBytes(['cat-file', '--batch'], ids.map((id) => `${id}\n`).join(''));
+    let at = 0;
+    for (const id of ids) {
+      const headerEnd = output.indexOf(10, at);
+      const [, type, size] = output.subarray(at, headerEnd).toString('utf8').split(' ');
+      if (type !== 'blob') throw new GitError(`fatal: object ${id} of the tree is ${type ?? 'unreadable'}, not a file`, null);
+      const start = headerEnd + 1;
+      contents.set(id, output.subarray(start, start + Number(size)).toString('utf8'));
+      at = start + Number(size) + 1;
     }
-  };
-  walk(dir);
-  return files;
+  }
+  return new Map(regular.map(([path, entry]) => [path, contents.get(entry.id)!]));
+}
+
+/** One change of a commit: write `content` at `path` as a regular file, or delete `path` when content is undefined. */
+export interface FileChange {
+  readonly path: string;
+  readonly content?: string;
+}
+
+/**
+ * Writes a commit on top of `parent` (none: a root commit) that makes `changes` to its tree,
+ * by siteforge's commitIdentity, and returns its id. Uses `git fast-import`, so no working tree,
+ * index, hook or attribute is involved: the files are committed exactly as given.
+ */
+export async function commitChanges(git: Git, commit: { readonly parent?: string; readonly message: string; readonly changes: readonly FileChange[] }): Promise<string> {
+  const ref = 'refs/siteforge/commit';
+  const identity = await commitIdentity();
+  const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
+  const stream = [
+    `reset ${ref}\n`,
+    `commit ${ref}\n`,
+    `author ${identity} now\n`,
+    `committer ${identity} now\n`,
+    data(commit.message),
+    commit.parent ? `from ${commit.parent}\n` : '',
+    ...commit.changes.map((change) => change.content === undefined
+      ? `D ${fastImportPath(change.path)}\n`
+      : `M 100644 inline ${fastImportPath(change.path)}\n${data(change.content)}`),
+    '\ndone\n',
+  ].join('');
+  await git.raw(['fast-import', '--quiet', '--done', '--force', '--date-format=now'], stream);
+  const id = await resolveCommit(git, ref);
+  if (!id) throw new GitError('fatal: git fast-import wrote no commit', null);
+  return id;
+}
+
+/** A path as fast-import reads it: C-quoted when it starts with a quote or holds one, a backslash or a line break. */
+function fastImportPath(path: string): string {
+  if (!/["\\\n]/.test(path)) return path;
+  return `"${path.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
 }
 
 /**

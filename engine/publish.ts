@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { managedPart, remoteLabel } from './diff';
 import { UserError, UserErrors } from './errors';
-import { assertSafeBranch, ensureBareRepository, fetchAll, GitError, gitErrorMessage, identityOptions, openWorkingClone, readWorkingTree, removeDir, resolveCommit, tempWorkDir, type Git } from './git';
+import { assertSafeBranch, commitChanges, ensureBareRepository, fetchAll, GitError, gitErrorMessage, isRegularFile, listTree, openBareClone, readTreeFiles, removeDir, resolveCommit, tempWorkDir, type FileChange, type Git, type TreeEntry } from './git';
 import { readState, sha256, STATE_FILE } from './output';
 import { readPublished, remoteHead, writePublished, type PublishedRecord } from './published';
 import { mapPool } from './pool';
@@ -208,16 +207,15 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
     site: remote.site, env: remote.env, remote: label, branch: branch || 'siteforge/…', filesChanged: 0, drift: [], ...fields,
   });
   const work = tempWorkDir(`publish-${remote.site}-${remote.env}`, options.workDir);
-  const tree = join(work, 'repo');
   let attempts = 0;
   try {
     // The gate synth ran, again on what is committed: the output may have been edited since.
     assertNoPlaintextSecrets(`${remote.site}/${remote.env}`, [...files].map(([path, content]) => ({ path, content })));
     if (remote.local) await ensureBareRepository(remote.url, options.target);
-    const git = await openWorkingClone(remote.url, tree);
+    const git = await openBareClone(remote.url, join(work, 'repo.git'));
     for (;;) {
       attempts++;
-      let targetHead = await resolveCommit(git, `refs/remotes/origin/${options.target}`);
+      let targetHead = await resolveCommit(git, `refs/heads/${options.target}`);
       if (!targetHead && !options.direct) {
         // A new repository: the target branch starts empty, so that the content itself is reviewed.
         targetHead = await createEmptyTarget(git, options.target, `siteforge: start ${remote.site}/${remote.env}`);
@@ -227,39 +225,35 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
           continue;
         }
       }
-      if (branch === '') branch = `siteforge/${await reviewBranchName(git, targetHead, files)}`;
+      const targetTree = targetHead ? await listTree(git, targetHead) : new Map<string, TreeEntry>();
+      if (branch === '') branch = `siteforge/${await reviewBranchName(git, targetTree, files)}`;
       assertSafeBranch(branch, 'review branch');
-      const branchHead = branch === options.target ? targetHead : await resolveCommit(git, `refs/remotes/origin/${branch}`);
+      const branchHead = branch === options.target ? targetHead : await resolveCommit(git, `refs/heads/${branch}`);
       const base = branchHead ?? targetHead;
-      if (attempts > 1) await git.raw(['clean', '--quiet', '-ffdx']);
-      await checkout(git, base);
-      const current = readWorkingTree(tree);
+      const tree = !base ? new Map<string, TreeEntry>() : base === targetHead ? targetTree : await listTree(git, base);
+      const current = await readTreeFiles(git, tree);
 
-      const drift = base ? await findDrift(git, current) : [];
+      const drift = base ? await findDrift(git, base, current) : [];
       if (drift.length > 0 && !options.overwriteDrift) {
         return result({ outcome: 'drift', attempts, commit: base?.slice(0, 7), drift, error: driftMessage(drift) });
       }
 
-      const diff = diffTrees(managedPart(current, files), files);
-      applyFiles(tree, current, files);
-      await git.raw(['add', '--all', '--force', '--', '.']);
-      const changed = (await git.raw(['diff', '--cached', '--name-only', '-z'])).split('\0').filter((p) => p.length > 0);
-      if (changed.length === 0) {
+      const changes = fileChanges(tree, current, files);
+      if (changes.length === 0) {
         // Nothing to review when the target already holds this output: report the target.
         if (!branchHead) branch = options.target;
         return result({ outcome: 'unchanged', attempts, commit: (branchHead ?? targetHead)?.slice(0, 7), drift });
       }
-      const messageFile = join(work, 'message.txt');
-      writeFileSync(messageFile, commitMessage(remote, diff, drift));
-      await git.raw([...(await identityOptions()), 'commit', '--quiet', '--no-verify', '--file', messageFile]);
-      const commit = (await resolveCommit(git, 'HEAD'))!;
+      const diff = diffTrees(managedPart(current, files), files);
+      const commit = await commitChanges(git, { parent: base, message: commitMessage(remote, diff, drift), changes });
 
       await options.beforePush?.(remote, attempts);
       try {
-        await git.raw(['push', '--quiet', '--no-verify', 'origin', `HEAD:refs/heads/${branch}`]);
-        return result({ outcome: 'published', attempts, commit: commit.slice(0, 7), filesChanged: changed.length, drift, diff });
+        await git.raw(['push', '--quiet', '--no-verify', 'origin', `${commit}:refs/heads/${branch}`]);
+        return result({ outcome: 'published', attempts, commit: commit.slice(0, 7), filesChanged: changes.length, drift, diff });
       } catch (e) {
-        if (!isRejection(e)) throw e;
+        // git names what was pushed by its id: the short one reads better.
+        if (!isRejection(e)) return result({ outcome: 'failed', attempts, error: gitErrorMessage(e).replaceAll(commit, commit.slice(0, 7)) });
         if (attempts > options.retries) {
           return result({ outcome: 'failed', attempts, error: `the remote kept moving; gave up after ${attempts} attempts (${gitErrorMessage(e)})` });
         }
@@ -279,9 +273,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
 
 /** Pushes an empty root commit as `target`; undefined when someone else created it first. */
 async function createEmptyTarget(git: Git, target: string, message: string): Promise<string | undefined> {
-  await git.raw(['read-tree', '--empty']);
-  const tree = (await git.raw(['write-tree'])).trim();
-  const commit = (await git.raw([...(await identityOptions()), 'commit-tree', tree, '-m', message])).trim();
+  const commit = await commitChanges(git, { message: `${message}\n`, changes: [] });
   try {
     await git.raw(['push', '--quiet', '--no-verify', 'origin', `${commit}:refs/heads/${target}`]);
   } catch (e) {
@@ -292,25 +284,15 @@ async function createEmptyTarget(git: Git, target: string, message: string): Pro
   return commit;
 }
 
-/** Puts the working tree at `base` (or empty), dropping anything left by an earlier attempt. */
-async function checkout(git: Git, base: string | undefined): Promise<void> {
-  if (base) {
-    await git.raw(['checkout', '--quiet', '--force', '--detach', base]);
-  } else {
-    await git.raw(['symbolic-ref', 'HEAD', 'refs/heads/siteforge-unborn']);
-    await git.raw(['read-tree', '--empty']);
-  }
-}
-
-/** Managed files (listed in the repository's state file) whose content no longer matches their hash. */
-async function findDrift(git: Git, current: ReadonlyMap<string, string>): Promise<DriftedFile[]> {
+/** Managed files (listed in the repository's state file at `base`) whose content no longer matches their hash. */
+async function findDrift(git: Git, base: string, current: ReadonlyMap<string, string>): Promise<DriftedFile[]> {
   const stateText = current.get(STATE_FILE);
   if (stateText === undefined) return [];
   let recorded: Record<string, string>;
   try {
     recorded = (JSON.parse(stateText) as { files?: Record<string, string> }).files ?? {};
   } catch {
-    return [{ path: STATE_FILE, change: 'edited', commits: await commitsTouching(git, STATE_FILE, undefined) }];
+    return [{ path: STATE_FILE, change: 'edited', commits: await commitsTouching(git, base, STATE_FILE, undefined) }];
   }
   const drifted: { path: string; change: 'edited' | 'deleted' }[] = [];
   for (const [path, hash] of Object.entries(recorded).sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -320,13 +302,13 @@ async function findDrift(git: Git, current: ReadonlyMap<string, string>): Promis
     else if (sha256(content) !== hash) drifted.push({ path, change: 'edited' });
   }
   if (drifted.length === 0) return [];
-  const since = (await git.raw(['log', '-1', '--format=%H', 'HEAD', '--', STATE_FILE])).trim() || undefined;
-  return Promise.all(drifted.map(async (d) => ({ ...d, commits: await commitsTouching(git, d.path, since) })));
+  const since = (await git.raw(['log', '-1', '--format=%H', base, '--', STATE_FILE])).trim() || undefined;
+  return Promise.all(drifted.map(async (d) => ({ ...d, commits: await commitsTouching(git, base, d.path, since) })));
 }
 
-/** `<sha> <author>: <subject>` of the commits that changed `path` after `since`. */
-async function commitsTouching(git: Git, path: string, since: string | undefined): Promise<string[]> {
-  const range = since ? `${since}..HEAD` : 'HEAD';
+/** `<sha> <author>: <subject>` of the commits up to `base` that changed `path` after `since`. */
+async function commitsTouching(git: Git, base: string, path: string, since: string | undefined): Promise<string[]> {
+  const range = since ? `${since}..${base}` : base;
   const log = await git.raw(['log', '--format=%h %an: %s', range, '--', path]);
   return log.split('\n').filter((l) => l.length > 0);
 }
@@ -337,42 +319,39 @@ function driftMessage(drift: readonly DriftedFile[]): string {
 }
 
 /**
- * Writes `files` into the working tree and deletes the files the previous state listed that are
- * no longer generated. Other files are left alone. Never writes through a symbolic link.
+ * What makes `tree` (whose regular files are `current`) hold `files`: write each one that
+ * differs, and delete the files the previous state listed that are no longer generated. Other
+ * files are left alone. Never writes through a symbolic link.
  */
-function applyFiles(tree: string, current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>): void {
+function fileChanges(tree: ReadonlyMap<string, TreeEntry>, current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>): FileChange[] {
   let previous: string[] = [];
   try {
     previous = Object.keys((JSON.parse(current.get(STATE_FILE) ?? '{}') as { files?: Record<string, string> }).files ?? {});
   } catch {
     previous = [];
   }
-  for (const path of previous) {
-    if (!files.has(path) && isSafePath(path)) {
+  const changes: FileChange[] = [];
+  for (const path of previous.sort()) {
+    if (!files.has(path) && isSafePath(path) && tree.has(path)) {
       assertNoSymlink(tree, path);
-      rmSync(join(tree, path), { force: true });
+      changes.push({ path });
     }
   }
   for (const [path, content] of files) {
     if (!isSafePath(path)) throw new Error(`refusing to write outside the repository: ${JSON.stringify(path)}`);
     assertNoSymlink(tree, path);
-    if (current.get(path) === content) continue;
-    mkdirSync(dirname(join(tree, path)), { recursive: true });
-    rmSync(join(tree, path), { force: true, recursive: true });
-    writeFileSync(join(tree, path), content);
+    if (current.get(path) !== content) changes.push({ path, content });
   }
+  return changes;
 }
 
-function assertNoSymlink(tree: string, path: string): void {
+/** Throws when `path`, or a folder on the way to it, is a symbolic link in `tree`. */
+function assertNoSymlink(tree: ReadonlyMap<string, TreeEntry>, path: string): void {
   const parts = path.split('/');
   for (let i = 1; i <= parts.length; i++) {
-    try {
-      if (lstatSync(join(tree, ...parts.slice(0, i))).isSymbolicLink()) {
-        throw new UserError(`the repository has a symbolic link at ${parts.slice(0, i).join('/')}, where siteforge writes ${path}; remove it from the repository`);
-      }
-    } catch (e) {
-      if (e instanceof UserError) throw e;
-      return;
+    const prefix = parts.slice(0, i).join('/');
+    if (tree.get(prefix)?.mode === '120000') {
+      throw new UserError(`the repository has a symbolic link at ${prefix}, where siteforge writes ${path}; remove it from the repository`);
     }
   }
 }
@@ -399,26 +378,20 @@ function instancesOf(diff: TreeDiff): string[] {
 }
 
 /** The default review branch: the instances changed, and a hash of the new output. */
-async function reviewBranchName(git: Git, targetHead: string | undefined, files: ReadonlyMap<string, string>): Promise<string> {
-  let current = new Map<string, string>();
-  if (targetHead) {
-    const listing = await git.raw(['ls-tree', '-r', '--name-only', '-z', targetHead]);
-    const paths = listing.split('\0').filter((p) => p.length > 0);
-    const state = paths.includes(STATE_FILE) ? await git.raw(['cat-file', 'blob', `${targetHead}:${STATE_FILE}`]) : undefined;
-    current = new Map(paths.filter((p) => p !== STATE_FILE).map((p) => [p, '']));
-    if (state !== undefined) current.set(STATE_FILE, state);
-  }
+async function reviewBranchName(git: Git, targetTree: ReadonlyMap<string, TreeEntry>, files: ReadonlyMap<string, string>): Promise<string> {
+  const stateEntry = targetTree.get(STATE_FILE);
+  const state = isRegularFile(stateEntry) ? await git.raw(['cat-file', 'blob', stateEntry!.id]) : undefined;
   const hash = createHash('sha256').update(files.get(STATE_FILE) ?? '').digest('hex').slice(0, 7);
-  const diff = diffTreesByState(current, files);
+  const diff = diffTreesByState(state, files);
   const instances = instancesOf(diff).slice(0, 3);
   return `${instances.length > 0 ? instances.join('-') : 'update'}-${hash}`;
 }
 
 /** Which generated files differ from what the state file at the target head recorded (cheap: hashes only). */
-function diffTreesByState(current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>): TreeDiff {
+function diffTreesByState(stateText: string | undefined, files: ReadonlyMap<string, string>): TreeDiff {
   let recorded: Record<string, string> = {};
   try {
-    recorded = (JSON.parse(current.get(STATE_FILE) ?? '{}') as { files?: Record<string, string> }).files ?? {};
+    recorded = (JSON.parse(stateText ?? '{}') as { files?: Record<string, string> }).files ?? {};
   } catch {
     recorded = {};
   }

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, symlinkSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GitError, gitAt, gitErrorMessage, readRef, resolveCommit } from '../../engine/git';
+import { commitChanges, GitError, gitAt, gitErrorMessage, listTree, openBareClone, readRef, readTreeFiles, resolveCommit } from '../../engine/git';
 import { tempDir } from '../helpers';
 import { bareRepository, git, writeFile } from '../git-helpers';
 
@@ -62,6 +62,34 @@ describe('the git runner', () => {
     // AND a detached HEAD is read too
     git(repo, 'checkout', '--quiet', '--detach', 'refs/heads/packed');
     expect(readRef(join(repo, '.git'), 'HEAD')).toBe(git(repo, 'rev-parse', 'refs/heads/packed'));
+  });
+
+  it('commits files exactly as given without a working tree, and reads them back', async () => {
+    // GIVEN a bare clone of a repository with a runbook and a link
+    const repo = repositoryWithRunbook();
+    symlinkSync('runbook.md', join(repo, 'docs/latest.md'));
+    git(repo, 'add', '--all');
+    git(repo, 'commit', '--quiet', '-m', 'Link the runbook');
+    const clone = await openBareClone(repo, join(tempDir(), 'clone.git'));
+    const parent = (await resolveCommit(clone, 'refs/heads/main'))!;
+    // WHEN a commit writes awkward paths and text, and deletes the runbook
+    const awkward = ['say "hi".md', 'back\\slash.md', 'line\nbreak.md', 'with space/ünïcode.yaml', '"quoted'];
+    const commit = await commitChanges(clone, {
+      parent,
+      message: 'Rewrite docs\n',
+      changes: [{ path: 'docs/runbook.md' }, ...awkward.map((path, i) => ({ path, content: i === 0 ? '' : `naïve: ${i}\r\n` }))],
+    });
+    // THEN git sees exactly those files, with the parent, message and identity given
+    expect(git(clone.dir, 'ls-tree', '-r', '-z', '--name-only', commit).split('\0').filter(Boolean).sort()).toStrictEqual([...awkward, 'docs/latest.md'].sort());
+    expect(git(clone.dir, 'log', '-1', '--format=%P|%B', commit)).toBe(`${parent}|Rewrite docs`);
+    const tree = await listTree(clone, commit);
+    expect(tree.get('docs/latest.md')?.mode).toBe('120000');
+    // AND reading the tree gives the regular files byte for byte, links left out
+    expect(Object.fromEntries(await readTreeFiles(clone, tree))).toStrictEqual(Object.fromEntries(awkward.map((path, i) => [path, i === 0 ? '' : `naïve: ${i}\r\n`])));
+    // AND a commit with no parent is a root commit, even after one with a parent
+    const root = await commitChanges(clone, { message: 'Start\n', changes: [] });
+    expect(git(clone.dir, 'log', '--format=%P|%s', root)).toBe('|Start');
+    expect(git(clone.dir, 'ls-tree', root)).toBe('');
   });
 
   it('says so when the folder it should run in does not exist', async () => {

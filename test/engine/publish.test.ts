@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
@@ -224,6 +224,22 @@ describe('publish to local bare repositories', () => {
     expect(git(localRemote(outDir), 'log', '-1', '--format=%B', 'main')).toContain('Overwrote drift in: values/mysql.yaml');
   });
 
+  it('refuses to write through a symbolic link the repository holds, even with --overwrite-drift', async () => {
+    // GIVEN a published repository where someone replaced the values folder with a link
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    commitByHand(localRemote(outDir), 'Link values', (dir) => {
+      git(dir, 'rm', '--quiet', '-r', 'values');
+      symlinkSync('/etc', join(dir, 'values'));
+    });
+    const head = git(localRemote(outDir), 'rev-parse', 'main');
+    // WHEN the site is published over the drift
+    const report = await publish(options(outDir, [shop({ maxConnections: 900 })], { overwriteDrift: true }));
+    // THEN the repository fails, naming the link, and is left as it was
+    expect(report.repositories).toMatchObject([{ outcome: 'failed', error: 'the repository has a symbolic link at values, where siteforge writes values/mysql.yaml; remove it from the repository' }]);
+    expect(git(localRemote(outDir), 'rev-parse', 'main')).toBe(head);
+  });
+
   it('rebuilds the commit on the new head and retries when the remote moved between fetch and push', async () => {
     // GIVEN a repository that someone pushes to while siteforge is publishing
     const outDir = tempDir();
@@ -267,7 +283,7 @@ describe('publish to local bare repositories', () => {
     const report = await publish(options(tempDir(), [shop({ gitRemote: `file://${base}/{site}-{env}.git` })]));
     // THEN the repository fails with git's reason after one attempt
     expect(report.repositories).toMatchObject([{ outcome: 'failed', attempts: 1 }]);
-    expect(report.repositories[0].error).toBe('main is protected; ! [remote rejected] HEAD -> main (pre-receive hook declined)');
+    expect(report.repositories[0].error).toMatch(/^main is protected; ! \[remote rejected\] [0-9a-f]{7} -> main \(pre-receive hook declined\)$/);
     expect(git(remote, 'branch', '--list')).toBe('');
   });
 
