@@ -4,7 +4,7 @@ import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { UserError } from './errors';
 import type { Selection } from './fleet';
-import { assertSafeBranch, gitErrorMessage, listTree, openBareClone, readTreeFiles, removeDir, resolveCommit, tempWorkDir } from './git';
+import { assertSafeBranch, gitErrorMessage, openBareClone, readFiles, removeDir, resolveCommit, tempWorkDir, type Git } from './git';
 import { STATE_FILE } from './output';
 import { mapPool } from './pool';
 import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remotes';
@@ -74,8 +74,8 @@ export async function diffFleet(options: DiffOptions): Promise<DiffReport> {
     const newFiles = readSynthesized(options.outDir, e.repo);
     const base = { site: e.site, env: e.env, remote: remoteLabel(remote) };
     try {
-      const old = await readRepository(remote, options.against ?? target, options.against === undefined);
-      return { ...base, against: old.commit ? options.against ?? target : '(new repository)', ...(old.commit ? { commit: old.commit } : {}), ...diffTrees(managedPart(old.files, newFiles), newFiles) };
+      const old = await readRepository(remote, options.against ?? target, options.against === undefined, newFiles);
+      return { ...base, against: old.commit ? options.against ?? target : '(new repository)', ...(old.commit ? { commit: old.commit } : {}), ...diffTrees(old.files, newFiles) };
     } catch (err) {
       const message = err instanceof UserError ? err.message : gitErrorMessage(err);
       return { ...base, against: options.against ?? target, objects: [], files: [], error: message };
@@ -84,23 +84,32 @@ export async function diffFleet(options: DiffOptions): Promise<DiffReport> {
   return { environments: results };
 }
 
-/** The files of `old` that siteforge manages: those its state file lists, and those it generates now. */
-export function managedPart(old: ReadonlyMap<string, string>, generated: ReadonlyMap<string, string>): Map<string, string> {
-  let listed: string[] = [];
+/** The paths a state file lists; none when it cannot be read. */
+export function listedFiles(stateText: string | undefined): string[] {
   try {
-    listed = Object.keys((JSON.parse(old.get(STATE_FILE) ?? '{}') as { files?: Record<string, string> }).files ?? {});
+    return Object.keys((JSON.parse(stateText ?? '{}') as { files?: Record<string, string> }).files ?? {});
   } catch {
-    listed = [];
+    return [];
   }
-  const managed = new Set([...listed, ...generated.keys(), STATE_FILE]);
-  return new Map([...old].filter(([path]) => managed.has(path)));
+}
+
+/**
+ * The files of `commit` that siteforge manages (path → content): its state file, the files
+ * that lists and those it generates now (`generated`). One `git cat-file`, two when files it
+ * listed are no longer generated.
+ */
+export async function readManagedFiles(git: Git, commit: string, generated: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+  const files = await readFiles(git, commit, [STATE_FILE, ...generated.keys()]);
+  const gone = listedFiles(files.get(STATE_FILE)).filter((path) => path !== STATE_FILE && !generated.has(path));
+  for (const [path, content] of await readFiles(git, commit, gone)) files.set(path, content);
+  return files;
 }
 
 /**
  * The files of `remote` at `ref` (a branch of the remote, a tag or a commit). A repository or
  * default branch that does not exist yet reads as empty; a ref that was asked for must exist.
  */
-async function readRepository(remote: EnvironmentRemote, ref: string, missingIsEmpty: boolean): Promise<{ files: Map<string, string>; commit?: string }> {
+async function readRepository(remote: EnvironmentRemote, ref: string, missingIsEmpty: boolean, generated: ReadonlyMap<string, string>): Promise<{ files: Map<string, string>; commit?: string }> {
   if (remote.local && !existsSync(remote.url)) {
     if (missingIsEmpty) return { files: new Map() };
     throw new UserError(`${remote.site}/${remote.env}: the repository does not exist yet, so it has no ${JSON.stringify(ref)}`);
@@ -113,7 +122,7 @@ async function readRepository(remote: EnvironmentRemote, ref: string, missingIsE
       if (missingIsEmpty) return { files: new Map() };
       throw new UserError(`${remote.site}/${remote.env}: ${JSON.stringify(ref)} is neither a branch, a tag nor a commit of ${displayUrl(remote.url)}`);
     }
-    return { files: await readTreeFiles(git, await listTree(git, commit)), commit: commit.slice(0, 7) };
+    return { files: await readManagedFiles(git, commit, generated), commit: commit.slice(0, 7) };
   } finally {
     removeDir(dir);
   }

@@ -265,49 +265,28 @@ export function readRef(gitDir: string, ref: string, depth = 0): string | undefi
   return undefined;
 }
 
-/** An entry of a git tree: its mode (`100644`, `100755`, `120000` for a symbolic link, …) and object id. */
-export interface TreeEntry {
-  readonly mode: string;
-  readonly id: string;
-}
-
-/** Every entry of the tree of `commit`, subfolders included (path → entry); folders themselves are not listed. */
-export async function listTree(git: Git, commit: string): Promise<Map<string, TreeEntry>> {
-  const listing = await git.raw(['ls-tree', '-r', '--full-tree', '-z', '--end-of-options', commit]);
-  const entries = new Map<string, TreeEntry>();
-  for (const record of listing.split('\0')) {
-    const tab = record.indexOf('\t');
-    if (tab < 0) continue;
-    const [mode, , id] = record.slice(0, tab).split(' ');
-    entries.set(record.slice(tab + 1), { mode, id });
+/**
+ * The content of each of `paths` that is a file in `commit` (path → text), read with one
+ * `git cat-file --batch`. Paths that are missing or folders there are left out.
+ */
+export async function readFiles(git: Git, commit: string, paths: Iterable<string>): Promise<Map<string, string>> {
+  // cat-file reads one name per line: a path with a line break cannot be asked for, nor exist in a file siteforge wrote.
+  const names = [...new Set(paths)].filter((path) => !path.includes('\n'));
+  const files = new Map<string, string>();
+  if (names.length === 0) return files;
+  const output = await git.rawBytes(['cat-file', '--batch'], names.map((path) => `${commit}:${path}\n`).join(''));
+  let at = 0;
+  for (const path of names) {
+    const headerEnd = output.indexOf(10, at);
+    // `<id> <type> <size>` and the content, or `<name> missing` and nothing.
+    const found = /^[0-9a-f]{40,64} ([a-z]+) (\d+)$/.exec(output.subarray(at, headerEnd).toString('utf8'));
+    at = headerEnd + 1;
+    if (!found) continue;
+    const size = Number(found[2]);
+    if (found[1] === 'blob') files.set(path, output.subarray(at, at + size).toString('utf8'));
+    at += size + 1;
   }
-  return entries;
-}
-
-/** Whether a tree entry is a regular file (not a symbolic link or a submodule). */
-export function isRegularFile(entry: TreeEntry | undefined): boolean {
-  return entry?.mode === '100644' || entry?.mode === '100755';
-}
-
-/** The content of every regular file in `tree` (path → text), read with one `git cat-file --batch`. */
-export async function readTreeFiles(git: Git, tree: ReadonlyMap<string, TreeEntry>): Promise<Map<string, string>> {
-  const regular = [...tree].filter(([, entry]) => isRegularFile(entry));
-  const ids = [...new Set(regular.map(([, entry]) => entry.id))];
-  const contents = new Map<string, string>();
-  if (ids.length > 0) {
-    // Each answer is `<id> <type> <size>\n<content>\n`.
-    const output = await git.rawBytes(['cat-file', '--batch'], ids.map((id) => `${id}\n`).join(''));
-    let at = 0;
-    for (const id of ids) {
-      const headerEnd = output.indexOf(10, at);
-      const [, type, size] = output.subarray(at, headerEnd).toString('utf8').split(' ');
-      if (type !== 'blob') throw new GitError(`fatal: object ${id} of the tree is ${type ?? 'unreadable'}, not a file`, null);
-      const start = headerEnd + 1;
-      contents.set(id, output.subarray(start, start + Number(size)).toString('utf8'));
-      at = start + Number(size) + 1;
-    }
-  }
-  return new Map(regular.map(([path, entry]) => [path, contents.get(entry.id)!]));
+  return files;
 }
 
 /** One change of a commit: write `content` at `path` as a regular file, or delete `path` when content is undefined. */

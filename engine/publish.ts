@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { managedPart, remoteLabel } from './diff';
+import { listedFiles, readManagedFiles, remoteLabel } from './diff';
 import { UserError, UserErrors } from './errors';
-import { assertSafeBranch, commitChanges, ensureBareRepository, fetchAll, GitError, gitErrorMessage, isRegularFile, listTree, openBareClone, readTreeFiles, removeDir, resolveCommit, tempWorkDir, type FileChange, type Git, type TreeEntry } from './git';
+import { assertSafeBranch, commitChanges, ensureBareRepository, fetchAll, GitError, gitErrorMessage, openBareClone, readFiles, removeDir, resolveCommit, tempWorkDir, type FileChange, type Git } from './git';
 import { readState, sha256, STATE_FILE } from './output';
 import { readPublished, remoteHead, writePublished, type PublishedRecord } from './published';
 import { mapPool } from './pool';
@@ -225,26 +225,24 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
           continue;
         }
       }
-      const targetTree = targetHead ? await listTree(git, targetHead) : new Map<string, TreeEntry>();
-      if (branch === '') branch = `siteforge/${await reviewBranchName(git, targetTree, files)}`;
+      if (branch === '') branch = `siteforge/${await reviewBranchName(git, targetHead, files)}`;
       assertSafeBranch(branch, 'review branch');
       const branchHead = branch === options.target ? targetHead : await resolveCommit(git, `refs/heads/${branch}`);
       const base = branchHead ?? targetHead;
-      const tree = !base ? new Map<string, TreeEntry>() : base === targetHead ? targetTree : await listTree(git, base);
-      const current = await readTreeFiles(git, tree);
+      const current = base ? await readManagedFiles(git, base, files) : new Map<string, string>();
 
       const drift = base ? await findDrift(git, base, current) : [];
       if (drift.length > 0 && !options.overwriteDrift) {
         return result({ outcome: 'drift', attempts, commit: base?.slice(0, 7), drift, error: driftMessage(drift) });
       }
 
-      const changes = fileChanges(tree, current, files);
+      const changes = fileChanges(current, files);
       if (changes.length === 0) {
         // Nothing to review when the target already holds this output: report the target.
         if (!branchHead) branch = options.target;
         return result({ outcome: 'unchanged', attempts, commit: (branchHead ?? targetHead)?.slice(0, 7), drift });
       }
-      const diff = diffTrees(managedPart(current, files), files);
+      const diff = diffTrees(current, files);
       const commit = await commitChanges(git, { parent: base, message: commitMessage(remote, diff, drift), changes });
 
       await options.beforePush?.(remote, attempts);
@@ -319,41 +317,20 @@ function driftMessage(drift: readonly DriftedFile[]): string {
 }
 
 /**
- * What makes `tree` (whose regular files are `current`) hold `files`: write each one that
- * differs, and delete the files the previous state listed that are no longer generated. Other
- * files are left alone. Never writes through a symbolic link.
+ * What makes the repository, whose managed files are `current`, hold `files`: write each one
+ * that differs, and delete the files the previous state listed that are no longer generated.
+ * Other files are left alone.
  */
-function fileChanges(tree: ReadonlyMap<string, TreeEntry>, current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>): FileChange[] {
-  let previous: string[] = [];
-  try {
-    previous = Object.keys((JSON.parse(current.get(STATE_FILE) ?? '{}') as { files?: Record<string, string> }).files ?? {});
-  } catch {
-    previous = [];
-  }
-  const changes: FileChange[] = [];
-  for (const path of previous.sort()) {
-    if (!files.has(path) && isSafePath(path) && tree.has(path)) {
-      assertNoSymlink(tree, path);
-      changes.push({ path });
-    }
-  }
+function fileChanges(current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>): FileChange[] {
+  const changes: FileChange[] = listedFiles(current.get(STATE_FILE))
+    .filter((path) => !files.has(path) && isSafePath(path) && current.has(path))
+    .sort()
+    .map((path) => ({ path }));
   for (const [path, content] of files) {
     if (!isSafePath(path)) throw new Error(`refusing to write outside the repository: ${JSON.stringify(path)}`);
-    assertNoSymlink(tree, path);
     if (current.get(path) !== content) changes.push({ path, content });
   }
   return changes;
-}
-
-/** Throws when `path`, or a folder on the way to it, is a symbolic link in `tree`. */
-function assertNoSymlink(tree: ReadonlyMap<string, TreeEntry>, path: string): void {
-  const parts = path.split('/');
-  for (let i = 1; i <= parts.length; i++) {
-    const prefix = parts.slice(0, i).join('/');
-    if (tree.get(prefix)?.mode === '120000') {
-      throw new UserError(`the repository has a symbolic link at ${prefix}, where siteforge writes ${path}; remove it from the repository`);
-    }
-  }
 }
 
 function isSafePath(path: string): boolean {
@@ -378,9 +355,8 @@ function instancesOf(diff: TreeDiff): string[] {
 }
 
 /** The default review branch: the instances changed, and a hash of the new output. */
-async function reviewBranchName(git: Git, targetTree: ReadonlyMap<string, TreeEntry>, files: ReadonlyMap<string, string>): Promise<string> {
-  const stateEntry = targetTree.get(STATE_FILE);
-  const state = isRegularFile(stateEntry) ? await git.raw(['cat-file', 'blob', stateEntry!.id]) : undefined;
+async function reviewBranchName(git: Git, targetHead: string | undefined, files: ReadonlyMap<string, string>): Promise<string> {
+  const state = targetHead ? (await readFiles(git, targetHead, [STATE_FILE])).get(STATE_FILE) : undefined;
   const hash = createHash('sha256').update(files.get(STATE_FILE) ?? '').digest('hex').slice(0, 7);
   const diff = diffTreesByState(state, files);
   const instances = instancesOf(diff).slice(0, 3);

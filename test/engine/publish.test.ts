@@ -224,7 +224,7 @@ describe('publish to local bare repositories', () => {
     expect(git(localRemote(outDir), 'log', '-1', '--format=%B', 'main')).toContain('Overwrote drift in: values/mysql.yaml');
   });
 
-  it('refuses to write through a symbolic link the repository holds, even with --overwrite-drift', async () => {
+  it('replaces a symbolic link the repository holds where siteforge writes, with --overwrite-drift', async () => {
     // GIVEN a published repository where someone replaced the values folder with a link
     const outDir = tempDir();
     await publish(options(outDir, [shop()]));
@@ -232,12 +232,14 @@ describe('publish to local bare repositories', () => {
       git(dir, 'rm', '--quiet', '-r', 'values');
       symlinkSync('/etc', join(dir, 'values'));
     });
-    const head = git(localRemote(outDir), 'rev-parse', 'main');
-    // WHEN the site is published over the drift
+    // WHEN the site is published: the values are drift, then overwritten
+    const stopped = await publish(options(outDir, [shop({ maxConnections: 900 })]));
     const report = await publish(options(outDir, [shop({ maxConnections: 900 })], { overwriteDrift: true }));
-    // THEN the repository fails, naming the link, and is left as it was
-    expect(report.repositories).toMatchObject([{ outcome: 'failed', error: 'the repository has a symbolic link at values, where siteforge writes values/mysql.yaml; remove it from the repository' }]);
-    expect(git(localRemote(outDir), 'rev-parse', 'main')).toBe(head);
+    // THEN the link gave way to the generated files, and nothing was written outside the repository
+    expect(stopped.repositories).toMatchObject([{ outcome: 'drift', drift: [{ path: 'values/mysql.yaml', change: 'deleted' }, { path: 'values/redis.yaml', change: 'deleted' }] }]);
+    expect(report.repositories).toMatchObject([{ outcome: 'published' }]);
+    expect(git(localRemote(outDir), 'ls-tree', 'main', 'values')).toMatch(/^040000 tree /);
+    expect(treeOf(localRemote(outDir))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
   });
 
   it('rebuilds the commit on the new head and retries when the remote moved between fetch and push', async () => {
