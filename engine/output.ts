@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RenderedFile } from '../constructs';
 import { UserError } from './errors';
@@ -46,35 +46,6 @@ export function readState(repoDir: string): EnvironmentState | undefined {
   }
 }
 
-/**
- * How long before the state file's change a file may have changed and still be read and
- * hashed rather than trusted: file systems keep times in ticks of up to 2 s.
- */
-const RACY_WINDOW_NS = 2_000_000_000n;
-
-/**
- * The number of files of `<outDir>/<repo>` (its state file included) when they were rendered
- * from inputs hashing to `inputHash` and none was changed or removed since; undefined when the
- * environment must be rendered. Judged as git judges its index, by change times (`ctime`,
- * which no tool sets back): synth puts the state file in place last, so a file changed later
- * has a later change time; one changed within RACY_WINDOW_NS before it is read and hashed.
- * Times spare reading every file.
- */
-export function intactOutput(outDir: string, repo: string, inputHash: string): number | undefined {
-  const repoDir = join(outDir, repo);
-  const state = readState(repoDir);
-  if (state?.inputHash !== inputHash) return undefined;
-  const stateChanged = statSync(join(repoDir, STATE_FILE), { bigint: true }).ctimeNs;
-  for (const [path, hash] of Object.entries(state.files)) {
-    if (!isSafePath(path)) return undefined;
-    const file = join(repoDir, path);
-    const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
-    if (!stat?.isFile() || stat.ctimeNs > stateChanged) return undefined;
-    if (stat.ctimeNs >= stateChanged - RACY_WINDOW_NS && sha256(readFileSync(file, 'utf8')) !== hash) return undefined;
-  }
-  return Object.keys(state.files).length + 1;
-}
-
 /** What writing one environment will change. */
 export interface EnvironmentChanges {
   /** Repository folder, relative to the output folder: `<site>/<env>`. */
@@ -92,9 +63,8 @@ export interface StagedEnvironment extends EnvironmentChanges {
 
 /**
  * Compares an environment's files with what is in `<outDir>/<repo>` and writes the changed
- * ones (and the state file) under `<stagingDir>/<repo>`; `renewState` writes the state file
- * even when its content is the same (some file changed after it, see intactOutput). Nothing
- * under the output changes. Runs in worker threads too, so it keeps no state of its own.
+ * ones (and the state file) under `<stagingDir>/<repo>`. Nothing under the output changes.
+ * Runs in worker threads too, so it keeps no state of its own.
  */
 export function stageEnvironment(
   outDir: string,
@@ -102,7 +72,6 @@ export function stageEnvironment(
   repo: string,
   files: readonly RenderedFile[],
   inputHash: string | undefined,
-  renewState = false,
 ): StagedEnvironment {
   const repoDir = join(outDir, repo);
   const fresh = !existsSync(repoDir);
@@ -114,10 +83,7 @@ export function stageEnvironment(
   let unchanged = 0;
   for (const file of all) {
     assertSafePath(file.path);
-    // The state file goes in place last whenever anything else does, or when asked: its change
-    // time must be the latest for intactOutput to trust the others.
-    const renew = file.path === STATE_FILE && (written.length > 0 || renewState);
-    if (!fresh && !renew) {
+    if (!fresh) {
       const target = join(repoDir, file.path);
       if (existsSync(target) && readFileSync(target, 'utf8') === file.content) {
         unchanged++;
@@ -219,7 +185,8 @@ export class OutputTransaction {
   }
 }
 
-function isSafePath(path: string): boolean {
+/** Whether `path` stays inside the repository folder it is relative to. */
+export function isSafePath(path: string): boolean {
   return path.length > 0 && !path.startsWith('/') && !path.includes('\\') &&
     path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }

@@ -9,7 +9,8 @@ import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { userErrorsOf } from './errors';
 import { buildSite, selectEnvironments, type Selection } from './fleet';
-import { intactOutput, sha256, stageEnvironment, type StagedEnvironment } from './output';
+import { sha256, stageEnvironment, type StagedEnvironment } from './output';
+import { intactOutput, type IntactOutput, type OutputIndex } from './output-index';
 
 /** What synth did to one environment repository. */
 export interface EnvironmentResult extends StagedEnvironment {
@@ -24,6 +25,8 @@ export interface EnvironmentResult extends StagedEnvironment {
    * them, so it was not.
    */
   readonly rendered: boolean;
+  /** Its files were trusted from the output index, unread (see output-index.ts). */
+  readonly seen: boolean;
 }
 
 /** The outcome of one site: its environments, or the user errors that stopped it. */
@@ -52,6 +55,11 @@ export interface SiteSynthContext {
    * @default - a dry run: nothing is staged
    */
   readonly stagingDir?: string;
+  /**
+   * The output index (see output-index.ts): files whose digest it holds are trusted unread.
+   * @default - none: every file is read to find an environment intact
+   */
+  readonly index?: OutputIndex;
 }
 
 /**
@@ -66,7 +74,7 @@ export function synthSite(definition: SiteDefinition, catalog: Catalog, context:
   let rendered: (RenderedFile[] | undefined)[];
   try {
     plans = planEnvironments(buildSite(definition, catalog), context);
-    rendered = plans.map((plan) => (plan.intactFiles === undefined ? renderChecked(plan, context) : undefined));
+    rendered = plans.map((plan) => (plan.intact === undefined ? renderChecked(plan, context) : undefined));
   } catch (e) {
     const found = userErrorsOf(e);
     if (found.length === 0) throw e;
@@ -90,7 +98,7 @@ export function unchangedSite(definition: SiteDefinition, catalog: Catalog, cont
     if (userErrorsOf(e).length > 0) return undefined;
     throw e;
   }
-  return plans.every((plan) => plan.intactFiles !== undefined) ? { results: plans.map(intactResult), errors: [] } : undefined;
+  return plans.every((plan) => plan.intact !== undefined) ? { results: plans.map(intactResult), errors: [] } : undefined;
 }
 
 /** A selected environment, and whether it needs rendering. */
@@ -99,8 +107,8 @@ interface PlannedEnvironment {
   readonly repo: string;
   /** @default - none: the environment's inputs cannot all be written down */
   readonly inputHash?: string;
-  /** Files of its repository when they are as the last synth left them. @default - it must be rendered */
-  readonly intactFiles?: number;
+  /** Its repository when it is as the last synth left it. @default - it must be rendered */
+  readonly intact?: IntactOutput;
 }
 
 /**
@@ -117,8 +125,8 @@ function planEnvironments(site: Site, context: SiteSynthContext): PlannedEnviron
   return selectEnvironments(site, context.selection).map((env) => {
     const repo = `${site.name}/${env.name}`;
     const inputHash = siteHash === undefined || readsVariables(env) ? undefined : sha256(`${siteHash}\0${env.name}`);
-    const intactFiles = inputHash !== undefined && mayKeep ? intactOutput(context.outDir, repo, inputHash) : undefined;
-    return { env, repo, inputHash, intactFiles };
+    const intact = inputHash !== undefined && mayKeep ? intactOutput(context.outDir, repo, inputHash, context.index?.[repo]) : undefined;
+    return { env, repo, inputHash, intact };
   });
 }
 
@@ -131,14 +139,13 @@ function renderChecked(plan: PlannedEnvironment, context: SiteSynthContext): Ren
 function stagedResult(plan: PlannedEnvironment, files: readonly RenderedFile[], context: SiteSynthContext): EnvironmentResult {
   const staged = context.stagingDir === undefined
     ? { repo: plan.repo, written: [], deleted: [], unchanged: 0, fresh: false }
-    // Rendered although it has an inputHash: its state file may be older than its files.
-    : stageEnvironment(context.outDir, context.stagingDir, plan.repo, files, plan.inputHash, plan.inputHash !== undefined && mayKeepOutput(context));
-  return { ...staged, site: Site.of(plan.env).name, env: plan.env.name, files: files.length + 1, removed: false, rendered: true };
+    : stageEnvironment(context.outDir, context.stagingDir, plan.repo, files, plan.inputHash);
+  return { ...staged, site: Site.of(plan.env).name, env: plan.env.name, files: files.length + 1, removed: false, rendered: true, seen: false };
 }
 
 function intactResult(plan: PlannedEnvironment): EnvironmentResult {
-  const files = plan.intactFiles!;
-  return { repo: plan.repo, written: [], deleted: [], unchanged: files, fresh: false, site: Site.of(plan.env).name, env: plan.env.name, files, removed: false, rendered: false };
+  const { files, seen } = plan.intact!;
+  return { repo: plan.repo, written: [], deleted: [], unchanged: files, fresh: false, site: Site.of(plan.env).name, env: plan.env.name, files, removed: false, rendered: false, seen };
 }
 
 /**

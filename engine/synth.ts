@@ -6,6 +6,7 @@ import type { SiteDefinition } from '../sites/site-definition';
 import { UserError, UserErrors } from './errors';
 import { fleetModuleFile, selectSites, type Selection } from './fleet';
 import { OutputTransaction, readState } from './output';
+import { readOutputIndex, recordSeenOutput } from './output-index';
 import { autoWorkers } from './pool';
 import { generatorFingerprint } from './generator-fingerprint';
 import { synthSite, unchangedSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
@@ -75,9 +76,10 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
   const transaction = options.dryRun ? undefined : new OutputTransaction(options.outDir);
   try {
     const selection: Selection = { site: options.site, env: options.env };
+    const index = transaction ? readOutputIndex(options.outDir) : {};
     const context: SiteSynthContext = {
       selection, generator: generatorFingerprint(), outDir: options.outDir, stagingDir: transaction?.stagingDir,
-      rotateSecrets: options.rotateSecrets, renderAll: options.renderAll,
+      rotateSecrets: options.rotateSecrets, renderAll: options.renderAll, index,
     };
     const onOutcome = (outcome: SiteOutcome) => outcome.results.forEach((r) => options.onEnvironment?.(r));
     const indexOf = new Map(options.fleet.map((d, i) => [d, i]));
@@ -106,12 +108,16 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       const kept = new Set(results.map((r) => r.repo));
       for (const repo of managedRepositories(options.outDir).filter((r) => !kept.has(r))) {
         const [site, env] = repo.split('/');
-        const result = { ...transaction.stageRemoval(repo), site, env, files: 0, removed: true, rendered: false, fresh: false };
+        const result = { ...transaction.stageRemoval(repo), site, env, files: 0, removed: true, rendered: false, seen: false, fresh: false };
         results.push(result);
         options.onEnvironment?.(result);
       }
     }
-    transaction?.commit();
+    if (transaction) {
+      transaction.commit();
+      const seen = results.filter((r) => !r.removed && !r.seen).map((r) => r.repo);
+      recordSeenOutput(options.outDir, index, seen, results.filter((r) => r.removed).map((r) => r.repo));
+    }
     return { environments: results };
   } finally {
     transaction?.abort();

@@ -11,6 +11,7 @@ import { toYaml } from '../constructs/yaml';
 import { compileTemplate } from '../catalog/templates';
 import { catastrophicBacktrackingProblem } from '../catalog/regex-safety';
 import { synth } from '../engine';
+import { INDEX_FILE } from '../engine/output-index';
 import type { SiteDefinition } from '../sites';
 import { builtinCatalog, catalogCopy, mtimes, readTree, runCli, tempDir } from './helpers';
 
@@ -411,7 +412,7 @@ describe('an output folder that cannot be written leaves the previous output int
       // THEN it says so, and every file is as it was
       expect(error).toBeInstanceOf(UserError);
       expect(error!.message).toBe('cannot stage acme/prod/README.md; the previous output is unchanged: the disk is full');
-      expect(readTree(outDir, ['.siteforge-staging-' + process.pid])).toStrictEqual(before);
+      expect(readTree(outDir, [INDEX_FILE, '.siteforge-staging-' + process.pid])).toStrictEqual(before);
     } finally {
       execFileSync('umount', [mount]);
     }

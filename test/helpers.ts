@@ -8,6 +8,7 @@ import { main } from '../cli';
 import type { Io } from '../cli/io';
 import { Environment, Site, type RenderedFile } from '../constructs';
 import { renderEnvironmentSecurely } from '../engine/secrets';
+import { INDEX_FILE } from '../engine/output-index';
 
 const created: string[] = [];
 afterEach(() => {
@@ -51,8 +52,11 @@ export async function runCli(argv: string[]): Promise<{ code: number; out: strin
   return { code, out, err };
 }
 
-/** Every file under `dir` (relative path → content), skipping folders named in `skip`. */
-export function readTree(dir: string, skip: string[] = []): Record<string, string> {
+/**
+ * Every file under `dir` (relative path → content), skipping entries named in `skip`: by
+ * default the output index, a machine-local cache of file times that is not output.
+ */
+export function readTree(dir: string, skip: string[] = [INDEX_FILE]): Record<string, string> {
   const files: Record<string, string> = {};
   const walk = (current: string) => {
     for (const entry of readdirSync(current).sort()) {

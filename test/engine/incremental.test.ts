@@ -6,6 +6,7 @@ import { loadCatalog } from '../../catalog';
 import { Site, type Environment } from '../../constructs';
 import { readState, synth, type EnvironmentResult } from '../../engine';
 import { synthSite } from '../../engine/site-synth';
+import { intactOutput, readOutputIndex, recordSeenOutput } from '../../engine/output-index';
 import { fleet, type SiteDefinition } from '../../sites';
 import { builtinCatalog, catalogCopy, mtimes, readTree, tempDir } from '../helpers';
 
@@ -102,7 +103,7 @@ describe('incremental synth', () => {
     expect(readTree(outDir)).toStrictEqual(tree);
   });
 
-  it('reads a file changed just before the state file, rather than trust its change time', async () => {
+  it('sees a file edited after synth, whatever happened to the state file since', async () => {
     const outDir = tempDir();
     await synthesize(outDir);
     const readme = join(outDir, 'demo/all-in-one/README.md');
@@ -128,15 +129,58 @@ describe('incremental synth', () => {
     expect(readFileSync(owners, 'utf8')).toBe(original);
   });
 
-  it('renders a copied output once, renewing its state files, and then not again', async () => {
+  it('reads a copied output once without rendering it, and then trusts it', async () => {
     const outDir = tempDir();
     await synthesize(outDir);
     const copy = join(tempDir(), 'dist');
     cpSync(outDir, copy, { recursive: true });
     const variables = readingVariables(copy, allRepos(copy));
-    await synthesize(copy);
+    expect((await synthesize(copy)).rendered).toStrictEqual(variables);
+    // Every copied file has another inode and change time: the index was recorded anew.
+    const recorded = Object.entries(readOutputIndex(copy));
+    expect(recorded.map(([repo]) => repo)).toStrictEqual(allRepos(copy).filter((repo) => !variables.includes(repo)));
+    expect(recorded.filter(([repo, digest]) => readOutputIndex(outDir)[repo] === digest)).toStrictEqual([]);
     expect((await synthesize(copy)).rendered).toStrictEqual(variables);
     expect(readTree(copy)).toStrictEqual(readTree(outDir));
+  });
+
+  it('trusts files the output index vouches for, without reading them', async () => {
+    const demo = fleet.find((d) => d.name === 'demo')!;
+    const outDir = tempDir();
+    await synthesize(outDir, [demo]);
+    const readme = join(outDir, 'demo/all-in-one/README.md');
+    writeFileSync(readme, 'edited by hand\n');
+    // Recorded as if synth had just written it: the next synth does not look inside.
+    recordSeenOutput(outDir, readOutputIndex(outDir), ['demo/all-in-one'], []);
+    expect((await synthesize(outDir, [demo])).rendered).toStrictEqual([]);
+    expect(readFileSync(readme, 'utf8')).toBe('edited by hand\n');
+  });
+
+  it('sees an edit made right after the index was recorded, in place and of the same size', async () => {
+    const demo = fleet.find((d) => d.name === 'demo')!;
+    const outDir = tempDir();
+    await synthesize(outDir, [demo]);
+    const repo = 'demo/all-in-one';
+    const readme = join(outDir, repo, 'README.md');
+    const original = readFileSync(readme, 'utf8');
+    const inputHash = readState(join(outDir, repo))!.inputHash!;
+    for (let i = 0; i < 20; i++) {
+      writeFileSync(readme, original);
+      recordSeenOutput(outDir, {}, [repo], []);
+      const index = readOutputIndex(outDir);
+      writeFileSync(readme, original.replace(/.$/s, 'X'));
+      // The edit has a later change time than the index recorded, so the file is read.
+      expect(index[repo]).toBeDefined();
+      expect(intactOutput(outDir, repo, inputHash, index[repo])).toBeUndefined();
+    }
+  });
+
+  it('forgets the environments that left the fleet', async () => {
+    const outDir = tempDir();
+    await synthesize(outDir);
+    expect(readOutputIndex(outDir)).toHaveProperty(['koca/test']);
+    await synthesize(outDir, fleet.filter((d) => d.name !== 'koca'));
+    expect(Object.keys(readOutputIndex(outDir)).filter((repo) => repo.startsWith('koca/'))).toStrictEqual([]);
   });
 
   it('renders every time a site that installs a copy of a catalog service, and the catalog cannot be changed in place', async () => {
