@@ -187,33 +187,63 @@ export async function fetchAll(git: Git): Promise<void> {
   await git.raw(['fetch', '--quiet', '--prune', '--no-tags', '--update-head-ok', 'origin', '+refs/heads/*:refs/heads/*']);
 }
 
-const identities = new Map<string, Promise<string>>();
-
-/**
- * Who siteforge's commits are by, as `Name <email>`: git's `user.name` and `user.email`, or
- * `siteforge <siteforge@localhost>` where git has none (a fresh CI runner running as root).
- * Read once per home folder (where git's global configuration lives).
- */
-export function commitIdentity(): Promise<string> {
-  const home = `${process.env.HOME ?? ''}\0${process.env.XDG_CONFIG_HOME ?? ''}`;
-  let identity = identities.get(home);
-  if (!identity) {
-    identity = (async () => {
-      const git = gitAt(tmpdir());
-      // fast-import reads the identity up to `<` and `>`; git itself drops them from names too.
-      const clean = (value: string) => value.replace(/[<>\n]/g, '').trim();
-      const name = clean(await configValue(git, 'user.name')) || FALLBACK_IDENTITY.name;
-      const email = clean(await configValue(git, 'user.email')) || FALLBACK_IDENTITY.email;
-      return `${name} <${email}>`;
-    })();
-    identities.set(home, identity);
-  }
-  return identity;
+/** Who a commit is by and who made it, each as `Name <email>`. */
+export interface CommitIdentity {
+  readonly author: string;
+  readonly committer: string;
 }
 
-async function configValue(git: Git, key: string): Promise<string> {
+interface IdentityConfig {
+  /** `-c` options giving git siteforge's identity where it has none. */
+  readonly fallback: readonly string[];
+  /** The identity when no repository can change it (no `includeIf`, `author.*` or `committer.*` setting). */
+  readonly fixed?: CommitIdentity;
+}
+
+const identityConfigs = new Map<string, Promise<IdentityConfig>>();
+
+/** git's identity settings, read once per home folder (where git's global configuration lives). */
+function identityConfig(): Promise<IdentityConfig> {
+  const home = `${process.env.HOME ?? ''}\0${process.env.XDG_CONFIG_HOME ?? ''}`;
+  let config = identityConfigs.get(home);
+  if (!config) {
+    config = (async () => {
+      const git = gitAt(tmpdir());
+      const name = await configValue(git, 'user.name');
+      const email = await configValue(git, 'user.email');
+      const fallback = [...(name ? [] : ['-c', `user.name=${FALLBACK_IDENTITY.name}`]), ...(email ? [] : ['-c', `user.email=${FALLBACK_IDENTITY.email}`])];
+      const varies = (await configValue(git, '^(includeif|author|committer)\\.', '--get-regexp')) !== '';
+      const identity = `${clean(name) || FALLBACK_IDENTITY.name} <${clean(email) || FALLBACK_IDENTITY.email}>`;
+      return { fallback, fixed: varies ? undefined : { author: identity, committer: identity } };
+    })();
+    identityConfigs.set(home, config);
+  }
+  return config;
+}
+
+/**
+ * Who siteforge's commits in `git` are by, as git itself would say: `user.name` and
+ * `user.email`, `author.*` and `committer.*`, with the `includeIf` sections that apply to the
+ * repository; `siteforge <siteforge@localhost>` where git has no name or email (a fresh CI
+ * runner running as root). Asks git (`git var`) only when the configuration has settings that
+ * can differ between repositories.
+ */
+export async function commitIdentity(git: Git): Promise<CommitIdentity> {
+  const config = await identityConfig();
+  if (config.fixed) return config.fixed;
+  // `Name <email> <seconds> <zone>`: the time is fast-import's to set.
+  const ident = async (variable: string) => (await git.raw([...config.fallback, 'var', variable])).trim().replace(/ \d+ [+-]\d{4}$/, '');
+  return { author: await ident('GIT_AUTHOR_IDENT'), committer: await ident('GIT_COMMITTER_IDENT') };
+}
+
+/** A name or email as fast-import reads it, which ends them at `<`, `>` and line breaks (git drops those too). */
+function clean(value: string): string {
+  return value.replace(/[<>\n]/g, '').trim();
+}
+
+async function configValue(git: Git, key: string, how: '--get' | '--get-regexp' = '--get'): Promise<string> {
   try {
-    return (await git.raw(['config', '--get', key])).trim();
+    return (await git.raw(['config', how, key])).trim();
   } catch {
     return '';
   }
@@ -270,8 +300,9 @@ export function readRef(gitDir: string, ref: string, depth = 0): string | undefi
  * `git cat-file --batch`. Paths that are missing or folders there are left out.
  */
 export async function readFiles(git: Git, commit: string, paths: Iterable<string>): Promise<Map<string, string>> {
-  // cat-file reads one name per line: a path with a line break cannot be asked for, nor exist in a file siteforge wrote.
-  const names = [...new Set(paths)].filter((path) => !path.includes('\n'));
+  // cat-file reads one name per line, and `./` or `../` as relative to a working tree: such
+  // paths cannot be asked for, and no tree holds them.
+  const names = [...new Set(paths)].filter((path) => !path.includes('\n') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..'));
   const files = new Map<string, string>();
   if (names.length === 0) return files;
   const output = await git.rawBytes(['cat-file', '--batch'], names.map((path) => `${commit}:${path}\n`).join(''));
@@ -302,13 +333,13 @@ export interface FileChange {
  */
 export async function commitChanges(git: Git, commit: { readonly parent?: string; readonly message: string; readonly changes: readonly FileChange[] }): Promise<string> {
   const ref = 'refs/siteforge/commit';
-  const identity = await commitIdentity();
+  const identity = await commitIdentity(git);
   const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
   const stream = [
     `reset ${ref}\n`,
     `commit ${ref}\n`,
-    `author ${identity} now\n`,
-    `committer ${identity} now\n`,
+    `author ${identity.author} now\n`,
+    `committer ${identity.committer} now\n`,
     data(commit.message),
     commit.parent ? `from ${commit.parent}\n` : '',
     ...commit.changes.map((change) => change.content === undefined

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isSafePath, readState, sha256, STATE_FILE } from './output';
+import { isSafePath, readState, sha256, STATE_FILE, statKey } from './output';
 
 /**
  * What synth last saw of each environment repository it wrote, as git's index does for a
@@ -29,53 +29,76 @@ export function readOutputIndex(outDir: string): OutputIndex {
 export interface IntactOutput {
   /** Files of the repository, its state file included. */
   readonly files: number;
-  /** Trusted from the index, unread; false when its files were read and hashed. */
-  readonly seen: boolean;
+  /**
+   * statKey of each file, taken before it was read and found as its state file lists.
+   * @default - none: the index vouched for the files, and they were not read
+   */
+  readonly seenStats?: Readonly<Record<string, string>>;
 }
 
 /**
  * Whether the files of `<outDir>/<repo>` are as synth rendered them from inputs hashing to
  * `inputHash`, none changed or removed since; undefined when the environment must be rendered.
  * When their digest is `seenDigest` (the index's), they are trusted; otherwise each is read
- * and compared with the hash its state file lists.
+ * and compared with the hash its state file lists. Every file is stat'ed before it is read.
  */
 export function intactOutput(outDir: string, repo: string, inputHash: string, seenDigest: string | undefined): IntactOutput | undefined {
   const repoDir = join(outDir, repo);
+  const stateKey = statKey(join(repoDir, STATE_FILE));
   const state = readState(repoDir);
-  if (state?.inputHash !== inputHash) return undefined;
+  if (stateKey === undefined || state?.inputHash !== inputHash) return undefined;
   const paths = Object.keys(state.files);
+  if (!paths.every(isSafePath)) return undefined;
+  const keys: Record<string, string> = { [STATE_FILE]: stateKey };
+  for (const path of paths) {
+    const key = statKey(join(repoDir, path));
+    if (key === undefined) return undefined;
+    keys[path] = key;
+  }
   const files = paths.length + 1;
-  const seen = statDigest(repoDir, [...paths, STATE_FILE]);
-  if (seen === undefined) return undefined;
-  if (seen.digest === seenDigest) return { files, seen: true };
+  if (digestOf(paths, keys) === seenDigest) return { files };
   for (const path of paths) {
     if (sha256(readFileSync(join(repoDir, path), 'utf8')) !== state.files[path]) return undefined;
   }
-  return { files, seen: false };
+  return { files, seenStats: keys };
+}
+
+/** What synth vouches for in one repository: the statKey of each file when it was known to hold what it should. */
+export interface SeenRepository {
+  readonly repo: string;
+  readonly stats: Readonly<Record<string, string>>;
 }
 
 /** The longest synth waits for the file system's clock to tick before recording what it saw. */
 const TICK_WAIT_LIMIT_MS = 50;
 
 /**
- * Records in the index of `outDir` what the files of `seen` repositories are now (synth just
- * wrote them or read them whole), and drops `gone` ones. An edit made in the same clock tick
- * as a file's last change would keep its change time, so synth first waits for the file
- * system's clock to tick, and leaves out a repository with a file changed since that tick
- * (it is read on the next synth). A folder where the index cannot be written keeps the old one.
+ * Records in the index of `outDir` the repositories synth rendered or read whole (`seen`),
+ * and drops `gone` ones. A repository is recorded only when every file's stat is still the one
+ * synth took when it wrote the file or read it: a file edited meanwhile is read again on the
+ * next synth. An edit made in the same clock tick as a file's last change would keep its
+ * change time, so synth first waits for the file system's clock to tick, and leaves out a
+ * repository with a file changed since that tick. Environments without an inputHash are
+ * rendered every time and not recorded. A folder where the index cannot be written keeps the old one.
  */
-export function recordSeenOutput(outDir: string, index: OutputIndex, seen: readonly string[], gone: readonly string[]): void {
+export function recordSeenOutput(outDir: string, index: OutputIndex, seen: readonly SeenRepository[], gone: readonly string[]): void {
   const updated: Record<string, string> = { ...index };
   for (const repo of gone) delete updated[repo];
-  // Environments that read environment variables are rendered every time: nothing to record.
-  const states = seen.map((repo) => ({ repo, state: readState(join(outDir, repo)) })).filter(({ state }) => state?.inputHash !== undefined);
-  const probe = join(outDir, `${INDEX_FILE}.${process.pid}.tmp`);
+  const recordable = seen.map((s) => ({ ...s, state: readState(join(outDir, s.repo)) })).filter((s) => s.state?.inputHash !== undefined);
+  // Named like a staging folder, so that the next synth removes it if this one is killed.
+  const probe = join(outDir, `.siteforge-staging-index-${process.pid}`);
   try {
-    if (states.length > 0) {
+    if (recordable.length > 0) {
       const tick = nextTick(probe);
-      for (const { repo, state } of states) {
-        const now = statDigest(join(outDir, repo), [...Object.keys(state!.files), STATE_FILE]);
-        if (now !== undefined && now.newest < tick) updated[repo] = now.digest;
+      for (const { repo, stats, state } of recordable) {
+        const paths = Object.keys(state!.files);
+        const keys: Record<string, string> = {};
+        let unchanged = paths.every(isSafePath);
+        for (const path of unchanged ? [...paths, STATE_FILE] : []) {
+          keys[path] = statKey(join(outDir, repo, path)) ?? '';
+          if (keys[path] !== stats[path] || changeTime(keys[path]) >= tick) unchanged = false;
+        }
+        if (unchanged) updated[repo] = digestOf(paths, keys);
         else delete updated[repo];
       }
     }
@@ -110,16 +133,14 @@ function nextTick(probe: string): bigint {
   return first;
 }
 
-/** A digest of what the files at `paths` of `repoDir` are on disk, and their latest change time; undefined when one is missing or not a file. */
-function statDigest(repoDir: string, paths: readonly string[]): { digest: string; newest: bigint } | undefined {
+/** The index's digest of a repository: its files' paths and statKeys, the state file last. */
+function digestOf(paths: readonly string[], keys: Readonly<Record<string, string>>): string {
   const hash = createHash('sha256');
-  let newest = 0n;
-  for (const path of paths) {
-    if (!isSafePath(path)) return undefined;
-    const stat = statSync(join(repoDir, path), { bigint: true, throwIfNoEntry: false });
-    if (!stat?.isFile()) return undefined;
-    hash.update(`${path}\0${stat.ctimeNs}\0${stat.size}\0${stat.ino}\0`);
-    if (stat.ctimeNs > newest) newest = stat.ctimeNs;
-  }
-  return { digest: hash.digest('base64url'), newest };
+  for (const path of [...paths, STATE_FILE]) hash.update(`${path}\0${keys[path]}\0`);
+  return hash.digest('base64url');
+}
+
+/** The change time a statKey holds. */
+function changeTime(key: string): bigint {
+  return BigInt(key.split(':')[0] || '0');
 }

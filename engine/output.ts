@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RenderedFile } from '../constructs';
 import { UserError } from './errors';
@@ -46,6 +46,15 @@ export function readState(repoDir: string): EnvironmentState | undefined {
   }
 }
 
+/**
+ * A file's stat as the output index compares it (see output-index.ts): change time, size and
+ * inode; undefined when it is missing or not a file.
+ */
+export function statKey(file: string): string | undefined {
+  const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+  return stat?.isFile() ? `${stat.ctimeNs}:${stat.size}:${stat.ino}` : undefined;
+}
+
 /** What writing one environment will change. */
 export interface EnvironmentChanges {
   /** Repository folder, relative to the output folder: `<site>/<env>`. */
@@ -59,6 +68,12 @@ export interface EnvironmentChanges {
 export interface StagedEnvironment extends EnvironmentChanges {
   /** The repository did not exist: its whole folder was staged and is moved in one rename. */
   readonly fresh: boolean;
+  /**
+   * statKey of each file found already holding its content, taken before that content was
+   * read: with the files `commit` places, what synth vouches for in the output index.
+   * @default - none: the environment was trusted from the output index, unread
+   */
+  readonly seenStats?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -80,12 +95,15 @@ export function stageEnvironment(
   const written: string[] = [];
   const deleted: string[] = [];
   const madeDirs = new Set<string>();
+  const seenStats: Record<string, string> = {};
   let unchanged = 0;
   for (const file of all) {
     assertSafePath(file.path);
     if (!fresh) {
       const target = join(repoDir, file.path);
-      if (existsSync(target) && readFileSync(target, 'utf8') === file.content) {
+      const key = statKey(target);
+      if (key !== undefined && readFileSync(target, 'utf8') === file.content) {
+        seenStats[file.path] = key;
         unchanged++;
         continue;
       }
@@ -107,7 +125,7 @@ export function stageEnvironment(
   for (const path of Object.keys(previous?.files ?? {}).sort()) {
     if (!current.has(path) && isSafePath(path) && existsSync(join(repoDir, path))) deleted.push(path);
   }
-  return { repo, written, deleted, unchanged, fresh };
+  return { repo, written, deleted, unchanged, fresh, seenStats };
 }
 
 /**
@@ -153,13 +171,24 @@ export class OutputTransaction {
     });
   }
 
-  /** Moves every staged file into place and deletes stale ones. */
-  public commit(): void {
+  /**
+   * Moves every staged file into place and deletes stale ones. Returns, per repository, the
+   * statKey of each file it placed, taken as it was placed.
+   */
+  public commit(): Map<string, Record<string, string>> {
+    const placed = new Map<string, Record<string, string>>();
     for (const env of this.staged) {
       const repoDir = join(this.outDir, env.repo);
+      const keys: Record<string, string> = {};
+      placed.set(env.repo, keys);
+      const statPlaced = (path: string) => {
+        const key = statKey(join(repoDir, path));
+        if (key !== undefined) keys[path] = key;
+      };
       if (env.fresh) {
         mkdirSync(dirname(repoDir), { recursive: true });
         renameSync(join(this.stagingDir, env.repo), repoDir);
+        env.written.forEach(statPlaced);
         continue;
       }
       const madeDirs = new Set<string>();
@@ -170,6 +199,7 @@ export class OutputTransaction {
           madeDirs.add(dirname(target));
         }
         renameSync(join(this.stagingDir, env.repo, path), target);
+        statPlaced(path);
       }
       for (const path of env.deleted) {
         rmSync(join(repoDir, path), { force: true });
@@ -177,6 +207,7 @@ export class OutputTransaction {
       }
     }
     this.abort();
+    return placed;
   }
 
   /** Drops everything staged; the output is left as it was. */

@@ -25,8 +25,6 @@ export interface EnvironmentResult extends StagedEnvironment {
    * them, so it was not.
    */
   readonly rendered: boolean;
-  /** Its files were trusted from the output index, unread (see output-index.ts). */
-  readonly seen: boolean;
 }
 
 /** The outcome of one site: its environments, or the user errors that stopped it. */
@@ -140,12 +138,12 @@ function stagedResult(plan: PlannedEnvironment, files: readonly RenderedFile[], 
   const staged = context.stagingDir === undefined
     ? { repo: plan.repo, written: [], deleted: [], unchanged: 0, fresh: false }
     : stageEnvironment(context.outDir, context.stagingDir, plan.repo, files, plan.inputHash);
-  return { ...staged, site: Site.of(plan.env).name, env: plan.env.name, files: files.length + 1, removed: false, rendered: true, seen: false };
+  return { ...staged, site: Site.of(plan.env).name, env: plan.env.name, files: files.length + 1, removed: false, rendered: true };
 }
 
 function intactResult(plan: PlannedEnvironment): EnvironmentResult {
-  const { files, seen } = plan.intact!;
-  return { repo: plan.repo, written: [], deleted: [], unchanged: files, fresh: false, site: Site.of(plan.env).name, env: plan.env.name, files, removed: false, rendered: false, seen };
+  const { files, seenStats } = plan.intact!;
+  return { repo: plan.repo, written: [], deleted: [], unchanged: files, fresh: false, seenStats, site: Site.of(plan.env).name, env: plan.env.name, files, removed: false, rendered: false };
 }
 
 /**

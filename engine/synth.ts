@@ -108,14 +108,15 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       const kept = new Set(results.map((r) => r.repo));
       for (const repo of managedRepositories(options.outDir).filter((r) => !kept.has(r))) {
         const [site, env] = repo.split('/');
-        const result = { ...transaction.stageRemoval(repo), site, env, files: 0, removed: true, rendered: false, seen: false, fresh: false };
+        const result = { ...transaction.stageRemoval(repo), site, env, files: 0, removed: true, rendered: false, fresh: false };
         results.push(result);
         options.onEnvironment?.(result);
       }
     }
     if (transaction) {
-      transaction.commit();
-      const seen = results.filter((r) => !r.removed && !r.seen).map((r) => r.repo);
+      const placed = transaction.commit();
+      // What this synth wrote, or read and found right, goes into the index; what it trusted unread is there already.
+      const seen = results.filter((r) => !r.removed && r.seenStats !== undefined).map((r) => ({ repo: r.repo, stats: { ...r.seenStats, ...placed.get(r.repo) } }));
       recordSeenOutput(options.outDir, index, seen, results.filter((r) => r.removed).map((r) => r.repo));
     }
     return { environments: results };

@@ -79,7 +79,7 @@ describe('the git runner', () => {
       message: 'Rewrite docs\n',
       changes: [{ path: 'docs/runbook.md' }, ...awkward.map((path, i) => ({ path, content: i === 0 ? '' : `naïve: ${i}\r\n` }))],
     });
-    // THEN git sees exactly those files, with the parent, message and identity given
+    // THEN git sees exactly those files, with the parent and message given
     expect(git(clone.dir, 'ls-tree', '-r', '-z', '--name-only', commit).split('\0').filter(Boolean).sort()).toStrictEqual([...awkward, 'docs/latest.md'].sort());
     expect(git(clone.dir, 'log', '-1', '--format=%P|%B', commit)).toBe(`${parent}|Rewrite docs`);
     // AND reading them back gives each file byte for byte; folders, missing paths and paths no line can name are left out

@@ -6,7 +6,8 @@ import { loadCatalog } from '../../catalog';
 import { Site, type Environment } from '../../constructs';
 import { readState, synth, type EnvironmentResult } from '../../engine';
 import { synthSite } from '../../engine/site-synth';
-import { intactOutput, readOutputIndex, recordSeenOutput } from '../../engine/output-index';
+import { INDEX_FILE, intactOutput, readOutputIndex, recordSeenOutput, type SeenRepository } from '../../engine/output-index';
+import { STATE_FILE, statKey } from '../../engine/output';
 import { fleet, type SiteDefinition } from '../../sites';
 import { builtinCatalog, catalogCopy, mtimes, readTree, tempDir } from '../helpers';
 
@@ -51,6 +52,12 @@ function prodSite(name: string, install: (env: Environment, c: typeof catalog) =
       return s;
     },
   };
+}
+
+/** What synth would vouch for in `repo` had it just verified every file: their statKeys now. */
+function seenNow(outDir: string, repo: string): SeenRepository {
+  const paths = [...Object.keys(readState(join(outDir, repo))!.files), STATE_FILE];
+  return { repo, stats: Object.fromEntries(paths.map((path) => [path, statKey(join(outDir, repo, path))!])) };
 }
 
 describe('incremental synth', () => {
@@ -150,8 +157,8 @@ describe('incremental synth', () => {
     await synthesize(outDir, [demo]);
     const readme = join(outDir, 'demo/all-in-one/README.md');
     writeFileSync(readme, 'edited by hand\n');
-    // Recorded as if synth had just written it: the next synth does not look inside.
-    recordSeenOutput(outDir, readOutputIndex(outDir), ['demo/all-in-one'], []);
+    // Recorded as if synth had just written the edit: the next synth does not look inside.
+    recordSeenOutput(outDir, readOutputIndex(outDir), [seenNow(outDir, 'demo/all-in-one')], []);
     expect((await synthesize(outDir, [demo])).rendered).toStrictEqual([]);
     expect(readFileSync(readme, 'utf8')).toBe('edited by hand\n');
   });
@@ -166,12 +173,28 @@ describe('incremental synth', () => {
     const inputHash = readState(join(outDir, repo))!.inputHash!;
     for (let i = 0; i < 20; i++) {
       writeFileSync(readme, original);
-      recordSeenOutput(outDir, {}, [repo], []);
+      recordSeenOutput(outDir, {}, [seenNow(outDir, repo)], []);
       const index = readOutputIndex(outDir);
       writeFileSync(readme, original.replace(/.$/s, 'X'));
       // The edit has a later change time than the index recorded, so the file is read.
       expect(index[repo]).toBeDefined();
       expect(intactOutput(outDir, repo, inputHash, index[repo])).toBeUndefined();
+    }
+  });
+
+  it('does not vouch for a file edited while synth ran, even where it read or wrote that file', async () => {
+    const demo = fleet.find((d) => d.name === 'demo')!;
+    for (const renderAll of [false, true]) {
+      const outDir = tempDir();
+      await synthesize(outDir, [demo]);
+      const readme = join(outDir, 'demo/all-in-one/README.md');
+      const original = readFileSync(readme, 'utf8');
+      // No index (a first synth after an upgrade, a copied output): synth reads every file.
+      rmSync(join(outDir, INDEX_FILE));
+      await synth({ fleet: [demo], catalog, outDir, renderAll, onEnvironment: () => writeFileSync(readme, 'edited during synth\n') });
+      expect(readOutputIndex(outDir)).toStrictEqual({});
+      expect((await synthesize(outDir, [demo])).written).toStrictEqual(['demo/all-in-one']);
+      expect(readFileSync(readme, 'utf8')).toBe(original);
     }
   });
 

@@ -386,6 +386,45 @@ describe('publish over git:// and ssh://', () => {
   });
 });
 
+describe('publish, with what repositories hold and git is configured with', () => {
+  it('commits as git would in the repository: author.* settings and includeIf sections apply', async () => {
+    // GIVEN a git configuration whose includeIf gives repositories of this remote another identity
+    const home = tempDir('siteforge-home-');
+    writeFileSync(join(home, 'corp.inc'), '[user]\n\tname = Corp Name\n\temail = corp@example.com\n');
+    writeFileSync(join(home, '.gitconfig'), [
+      '[user]\n\tname = Personal\n\temail = me@personal.example\n',
+      '[author]\n\temail = me@author.example\n',
+      `[includeIf "hasconfig:remote.*.url:**/shop-prod.git"]\n\tpath = ${join(home, 'corp.inc')}\n`,
+    ].join(''));
+    const previous = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      // WHEN the site is published
+      const outDir = tempDir();
+      expect((await publish(options(outDir, [shop()]))).repositories).toMatchObject([{ outcome: 'published' }]);
+      // THEN the commit carries the identity git gives that repository
+      expect(git(localRemote(outDir), 'log', '-1', '--format=%an <%ae> / %cn <%ce>', 'main')).toBe('Corp Name <me@author.example> / Corp Name <corp@example.com>');
+    } finally {
+      process.env.HOME = previous;
+    }
+  });
+
+  it('publishes over a state file that lists paths outside the repository, touching nothing there', async () => {
+    // GIVEN a repository whose state file someone made list ../outside and ./x
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    commitByHand(localRemote(outDir), 'List odd paths', (dir) => {
+      const state = JSON.parse(readFileSync(join(dir, '.siteforge/state.json'), 'utf8')) as { files: Record<string, string> };
+      writeFileSync(join(dir, '.siteforge/state.json'), JSON.stringify({ ...state, files: { ...state.files, '../outside': 'sha256:0', './x': 'sha256:0' } }, null, 2));
+    });
+    // WHEN the site is published and compared again
+    const report = await publish(options(outDir, [shop({ maxConnections: 900 })]));
+    // THEN it is published, and the repository holds exactly the output
+    expect(report.repositories).toMatchObject([{ outcome: 'published', drift: [] }]);
+    expect(treeOf(localRemote(outDir))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
+  });
+});
+
 describe('git hardening', () => {
   it.each([
     'ext::sh -c touch% /tmp/pwned',
