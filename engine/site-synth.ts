@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { Construct } from 'constructs';
 import * as model from '../constructs';
 import { inputText, Site, UnwritableInput, type Environment, type RenderedFile } from '../constructs';
-import { readsVariables, renderEnvironmentSecurely } from './secrets';
-import { assertValidObjects } from './validate-objects';
+import { readsVariables } from './secrets/resolve';
+import type { RenderChecked } from './checked-render';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { userErrorsOf } from './errors';
@@ -67,12 +67,12 @@ export interface SiteSynthContext {
  * on return. Used in this thread and in worker threads alike, so the output is the same
  * whichever runs it. Bugs are thrown; user errors are returned.
  */
-export function synthSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext): SiteOutcome {
+export function synthSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext, render: RenderChecked): SiteOutcome {
   let plans: PlannedEnvironment[];
   let rendered: (RenderedFile[] | undefined)[];
   try {
     plans = planEnvironments(buildSite(definition, catalog), context);
-    rendered = plans.map((plan) => (plan.intact === undefined ? renderChecked(plan, context) : undefined));
+    rendered = plans.map((plan) => (plan.intact === undefined ? render(plan.env, plan.repo, context) : undefined));
   } catch (e) {
     const found = userErrorsOf(e);
     if (found.length === 0) throw e;
@@ -126,12 +126,6 @@ function planEnvironments(site: Site, context: SiteSynthContext): PlannedEnviron
     const intact = inputHash !== undefined && mayKeep ? intactOutput(context.outDir, repo, inputHash, context.index?.[repo]) : undefined;
     return { env, repo, inputHash, intact };
   });
-}
-
-function renderChecked(plan: PlannedEnvironment, context: SiteSynthContext): RenderedFile[] {
-  const files = renderEnvironmentSecurely(plan.env, { outDir: context.outDir, rotateSecrets: context.rotateSecrets });
-  assertValidObjects(plan.repo, files);
-  return files;
 }
 
 function stagedResult(plan: PlannedEnvironment, files: readonly RenderedFile[], context: SiteSynthContext): EnvironmentResult {

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCatalog } from '../catalog';
 import { fleetOf } from './fleet';
+import { renderChecked } from './checked-render';
 import { synthSite, type SiteOutcome, type SiteSynthContext } from './site-synth';
 
 /** What the main thread gives each worker. */
@@ -25,7 +26,7 @@ export function runSynthWorker(fleetModule: { fleet?: unknown }): void {
   const fleet = fleetOf(fleetModule, data.fleetModule);
   parentPort!.on('message', (index: number) => {
     try {
-      const outcome = synthSite(fleet[index], catalog, data.context);
+      const outcome = synthSite(fleet[index], catalog, data.context, renderChecked);
       parentPort!.postMessage({ index, outcome } satisfies SynthWorkerReply);
     } catch (e) {
       parentPort!.postMessage({ index, bug: (e as Error)?.stack ?? String(e) } satisfies SynthWorkerReply);

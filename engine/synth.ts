@@ -176,9 +176,10 @@ async function synthInWorkers(
     worker.on('exit', (code) => (inFlight > 0 ? fail(new Error(`synth worker exited with code ${code}`)) : undefined));
   }));
   try {
-    const thisThreadRenders = workers === 1 || options.renderInThisThread !== false;
-    for (let index = thisThreadRenders ? queue.shift() : undefined; index !== undefined && !failure; index = queue.shift()) {
-      record(index, synthSite(options.fleet[index], options.catalog, context));
+    const thisThreadRenders = (workers === 1 || options.renderInThisThread !== false) && queue.length > 0;
+    const render = thisThreadRenders ? (await import('./checked-render')).renderChecked : undefined;
+    for (let index = render ? queue.shift() : undefined; index !== undefined && !failure; index = queue.shift()) {
+      record(index, synthSite(options.fleet[index], options.catalog, context, render!));
       // Let replies from the workers in, so they are fed while this thread works.
       await new Promise((resolve) => setImmediate(resolve));
     }

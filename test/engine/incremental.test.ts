@@ -1,17 +1,21 @@
 import { appendFileSync, chmodSync, cpSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { loadCatalog } from '../../catalog';
 import { Site, type Environment } from '../../constructs';
 import { readState, synth, type EnvironmentResult } from '../../engine';
 import { synthSite } from '../../engine/site-synth';
+import { renderChecked } from '../../engine/checked-render';
 import { INDEX_FILE, intactOutput, readOutputIndex, recordSeenOutput, type SeenRepository } from '../../engine/output-index';
 import { STATE_FILE, statKey } from '../../engine/output';
 import { fleet, type SiteDefinition } from '../../sites';
 import { builtinCatalog, catalogCopy, mtimes, readTree, tempDir } from '../helpers';
 
 const catalog = builtinCatalog();
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Synthesizes `sites` into `outDir`; returns the repositories rendered and those written to. */
 async function synthesize(outDir: string, sites: readonly SiteDefinition[] = fleet, options: { renderAll?: boolean; catalog?: typeof catalog } = {}) {
@@ -198,6 +202,23 @@ describe('incremental synth', () => {
     }
   });
 
+  it('loads cdk8s only when an environment needs rendering', () => {
+    // A process of its own: this one has loaded everything already.
+    const script = join(tempDir(), 'synth-demo.mts');
+    writeFileSync(script, [
+      "import { createRequire } from 'node:module';",
+      `const { synth } = await import(${JSON.stringify(join(ROOT, 'engine/synth.ts'))});`,
+      `const { loadCatalog } = await import(${JSON.stringify(join(ROOT, 'catalog/index.ts'))});`,
+      `const { fleet } = await import(${JSON.stringify(join(ROOT, 'sites/index.ts'))});`,
+      'await synth({ fleet: fleet.filter((d) => d.name === "demo"), catalog: loadCatalog(), outDir: process.argv[2] });',
+      "console.log(Object.keys(createRequire(import.meta.url).cache).some((p) => p.includes('/node_modules/cdk8s-plus-28/')));",
+    ].join('\n'));
+    const outDir = tempDir();
+    const run = () => execFileSync(process.execPath, ['--import', 'tsx', script, outDir], { cwd: ROOT, encoding: 'utf8' }).trim();
+    expect(run()).toBe('true');
+    expect(run()).toBe('false');
+  });
+
   it('forgets the environments that left the fleet', async () => {
     const outDir = tempDir();
     await synthesize(outDir);
@@ -268,7 +289,7 @@ describe('incremental synth', () => {
     await synthesize(outDir, [demo]);
     const context = (fingerprint: string) => ({ selection: {}, generator: fingerprint, outDir, stagingDir: tempDir() });
     const { generatorFingerprint } = await import('../../engine/generator-fingerprint');
-    expect(synthSite(demo, catalog, context(generatorFingerprint())).results.map((r) => r.rendered)).toStrictEqual([false]);
-    expect(synthSite(demo, catalog, context('sha256:another-siteforge')).results.map((r) => r.rendered)).toStrictEqual([true]);
+    expect(synthSite(demo, catalog, context(generatorFingerprint()), renderChecked).results.map((r) => r.rendered)).toStrictEqual([false]);
+    expect(synthSite(demo, catalog, context('sha256:another-siteforge'), renderChecked).results.map((r) => r.rendered)).toStrictEqual([true]);
   });
 });
