@@ -150,7 +150,7 @@ function runGit(dir: string, args: readonly string[], silenceLimitMs: number, in
 }
 
 /**
- * A fresh temporary folder for a working clone under `parent`, as an absolute path (git runs
+ * A fresh temporary folder for a temporary clone under `parent`, as an absolute path (git runs
  * in one folder and is told of another); the caller removes it.
  */
 export function tempWorkDir(prefix: string, parent = tmpdir()): string {
@@ -372,7 +372,7 @@ export function gitErrorMessage(error: unknown): string {
   return chosen.map((l) => l.replace(/^(fatal|error|remote):\s*/, '')).join('; ') || 'unknown git error';
 }
 
-/** Removes a working clone. */
+/** Removes a temporary clone. */
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -123,7 +123,7 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
     : (await synth({ fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir })).environments.filter((e) => !e.removed).map((e) => e.repo);
   options.onStart?.(repos.length);
   const published = readPublished(outDir);
-  // Working clones go beside the output, on the file system chosen for it.
+  // Temporary clones go beside the output, on the file system chosen for it.
   const workDir = resolve(outDir, WORK_DIR);
   let repositories: RepositoryResult[];
   try {
@@ -182,13 +182,13 @@ async function unchangedSinceLastPublish(
   };
 }
 
-/** Folder of publish's temporary working clones, inside the output folder. */
+/** Folder of publish's temporary clones, inside the output folder. */
 const WORK_DIR = '.siteforge-work';
 
 interface RepositoryOptions {
   readonly target: string;
   /**
-   * Folder for the temporary working clone.
+   * Folder for the temporary clone.
    * @default - the system's temporary folder
    */
   readonly workDir?: string;
