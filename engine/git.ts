@@ -150,7 +150,7 @@ function runGit(dir: string, args: readonly string[], silenceLimitMs: number, in
 }
 
 /**
- * A fresh temporary folder for a temporary clone under `parent`, as an absolute path (git runs
+ * A fresh folder for a temporary clone under `parent`, as an absolute path (git runs
  * in one folder and is told of another); the caller removes it.
  */
 export function tempWorkDir(prefix: string, parent = tmpdir()): string {
