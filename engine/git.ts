@@ -297,7 +297,8 @@ export function readRef(gitDir: string, ref: string, depth = 0): string | undefi
 
 /**
  * The content of each of `paths` that is a file in `commit` (path → text), read with one
- * `git cat-file --batch`. Paths that are missing or folders there are left out.
+ * `git cat-file --batch`. Paths that are missing or folders there are left out; a symbolic
+ * link reads as the path it points to (so a managed file replaced by one is drift).
  */
 export async function readFiles(git: Git, commit: string, paths: Iterable<string>): Promise<Map<string, string>> {
   // cat-file reads one name per line, and `./` or `../` as relative to a working tree: such
