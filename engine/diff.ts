@@ -5,7 +5,7 @@ import type { SiteDefinition } from '../sites/site-definition';
 import { UserError } from './errors';
 import type { Selection } from './fleet';
 import { assertSafeBranch, gitErrorMessage, openBareClone, readFiles, removeDir, resolveCommit, tempWorkDir, type Git } from './git';
-import { STATE_FILE } from './output';
+import { recordedHashes, STATE_FILE } from './output';
 import { mapPool } from './pool';
 import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remotes';
 import { diffTrees, isEmptyDiff, type TreeDiff } from './semantic-diff';
@@ -84,15 +84,6 @@ export async function diffFleet(options: DiffOptions): Promise<DiffReport> {
   return { environments: results };
 }
 
-/** The paths a state file lists; none when it cannot be read. */
-export function listedFiles(stateText: string | undefined): string[] {
-  try {
-    return Object.keys((JSON.parse(stateText ?? '{}') as { files?: Record<string, string> }).files ?? {});
-  } catch {
-    return [];
-  }
-}
-
 /**
  * The files of `commit` that siteforge manages (path → content): its state file, the files
  * that lists and those it generates now (`generated`). One `git cat-file`, two when files it
@@ -100,7 +91,7 @@ export function listedFiles(stateText: string | undefined): string[] {
  */
 export async function readManagedFiles(git: Git, commit: string, generated: ReadonlyMap<string, string>): Promise<Map<string, string>> {
   const files = await readFiles(git, commit, [STATE_FILE, ...generated.keys()]);
-  const gone = listedFiles(files.get(STATE_FILE)).filter((path) => path !== STATE_FILE && !generated.has(path));
+  const gone = Object.keys(recordedHashes(files.get(STATE_FILE))).filter((path) => path !== STATE_FILE && !generated.has(path));
   for (const [path, content] of await readFiles(git, commit, gone)) files.set(path, content);
   return files;
 }

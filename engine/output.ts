@@ -36,6 +36,15 @@ export function stateFileOf(files: readonly RenderedFile[], inputHash: string | 
   return { path: STATE_FILE, content: JSON.stringify(state, null, 2) + '\n' };
 }
 
+/** The path → hash a state file's text records; none when it cannot be read. */
+export function recordedHashes(stateText: string | undefined): Record<string, string> {
+  try {
+    return (JSON.parse(stateText ?? '{}') as { files?: Record<string, string> }).files ?? {};
+  } catch {
+    return {};
+  }
+}
+
 /** The state recorded in `repoDir`, or undefined when there is none (or it is unreadable). */
 export function readState(repoDir: string): EnvironmentState | undefined {
   try {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { listedFiles, readManagedFiles, remoteLabel } from './diff';
+import { readManagedFiles, remoteLabel } from './diff';
 import { UserError, UserErrors } from './errors';
 import { assertSafeBranch, commitChanges, ensureBareRepository, fetchAll, GitError, gitErrorMessage, openBareClone, readFiles, removeDir, resolveCommit, tempWorkDir, type FileChange, type Git } from './git';
-import { readState, sha256, STATE_FILE } from './output';
+import { isSafePath, readState, recordedHashes, sha256, STATE_FILE } from './output';
 import { readPublished, remoteHead, writePublished, type PublishedRecord } from './published';
 import { mapPool } from './pool';
 import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remotes';
@@ -294,7 +294,7 @@ async function findDrift(git: Git, base: string, current: ReadonlyMap<string, st
   }
   const drifted: { path: string; change: 'edited' | 'deleted' }[] = [];
   for (const [path, hash] of Object.entries(recorded).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (!isSafePath(path)) continue;
+    if (!isWritablePath(path)) continue;
     const content = current.get(path);
     if (content === undefined) drifted.push({ path, change: 'deleted' });
     else if (sha256(content) !== hash) drifted.push({ path, change: 'edited' });
@@ -322,20 +322,20 @@ function driftMessage(drift: readonly DriftedFile[]): string {
  * Other files are left alone.
  */
 function fileChanges(current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>): FileChange[] {
-  const changes: FileChange[] = listedFiles(current.get(STATE_FILE))
-    .filter((path) => !files.has(path) && isSafePath(path) && current.has(path))
+  const changes: FileChange[] = Object.keys(recordedHashes(current.get(STATE_FILE)))
+    .filter((path) => !files.has(path) && isWritablePath(path) && current.has(path))
     .sort()
     .map((path) => ({ path }));
   for (const [path, content] of files) {
-    if (!isSafePath(path)) throw new Error(`refusing to write outside the repository: ${JSON.stringify(path)}`);
+    if (!isWritablePath(path)) throw new Error(`refusing to write outside the repository: ${JSON.stringify(path)}`);
     if (current.get(path) !== content) changes.push({ path, content });
   }
   return changes;
 }
 
-function isSafePath(path: string): boolean {
-  return path.length > 0 && !path.startsWith('/') && !path.includes('\\') &&
-    path.split('/').every((part) => part !== '' && part !== '.' && part !== '..' && part !== '.git');
+/** A path siteforge may write in a repository: inside it, and not in `.git`. */
+function isWritablePath(path: string): boolean {
+  return isSafePath(path) && !path.split('/').includes('.git');
 }
 
 /** Whether a push failed because the remote branch moved (and a rebuilt commit may succeed). */
@@ -365,12 +365,7 @@ async function reviewBranchName(git: Git, targetHead: string | undefined, files:
 
 /** Which generated files differ from what the state file at the target head recorded (cheap: hashes only). */
 function diffTreesByState(stateText: string | undefined, files: ReadonlyMap<string, string>): TreeDiff {
-  let recorded: Record<string, string> = {};
-  try {
-    recorded = (JSON.parse(stateText ?? '{}') as { files?: Record<string, string> }).files ?? {};
-  } catch {
-    recorded = {};
-  }
+  const recorded = recordedHashes(stateText);
   const changed = [...files].filter(([path, content]) => path !== STATE_FILE && recorded[path] !== sha256(content)).map(([path]) => path);
   const removed = Object.keys(recorded).filter((path) => !files.has(path));
   return { objects: [], files: [...changed, ...removed].map((path) => ({ change: 'changed' as const, path, fields: [], lines: [] })) };
