@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UserError } from './errors';
 
 /**
@@ -182,6 +183,72 @@ export async function openBareClone(url: string, dir: string): Promise<Git> {
   return gitAt(target);
 }
 
+/**
+ * A remote opened for publishing: its branches, and a scratch repository to write commits in
+ * and push them from.
+ */
+export interface RemoteWorkspace {
+  /** Git in the scratch repository; every object of the remote can be read in it. */
+  readonly git: Git;
+  /** The commit `branch` of the remote points at (as of the last `refresh`), or undefined when it does not exist. */
+  head(branch: string): Promise<string | undefined>;
+  /** Pushes `commit` to `branch` of the remote, never forced; throws GitError when refused. */
+  push(commit: string, branch: string): Promise<void>;
+  /** Catches up with the remote's branches, after a push was refused because one moved. */
+  refresh(): Promise<void>;
+}
+
+/**
+ * Opens `url` for publishing, with the scratch repository in `dir`. A bare repository on this
+ * machine is borrowed from, not cloned: the scratch repository reads its objects in place
+ * (git's alternates) and its branches are read where they are stored, so only the push runs
+ * git against it. Any other remote is cloned (see openBareClone).
+ */
+export async function openRemote(url: string, dir: string): Promise<RemoteWorkspace> {
+  const local = localBareRepository(url);
+  const git = local ? borrowRepository(local, url, dir) : await openBareClone(url, dir);
+  const branches = local ? gitAt(local) : git;
+  return {
+    git,
+    head: (branch) => resolveCommit(branches, `refs/heads/${branch}`),
+    push: async (commit, branch) => {
+      await git.raw(['push', '--quiet', '--no-verify', 'origin', `${commit}:refs/heads/${branch}`]);
+    },
+    // A borrowed repository's branches are read where they are stored: always current.
+    refresh: local ? async () => {} : () => fetchAll(git),
+  };
+}
+
+/**
+ * A bare repository in `dir` that reads the objects of the bare repository `local` (git's
+ * alternates), with `url` as its `origin`. Written as `git init` would, without running git.
+ */
+function borrowRepository(local: string, url: string, dir: string): Git {
+  const scratch = resolve(dir);
+  for (const folder of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags']) mkdirSync(join(scratch, folder), { recursive: true });
+  writeFileSync(join(scratch, 'HEAD'), 'ref: refs/heads/main\n');
+  // `origin` as a clone would have it: includeIf sections may choose the identity by it.
+  const quoted = `"${url.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
+  writeFileSync(join(scratch, 'config'), `[core]\n\trepositoryformatversion = 0\n\tbare = true\n[remote "origin"]\n\turl = ${quoted}\n`);
+  writeFileSync(join(scratch, 'objects', 'info', 'alternates'), `${join(local, 'objects')}\n`);
+  return gitAt(scratch);
+}
+
+/**
+ * The folder of `url` when it names a bare repository on this machine (a path or a `file://`
+ * URL) in git's plain format: SHA-1 objects, refs in files, no extensions. Others are cloned.
+ */
+function localBareRepository(url: string): string | undefined {
+  try {
+    const path = url.startsWith('file://') ? fileURLToPath(url) : url;
+    if (!isAbsolute(path) || !statSync(join(path, 'HEAD')).isFile() || !statSync(join(path, 'refs')).isDirectory() || !statSync(join(path, 'objects')).isDirectory()) return undefined;
+    const config = readFileSync(join(path, 'config'), 'utf8');
+    return /^\s*\[\s*extensions/im.test(config) ? undefined : path;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Fetches every branch of `origin` into `refs/heads/*` of a bare clone, pruning deleted ones. */
 export async function fetchAll(git: Git): Promise<void> {
   await git.raw(['fetch', '--quiet', '--prune', '--no-tags', '--update-head-ok', 'origin', '+refs/heads/*:refs/heads/*']);
@@ -348,7 +415,8 @@ export async function commitChanges(git: Git, commit: { readonly parent?: string
       : `M 100644 inline ${fastImportPath(change.path)}\n${data(change.content)}`),
     '\ndone\n',
   ].join('');
-  await git.raw(['fast-import', '--quiet', '--done', '--force', '--date-format=now'], stream);
+  // A small import is kept as a pack: exploding it into loose objects would run one more git.
+  await git.raw(['-c', 'fastimport.unpackLimit=0', 'fast-import', '--quiet', '--done', '--force', '--date-format=now'], stream);
   const id = await resolveCommit(git, ref);
   if (!id) throw new GitError('fatal: git fast-import wrote no commit', null);
   return id;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { readManagedFiles, remoteLabel } from './diff';
 import { UserError, UserErrors } from './errors';
-import { assertSafeBranch, commitChanges, ensureBareRepository, fetchAll, GitError, gitErrorMessage, openBareClone, readFiles, removeDir, resolveCommit, tempWorkDir, type FileChange, type Git } from './git';
+import { assertSafeBranch, commitChanges, ensureBareRepository, GitError, gitErrorMessage, openRemote, readFiles, removeDir, tempWorkDir, type FileChange, type Git, type RemoteWorkspace } from './git';
 import { isSafePath, readState, recordedHashes, sha256, STATE_FILE } from './output';
 import { readPublished, remoteHead, writePublished, type PublishedRecord } from './published';
 import { mapPool } from './pool';
@@ -212,22 +212,23 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
     // The gate synth ran, again on what is committed: the output may have been edited since.
     assertNoPlaintextSecrets(`${remote.site}/${remote.env}`, [...files].map(([path, content]) => ({ path, content })));
     if (remote.local) await ensureBareRepository(remote.url, options.target);
-    const git = await openBareClone(remote.url, join(work, 'repo.git'));
+    const workspace = await openRemote(remote.url, join(work, 'repo.git'));
+    const { git } = workspace;
     for (;;) {
       attempts++;
-      let targetHead = await resolveCommit(git, `refs/heads/${options.target}`);
+      let targetHead = await workspace.head(options.target);
       if (!targetHead && !options.direct) {
         // A new repository: the target branch starts empty, so that the content itself is reviewed.
-        targetHead = await createEmptyTarget(git, options.target, `siteforge: start ${remote.site}/${remote.env}`);
+        targetHead = await createEmptyTarget(workspace, options.target, `siteforge: start ${remote.site}/${remote.env}`);
         if (!targetHead) {
           if (attempts > options.retries) return result({ outcome: 'failed', attempts, error: `the remote kept moving; gave up after ${attempts} attempts` });
-          await fetchAll(git);
+          await workspace.refresh();
           continue;
         }
       }
       if (branch === '') branch = `siteforge/${await reviewBranchName(git, targetHead, files)}`;
       assertSafeBranch(branch, 'review branch');
-      const branchHead = branch === options.target ? targetHead : await resolveCommit(git, `refs/heads/${branch}`);
+      const branchHead = branch === options.target ? targetHead : await workspace.head(branch);
       const base = branchHead ?? targetHead;
       const current = base ? await readManagedFiles(git, base, files) : new Map<string, string>();
 
@@ -247,7 +248,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
 
       await options.beforePush?.(remote, attempts);
       try {
-        await git.raw(['push', '--quiet', '--no-verify', 'origin', `${commit}:refs/heads/${branch}`]);
+        await workspace.push(commit, branch);
         return result({ outcome: 'published', attempts, commit: commit.slice(0, 7), filesChanged: changes.length, drift, diff });
       } catch (e) {
         // git names what was pushed by its id: the short one reads better.
@@ -255,7 +256,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
         if (attempts > options.retries) {
           return result({ outcome: 'failed', attempts, error: `the remote kept moving; gave up after ${attempts} attempts (${gitErrorMessage(e)})` });
         }
-        await fetchAll(git);
+        await workspace.refresh();
       }
     }
   } catch (e) {
@@ -270,15 +271,15 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
 }
 
 /** Pushes an empty root commit as `target`; undefined when someone else created it first. */
-async function createEmptyTarget(git: Git, target: string, message: string): Promise<string | undefined> {
-  const commit = await commitChanges(git, { message: `${message}\n`, changes: [] });
+async function createEmptyTarget(workspace: RemoteWorkspace, target: string, message: string): Promise<string | undefined> {
+  const commit = await commitChanges(workspace.git, { message: `${message}\n`, changes: [] });
   try {
-    await git.raw(['push', '--quiet', '--no-verify', 'origin', `${commit}:refs/heads/${target}`]);
+    await workspace.push(commit, target);
   } catch (e) {
     if (isRejection(e)) return undefined;
     throw e;
   }
-  await fetchAll(git);
+  await workspace.refresh();
   return commit;
 }
 

@@ -1,10 +1,11 @@
-import { existsSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commitChanges, GitError, gitAt, gitErrorMessage, openBareClone, readFiles, readRef, resolveCommit } from '../../engine/git';
+import { commitChanges, GitError, gitAt, gitErrorMessage, openBareClone, openRemote, readFiles, readRef, resolveCommit } from '../../engine/git';
 import { tempDir } from '../helpers';
-import { bareRepository, git, writeFile } from '../git-helpers';
+import { bareRepository, commitByHand, git, gitDaemonForSuite, gitDaemonTests, writeFile } from '../git-helpers';
 
 /** A repository with one commit, `Add runbook`, on main. */
 function repositoryWithRunbook(): string {
@@ -146,5 +147,61 @@ describe('the git runner', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+/** A bare repository at `path` whose main holds one commit, `Add runbook`, in the object format given. */
+function bareWithRunbook(path: string, objectFormat: 'sha1' | 'sha256' = 'sha1'): string {
+  mkdirSync(path, { recursive: true });
+  git(path, 'init', '--quiet', '--bare', '--initial-branch=main', `--object-format=${objectFormat}`);
+  const work = tempDir();
+  git(work, 'init', '--quiet', '--initial-branch=main', `--object-format=${objectFormat}`);
+  writeFile(work, 'docs/runbook.md', '# Runbook\n');
+  git(work, 'add', '--all');
+  git(work, 'commit', '--quiet', '-m', 'Add runbook');
+  git(work, 'push', '--quiet', path, 'main');
+  return path;
+}
+
+describe('a remote opened for publishing', () => {
+  const daemon = gitDaemonForSuite();
+  const remotes: [kind: string, make: () => { bare: string; url: string }, borrowed: boolean][] = [
+    ['a bare repository given by its path', () => { const bare = bareWithRunbook(join(tempDir(), 'shop.git')); return { bare, url: bare }; }, true],
+    ['a bare repository given as a file:// URL', () => { const bare = bareWithRunbook(join(tempDir(), 'shop.git')); return { bare, url: pathToFileURL(bare).href }; }, true],
+    ['a SHA-256 bare repository', () => { const bare = bareWithRunbook(join(tempDir(), 'shop.git'), 'sha256'); return { bare, url: bare }; }, false],
+    ...(gitDaemonTests ? [['a repository served by git daemon', () => {
+      const name = `shop-${Math.random().toString(36).slice(2)}.git`;
+      return { bare: bareWithRunbook(join(daemon.served, name)), url: `${daemon.url}/${name}` };
+    }, false] as [string, () => { bare: string; url: string }, boolean]] : []),
+  ];
+
+  it.each(remotes)('%s: reads its branches and files, pushes commits on them, and sees it move', async (_kind, make, borrowed) => {
+    // GIVEN a remote whose main holds a runbook
+    const { bare, url } = make();
+    const remoteHead = () => git(bare, 'rev-parse', 'refs/heads/main');
+    // WHEN it is opened
+    const scratch = join(tempDir(), 'scratch.git');
+    const workspace = await openRemote(url, scratch);
+    // THEN its branches and their files read as in the remote; a repository on this machine is
+    // borrowed from (its branches are not copied), others are cloned
+    const head = (await workspace.head('main'))!;
+    expect(head).toBe(remoteHead());
+    expect(await workspace.head('none')).toBeUndefined();
+    expect(Object.fromEntries(await readFiles(workspace.git, head, ['docs/runbook.md']))).toStrictEqual({ 'docs/runbook.md': '# Runbook\n' });
+    expect(git(scratch, 'for-each-ref') === '').toBe(borrowed);
+    // AND a commit on main pushed from it lands there whole
+    const commit = await commitChanges(workspace.git, { parent: head, message: 'Add notes\n', changes: [{ path: 'docs/notes.md', content: 'notes\n' }] });
+    await workspace.push(commit, 'main');
+    expect(remoteHead()).toBe(commit);
+    expect(git(bare, 'show', 'main:docs/notes.md')).toBe('notes');
+    expect(() => git(bare, 'fsck', '--strict', '--no-dangling')).not.toThrow();
+    // AND after someone else pushed, a commit on the old head is refused, and a refresh shows the new one
+    commitByHand(url, 'Edit by hand', (dir) => writeFile(dir, 'docs/hand.md', 'hand\n'));
+    const stale = await commitChanges(workspace.git, { parent: commit, message: 'Late\n', changes: [{ path: 'docs/late.md', content: 'late\n' }] });
+    const refused = await workspace.push(stale, 'main').catch((e: unknown) => e);
+    expect(gitErrorMessage(refused)).toMatch(/\[rejected\]/);
+    await workspace.refresh();
+    expect(await workspace.head('main')).toBe(remoteHead());
+    expect(remoteHead()).not.toBe(commit);
   });
 });
