@@ -4,7 +4,8 @@ import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { UserError } from './errors';
 import type { Selection } from './fleet';
-import { assertSafeBranch, gitErrorMessage, openBareClone, readFiles, removeDir, resolveCommit, tempWorkDir, type Git } from './git';
+import { FastImport, type CommitReader } from './fast-import';
+import { assertSafeBranch, gitErrorMessage, openBareClone, removeDir, resolveCommit, tempWorkDir } from './git';
 import { recordedHashes, STATE_FILE } from './output';
 import { mapPool } from './pool';
 import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remotes';
@@ -86,13 +87,13 @@ export async function diffFleet(options: DiffOptions): Promise<DiffReport> {
 
 /**
  * The files of `commit` that siteforge manages (path → content): its state file, the files
- * that lists and those it generates now (`generated`). One `git cat-file`, two when files it
- * listed are no longer generated.
+ * that lists and those it generates now (`generated`). Two reads when files it listed are no
+ * longer generated.
  */
-export async function readManagedFiles(git: Git, commit: string, generated: ReadonlyMap<string, string>): Promise<Map<string, string>> {
-  const files = await readFiles(git, commit, [STATE_FILE, ...generated.keys()]);
+export async function readManagedFiles(reader: CommitReader, commit: string, generated: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+  const files = await reader.readFiles(commit, [STATE_FILE, ...generated.keys()]);
   const gone = Object.keys(recordedHashes(files.get(STATE_FILE))).filter((path) => path !== STATE_FILE && !generated.has(path));
-  for (const [path, content] of await readFiles(git, commit, gone)) files.set(path, content);
+  for (const [path, content] of await reader.readFiles(commit, gone)) files.set(path, content);
   return files;
 }
 
@@ -113,7 +114,12 @@ async function readRepository(remote: EnvironmentRemote, ref: string, missingIsE
       if (missingIsEmpty) return { files: new Map() };
       throw new UserError(`${remote.site}/${remote.env}: ${JSON.stringify(ref)} is neither a branch, a tag nor a commit of ${displayUrl(remote.url)}`);
     }
-    return { files: await readManagedFiles(git, commit, generated), commit: commit.slice(0, 7) };
+    const reader = FastImport.start(git);
+    try {
+      return { files: await readManagedFiles(reader, commit, generated), commit: commit.slice(0, 7) };
+    } finally {
+      await reader.close();
+    }
   } finally {
     removeDir(dir);
   }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -74,8 +74,20 @@ export interface Git {
    * throws GitError when git fails.
    */
   raw(args: readonly string[], input?: string): Promise<string>;
-  /** As `raw`, but returns the output as bytes (for blob contents). */
-  rawBytes(args: readonly string[], input?: string): Promise<Buffer>;
+  /** Starts `git <args>` to talk with: its input is written, and its output read, while it runs. */
+  session(args: readonly string[]): GitSession;
+}
+
+/** A running git command (see Git.session). */
+export interface GitSession {
+  /** Sends `text` to git's standard input. */
+  write(text: string): void;
+  /** The next line git prints, without its line feed; throws GitError when git ends first. */
+  readLine(): Promise<string>;
+  /** The next `size` bytes git prints; throws GitError when git ends first. */
+  readBytes(size: number): Promise<Buffer>;
+  /** Closes git's input and waits for it to exit; throws GitError when it failed. */
+  end(): Promise<void>;
 }
 
 export interface GitOptions {
@@ -92,7 +104,7 @@ export function gitAt(dir: string, options: GitOptions = {}): Git {
   return {
     dir,
     raw: async (args, input) => (await runGit(dir, args, silenceLimitMs, input)).toString('utf8'),
-    rawBytes: (args, input) => runGit(dir, args, silenceLimitMs, input),
+    session: (args) => new RunningGit(dir, args, silenceLimitMs),
   };
 }
 
@@ -110,15 +122,37 @@ function gitEnvironment(): NodeJS.ProcessEnv {
   return { ...env, GIT_TERMINAL_PROMPT: '0', GIT_TEST_DISALLOW_ABBREVIATED_OPTIONS: 'true' };
 }
 
+/** Starts git in `dir`, with siteforge's settings and environment. */
+function spawnGit(dir: string, args: readonly string[]): ChildProcessWithoutNullStreams {
+  const child = spawn('git', [...GIT_CONFIG, ...args], { cwd: dir, env: gitEnvironment(), stdio: ['pipe', 'pipe', 'pipe'] });
+  // A git that exits before reading all its input reports why itself.
+  child.stdin.on('error', () => {});
+  return child;
+}
+
+/** Why `git <args>` failed: what it wrote, else how it ended. */
+function gitFailure(args: readonly string[], code: number | null, stderr: Buffer[], stdout: Buffer[]): GitError {
+  const text = Buffer.concat(stderr).toString('utf8').trim() || Buffer.concat(stdout).toString('utf8').trim();
+  return new GitError(text || `fatal: git ${args[0]} exited with code ${code}`, code);
+}
+
+/** The error of a git that could not be started in `dir`. */
+function spawnFailure(dir: string, error: NodeJS.ErrnoException): GitError {
+  const missingFolder = error.code === 'ENOENT' && !existsSync(dir);
+  return new GitError(missingFolder ? `fatal: cannot run git in ${dir}: the folder does not exist` : `fatal: cannot run git: ${error.message}`, null);
+}
+
+function silenceFailure(args: readonly string[], silenceLimitMs: number, code: number | null): GitError {
+  return new GitError(`fatal: git ${args[0]} was silent for ${silenceLimitMs / 1000} s and was stopped`, code);
+}
+
 /**
  * Runs git and collects its output. A command silent for `silenceLimitMs` is stopped: a
  * remote that hangs must not hang the publish.
  */
 function runGit(dir: string, args: readonly string[], silenceLimitMs: number, input: string | undefined): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', [...GIT_CONFIG, ...args], { cwd: dir, env: gitEnvironment(), stdio: ['pipe', 'pipe', 'pipe'] });
-    // A git that exits before reading all its input reports why itself.
-    child.stdin.on('error', () => {});
+    const child = spawnGit(dir, args);
     child.stdin.end(input);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -136,18 +170,115 @@ function runGit(dir: string, args: readonly string[], silenceLimitMs: number, in
     child.stderr.on('data', (chunk: Buffer) => (stderr.push(chunk), heard()));
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(silence);
-      const missingFolder = error.code === 'ENOENT' && !existsSync(dir);
-      reject(new GitError(missingFolder ? `fatal: cannot run git in ${dir}: the folder does not exist` : `fatal: cannot run git: ${error.message}`, null));
+      reject(spawnFailure(dir, error));
     });
     child.on('close', (code) => {
       clearTimeout(silence);
-      const out = Buffer.concat(stdout);
-      if (code === 0) return resolve(out);
-      const err = Buffer.concat(stderr).toString('utf8');
-      if (silentTooLong) return reject(new GitError(`fatal: git ${args[0]} was silent for ${silenceLimitMs / 1000} s and was stopped`, code));
-      reject(new GitError(err.trim() || out.toString('utf8').trim() || `fatal: git ${args[0]} exited with code ${code}`, code));
+      if (code === 0) return resolve(Buffer.concat(stdout));
+      reject(silentTooLong ? silenceFailure(args, silenceLimitMs, code) : gitFailure(args, code, stderr, stdout));
     });
   });
+}
+
+/**
+ * A git command talked with (Git.session). Output is buffered until read. While a read or the
+ * end is awaited, git may stay silent at most `silenceLimitMs`; waiting for siteforge is not
+ * silence.
+ */
+class RunningGit implements GitSession {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly output: Buffer[] = [];
+  private buffered = 0;
+  private readonly stderr: Buffer[] = [];
+  private readonly waiting: { readonly size?: number; readonly resolve: (data: Buffer) => void; readonly reject: (error: GitError) => void }[] = [];
+  private readonly exited: Promise<void>;
+  private ending = false;
+  private failure?: GitError;
+  private silence?: NodeJS.Timeout;
+
+  constructor(dir: string, private readonly args: readonly string[], private readonly silenceLimitMs: number) {
+    this.child = spawnGit(dir, args);
+    this.child.stdout.on('data', (chunk: Buffer) => {
+      this.output.push(chunk);
+      this.buffered += chunk.length;
+      this.answer();
+      this.watch();
+    });
+    this.child.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk));
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', (error: NodeJS.ErrnoException) => {
+        this.failure ??= spawnFailure(dir, error);
+        this.finish();
+        resolve();
+      });
+      this.child.on('close', (code) => {
+        if (code !== 0) this.failure ??= gitFailure(args, code, this.stderr, []);
+        this.failure ??= this.waiting.length > 0 ? new GitError(`fatal: git ${args[0]} ended before it answered`, code) : undefined;
+        this.finish();
+        resolve();
+      });
+    });
+  }
+
+  write(text: string): void {
+    this.child.stdin.write(text);
+  }
+
+  readLine(): Promise<string> {
+    return this.read(undefined).then((line) => line.toString('utf8'));
+  }
+
+  readBytes(size: number): Promise<Buffer> {
+    return this.read(size);
+  }
+
+  async end(): Promise<void> {
+    this.ending = true;
+    this.child.stdin.end();
+    this.watch();
+    await this.exited;
+    if (this.failure) throw this.failure;
+  }
+
+  private read(size: number | undefined): Promise<Buffer> {
+    if (this.failure) return Promise.reject(this.failure);
+    const answer = new Promise<Buffer>((resolve, reject) => this.waiting.push({ size, resolve, reject }));
+    this.answer();
+    this.watch();
+    return answer;
+  }
+
+  /** Hands buffered output to the reads waiting for it, in order. */
+  private answer(): void {
+    while (this.waiting.length > 0) {
+      const all = this.output.length === 1 ? this.output[0] : Buffer.concat(this.output, this.buffered);
+      const { size } = this.waiting[0];
+      const end = size ?? all.indexOf(10);
+      if (end < 0 || end > all.length) {
+        this.output.splice(0, this.output.length, all);
+        return;
+      }
+      const rest = all.subarray(size === undefined ? end + 1 : end);
+      this.output.splice(0, this.output.length, ...(rest.length > 0 ? [rest] : []));
+      this.buffered = rest.length;
+      this.waiting.shift()!.resolve(all.subarray(0, end));
+    }
+  }
+
+  /** Stops git when it stays silent while siteforge waits for it. */
+  private watch(): void {
+    clearTimeout(this.silence);
+    if (this.waiting.length === 0 && !this.ending) return;
+    this.silence = setTimeout(() => {
+      this.failure ??= silenceFailure(this.args, this.silenceLimitMs, null);
+      this.child.kill('SIGKILL');
+    }, this.silenceLimitMs);
+  }
+
+  private finish(): void {
+    clearTimeout(this.silence);
+    for (const read of this.waiting.splice(0)) read.reject(this.failure!);
+  }
 }
 
 /**
@@ -360,72 +491,6 @@ export function readRef(gitDir: string, ref: string, depth = 0): string | undefi
     if (name === ref) return OBJECT_ID.test(id) ? id : 'ask git';
   }
   return undefined;
-}
-
-/**
- * The content of each of `paths` that is a file in `commit` (path → text), read with one
- * `git cat-file --batch`. Paths that are missing or folders there are left out; a symbolic
- * link reads as the path it points to (so a managed file replaced by one is drift).
- */
-export async function readFiles(git: Git, commit: string, paths: Iterable<string>): Promise<Map<string, string>> {
-  // cat-file reads one name per line, and `./` or `../` as relative to a working tree: such
-  // paths cannot be asked for, and no tree holds them.
-  const names = [...new Set(paths)].filter((path) => !path.includes('\n') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..'));
-  const files = new Map<string, string>();
-  if (names.length === 0) return files;
-  const output = await git.rawBytes(['cat-file', '--batch'], names.map((path) => `${commit}:${path}\n`).join(''));
-  let at = 0;
-  for (const path of names) {
-    const headerEnd = output.indexOf(10, at);
-    // `<id> <type> <size>` and the content, or `<name> missing` and nothing.
-    const found = /^[0-9a-f]{40,64} ([a-z]+) (\d+)$/.exec(output.subarray(at, headerEnd).toString('utf8'));
-    at = headerEnd + 1;
-    if (!found) continue;
-    const size = Number(found[2]);
-    if (found[1] === 'blob') files.set(path, output.subarray(at, at + size).toString('utf8'));
-    at += size + 1;
-  }
-  return files;
-}
-
-/** One change of a commit: write `content` at `path` as a regular file, or delete `path` when content is undefined. */
-export interface FileChange {
-  readonly path: string;
-  readonly content?: string;
-}
-
-/**
- * Writes a commit on top of `parent` (none: a root commit) that makes `changes` to its tree,
- * by siteforge's commitIdentity, and returns its id. Uses `git fast-import`, so no working tree,
- * index, hook or attribute is involved: the files are committed exactly as given.
- */
-export async function commitChanges(git: Git, commit: { readonly parent?: string; readonly message: string; readonly changes: readonly FileChange[] }): Promise<string> {
-  const ref = 'refs/siteforge/commit';
-  const identity = await commitIdentity(git);
-  const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
-  const stream = [
-    `reset ${ref}\n`,
-    `commit ${ref}\n`,
-    `author ${identity.author} now\n`,
-    `committer ${identity.committer} now\n`,
-    data(commit.message),
-    commit.parent ? `from ${commit.parent}\n` : '',
-    ...commit.changes.map((change) => change.content === undefined
-      ? `D ${fastImportPath(change.path)}\n`
-      : `M 100644 inline ${fastImportPath(change.path)}\n${data(change.content)}`),
-    '\ndone\n',
-  ].join('');
-  // A small import is kept as a pack: exploding it into loose objects would run one more git.
-  await git.raw(['-c', 'fastimport.unpackLimit=0', 'fast-import', '--quiet', '--done', '--force', '--date-format=now'], stream);
-  const id = await resolveCommit(git, ref);
-  if (!id) throw new GitError('fatal: git fast-import wrote no commit', null);
-  return id;
-}
-
-/** A path as fast-import reads it: C-quoted when it starts with a quote or holds one, a backslash or a line break. */
-function fastImportPath(path: string): string {
-  if (!/["\\\n]/.test(path)) return path;
-  return `"${path.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
 }
 
 /**

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { readManagedFiles, remoteLabel } from './diff';
 import { UserError, UserErrors } from './errors';
-import { assertSafeBranch, commitChanges, ensureBareRepository, GitError, gitErrorMessage, openRemote, readFiles, removeDir, tempWorkDir, type FileChange, type Git, type RemoteWorkspace } from './git';
+import { commitChanges, FastImport, type CommitReader, type FileChange } from './fast-import';
+import { assertSafeBranch, ensureBareRepository, GitError, gitErrorMessage, openRemote, removeDir, tempWorkDir, type Git, type RemoteWorkspace } from './git';
 import { isSafePath, readState, recordedHashes, sha256, STATE_FILE } from './output';
 import { readPublished, remoteHead, writePublished, type PublishedRecord } from './published';
 import { mapPool } from './pool';
@@ -214,6 +215,37 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
     if (remote.local) await ensureBareRepository(remote.url, options.target);
     const workspace = await openRemote(remote.url, join(work, 'repo.git'));
     const { git } = workspace;
+    /**
+     * Reads what the branch holds and commits the output on it, with one fast-import; the
+     * result instead when there is nothing to push (drift, or nothing changed).
+     */
+    const commitOnBranch = async (targetHead: string | undefined) => {
+      const fastImport = FastImport.start(git);
+      try {
+        if (branch === '') branch = `siteforge/${await reviewBranchName(fastImport, targetHead, files)}`;
+        assertSafeBranch(branch, 'review branch');
+        const branchHead = branch === options.target ? targetHead : await workspace.head(branch);
+        const base = branchHead ?? targetHead;
+        const current = base ? await readManagedFiles(fastImport, base, files) : new Map<string, string>();
+
+        const drift = base ? await findDrift(git, base, current) : [];
+        if (drift.length > 0 && !options.overwriteDrift) {
+          return result({ outcome: 'drift', attempts, commit: base?.slice(0, 7), drift, error: driftMessage(drift) });
+        }
+
+        const changes = fileChanges(current, files);
+        if (changes.length === 0) {
+          // Nothing to review when the target already holds this output: report the target.
+          if (!branchHead) branch = options.target;
+          return result({ outcome: 'unchanged', attempts, commit: (branchHead ?? targetHead)?.slice(0, 7), drift });
+        }
+        const diff = diffTrees(current, files);
+        const commit = await fastImport.commit({ parent: base, message: commitMessage(remote, diff, drift), changes });
+        return { commit, diff, changes, drift };
+      } finally {
+        await fastImport.close();
+      }
+    };
     for (;;) {
       attempts++;
       let targetHead = await workspace.head(options.target);
@@ -226,25 +258,9 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
           continue;
         }
       }
-      if (branch === '') branch = `siteforge/${await reviewBranchName(git, targetHead, files)}`;
-      assertSafeBranch(branch, 'review branch');
-      const branchHead = branch === options.target ? targetHead : await workspace.head(branch);
-      const base = branchHead ?? targetHead;
-      const current = base ? await readManagedFiles(git, base, files) : new Map<string, string>();
-
-      const drift = base ? await findDrift(git, base, current) : [];
-      if (drift.length > 0 && !options.overwriteDrift) {
-        return result({ outcome: 'drift', attempts, commit: base?.slice(0, 7), drift, error: driftMessage(drift) });
-      }
-
-      const changes = fileChanges(current, files);
-      if (changes.length === 0) {
-        // Nothing to review when the target already holds this output: report the target.
-        if (!branchHead) branch = options.target;
-        return result({ outcome: 'unchanged', attempts, commit: (branchHead ?? targetHead)?.slice(0, 7), drift });
-      }
-      const diff = diffTrees(current, files);
-      const commit = await commitChanges(git, { parent: base, message: commitMessage(remote, diff, drift), changes });
+      const prepared = await commitOnBranch(targetHead);
+      if ('outcome' in prepared) return prepared;
+      const { commit, diff, changes, drift } = prepared;
 
       await options.beforePush?.(remote, attempts);
       try {
@@ -356,8 +372,8 @@ function instancesOf(diff: TreeDiff): string[] {
 }
 
 /** The default review branch: the instances changed, and a hash of the new output. */
-async function reviewBranchName(git: Git, targetHead: string | undefined, files: ReadonlyMap<string, string>): Promise<string> {
-  const state = targetHead ? (await readFiles(git, targetHead, [STATE_FILE])).get(STATE_FILE) : undefined;
+async function reviewBranchName(reader: CommitReader, targetHead: string | undefined, files: ReadonlyMap<string, string>): Promise<string> {
+  const state = targetHead ? (await reader.readFiles(targetHead, [STATE_FILE])).get(STATE_FILE) : undefined;
   const hash = createHash('sha256').update(files.get(STATE_FILE) ?? '').digest('hex').slice(0, 7);
   const diff = diffTreesByState(state, files);
   const instances = instancesOf(diff).slice(0, 3);
