@@ -45,15 +45,16 @@ export class FastImport implements CommitReader {
   async readFiles(commit: string, paths: Iterable<string>): Promise<Map<string, string>> {
     // `.` and `..` are not names a tree can hold, nor is an empty one.
     const names = [...new Set(paths)].filter((path) => path.split('/').every((part) => part !== '' && part !== '.' && part !== '..'));
-    for (const path of names) this.session.write(`ls ${commit} ${quotedPath(path)}\n`);
+    const files = new Map<string, string>();
+    if (names.length === 0) return files;
+    this.session.write(names.map((path) => `ls ${commit} ${quotedPath(path)}\n`).join(''));
     const blobs: [path: string, id: string][] = [];
     for (const path of names) {
       // `<mode> <type> <id>\t<path>`, or `missing <path>`; files and symbolic links are blobs.
       const found = /^(?:100644|100755|120000) blob ([0-9a-f]{40,64})\t/.exec(await this.session.readLine());
       if (found) blobs.push([path, found[1]]);
     }
-    for (const [, id] of blobs) this.session.write(`cat-blob ${id}\n`);
-    const files = new Map<string, string>();
+    if (blobs.length > 0) this.session.write(blobs.map(([, id]) => `cat-blob ${id}\n`).join(''));
     for (const [path] of blobs) {
       const header = /^[0-9a-f]{40,64} blob (\d+)$/.exec(await this.session.readLine());
       if (!header) throw new GitError(`fatal: git fast-import gave no content for ${path}`, null);
