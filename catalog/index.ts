@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { UserError, UserErrors } from '../constructs/errors';
 import { INPUT_IDENTITY } from '../constructs/input-text';
-import { parseYamlSource, type YamlSource } from '../constructs/yaml';
 import type {
   ServiceDefinition, ServicePort, ServiceProfile, Template, NativeWorkload, ServiceConnection, SettingsProblem, WorkloadProbe, ServiceMonitoring,
 } from '../constructs/service-definition';
@@ -17,6 +16,7 @@ import { loadVm, type RawVm } from './vm';
 import { loadFamily } from './families';
 import { loadGroups } from './groups';
 import { CompiledValidators, VALIDATORS_CACHE_DIR } from './compiled-validators';
+import { readYamlFile } from './yaml-cache';
 
 /** Unoptimized code compiles faster and validates about as fast. */
 const AJV_OPTIONS = { strict: true, allErrors: true, useDefaults: true, code: { optimize: false } } as const;
@@ -183,7 +183,7 @@ export interface ServiceSource {
 function loadService(dir: string, folder: string, validators: CompiledValidators, validateService: ValidateFunction): CatalogService {
   const file = join(dir, 'service.yml');
   const shown = displayPath(file);
-  const source: YamlSource = parseYamlSource(readFileSync(file, 'utf8'), shown);
+  const source = readYamlFile(file, shown);
   return buildService({
     value: source.value,
     shown,
@@ -422,7 +422,7 @@ export interface CheckedYamlFile {
 /** Reads `file` strictly and checks it with `validate`, throwing every problem with its line. */
 export function readCheckedYaml(file: string, validate: ValidateFunction): CheckedYamlFile {
   const shown = displayPath(file);
-  const source = parseYamlSource(readFileSync(file, 'utf8'), shown);
+  const source = readYamlFile(file, shown);
   const at = (path: readonly (string | number)[]) => {
     const line = source.lineOf(path);
     return `${shown}${line ? `:${line}` : ''}`;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../constructs/errors';
-import { parseYamlSource } from '../constructs/yaml';
+import { readYamlFile } from './yaml-cache';
 import type { AnsibleTask, ServicePort, Template, VmDefinition } from '../constructs/service-definition';
 import { compileTemplate } from './templates';
 
@@ -39,7 +39,7 @@ export function loadVm(
     if (name === undefined) return [];
     const full = file(name, path);
     const shown = displayPath(full);
-    const source = parseYamlSource(readFileSync(full, 'utf8'), shown);
+    const source = readYamlFile(full, shown);
     const value = source.value ?? [];
     if (!Array.isArray(value) || value.some((t) => typeof t !== 'object' || t === null || Array.isArray(t))) {
       throw new UserError(`${shown}: an Ansible task file must be a list of task mappings`);
