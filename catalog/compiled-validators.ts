@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Ajv from 'ajv';
 import type { AnySchema, Options, ValidateFunction } from 'ajv';
+import { keepFile } from './kept-file';
 
 const requireFromHere = createRequire(import.meta.url);
 const AJV_VERSION = (requireFromHere('ajv/package.json') as { version: string }).version;
@@ -62,7 +62,7 @@ export class CompiledValidators {
       validate = ajv.compile(schema);
       if (file !== undefined) {
         const { default: standaloneCode } = requireFromHere('ajv/dist/standalone') as typeof import('ajv/dist/standalone');
-        keep(file, standaloneCode(ajv, validate));
+        keepFile(file, standaloneCode(ajv, validate));
       }
     }
     this.loaded.set(text, validate);
@@ -82,23 +82,6 @@ export class CompiledValidators {
       for (const [id, schema] of Object.entries(this.props.references ?? {})) this.ajv.addSchema(schema, id);
     }
     return this.ajv;
-  }
-}
-
-/** Writes `code` to `file` whole or not at all, since other threads and runs read the same folder. */
-function keep(file: string, code: string): void {
-  const partial = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.partial`;
-  try {
-    mkdirSync(join(file, '..'), { recursive: true });
-    writeFileSync(partial, code);
-    renameSync(partial, file);
-  } catch {
-    // A read-only installation: the validator was compiled, only the next run pays again.
-    try {
-      rmSync(partial, { force: true });
-    } catch {
-      // No folder, so no partial file either.
-    }
   }
 }
 

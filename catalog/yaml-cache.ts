@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { parseYamlSource, type YamlSource } from '../constructs/yaml';
+import { keepFile } from './kept-file';
 
 const YAML_VERSION = (createRequire(import.meta.url)('yaml/package.json') as { version: string }).version;
 
@@ -37,19 +38,8 @@ export function readYamlFile(file: string, shown: string, cacheDir: string | und
   return parsed;
 }
 
+/** Keeps `value` in `file` when JSON gives it back exactly. */
 function keep(file: string, value: unknown): void {
   const json = JSON.stringify(value);
-  if (json === undefined || !isDeepStrictEqual(JSON.parse(json), value)) return;
-  const temporary = `${file}.${process.pid}.tmp`;
-  try {
-    mkdirSync(join(file, '..'), { recursive: true });
-    writeFileSync(temporary, json);
-    renameSync(temporary, file);
-  } catch {
-    try {
-      rmSync(temporary, { force: true });
-    } catch {
-      // nothing was written
-    }
-  }
+  if (json !== undefined && isDeepStrictEqual(JSON.parse(json), value)) keepFile(file, json);
 }
