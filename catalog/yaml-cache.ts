@@ -4,18 +4,21 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import { parseYamlSource, type YamlSource } from '../constructs/yaml';
+import { parseYamlSource, YAML_RULES, type YamlSource } from '../constructs/yaml';
 import { keepFile } from './kept-file';
 
-const YAML_VERSION = (createRequire(import.meta.url)('yaml/package.json') as { version: string }).version;
+/** What a parse depends on besides the text: a subfolder of the cache each. */
+const PARSER = createHash('sha256')
+  .update(JSON.stringify([(createRequire(import.meta.url)('yaml/package.json') as { version: string }).version, YAML_RULES]))
+  .digest('hex').slice(0, 20);
 
 /** Where siteforge keeps parsed catalog files by default: beside its packages, like the compiled validators. */
 export const YAML_CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/siteforge/yaml', import.meta.url));
 
 /**
  * Parses the YAML file `file` as parseYamlSource does, once per installation and content: the
- * value is kept as JSON under `cacheDir` (a subfolder per yaml version, one file per hash of
- * the text) and read back by later runs, since a thread's first parse of the catalog costs
+ * value is kept as JSON under `cacheDir` (a subfolder per yaml version and YAML_RULES, one
+ * file per hash of the text) and read back by later runs, since a thread's first parse of the catalog costs
  * about 120 ms and reading JSON under 1 ms. A file that does not parse is never kept, so its
  * errors are reported every time; line numbers, which only errors need, come from parsing the
  * text when first asked for. A value JSON cannot hold exactly (`.inf`, `.nan`) is not kept. A
@@ -25,7 +28,7 @@ export const YAML_CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/site
 export function readYamlFile(file: string, shown: string, cacheDir: string | undefined = YAML_CACHE_DIR): YamlSource {
   const text = readFileSync(file, 'utf8');
   if (cacheDir === undefined) return parseYamlSource(text, shown);
-  const kept = join(cacheDir, YAML_VERSION, `${createHash('sha256').update(text).digest('base64url')}.json`);
+  const kept = join(cacheDir, PARSER, `${createHash('sha256').update(text).digest('base64url')}.json`);
   let parsed: YamlSource | undefined;
   const lineOf = (path: readonly (string | number)[]) => (parsed ??= parseYamlSource(text, shown)).lineOf(path);
   try {

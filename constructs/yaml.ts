@@ -12,7 +12,7 @@ export function toYaml(value: unknown): string {
 }
 
 /** Limits for reading YAML written by people: no billion laughs, no duplicate keys, no custom tags. */
-const MAX_ALIASES = 50;
+export const YAML_RULES = { uniqueKeys: true, strict: true, customTags: [], maxAliasCount: 50 } as const;
 
 /** A parsed YAML file that can tell on which line a value sits. */
 export interface YamlSource {
@@ -27,7 +27,7 @@ export interface YamlSource {
  */
 export function parseYamlSource(text: string, source: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, strict: true, prettyErrors: true, customTags: [], lineCounter });
+  const doc = parseDocument(text, { uniqueKeys: YAML_RULES.uniqueKeys, strict: YAML_RULES.strict, customTags: [...YAML_RULES.customTags], prettyErrors: true, lineCounter });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     const line = problem.linePos?.[0]?.line;
@@ -35,7 +35,7 @@ export function parseYamlSource(text: string, source: string): YamlSource {
   }
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+    value = doc.toJS({ maxAliasCount: YAML_RULES.maxAliasCount });
   } catch (e) {
     throw new UserError(`${source}: ${firstLine((e as Error).message)}`);
   }
