@@ -18,11 +18,10 @@ export const YAML_CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/site
 /**
  * Parses the YAML file `file` as parseYamlSource does, once per installation and content: the
  * value is kept as JSON under `cacheDir` (a subfolder per yaml version and YAML_RULES, one
- * file per hash of the text) and read back by later runs, since a thread's first parse of the catalog costs
- * about 120 ms and reading JSON under 1 ms. A file that does not parse is never kept, so its
- * errors are reported every time; line numbers, which only errors need, come from parsing the
- * text when first asked for. A value JSON cannot hold exactly (`.inf`, `.nan`) is not kept. A
- * folder that cannot be written only costs the parse.
+ * file per hash of the text) and read back by later runs, since a thread's first parse of the
+ * catalog costs about 120 ms and reading JSON under 1 ms. A file that does not parse is never
+ * kept, so its errors are reported every time; line numbers, which only errors need, come from
+ * parsing the text when first asked for. A folder that cannot be written only costs the parse.
  * @param cacheDir @default YAML_CACHE_DIR; undefined keeps nothing
  */
 export function readYamlFile(file: string, shown: string, cacheDir: string | undefined = YAML_CACHE_DIR): YamlSource {
@@ -37,12 +36,24 @@ export function readYamlFile(file: string, shown: string, cacheDir: string | und
     // Not kept yet, or unreadable: parsed and kept below.
   }
   parsed = parseYamlSource(text, shown);
-  keep(kept, parsed.value);
-  return parsed;
+  return { value: keep(kept, parsed.value), lineOf: parsed.lineOf };
 }
 
-/** Keeps `value` in `file` when JSON gives it back exactly. */
-function keep(file: string, value: unknown): void {
-  const json = JSON.stringify(value);
-  if (json !== undefined && isDeepStrictEqual(JSON.parse(json), value)) keepFile(file, json);
+/**
+ * Keeps `value` in `file` when JSON gives it back exactly, and returns it as later runs will
+ * read it: an anchored node, one object when parsed, is a copy at each alias in JSON, so this
+ * run gets the copies too. A value JSON cannot hold (`.inf`, a node that holds itself) is
+ * returned as parsed.
+ */
+function keep(file: string, value: unknown): unknown {
+  let copy: unknown;
+  try {
+    const json = JSON.stringify(value);
+    copy = JSON.parse(json);
+    if (!isDeepStrictEqual(copy, value)) return value;
+    keepFile(file, json);
+  } catch {
+    return value;
+  }
+  return copy;
 }

@@ -34,8 +34,9 @@ export interface CommitReader {
 export class FastImport implements CommitReader {
   /** Starts fast-import in `git`'s repository; end it with `commit` or `close`. */
   static start(git: Git): FastImport {
-    // A small import is kept as a pack: exploding it into loose objects would run one more git.
-    return new FastImport(git, git.session(['-c', 'fastimport.unpackLimit=0', 'fast-import', '--quiet', '--done', '--force', '--date-format=now']));
+    // Paths match exactly, as in a tree, even where git was told the file system ignores case;
+    // a small import is kept as a pack, since exploding it into loose objects runs one more git.
+    return new FastImport(git, git.session(['-c', 'core.ignoreCase=false', '-c', 'fastimport.unpackLimit=0', 'fast-import', '--quiet', '--done', '--force', '--date-format=now']));
   }
 
   private ended = false;
@@ -43,15 +44,15 @@ export class FastImport implements CommitReader {
   private constructor(private readonly git: Git, private readonly session: GitSession) {}
 
   async readFiles(commit: string, paths: Iterable<string>): Promise<Map<string, string>> {
-    // `.` and `..` are not names a tree can hold, nor is an empty one.
-    const names = [...new Set(paths)].filter((path) => path.split('/').every((part) => part !== '' && part !== '.' && part !== '..'));
+    // `.` and `..` are not names a tree can hold, nor is an empty one or one with a NUL.
+    const names = [...new Set(paths)].filter((path) => !path.includes('\0') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..'));
     const files = new Map<string, string>();
     if (names.length === 0) return files;
     this.session.write(names.map((path) => `ls ${commit} ${quotedPath(path)}\n`).join(''));
     const blobs: [path: string, id: string][] = [];
     for (const path of names) {
       // `<mode> <type> <id>\t<path>`, or `missing <path>`; files and symbolic links are blobs.
-      const found = /^(?:100644|100755|120000) blob ([0-9a-f]{40,64})\t/.exec(await this.session.readLine());
+      const found = /^\d{6} blob ([0-9a-f]{40,64})\t/.exec(await this.session.readLine());
       if (found) blobs.push([path, found[1]]);
     }
     if (blobs.length > 0) this.session.write(blobs.map(([, id]) => `cat-blob ${id}\n`).join(''));
@@ -66,9 +67,9 @@ export class FastImport implements CommitReader {
 
   /** Writes `commit`, ends fast-import and returns the commit's id. */
   async commit(commit: NewCommit): Promise<string> {
+    const identity = await commitIdentity(this.git);
     this.ended = true;
     const ref = 'refs/siteforge/commit';
-    const identity = await commitIdentity(this.git);
     const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
     this.session.write([
       `reset ${ref}\n`,

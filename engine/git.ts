@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -187,12 +187,16 @@ function runGit(dir: string, args: readonly string[], silenceLimitMs: number, in
  */
 class RunningGit implements GitSession {
   private readonly child: ChildProcessWithoutNullStreams;
+  /** Output not read yet, in the chunks it came in. */
   private readonly output: Buffer[] = [];
   private buffered = 0;
+  /** How many chunks at the start of `output` hold no line feed. */
+  private scanned = 0;
   private readonly stderr: Buffer[] = [];
   private readonly waiting: { readonly size?: number; readonly resolve: (data: Buffer) => void; readonly reject: (error: GitError) => void }[] = [];
   private readonly exited: Promise<void>;
   private ending = false;
+  private closed = false;
   private failure?: GitError;
   private silence?: NodeJS.Timeout;
 
@@ -213,7 +217,6 @@ class RunningGit implements GitSession {
       });
       this.child.on('close', (code) => {
         if (code !== 0) this.failure ??= gitFailure(args, code, this.stderr, []);
-        this.failure ??= this.waiting.length > 0 ? new GitError(`fatal: git ${args[0]} ended before it answered`, code) : undefined;
         this.finish();
         resolve();
       });
@@ -241,43 +244,72 @@ class RunningGit implements GitSession {
   }
 
   private read(size: number | undefined): Promise<Buffer> {
-    if (this.failure) return Promise.reject(this.failure);
     const answer = new Promise<Buffer>((resolve, reject) => this.waiting.push({ size, resolve, reject }));
     this.answer();
-    this.watch();
+    if (this.closed) this.finish();
+    else this.watch();
     return answer;
   }
 
   /** Hands buffered output to the reads waiting for it, in order. */
   private answer(): void {
     while (this.waiting.length > 0) {
-      const all = this.output.length === 1 ? this.output[0] : Buffer.concat(this.output, this.buffered);
       const { size } = this.waiting[0];
-      const end = size ?? all.indexOf(10);
-      if (end < 0 || end > all.length) {
-        this.output.splice(0, this.output.length, all);
-        return;
-      }
-      const rest = all.subarray(size === undefined ? end + 1 : end);
-      this.output.splice(0, this.output.length, ...(rest.length > 0 ? [rest] : []));
-      this.buffered = rest.length;
-      this.waiting.shift()!.resolve(all.subarray(0, end));
+      const end = size ?? this.lineEnd();
+      if (end === undefined || end > this.buffered) return;
+      const data = this.take(size === undefined ? end + 1 : end);
+      this.waiting.shift()!.resolve(data.subarray(0, end));
     }
+  }
+
+  /** Where the first buffered line ends, if one does. */
+  private lineEnd(): number | undefined {
+    let offset = 0;
+    for (let i = 0; i < this.output.length; i++) {
+      const at = i < this.scanned ? -1 : this.output[i].indexOf(10);
+      if (at >= 0) return offset + at;
+      this.scanned = i + 1;
+      offset += this.output[i].length;
+    }
+    return undefined;
+  }
+
+  /** Removes the first `length` buffered bytes and returns them. */
+  private take(length: number): Buffer {
+    const parts: Buffer[] = [];
+    for (let needed = length; needed > 0;) {
+      const chunk = this.output[0];
+      if (chunk.length <= needed) {
+        parts.push(chunk);
+        this.output.shift();
+        needed -= chunk.length;
+      } else {
+        parts.push(chunk.subarray(0, needed));
+        this.output[0] = chunk.subarray(needed);
+        needed = 0;
+      }
+    }
+    this.buffered -= length;
+    this.scanned = 0;
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
   }
 
   /** Stops git when it stays silent while siteforge waits for it. */
   private watch(): void {
     clearTimeout(this.silence);
-    if (this.waiting.length === 0 && !this.ending) return;
+    if (this.closed || (this.waiting.length === 0 && !this.ending)) return;
     this.silence = setTimeout(() => {
       this.failure ??= silenceFailure(this.args, this.silenceLimitMs, null);
       this.child.kill('SIGKILL');
     }, this.silenceLimitMs);
   }
 
+  /** Once git has exited: what is still awaited fails. */
   private finish(): void {
+    this.closed = true;
     clearTimeout(this.silence);
-    for (const read of this.waiting.splice(0)) read.reject(this.failure!);
+    const failure = this.failure ?? new GitError(`fatal: git ${this.args[0]} ended before it answered`, 0);
+    for (const read of this.waiting.splice(0)) read.reject(failure);
   }
 }
 
@@ -323,8 +355,12 @@ export interface RemoteWorkspace {
   readonly git: Git;
   /** The commit `branch` of the remote points at (as of the last `refresh`), or undefined when it does not exist. */
   head(branch: string): Promise<string | undefined>;
-  /** Pushes `commit` to `branch` of the remote, never forced; throws GitError when refused. */
-  push(commit: string, branch: string): Promise<void>;
+  /**
+   * Pushes `commit` to `branch` of the remote if the branch is still at `expected` (undefined:
+   * if it still does not exist), the head `commit` was built on; throws GitError when refused,
+   * as when the branch moved meanwhile, forward or back. Nothing is overwritten that was not read.
+   */
+  push(commit: string, branch: string, expected: string | undefined): Promise<void>;
   /** Catches up with the remote's branches, after a push was refused because one moved. */
   refresh(): Promise<void>;
 }
@@ -342,8 +378,9 @@ export async function openRemote(url: string, dir: string): Promise<RemoteWorksp
   return {
     git,
     head: (branch) => resolveCommit(branches, `refs/heads/${branch}`),
-    push: async (commit, branch) => {
-      await git.raw(['push', '--quiet', '--no-verify', 'origin', `${commit}:refs/heads/${branch}`]);
+    push: async (commit, branch, expected) => {
+      // A compare-and-swap on the branch: a plain push would also land on a head that was moved back.
+      await git.raw(['push', '--quiet', '--no-verify', `--force-with-lease=refs/heads/${branch}:${expected ?? ''}`, 'origin', `${commit}:refs/heads/${branch}`]);
     },
     // A borrowed repository's branches are read where they are stored: always current.
     refresh: local ? async () => {} : () => fetchAll(git),
@@ -371,10 +408,12 @@ function borrowRepository(local: string, url: string, dir: string): Git {
  */
 function localBareRepository(url: string): string | undefined {
   try {
-    const path = url.startsWith('file://') ? fileURLToPath(url) : url;
-    if (!isAbsolute(path) || !statSync(join(path, 'HEAD')).isFile() || !statSync(join(path, 'refs')).isDirectory() || !statSync(join(path, 'objects')).isDirectory()) return undefined;
-    const config = readFileSync(join(path, 'config'), 'utf8');
-    return /^\s*\[\s*extensions/im.test(config) ? undefined : path;
+    const given = url.startsWith('file://') ? fileURLToPath(url) : url;
+    if (!isAbsolute(given)) return undefined;
+    // The folder git reaches by that path (`link/..` is the parent of the link's target).
+    const path = realpathSync.native(given);
+    if (!statSync(join(path, 'HEAD')).isFile() || !statSync(join(path, 'refs')).isDirectory() || !statSync(join(path, 'objects')).isDirectory()) return undefined;
+    return /^\s*\[\s*extensions/im.test(readFileSync(join(path, 'config'), 'utf8')) ? undefined : path;
   } catch {
     return undefined;
   }

@@ -225,9 +225,9 @@ export class OutputTransaction {
   }
 }
 
-/** Whether `path` stays inside the repository folder it is relative to. */
+/** Whether `path` names one file inside the repository folder it is relative to (a NUL would cut it short). */
 export function isSafePath(path: string): boolean {
-  return path.length > 0 && !path.startsWith('/') && !path.includes('\\') &&
+  return path.length > 0 && !path.startsWith('/') && !path.includes('\\') && !path.includes('\0') &&
     path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }
 

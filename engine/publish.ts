@@ -241,7 +241,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
         }
         const diff = diffTrees(current, files);
         const commit = await fastImport.commit({ parent: base, message: commitMessage(remote, diff, drift), changes });
-        return { commit, diff, changes, drift };
+        return { commit, diff, changes, drift, branchHead };
       } finally {
         await fastImport.close();
       }
@@ -260,11 +260,11 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
       }
       const prepared = await commitOnBranch(targetHead);
       if ('outcome' in prepared) return prepared;
-      const { commit, diff, changes, drift } = prepared;
+      const { commit, diff, changes, drift, branchHead } = prepared;
 
       await options.beforePush?.(remote, attempts);
       try {
-        await workspace.push(commit, branch);
+        await workspace.push(commit, branch, branchHead);
         return result({ outcome: 'published', attempts, commit: commit.slice(0, 7), filesChanged: changes.length, drift, diff });
       } catch (e) {
         // git names what was pushed by its id: the short one reads better.
@@ -290,7 +290,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
 async function createEmptyTarget(workspace: RemoteWorkspace, target: string, message: string): Promise<string | undefined> {
   const commit = await commitChanges(workspace.git, { message: `${message}\n`, changes: [] });
   try {
-    await workspace.push(commit, target);
+    await workspace.push(commit, target, undefined);
   } catch (e) {
     if (isRejection(e)) return undefined;
     throw e;

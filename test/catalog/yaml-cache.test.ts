@@ -65,6 +65,29 @@ describe('parsed catalog YAML kept per installation', () => {
     }
   });
 
+  it('gives the same value whether it parsed the file or read what was kept: an alias is a copy', () => {
+    const dir = tempDir();
+    const cacheDir = join(tempDir(), 'yaml');
+    const file = join(dir, 'service.yml');
+    writeFileSync(file, 'labels: &labels\n  tier: web\nselector: *labels\n');
+    for (let i = 0; i < 2; i++) {
+      const value = readYamlFile(file, 'service.yml', cacheDir).value as { labels: object; selector: object };
+      expect(value).toStrictEqual({ labels: { tier: 'web' }, selector: { tier: 'web' } });
+      expect(value.selector).not.toBe(value.labels);
+    }
+    expect(kept(cacheDir)).toHaveLength(1);
+  });
+
+  it('reads a node that holds itself, keeping nothing', () => {
+    const dir = tempDir();
+    const cacheDir = join(tempDir(), 'yaml');
+    const file = join(dir, 'service.yml');
+    writeFileSync(file, 'labels: &a [*a]\n');
+    const value = readYamlFile(file, 'service.yml', cacheDir).value as { labels: unknown[] };
+    expect(value.labels[0]).toBe(value.labels);
+    expect(kept(cacheDir)).toStrictEqual([]);
+  });
+
   it('parses where nothing can be kept', () => {
     const dir = tempDir();
     const blocked = join(dir, 'not-a-folder');

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -120,6 +121,47 @@ describe('the git runner', () => {
     expect(git(clone.dir, 'count-objects', '-v')).toBe(objectsBefore);
   });
 
+  it('reads paths with their case as given, even where git is told the file system ignores case', async () => {
+    // GIVEN git configured with core.ignoreCase (as a clone on macOS is), and a runbook with a big attachment
+    const home = tempDir('siteforge-home-');
+    writeFileSync(join(home, '.gitconfig'), '[core]\n\tignoreCase = true\n');
+    process.env.HOME = home;
+    const repo = repositoryWithRunbook();
+    const big = 'x'.repeat(3 << 20) + '\n';
+    writeFile(repo, 'docs/big.txt', big);
+    git(repo, 'add', '--all');
+    git(repo, 'commit', '--quiet', '-m', 'Attach');
+    const clone = await openBareClone(repo, join(tempDir(), 'clone.git'));
+    const head = (await resolveCommit(clone, 'refs/heads/main'))!;
+    // WHEN files are read by other cases of their names, THEN they are missing; by their own, they are read whole
+    expect(Object.fromEntries(await readFiles(clone, head, ['DOCS/RUNBOOK.md', 'docs/Runbook.md']))).toStrictEqual({});
+    const read = await readFiles(clone, head, ['docs/runbook.md', 'docs/big.txt']);
+    expect(read.get('docs/runbook.md')).toBe('# Runbook\n');
+    expect(read.get('docs/big.txt') === big).toBe(true);
+  });
+
+  it('fails a read git will not answer, and leaves nothing behind that keeps siteforge running', async () => {
+    // GIVEN git version, which prints one line and exits
+    const session = gitAt(tempDir()).session(['version']);
+    // WHEN two lines are read, THEN the second fails: git ended first
+    expect(await session.readLine()).toMatch(/^git version /);
+    const failure = await session.readLine().catch((e: unknown) => e);
+    expect(gitErrorMessage(failure)).toBe('git version ended before it answered');
+    await session.end();
+    // AND a fast-import that failed, closed afterwards, lets its process exit at once (a
+    // silence watchdog left running would keep it alive for the whole limit)
+    const script = join(tempDir(), 'failing-read.ts');
+    writeFileSync(script, [
+      `import { FastImport } from ${JSON.stringify(join(process.cwd(), 'engine/fast-import.ts'))};`,
+      `import { gitAt } from ${JSON.stringify(join(process.cwd(), 'engine/git.ts'))};`,
+      `const fastImport = FastImport.start(gitAt(${JSON.stringify(bareRepository(join(tempDir(), 'empty.git')))}, { silenceLimitMs: 600_000 }));`,
+      `await fastImport.readFiles('${'0'.repeat(40)}', ['x']).catch(() => console.log('read failed'));`,
+      'await fastImport.close();',
+    ].join('\n'));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 });
+    expect([child.signal, child.status, child.stdout.trim()]).toStrictEqual([null, 0, 'read failed']);
+  });
+
   it('says so when the folder it should run in does not exist', async () => {
     const missing = join(tempDir(), 'missing');
     const failure = await gitAt(missing).raw(['status']).catch((e: unknown) => e);
@@ -193,6 +235,14 @@ describe('a remote opened for publishing', () => {
   const remotes: [kind: string, make: () => { bare: string; url: string }, borrowed: boolean][] = [
     ['a bare repository given by its path', () => { const bare = bareWithRunbook(join(tempDir(), 'shop.git')); return { bare, url: bare }; }, true],
     ['a bare repository given as a file:// URL', () => { const bare = bareWithRunbook(join(tempDir(), 'shop.git')); return { bare, url: pathToFileURL(bare).href }; }, true],
+    ['a bare repository given by a path through a symbolic link and ..', () => {
+      // `link/..` is the parent of the link's target, as git and the file system read it
+      const base = tempDir();
+      mkdirSync(join(base, 'real/sub'), { recursive: true });
+      symlinkSync(join(base, 'real/sub'), join(base, 'link'));
+      const bare = bareWithRunbook(join(base, 'real/shop.git'));
+      return { bare, url: `${base}/link/../shop.git` };
+    }, true],
     ['a SHA-256 bare repository', () => { const bare = bareWithRunbook(join(tempDir(), 'shop.git'), 'sha256'); return { bare, url: bare }; }, false],
     ...(gitDaemonTests ? [['a repository served by git daemon', () => {
       const name = `shop-${Math.random().toString(36).slice(2)}.git`;
@@ -216,17 +266,29 @@ describe('a remote opened for publishing', () => {
     expect(git(scratch, 'for-each-ref') === '').toBe(borrowed);
     // AND a commit on main pushed from it lands there whole
     const commit = await commitChanges(workspace.git, { parent: head, message: 'Add notes\n', changes: [{ path: 'docs/notes.md', content: 'notes\n' }] });
-    await workspace.push(commit, 'main');
+    await workspace.push(commit, 'main', head);
     expect(remoteHead()).toBe(commit);
     expect(git(bare, 'show', 'main:docs/notes.md')).toBe('notes');
     expect(() => git(bare, 'fsck', '--strict', '--no-dangling')).not.toThrow();
     // AND after someone else pushed, a commit on the old head is refused, and a refresh shows the new one
     commitByHand(url, 'Edit by hand', (dir) => writeFile(dir, 'docs/hand.md', 'hand\n'));
     const stale = await commitChanges(workspace.git, { parent: commit, message: 'Late\n', changes: [{ path: 'docs/late.md', content: 'late\n' }] });
-    const refused = await workspace.push(stale, 'main').catch((e: unknown) => e);
+    const refused = await workspace.push(stale, 'main', commit).catch((e: unknown) => e);
     expect(gitErrorMessage(refused)).toMatch(/\[rejected\]/);
     await workspace.refresh();
-    expect(await workspace.head('main')).toBe(remoteHead());
-    expect(remoteHead()).not.toBe(commit);
+    const moved = (await workspace.head('main'))!;
+    expect(moved).toBe(remoteHead());
+    expect(moved).not.toBe(commit);
+    // AND when someone then moves main back (to drop a commit), a commit built on what was read
+    // is refused, though it would fast-forward: the dropped commits do not come back
+    const onMoved = await commitChanges(workspace.git, { parent: moved, message: 'On moved\n', changes: [{ path: 'docs/on.md', content: 'on\n' }] });
+    git(bare, 'update-ref', 'refs/heads/main', head);
+    const refusedAgain = await workspace.push(onMoved, 'main', moved).catch((e: unknown) => e);
+    expect(gitErrorMessage(refusedAgain)).toMatch(/\[rejected\].*stale info/);
+    expect(remoteHead()).toBe(head);
+    // AND a branch expected not to exist is created only while it does not
+    await workspace.push(commit, 'review', undefined);
+    expect(git(bare, 'rev-parse', 'refs/heads/review')).toBe(commit);
+    expect(gitErrorMessage(await workspace.push(onMoved, 'review', undefined).catch((e: unknown) => e))).toMatch(/\[rejected\]/);
   });
 });

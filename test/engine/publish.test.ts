@@ -261,6 +261,26 @@ describe('publish to local bare repositories', () => {
     expect(treeOf(localRemote(outDir))).toStrictEqual({ ...readTree(join(outDir, 'shop/prod')), 'docs/runbook.md': '# Runbook\n' });
   });
 
+  it('rebuilds on a branch someone moved back meanwhile, and does not bring back what they dropped', async () => {
+    // GIVEN a published repository where someone committed a leaked note by hand
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    commitByHand(localRemote(outDir), 'Add a leaked note', (dir) => writeFile(dir, 'docs/leak.md', 'token\n'));
+    // WHEN they move main back to drop it while siteforge publishes on top of it
+    const report = await publish(options(outDir, [shop({ maxConnections: 900 })], {
+      beforePush: async (remote, attempt) => {
+        if (attempt === 1) git(remote.url, 'update-ref', 'refs/heads/main', 'refs/heads/main~1');
+      },
+    }));
+    // THEN the push built on the leak is refused, and the commit is rebuilt on the moved-back main
+    expect(report.repositories).toMatchObject([{ outcome: 'published', attempts: 2 }]);
+    expect(subjects(localRemote(outDir))).toStrictEqual([
+      'siteforge: shop/prod: no object changes; 1 other file changed',
+      expect.stringMatching(/^siteforge: shop\/prod: objects/),
+    ]);
+    expect(treeOf(localRemote(outDir))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
+  });
+
   it('fails cleanly after the bounded number of retries when the remote keeps moving', async () => {
     const outDir = tempDir();
     await publish(options(outDir, [shop()]));
