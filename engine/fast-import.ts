@@ -15,6 +15,13 @@ export interface NewCommit {
   readonly changes: readonly FileChange[];
 }
 
+/** A path in a commit's tree. */
+export interface TreeEntry {
+  readonly kind: 'file' | 'link' | 'folder' | 'submodule';
+  /** The object id of its content (for a submodule, the commit it points at). */
+  readonly id: string;
+}
+
 /** Reads files of commits. */
 export interface CommitReader {
   /**
@@ -44,18 +51,9 @@ export class FastImport implements CommitReader {
   private constructor(private readonly git: Git, private readonly session: GitSession) {}
 
   async readFiles(commit: string, paths: Iterable<string>): Promise<Map<string, string>> {
-    // `.` and `..` are not names a tree can hold, nor is an empty one or one with a NUL.
-    const names = [...new Set(paths)].filter((path) => !path.includes('\0') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..'));
+    const blobs = [...await this.entries(commit, paths)].filter(([, entry]) => entry.kind === 'file' || entry.kind === 'link');
     const files = new Map<string, string>();
-    if (names.length === 0) return files;
-    this.session.write(names.map((path) => `ls ${commit} ${quotedPath(path)}\n`).join(''));
-    const blobs: [path: string, id: string][] = [];
-    for (const path of names) {
-      // `<mode> <type> <id>\t<path>`, or `missing <path>`; files and symbolic links are blobs.
-      const found = /^\d{6} blob ([0-9a-f]{40,64})\t/.exec(await this.session.readLine());
-      if (found) blobs.push([path, found[1]]);
-    }
-    if (blobs.length > 0) this.session.write(blobs.map(([, id]) => `cat-blob ${id}\n`).join(''));
+    if (blobs.length > 0) this.session.write(blobs.map(([, entry]) => `cat-blob ${entry.id}\n`).join(''));
     for (const [path] of blobs) {
       const header = /^[0-9a-f]{40,64} blob (\d+)$/.exec(await this.session.readLine());
       if (!header) throw new GitError(`fatal: git fast-import gave no content for ${path}`, null);
@@ -63,6 +61,23 @@ export class FastImport implements CommitReader {
       files.set(path, content.subarray(0, -1).toString('utf8'));
     }
     return files;
+  }
+
+  /** What each of `paths` is in `commit`; paths that are missing there are left out. */
+  async entries(commit: string, paths: Iterable<string>): Promise<Map<string, TreeEntry>> {
+    // `.` and `..` are not names a tree can hold, nor is an empty one or one with a NUL.
+    const names = [...new Set(paths)].filter((path) => !path.includes('\0') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..'));
+    const entries = new Map<string, TreeEntry>();
+    if (names.length === 0) return entries;
+    this.session.write(names.map((path) => `ls ${commit} ${quotedPath(path)}\n`).join(''));
+    for (const path of names) {
+      // `<mode> <type> <id>\t<path>`, or `missing <path>`.
+      const found = /^(\d{6}) (blob|tree|commit) ([0-9a-f]{40,64})\t/.exec(await this.session.readLine());
+      if (!found) continue;
+      const kind = found[2] === 'tree' ? 'folder' : found[2] === 'commit' ? 'submodule' : found[1] === '120000' ? 'link' : 'file';
+      entries.set(path, { kind, id: found[3] });
+    }
+    return entries;
   }
 
   /** Writes `commit`, ends fast-import and returns the commit's id. */

@@ -68,7 +68,8 @@ export type PublishOutcome = 'published' | 'unchanged' | 'drift' | 'failed';
 /** A managed file someone changed in the repository since siteforge last wrote it. */
 export interface DriftedFile {
   readonly path: string;
-  readonly change: 'edited' | 'deleted';
+  /** `in the way`: a file, link or submodule where siteforge writes a folder, or a folder where it writes a file. */
+  readonly change: 'edited' | 'deleted' | 'in the way';
   /** `<short sha> <author>: <subject>` of each commit that touched it since siteforge's last commit. */
   readonly commits: readonly string[];
 }
@@ -228,7 +229,7 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
         const base = branchHead ?? targetHead;
         const current = base ? await readManagedFiles(fastImport, base, files) : new Map<string, string>();
 
-        const drift = base ? await findDrift(git, base, current) : [];
+        const drift = base ? await findDrift(git, base, current, await pathsInTheWay(fastImport, base, files, current)) : [];
         if (drift.length > 0 && !options.overwriteDrift) {
           return result({ outcome: 'drift', attempts, commit: base?.slice(0, 7), drift, error: driftMessage(drift) });
         }
@@ -299,17 +300,19 @@ async function createEmptyTarget(workspace: RemoteWorkspace, target: string, mes
   return commit;
 }
 
-/** Managed files (listed in the repository's state file at `base`) whose content no longer matches their hash. */
-async function findDrift(git: Git, base: string, current: ReadonlyMap<string, string>): Promise<DriftedFile[]> {
+/**
+ * Managed files (listed in the repository's state file at `base`) whose content no longer
+ * matches their hash, and the paths `inTheWay` of what siteforge writes.
+ */
+async function findDrift(git: Git, base: string, current: ReadonlyMap<string, string>, inTheWay: readonly string[]): Promise<DriftedFile[]> {
+  const drifted: { path: string; change: DriftedFile['change'] }[] = inTheWay.map((path) => ({ path, change: 'in the way' }));
   const stateText = current.get(STATE_FILE);
-  if (stateText === undefined) return [];
-  let recorded: Record<string, string>;
+  let recorded: Record<string, string> = {};
   try {
-    recorded = (JSON.parse(stateText) as { files?: Record<string, string> }).files ?? {};
+    recorded = stateText === undefined ? {} : (JSON.parse(stateText) as { files?: Record<string, string> }).files ?? {};
   } catch {
     return [{ path: STATE_FILE, change: 'edited', commits: await commitsTouching(git, base, STATE_FILE, undefined) }];
   }
-  const drifted: { path: string; change: 'edited' | 'deleted' }[] = [];
   for (const [path, hash] of Object.entries(recorded).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (!isWritablePath(path)) continue;
     const content = current.get(path);
@@ -317,8 +320,22 @@ async function findDrift(git: Git, base: string, current: ReadonlyMap<string, st
     else if (sha256(content) !== hash) drifted.push({ path, change: 'edited' });
   }
   if (drifted.length === 0) return [];
-  const since = (await git.raw(['log', '-1', '--format=%H', base, '--', STATE_FILE])).trim() || undefined;
+  const since = stateText === undefined ? undefined : (await git.raw(['log', '-1', '--format=%H', base, '--', STATE_FILE])).trim() || undefined;
   return Promise.all(drifted.map(async (d) => ({ ...d, commits: await commitsTouching(git, base, d.path, since) })));
+}
+
+/**
+ * What stands at `base` where siteforge writes and is not a file it could replace: a file,
+ * link or submodule where a generated file needs a folder, or a folder or submodule where it
+ * writes a file. Only the paths of files new to the repository are looked at (the others
+ * were read). Writing would replace these silently, so they are drift.
+ */
+async function pathsInTheWay(reader: FastImport, base: string, files: ReadonlyMap<string, string>, current: ReadonlyMap<string, string>): Promise<string[]> {
+  const added = [...files.keys()].filter((path) => !current.has(path));
+  const folders = new Set(added.flatMap((path) => path.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+  if (added.length === 0) return [];
+  const entries = await reader.entries(base, [...added, ...folders]);
+  return [...entries].filter(([path, entry]) => (folders.has(path) ? entry.kind !== 'folder' : true)).map(([path]) => path).sort();
 }
 
 /** `<sha> <author>: <subject>` of the commits up to `base` that changed `path` after `since`. */
@@ -329,8 +346,14 @@ async function commitsTouching(git: Git, base: string, path: string, since: stri
 }
 
 function driftMessage(drift: readonly DriftedFile[]): string {
-  const files = drift.map((d) => `${d.path} (${d.change}${d.commits.length > 0 ? ` in ${d.commits.map((c) => c.split(' ')[0]).join(', ')}` : ''})`);
-  return `managed file${drift.length === 1 ? '' : 's'} changed in the repository since siteforge wrote ${drift.length === 1 ? 'it' : 'them'}: ${files.join('; ')}; move the change into the site definition, or publish with --overwrite-drift to replace ${drift.length === 1 ? 'it' : 'them'}`;
+  const list = (files: readonly DriftedFile[]) => files.map((d) => `${d.path} (${d.change}${d.commits.length > 0 ? ` in ${d.commits.map((c) => c.split(' ')[0]).join(', ')}` : ''})`).join('; ');
+  const managed = drift.filter((d) => d.change !== 'in the way');
+  const inTheWay = drift.filter((d) => d.change === 'in the way');
+  const them = drift.length === 1 ? 'it' : 'them';
+  return [
+    ...(managed.length > 0 ? [`managed file${managed.length === 1 ? '' : 's'} changed in the repository since siteforge wrote ${managed.length === 1 ? 'it' : 'them'}: ${list(managed)}`] : []),
+    ...(inTheWay.length > 0 ? [`${inTheWay.length === 1 ? 'a path stands' : 'paths stand'} where siteforge writes (a file, link or submodule where it needs a folder, or a folder where it writes a file): ${list(inTheWay)}`] : []),
+  ].join('; ') + `; ${managed.length > 0 ? 'move the change into the site definition' : `move ${them} out of the way`}, or publish with --overwrite-drift to replace ${them}`;
 }
 
 /**

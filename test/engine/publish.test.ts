@@ -236,7 +236,10 @@ describe('publish to local bare repositories', () => {
     const stopped = await publish(options(outDir, [shop({ maxConnections: 900 })]));
     const report = await publish(options(outDir, [shop({ maxConnections: 900 })], { overwriteDrift: true }));
     // THEN the link gave way to the generated files, and nothing was written outside the repository
-    expect(stopped.repositories).toMatchObject([{ outcome: 'drift', drift: [{ path: 'values/mysql.yaml', change: 'deleted' }, { path: 'values/redis.yaml', change: 'deleted' }] }]);
+    expect(stopped.repositories).toMatchObject([{ outcome: 'drift', drift: [
+      { path: 'values', change: 'in the way' }, { path: 'values/mysql.yaml', change: 'deleted' }, { path: 'values/redis.yaml', change: 'deleted' },
+    ] }]);
+    expect(stopped.repositories[0].error).toMatch(/^managed files changed .*: values\/mysql\.yaml \(deleted in [0-9a-f]{7}\); values\/redis\.yaml \(deleted in [0-9a-f]{7}\); a path stands where siteforge writes .*: values \(in the way in [0-9a-f]{7}\); move the change into the site definition, or publish with --overwrite-drift to replace them$/);
     expect(report.repositories).toMatchObject([{ outcome: 'published' }]);
     expect(git(localRemote(outDir), 'ls-tree', 'main', 'values')).toMatch(/^040000 tree /);
     expect(treeOf(localRemote(outDir))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
@@ -279,6 +282,32 @@ describe('publish to local bare repositories', () => {
       expect.stringMatching(/^siteforge: shop\/prod: objects/),
     ]);
     expect(treeOf(localRemote(outDir))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
+  });
+
+  it('stops on a link where it writes a folder and a folder where it writes a file, and replaces them only when told', async () => {
+    // GIVEN a repository someone started by hand: manifests is a link to docs, CODEOWNERS a folder
+    const outDir = tempDir();
+    const remote = bareRepository(localRemote(outDir));
+    const work = tempDir();
+    git(work, 'init', '--quiet', '--initial-branch=main');
+    writeFile(work, 'docs/runbook.md', '# Runbook\n');
+    writeFile(work, 'CODEOWNERS/team', 'ops\n');
+    symlinkSync('docs', join(work, 'manifests'));
+    git(work, 'add', '--all');
+    git(work, 'commit', '--quiet', '-m', 'Start by hand');
+    git(work, 'push', '--quiet', remote, 'main');
+    const before = git(remote, 'rev-parse', 'main');
+    // WHEN the site is published, THEN nothing is pushed, and both are named, with the commit that made them
+    const report = await publish(options(outDir, [shop()]));
+    expect(report.repositories).toMatchObject([{ outcome: 'drift', drift: [
+      { path: 'CODEOWNERS', change: 'in the way', commits: [expect.stringMatching(/^[0-9a-f]{7} Hand Editor: Start by hand$/)] },
+      { path: 'manifests', change: 'in the way', commits: [expect.stringMatching(/Start by hand$/)] },
+    ] }]);
+    expect(report.repositories[0].error).toMatch(/^paths stand where siteforge writes \(.*\): CODEOWNERS \(in the way in [0-9a-f]{7}\); manifests \(in the way in [0-9a-f]{7}\); move them out of the way, or publish with --overwrite-drift to replace them$/);
+    expect(git(remote, 'rev-parse', 'main')).toBe(before);
+    // AND with --overwrite-drift they are replaced by what siteforge writes; other files stay
+    expect((await publish(options(outDir, [shop()], { overwriteDrift: true }))).repositories).toMatchObject([{ outcome: 'published' }]);
+    expect(treeOf(remote)).toStrictEqual({ ...readTree(join(outDir, 'shop/prod')), 'docs/runbook.md': '# Runbook\n' });
   });
 
   it('fails cleanly after the bounded number of retries when the remote keeps moving', async () => {
