@@ -115,16 +115,6 @@ export class FastImport implements CommitReader {
   }
 }
 
-/** As FastImport.readFiles, with a fast-import of its own. */
-export async function readFiles(git: Git, commit: string, paths: Iterable<string>): Promise<Map<string, string>> {
-  const fastImport = FastImport.start(git);
-  try {
-    return await fastImport.readFiles(commit, paths);
-  } finally {
-    await fastImport.close();
-  }
-}
-
 /** Writes `commit` in `git`'s repository and returns its id (see FastImport). */
 export function commitChanges(git: Git, commit: NewCommit): Promise<string> {
   return FastImport.start(git).commit(commit);

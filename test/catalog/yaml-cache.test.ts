@@ -11,13 +11,17 @@ function kept(cacheDir: string): string[] {
   return readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
 }
 
+/** `text` in a file named `name` of a fresh folder, and a fresh cache folder. */
+function yamlFile(name: string, text: string): { file: string; cacheDir: string } {
+  const file = join(tempDir(), name);
+  writeFileSync(file, text);
+  return { file, cacheDir: join(tempDir(), 'yaml') };
+}
+
 describe('parsed catalog YAML kept per installation', () => {
   it('reads a file parsed before from what was kept, and parses a changed file anew', () => {
     // GIVEN a service file, read once
-    const dir = tempDir();
-    const cacheDir = join(tempDir(), 'yaml');
-    const file = join(dir, 'service.yml');
-    writeFileSync(file, 'name: portal\nports:\n  - name: http\n    port: 8080\n');
+    const { file, cacheDir } = yamlFile('service.yml', 'name: portal\nports:\n  - name: http\n    port: 8080\n');
     expect(readYamlFile(file, 'service.yml', cacheDir).value).toStrictEqual({ name: 'portal', ports: [{ name: 'http', port: 8080 }] });
     // WHEN what was kept for it is replaced, THEN the next read returns that: the file was not parsed again
     const [keptFile] = kept(cacheDir);
@@ -30,10 +34,7 @@ describe('parsed catalog YAML kept per installation', () => {
   });
 
   it('gives the lines of a kept file as parsing does, for errors', () => {
-    const dir = tempDir();
-    const cacheDir = join(tempDir(), 'yaml');
-    const file = join(dir, 'service.yml');
-    writeFileSync(file, 'name: portal\nports:\n  - name: http\n    port: 8080\n');
+    const { file, cacheDir } = yamlFile('service.yml', 'name: portal\nports:\n  - name: http\n    port: 8080\n');
     const parsed = readYamlFile(file, 'service.yml', cacheDir);
     const read = readYamlFile(file, 'service.yml', cacheDir);
     for (const path of [['name'], ['ports', 0, 'port'], ['ports', 5]]) expect(read.lineOf(path)).toBe(parsed.lineOf(path));
@@ -41,10 +42,7 @@ describe('parsed catalog YAML kept per installation', () => {
   });
 
   it('reports a file that does not parse every time, and keeps nothing for it', () => {
-    const dir = tempDir();
-    const cacheDir = join(tempDir(), 'yaml');
-    const file = join(dir, 'service.yml');
-    writeFileSync(file, 'name: portal\nname: gateway\n');
+    const { file, cacheDir } = yamlFile('service.yml', 'name: portal\nname: gateway\n');
     for (let i = 0; i < 2; i++) {
       const error = (() => { try { readYamlFile(file, 'catalog/portal/service.yml', cacheDir); } catch (e) { return e; } })();
       expect(error).toBeInstanceOf(UserError);
@@ -54,10 +52,7 @@ describe('parsed catalog YAML kept per installation', () => {
   });
 
   it('keeps no value JSON cannot hold exactly, and still reads it right', () => {
-    const dir = tempDir();
-    const cacheDir = join(tempDir(), 'yaml');
-    const file = join(dir, 'limits.yml');
-    writeFileSync(file, 'max: .inf\nmin: -0.0\n');
+    const { file, cacheDir } = yamlFile('limits.yml', 'max: .inf\nmin: -0.0\n');
     for (let i = 0; i < 2; i++) {
       const value = readYamlFile(file, 'limits.yml', cacheDir).value as { max: number; min: number };
       expect(value.max).toBe(Infinity);
@@ -66,10 +61,7 @@ describe('parsed catalog YAML kept per installation', () => {
   });
 
   it('gives the same value whether it parsed the file or read what was kept: an alias is a copy', () => {
-    const dir = tempDir();
-    const cacheDir = join(tempDir(), 'yaml');
-    const file = join(dir, 'service.yml');
-    writeFileSync(file, 'labels: &labels\n  tier: web\nselector: *labels\n');
+    const { file, cacheDir } = yamlFile('service.yml', 'labels: &labels\n  tier: web\nselector: *labels\n');
     for (let i = 0; i < 2; i++) {
       const value = readYamlFile(file, 'service.yml', cacheDir).value as { labels: object; selector: object };
       expect(value).toStrictEqual({ labels: { tier: 'web' }, selector: { tier: 'web' } });
@@ -79,10 +71,7 @@ describe('parsed catalog YAML kept per installation', () => {
   });
 
   it('reads a node that holds itself, keeping nothing', () => {
-    const dir = tempDir();
-    const cacheDir = join(tempDir(), 'yaml');
-    const file = join(dir, 'service.yml');
-    writeFileSync(file, 'labels: &a [*a]\n');
+    const { file, cacheDir } = yamlFile('service.yml', 'labels: &a [*a]\n');
     const value = readYamlFile(file, 'service.yml', cacheDir).value as { labels: unknown[] };
     expect(value.labels[0]).toBe(value.labels);
     expect(kept(cacheDir)).toStrictEqual([]);

@@ -4,10 +4,20 @@ import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commitChanges, FastImport, readFiles } from '../../engine/fast-import';
-import { GitError, gitAt, gitErrorMessage, openBareClone, openRemote, readRef, resolveCommit } from '../../engine/git';
+import { commitChanges, FastImport } from '../../engine/fast-import';
+import { GitError, gitAt, gitErrorMessage, openBareClone, openRemote, readRef, resolveCommit, type Git } from '../../engine/git';
 import { tempDir } from '../helpers';
 import { bareRepository, commitByHand, git, gitDaemonForSuite, gitDaemonTests, writeFile } from '../git-helpers';
+
+/** Files of `commit`, read with a fast-import of their own. */
+async function readFiles(git: Git, commit: string, paths: string[]): Promise<Map<string, string>> {
+  const fastImport = FastImport.start(git);
+  try {
+    return await fastImport.readFiles(commit, paths);
+  } finally {
+    await fastImport.close();
+  }
+}
 
 /** A repository with one commit, `Add runbook`, on main. */
 function repositoryWithRunbook(): string {
