@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -160,6 +160,8 @@ describe('the git runner', () => {
     await session.end();
     // AND a fast-import that failed, closed afterwards, lets its process exit at once (a
     // silence watchdog left running would keep it alive for the whole limit)
+    const badIdentityHome = tempDir('siteforge-home-');
+    writeFileSync(join(badIdentityHome, '.gitconfig'), `[user]\n\tname = "<>"\n\temail = a@example.com\n[includeIf "gitdir:/nowhere/"]\n\tpath = none\n`);
     const script = join(tempDir(), 'failing-read.ts');
     writeFileSync(script, [
       `import { FastImport } from ${JSON.stringify(join(process.cwd(), 'engine/fast-import.ts'))};`,
@@ -167,9 +169,24 @@ describe('the git runner', () => {
       `const fastImport = FastImport.start(gitAt(${JSON.stringify(bareRepository(join(tempDir(), 'empty.git')))}, { silenceLimitMs: 600_000 }));`,
       `await fastImport.readFiles('${'0'.repeat(40)}', ['x']).catch(() => console.log('read failed'));`,
       'await fastImport.close();',
+      // A name git refuses, asked of git because an includeIf section could change it.
+      `process.env.HOME = ${JSON.stringify(badIdentityHome)};`,
+      `const committing = FastImport.start(gitAt(${JSON.stringify(bareRepository(join(tempDir(), 'other.git')))}));`,
+      `await committing.commit({ message: 'x\\n', changes: [] }).catch((e) => console.log('commit failed:', e.message));`,
+      'await committing.close();',
     ].join('\n'));
     const child = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 });
-    expect([child.signal, child.status, child.stdout.trim()]).toStrictEqual([null, 0, 'read failed']);
+    expect([child.signal, child.status, child.stdout.trim().split('\n')]).toStrictEqual([null, 0, ['read failed', expect.stringMatching(/^commit failed: .*<>/)]]);
+  });
+
+  it('reads a file of any blob mode, and no path with a NUL (which git would cut short)', async () => {
+    // GIVEN a commit whose tree holds the runbook with the legacy mode 100664
+    const repo = repositoryWithRunbook();
+    const blob = git(repo, 'rev-parse', 'HEAD:docs/runbook.md');
+    const tree = execFileSync('git', ['mktree'], { cwd: repo, input: `100664 blob ${blob}\tlegacy.md\n`, encoding: 'utf8' }).trim();
+    const commit = git(repo, 'commit-tree', '-m', 'Legacy mode', tree);
+    // WHEN it is read, also by a name that goes on after a NUL, THEN only the file itself is read
+    expect(Object.fromEntries(await readFiles(gitAt(repo), commit, ['legacy.md', 'legacy.md\0.yaml']))).toStrictEqual({ 'legacy.md': '# Runbook\n' });
   });
 
   it('says so when the folder it should run in does not exist', async () => {
