@@ -5,7 +5,7 @@ import type { SiteDefinition } from '../sites/site-definition';
 import { UserError } from './errors';
 import type { Selection } from './fleet';
 import { FastImport, type CommitReader } from './fast-import';
-import { assertSafeBranch, gitErrorMessage, openBareClone, removeDir, resolveCommit, tempWorkDir } from './git';
+import { assertSafeBranch, gitErrorMessage, openRemote, removeDir, tempWorkDir } from './git';
 import { recordedHashes, STATE_FILE } from './output';
 import { mapPool } from './pool';
 import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remotes';
@@ -108,13 +108,13 @@ async function readRepository(remote: EnvironmentRemote, ref: string, missingIsE
   }
   const dir = tempWorkDir(`diff-${remote.site}-${remote.env}`);
   try {
-    const git = await openBareClone(remote.url, join(dir, 'repo.git'));
-    const commit = (await resolveCommit(git, `refs/heads/${ref}`)) ?? (await resolveCommit(git, ref));
+    const workspace = await openRemote(remote.url, join(dir, 'repo.git'));
+    const commit = await workspace.resolve(ref);
     if (!commit) {
       if (missingIsEmpty) return { files: new Map() };
       throw new UserError(`${remote.site}/${remote.env}: ${JSON.stringify(ref)} is neither a branch, a tag nor a commit of ${displayUrl(remote.url)}`);
     }
-    const reader = FastImport.start(git);
+    const reader = FastImport.start(workspace.git);
     try {
       return { files: await readManagedFiles(reader, commit, generated), commit: commit.slice(0, 7) };
     } finally {

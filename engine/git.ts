@@ -340,7 +340,7 @@ export async function ensureBareRepository(dir: string, branch: string): Promise
  * The clone lives for one publish: a repository on this machine is borrowed from (`--shared`)
  * rather than copied, and no hook samples are installed.
  */
-export async function openBareClone(url: string, dir: string): Promise<Git> {
+async function openBareClone(url: string, dir: string): Promise<Git> {
   const target = resolve(dir);
   await gitAt(dirname(target)).raw(['clone', '--quiet', '--bare', '--shared', '--template=', '--', url, target]);
   return gitAt(target);
@@ -355,6 +355,8 @@ export interface RemoteWorkspace {
   readonly git: Git;
   /** The commit `branch` of the remote points at (as of the last `refresh`), or undefined when it does not exist. */
   head(branch: string): Promise<string | undefined>;
+  /** The commit `ref` names in the remote: a branch, else a tag or a commit; undefined when none. */
+  resolve(ref: string): Promise<string | undefined>;
   /**
    * Pushes `commit` to `branch` of the remote if the branch is still at `expected` (undefined:
    * if it still does not exist), the head `commit` was built on; throws GitError when refused,
@@ -374,10 +376,11 @@ export interface RemoteWorkspace {
 export async function openRemote(url: string, dir: string): Promise<RemoteWorkspace> {
   const local = localBareRepository(url);
   const git = local ? borrowRepository(local, url, dir) : await openBareClone(url, dir);
-  const branches = local ? gitAt(local) : git;
+  const refs = local ? gitAt(local) : git;
   return {
     git,
-    head: (branch) => resolveCommit(branches, `refs/heads/${branch}`),
+    head: (branch) => resolveCommit(refs, `refs/heads/${branch}`),
+    resolve: async (ref) => (await resolveCommit(refs, `refs/heads/${ref}`)) ?? resolveCommit(refs, ref),
     push: async (commit, branch, expected) => {
       // A compare-and-swap on the branch: a plain push would also land on a head that was moved back.
       await git.raw(['push', '--quiet', '--no-verify', `--force-with-lease=refs/heads/${branch}:${expected ?? ''}`, 'origin', `${commit}:refs/heads/${branch}`]);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commitChanges, FastImport } from '../../engine/fast-import';
-import { GitError, gitAt, gitErrorMessage, openBareClone, openRemote, readRef, resolveCommit, type Git } from '../../engine/git';
+import { GitError, gitAt, gitErrorMessage, openRemote, readRef, resolveCommit, type Git } from '../../engine/git';
 import { tempDir } from '../helpers';
 import { bareRepository, commitByHand, git, gitDaemonForSuite, gitDaemonTests, writeFile } from '../git-helpers';
 
@@ -83,7 +83,7 @@ describe('the git runner', () => {
     symlinkSync('runbook.md', join(repo, 'docs/latest.md'));
     git(repo, 'add', '--all');
     git(repo, 'commit', '--quiet', '-m', 'Link the runbook');
-    const clone = await openBareClone(repo, join(tempDir(), 'clone.git'));
+    const clone = (await openRemote(repo, join(tempDir(), 'clone.git'))).git;
     const parent = (await resolveCommit(clone, 'refs/heads/main'))!;
     // WHEN a commit writes awkward paths and text, and deletes the runbook
     const awkward = ['say "hi".md', 'back\\slash.md', 'line\nbreak.md', 'with space/ünïcode.yaml', '"quoted'];
@@ -110,7 +110,7 @@ describe('the git runner', () => {
 
   it('reads a branch and commits on it with one fast-import, and reports a fast-import that fails', async () => {
     // GIVEN a bare clone of a repository with a runbook
-    const clone = await openBareClone(repositoryWithRunbook(), join(tempDir(), 'clone.git'));
+    const clone = (await openRemote(repositoryWithRunbook(), join(tempDir(), 'clone.git'))).git;
     const head = (await resolveCommit(clone, 'refs/heads/main'))!;
     // WHEN one fast-import reads the runbook twice and commits a change to it
     const fastImport = FastImport.start(clone);
@@ -141,7 +141,7 @@ describe('the git runner', () => {
     writeFile(repo, 'docs/big.txt', big);
     git(repo, 'add', '--all');
     git(repo, 'commit', '--quiet', '-m', 'Attach');
-    const clone = await openBareClone(repo, join(tempDir(), 'clone.git'));
+    const clone = (await openRemote(repo, join(tempDir(), 'clone.git'))).git;
     const head = (await resolveCommit(clone, 'refs/heads/main'))!;
     // WHEN files are read by other cases of their names, THEN they are missing; by their own, they are read whole
     expect(Object.fromEntries(await readFiles(clone, head, ['DOCS/RUNBOOK.md', 'docs/Runbook.md']))).toStrictEqual({});
@@ -244,7 +244,7 @@ describe('the git runner', () => {
   });
 });
 
-/** A bare repository at `path` whose main holds one commit, `Add runbook`, in the object format given. */
+/** A bare repository at `path` whose main holds one commit, `Add runbook`, tagged `v1`, in the object format given. */
 function bareWithRunbook(path: string, objectFormat: 'sha1' | 'sha256' = 'sha1'): string {
   mkdirSync(path, { recursive: true });
   git(path, 'init', '--quiet', '--bare', '--initial-branch=main', `--object-format=${objectFormat}`);
@@ -253,7 +253,8 @@ function bareWithRunbook(path: string, objectFormat: 'sha1' | 'sha256' = 'sha1')
   writeFile(work, 'docs/runbook.md', '# Runbook\n');
   git(work, 'add', '--all');
   git(work, 'commit', '--quiet', '-m', 'Add runbook');
-  git(work, 'push', '--quiet', path, 'main');
+  git(work, 'tag', 'v1');
+  git(work, 'push', '--quiet', path, 'main', 'v1');
   return path;
 }
 
@@ -289,6 +290,8 @@ describe('a remote opened for publishing', () => {
     const head = (await workspace.head('main'))!;
     expect(head).toBe(remoteHead());
     expect(await workspace.head('none')).toBeUndefined();
+    // AND a branch, a tag or a commit can be named
+    expect([await workspace.resolve('main'), await workspace.resolve('v1'), await workspace.resolve(head.slice(0, 7)), await workspace.resolve('none')]).toStrictEqual([head, head, head, undefined]);
     expect(Object.fromEntries(await readFiles(workspace.git, head, ['docs/runbook.md']))).toStrictEqual({ 'docs/runbook.md': '# Runbook\n' });
     expect(git(scratch, 'for-each-ref') === '').toBe(borrowed);
     // AND a commit on main pushed from it lands there whole
