@@ -22,11 +22,10 @@ export const YAML_CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/site
  * catalog costs about 120 ms and reading JSON under 1 ms. A file that does not parse is never
  * kept, so its errors are reported every time; line numbers, which only errors need, come from
  * parsing the text when first asked for. A folder that cannot be written only costs the parse.
- * @param cacheDir @default YAML_CACHE_DIR; undefined keeps nothing
+ * @param cacheDir @default YAML_CACHE_DIR
  */
-export function readYamlFile(file: string, shown: string, cacheDir: string | undefined = YAML_CACHE_DIR): YamlSource {
+export function readYamlFile(file: string, shown: string, cacheDir: string = YAML_CACHE_DIR): YamlSource {
   const text = readFileSync(file, 'utf8');
-  if (cacheDir === undefined) return parseYamlSource(text, shown);
   const kept = join(cacheDir, PARSER, `${createHash('sha256').update(text).digest('base64url')}.json`);
   let parsed: YamlSource | undefined;
   const lineOf = (path: readonly (string | number)[]) => (parsed ??= parseYamlSource(text, shown)).lineOf(path);

@@ -86,8 +86,8 @@ export interface GitSession {
   readLine(): Promise<string>;
   /** The next `size` bytes git prints; throws GitError when git ends first. */
   readBytes(size: number): Promise<Buffer>;
-  /** Closes git's input and waits for it to exit; throws GitError when it failed. */
-  end(): Promise<void>;
+  /** Closes git's input, waits for it to exit and returns what it printed that was not read; throws GitError when it failed. */
+  end(): Promise<Buffer>;
 }
 
 export interface GitOptions {
@@ -151,33 +151,9 @@ function silenceFailure(args: readonly string[], silenceLimitMs: number, code: n
  * remote that hangs must not hang the publish.
  */
 function runGit(dir: string, args: readonly string[], silenceLimitMs: number, input: string | undefined): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawnGit(dir, args);
-    child.stdin.end(input);
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let silentTooLong = false;
-    let silence: NodeJS.Timeout;
-    const heard = () => {
-      clearTimeout(silence);
-      silence = setTimeout(() => {
-        silentTooLong = true;
-        child.kill('SIGKILL');
-      }, silenceLimitMs);
-    };
-    heard();
-    child.stdout.on('data', (chunk: Buffer) => (stdout.push(chunk), heard()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr.push(chunk), heard()));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(silence);
-      reject(spawnFailure(dir, error));
-    });
-    child.on('close', (code) => {
-      clearTimeout(silence);
-      if (code === 0) return resolve(Buffer.concat(stdout));
-      reject(silentTooLong ? silenceFailure(args, silenceLimitMs, code) : gitFailure(args, code, stderr, stdout));
-    });
-  });
+  const git = new RunningGit(dir, args, silenceLimitMs);
+  if (input !== undefined) git.write(input);
+  return git.end();
 }
 
 /**
@@ -208,7 +184,10 @@ class RunningGit implements GitSession {
       this.answer();
       this.watch();
     });
-    this.child.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk));
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      this.stderr.push(chunk);
+      this.watch();
+    });
     this.exited = new Promise((resolve) => {
       this.child.on('error', (error: NodeJS.ErrnoException) => {
         this.failure ??= spawnFailure(dir, error);
@@ -216,7 +195,7 @@ class RunningGit implements GitSession {
         resolve();
       });
       this.child.on('close', (code) => {
-        if (code !== 0) this.failure ??= gitFailure(args, code, this.stderr, []);
+        if (code !== 0) this.failure ??= gitFailure(args, code, this.stderr, this.output);
         this.finish();
         resolve();
       });
@@ -235,12 +214,13 @@ class RunningGit implements GitSession {
     return this.read(size);
   }
 
-  async end(): Promise<void> {
+  async end(): Promise<Buffer> {
     this.ending = true;
     this.child.stdin.end();
     this.watch();
     await this.exited;
     if (this.failure) throw this.failure;
+    return this.take(this.buffered);
   }
 
   private read(size: number | undefined): Promise<Buffer> {
@@ -423,7 +403,7 @@ function localBareRepository(url: string): string | undefined {
 }
 
 /** Fetches every branch of `origin` into `refs/heads/*` of a bare clone, pruning deleted ones. */
-export async function fetchAll(git: Git): Promise<void> {
+async function fetchAll(git: Git): Promise<void> {
   await git.raw(['fetch', '--quiet', '--prune', '--no-tags', '--update-head-ok', 'origin', '+refs/heads/*:refs/heads/*']);
 }
 
