@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { ExitWith } from './exit';
 import type { Io } from './io';
+import type { CompiledProgram } from '../engine/compiled-program.js';
 import { fleetOptions, outOption, targetOption, loadInputs, type FleetOptions } from './options';
 import type { DiffFormat } from '../engine/diff-format';
 
@@ -12,7 +13,7 @@ interface DiffCommandOptions extends FleetOptions {
   readonly exitCode?: boolean;
 }
 
-export function diffCommand(io: Io): Command {
+export function diffCommand(io: Io, compiled?: CompiledProgram): Command {
   return fleetOptions(new Command('diff'))
     .description('synthesize, then show what changed compared with each environment repository, object by object')
     .addOption(outOption())
@@ -27,7 +28,7 @@ Secret values (Secret data, stringData, encryptedData, keys that look like passw
 are shown as ***.`)
     .action(async (options: DiffCommandOptions) => {
       const [{ diffFleet, hasDifferences }, { formatDiff }] = await Promise.all([import('../engine/diff'), import('../engine/diff-format')]);
-      const inputs = await loadInputs(options);
+      const inputs = await loadInputs(options, compiled);
       const report = await diffFleet({ ...inputs, outDir: options.out, site: options.site, env: options.env, target: options.target, against: options.against });
       io.out(formatDiff(report, options.format));
       const failed = report.environments.some((e) => e.error !== undefined);

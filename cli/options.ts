@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_FLEET, type CompiledProgram } from '../engine/compiled-program.js';
 import { SITES_PER_THREAD } from '../engine/pool';
 
 /** Options every fleet command takes. */
@@ -13,15 +14,18 @@ export function fleetOptions(command: Command): Command {
   return command
     .addOption(new Option('--site <name>', 'only this site'))
     .addOption(new Option('--env <name>', 'only environments with this name'))
-    .addOption(new Option('--fleet <module>', 'module exporting `fleet`, the list of site definitions').default('sites/index.ts'))
+    .addOption(new Option('--fleet <module>', 'module exporting `fleet`, the list of site definitions').default(DEFAULT_FLEET))
     .addOption(new Option('--catalog <dir>', 'catalog folder').default(undefined, 'the built-in catalog'));
 }
 
-/** The fleet and catalog named by the options, loaded lazily so `--help` stays fast. */
-export async function loadInputs(options: FleetOptions) {
+/**
+ * The fleet and catalog named by the options, loaded lazily so `--help` stays fast; the fleet
+ * from `compiled` when the CLI runs compiled (see loadFleet).
+ */
+export async function loadInputs(options: FleetOptions, compiled?: CompiledProgram) {
   const [{ loadFleet }, { loadCatalog }] = await Promise.all([import('../engine/fleet'), import('../catalog')]);
   const catalog = loadCatalog(options.catalog);
-  const { fleet, module: fleetModule } = await loadFleet(options.fleet ?? 'sites/index.ts');
+  const { fleet, module: fleetModule } = await loadFleet(options.fleet ?? DEFAULT_FLEET, compiled);
   return { catalog, fleet, fleetModule };
 }
 

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitWith } from './exit';
 import { columns, type Io } from './io';
+import type { CompiledProgram } from '../engine/compiled-program.js';
 import { fleetOptions, outOption, targetOption, loadInputs, renderAllOption, workersOption, type FleetOptions } from './options';
 import type { RepositoryResult } from '../engine/publish';
 
@@ -25,7 +26,7 @@ function wholeNumber(min: number) {
   };
 }
 
-export function publishCommand(io: Io): Command {
+export function publishCommand(io: Io, compiled?: CompiledProgram): Command {
   return fleetOptions(new Command('publish'))
     .description('synthesize, then commit and push every environment repository (to a review branch unless --direct)')
     .addOption(outOption())
@@ -46,7 +47,7 @@ repository (drift) stops that repository's publish unless --overwrite-drift is g
 Every repository is published independently; the exit code is 1 when any failed.`)
     .action(async (options: PublishCommandOptions) => {
       const { publish, publishFailed } = await import('../engine/publish');
-      const inputs = await loadInputs(options);
+      const inputs = await loadInputs(options, compiled);
       let done = 0;
       let total = 0;
       const report = await publish({

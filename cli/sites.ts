@@ -1,13 +1,14 @@
 import { Command } from 'commander';
 import type { Io } from './io';
+import type { CompiledProgram } from '../engine/compiled-program.js';
 import { fleetOptions, loadInputs, type FleetOptions } from './options';
 
-export function sitesCommand(io: Io): Command {
+export function sitesCommand(io: Io, compiled?: CompiledProgram): Command {
   return fleetOptions(new Command('sites'))
     .description('show the fleet as a tree: site, environments, instances with placement and profile')
     .action(async (options: FleetOptions) => {
       const { buildSite, selectEnvironments, selectSites } = await import('../engine/fleet');
-      const { catalog, fleet } = await loadInputs(options);
+      const { catalog, fleet } = await loadInputs(options, compiled);
       const lines: string[] = [];
       for (const definition of selectSites(fleet, options)) {
         const site = buildSite(definition, catalog);

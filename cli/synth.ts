@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { columns, type Io } from './io';
+import type { CompiledProgram } from '../engine/compiled-program.js';
 import { fleetOptions, outOption, loadInputs, renderAllOption, workersOption, type FleetOptions } from './options';
 
 interface SynthCommandOptions extends FleetOptions {
@@ -9,7 +10,7 @@ interface SynthCommandOptions extends FleetOptions {
   readonly renderAll?: boolean;
 }
 
-export function synthCommand(io: Io): Command {
+export function synthCommand(io: Io, compiled?: CompiledProgram): Command {
   return fleetOptions(new Command('synth'))
     .description('synthesize every environment repository of the fleet into the output folder')
     .addOption(outOption())
@@ -26,7 +27,7 @@ as the last synth wrote them. Environments that read environment variables (Secr
 the vault password) are rendered every time.`)
     .action(async (options: SynthCommandOptions) => {
       const { synth } = await import('../engine/synth');
-      const inputs = await loadInputs(options);
+      const inputs = await loadInputs(options, compiled);
       const report = await synth({
         ...inputs,
         outDir: options.out,

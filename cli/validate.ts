@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io';
+import type { CompiledProgram } from '../engine/compiled-program.js';
 import { fleetOptions, loadInputs, type FleetOptions } from './options';
 
 interface ValidateCommandOptions extends FleetOptions {
@@ -7,7 +8,7 @@ interface ValidateCommandOptions extends FleetOptions {
   readonly output?: string | boolean;
 }
 
-export function validateCommand(io: Io): Command {
+export function validateCommand(io: Io, compiled?: CompiledProgram): Command {
   return fleetOptions(new Command('validate'))
     .description('check every site, environment and instance of the fleet and report every problem at once; writes nothing')
     .addOption(new Option('--output [dir]', 'instead, check the Kubernetes objects of an existing output folder against the Kubernetes 1.28 and CRD schemas (default dir: dist)'))
@@ -20,7 +21,7 @@ export function validateCommand(io: Io): Command {
         return;
       }
       const { synth } = await import('../engine/synth');
-      const inputs = await loadInputs(options);
+      const inputs = await loadInputs(options, compiled);
       const report = await synth({ ...inputs, outDir: 'unused', site: options.site, env: options.env, dryRun: true });
       io.out(`${report.environments.length} environment${report.environments.length === 1 ? '' : 's'} valid`);
     });

@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RootConstruct } from 'constructs';
 import type { Environment, Site } from '../constructs';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
+import { fleetFileOf, type CompiledProgram } from './compiled-program.js';
 import { UserError, UserErrors, userErrorsOf } from './errors';
 
 /** The fleet a command works on, narrowed by `--site` and `--env`. */
@@ -71,10 +70,33 @@ export function validateFleet(fleet: readonly SiteDefinition[], catalog: Catalog
   return errors;
 }
 
-/** The fleet exported as `fleet` by the module at `path` (see fleetModuleFile). */
-export async function loadFleet(path: string): Promise<{ readonly fleet: readonly SiteDefinition[]; readonly module: string }> {
+/**
+ * The fleet exported as `fleet` by the module at `path` (see fleetModuleFile). When siteforge
+ * runs compiled (`compiled`), the fleet is imported from that build, which must hold it: so
+ * its constructs are the CLI's own classes.
+ */
+export async function loadFleet(path: string, compiled?: CompiledProgram): Promise<{ readonly fleet: readonly SiteDefinition[]; readonly module: string }> {
   const file = fleetModuleFile(path);
-  return { fleet: fleetOf(await import(pathToFileURL(file).href), path), module: file };
+  if (compiled && (compiled.fleetFile !== file || compiled.fleet === undefined)) {
+    throw new UserError(`fleet module ${path}: siteforge compiled ${compiled.fleetFile ?? 'no fleet module'} when it started, reading --fleet from the command line before parsing it; give --fleet once, as --fleet <module>, or run with SITEFORGE_FROM_SOURCE=1`);
+  }
+  let module: { fleet?: unknown };
+  try {
+    module = await import(compiled?.fleet ?? pathToFileURL(file).href);
+  } catch (e) {
+    if (!isLoadError(e)) throw e;
+    throw new UserError(`fleet module ${path} cannot be loaded: ${e.message}`);
+  }
+  return { fleet: fleetOf(module, path), module: file };
+}
+
+/**
+ * Whether `error` says a module could not be compiled (tsx's TransformError), parsed or linked
+ * (SyntaxError), or found: a mistake in the fleet's code, not in siteforge's, which is
+ * type-checked.
+ */
+function isLoadError(error: unknown): error is Error {
+  return error instanceof Error && (error.name === 'TransformError' || error instanceof SyntaxError || (error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND');
 }
 
 /**
@@ -83,10 +105,9 @@ export async function loadFleet(path: string): Promise<{ readonly fleet: readonl
  * none.
  */
 export function fleetModuleFile(path: string): string {
-  const file = resolve(path);
-  if (existsSync(file)) return file;
-  if (path !== 'sites/index.ts') throw new UserError(`fleet module ${path} does not exist`);
-  return new URL('../sites/index.ts', import.meta.url).pathname;
+  const file = fleetFileOf(path);
+  if (file === undefined) throw new UserError(`fleet module ${path} does not exist`);
+  return file;
 }
 
 /** The `fleet` export of the module at `path`, checked: named site definitions, each once. */

@@ -8,6 +8,8 @@ import { synthSite, type SiteOutcome, type SiteSynthContext } from './site-synth
 export interface SynthWorkerData {
   /** The fleet module, as the user named it (for messages). */
   readonly fleetModule: string;
+  /** URL of the fleet module compiled with the worker's program. */
+  readonly fleetModuleUrl: string;
   readonly catalogDir?: string;
   /** As the main thread renders. */
   readonly context: SiteSynthContext;
@@ -17,8 +19,8 @@ export interface SynthWorkerData {
 export type SynthWorkerReply = { readonly index: number; readonly outcome: SiteOutcome } | { readonly index: number; readonly bug: string };
 
 /**
- * The body of a synth worker thread, given the fleet module it was bundled with (see
- * worker-bundle.ts): loads the catalog, then synthesizes each site the main thread names.
+ * The body of a synth worker thread, given the fleet module compiled with it (see
+ * synth-worker-main.ts): loads the catalog, then synthesizes each site the main thread names.
  */
 export function runSynthWorker(fleetModule: { fleet?: unknown }): void {
   const data = workerData as SynthWorkerData;

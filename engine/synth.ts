@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Catalog } from '../catalog';
@@ -11,7 +11,7 @@ import { autoWorkers } from './pool';
 import { generatorFingerprint } from './generator-fingerprint';
 import { synthSite, unchangedSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
 import type { SynthWorkerData, SynthWorkerReply } from './synth-worker';
-import { bundleSynthWorker } from './worker-bundle';
+import { compiledProgram } from './compiled-program.js';
 
 export type { EnvironmentResult } from './site-synth';
 
@@ -141,11 +141,11 @@ async function synthInWorkers(
   const queue = [...indexes];
   const outcomes = new Map<number, SiteOutcome>();
   if (workers > 1 && !options.fleetModule) throw new Error('synth with workers needs fleetModule');
-  const program = workers > 1 ? await bundleSynthWorker(fleetModuleFile(options.fleetModule!)) : undefined;
+  const program = workers > 1 ? await compiledProgram({ fleetFile: fleetModuleFile(options.fleetModule!) }) : undefined;
   const pool = Array.from({ length: workers - 1 }, () => {
-    const data: SynthWorkerData = { fleetModule: options.fleetModule!, catalogDir: options.catalogDir, context };
-    // No loader flags: the program is plain JavaScript (see worker-bundle.ts).
-    return new Worker(program!, { workerData: data, execArgv: [] });
+    const data: SynthWorkerData = { fleetModule: options.fleetModule!, fleetModuleUrl: program!.fleet!, catalogDir: options.catalogDir, context };
+    // No loader flags: the program is plain JavaScript.
+    return new Worker(new URL(program!.synthWorker), { workerData: data, execArgv: [] });
   });
   const record = (index: number, outcome: SiteOutcome) => {
     outcomes.set(index, outcome);
@@ -186,7 +186,6 @@ async function synthInWorkers(
     await Promise.all(inWorkers);
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
-    if (program) rmSync(program, { force: true });
   }
   return outcomes;
 }

@@ -1,0 +1,215 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { compiledProgram, DEFAULT_FLEET, fleetArgument, fleetFileOf, PROGRAM_CACHE_DIR, type CompiledProgram } from '../../engine/compiled-program.js';
+import { loadFleet } from '../../engine/fleet';
+import { originalStack } from '../../engine/original-stack';
+import type { Io } from '../../cli/io';
+import { tempDir } from '../helpers';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'siteforge.js');
+
+// A compiled program imports its packages by name, so its folder must be inside siteforge's.
+const caches: string[] = [];
+afterEach(() => {
+  for (const dir of caches.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function programCache(): string {
+  mkdirSync(join(ROOT, 'node_modules', '.cache'), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'siteforge-test-program-'));
+  caches.push(dir);
+  return dir;
+}
+
+/** A fleet of one site per name, in a folder of its own, importing siteforge from this checkout and the names from `names.ts`. */
+function fleetFolder(names: readonly string[]): { dir: string; file: string } {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'names.ts'), `export const names: string[] = ${JSON.stringify(names)};\n`);
+  const file = join(dir, 'fleet.ts');
+  writeFileSync(file, `import { Site } from '${ROOT}/constructs';
+import type { SiteDefinition } from '${ROOT}/sites/site-definition';
+import { names } from './names';
+export const fleet: SiteDefinition[] = names.map((name) => ({
+  name,
+  build(scope, catalog) {
+    const site = new Site(scope, name, { domain: name + '.example.com' });
+    site.addEnvironment('prod').addCluster();
+    site.environments[0].addInstance('redis', { service: catalog.service('redis') });
+    return site;
+  },
+}));
+`);
+  return { dir, file };
+}
+
+function captureIo(): Io & { text: () => string } {
+  const lines: string[] = [];
+  return { out: (t) => lines.push(t), err: (t) => lines.push(t), isTty: false, text: () => lines.join('\n') };
+}
+
+type Main = (argv: string[], io?: Io, compiled?: CompiledProgram) => Promise<number>;
+
+describe('fleetArgument', () => {
+  it.each([
+    [[], DEFAULT_FLEET],
+    [['synth', '--fleet', 'a.ts'], 'a.ts'],
+    [['synth', '--fleet=b.ts', '--out', 'x'], 'b.ts'],
+    [['synth', '--fleet', 'a.ts', '--fleet=b.ts'], 'b.ts'],
+    [['synth', '--fleet', 'a.ts', '--', '--fleet', 'c.ts'], 'a.ts'],
+    [['synth', '--fleet'], DEFAULT_FLEET],
+  ])('reads %j as %s', (argv, fleet) => {
+    expect(fleetArgument(argv)).toBe(fleet);
+  });
+});
+
+describe('fleetFileOf', () => {
+  it('resolves against the working folder; the default falls back to the example fleet; another missing file is none', () => {
+    const { dir } = fleetFolder(['a']);
+    expect(fleetFileOf('fleet.ts', dir)).toBe(join(dir, 'fleet.ts'));
+    expect(fleetFileOf(DEFAULT_FLEET, dir)).toBe(join(ROOT, 'sites', 'index.ts'));
+    expect(fleetFileOf('missing.ts', dir)).toBeUndefined();
+  });
+});
+
+describe('compiledProgram', () => {
+  it('compiles siteforge with the fleet once, and runs it: the fleet built with the CLI own classes, so an unchanged environment is not rendered again', async () => {
+    const cacheDir = programCache();
+    const { file } = fleetFolder(['alpha', 'beta']);
+    const first = await compiledProgram({ fleetFile: file, cacheDir });
+    const again = await compiledProgram({ fleetFile: file, cacheDir });
+    expect(first.built).toBe(true);
+    expect(again).toStrictEqual({ ...first, built: false });
+    expect(first.fleetFile).toBe(file);
+
+    const { main } = (await import(first.cli)) as { main: Main };
+    const out = join(tempDir(), 'dist');
+    const io = captureIo();
+    expect(await main(['synth', '--fleet', file, '--out', out], io, first)).toBe(0);
+    expect(await main(['synth', '--fleet', file, '--out', out], io, first)).toBe(0);
+    // Were the fleet's Site another class than the renderer's, its input hash could not be written down.
+    expect(io.text()).toMatch(/synthesized 2 environments into .*: 0 files written, 0 deleted; 2 not rendered \(inputs unchanged\)/);
+  });
+
+  it('compiles again when a source, a file beside one or a config file above one changes, and never changes a build it wrote', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    const builds = [await compiledProgram({ fleetFile: file, cacheDir })];
+    const namesOf = async (build: CompiledProgram) => ((await import(build.fleet!)) as { fleet: { name: string }[] }).fleet.map((d) => d.name);
+    const changes: [string, () => void, string[]][] = [
+      ['the fleet module', () => writeFileSync(file, readFileSync(file, 'utf8').replace('names.map(', 'names.concat([\'edited\']).map(')), ['alpha', 'edited']],
+      ['a module it imports', () => writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['gamma'];\n"), ['gamma', 'edited']],
+      // esbuild looks for ./names.tsx before ./names.ts
+      ['a new file beside them that an import now finds', () => writeFileSync(join(dir, 'names.tsx'), "export const names: string[] = ['tsx'];\n"), ['tsx', 'edited']],
+      ['a tsconfig.json in their folder', () => writeFileSync(join(dir, 'tsconfig.json'), '{}\n'), ['tsx', 'edited']],
+    ];
+    for (const [what, change, names] of changes) {
+      change();
+      const build = await compiledProgram({ fleetFile: file, cacheDir });
+      expect(build.built, what).toBe(true);
+      expect(await namesOf(build), what).toStrictEqual(names);
+      expect((await compiledProgram({ fleetFile: file, cacheDir })).built, `${what}, asked again`).toBe(false);
+      builds.push(build);
+    }
+    expect(new Set(builds.map((b) => b.dir)).size).toBe(builds.length);
+    for (const build of builds) expect(existsSync(join(build.dir, 'fleet.js'))).toBe(true);
+    expect(await namesOf(builds[0])).toStrictEqual(['alpha']);
+  });
+
+  it('gives the same sources the same folder, whoever compiles them at once, and leaves no staging folder', async () => {
+    const cacheDir = programCache();
+    const { file } = fleetFolder(['alpha']);
+    const inThisProcess = await Promise.all([compiledProgram({ fleetFile: file, cacheDir }), compiledProgram({ fleetFile: file, cacheDir })]);
+    expect(inThisProcess.map((p) => p.built)).toStrictEqual([true, true]);
+    expect(inThisProcess[1].dir).toBe(inThisProcess[0].dir);
+
+    const otherCache = programCache();
+    const script = `const { compiledProgram } = await import(${JSON.stringify(join(ROOT, 'engine', 'compiled-program.js'))});
+process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}, cacheDir: ${JSON.stringify(otherCache)} })).dir);`;
+    const run = promisify(execFile);
+    const dirs = await Promise.all([1, 2, 3].map(async () => (await run(process.execPath, ['--input-type=module', '-e', script])).stdout));
+    expect(new Set(dirs).size).toBe(1);
+    expect(readdirSync(otherCache).filter((name) => name.startsWith('.'))).toStrictEqual([]);
+    expect(readdirSync(otherCache).filter((name) => !name.endsWith('.json'))).toStrictEqual([dirs[0].split('/').at(-1)]);
+  });
+
+  it('removes builds not used for a day once it writes another, and keeps one used since', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    const other = fleetFolder(['beta']);
+    const unused = await compiledProgram({ fleetFile: file, cacheDir });
+    const used = await compiledProgram({ fleetFile: other.file, cacheDir });
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+    utimesSync(unused.dir, twoDaysAgo, twoDaysAgo);
+    utimesSync(used.dir, twoDaysAgo, twoDaysAgo);
+    expect((await compiledProgram({ fleetFile: other.file, cacheDir })).built).toBe(false); // used: marked
+    writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['delta'];\n");
+    const next = await compiledProgram({ fleetFile: file, cacheDir });
+    expect(existsSync(unused.dir)).toBe(false);
+    expect(existsSync(used.dir)).toBe(true);
+    expect(existsSync(next.dir)).toBe(true);
+  });
+
+  it('refuses a fleet module it cannot compile: a syntax error, or a package imported from outside siteforge', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    writeFileSync(file, 'export const fleet = [ {;\n');
+    await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow('Expected identifier but found ";"');
+    writeFileSync(file, "import { App } from 'cdk8s';\nexport const fleet = [App];\n");
+    await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow(`${file} imports the package cdk8s, which must resolve from its own folder`);
+    expect(readdirSync(cacheDir)).toStrictEqual([]);
+    expect(existsSync(join(dir, 'fleet.ts'))).toBe(true);
+  });
+});
+
+describe('loadFleet from a compiled program', () => {
+  it('refuses a fleet module other than the one compiled, saying how to run', async () => {
+    const compiled = fleetFolder(['alpha']);
+    const asked = fleetFolder(['beta']);
+    await expect(loadFleet(asked.file, { dir: '/nowhere', cli: 'file:///nowhere/cli.js', synthWorker: 'file:///nowhere/synth-worker.js', fleetFile: compiled.file, fleet: 'file:///nowhere/fleet.js', built: false }))
+      .rejects.toThrow(`fleet module ${asked.file}: siteforge compiled ${compiled.file} when it started, reading --fleet from the command line before parsing it; give --fleet once, as --fleet <module>, or run with SITEFORGE_FROM_SOURCE=1`);
+  });
+
+  it('reports a fleet module that does not compile or import as invalid input, compiled or from source, without a stack', () => {
+    const { dir, file } = fleetFolder(['alpha']);
+    const broken: [string, string][] = [
+      ['export const fleet = [ {;\n', 'Expected identifier but found ";"'],
+      ["import { names } from './nowhere';\nexport const fleet = names;\n", `Cannot find module '${join(dir, 'nowhere')}' imported from ${file}`],
+      [`import { Nothing } from '${ROOT}/constructs/index.ts';\nexport const fleet = [Nothing];\n`, "does not provide an export named 'Nothing'"],
+    ];
+    for (const [text, message] of broken) {
+      writeFileSync(file, text);
+      for (const env of [{}, { SITEFORGE_FROM_SOURCE: '1' }]) {
+        const result = spawnSync(BIN, ['sites', '--fleet', file], { encoding: 'utf8', env: { ...process.env, ...env } });
+        expect(result.status, `${text} ${JSON.stringify(env)}`).toBe(1);
+        expect(result.stderr).toContain(`error: fleet module ${file} cannot be loaded: `);
+        expect(result.stderr).toContain(message);
+        expect(result.stderr).not.toMatch(/\n +at /);
+      }
+    }
+  });
+});
+
+describe('siteforge run compiled', () => {
+  it('runs the fleet from the compiled program, and a bug report names the source files as a run from source does', () => {
+    const { file } = fleetFolder(['alpha']);
+    writeFileSync(file, "export const fleet = [{ name: 'alpha', build() { throw new Error('a bug in the fleet'); } }];\n");
+    const compiled = spawnSync(BIN, ['sites', '--fleet', file], { encoding: 'utf8' });
+    const fromSource = spawnSync(BIN, ['sites', '--fleet', file], { encoding: 'utf8', env: { ...process.env, SITEFORGE_FROM_SOURCE: '1' } });
+    expect(compiled.status).toBe(3);
+    expect(fromSource.status).toBe(3);
+    const frames = (stderr: string) => stderr.split('\n').filter((line) => line.includes(' at ') && !/node_modules|node:|bin\/siteforge\.js/.test(line));
+    expect(frames(compiled.stderr)[0]).toMatch(new RegExp(`at Object\\.build \\(${file}:1:\\d+\\)`));
+    expect(frames(compiled.stderr)).toStrictEqual(frames(fromSource.stderr));
+    expect(compiled.stderr).toContain(`\nsiteforge ran compiled, from ${PROGRAM_CACHE_DIR}/`);
+    expect(fromSource.stderr).toMatch(/\nsiteforge ran from source\n$/);
+    expect(frames(compiled.stderr).some((line) => line.includes(join(ROOT, 'engine', 'fleet.ts')))).toBe(true);
+  });
+
+  it('maps only frames of compiled files with a source map beside them', () => {
+    const stack = 'Error: x\n    at f (file:///nowhere/a.js:1:2)\n    at g (/work/b.ts:3:4)';
+    expect(originalStack(stack)).toBe(stack);
+  });
+});
