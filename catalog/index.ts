@@ -232,15 +232,19 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
   const template = (name: string, path: (string | number)[]): Template => {
     const templateFile = join(dir, name);
     if (!existsSync(templateFile)) fail(path, `template ${name} does not exist in ${displayPath(dir)}`);
-    const parsed = parseTemplate(readFileSync(templateFile, 'utf8'), displayPath(templateFile));
-    sources.push({ ast: parsed.ast, file: displayPath(templateFile), connection: false });
+    const shownTemplate = displayPath(templateFile);
+    const parsed = parseTemplate(readFileSync(templateFile, 'utf8'), shownTemplate);
+    sources.push({ ast: parsed.ast, nameOf: () => shownTemplate, connection: false });
     return parsed.render;
   };
-  const sources: { ast: hbs.AST.Program; file: string; connection: boolean }[] = [];
+  const sources: { ast: hbs.AST.Program; nameOf: () => string; connection: boolean }[] = [];
   const inline = (text: string, path: (string | number)[]): Template => {
-    const file = `${shown}:${source.lineOf(path) ?? 0} (${path.join('.')})`;
-    const parsed = parseTemplate(text, file);
-    sources.push({ ast: parsed.ast, file, connection: path[0] === 'connection' });
+    const nameOf = () => {
+      const line = source.lineOf(path);
+      return `${shown}${line === undefined ? '' : `:${line}`} (${path.join('.')})`;
+    };
+    const parsed = parseTemplate(text, { name: nameOf, kind: 'text' });
+    sources.push({ ast: parsed.ast, nameOf, connection: path[0] === 'connection' });
     return parsed.render;
   };
 
@@ -305,7 +309,7 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
   }
   const helmValues = raw.helm && template(raw.helm.values, ['helm', 'values']);
   const contract = { settingsSchema, images: raw.images.map((i) => i.name), dependencies: raw.dependencies };
-  for (const t of sources) checkTemplatePaths(t.ast, t.file.replace(/:0 \(/, ' ('), contract, t.connection);
+  for (const t of sources) checkTemplatePaths(t.ast, t.nameOf, contract, t.connection);
 
   const fingerprint = fingerprintOf(dir);
   return {

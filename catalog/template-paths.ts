@@ -36,12 +36,12 @@ export interface TemplateContract {
 }
 
 /**
- * Throws an error naming `file` and the line of the first path in `source` that the template
- * context cannot hold. `connection` templates also see `host` and `port`.
+ * Throws an error naming the template (`nameOf()`) and the line of the first path in `source`
+ * that the template context cannot hold. `connection` templates also see `host` and `port`.
  */
-export function checkTemplatePaths(ast: hbs.AST.Program, file: string, contract: TemplateContract, connection = false): void {
+export function checkTemplatePaths(ast: hbs.AST.Program, nameOf: () => string, contract: TemplateContract, connection = false): void {
   const fail = (node: hbs.AST.Node, path: string, why: string): never => {
-    throw new UserError(`${file}:${node.loc?.start.line ?? 0}: ${path} ${why}`);
+    throw new UserError(`${nameOf()}:${node.loc?.start.line ?? 0}: ${path} ${why}`);
   };
   const checkPath = (node: hbs.AST.PathExpression) => {
     if (node.data || node.parts.length === 0 || node.original === 'this' || node.original.startsWith('this.')) return;

@@ -35,26 +35,34 @@ export interface ParsedTemplate {
   readonly render: Template;
 }
 
+/**
+ * Where a template was read from: a file (its kind from its name), or a value inside one,
+ * whose name is made only for an error, since it holds a line number that costs parsing the
+ * file's text again (see readYamlFile).
+ */
+export type TemplateOrigin = string | { readonly name: () => string; readonly kind: TemplateKind };
+
 /** Compiles `source`, read from `file` (the name errors give). */
-export function compileTemplate(source: string, file: string): Template {
+export function compileTemplate(source: string, file: TemplateOrigin): Template {
   return parseTemplate(source, file).render;
 }
 
-/** Parses, checks and compiles `source`, read from `file` (the name errors give). */
-export function parseTemplate(source: string, file: string): ParsedTemplate {
+/** Parses, checks and compiles `source`, read from `origin` (the name errors give). */
+export function parseTemplate(source: string, origin: TemplateOrigin): ParsedTemplate {
+  const nameOf = typeof origin === 'string' ? () => origin : origin.name;
+  const kind = typeof origin === 'string' ? templateKind(origin) : origin.kind;
   // handlebars also compiles a ready-made AST object, the path behind its code-execution
   // advisories: only text read from a file is ever compiled.
-  if (typeof source !== 'string') throw new UserError(`${file}: a template must be text, got ${typeof source}`);
-  const kind = templateKind(file);
+  if (typeof source !== 'string') throw new UserError(`${nameOf()}: a template must be text, got ${typeof source}`);
   let ast: hbs.AST.Program;
   try {
     ast = handlebars.parse(source);
   } catch (e) {
     const message = (e as Error).message;
     const line = /on line (\d+)/.exec(message)?.[1];
-    throw new UserError(`${file}${line ? `:${line}` : ''}: template syntax error: ${message.split('\n').pop()}`);
+    throw new UserError(`${nameOf()}${line ? `:${line}` : ''}: template syntax error: ${message.split('\n').pop()}`);
   }
-  checkNodes(ast, file, kind);
+  checkNodes(ast, nameOf, kind);
   const compiled = handlebars.compile(ast, {
     strict: true,
     noEscape: true,
@@ -68,15 +76,15 @@ export function parseTemplate(source: string, file: string): ParsedTemplate {
       const message = (e as Error).message;
       const match = / - (\d+):\d+$/.exec(message);
       const text = message.replace(/ - \d+:\d+$/, '').replace(/ in \[object Object\]$/, '');
-      throw new UserError(`${file}${match ? `:${match[1]}` : ''}: ${text}`);
+      throw new UserError(`${nameOf()}${match ? `:${match[1]}` : ''}: ${text}`);
     }
   };
   return { ast, render };
 }
 
-function checkNodes(node: hbs.AST.Node, file: string, kind: TemplateKind): void {
+function checkNodes(node: hbs.AST.Node, nameOf: () => string, kind: TemplateKind): void {
   const fail = (n: hbs.AST.Node, message: string): never => {
-    throw new UserError(`${file}:${n.loc?.start.line ?? 0}: ${message}`);
+    throw new UserError(`${nameOf()}:${n.loc?.start.line ?? 0}: ${message}`);
   };
   const visit = (n: hbs.AST.Node | undefined | null): void => {
     if (!n) return;

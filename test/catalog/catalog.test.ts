@@ -48,6 +48,14 @@ describe('catalog loader', () => {
     expect(() => loadCatalog(dir)).toThrow(/portal-admin\/service\.yml: dependency "postgres" is not a catalog service/);
   });
 
+  it('names the line of a template written in service.yml, whether the file was parsed or its parse was kept', () => {
+    const dir = brokenCatalog('portal-admin', 'service.yml', (t) => t.replace('JAVA_OPTS: "-Xms{{settings.heap}}', 'JAVA_OPTS: "-Xms{{settings.nope}}'));
+    const line = readFileSync(join(dir, 'portal-admin', 'service.yml'), 'utf8').split('\n').findIndex((l) => l.includes('settings.nope')) + 1;
+    for (const run of ['parsed', 'kept']) {
+      expect(() => loadCatalog(dir), run).toThrow(new RegExp(`portal-admin/service\\.yml:${line} \\(workload\\.env\\.JAVA_OPTS\\):1: settings\\.nope is not`));
+    }
+  });
+
   it('reports problems of several services at once', () => {
     const dir = brokenCatalog('mysql', 'service.yml', (t) => t.replace('    port: 3306', '    port: 0'));
     writeFileSync(join(dir, 'redis', 'values.schema.json'), '{ "type": "object", "properties": { "x": { "type": "strng" } } }');
