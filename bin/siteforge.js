@@ -18,8 +18,9 @@ const argv = process.argv.slice(2);
 const program = process.env.SITEFORGE_FROM_SOURCE === '1'
   ? undefined
   : await compiledProgram({ fleetFile: fleetFileOf(fleetArgument(argv)) }).catch(() => undefined);
-if (program) {
-  const { main } = await import(program.cli);
+const compiled = program && await import(program.cli).catch(() => undefined);
+if (compiled) {
+  const { main } = compiled;
   process.exitCode = await main(argv, undefined, program);
 } else {
   (await import('tsx/esm/api')).register();

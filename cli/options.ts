@@ -20,13 +20,14 @@ export function fleetOptions(command: Command): Command {
 
 /**
  * The fleet and catalog named by the options, loaded lazily so `--help` stays fast; the fleet
- * from `compiled` when the CLI runs compiled (see loadFleet).
+ * from `compiled` when the CLI runs compiled (see loadFleet), whose synth worker then renders
+ * in worker threads (`program`).
  */
 export async function loadInputs(options: FleetOptions, compiled?: CompiledProgram) {
   const [{ loadFleet }, { loadCatalog }] = await Promise.all([import('../engine/fleet'), import('../catalog')]);
   const catalog = loadCatalog(options.catalog);
   const { fleet, module: fleetModule } = await loadFleet(options.fleet ?? DEFAULT_FLEET, compiled);
-  return { catalog, fleet, fleetModule };
+  return { catalog, fleet, fleetModule, program: compiled };
 }
 
 /** `--workers <n>`: threads that build and render sites in parallel. */

@@ -1,14 +1,16 @@
 // @ts-check
-// Plain JavaScript: bin/siteforge.js runs this before any TypeScript can be loaded.
+// Plain JavaScript: bin/siteforge.js runs this before any TypeScript can be loaded. Compiled
+// programs import this very file (it is never compiled into them), so there is one copy of it.
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { keepFile } from '../catalog/kept-file.js';
 
 /** siteforge's folder: bare imports in a program written under it resolve to its packages. */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const THIS_FILE = fileURLToPath(import.meta.url);
 
 /** Where compiled programs are kept, one folder per build, never changed once written. */
 export const PROGRAM_CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'siteforge', 'program');
@@ -18,6 +20,14 @@ export const DEFAULT_FLEET = 'sites/index.ts';
 
 /** A build not used for this long is removed when another is written. */
 const UNUSED_BUILD_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A config file or a folder an import looked in that changed this shortly before a build began
+ * (or during it) may have been read by esbuild in either state: it reads a folder once per
+ * build, and file systems keep times to the second or the tick. Such a build is used, but not
+ * kept.
+ */
+const SETTLE_MS = 2000;
 
 /** Files beside a source or above it that change how esbuild reads it. */
 const CONFIG_FILES = ['package.json', 'tsconfig.json', 'jsconfig.json'];
@@ -40,32 +50,34 @@ const LOADERS = /** @type {const} */ ({ '.ts': 'ts', '.mts': 'ts', '.cts': 'ts',
 /**
  * @typedef {object} BuildRecord
  * What a build was made from, checked before it is used: it is used only while every file
- * still holds what it held (or is still absent), and every folder of a source still lists the
- * same names (a new file there could change what an import finds).
+ * still holds what it held (or is still absent), and every place an import looked still holds
+ * the same candidates (a new `x.tsx` beside `x.ts`, a link pointed elsewhere).
  * @property {string} build the build's folder name
  * @property {Record<string, string | null>} files sha256 of each file read, null for a file that was absent
- * @property {Record<string, string>} folders sha256 of the sorted names in each folder of a source
+ * @property {Record<string, string>} lookups sha256 of what each lookup (`<folder>\0<name>`) found
  */
 
 /**
  * siteforge's program compiled with the fleet module `fleetFile` (an absolute path; none:
  * siteforge alone), from `cacheDir` when a build there was made from the files as they are now,
- * else compiled by esbuild (some 0.2 s) and kept. Loading it takes some 0.3 s less than running
+ * else compiled by esbuild (some 0.2 s) and kept. Loading it takes 0.2–0.3 s less than running
  * the TypeScript through tsx's loader, and less memory. Throws when esbuild cannot compile it:
- * a syntax error, or a fleet module outside siteforge's folder that imports a package (whose
- * import must resolve from the fleet's folder, so it is run from source instead).
+ * a syntax error, a fleet module outside siteforge's folder that imports a package (whose
+ * import must resolve from the fleet's folder, so it is run from source instead), or a source
+ * using `import.meta` other than `url`, `dirname` and `filename`.
  *
- * @param {{ readonly fleetFile?: string, readonly cacheDir?: string }} options
+ * @param {{ readonly fleetFile?: string, readonly cacheDir?: string }} options `cacheDir` must be
+ *   inside siteforge's folder, so that the program's packages resolve (default: PROGRAM_CACHE_DIR)
  * @returns {Promise<CompiledProgram>}
  */
 export async function compiledProgram({ fleetFile, cacheDir = PROGRAM_CACHE_DIR }) {
   const recordFile = join(cacheDir, `${sha256(`${recipe()}\0${fleetFile ?? ''}`).slice(0, 32)}.json`);
   const kept = keptBuild(cacheDir, recordFile);
   if (kept) return programIn(join(cacheDir, kept), fleetFile, false);
-  const build = await compile(cacheDir, fleetFile);
-  keepFile(recordFile, `${JSON.stringify(build)}\n`);
-  pruneUnusedBuilds(cacheDir);
-  return programIn(join(cacheDir, build.build), fleetFile, true);
+  const { record, keep } = await compile(cacheDir, fleetFile);
+  if (keep) keepFile(recordFile, `${JSON.stringify(record)}\n`);
+  pruneUnusedBuilds(cacheDir, record.build);
+  return programIn(join(cacheDir, record.build), fleetFile, true);
 }
 
 /**
@@ -109,7 +121,7 @@ function programIn(dir, fleetFile, built) {
 }
 
 /**
- * The folder name of the build `recordFile` names when it may be used, its files and folders
+ * The folder name of the build `recordFile` names when it may be used, its files and lookups
  * as they were; marks it used.
  * @param {string} cacheDir
  * @param {string} recordFile
@@ -128,32 +140,33 @@ function keptBuild(cacheDir, recordFile) {
   for (const [file, hash] of Object.entries(record.files ?? {})) {
     if (fileHash(file) !== hash) return undefined;
   }
-  for (const [folder, hash] of Object.entries(record.folders ?? {})) {
-    if (folderHash(folder) !== hash) return undefined;
+  const listings = new Map();
+  for (const [lookup, hash] of Object.entries(record.lookups ?? {})) {
+    const [folder, name] = lookup.split('\0');
+    if (lookupHash(folder, name, listings) !== hash) return undefined;
   }
-  try {
-    const now = new Date();
-    utimesSync(dir, now, now);
-  } catch {
-    // Only pruning reads the mark; a build in use is younger than UNUSED_BUILD_LIFETIME_MS anyway.
-  }
-  return record.build;
+  return markUsed(dir) ? record.build : undefined;
 }
 
 /**
  * Compiles the program into a folder of its own under `cacheDir`, named by what it was made
  * from: written whole under a staging name, then renamed, so a folder that exists is
- * complete, and two processes compiling the same sources agree on it.
+ * complete, and two processes compiling the same sources agree on it. `keep` is false when
+ * the record cannot vouch for the build (a config file or a folder an import looked in changed
+ * as it began, or a config file extends a package's).
  * @param {string} cacheDir
  * @param {string | undefined} fleetFile
- * @returns {Promise<BuildRecord>}
+ * @returns {Promise<{ record: BuildRecord, keep: boolean }>}
  */
 async function compile(cacheDir, fleetFile) {
+  const startedMs = Date.now();
   // First, so that a folder that cannot be written costs no more than this.
   mkdirSync(cacheDir, { recursive: true });
   const { build } = await import('esbuild');
   /** @type {Map<string, string>} */
   const read = new Map();
+  /** @type {Map<string, string>} */
+  const lookups = new Map();
   const staging = join(cacheDir, `.staging-${process.pid}-${randomUUID()}`);
   try {
     const result = await build({
@@ -176,46 +189,65 @@ async function compile(cacheDir, fleetFile) {
       // Class names are part of every environment's input hash (see inputText), and a bundle
       // would otherwise rename classes whose names collide across files.
       keepNames: true,
-      metafile: true,
+      // Read only to report a bug (see original-stack.ts).
       sourcemap: 'linked',
+      metafile: true,
       logLevel: 'silent',
-      plugins: [sourcesAsRead(read)],
+      plugins: [sourcesAsRead(read, lookups)],
     });
     const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(ROOT, input));
     const unread = inputs.filter((input) => !read.has(input));
     if (unread.length > 0) throw new Error(`esbuild read ${unread.join(', ')} itself; cannot tell when to compile again`);
-    const record = buildRecord(inputs, read);
+    const { files, keep: configsSettled } = recordedFiles(inputs, read, startedMs);
+    const keep = configsSettled && [...lookups.keys()].every((lookup) => settled(lookup.split('\0')[0], startedMs, 'folder'));
     const outputs = Object.keys(result.metafile.outputs).map((output) => relative(staging, resolve(ROOT, output))).sort();
-    const name = sha256(JSON.stringify([recipe(), outputs, record.files])).slice(0, 32);
+    const name = sha256(JSON.stringify([recipe(), outputs, files, [...lookups].sort()])).slice(0, 32);
     const dir = join(cacheDir, name);
     try {
       renameSync(staging, dir);
     } catch (e) {
-      // Another process compiled the same sources first: its folder is the same program.
-      if (!existsSync(join(dir, 'cli.js'))) throw e;
+      // Compiled before from the same sources (by another process, or before an edit undone):
+      // the same program, marked used so that no one prunes it now.
+      if (!existsSync(join(dir, 'cli.js')) || !markUsed(dir)) throw e;
     }
-    return { ...record, build: name };
+    return { record: { build: name, files, lookups: Object.fromEntries([...lookups].sort()) }, keep };
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
 }
 
 /**
- * An esbuild plugin that reads every source itself, noting the sha256 of the text it hands
- * over in `read` (so a file changed during the build is compiled again next time), and keeps
- * `import.meta.url` (and `dirname`, `filename`) meaning the file it is written in: the catalog
- * and the schemas are found relative to it, where a bundle would give every module the
- * bundle's URL. A package imported from outside siteforge's folder stops the build: it must
- * resolve from the importing file's folder, not from the program's.
+ * An esbuild plugin that notes what the build depends on and keeps this file out of it.
+ * - Every source is read here, and the sha256 of the text handed over noted in `read` (so a
+ *   file changed during the build is compiled again next time).
+ * - Every import of a path notes in `lookups` what the places esbuild looks in hold, just
+ *   before it looks: `<dir>/<name>` and `<dir>/<name>.*`, and in `<dir>/<name>/` the index and
+ *   package.json files.
+ * - `import.meta.url` (and `dirname`, `filename`) keep meaning the file they are written in:
+ *   the catalog and the schemas are found relative to it, where a bundle would give every
+ *   module the bundle's URL. Any other use of `import.meta` stops the build.
+ * - A package imported from outside siteforge's folder (or from a folder in it with its own
+ *   node_modules) stops the build: it must resolve from the importing file's folder, not from
+ *   the program's.
  * @param {Map<string, string>} read
+ * @param {Map<string, string>} lookups
  * @returns {import('esbuild').Plugin}
  */
-function sourcesAsRead(read) {
+function sourcesAsRead(read, lookups) {
   return {
     name: 'sources-as-read',
     setup(build) {
+      build.onResolve({ filter: /^[./]/ }, (args) => {
+        const target = isAbsolute(args.path) ? args.path : resolve(args.resolveDir, args.path);
+        if (target === THIS_FILE) return { path: pathToFileURL(THIS_FILE).href, external: true };
+        const listings = new Map();
+        for (const [folder, name] of [[dirname(target), basename(target)], [target, 'index'], [target, 'package.json']]) {
+          lookups.set(`${folder}\0${name}`, lookupHash(folder, name, listings));
+        }
+        return undefined;
+      });
       build.onResolve({ filter: /^[^./]/ }, (args) => {
-        if (args.importer === '' || isBuiltin(args.path) || args.importer.startsWith(ROOT)) return undefined;
+        if (args.importer === '' || isBuiltin(args.path) || resolvesFromRoot(args.importer)) return undefined;
         return { errors: [{ text: `${args.importer} imports the package ${args.path}, which must resolve from its own folder` }] };
       });
       build.onLoad({ filter: /.*/ }, (args) => {
@@ -223,10 +255,12 @@ function sourcesAsRead(read) {
         if (!loader) return undefined;
         const text = readFileSync(args.path, 'utf8');
         read.set(args.path, sha256(text));
-        const contents = args.path.includes(`${sep}node_modules${sep}`) ? text : text
+        if (args.path.includes(`${sep}node_modules${sep}`)) return { contents: text, loader };
+        const contents = text
           .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
           .replaceAll('import.meta.dirname', JSON.stringify(dirname(args.path)))
           .replaceAll('import.meta.filename', JSON.stringify(args.path));
+        if (/\bimport\.meta\b/.test(contents)) return { errors: [{ text: `${args.path} uses import.meta other than url, dirname or filename` }] };
         return { contents, loader };
       });
     },
@@ -234,38 +268,157 @@ function sourcesAsRead(read) {
 }
 
 /**
- * The record of a build from `inputs` (hashed as read): the sources, the config files in
- * their folders and every folder above, and the names in each source's folder.
- * @param {readonly string[]} inputs
- * @param {ReadonlyMap<string, string>} read
- * @returns {Omit<BuildRecord, 'build'>}
+ * Whether a package imported by `file` resolves as it would from siteforge's folder (where the
+ * program is written): `file` is inside it, with no node_modules folder between.
+ * @param {string} file
+ * @returns {boolean}
  */
-function buildRecord(inputs, read) {
-  /** @type {Record<string, string | null>} */
-  const files = {};
-  /** @type {Record<string, string>} */
-  const folders = {};
-  for (const input of [...inputs].sort()) {
-    files[input] = /** @type {string} */ (read.get(input));
-    folders[dirname(input)] ??= folderHash(dirname(input));
-    for (let dir = dirname(input); ; dir = dirname(dir)) {
-      for (const name of CONFIG_FILES) files[join(dir, name)] ??= fileHash(join(dir, name));
-      if (dirname(dir) === dir) break;
-    }
+function resolvesFromRoot(file) {
+  if (!file.startsWith(ROOT) || file.includes(`${sep}node_modules${sep}`)) return false;
+  for (let dir = dirname(file); dir.length > ROOT.length; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules'))) return false;
   }
-  return { files, folders };
+  return true;
 }
 
 /**
- * Removes builds under `cacheDir` not used for UNUSED_BUILD_LIFETIME_MS: renamed first, so a
- * folder is never seen half removed.
- * @param {string} cacheDir
+ * The files a build from `inputs` (hashed as read) depends on: the sources, and the config
+ * files in their folders and every folder above, with every tsconfig they extend. `keep` is
+ * false when one extends a package's config, or changed within SETTLE_MS of `startedMs`.
+ * @param {readonly string[]} inputs
+ * @param {ReadonlyMap<string, string>} read
+ * @param {number} startedMs
+ * @returns {{ files: Record<string, string | null>, keep: boolean }}
  */
-function pruneUnusedBuilds(cacheDir) {
+function recordedFiles(inputs, read, startedMs) {
+  /** @type {Record<string, string | null>} */
+  const files = {};
+  let keep = true;
+  const addConfig = (/** @type {string} */ file) => {
+    if (file in files) return;
+    files[file] = fileHash(file);
+    if (files[file] === null) return;
+    if (!settled(file, startedMs)) keep = false;
+    for (const base of extendedConfigs(file)) {
+      if (base === undefined) keep = false;
+      else addConfig(base);
+    }
+  };
+  for (const input of [...inputs].sort()) {
+    files[input] = /** @type {string} */ (read.get(input));
+    for (let dir = dirname(input); ; dir = dirname(dir)) {
+      for (const name of CONFIG_FILES) addConfig(join(dir, name));
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return { files, keep };
+}
+
+/**
+ * Whether `path` last changed at least SETTLE_MS before `startedMs`, or is not there (or, for
+ * a `folder`, is no folder).
+ * @param {string} path
+ * @param {number} startedMs
+ * @param {'file' | 'folder'} [kind]
+ * @returns {boolean}
+ */
+function settled(path, startedMs, kind = 'file') {
+  try {
+    const stat = statSync(path);
+    return (kind === 'folder' && !stat.isDirectory()) || stat.mtimeMs < startedMs - SETTLE_MS;
+  } catch (e) {
+    return /** @type {NodeJS.ErrnoException} */ (e).code === 'ENOENT' || /** @type {NodeJS.ErrnoException} */ (e).code === 'ENOTDIR';
+  }
+}
+
+/**
+ * The files a tsconfig.json or jsconfig.json extends (undefined for a package's, which is not
+ * followed); none for other files.
+ * @param {string} file
+ * @returns {(string | undefined)[]}
+ */
+function extendedConfigs(file) {
+  if (!/(ts|js)config\.json$/.test(file)) return [];
+  let text;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [undefined];
+  }
+  const extendsValue = /"extends"\s*:\s*("(?:[^"\\]|\\.)*"|\[[^\]]*\])/.exec(text)?.[1];
+  if (extendsValue === undefined) return /"extends"/.test(text) ? [undefined] : [];
+  let names;
+  try {
+    names = [JSON.parse(extendsValue)].flat();
+  } catch {
+    return [undefined];
+  }
+  return names.map((name) => {
+    if (typeof name !== 'string' || !/^\.{0,2}\//.test(name)) return undefined;
+    const base = resolve(dirname(file), name);
+    return existsSync(base) || extname(base) === '.json' ? base : `${base}.json`;
+  });
+}
+
+/**
+ * sha256 of what a lookup of `name` in `folder` can find: the folder's real path, and each
+ * entry named `name` or `name.*` with its type (and a link's target). `listings` holds the
+ * folders read by this caller.
+ * @param {string} folder
+ * @param {string} name
+ * @param {Map<string, import('node:fs').Dirent[] | null>} listings
+ * @returns {string}
+ */
+function lookupHash(folder, name, listings) {
+  if (!listings.has(folder)) {
+    try {
+      listings.set(folder, readdirSync(folder, { withFileTypes: true }));
+    } catch {
+      listings.set(folder, null);
+    }
+  }
+  const entries = listings.get(folder);
+  if (!entries) return '';
+  const found = entries.filter((e) => e.name === name || e.name.startsWith(`${name}.`)).map((e) => {
+    const path = join(folder, e.name);
+    const kind = e.isSymbolicLink() ? `link ${readlinkSync(path)}` : e.isDirectory() ? 'folder' : 'file';
+    return `${e.name}\0${kind}`;
+  });
+  let real;
+  try {
+    real = realpathSync(folder);
+  } catch {
+    real = '';
+  }
+  return sha256([real, ...found.sort()].join('\n'));
+}
+
+/**
+ * Marks the build `dir` used now (pruning goes by it); false when it is gone.
+ * @param {string} dir
+ * @returns {boolean}
+ */
+function markUsed(dir) {
+  try {
+    const now = new Date();
+    utimesSync(dir, now, now);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes builds under `cacheDir` not used for UNUSED_BUILD_LIFETIME_MS, but never `current`:
+ * renamed first, so a folder is never seen half removed.
+ * @param {string} cacheDir
+ * @param {string} current
+ */
+function pruneUnusedBuilds(cacheDir, current) {
   try {
     const oldest = Date.now() - UNUSED_BUILD_LIFETIME_MS;
     for (const entry of readdirSync(cacheDir, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
+      if (!entry.isDirectory() || entry.name === current) continue;
       const dir = join(cacheDir, entry.name);
       if (statSync(dir).mtimeMs >= oldest) continue;
       const doomed = join(cacheDir, `.removed-${process.pid}-${randomUUID()}`);
@@ -278,13 +431,14 @@ function pruneUnusedBuilds(cacheDir) {
 }
 
 /**
- * The recipe every build follows: this file and esbuild's version. Part of every build's
- * name and record, so a change to either compiles everything again.
+ * The recipe every build follows: this file, esbuild's version, and siteforge's folder (a
+ * copy of siteforge compiles its own). Part of every build's name and record, so a change to
+ * any of them compiles everything again.
  * @returns {string}
  */
 function recipe() {
   const esbuild = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'esbuild', 'package.json'), 'utf8')).version;
-  return `${sha256(readFileSync(fileURLToPath(import.meta.url), 'utf8'))} esbuild@${esbuild}`;
+  return `${sha256(readFileSync(THIS_FILE, 'utf8'))} esbuild@${esbuild} ${ROOT}`;
 }
 
 /**
@@ -296,18 +450,6 @@ function fileHash(file) {
     return sha256(readFileSync(file, 'utf8'));
   } catch {
     return null;
-  }
-}
-
-/**
- * @param {string} folder
- * @returns {string}
- */
-function folderHash(folder) {
-  try {
-    return sha256(readdirSync(folder).sort().join('\0'));
-  } catch {
-    return '';
   }
 }
 

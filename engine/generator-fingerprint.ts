@@ -32,7 +32,7 @@ export function generatorFingerprint(): string {
       const child = `${path}/${entry.name}`;
       if (entry.isDirectory()) {
         if (deep) walk(child, deep);
-      } else if (/\.(ts|json)$/.test(entry.name)) {
+      } else if (/\.(ts|js|json)$/.test(entry.name)) {
         files.push(child);
       }
     }

@@ -119,10 +119,10 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
   const retries = options.retries ?? 5;
   if (!Number.isInteger(retries) || retries < 0) throw new UserError(`retries must be a whole number of at least 0, got ${retries}`);
   const remotes = resolveRemotes(options.fleet, options.catalog, options, options.outDir);
-  const { fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir } = options;
+  const { fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program } = options;
   const repos = options.synthesize === false
     ? synthesizedRepositories(remotes, outDir)
-    : (await synth({ fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir })).environments.filter((e) => !e.removed).map((e) => e.repo);
+    : (await synth({ fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program })).environments.filter((e) => !e.removed).map((e) => e.repo);
   options.onStart?.(repos.length);
   const published = readPublished(outDir);
   // Temporary clones go beside the output, on the file system chosen for it.

@@ -11,7 +11,7 @@ import { autoWorkers } from './pool';
 import { generatorFingerprint } from './generator-fingerprint';
 import { synthSite, unchangedSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
 import type { SynthWorkerData, SynthWorkerReply } from './synth-worker';
-import { compiledProgram } from './compiled-program.js';
+import { compiledProgram, type CompiledProgram } from './compiled-program.js';
 
 export type { EnvironmentResult } from './site-synth';
 
@@ -40,6 +40,13 @@ export interface SynthOptions extends Selection {
   readonly workers?: number | 'auto';
   /** Module exporting `fleet` (the same fleet as `fleet`), for worker threads. */
   readonly fleetModule?: string;
+  /**
+   * The compiled build this process runs from (with `fleetModule`): worker threads run its
+   * synth worker and fleet, so they render the very code this thread does.
+   * @default - compiled here when worker threads are wanted (see compiledProgram); where it
+   * cannot be, this thread renders every site
+   */
+  readonly program?: CompiledProgram;
   /**
    * Catalog folder for worker threads.
    * @default - the built-in catalog
@@ -141,8 +148,8 @@ async function synthInWorkers(
   const queue = [...indexes];
   const outcomes = new Map<number, SiteOutcome>();
   if (workers > 1 && !options.fleetModule) throw new Error('synth with workers needs fleetModule');
-  const program = workers > 1 ? await compiledProgram({ fleetFile: fleetModuleFile(options.fleetModule!) }) : undefined;
-  const pool = Array.from({ length: workers - 1 }, () => {
+  const program = workers > 1 ? await workerProgram(options) : undefined;
+  const pool = Array.from({ length: program ? workers - 1 : 0 }, () => {
     const data: SynthWorkerData = { fleetModule: options.fleetModule!, fleetModuleUrl: program!.fleet!, catalogDir: options.catalogDir, context };
     // No loader flags: the program is plain JavaScript.
     return new Worker(new URL(program!.synthWorker), { workerData: data, execArgv: [] });
@@ -176,7 +183,7 @@ async function synthInWorkers(
     worker.on('exit', (code) => (inFlight > 0 ? fail(new Error(`synth worker exited with code ${code}`)) : undefined));
   }));
   try {
-    const thisThreadRenders = (workers === 1 || options.renderInThisThread !== false) && queue.length > 0;
+    const thisThreadRenders = (pool.length === 0 || options.renderInThisThread !== false) && queue.length > 0;
     const render = thisThreadRenders ? (await import('./checked-render')).renderChecked : undefined;
     for (let index = render ? queue.shift() : undefined; index !== undefined && !failure; index = queue.shift()) {
       record(index, synthSite(options.fleet[index], options.catalog, context, render!));
@@ -188,6 +195,22 @@ async function synthInWorkers(
     await Promise.all(pool.map((w) => w.terminate()));
   }
   return outcomes;
+}
+
+/**
+ * The build worker threads run: the one this process runs from, else one compiled now;
+ * undefined when the fleet cannot be compiled (see compiledProgram), unless every site must
+ * go to the workers.
+ */
+async function workerProgram(options: SynthOptions): Promise<CompiledProgram | undefined> {
+  const fleetFile = fleetModuleFile(options.fleetModule!);
+  if (options.program?.fleetFile === fleetFile) return options.program;
+  try {
+    return await compiledProgram({ fleetFile });
+  } catch (e) {
+    if (options.renderInThisThread === false) throw e;
+    return undefined;
+  }
 }
 
 /** `<site>/<env>` of every repository under `outDir` that siteforge wrote. */

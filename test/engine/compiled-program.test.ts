@@ -1,13 +1,16 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compiledProgram, DEFAULT_FLEET, fleetArgument, fleetFileOf, PROGRAM_CACHE_DIR, type CompiledProgram } from '../../engine/compiled-program.js';
 import { loadFleet } from '../../engine/fleet';
+import { synth } from '../../engine/synth';
+import type { SiteDefinition } from '../../sites/site-definition';
 import { originalStack } from '../../engine/original-stack';
 import type { Io } from '../../cli/io';
-import { tempDir } from '../helpers';
+import { builtinCatalog, tempDir } from '../helpers';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'siteforge.js');
@@ -24,8 +27,14 @@ function programCache(): string {
   return dir;
 }
 
+/** Marks `paths` last changed a minute ago: as a user's files are, unlike files a test just wrote (see SETTLE_MS). */
+function settle(...paths: string[]): void {
+  const aMinuteAgo = new Date(Date.now() - 60_000);
+  for (const path of paths) utimesSync(path, aMinuteAgo, aMinuteAgo);
+}
+
 /** A fleet of one site per name, in a folder of its own, importing siteforge from this checkout and the names from `names.ts`. */
-function fleetFolder(names: readonly string[]): { dir: string; file: string } {
+function fleetFolder(names: readonly string[], options: { settled?: boolean } = {}): { dir: string; file: string } {
   const dir = tempDir();
   writeFileSync(join(dir, 'names.ts'), `export const names: string[] = ${JSON.stringify(names)};\n`);
   const file = join(dir, 'fleet.ts');
@@ -42,6 +51,7 @@ export const fleet: SiteDefinition[] = names.map((name) => ({
   },
 }));
 `);
+  if (options.settled !== false) settle(dir);
   return { dir, file };
 }
 
@@ -93,7 +103,7 @@ describe('compiledProgram', () => {
     expect(io.text()).toMatch(/synthesized 2 environments into .*: 0 files written, 0 deleted; 2 not rendered \(inputs unchanged\)/);
   });
 
-  it('compiles again when a source, a file beside one or a config file above one changes, and never changes a build it wrote', async () => {
+  it('compiles again when a source, a file an import may now find, a link or a config file above one changes, and never changes a build it wrote', async () => {
     const cacheDir = programCache();
     const { dir, file } = fleetFolder(['alpha']);
     const builds = [await compiledProgram({ fleetFile: file, cacheDir })];
@@ -103,10 +113,21 @@ describe('compiledProgram', () => {
       ['a module it imports', () => writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['gamma'];\n"), ['gamma', 'edited']],
       // esbuild looks for ./names.tsx before ./names.ts
       ['a new file beside them that an import now finds', () => writeFileSync(join(dir, 'names.tsx'), "export const names: string[] = ['tsx'];\n"), ['tsx', 'edited']],
-      ['a tsconfig.json in their folder', () => writeFileSync(join(dir, 'tsconfig.json'), '{}\n'), ['tsx', 'edited']],
+      ['a tsconfig.json in their folder', () => writeFileSync(join(dir, 'tsconfig.json'), '{ "extends": "./base.json" }\n'), ['tsx', 'edited']],
+      ['the tsconfig it extends', () => writeFileSync(join(dir, 'base.json'), '{ "compilerOptions": { "strict": true } }\n'), ['tsx', 'edited']],
+      ['a link the import goes through, pointed elsewhere', () => {
+        writeFileSync(join(dir, 'other-names.ts'), "export const names: string[] = ['linked'];\n");
+        rmSync(join(dir, 'names.tsx'));
+        symlinkSync(join(dir, 'other-names.ts'), join(dir, 'names.tsx'));
+      }, ['linked', 'edited']],
+      ['that link pointed back', () => {
+        rmSync(join(dir, 'names.tsx'));
+        symlinkSync(join(dir, 'names.ts'), join(dir, 'names.tsx'));
+      }, ['gamma', 'edited']],
     ];
     for (const [what, change, names] of changes) {
       change();
+      settle(dir, ...['tsconfig.json', 'base.json'].map((f) => join(dir, f)).filter(existsSync));
       const build = await compiledProgram({ fleetFile: file, cacheDir });
       expect(build.built, what).toBe(true);
       expect(await namesOf(build), what).toStrictEqual(names);
@@ -116,6 +137,41 @@ describe('compiledProgram', () => {
     expect(new Set(builds.map((b) => b.dir)).size).toBe(builds.length);
     for (const build of builds) expect(existsSync(join(build.dir, 'fleet.js'))).toBe(true);
     expect(await namesOf(builds[0])).toStrictEqual(['alpha']);
+  });
+
+  it('notices a file an import may now find in a folder that holds no source itself', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    mkdirSync(join(dir, 'lists', 'names'), { recursive: true });
+    writeFileSync(join(dir, 'lists', 'names', 'index.ts'), "export const names: string[] = ['from-index'];\n");
+    writeFileSync(file, readFileSync(file, 'utf8').replace("from './names'", "from './lists/names'"));
+    settle(dir, join(dir, 'lists'), join(dir, 'lists', 'names'));
+    const first = await compiledProgram({ fleetFile: file, cacheDir });
+    expect(((await import(first.fleet!)) as { fleet: { name: string }[] }).fleet.map((d) => d.name)).toStrictEqual(['from-index']);
+    writeFileSync(join(dir, 'lists', 'names.ts'), "export const names: string[] = ['beside-the-folder'];\n"); // esbuild prefers it
+    settle(join(dir, 'lists'));
+    const second = await compiledProgram({ fleetFile: file, cacheDir });
+    expect(second.built).toBe(true);
+    expect(((await import(second.fleet!)) as { fleet: { name: string }[] }).fleet.map((d) => d.name)).toStrictEqual(['beside-the-folder']);
+  });
+
+  it('uses but does not keep a build whose folders changed as it began, since esbuild may have read them before', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha'], { settled: false });
+    expect((await compiledProgram({ fleetFile: file, cacheDir })).built).toBe(true);
+    expect((await compiledProgram({ fleetFile: file, cacheDir })).built).toBe(true);
+    settle(dir);
+    expect((await compiledProgram({ fleetFile: file, cacheDir })).built).toBe(true);
+    expect((await compiledProgram({ fleetFile: file, cacheDir })).built).toBe(false);
+  });
+
+  it('leaves itself out of the build: the program imports this very file, whose code must not be rewritten as a source', async () => {
+    const cacheDir = programCache();
+    const { file } = fleetFolder(['alpha']);
+    const { dir } = await compiledProgram({ fleetFile: file, cacheDir });
+    const texts = readdirSync(dir).filter((name) => name.endsWith('.js')).map((name) => readFileSync(join(dir, name), 'utf8'));
+    expect(texts.some((text) => text.includes(`from "${pathToFileURL(join(ROOT, 'engine', 'compiled-program.js')).href}"`))).toBe(true);
+    expect(texts.some((text) => text.includes('sources-as-read'))).toBe(false);
   });
 
   it('gives the same sources the same folder, whoever compiles them at once, and leaves no staging folder', async () => {
@@ -152,6 +208,23 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     expect(existsSync(next.dir)).toBe(true);
   });
 
+  it('keeps a build it compiles again after an edit is undone, however old, and runs it', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    const first = await compiledProgram({ fleetFile: file, cacheDir });
+    const names = readFileSync(join(dir, 'names.ts'), 'utf8');
+    writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['beta'];\n");
+    settle(dir);
+    await compiledProgram({ fleetFile: file, cacheDir });
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+    utimesSync(first.dir, twoDaysAgo, twoDaysAgo);
+    writeFileSync(join(dir, 'names.ts'), names);
+    settle(dir);
+    const again = await compiledProgram({ fleetFile: file, cacheDir });
+    expect(again).toStrictEqual({ ...first, built: true });
+    expect(((await import(`${again.fleet!}?again`)) as { fleet: { name: string }[] }).fleet.map((d) => d.name)).toStrictEqual(['alpha']);
+  });
+
   it('refuses a fleet module it cannot compile: a syntax error, or a package imported from outside siteforge', async () => {
     const cacheDir = programCache();
     const { dir, file } = fleetFolder(['alpha']);
@@ -159,8 +232,47 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow('Expected identifier but found ";"');
     writeFileSync(file, "import { App } from 'cdk8s';\nexport const fleet = [App];\n");
     await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow(`${file} imports the package cdk8s, which must resolve from its own folder`);
+    const inside = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'siteforge-test-fleet-'));
+    caches.push(inside);
+    const nested = join(inside, 'fleet.ts');
+    writeFileSync(nested, "import { helper } from 'fleet-helper';\nexport const fleet = [helper];\n");
+    await expect(compiledProgram({ fleetFile: nested, cacheDir })).rejects.toThrow(`${nested} imports the package fleet-helper, which must resolve from its own folder`);
+    const project = mkdtempSync(join(ROOT, '.siteforge-test-fleet-'));
+    caches.push(project);
+    mkdirSync(join(project, 'node_modules'));
+    writeFileSync(join(project, 'fleet.ts'), "import { helper } from 'fleet-helper';\nexport const fleet = [helper];\n");
+    await expect(compiledProgram({ fleetFile: join(project, 'fleet.ts'), cacheDir })).rejects.toThrow('imports the package fleet-helper, which must resolve from its own folder');
+    writeFileSync(file, "export const fleet = [import.meta.resolve('./names')];\n");
+    await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow(`${file} uses import.meta other than url, dirname or filename`);
     expect(readdirSync(cacheDir)).toStrictEqual([]);
     expect(existsSync(join(dir, 'fleet.ts'))).toBe(true);
+  });
+});
+
+describe('synth worker threads', () => {
+  it('run the build this process runs from, even when the fleet changed since', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['a1', 'a2', 'a3', 'a4']);
+    const program = await compiledProgram({ fleetFile: file, cacheDir });
+    const { fleet } = (await import(program.fleet!)) as { fleet: SiteDefinition[] };
+    writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['b1', 'b2', 'b3', 'b4'];\n");
+    const outDir = tempDir();
+    const report = await synth({ fleet, fleetModule: file, program, catalog: builtinCatalog(), outDir, workers: 2, renderInThisThread: false });
+    expect(report.environments.map((e) => e.repo)).toStrictEqual(['a1/prod', 'a2/prod', 'a3/prod', 'a4/prod']);
+    expect(readdirSync(outDir).filter((name) => !name.startsWith('.')).sort()).toStrictEqual(['a1', 'a2', 'a3', 'a4']);
+  });
+
+  it('leave the sites to this thread when the fleet cannot be compiled', async () => {
+    const { dir, file } = fleetFolder(['c1', 'c2', 'c3']);
+    // A fleet outside siteforge that imports a package from its own node_modules runs from source only.
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(join(ROOT, 'node_modules', 'constructs'), join(dir, 'node_modules', 'constructs'));
+    writeFileSync(file, `import { Construct } from 'constructs';\n${readFileSync(file, 'utf8')}\nexport const base = Construct;\n`);
+    await expect(compiledProgram({ fleetFile: file, cacheDir: programCache() })).rejects.toThrow('imports the package constructs');
+    const { fleet } = await loadFleet(file);
+    const outDir = tempDir();
+    const report = await synth({ fleet, fleetModule: file, catalog: builtinCatalog(), outDir, workers: 2 });
+    expect(report.environments.map((e) => e.repo)).toStrictEqual(['c1/prod', 'c2/prod', 'c3/prod']);
   });
 });
 
