@@ -145,7 +145,8 @@ function keptBuild(cacheDir, recordFile) {
     const [folder, name] = lookup.split('\0');
     if (lookupHash(folder, name, listings) !== hash) return undefined;
   }
-  return markUsed(dir) ? record.build : undefined;
+  markUsed(dir);
+  return record.build;
 }
 
 /**
@@ -160,15 +161,15 @@ function keptBuild(cacheDir, recordFile) {
  */
 async function compile(cacheDir, fleetFile) {
   const startedMs = Date.now();
+  const staging = join(cacheDir, `.staging-${process.pid}-${randomUUID()}`);
   // First, so that a folder that cannot be written costs no more than this.
-  mkdirSync(cacheDir, { recursive: true });
-  const { build } = await import('esbuild');
+  mkdirSync(staging, { recursive: true });
   /** @type {Map<string, string>} */
   const read = new Map();
   /** @type {Map<string, string>} */
   const lookups = new Map();
-  const staging = join(cacheDir, `.staging-${process.pid}-${randomUUID()}`);
   try {
+    const { build } = await import('esbuild');
     const result = await build({
       entryPoints: {
         cli: join(ROOT, 'cli', 'index.ts'),
@@ -208,7 +209,8 @@ async function compile(cacheDir, fleetFile) {
     } catch (e) {
       // Compiled before from the same sources (by another process, or before an edit undone):
       // the same program, marked used so that no one prunes it now.
-      if (!existsSync(join(dir, 'cli.js')) || !markUsed(dir)) throw e;
+      if (!existsSync(join(dir, 'cli.js'))) throw e;
+      markUsed(dir);
     }
     return { record: { build: name, files, lookups: Object.fromEntries([...lookups].sort()) }, keep };
   } finally {
@@ -394,17 +396,16 @@ function lookupHash(folder, name, listings) {
 }
 
 /**
- * Marks the build `dir` used now (pruning goes by it); false when it is gone.
+ * Marks the build `dir` used now: pruning goes by it. A cache that cannot be written is never
+ * pruned either.
  * @param {string} dir
- * @returns {boolean}
  */
 function markUsed(dir) {
   try {
     const now = new Date();
     utimesSync(dir, now, now);
-    return true;
   } catch {
-    return false;
+    // Read-only: nothing removes the build.
   }
 }
 

@@ -249,6 +249,15 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
   });
 });
 
+describe('compiledProgram where nothing can be kept', () => {
+  it('rejects when its folder cannot be made (the CLI then runs from source)', async () => {
+    const blocked = join(programCache(), 'a-file');
+    writeFileSync(blocked, '');
+    const { file } = fleetFolder(['alpha']);
+    await expect(compiledProgram({ fleetFile: file, cacheDir: join(blocked, 'program') })).rejects.toThrow(/ENOTDIR/);
+  });
+});
+
 describe('synth worker threads', () => {
   it('run the build this process runs from, even when the fleet changed since', async () => {
     const cacheDir = programCache();
