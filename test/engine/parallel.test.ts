@@ -14,7 +14,7 @@ describe('parallel synth', () => {
     const catalog = builtinCatalog();
     const one = await synth({ fleet, catalog, outDir: single, workers: 1 });
     const two = await synth({ fleet, catalog, outDir: parallel, workers: 2, fleetModule });
-    // Every site rendered by the workers' bundled program, none by this thread.
+    // Every site rendered by the workers' compiled program, none by this thread.
     const workersOnly = await synth({ fleet, catalog, outDir: inWorkers, workers: 3, fleetModule, renderInThisThread: false });
     expect(withoutSealedValues(readTree(parallel))).toStrictEqual(withoutSealedValues(readTree(single)));
     expect(withoutSealedValues(readTree(inWorkers))).toStrictEqual(withoutSealedValues(readTree(single)));
