@@ -237,7 +237,8 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     const nested = join(inside, 'fleet.ts');
     writeFileSync(nested, "import { helper } from 'fleet-helper';\nexport const fleet = [helper];\n");
     await expect(compiledProgram({ fleetFile: nested, cacheDir })).rejects.toThrow(`${nested} imports the package fleet-helper, which must resolve from its own folder`);
-    const project = mkdtempSync(join(ROOT, '.siteforge-test-fleet-'));
+    // Inside siteforge's folder, but not in a folder its imports look in (whose changes would keep other tests' builds from being kept).
+    const project = mkdtempSync(join(ROOT, 'test', '.tmp-fleet-'));
     caches.push(project);
     mkdirSync(join(project, 'node_modules'));
     writeFileSync(join(project, 'fleet.ts'), "import { helper } from 'fleet-helper';\nexport const fleet = [helper];\n");
