@@ -364,35 +364,28 @@ function extendedConfigs(file) {
 
 /**
  * sha256 of what a lookup of `name` in `folder` can find: the folder's real path, and each
- * entry named `name` or `name.*` with its type (and a link's target). `listings` holds the
- * folders read by this caller.
+ * entry named `name` or `name.*` with its type (and a link's target). `listings` keeps the
+ * folders this caller read.
  * @param {string} folder
  * @param {string} name
- * @param {Map<string, import('node:fs').Dirent[] | null>} listings
+ * @param {Map<string, { real: string, entries: import('node:fs').Dirent[] } | null>} listings
  * @returns {string}
  */
 function lookupHash(folder, name, listings) {
   if (!listings.has(folder)) {
     try {
-      listings.set(folder, readdirSync(folder, { withFileTypes: true }));
+      listings.set(folder, { real: realpathSync(folder), entries: readdirSync(folder, { withFileTypes: true }) });
     } catch {
       listings.set(folder, null);
     }
   }
-  const entries = listings.get(folder);
-  if (!entries) return '';
-  const found = entries.filter((e) => e.name === name || e.name.startsWith(`${name}.`)).map((e) => {
-    const path = join(folder, e.name);
-    const kind = e.isSymbolicLink() ? `link ${readlinkSync(path)}` : e.isDirectory() ? 'folder' : 'file';
+  const listing = listings.get(folder);
+  if (!listing) return '';
+  const found = listing.entries.filter((e) => e.name === name || e.name.startsWith(`${name}.`)).map((e) => {
+    const kind = e.isSymbolicLink() ? `link ${readlinkSync(join(folder, e.name))}` : e.isDirectory() ? 'folder' : 'file';
     return `${e.name}\0${kind}`;
   });
-  let real;
-  try {
-    real = realpathSync(folder);
-  } catch {
-    real = '';
-  }
-  return sha256([real, ...found.sort()].join('\n'));
+  return sha256([listing.real, ...found.sort()].join('\n'));
 }
 
 /**
