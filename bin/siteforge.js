@@ -23,7 +23,11 @@ if (compiled) {
   const { main } = compiled;
   process.exitCode = await main(argv, undefined, program);
 } else {
-  (await import('tsx/esm/api')).register();
+  const tsx = await import('tsx/esm/api').catch((error) => {
+    process.stderr.write(`siteforge cannot start: ${error.message}\nInstall its packages: npm ci (in ${new URL('..', import.meta.url).pathname})\n`);
+    process.exit(3);
+  });
+  tsx.register();
   const { main } = await import('../cli/index.ts');
   process.exitCode = await main(argv);
 }

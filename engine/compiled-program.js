@@ -2,7 +2,7 @@
 // Plain JavaScript: bin/siteforge.js runs this before any TypeScript can be loaded. Compiled
 // programs import this very file (it is never compiled into them), so there is one copy of it.
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,8 +29,12 @@ const UNUSED_BUILD_LIFETIME_MS = 24 * 60 * 60 * 1000;
  */
 const SETTLE_MS = 2000;
 
-/** Files beside a source or above it that change how esbuild reads it. */
-const CONFIG_FILES = ['package.json', 'tsconfig.json', 'jsconfig.json'];
+/**
+ * What `import.meta.url`, `dirname` and `filename` become in a compiled module: names it
+ * imports from a module of its own, in the namespace META_NAMESPACE, that holds its values.
+ */
+const META = { url: '__siteforge_import_meta_url', dirname: '__siteforge_import_meta_dirname', filename: '__siteforge_import_meta_filename' };
+const META_NAMESPACE = 'siteforge-import-meta';
 
 const LOADERS = /** @type {const} */ ({ '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx', '.json': 'json' });
 
@@ -52,7 +56,8 @@ const LOADERS = /** @type {const} */ ({ '.ts': 'ts', '.mts': 'ts', '.cts': 'ts',
  * What a build was made from, checked before it is used: it is used only while every file
  * still holds what it held (or is still absent), and every place an import looked still holds
  * the same candidates (a new `x.tsx` beside `x.ts`, a link pointed elsewhere).
- * @property {string} build the build's folder name
+ * @property {string} [build] the build's folder name
+ * @property {string} [failed] why it could not be compiled, when it could not
  * @property {Record<string, string | null>} files sha256 of each file read, null for a file that was absent
  * @property {Record<string, string>} lookups sha256 of what each lookup (`<folder>\0<name>`) found
  */
@@ -72,12 +77,18 @@ const LOADERS = /** @type {const} */ ({ '.ts': 'ts', '.mts': 'ts', '.cts': 'ts',
  */
 export async function compiledProgram({ fleetFile, cacheDir = PROGRAM_CACHE_DIR }) {
   const recordFile = join(cacheDir, `${sha256(`${recipe()}\0${fleetFile ?? ''}`).slice(0, 32)}.json`);
-  const kept = keptBuild(cacheDir, recordFile);
-  if (kept) return programIn(join(cacheDir, kept), fleetFile, false);
+  const kept = keptRecord(recordFile);
+  if (kept?.failed !== undefined) throw new Error(kept.failed);
+  if (kept?.build !== undefined && existsSync(join(cacheDir, kept.build, 'cli.js'))) {
+    markUsed(join(cacheDir, kept.build));
+    return programIn(join(cacheDir, kept.build), fleetFile, false);
+  }
   const { record, keep } = await compile(cacheDir, fleetFile);
   if (keep) keepFile(recordFile, `${JSON.stringify(record)}\n`);
-  pruneUnusedBuilds(cacheDir, record.build);
-  return programIn(join(cacheDir, record.build), fleetFile, true);
+  if (record.failed !== undefined) throw new Error(record.failed);
+  const build = /** @type {string} */ (record.build);
+  pruneUnusedBuilds(cacheDir, build);
+  return programIn(join(cacheDir, build), fleetFile, true);
 }
 
 /**
@@ -121,13 +132,12 @@ function programIn(dir, fleetFile, built) {
 }
 
 /**
- * The folder name of the build `recordFile` names when it may be used, its files and lookups
- * as they were; marks it used.
- * @param {string} cacheDir
+ * The record in `recordFile` when what it was made from is as it was: its build may be used,
+ * or its failure told again without compiling.
  * @param {string} recordFile
- * @returns {string | undefined}
+ * @returns {BuildRecord | undefined}
  */
-function keptBuild(cacheDir, recordFile) {
+function keptRecord(recordFile) {
   /** @type {BuildRecord} */
   let record;
   try {
@@ -135,8 +145,6 @@ function keptBuild(cacheDir, recordFile) {
   } catch {
     return undefined;
   }
-  const dir = join(cacheDir, record.build ?? '');
-  if (!record.build || !existsSync(join(dir, 'cli.js'))) return undefined;
   for (const [file, hash] of Object.entries(record.files ?? {})) {
     if (fileHash(file) !== hash) return undefined;
   }
@@ -145,16 +153,15 @@ function keptBuild(cacheDir, recordFile) {
     const [folder, name] = lookup.split('\0');
     if (lookupHash(folder, name, listings) !== hash) return undefined;
   }
-  markUsed(dir);
-  return record.build;
+  return record;
 }
 
 /**
  * Compiles the program into a folder of its own under `cacheDir`, named by what it was made
  * from: written whole under a staging name, then renamed, so a folder that exists is
- * complete, and two processes compiling the same sources agree on it. `keep` is false when
- * the record cannot vouch for the build (a config file or a folder an import looked in changed
- * as it began, or a config file extends a package's).
+ * complete, and two processes compiling the same sources agree on it. A build esbuild refuses
+ * gives a record of the failure instead. `keep` is false when the record cannot vouch for what
+ * esbuild read (see `unsure` in sourcesAsRead and recordedFiles).
  * @param {string} cacheDir
  * @param {string | undefined} fleetFile
  * @returns {Promise<{ record: BuildRecord, keep: boolean }>}
@@ -168,41 +175,61 @@ async function compile(cacheDir, fleetFile) {
   const read = new Map();
   /** @type {Map<string, string>} */
   const lookups = new Map();
+  /** @type {string[]} */
+  const unsure = [];
+  const recordOf = (/** @type {Omit<BuildRecord, 'files' | 'lookups'>} */ outcome) => {
+    const inputs = [...read.keys()];
+    for (const input of inputs) addLookup(lookups, dirname(input), basename(input, extname(input)));
+    const files = recordedFiles(inputs, read, unsure);
+    const settledAll = Object.keys(files).filter((file) => !read.has(file)).every((file) => settled(file, startedMs))
+      && [...lookups.keys()].every((lookup) => settled(lookup.split('\0')[0], startedMs, 'folder'));
+    return { record: { ...outcome, files, lookups: Object.fromEntries([...lookups].sort()) }, keep: settledAll && unsure.length === 0 };
+  };
   try {
     const { build } = await import('esbuild');
-    const result = await build({
-      entryPoints: {
-        cli: join(ROOT, 'cli', 'index.ts'),
-        'synth-worker': join(ROOT, 'engine', 'synth-worker-main.ts'),
-        ...(fleetFile ? { fleet: fleetFile } : {}),
-      },
-      absWorkingDir: ROOT,
-      outdir: staging,
-      bundle: true,
-      // Each module is kept once, shared by the entries, and modules imported lazily stay
-      // lazy (cdk8s is loaded only by commands that render).
-      splitting: true,
-      chunkNames: 'chunk-[hash]',
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      // Class names are part of every environment's input hash (see inputText), and a bundle
-      // would otherwise rename classes whose names collide across files.
-      keepNames: true,
-      // Read only to report a bug (see original-stack.ts).
-      sourcemap: 'linked',
-      metafile: true,
-      logLevel: 'silent',
-      plugins: [sourcesAsRead(read, lookups)],
-    });
-    const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(ROOT, input));
-    const unread = inputs.filter((input) => !read.has(input));
+    let result;
+    try {
+      result = await build({
+        entryPoints: {
+          cli: join(ROOT, 'cli', 'index.ts'),
+          'synth-worker': join(ROOT, 'engine', 'synth-worker-main.ts'),
+          ...(fleetFile ? { fleet: fleetFile } : {}),
+        },
+        absWorkingDir: ROOT,
+        outdir: staging,
+        bundle: true,
+        // Each module is kept once, shared by the entries, and modules imported lazily stay
+        // lazy (cdk8s is loaded only by commands that render).
+        splitting: true,
+        chunkNames: 'chunk-[hash]',
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        packages: 'external',
+        // Class names are part of every environment's input hash (see inputText), and a bundle
+        // would otherwise rename classes whose names collide across files.
+        keepNames: true,
+        // Each module's own (see sourcesAsRead): the catalog and the schemas are found
+        // relative to the file that names them.
+        define: Object.fromEntries(Object.entries(META).map(([name, variable]) => [`import.meta.${name}`, variable])),
+        // Read only to report a bug (see original-stack.ts).
+        sourcemap: 'linked',
+        metafile: true,
+        logLevel: 'silent',
+        plugins: [sourcesAsRead(read, lookups, unsure)],
+      });
+    } catch (e) {
+      // esbuild's own refusals (a syntax error, a missing file, the plugin's) hold until a file
+      // changes; anything else (esbuild itself failing) is tried again next time.
+      if (!Array.isArray(/** @type {{ errors?: unknown }} */ (e).errors)) throw e;
+      return recordOf({ failed: /** @type {Error} */ (e).message });
+    }
+    const unread = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith(`${META_NAMESPACE}:`))
+      .map((input) => resolve(ROOT, input)).filter((input) => !read.has(input));
     if (unread.length > 0) throw new Error(`esbuild read ${unread.join(', ')} itself; cannot tell when to compile again`);
-    const { files, keep: configsSettled } = recordedFiles(inputs, read, startedMs);
-    const keep = configsSettled && [...lookups.keys()].every((lookup) => settled(lookup.split('\0')[0], startedMs, 'folder'));
     const outputs = Object.keys(result.metafile.outputs).map((output) => relative(staging, resolve(ROOT, output))).sort();
-    const name = sha256(JSON.stringify([recipe(), outputs, files, [...lookups].sort()])).slice(0, 32);
+    const { record, keep } = recordOf({});
+    const name = sha256(JSON.stringify([recipe(), outputs, record.files, record.lookups])).slice(0, 32);
     const dir = join(cacheDir, name);
     try {
       renameSync(staging, dir);
@@ -212,7 +239,7 @@ async function compile(cacheDir, fleetFile) {
       if (!existsSync(join(dir, 'cli.js'))) throw e;
       markUsed(dir);
     }
-    return { record: { build: name, files, lookups: Object.fromEntries([...lookups].sort()) }, keep };
+    return { record: { build: name, ...record }, keep };
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
@@ -225,45 +252,57 @@ async function compile(cacheDir, fleetFile) {
  * - Every import of a path notes in `lookups` what the places esbuild looks in hold, just
  *   before it looks: `<dir>/<name>` and `<dir>/<name>.*`, and in `<dir>/<name>/` the index and
  *   package.json files.
- * - `import.meta.url` (and `dirname`, `filename`) keep meaning the file they are written in:
- *   the catalog and the schemas are found relative to it, where a bundle would give every
- *   module the bundle's URL. Any other use of `import.meta` stops the build.
+ * - What the record cannot follow is noted in `unsure`, and such a build is never kept: a
+ *   path built at run time (`` import(`./x/${name}`) ``, which esbuild turns into every file it
+ *   may name), and a `#name` import (package.json `imports`).
+ * - `import.meta.url` (and `dirname`, `filename`) keep meaning the file they are written in,
+ *   where a bundle would give every module the bundle's URL: each module imports them (see
+ *   META), and esbuild puts them where the expressions stand (not in strings). Any other use
+ *   of `import.meta` stops the build.
  * - A package imported from outside siteforge's folder (or from a folder in it with its own
  *   node_modules) stops the build: it must resolve from the importing file's folder, not from
  *   the program's.
  * @param {Map<string, string>} read
  * @param {Map<string, string>} lookups
+ * @param {string[]} unsure
  * @returns {import('esbuild').Plugin}
  */
-function sourcesAsRead(read, lookups) {
+function sourcesAsRead(read, lookups, unsure) {
   return {
     name: 'sources-as-read',
     setup(build) {
+      build.onResolve({ filter: new RegExp(`^${META_NAMESPACE}:`) }, (args) => ({ path: args.path.slice(META_NAMESPACE.length + 1), namespace: META_NAMESPACE }));
       build.onResolve({ filter: /^[./]/ }, (args) => {
         const target = isAbsolute(args.path) ? args.path : resolve(args.resolveDir, args.path);
         if (target === THIS_FILE) return { path: pathToFileURL(THIS_FILE).href, external: true };
-        const listings = new Map();
-        for (const [folder, name] of [[dirname(target), basename(target)], [target, 'index'], [target, 'package.json']]) {
-          lookups.set(`${folder}\0${name}`, lookupHash(folder, name, listings));
-        }
+        addLookup(lookups, dirname(target), basename(target));
+        addLookup(lookups, target, 'index');
+        addLookup(lookups, target, 'package.json');
         return undefined;
       });
       build.onResolve({ filter: /^[^./]/ }, (args) => {
-        if (args.importer === '' || isBuiltin(args.path) || resolvesFromRoot(args.importer)) return undefined;
+        if (args.path.startsWith('#')) unsure.push(`${args.importer} imports ${args.path}`);
+        if (args.importer === '' || isBuiltin(args.path) || resolvesFromRoot(args.importer, lookups)) return undefined;
         return { errors: [{ text: `${args.importer} imports the package ${args.path}, which must resolve from its own folder` }] };
       });
-      build.onLoad({ filter: /.*/ }, (args) => {
+      build.onLoad({ filter: /.*/, namespace: META_NAMESPACE }, (args) => ({
+        contents: `export const url = ${JSON.stringify(pathToFileURL(args.path).href)}, dirname = ${JSON.stringify(dirname(args.path))}, filename = ${JSON.stringify(args.path)};`,
+        loader: 'js',
+      }));
+      build.onLoad({ filter: /.*/, namespace: 'file' }, (args) => {
         const loader = LOADERS[/** @type {keyof typeof LOADERS} */ (extname(args.path))];
         if (!loader) return undefined;
         const text = readFileSync(args.path, 'utf8');
         read.set(args.path, sha256(text));
-        if (args.path.includes(`${sep}node_modules${sep}`)) return { contents: text, loader };
-        const contents = text
-          .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
-          .replaceAll('import.meta.dirname', JSON.stringify(dirname(args.path)))
-          .replaceAll('import.meta.filename', JSON.stringify(args.path));
-        if (/\bimport\.meta\b/.test(contents)) return { errors: [{ text: `${args.path} uses import.meta other than url, dirname or filename` }] };
-        return { contents, loader };
+        if (/\b(?:import|require)\s*\(\s*(?:`|(['"])[^'"]*\1\s*\+)/.test(text)) unsure.push(`${args.path} imports a path built at run time`);
+        if (/\bimport\.meta\b(?!\.(?:url|dirname|filename)\b)/.test(text)) {
+          return { errors: [{ text: `${args.path} uses import.meta other than url, dirname or filename` }] };
+        }
+        if (loader === 'json') return { contents: text, loader };
+        // Imported at the end (imports are hoisted), so that every line and column stays where
+        // it is for the source map.
+        const names = Object.entries(META).map(([name, variable]) => `${name} as ${variable}`).join(', ');
+        return { contents: `${text}\nimport { ${names} } from ${JSON.stringify(`${META_NAMESPACE}:${args.path}`)};\n`, loader };
       });
     },
   };
@@ -271,54 +310,70 @@ function sourcesAsRead(read, lookups) {
 
 /**
  * Whether a package imported by `file` resolves as it would from siteforge's folder (where the
- * program is written): `file` is inside it, with no node_modules folder between.
+ * program is written): `file` is inside it, with no node_modules folder between (a lookup
+ * each, so that one made later is noticed).
  * @param {string} file
+ * @param {Map<string, string>} lookups
  * @returns {boolean}
  */
-function resolvesFromRoot(file) {
+function resolvesFromRoot(file, lookups) {
   if (!file.startsWith(ROOT) || file.includes(`${sep}node_modules${sep}`)) return false;
-  for (let dir = dirname(file); dir.length > ROOT.length; dir = dirname(dir)) {
+  // ROOT ends with a separator; the folders between stop short of it.
+  for (let dir = dirname(file); dir !== ROOT.slice(0, -1); dir = dirname(dir)) {
+    addLookup(lookups, dir, 'node_modules');
     if (existsSync(join(dir, 'node_modules'))) return false;
   }
   return true;
 }
 
 /**
- * The files a build from `inputs` (hashed as read) depends on: the sources, and the config
- * files in their folders and every folder above, with every tsconfig they extend. `keep` is
- * false when one extends a package's config, or changed within SETTLE_MS of `startedMs`.
+ * The files a build from `inputs` (hashed as read) depends on besides them: for each, the
+ * package.json in its folder and every folder above, and the tsconfig.json and jsconfig.json
+ * from its folder up to the nearest one there is (the one esbuild reads), with every file that
+ * one extends. A tsconfig with `paths` or `baseUrl`, or one extending a package's, is noted
+ * in `unsure`: imports then look in places the record does not follow.
  * @param {readonly string[]} inputs
  * @param {ReadonlyMap<string, string>} read
- * @param {number} startedMs
- * @returns {{ files: Record<string, string | null>, keep: boolean }}
+ * @param {string[]} unsure
+ * @returns {Record<string, string | null>}
  */
-function recordedFiles(inputs, read, startedMs) {
+function recordedFiles(inputs, read, unsure) {
   /** @type {Record<string, string | null>} */
   const files = {};
-  let keep = true;
-  const addConfig = (/** @type {string} */ file) => {
+  const addTsconfig = (/** @type {string} */ file) => {
     if (file in files) return;
     files[file] = fileHash(file);
-    if (files[file] === null) return;
-    if (!settled(file, startedMs)) keep = false;
-    for (const base of extendedConfigs(file)) {
-      if (base === undefined) keep = false;
-      else addConfig(base);
+    const text = withoutComments(readText(file) ?? '');
+    if (/"(paths|baseUrl)"\s*:/.test(text)) unsure.push(`${file} maps imports`);
+    for (const base of extendedConfigs(file, text)) {
+      if (base === undefined) unsure.push(`${file} extends a config it does not name by path`);
+      else addTsconfig(base);
     }
   };
   for (const input of [...inputs].sort()) {
     files[input] = /** @type {string} */ (read.get(input));
+    let tsconfigFound = false;
     for (let dir = dirname(input); ; dir = dirname(dir)) {
-      for (const name of CONFIG_FILES) addConfig(join(dir, name));
+      files[join(dir, 'package.json')] ??= fileHash(join(dir, 'package.json'));
+      for (const file of tsconfigFound ? [] : [join(dir, 'tsconfig.json'), join(dir, 'jsconfig.json')]) {
+        if (!existsSync(file)) {
+          files[file] ??= null;
+          continue;
+        }
+        addTsconfig(file);
+        tsconfigFound = true;
+        break;
+      }
       if (dirname(dir) === dir) break;
     }
   }
-  return { files, keep };
+  return files;
 }
 
 /**
  * Whether `path` last changed at least SETTLE_MS before `startedMs`, or is not there (or, for
- * a `folder`, is no folder).
+ * a `folder`, is no folder). A time more than a minute ahead of the clock is a clock set
+ * elsewhere (a file unpacked from an archive), which says nothing about when it changed.
  * @param {string} path
  * @param {number} startedMs
  * @param {'file' | 'folder'} [kind]
@@ -327,26 +382,21 @@ function recordedFiles(inputs, read, startedMs) {
 function settled(path, startedMs, kind = 'file') {
   try {
     const stat = statSync(path);
-    return (kind === 'folder' && !stat.isDirectory()) || stat.mtimeMs < startedMs - SETTLE_MS;
+    if (kind === 'folder' && !stat.isDirectory()) return true;
+    return stat.mtimeMs < startedMs - SETTLE_MS || stat.mtimeMs > Date.now() + 60_000;
   } catch (e) {
     return /** @type {NodeJS.ErrnoException} */ (e).code === 'ENOENT' || /** @type {NodeJS.ErrnoException} */ (e).code === 'ENOTDIR';
   }
 }
 
 /**
- * The files a tsconfig.json or jsconfig.json extends (undefined for a package's, which is not
- * followed); none for other files.
+ * The files the tsconfig `file` (its `text` without comments) extends; undefined for one named
+ * otherwise than by path (a package's), which is not followed.
  * @param {string} file
+ * @param {string} text
  * @returns {(string | undefined)[]}
  */
-function extendedConfigs(file) {
-  if (!/(ts|js)config\.json$/.test(file)) return [];
-  let text;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [undefined];
-  }
+function extendedConfigs(file, text) {
   const extendsValue = /"extends"\s*:\s*("(?:[^"\\]|\\.)*"|\[[^\]]*\])/.exec(text)?.[1];
   if (extendsValue === undefined) return /"extends"/.test(text) ? [undefined] : [];
   let names;
@@ -363,9 +413,30 @@ function extendedConfigs(file) {
 }
 
 /**
+ * `text` (JSON with comments, as tsconfig.json is) without its comments.
+ * @param {string} text
+ * @returns {string}
+ */
+function withoutComments(text) {
+  return text.replace(/("(?:[^"\\]|\\.)*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_, string) => string ?? '');
+}
+
+/**
+ * Notes in `lookups` what a lookup of `name` in `folder` finds now.
+ * @param {Map<string, string>} lookups
+ * @param {string} folder
+ * @param {string} name
+ */
+function addLookup(lookups, folder, name) {
+  const key = `${folder}\0${name}`;
+  if (!lookups.has(key)) lookups.set(key, lookupHash(folder, name, new Map()));
+}
+
+/**
  * sha256 of what a lookup of `name` in `folder` can find: the folder's real path, and each
- * entry named `name` or `name.*` with its type (and a link's target). `listings` keeps the
- * folders this caller read.
+ * entry named `name` or `name.*` with its type (a link: the real path it leads to, through
+ * every link on the way; a package.json: its content). `listings` keeps the folders this
+ * caller read.
  * @param {string} folder
  * @param {string} name
  * @param {Map<string, { real: string, entries: import('node:fs').Dirent[] } | null>} listings
@@ -382,10 +453,23 @@ function lookupHash(folder, name, listings) {
   const listing = listings.get(folder);
   if (!listing) return '';
   const found = listing.entries.filter((e) => e.name === name || e.name.startsWith(`${name}.`)).map((e) => {
-    const kind = e.isSymbolicLink() ? `link ${readlinkSync(join(folder, e.name))}` : e.isDirectory() ? 'folder' : 'file';
+    const path = join(folder, e.name);
+    const kind = e.isSymbolicLink() ? `link ${realPathOf(path)}` : e.isDirectory() ? 'folder' : e.name === 'package.json' ? `file ${fileHash(path)}` : 'file';
     return `${e.name}\0${kind}`;
   });
   return sha256([listing.real, ...found.sort()].join('\n'));
+}
+
+/**
+ * @param {string} path
+ * @returns {string}
+ */
+function realPathOf(path) {
+  try {
+    return realpathSync(path);
+  } catch {
+    return '(dangling)';
+  }
 }
 
 /**
@@ -440,10 +524,19 @@ function recipe() {
  * @returns {string | null}
  */
 function fileHash(file) {
+  const text = readText(file);
+  return text === undefined ? null : sha256(text);
+}
+
+/**
+ * @param {string} file
+ * @returns {string | undefined}
+ */
+function readText(file) {
   try {
-    return sha256(readFileSync(file, 'utf8'));
+    return readFileSync(file, 'utf8');
   } catch {
-    return null;
+    return undefined;
   }
 }
 

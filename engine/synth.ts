@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
@@ -44,7 +45,7 @@ export interface SynthOptions extends Selection {
    * The compiled build this process runs from (with `fleetModule`): worker threads run its
    * synth worker and fleet, so they render the very code this thread does.
    * @default - compiled here when worker threads are wanted (see compiledProgram); where it
-   * cannot be, this thread renders every site
+   * cannot be, they run from source
    */
   readonly program?: CompiledProgram;
   /**
@@ -149,9 +150,9 @@ async function synthInWorkers(
   const outcomes = new Map<number, SiteOutcome>();
   if (workers > 1 && !options.fleetModule) throw new Error('synth with workers needs fleetModule');
   const program = workers > 1 ? await workerProgram(options) : undefined;
-  const pool = Array.from({ length: program ? workers - 1 : 0 }, () => {
-    const data: SynthWorkerData = { fleetModule: options.fleetModule!, fleetModuleUrl: program!.fleet!, catalogDir: options.catalogDir, context };
-    // No loader flags: the program is plain JavaScript.
+  const pool = Array.from({ length: workers - 1 }, () => {
+    const data: SynthWorkerData = { fleetModule: options.fleetModule!, fleetModuleUrl: program!.fleet, catalogDir: options.catalogDir, context };
+    // No loader flags: the program is plain JavaScript, or registers tsx itself.
     return new Worker(new URL(program!.synthWorker), { workerData: data, execArgv: [] });
   });
   const record = (index: number, outcome: SiteOutcome) => {
@@ -183,7 +184,7 @@ async function synthInWorkers(
     worker.on('exit', (code) => (inFlight > 0 ? fail(new Error(`synth worker exited with code ${code}`)) : undefined));
   }));
   try {
-    const thisThreadRenders = (pool.length === 0 || options.renderInThisThread !== false) && queue.length > 0;
+    const thisThreadRenders = (workers === 1 || options.renderInThisThread !== false) && queue.length > 0;
     const render = thisThreadRenders ? (await import('./checked-render')).renderChecked : undefined;
     for (let index = render ? queue.shift() : undefined; index !== undefined && !failure; index = queue.shift()) {
       record(index, synthSite(options.fleet[index], options.catalog, context, render!));
@@ -197,20 +198,29 @@ async function synthInWorkers(
   return outcomes;
 }
 
+/** What a synth worker thread runs: its program, and the fleet module that imports. */
+interface WorkerProgram {
+  readonly synthWorker: string;
+  readonly fleet: string;
+}
+
 /**
- * The build worker threads run: the one this process runs from, else one compiled now;
- * undefined when the fleet cannot be compiled (see compiledProgram), unless every site must
- * go to the workers.
+ * The program worker threads run: the build this process runs from, else one compiled now;
+ * from source (tsx's loader, which takes a worker about twice as long to start) when the
+ * fleet cannot be compiled or SITEFORGE_FROM_SOURCE=1.
  */
-async function workerProgram(options: SynthOptions): Promise<CompiledProgram | undefined> {
+async function workerProgram(options: SynthOptions): Promise<WorkerProgram> {
   const fleetFile = fleetModuleFile(options.fleetModule!);
-  if (options.program?.fleetFile === fleetFile) return options.program;
-  try {
-    return await compiledProgram({ fleetFile });
-  } catch (e) {
-    if (options.renderInThisThread === false) throw e;
-    return undefined;
+  if (options.program?.fleetFile === fleetFile && options.program.fleet) return { synthWorker: options.program.synthWorker, fleet: options.program.fleet };
+  if (process.env.SITEFORGE_FROM_SOURCE !== '1') {
+    try {
+      const { synthWorker, fleet } = await compiledProgram({ fleetFile });
+      if (fleet) return { synthWorker, fleet };
+    } catch {
+      // Run from source, as the CLI then does.
+    }
   }
+  return { synthWorker: new URL('./synth-worker-from-source.js', import.meta.url).href, fleet: pathToFileURL(fleetFile).href };
 }
 
 /** `<site>/<env>` of every repository under `outDir` that siteforge wrote. */

@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -165,6 +165,27 @@ describe('compiledProgram', () => {
     expect((await compiledProgram({ fleetFile: file, cacheDir })).built).toBe(false);
   });
 
+  it('keeps import.meta.url meaning the file it is written in, and leaves the words in a string alone', async () => {
+    const cacheDir = programCache();
+    const { file } = fleetFolder(['alpha']);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}export const where = [import.meta.url, import.meta.dirname, 'import.meta.url, in words'];\n`);
+    const { fleet } = await compiledProgram({ fleetFile: file, cacheDir });
+    expect(((await import(fleet!)) as { where: string[] }).where).toStrictEqual([pathToFileURL(file).href, dirname(file), 'import.meta.url, in words']);
+  });
+
+  it.each([
+    ['imports a path built at run time', (dir: string) => writeFileSync(join(dir, 'fleet.ts'), `${readFileSync(join(dir, 'fleet.ts'), 'utf8')}export const load = (name: string) => import(\`./\${name}.ts\`);\n`)],
+    ['maps imports in its tsconfig.json', (dir: string) => writeFileSync(join(dir, 'tsconfig.json'), '{ "compilerOptions": { /* where */ "paths": { "@names": ["./names.ts"] } } }\n')],
+    ['extends a package\'s tsconfig', (dir: string) => writeFileSync(join(dir, 'tsconfig.json'), '{ "extends": "@tsconfig/node20/tsconfig.json" }\n')],
+  ])('uses but does not keep a build whose fleet %s, since its record cannot follow where that looks', async (_, make) => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    make(dir);
+    settle(dir, ...['tsconfig.json'].map((f) => join(dir, f)).filter(existsSync));
+    expect((await compiledProgram({ fleetFile: file, cacheDir })).built).toBe(true);
+    expect((await compiledProgram({ fleetFile: file, cacheDir })).built).toBe(true);
+  });
+
   it('leaves itself out of the build: the program imports this very file, whose code must not be rewritten as a source', async () => {
     const cacheDir = programCache();
     const { file } = fleetFolder(['alpha']);
@@ -225,6 +246,20 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     expect(((await import(`${again.fleet!}?again`)) as { fleet: { name: string }[] }).fleet.map((d) => d.name)).toStrictEqual(['alpha']);
   });
 
+  it('remembers a fleet module it could not compile until a file it read changes', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    writeFileSync(join(dir, 'names.ts'), 'export const names = [;\n');
+    settle(dir);
+    await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow('Unexpected ";"');
+    const [record] = readdirSync(cacheDir).filter((name) => name.endsWith('.json'));
+    const writtenAt = statSync(join(cacheDir, record)).mtimeMs;
+    await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow('Unexpected ";"');
+    expect(statSync(join(cacheDir, record)).mtimeMs).toBe(writtenAt); // told again, not compiled again
+    writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['fixed'];\n");
+    expect((await compiledProgram({ fleetFile: file, cacheDir })).built).toBe(true);
+  });
+
   it('refuses a fleet module it cannot compile: a syntax error, or a package imported from outside siteforge', async () => {
     const cacheDir = programCache();
     const { dir, file } = fleetFolder(['alpha']);
@@ -245,7 +280,7 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     await expect(compiledProgram({ fleetFile: join(project, 'fleet.ts'), cacheDir })).rejects.toThrow('imports the package fleet-helper, which must resolve from its own folder');
     writeFileSync(file, "export const fleet = [import.meta.resolve('./names')];\n");
     await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow(`${file} uses import.meta other than url, dirname or filename`);
-    expect(readdirSync(cacheDir)).toStrictEqual([]);
+    expect(readdirSync(cacheDir).filter((name) => !name.endsWith('.json'))).toStrictEqual([]);
     expect(existsSync(join(dir, 'fleet.ts'))).toBe(true);
   });
 });
@@ -272,7 +307,7 @@ describe('synth worker threads', () => {
     expect(readdirSync(outDir).filter((name) => !name.startsWith('.')).sort()).toStrictEqual(['a1', 'a2', 'a3', 'a4']);
   });
 
-  it('leave the sites to this thread when the fleet cannot be compiled', async () => {
+  it('run from source when the fleet cannot be compiled', async () => {
     const { dir, file } = fleetFolder(['c1', 'c2', 'c3']);
     // A fleet outside siteforge that imports a package from its own node_modules runs from source only.
     mkdirSync(join(dir, 'node_modules'));
@@ -281,8 +316,9 @@ describe('synth worker threads', () => {
     await expect(compiledProgram({ fleetFile: file, cacheDir: programCache() })).rejects.toThrow('imports the package constructs');
     const { fleet } = await loadFleet(file);
     const outDir = tempDir();
-    const report = await synth({ fleet, fleetModule: file, catalog: builtinCatalog(), outDir, workers: 2 });
+    const report = await synth({ fleet, fleetModule: file, catalog: builtinCatalog(), outDir, workers: 2, renderInThisThread: false });
     expect(report.environments.map((e) => e.repo)).toStrictEqual(['c1/prod', 'c2/prod', 'c3/prod']);
+    expect(readdirSync(join(outDir, 'c2', 'prod'))).toContain('manifests');
   });
 });
 
