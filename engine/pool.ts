@@ -15,8 +15,9 @@ export async function mapPool<T, R>(items: readonly T[], limit: number, work: (i
 }
 
 /**
- * A synth worker thread takes about 0.6 s to start (it loads siteforge, the catalog and the
- * fleet) and its first site is slow: a thread is worth it from about 40 sites to render.
+ * A synth worker thread takes about 0.5 s to start (it loads siteforge, the catalog and the
+ * fleet) and its first site is slow: within a warm process a thread is worth it from about 40
+ * sites to render (README, Tests and benchmarks).
  */
 export const SITES_PER_THREAD = 40;
 
