@@ -36,6 +36,9 @@ const SETTLE_MS = 2000;
 const META = { url: '__siteforge_import_meta_url', dirname: '__siteforge_import_meta_dirname', filename: '__siteforge_import_meta_filename' };
 const META_NAMESPACE = 'siteforge-import-meta';
 
+/** The `detail` of the plugin's refusals, which only a change to the sources can lift. */
+const REFUSAL = 'siteforge-refusal';
+
 const LOADERS = /** @type {const} */ ({ '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx', '.json': 'json' });
 
 /**
@@ -219,9 +222,10 @@ async function compile(cacheDir, fleetFile) {
         plugins: [sourcesAsRead(read, lookups, unsure)],
       });
     } catch (e) {
-      // esbuild's own refusals (a syntax error, a missing file, the plugin's) hold until a file
-      // changes; anything else (esbuild itself failing) is tried again next time.
-      if (!Array.isArray(/** @type {{ errors?: unknown }} */ (e).errors)) throw e;
+      // A refusal caused by the sources (a syntax error, an import that finds nothing, the
+      // plugin's refusals) holds until a file changes; anything else (esbuild itself, a file
+      // that could not be read or written) is tried again next time.
+      if (!isSourceFailure(e)) throw e;
       return recordOf({ failed: /** @type {Error} */ (e).message });
     }
     const unread = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith(`${META_NAMESPACE}:`))
@@ -246,6 +250,18 @@ async function compile(cacheDir, fleetFile) {
 }
 
 /**
+ * Whether esbuild's rejection `error` is caused by the sources alone: each message either
+ * points into a source and is esbuild's own, or is one of sourcesAsRead's refusals.
+ * @param {unknown} error
+ * @returns {boolean}
+ */
+function isSourceFailure(error) {
+  const messages = /** @type {{ errors?: import('esbuild').Message[] }} */ (error).errors;
+  return Array.isArray(messages) && messages.length > 0
+    && messages.every((m) => m.detail === REFUSAL || (m.location !== null && !m.pluginName && !m.text.startsWith('Failed to write')));
+}
+
+/**
  * An esbuild plugin that notes what the build depends on and keeps this file out of it.
  * - Every source is read here, and the sha256 of the text handed over noted in `read` (so a
  *   file changed during the build is compiled again next time).
@@ -256,9 +272,9 @@ async function compile(cacheDir, fleetFile) {
  *   path built at run time (`` import(`./x/${name}`) ``, which esbuild turns into every file it
  *   may name), and a `#name` import (package.json `imports`).
  * - `import.meta.url` (and `dirname`, `filename`) keep meaning the file they are written in,
- *   where a bundle would give every module the bundle's URL: each module imports them (see
- *   META), and esbuild puts them where the expressions stand (not in strings). Any other use
- *   of `import.meta` stops the build.
+ *   where a bundle would give every module the bundle's URL: each ES module that uses them
+ *   imports them (see META), and esbuild puts them where the expressions stand (not in
+ *   strings). Any other use of `import.meta`, or of the names META keeps, stops the build.
  * - A package imported from outside siteforge's folder (or from a folder in it with its own
  *   node_modules) stops the build: it must resolve from the importing file's folder, not from
  *   the program's.
@@ -276,6 +292,8 @@ function sourcesAsRead(read, lookups, unsure) {
         const target = isAbsolute(args.path) ? args.path : resolve(args.resolveDir, args.path);
         if (target === THIS_FILE) return { path: pathToFileURL(THIS_FILE).href, external: true };
         addLookup(lookups, dirname(target), basename(target));
+        // esbuild also looks for x.ts where an import names x.js (as TypeScript allows).
+        if (/\.[mc]?jsx?$/.test(target)) addLookup(lookups, dirname(target), basename(target, extname(target)));
         addLookup(lookups, target, 'index');
         addLookup(lookups, target, 'package.json');
         return undefined;
@@ -283,7 +301,7 @@ function sourcesAsRead(read, lookups, unsure) {
       build.onResolve({ filter: /^[^./]/ }, (args) => {
         if (args.path.startsWith('#')) unsure.push(`${args.importer} imports ${args.path}`);
         if (args.importer === '' || isBuiltin(args.path) || resolvesFromRoot(args.importer, lookups)) return undefined;
-        return { errors: [{ text: `${args.importer} imports the package ${args.path}, which must resolve from its own folder` }] };
+        return { errors: [{ text: `${args.importer} imports the package ${args.path}, which must resolve from its own folder`, detail: REFUSAL }] };
       });
       build.onLoad({ filter: /.*/, namespace: META_NAMESPACE }, (args) => ({
         contents: `export const url = ${JSON.stringify(pathToFileURL(args.path).href)}, dirname = ${JSON.stringify(dirname(args.path))}, filename = ${JSON.stringify(args.path)};`,
@@ -296,9 +314,12 @@ function sourcesAsRead(read, lookups, unsure) {
         read.set(args.path, sha256(text));
         if (/\b(?:import|require)\s*\(\s*(?:`|(['"])[^'"]*\1\s*\+)/.test(text)) unsure.push(`${args.path} imports a path built at run time`);
         if (/\bimport\.meta\b(?!\.(?:url|dirname|filename)\b)/.test(text)) {
-          return { errors: [{ text: `${args.path} uses import.meta other than url, dirname or filename` }] };
+          return { errors: [{ text: `${args.path} uses import.meta other than url, dirname or filename`, detail: REFUSAL }] };
         }
-        if (loader === 'json') return { contents: text, loader };
+        if (text.includes('__siteforge_import_meta_')) {
+          return { errors: [{ text: `${args.path} uses a name siteforge keeps for import.meta (__siteforge_import_meta_*)`, detail: REFUSAL }] };
+        }
+        if (!/\bimport\.meta\.(?:url|dirname|filename)\b/.test(text) || /\.c[jt]s$/.test(args.path)) return { contents: text, loader };
         // Imported at the end (imports are hoisted), so that every line and column stays where
         // it is for the source map.
         const names = Object.entries(META).map(([name, variable]) => `${name} as ${variable}`).join(', ');

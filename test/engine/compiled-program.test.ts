@@ -260,6 +260,28 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     expect((await compiledProgram({ fleetFile: file, cacheDir })).built).toBe(true);
   });
 
+  it('compiles again when an import that found nothing may now find a file: x.ts where x.js was asked for', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    writeFileSync(file, readFileSync(file, 'utf8').replace("from './names'", "from './typed-names.js'"));
+    settle(dir);
+    await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow('Could not resolve "./typed-names.js"');
+    writeFileSync(join(dir, 'typed-names.ts'), "export const names: string[] = ['typed'];\n");
+    settle(dir);
+    const { fleet } = await compiledProgram({ fleetFile: file, cacheDir });
+    expect(((await import(fleet!)) as { fleet: { name: string }[] }).fleet.map((d) => d.name)).toStrictEqual(['typed']);
+  });
+
+  it('compiles a CommonJS module as CommonJS (a return at its top level), as from source', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    writeFileSync(join(dir, 'helper.cjs'), 'exports.names = ["from-cjs"];\nif (exports.names) return;\n');
+    writeFileSync(file, readFileSync(file, 'utf8').replace("import { names } from './names';", "import helper from './helper.cjs';\nconst names: string[] = helper.names;"));
+    settle(dir);
+    const { fleet } = await compiledProgram({ fleetFile: file, cacheDir });
+    expect(((await import(fleet!)) as { fleet: { name: string }[] }).fleet.map((d) => d.name)).toStrictEqual(['from-cjs']);
+  });
+
   it('refuses a fleet module it cannot compile: a syntax error, or a package imported from outside siteforge', async () => {
     const cacheDir = programCache();
     const { dir, file } = fleetFolder(['alpha']);
@@ -280,6 +302,8 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     await expect(compiledProgram({ fleetFile: join(project, 'fleet.ts'), cacheDir })).rejects.toThrow('imports the package fleet-helper, which must resolve from its own folder');
     writeFileSync(file, "export const fleet = [import.meta.resolve('./names')];\n");
     await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow(`${file} uses import.meta other than url, dirname or filename`);
+    writeFileSync(file, "const __siteforge_import_meta_url = 'mine';\nexport const fleet = [import.meta.url, __siteforge_import_meta_url];\n");
+    await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow(`${file} uses a name siteforge keeps for import.meta (__siteforge_import_meta_*)`);
     expect(readdirSync(cacheDir).filter((name) => !name.endsWith('.json'))).toStrictEqual([]);
     expect(existsSync(join(dir, 'fleet.ts'))).toBe(true);
   });
