@@ -55,6 +55,11 @@ export const fleet: SiteDefinition[] = names.map((name) => ({
   return { dir, file };
 }
 
+/** The site names of the fleet compiled into `build`. */
+async function namesOf(build: CompiledProgram): Promise<string[]> {
+  return ((await import(build.fleet!)) as { fleet: { name: string }[] }).fleet.map((d) => d.name);
+}
+
 function captureIo(): Io & { text: () => string } {
   const lines: string[] = [];
   return { out: (t) => lines.push(t), err: (t) => lines.push(t), isTty: false, text: () => lines.join('\n') };
@@ -107,7 +112,6 @@ describe('compiledProgram', () => {
     const cacheDir = programCache();
     const { dir, file } = fleetFolder(['alpha']);
     const builds = [await compiledProgram({ fleetFile: file, cacheDir })];
-    const namesOf = async (build: CompiledProgram) => ((await import(build.fleet!)) as { fleet: { name: string }[] }).fleet.map((d) => d.name);
     const changes: [string, () => void, string[]][] = [
       ['the fleet module', () => writeFileSync(file, readFileSync(file, 'utf8').replace('names.map(', 'names.concat([\'edited\']).map(')), ['alpha', 'edited']],
       ['a module it imports', () => writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['gamma'];\n"), ['gamma', 'edited']],
@@ -147,12 +151,12 @@ describe('compiledProgram', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace("from './names'", "from './lists/names'"));
     settle(dir, join(dir, 'lists'), join(dir, 'lists', 'names'));
     const first = await compiledProgram({ fleetFile: file, cacheDir });
-    expect(((await import(first.fleet!)) as { fleet: { name: string }[] }).fleet.map((d) => d.name)).toStrictEqual(['from-index']);
+    expect(await namesOf(first)).toStrictEqual(['from-index']);
     writeFileSync(join(dir, 'lists', 'names.ts'), "export const names: string[] = ['beside-the-folder'];\n"); // esbuild prefers it
     settle(join(dir, 'lists'));
     const second = await compiledProgram({ fleetFile: file, cacheDir });
     expect(second.built).toBe(true);
-    expect(((await import(second.fleet!)) as { fleet: { name: string }[] }).fleet.map((d) => d.name)).toStrictEqual(['beside-the-folder']);
+    expect(await namesOf(second)).toStrictEqual(['beside-the-folder']);
   });
 
   it('uses but does not keep a build whose folders changed as it began, since esbuild may have read them before', async () => {
@@ -243,7 +247,7 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     settle(dir);
     const again = await compiledProgram({ fleetFile: file, cacheDir });
     expect(again).toStrictEqual({ ...first, built: true });
-    expect(((await import(`${again.fleet!}?again`)) as { fleet: { name: string }[] }).fleet.map((d) => d.name)).toStrictEqual(['alpha']);
+    expect(await namesOf(again)).toStrictEqual(['alpha']);
   });
 
   it('remembers a fleet module it could not compile until a file it read changes', async () => {
@@ -268,8 +272,7 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow('Could not resolve "./typed-names.js"');
     writeFileSync(join(dir, 'typed-names.ts'), "export const names: string[] = ['typed'];\n");
     settle(dir);
-    const { fleet } = await compiledProgram({ fleetFile: file, cacheDir });
-    expect(((await import(fleet!)) as { fleet: { name: string }[] }).fleet.map((d) => d.name)).toStrictEqual(['typed']);
+    expect(await namesOf(await compiledProgram({ fleetFile: file, cacheDir }))).toStrictEqual(['typed']);
   });
 
   it('compiles a CommonJS module as CommonJS (a return at its top level), as from source', async () => {
@@ -278,8 +281,7 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     writeFileSync(join(dir, 'helper.cjs'), 'exports.names = ["from-cjs"];\nif (exports.names) return;\n');
     writeFileSync(file, readFileSync(file, 'utf8').replace("import { names } from './names';", "import helper from './helper.cjs';\nconst names: string[] = helper.names;"));
     settle(dir);
-    const { fleet } = await compiledProgram({ fleetFile: file, cacheDir });
-    expect(((await import(fleet!)) as { fleet: { name: string }[] }).fleet.map((d) => d.name)).toStrictEqual(['from-cjs']);
+    expect(await namesOf(await compiledProgram({ fleetFile: file, cacheDir }))).toStrictEqual(['from-cjs']);
   });
 
   it('refuses a fleet module it cannot compile: a syntax error, or a package imported from outside siteforge', async () => {
