@@ -18,7 +18,12 @@ export const PROGRAM_CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'siteforge
 /** The fleet module commands load when `--fleet` is not given. */
 export const DEFAULT_FLEET = 'sites/index.ts';
 
-/** A build not used for this long is removed when another is written. */
+/**
+ * How long a build no record names any more (its fleet was compiled again, or is gone) is
+ * kept after its last use: a process started from it may still load a chunk of it lazily.
+ */
+const REPLACED_BUILD_LIFETIME_MS = 60 * 60 * 1000;
+/** How long a build a record still names is kept after its last use. */
 const UNUSED_BUILD_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 /**
@@ -60,6 +65,7 @@ const LOADERS = /** @type {const} */ ({ '.ts': 'ts', '.mts': 'ts', '.cts': 'ts',
  * still holds what it held (or is still absent), and every place an import looked still holds
  * the same candidates (a new `x.tsx` beside `x.ts`, a link pointed elsewhere).
  * @property {string} [build] the build's folder name
+ * @property {string} [fleetFile] the fleet module compiled
  * @property {string} [failed] why it could not be compiled, when it could not
  * @property {Record<string, string | null>} files sha256 of each file read, null for a file that was absent
  * @property {Record<string, string>} lookups sha256 of what each lookup (`<folder>\0<name>`) found
@@ -87,6 +93,7 @@ export async function compiledProgram({ fleetFile, cacheDir = PROGRAM_CACHE_DIR 
     return programIn(join(cacheDir, kept.build), fleetFile, false);
   }
   const { record, keep } = await compile(cacheDir, fleetFile);
+  record.fleetFile = fleetFile;
   if (keep) keepFile(recordFile, `${JSON.stringify(record)}\n`);
   if (record.failed !== undefined) throw new Error(record.failed);
   const build = /** @type {string} */ (record.build);
@@ -508,18 +515,35 @@ function markUsed(dir) {
 }
 
 /**
- * Removes builds under `cacheDir` not used for UNUSED_BUILD_LIFETIME_MS, but never `current`:
- * renamed first, so a folder is never seen half removed.
+ * Removes what no run will use again from `cacheDir` (never `current`): the records of fleet
+ * modules that are gone, the builds no record names once unused for REPLACED_BUILD_LIFETIME_MS,
+ * and any build unused for UNUSED_BUILD_LIFETIME_MS. A folder is renamed first, so it is
+ * never seen half removed.
  * @param {string} cacheDir
  * @param {string} current
  */
 function pruneUnusedBuilds(cacheDir, current) {
   try {
-    const oldest = Date.now() - UNUSED_BUILD_LIFETIME_MS;
-    for (const entry of readdirSync(cacheDir, { withFileTypes: true })) {
-      if (!entry.isDirectory() || entry.name === current) continue;
+    const now = Date.now();
+    const named = new Set();
+    const entries = readdirSync(cacheDir, { withFileTypes: true });
+    for (const entry of entries.filter((e) => e.isFile() && e.name.endsWith('.json'))) {
+      const file = join(cacheDir, entry.name);
+      /** @type {BuildRecord | undefined} */
+      let record;
+      try {
+        record = JSON.parse(readFileSync(file, 'utf8'));
+      } catch {
+        continue; // being replaced: its build is named by the one that replaces it
+      }
+      if (record?.fleetFile !== undefined && !existsSync(record.fleetFile)) rmSync(file, { force: true });
+      else if (record?.build) named.add(record.build);
+    }
+    // Staging and removal folders left by a killed process are named by no record either.
+    for (const entry of entries.filter((e) => e.isDirectory() && e.name !== current)) {
       const dir = join(cacheDir, entry.name);
-      if (statSync(dir).mtimeMs >= oldest) continue;
+      const unusedMs = now - statSync(dir).mtimeMs;
+      if (unusedMs < (named.has(entry.name) ? UNUSED_BUILD_LIFETIME_MS : REPLACED_BUILD_LIFETIME_MS)) continue;
       const doomed = join(cacheDir, `.removed-${process.pid}-${randomUUID()}`);
       renameSync(dir, doomed);
       rmSync(doomed, { recursive: true, force: true });

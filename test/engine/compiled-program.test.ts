@@ -233,6 +233,28 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     expect(existsSync(next.dir)).toBe(true);
   });
 
+  it('removes a build no record names once unused for an hour, and the record of a fleet module that is gone', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    const gone = fleetFolder(['beta']);
+    const replaced = await compiledProgram({ fleetFile: file, cacheDir });
+    const orphaned = await compiledProgram({ fleetFile: gone.file, cacheDir });
+    rmSync(gone.file);
+    writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['gamma'];\n");
+    settle(dir);
+    const current = await compiledProgram({ fleetFile: file, cacheDir });
+    const records = () => readdirSync(cacheDir).filter((name) => name.endsWith('.json'));
+    expect(records()).toHaveLength(1); // the gone fleet's record went with this build
+    expect([replaced, orphaned].map((b) => existsSync(b.dir))).toStrictEqual([true, true]); // used within the hour
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    for (const build of [replaced, orphaned, current]) utimesSync(build.dir, twoHoursAgo, twoHoursAgo);
+    writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['delta'];\n");
+    settle(dir);
+    const next = await compiledProgram({ fleetFile: file, cacheDir });
+    expect([replaced, orphaned, current, next].map((b) => existsSync(b.dir))).toStrictEqual([false, false, false, true]);
+    expect(records()).toHaveLength(1);
+  });
+
   it('keeps a build it compiles again after an edit is undone, however old, and runs it', async () => {
     const cacheDir = programCache();
     const { dir, file } = fleetFolder(['alpha']);
