@@ -216,43 +216,32 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     expect(readdirSync(otherCache).filter((name) => !name.endsWith('.json'))).toStrictEqual([dirs[0].split('/').at(-1)]);
   });
 
-  it('removes builds not used for a day once it writes another, and keeps one used since', async () => {
+  it('removes, once it writes a build, one no record names after an hour unused, any other after a day, and the record of a fleet module that is gone', async () => {
     const cacheDir = programCache();
     const { dir, file } = fleetFolder(['alpha']);
-    const other = fleetFolder(['beta']);
-    const unused = await compiledProgram({ fleetFile: file, cacheDir });
-    const used = await compiledProgram({ fleetFile: other.file, cacheDir });
-    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
-    utimesSync(unused.dir, twoDaysAgo, twoDaysAgo);
-    utimesSync(used.dir, twoDaysAgo, twoDaysAgo);
-    expect((await compiledProgram({ fleetFile: other.file, cacheDir })).built).toBe(false); // used: marked
-    writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['delta'];\n");
-    const next = await compiledProgram({ fleetFile: file, cacheDir });
-    expect(existsSync(unused.dir)).toBe(false);
-    expect(existsSync(used.dir)).toBe(true);
-    expect(existsSync(next.dir)).toBe(true);
-  });
-
-  it('removes a build no record names once unused for an hour, and the record of a fleet module that is gone', async () => {
-    const cacheDir = programCache();
-    const { dir, file } = fleetFolder(['alpha']);
-    const gone = fleetFolder(['beta']);
+    const [used, stale, gone] = [fleetFolder(['beta']), fleetFolder(['gamma']), fleetFolder(['delta'])];
     const replaced = await compiledProgram({ fleetFile: file, cacheDir });
-    const orphaned = await compiledProgram({ fleetFile: gone.file, cacheDir });
+    const [usedBuild, staleBuild, goneBuild] = await Promise.all([used, stale, gone].map((f) => compiledProgram({ fleetFile: f.file, cacheDir })));
     rmSync(gone.file);
-    writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['gamma'];\n");
+    writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['edited'];\n");
     settle(dir);
     const current = await compiledProgram({ fleetFile: file, cacheDir });
     const records = () => readdirSync(cacheDir).filter((name) => name.endsWith('.json'));
-    expect(records()).toHaveLength(1); // the gone fleet's record went with this build
-    expect([replaced, orphaned].map((b) => existsSync(b.dir))).toStrictEqual([true, true]); // used within the hour
-    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
-    for (const build of [replaced, orphaned, current]) utimesSync(build.dir, twoHoursAgo, twoHoursAgo);
-    writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['delta'];\n");
+    expect(records()).toHaveLength(3); // the gone fleet's record went with that build
+    expect([replaced, goneBuild].map((b) => existsSync(b.dir))).toStrictEqual([true, true]); // used within the hour
+
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    for (const build of [replaced, goneBuild, current]) utimesSync(build.dir, ago(2 * 60 * 60 * 1000), ago(2 * 60 * 60 * 1000));
+    for (const build of [usedBuild, staleBuild]) utimesSync(build.dir, ago(2 * 24 * 60 * 60 * 1000), ago(2 * 24 * 60 * 60 * 1000));
+    expect((await compiledProgram({ fleetFile: used.file, cacheDir })).built).toBe(false); // used now: marked
+    writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['again'];\n");
     settle(dir);
     const next = await compiledProgram({ fleetFile: file, cacheDir });
-    expect([replaced, orphaned, current, next].map((b) => existsSync(b.dir))).toStrictEqual([false, false, false, true]);
-    expect(records()).toHaveLength(1);
+    const kept = (builds: Record<string, { dir: string }>) => Object.fromEntries(Object.entries(builds).map(([name, b]) => [name, existsSync(b.dir)]));
+    expect(kept({ replaced, goneBuild, current, staleBuild, usedBuild, next })).toStrictEqual({
+      replaced: false, goneBuild: false, current: false, staleBuild: false, usedBuild: true, next: true,
+    });
+    expect(records()).toHaveLength(3);
   });
 
   it('keeps a build it compiles again after an edit is undone, however old, and runs it', async () => {
