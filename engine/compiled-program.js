@@ -93,7 +93,6 @@ export async function compiledProgram({ fleetFile, cacheDir = PROGRAM_CACHE_DIR 
     return programIn(join(cacheDir, kept.build), fleetFile, false);
   }
   const { record, keep } = await compile(cacheDir, fleetFile);
-  record.fleetFile = fleetFile;
   if (keep) keepFile(recordFile, `${JSON.stringify(record)}\n`);
   if (record.failed !== undefined) throw new Error(record.failed);
   const build = /** @type {string} */ (record.build);
@@ -187,13 +186,13 @@ async function compile(cacheDir, fleetFile) {
   const lookups = new Map();
   /** @type {string[]} */
   const unsure = [];
-  const recordOf = (/** @type {Omit<BuildRecord, 'files' | 'lookups'>} */ outcome) => {
+  const recordOf = (/** @type {Pick<BuildRecord, 'failed'>} */ outcome) => {
     const inputs = [...read.keys()];
     for (const input of inputs) addLookup(lookups, dirname(input), basename(input, extname(input)));
     const files = recordedFiles(inputs, read, unsure);
     const settledAll = Object.keys(files).filter((file) => !read.has(file)).every((file) => settled(file, startedMs))
       && [...lookups.keys()].every((lookup) => settled(lookup.split('\0')[0], startedMs, 'folder'));
-    return { record: { ...outcome, files, lookups: Object.fromEntries([...lookups].sort()) }, keep: settledAll && unsure.length === 0 };
+    return { record: { ...outcome, fleetFile, files, lookups: Object.fromEntries([...lookups].sort()) }, keep: settledAll && unsure.length === 0 };
   };
   try {
     const { build } = await import('esbuild');
@@ -370,8 +369,9 @@ function recordedFiles(inputs, read, unsure) {
   const files = {};
   const addTsconfig = (/** @type {string} */ file) => {
     if (file in files) return;
-    files[file] = fileHash(file);
-    const text = withoutComments(readText(file) ?? '');
+    const raw = readText(file);
+    files[file] = raw === undefined ? null : sha256(raw);
+    const text = withoutComments(raw ?? '');
     if (/"(paths|baseUrl)"\s*:/.test(text)) unsure.push(`${file} maps imports`);
     for (const base of extendedConfigs(file, text)) {
       if (base === undefined) unsure.push(`${file} extends a config it does not name by path`);
