@@ -56,6 +56,7 @@ const LOADERS = /** @type {const} */ ({ '.ts': 'ts', '.mts': 'ts', '.cts': 'ts',
  * @property {string} synthWorker URL of `engine/synth-worker-main.ts` compiled
  * @property {string | undefined} fleetFile the fleet module compiled with them, if any
  * @property {string | undefined} fleet URL of the fleet module compiled
+ * @property {Readonly<Record<string, string>>} entries URL of each further entry point compiled, by name
  * @property {boolean} built whether this call compiled it (false: it was kept from before)
  */
 
@@ -80,24 +81,30 @@ const LOADERS = /** @type {const} */ ({ '.ts': 'ts', '.mts': 'ts', '.cts': 'ts',
  * import must resolve from the fleet's folder, so it is run from source instead), or a source
  * using `import.meta` other than `url`, `dirname` and `filename`.
  *
- * @param {{ readonly fleetFile?: string, readonly cacheDir?: string }} options `cacheDir` must be
- *   inside siteforge's folder, so that the program's packages resolve (default: PROGRAM_CACHE_DIR)
+ * @param {{ readonly fleetFile?: string, readonly cacheDir?: string, readonly entries?: Readonly<Record<string, string>> }} options
+ *   `cacheDir` must be inside siteforge's folder, so that the program's packages resolve
+ *   (default: PROGRAM_CACHE_DIR); `entries` names further modules to compile with it, by the
+ *   name of their compiled file (default: none; `npm run bench` compiles the bench this way)
  * @returns {Promise<CompiledProgram>}
  */
-export async function compiledProgram({ fleetFile, cacheDir = PROGRAM_CACHE_DIR }) {
-  const recordFile = join(cacheDir, `${sha256(`${recipe()}\0${fleetFile ?? ''}`).slice(0, 32)}.json`);
+export async function compiledProgram({ fleetFile, cacheDir = PROGRAM_CACHE_DIR, entries = {} }) {
+  const entryNames = Object.keys(entries).sort();
+  const clash = entryNames.find((name) => !/^[a-z][a-z0-9-]*$/.test(name) || ['cli', 'synth-worker', 'fleet'].includes(name));
+  if (clash !== undefined) throw new Error(`an entry point cannot be named ${JSON.stringify(clash)}: use lower-case letters, digits and dashes, and none of cli, synth-worker, fleet`);
+  const sortedEntries = Object.fromEntries(entryNames.map((name) => [name, entries[name]]));
+  const recordFile = join(cacheDir, `${sha256(JSON.stringify([recipe(), fleetFile ?? null, sortedEntries])).slice(0, 32)}.json`);
   const kept = keptRecord(recordFile);
   if (kept?.failed !== undefined) throw new Error(kept.failed);
   if (kept?.build !== undefined && existsSync(join(cacheDir, kept.build, 'cli.js'))) {
     markUsed(join(cacheDir, kept.build));
-    return programIn(join(cacheDir, kept.build), fleetFile, false);
+    return programIn(join(cacheDir, kept.build), fleetFile, entryNames, false);
   }
-  const { record, keep } = await compile(cacheDir, fleetFile);
+  const { record, keep } = await compile(cacheDir, fleetFile, sortedEntries);
   if (keep) keepFile(recordFile, `${JSON.stringify(record)}\n`);
   if (record.failed !== undefined) throw new Error(record.failed);
   const build = /** @type {string} */ (record.build);
   pruneUnusedBuilds(cacheDir, build);
-  return programIn(join(cacheDir, build), fleetFile, true);
+  return programIn(join(cacheDir, build), fleetFile, entryNames, true);
 }
 
 /**
@@ -132,12 +139,14 @@ export function fleetArgument(argv) {
 /**
  * @param {string} dir
  * @param {string | undefined} fleetFile
+ * @param {readonly string[]} entryNames
  * @param {boolean} built
  * @returns {CompiledProgram}
  */
-function programIn(dir, fleetFile, built) {
+function programIn(dir, fleetFile, entryNames, built) {
   const url = (/** @type {string} */ name) => pathToFileURL(join(dir, name)).href;
-  return { dir, cli: url('cli.js'), synthWorker: url('synth-worker.js'), fleetFile, fleet: fleetFile ? url('fleet.js') : undefined, built };
+  const entries = Object.fromEntries(entryNames.map((name) => [name, url(`${name}.js`)]));
+  return { dir, cli: url('cli.js'), synthWorker: url('synth-worker.js'), fleetFile, fleet: fleetFile ? url('fleet.js') : undefined, entries, built };
 }
 
 /**
@@ -173,9 +182,10 @@ function keptRecord(recordFile) {
  * esbuild read (see `unsure` in sourcesAsRead and recordedFiles).
  * @param {string} cacheDir
  * @param {string | undefined} fleetFile
+ * @param {Readonly<Record<string, string>>} entries
  * @returns {Promise<{ record: BuildRecord, keep: boolean }>}
  */
-async function compile(cacheDir, fleetFile) {
+async function compile(cacheDir, fleetFile, entries) {
   const startedMs = Date.now();
   const staging = join(cacheDir, `.staging-${process.pid}-${randomUUID()}`);
   // First, so that a folder that cannot be written costs no more than this.
@@ -203,6 +213,7 @@ async function compile(cacheDir, fleetFile) {
           cli: join(ROOT, 'cli', 'index.ts'),
           'synth-worker': join(ROOT, 'engine', 'synth-worker-main.ts'),
           ...(fleetFile ? { fleet: fleetFile } : {}),
+          ...entries,
         },
         absWorkingDir: ROOT,
         outdir: staging,

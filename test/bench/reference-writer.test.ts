@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,5 +41,40 @@ describe('the bench reference writer', () => {
         expect(yamlTree(join(reference, repo))).toStrictEqual(yamlTree(join(out, repo)));
       }
     }
+  });
+});
+
+describe('npm run bench', () => {
+  const ROOT = join(import.meta.dirname, '..', '..');
+  const run = (env: NodeJS.ProcessEnv) => {
+    const dir = tempDir();
+    const result = spawnSync(process.execPath, ['bench/main.js', '--sites', '2', '--envs', '2', '--services', '3', '--workers', '2', '--dir', dir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+    return { ...result, left: readdirSync(dir) };
+  };
+
+  it.each([['compiled', {}], ['from source', { SITEFORGE_FROM_SOURCE: '1' }]])('runs %s, on two threads, and prints its figures in the fixed form; it leaves nothing behind', (_how, env) => {
+    const { status, stdout, stderr, left } = run(env);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    // 2 sites x 2 environments of 19 objects: per service a Deployment, Service, Ingress, ConfigMap
+    // and Argo CD Application; and the Namespace, its Application, the AppProject and the root
+    // Application. The reference writes as many.
+    const last = stdout.trim().split('\n').at(-1);
+    expect(last).toMatch(/^bench: objects=76 envs=4 seconds=\d+\.\d objects_per_s=\d+ peak_rss_mib=\d+ workers=2$/);
+    expect(stdout).toContain('reference: objects=76 ');
+    expect(stdout).toMatch(/^ratio=\d+\.\d\d /m);
+    expect(left).toStrictEqual([]);
+  });
+
+  it('refuses a shape that is not a positive integer, saying which', () => {
+    const dir = tempDir();
+    const result = spawnSync(process.execPath, ['bench/main.js', '--sites', 'many', '--dir', dir], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('bench: --sites must be a positive integer, got "many"\n');
+    expect(readdirSync(dir)).toStrictEqual([]);
   });
 });

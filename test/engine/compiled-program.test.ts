@@ -108,6 +108,36 @@ describe('compiledProgram', () => {
     expect(io.text()).toMatch(/synthesized 2 environments into .*: 0 files written, 0 deleted; 2 not rendered \(inputs unchanged\)/);
   });
 
+  it('compiles further entry points with siteforge and the fleet, sharing their modules; a build of its own per set of entries', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    const entry = join(dir, 'probe.ts');
+    writeFileSync(entry, `import { Site } from '${ROOT}/constructs';
+import { fleet } from './fleet';
+export const here = import.meta.url;
+export const sameSite = (site: unknown) => site instanceof Site;
+export const sameFleet = (other: unknown) => other === fleet;
+`);
+    settle(dir);
+    const plain = await compiledProgram({ fleetFile: file, cacheDir });
+    const withProbe = await compiledProgram({ fleetFile: file, cacheDir, entries: { probe: entry } });
+    expect(plain.entries).toStrictEqual({});
+    expect(withProbe.dir).not.toBe(plain.dir);
+    expect(withProbe.entries).toStrictEqual({ probe: pathToFileURL(join(withProbe.dir, 'probe.js')).href });
+    expect((await compiledProgram({ fleetFile: file, cacheDir, entries: { probe: entry } })).built).toBe(false);
+
+    const probe = (await import(withProbe.entries.probe)) as { here: string; sameSite: (s: unknown) => boolean; sameFleet: (f: unknown) => boolean };
+    const { fleet } = (await import(withProbe.fleet!)) as { fleet: SiteDefinition[] };
+    const { App } = await import('cdk8s');
+    expect(probe.here).toBe(pathToFileURL(entry).href);
+    expect(probe.sameFleet(fleet)).toBe(true);
+    expect(probe.sameSite(fleet[0].build(new App(), builtinCatalog()))).toBe(true);
+
+    for (const name of ['cli', 'fleet', 'Probe', '../x']) {
+      await expect(compiledProgram({ fleetFile: file, cacheDir, entries: { [name]: entry } })).rejects.toThrow(`an entry point cannot be named ${JSON.stringify(name)}`);
+    }
+  });
+
   it('compiles again when a source, a file an import may now find, a link or a config file above one changes, and never changes a build it wrote', async () => {
     const cacheDir = programCache();
     const { dir, file } = fleetFolder(['alpha']);
@@ -363,7 +393,7 @@ describe('loadFleet from a compiled program', () => {
   it('refuses a fleet module other than the one compiled, saying how to run', async () => {
     const compiled = fleetFolder(['alpha']);
     const asked = fleetFolder(['beta']);
-    await expect(loadFleet(asked.file, { dir: '/nowhere', cli: 'file:///nowhere/cli.js', synthWorker: 'file:///nowhere/synth-worker.js', fleetFile: compiled.file, fleet: 'file:///nowhere/fleet.js', built: false }))
+    await expect(loadFleet(asked.file, { dir: '/nowhere', cli: 'file:///nowhere/cli.js', synthWorker: 'file:///nowhere/synth-worker.js', fleetFile: compiled.file, fleet: 'file:///nowhere/fleet.js', entries: {}, built: false }))
       .rejects.toThrow(`fleet module ${asked.file}: siteforge compiled ${compiled.file} when it started, reading --fleet from the command line before parsing it; give --fleet once, as --fleet <module>, or run with SITEFORGE_FROM_SOURCE=1`);
   });
 
