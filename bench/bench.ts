@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { loadCatalog, type Catalog } from '../catalog';
 import { synth } from '../engine';
 import type { CompiledProgram } from '../engine/compiled-program.js';
+import { originalStack } from '../engine/original-stack';
 import { autoWorkers } from '../engine/pool';
 import { SHAPE_VARIABLE, syntheticFleet, type FleetShape } from './fleet';
 import { isKubernetesObject } from './reference-writer';
@@ -34,11 +35,38 @@ interface BenchRun {
 }
 
 /**
- * Runs the bench with the command line `args` (exit code 2 for a bad one). `program` is the
- * build this runs from when it runs compiled (see main.js): its worker threads and the
- * reference writer then run from it too.
+ * Runs the bench with the command line `args`, and returns the exit code: 2 for a bad command
+ * line, 1 when it failed (the stack printed, naming the sources). `program` is the build this
+ * runs from when it runs compiled (see main.js): its worker threads and the reference writer
+ * then run from it too.
  */
-export async function bench(args: readonly string[], program?: CompiledProgram): Promise<void> {
+export async function bench(args: readonly string[], program?: CompiledProgram): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = benchOptions(args);
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}`);
+    return 2;
+  }
+  console.log(program ? `bench: running compiled, from ${program.dir}` : 'bench: running from source, through tsx');
+  try {
+    await run(options, program);
+    return 0;
+  } catch (e) {
+    console.error(`bench: ${originalStack((e as Error)?.stack ?? String(e))}`);
+    return 1;
+  }
+}
+
+interface BenchOptions {
+  readonly shape: FleetShape;
+  readonly workers: number | 'auto';
+  /** Where the output folders are made. */
+  readonly dir: string;
+  readonly publish: boolean;
+}
+
+function benchOptions(args: readonly string[]): BenchOptions {
   const { values } = parseArgs({
     args: [...args],
     options: {
@@ -56,19 +84,26 @@ export async function bench(args: readonly string[], program?: CompiledProgram):
   const positive = (key: 'sites' | 'envs' | 'services' | 'workers'): number => {
     const value = Number(values[key]);
     if (!Number.isInteger(value) || value < 1) {
-      console.error(`bench: --${key} must be a positive integer${key === 'workers' ? ' or "auto"' : ''}, got ${JSON.stringify(values[key])}`);
-      process.exit(2);
+      throw new Error(`--${key} must be a positive integer${key === 'workers' ? ' or "auto"' : ''}, got ${JSON.stringify(values[key])}`);
     }
     return value;
   };
-  const shape = { sites: positive('sites'), envs: positive('envs'), services: positive('services') };
-  const workers: number | 'auto' = values.workers === 'auto' ? 'auto' : positive('workers');
-  const dir = values.dir!;
-  process.env[SHAPE_VARIABLE] = `${shape.sites},${shape.envs},${shape.services}`;
+  return {
+    shape: { sites: positive('sites'), envs: positive('envs'), services: positive('services') },
+    workers: values.workers === 'auto' ? 'auto' : positive('workers'),
+    dir: values.dir!,
+    publish: values.publish!,
+  };
+}
 
-  const outDir = mkdtempSync(join(dir, 'siteforge-bench-'));
-  const referenceDir = mkdtempSync(join(dir, 'siteforge-bench-reference-'));
+async function run({ shape, workers, dir, publish }: BenchOptions, program: CompiledProgram | undefined): Promise<void> {
+  if (program && !program.entries.reference) throw new Error(`the compiled bench has no reference writer: compile bench/reference-run.ts with it, as "reference" (see main.js)`);
+  process.env[SHAPE_VARIABLE] = `${shape.sites},${shape.envs},${shape.services}`;
+  let outDir: string | undefined;
+  let referenceDir: string | undefined;
   try {
+    outDir = mkdtempSync(join(dir, 'siteforge-bench-'));
+    referenceDir = mkdtempSync(join(dir, 'siteforge-bench-reference-'));
     const run: BenchRun = { shape, workers, catalog: loadCatalog(), outDir, referenceDir, program };
     let objects = 0;
     let envs = 0;
@@ -101,11 +136,10 @@ export async function bench(args: readonly string[], program?: CompiledProgram):
     rmSync(referenceDir, { recursive: true, force: true });
     const emitter = runReference(run, 'emitter');
     console.log(`emitter-reference: seconds=${emitter.seconds.toFixed(2)} (the reference writer with siteforge's YAML emitter instead of the yaml library)`);
-    if (values.publish) await benchPublish(run);
+    if (publish) await benchPublish(run);
     console.log(`bench: objects=${objects} envs=${envs} seconds=${synthSeconds.toFixed(1)} objects_per_s=${Math.round(objects / synthSeconds)} peak_rss_mib=${peakRssMib} workers=${workers === 'auto' ? autoWorkers(shape.sites) : Math.min(workers, shape.sites)}`);
   } finally {
-    rmSync(outDir, { recursive: true, force: true });
-    rmSync(referenceDir, { recursive: true, force: true });
+    for (const folder of [outDir, referenceDir]) if (folder) rmSync(folder, { recursive: true, force: true });
   }
 }
 
@@ -120,7 +154,7 @@ function seconds(start: bigint): number {
  */
 function runReference(run: BenchRun, format: 'yaml' | 'json' | 'emitter'): { objects: number; seconds: number } {
   const { shape } = run;
-  const script = run.program?.entries.reference
+  const script = run.program
     ? [fileURLToPath(run.program.entries.reference)]
     : ['--import', 'tsx', fileURLToPath(new URL('./reference-run.ts', import.meta.url))];
   const args = [...script, run.outDir, run.referenceDir, String(shape.sites), String(shape.envs), String(shape.services), format];

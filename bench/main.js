@@ -3,7 +3,7 @@
 // (engine/compiled-program.js), as bin/siteforge.js runs the CLI, so what is measured is the
 // program users run, without tsx's loader thread in the process (some 30 MiB of its peak
 // memory). Runs from source where it cannot be compiled, or with SITEFORGE_FROM_SOURCE=1.
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compiledProgram } from '../engine/compiled-program.js';
 
 const here = (/** @type {string} */ file) => fileURLToPath(new URL(file, import.meta.url));
@@ -17,11 +17,14 @@ const program = process.env.SITEFORGE_FROM_SOURCE === '1'
     process.stderr.write(`bench: running from source, as siteforge could not be compiled: ${error.message}\n`);
     return undefined;
   });
-if (program) {
-  const { bench } = await import(program.entries.bench);
-  await bench(args, program);
+const compiled = program && await import(program.entries.bench).catch((error) => {
+  process.stderr.write(`bench: running from source, as the compiled bench could not be loaded: ${error.message}\n`);
+  return undefined;
+});
+if (compiled) {
+  process.exitCode = await compiled.bench(args, program);
 } else {
   (await import('tsx/esm/api')).register();
-  const { bench } = await import(new URL('./bench.ts', import.meta.url).href);
-  await bench(args);
+  const { bench } = await import(pathToFileURL(entries.bench).href);
+  process.exitCode = await bench(args);
 }

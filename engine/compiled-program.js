@@ -67,6 +67,7 @@ const LOADERS = /** @type {const} */ ({ '.ts': 'ts', '.mts': 'ts', '.cts': 'ts',
  * the same candidates (a new `x.tsx` beside `x.ts`, a link pointed elsewhere).
  * @property {string} [build] the build's folder name
  * @property {string} [fleetFile] the fleet module compiled
+ * @property {Record<string, string>} [entries] the further entry points compiled, by name
  * @property {string} [failed] why it could not be compiled, when it could not
  * @property {Record<string, string | null>} files sha256 of each file read, null for a file that was absent
  * @property {Record<string, string>} lookups sha256 of what each lookup (`<folder>\0<name>`) found
@@ -89,8 +90,10 @@ const LOADERS = /** @type {const} */ ({ '.ts': 'ts', '.mts': 'ts', '.cts': 'ts',
  */
 export async function compiledProgram({ fleetFile, cacheDir = PROGRAM_CACHE_DIR, entries = {} }) {
   const entryNames = Object.keys(entries).sort();
-  const clash = entryNames.find((name) => !/^[a-z][a-z0-9-]*$/.test(name) || ['cli', 'synth-worker', 'fleet'].includes(name));
-  if (clash !== undefined) throw new Error(`an entry point cannot be named ${JSON.stringify(clash)}: use lower-case letters, digits and dashes, and none of cli, synth-worker, fleet`);
+  const clash = entryNames.find((name) => !/^[a-z][a-z0-9-]*$/.test(name) || ['cli', 'synth-worker', 'fleet'].includes(name) || name.startsWith('chunk-'));
+  if (clash !== undefined) throw new Error(`an entry point cannot be named ${JSON.stringify(clash)}: use lower-case letters, digits and dashes, none of cli, synth-worker, fleet, and no chunk- prefix`);
+  const relativeEntry = entryNames.find((name) => !isAbsolute(entries[name]));
+  if (relativeEntry !== undefined) throw new Error(`entry point ${relativeEntry}: ${JSON.stringify(entries[relativeEntry])} is not an absolute path`);
   const sortedEntries = Object.fromEntries(entryNames.map((name) => [name, entries[name]]));
   const recordFile = join(cacheDir, `${sha256(JSON.stringify([recipe(), fleetFile ?? null, sortedEntries])).slice(0, 32)}.json`);
   const kept = keptRecord(recordFile);
@@ -202,19 +205,22 @@ async function compile(cacheDir, fleetFile, entries) {
     const files = recordedFiles(inputs, read, unsure);
     const settledAll = Object.keys(files).filter((file) => !read.has(file)).every((file) => settled(file, startedMs))
       && [...lookups.keys()].every((lookup) => settled(lookup.split('\0')[0], startedMs, 'folder'));
-    return { record: { ...outcome, fleetFile, files, lookups: Object.fromEntries([...lookups].sort()) }, keep: settledAll && unsure.length === 0 };
+    return { record: { ...outcome, fleetFile, ...(Object.keys(entries).length > 0 ? { entries } : {}), files, lookups: Object.fromEntries([...lookups].sort()) }, keep: settledAll && unsure.length === 0 };
+  };
+  // By the name of each compiled file: part of the build's name, as two builds may read the same
+  // files for different entry points.
+  const entryPoints = {
+    cli: join(ROOT, 'cli', 'index.ts'),
+    'synth-worker': join(ROOT, 'engine', 'synth-worker-main.ts'),
+    ...(fleetFile ? { fleet: fleetFile } : {}),
+    ...entries,
   };
   try {
     const { build } = await import('esbuild');
     let result;
     try {
       result = await build({
-        entryPoints: {
-          cli: join(ROOT, 'cli', 'index.ts'),
-          'synth-worker': join(ROOT, 'engine', 'synth-worker-main.ts'),
-          ...(fleetFile ? { fleet: fleetFile } : {}),
-          ...entries,
-        },
+        entryPoints,
         absWorkingDir: ROOT,
         outdir: staging,
         bundle: true,
@@ -250,7 +256,7 @@ async function compile(cacheDir, fleetFile, entries) {
     if (unread.length > 0) throw new Error(`esbuild read ${unread.join(', ')} itself; cannot tell when to compile again`);
     const outputs = Object.keys(result.metafile.outputs).map((output) => relative(staging, resolve(ROOT, output))).sort();
     const { record, keep } = recordOf({});
-    const name = sha256(JSON.stringify([recipe(), outputs, record.files, record.lookups])).slice(0, 32);
+    const name = sha256(JSON.stringify([recipe(), entryPoints, outputs, record.files, record.lookups])).slice(0, 32);
     const dir = join(cacheDir, name);
     try {
       renameSync(staging, dir);
@@ -526,10 +532,10 @@ function markUsed(dir) {
 }
 
 /**
- * Removes what no run will use again from `cacheDir` (never `current`): the records of fleet
- * modules that are gone, the builds no record names once unused for REPLACED_BUILD_LIFETIME_MS,
- * and any build unused for UNUSED_BUILD_LIFETIME_MS. A folder is renamed first, so it is
- * never seen half removed.
+ * Removes what no run will use again from `cacheDir` (never `current`): the records of builds
+ * whose fleet module or an entry point is gone, the builds no record names once unused for
+ * REPLACED_BUILD_LIFETIME_MS, and any build unused for UNUSED_BUILD_LIFETIME_MS. A folder is
+ * renamed first, so it is never seen half removed.
  * @param {string} cacheDir
  * @param {string} current
  */
@@ -547,7 +553,8 @@ function pruneUnusedBuilds(cacheDir, current) {
       } catch {
         continue; // being replaced: its build is named by the one that replaces it
       }
-      if (record?.fleetFile !== undefined && !existsSync(record.fleetFile)) rmSync(file, { force: true });
+      const modules = [record?.fleetFile, ...Object.values(record?.entries ?? {})].filter((module) => module !== undefined);
+      if (!modules.every((module) => existsSync(module))) rmSync(file, { force: true });
       else if (record?.build) named.add(record.build);
     }
     // Staging and removal folders left by a killed process are named by no record either.

@@ -46,35 +46,53 @@ describe('the bench reference writer', () => {
 
 describe('npm run bench', () => {
   const ROOT = join(import.meta.dirname, '..', '..');
-  const run = (env: NodeJS.ProcessEnv) => {
-    const dir = tempDir();
-    const result = spawnSync(process.execPath, ['bench/main.js', '--sites', '2', '--envs', '2', '--services', '3', '--workers', '2', '--dir', dir], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, ...env },
-    });
-    return { ...result, left: readdirSync(dir) };
-  };
+  const bench = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(process.execPath, ['bench/main.js', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
 
-  it.each([['compiled', {}], ['from source', { SITEFORGE_FROM_SOURCE: '1' }]])('runs %s, on two threads, and prints its figures in the fixed form; it leaves nothing behind', (_how, env) => {
-    const { status, stdout, stderr, left } = run(env);
+  it.each([
+    ['compiled', {}, /^bench: running compiled, from .*\/node_modules\/\.cache\/siteforge\/program\/[0-9a-f]{32}$/],
+    ['from source', { SITEFORGE_FROM_SOURCE: '1' }, /^bench: running from source, through tsx$/],
+  ])('runs %s, on two threads, and prints its figures in the fixed form; it leaves nothing behind', (_how, env, first) => {
+    const dir = tempDir();
+    const { status, stdout, stderr } = bench(['--sites', '2', '--envs', '2', '--services', '3', '--workers', '2', '--dir', dir], env);
     expect(stderr).toBe('');
     expect(status).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(first);
     // 2 sites x 2 environments of 19 objects: per service a Deployment, Service, Ingress, ConfigMap
     // and Argo CD Application; and the Namespace, its Application, the AppProject and the root
     // Application. The reference writes as many.
-    const last = stdout.trim().split('\n').at(-1);
-    expect(last).toMatch(/^bench: objects=76 envs=4 seconds=\d+\.\d objects_per_s=\d+ peak_rss_mib=\d+ workers=2$/);
+    expect(lines.at(-1)).toMatch(/^bench: objects=76 envs=4 seconds=\d+\.\d objects_per_s=\d+ peak_rss_mib=\d+ workers=2$/);
     expect(stdout).toContain('reference: objects=76 ');
     expect(stdout).toMatch(/^ratio=\d+\.\d\d /m);
-    expect(left).toStrictEqual([]);
+    expect(readdirSync(dir)).toStrictEqual([]);
+  });
+
+  it('with --publish, publishes every repository, then none, then the changed tenth', () => {
+    const dir = tempDir();
+    const { status, stdout, stderr } = bench(['--sites', '2', '--envs', '1', '--services', '1', '--publish', '--dir', dir]);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    // Every tenth site changes, counting from the first.
+    expect(stdout).toMatch(/^publish first: repositories=2 published=2 unchanged=0 failed=0 seconds=\S+ \(synth included: \S+\)$/m);
+    expect(stdout).toMatch(/^synth unchanged: environments_rendered=0 files_written=0 seconds=\S+$/m);
+    expect(stdout).toMatch(/^publish unchanged: repositories=2 published=0 unchanged=2 failed=0 /m);
+    expect(stdout).toMatch(/^publish 10% changed: repositories=2 published=1 unchanged=1 failed=0 /m);
+    expect(readdirSync(dir)).toStrictEqual([]);
   });
 
   it('refuses a shape that is not a positive integer, saying which', () => {
     const dir = tempDir();
-    const result = spawnSync(process.execPath, ['bench/main.js', '--sites', 'many', '--dir', dir], { cwd: ROOT, encoding: 'utf8' });
+    const result = bench(['--sites', 'many', '--dir', dir]);
     expect(result.status).toBe(2);
     expect(result.stderr).toBe('bench: --sites must be a positive integer, got "many"\n');
     expect(readdirSync(dir)).toStrictEqual([]);
+  });
+
+  it('fails with exit code 1 and a stack that names the sources, compiled too', () => {
+    const result = bench(['--sites', '1', '--dir', join(tempDir(), 'missing')]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^bench: Error: ENOENT: no such file or directory, mkdtemp /);
+    expect(result.stderr).toContain(`at run (${join(ROOT, 'bench', 'bench.ts')}:`);
   });
 });

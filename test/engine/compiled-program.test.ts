@@ -133,9 +133,35 @@ export const sameFleet = (other: unknown) => other === fleet;
     expect(probe.sameFleet(fleet)).toBe(true);
     expect(probe.sameSite(fleet[0].build(new App(), builtinCatalog()))).toBe(true);
 
-    for (const name of ['cli', 'fleet', 'Probe', '../x']) {
+    for (const name of ['cli', 'fleet', 'Probe', '../x', 'chunk-abc']) {
       await expect(compiledProgram({ fleetFile: file, cacheDir, entries: { [name]: entry } })).rejects.toThrow(`an entry point cannot be named ${JSON.stringify(name)}`);
     }
+    await expect(compiledProgram({ fleetFile: file, cacheDir, entries: { probe: 'probe.ts' } })).rejects.toThrow('entry point probe: "probe.ts" is not an absolute path');
+
+    // Its record goes, once another build is written, with the entry point.
+    rmSync(entry);
+    writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['edited'];\n");
+    settle(dir);
+    await compiledProgram({ fleetFile: file, cacheDir });
+    const records = readdirSync(cacheDir).filter((name) => name.endsWith('.json')).map((name) => JSON.parse(readFileSync(join(cacheDir, name), 'utf8')) as { entries?: unknown });
+    expect(records.map((r) => r.entries)).toStrictEqual([undefined]);
+  });
+
+  it('gives modules swapped between entry points builds of their own, though they read the same files', async () => {
+    const cacheDir = programCache();
+    const dir = tempDir();
+    const [p, q] = ['p', 'q'].map((name) => {
+      const file = join(dir, `${name}.ts`);
+      writeFileSync(file, `export const which = '${name}';\n`);
+      return file;
+    });
+    settle(dir);
+    const which = async (url: string) => ((await import(url)) as { which: string }).which;
+    const first = await compiledProgram({ fleetFile: p, cacheDir, entries: { tool: q } });
+    const swapped = await compiledProgram({ fleetFile: q, cacheDir, entries: { tool: p } });
+    expect(swapped.dir).not.toBe(first.dir);
+    expect([await which(first.fleet!), await which(first.entries.tool)]).toStrictEqual(['p', 'q']);
+    expect([await which(swapped.fleet!), await which(swapped.entries.tool)]).toStrictEqual(['q', 'p']);
   });
 
   it('compiles again when a source, a file an import may now find, a link or a config file above one changes, and never changes a build it wrote', async () => {
