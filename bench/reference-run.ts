@@ -1,5 +1,5 @@
 // The reference writer as its own process (see bench.ts), so that it runs with node's default
-// heap settings rather than siteforge's:
+// heap settings rather than siteforge's; bench.ts runs it compiled with the bench, or:
 //   node --import tsx bench/reference-run.ts <siteforge output> <folder> <sites> <envs> <services> yaml|json|emitter
 // (`emitter`: siteforge's own YAML emitter in place of the `yaml` library)
 // Prints `{"objects":N,"seconds":S}`.
