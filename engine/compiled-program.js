@@ -89,12 +89,8 @@ const LOADERS = /** @type {const} */ ({ '.ts': 'ts', '.mts': 'ts', '.cts': 'ts',
  * @returns {Promise<CompiledProgram>}
  */
 export async function compiledProgram({ fleetFile, cacheDir = PROGRAM_CACHE_DIR, entries = {} }) {
-  const entryNames = Object.keys(entries).sort();
-  const clash = entryNames.find((name) => !/^[a-z][a-z0-9-]*$/.test(name) || ['cli', 'synth-worker', 'fleet'].includes(name) || name.startsWith('chunk-'));
-  if (clash !== undefined) throw new Error(`an entry point cannot be named ${JSON.stringify(clash)}: use lower-case letters, digits and dashes, none of cli, synth-worker, fleet, and no chunk- prefix`);
-  const relativeEntry = entryNames.find((name) => !isAbsolute(entries[name]));
-  if (relativeEntry !== undefined) throw new Error(`entry point ${relativeEntry}: ${JSON.stringify(entries[relativeEntry])} is not an absolute path`);
-  const sortedEntries = Object.fromEntries(entryNames.map((name) => [name, entries[name]]));
+  const sortedEntries = checkedEntries(entries);
+  const entryNames = Object.keys(sortedEntries);
   const recordFile = join(cacheDir, `${sha256(JSON.stringify([recipe(), fleetFile ?? null, sortedEntries])).slice(0, 32)}.json`);
   const kept = keptRecord(recordFile);
   if (kept?.failed !== undefined) throw new Error(kept.failed);
@@ -108,6 +104,21 @@ export async function compiledProgram({ fleetFile, cacheDir = PROGRAM_CACHE_DIR,
   const build = /** @type {string} */ (record.build);
   pruneUnusedBuilds(cacheDir, build);
   return programIn(join(cacheDir, build), fleetFile, entryNames, true);
+}
+
+/**
+ * `entries` sorted by name, once each name is one a compiled file may take (not one of the
+ * program's own, nor a chunk's) and each path is absolute.
+ * @param {Readonly<Record<string, string>>} entries
+ * @returns {Record<string, string>}
+ */
+function checkedEntries(entries) {
+  const names = Object.keys(entries).sort();
+  const clash = names.find((name) => !/^[a-z][a-z0-9-]*$/.test(name) || ['cli', 'synth-worker', 'fleet'].includes(name) || name.startsWith('chunk-'));
+  if (clash !== undefined) throw new Error(`an entry point cannot be named ${JSON.stringify(clash)}: use lower-case letters, digits and dashes, none of cli, synth-worker, fleet, and no chunk- prefix`);
+  const relativeEntry = names.find((name) => !isAbsolute(entries[name]));
+  if (relativeEntry !== undefined) throw new Error(`entry point ${relativeEntry}: ${JSON.stringify(entries[relativeEntry])} is not an absolute path`);
+  return Object.fromEntries(names.map((name) => [name, entries[name]]));
 }
 
 /**
