@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { Construct } from 'constructs';
 
 /**
@@ -34,10 +35,11 @@ export interface InputTextOptions {
  * that is what makes it safe to skip an environment whose input text did not change.
  *
  * Throws {@link UnwritableInput} for a value whose content cannot be read: a function, a symbol,
- * an instance of a class whose code is not hashed (see {@link InputTextOptions.classes}), a
+ * an instance of a class whose code is not hashed (see {@link InputTextOptions.classes}; a
+ * subclass of Array or Map is such a class, as its methods decide what a renderer reads), an
+ * object that inherits from another object (whose fields the walk would not write), a
  * construct outside `root`, or a built-in object other than an array, Map, Set, Date, RegExp or
- * byte array. Such a tree is
- * rendered every time.
+ * byte array. Such a tree is rendered every time.
  */
 export function inputText(root: Construct, options: InputTextOptions): string {
   const walk: Walk = { out: [], root, options };
@@ -56,11 +58,22 @@ interface Walk {
   readonly options: InputTextOptions;
 }
 
+/** Refuses an object that is neither plain nor a direct instance of a class whose code is hashed. */
 function assertKnownClass(object: object, where: string, options: InputTextOptions): void {
-  const constructor = Object.getPrototypeOf(object)?.constructor as Function | undefined;
-  if (constructor !== undefined && constructor !== Object && !options.classes.has(constructor)) {
-    throw new UnwritableInput(`${where} is a ${constructor.name}, a class whose code is not hashed`);
+  const prototype = Object.getPrototypeOf(object) as object | null;
+  if (prototype === null || prototype === Object.prototype) return;
+  const constructor = Object.getOwnPropertyDescriptor(prototype, 'constructor')?.value as unknown;
+  if (typeof constructor !== 'function' || constructor.prototype !== prototype) {
+    throw new UnwritableInput(`${where} inherits from an object that is not a class's prototype`);
   }
+  if (!options.classes.has(constructor)) throw new UnwritableInput(`${where} is a ${constructor.name}, a class whose code is not hashed`);
+}
+
+/** Whether `object` is an instance of the built-in `tag` names itself, not of a subclass of it. */
+function isBuiltIn(object: object, tag: string): boolean {
+  const builtIn = (globalThis as Record<string, unknown>)[tag.slice('[object '.length, -1)] as { prototype?: unknown } | undefined;
+  const prototype = Object.getPrototypeOf(object) as unknown;
+  return prototype === builtIn?.prototype || (prototype === Buffer.prototype && Buffer.isBuffer(object));
 }
 
 function writeFields(value: object, where: string, path: Set<object>, walk: Walk, isConstruct: boolean): void {
@@ -106,7 +119,8 @@ function write(value: unknown, where: string, path: Set<object>, walk: Walk): vo
     out.push(`ref(${object.node.path})`);
     return;
   }
-  const identity = (object as Partial<HasInputIdentity>)[INPUT_IDENTITY];
+  // Its own: an object made from it with Object.create inherits the name, not the content.
+  const identity = Object.getOwnPropertyDescriptor(object, INPUT_IDENTITY)?.value as unknown;
   if (typeof identity === 'string') {
     out.push(`id(${JSON.stringify(identity)})`);
     return;
@@ -114,7 +128,12 @@ function write(value: unknown, where: string, path: Set<object>, walk: Walk): vo
   if (path.has(object)) throw new UnwritableInput(`${where} refers back to an object that contains it`);
   path.add(object);
   const tag = Object.prototype.toString.call(object);
-  if (Array.isArray(object)) {
+  // A subclass's methods decide what a renderer reads: it is written as a class instance.
+  if (tag !== '[object Object]' && !isBuiltIn(object, tag)) {
+    assertKnownClass(object, where, walk.options);
+    out.push(object.constructor.name);
+    writeFields(object, where, path, walk, false);
+  } else if (Array.isArray(object)) {
     out.push('[');
     for (let i = 0; i < object.length; i++) {
       if (i in object) write(object[i], `${where}[${i}]`, path, walk);
@@ -122,14 +141,14 @@ function write(value: unknown, where: string, path: Set<object>, walk: Walk): vo
       out.push(',');
     }
     out.push(']');
-  } else if (object instanceof Map) {
+  } else if (types.isMap(object)) {
     out.push('Map');
     write([...object], where, path, walk);
-  } else if (object instanceof Set) {
+  } else if (types.isSet(object)) {
     out.push('Set');
     write([...object], where, path, walk);
-  } else if (object instanceof Date || object instanceof RegExp) {
-    out.push(`${tag}(${String(object instanceof Date ? object.getTime() : object)})`);
+  } else if (types.isDate(object) || types.isRegExp(object)) {
+    out.push(`${tag}(${String(types.isDate(object) ? object.getTime() : object)})`);
   } else if (ArrayBuffer.isView(object)) {
     out.push(`${tag}(${Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('hex')})`);
   } else if (tag === '[object Object]') {

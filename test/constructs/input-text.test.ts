@@ -108,9 +108,30 @@ describe('inputText', () => {
     expect(refused({ where: new Stranger(1) })).toBe('site/a.value.where is a Stranger, a class whose code is not hashed');
     class Subclassed extends Holder {}
     expect(refused('plain', Subclassed)).toBe('site/a is a Subclassed, a class whose code is not hashed');
+    // A subclass of a built-in decides what a renderer reads (here, what iterating it gives).
+    class Owners extends Array<string> {
+      public override *[Symbol.iterator](): ArrayIterator<string> {
+        for (let i = 0; i < this.length; i++) yield `${this[i]}-suffix`;
+      }
+    }
+    expect(refused({ owners: Owners.from(['a']) })).toBe('site/a.value.owners is a Owners, a class whose code is not hashed');
+    class Registry extends Map<string, string> {}
+    expect(refused({ registry: new Registry() })).toBe('site/a.value.registry is a Registry, a class whose code is not hashed');
+    // An object made from another inherits fields the walk would not write, its name among them.
+    const service = Object.defineProperty({ tag: '1.0' }, INPUT_IDENTITY, { value: 'redis@sha256:1' });
+    const copy = Object.assign(Object.create(service) as object, { tag: '2.0' });
+    expect(refused({ service: copy })).toBe("site/a.value.service inherits from an object that is not a class's prototype");
+    expect(refused({ point: Object.create(new Point(1)) })).toBe("site/a.value.point inherits from an object that is not a class's prototype");
     // A construct of another tree would be written as its path only, not its content.
     const elsewhere = new Holder(new Construct(new RootConstruct(), 'other-site'), 'x', 'its content');
     expect(refused({ uses: elsewhere })).toBe('site/a.value.uses refers to other-site/x, which is not in the tree written');
+  });
+
+  it('writes an object without a prototype, and the built-ins it reads, as a plain object would be', () => {
+    const bare = Object.assign(Object.create(null) as object, { port: 1 });
+    expect(text(tree({ bare }))).not.toBe(text(tree({ bare: Object.assign(Object.create(null) as object, { port: 2 }) })));
+    expect(text(tree({ bytes: Buffer.from('a') }))).not.toBe(text(tree({ bytes: Buffer.from('b') })));
+    expect(text(tree({ bytes: new Uint8Array([1]) }))).not.toBe(text(tree({ bytes: new Uint8Array([2]) })));
   });
 
   it('writes an object shared by two fields twice, which is no loop', () => {
