@@ -137,28 +137,66 @@ export function stageEnvironment(
   return { repo, written, deleted, unchanged, fresh, seenStats };
 }
 
+/** Held in the output folder by the synth writing to it (see OutputTransaction): its process id. */
+export const LOCK_FILE = '.siteforge-lock';
+
 /**
  * Writes environment repositories all or nothing. Environments are staged (see
  * stageEnvironment) into a staging folder inside the output folder, on the same file system;
  * nothing under the output changes until `commit`, which renames them into place and deletes
  * the files no longer generated. `abort` (or a failure before `commit`) leaves the previous
- * output exactly as it was.
+ * output exactly as it was. One transaction at a time writes to an output folder: it holds
+ * LOCK_FILE there from its start to its end, and another synth meanwhile stops, saying so.
  */
 export class OutputTransaction {
   public readonly stagingDir: string;
   private readonly staged: StagedEnvironment[] = [];
+  private locked = false;
 
   constructor(private readonly outDir: string) {
     this.stagingDir = join(outDir, `.siteforge-staging-${process.pid}`);
     try {
       mkdirSync(outDir, { recursive: true });
+    } catch (e) {
+      throw ioError(`cannot write to ${outDir}`, e);
+    }
+    this.lock();
+    try {
+      // Left by a synth that was killed: the lock says none is running.
       for (const entry of readdirSync(outDir)) {
         if (entry.startsWith('.siteforge-staging-')) rmSync(join(outDir, entry), { recursive: true, force: true });
       }
       mkdirSync(this.stagingDir);
     } catch (e) {
+      this.unlock();
       throw ioError(`cannot write to ${outDir}`, e);
     }
+  }
+
+  /** Takes LOCK_FILE, or the one a process that no longer runs left. */
+  private lock(): void {
+    const lockFile = join(this.outDir, LOCK_FILE);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
+        this.locked = true;
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot write to ${this.outDir}`, e);
+      }
+      const holder = Number(readFileSync(lockFile, { encoding: 'utf8', flag: 'r' }).trim());
+      if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
+        throw new UserError(`another siteforge (process ${holder}) is writing to ${this.outDir}; run again when it is done (if no siteforge runs, delete ${lockFile})`);
+      }
+      rmSync(lockFile, { force: true });
+    }
+    throw new UserError(`cannot take ${lockFile}: another siteforge keeps taking it; run again when it is done`);
+  }
+
+  private unlock(): void {
+    if (!this.locked) return;
+    this.locked = false;
+    rmSync(join(this.outDir, LOCK_FILE), { force: true });
   }
 
   /** Records an environment staged elsewhere (by a worker) into this transaction's staging folder. */
@@ -167,7 +205,10 @@ export class OutputTransaction {
     return staged;
   }
 
-  /** Stages the removal of every file siteforge manages in `<outDir>/<repo>`. */
+  /**
+   * Stages the removal of every file siteforge manages in `<outDir>/<repo>` (the state file
+   * goes last, so a synth killed meanwhile leaves it to list what is left).
+   */
   public stageRemoval(repo: string): EnvironmentChanges {
     const repoDir = join(this.outDir, repo);
     const managed = Object.keys(readState(repoDir)?.files ?? {}).filter(isSafePath);
@@ -182,7 +223,11 @@ export class OutputTransaction {
 
   /**
    * Moves every staged file into place and deletes stale ones. Returns, per repository, the
-   * statKey of each file it placed, taken as it was placed.
+   * statKey of each file it placed, taken as it was placed. Killed at any point, it leaves each
+   * repository's state file listing every file siteforge put there, so the next synth finds
+   * and removes the ones it no longer generates: a repository that gains files first gets a
+   * state listing its old and new files (and no input hash, so it is rendered again), and its
+   * final state is placed last.
    */
   public commit(): Map<string, Record<string, string>> {
     const placed = new Map<string, Record<string, string>>();
@@ -200,8 +245,14 @@ export class OutputTransaction {
         env.written.forEach(statPlaced);
         continue;
       }
+      const newState = env.written.includes(STATE_FILE);
+      if (newState) {
+        const previous = readState(repoDir)?.files ?? {};
+        if (env.deleted.length > 0 || env.written.some((path) => path !== STATE_FILE && !(path in previous))) this.placeInterimState(env.repo, previous);
+      }
       const madeDirs = new Set<string>();
       for (const path of env.written) {
+        if (path === STATE_FILE) continue;
         const target = join(repoDir, path);
         if (!madeDirs.has(dirname(target))) {
           mkdirSync(dirname(target), { recursive: true });
@@ -210,18 +261,50 @@ export class OutputTransaction {
         renameSync(join(this.stagingDir, env.repo, path), target);
         statPlaced(path);
       }
-      for (const path of env.deleted) {
+      for (const path of [...env.deleted.filter((p) => p !== STATE_FILE), ...env.deleted.filter((p) => p === STATE_FILE)]) {
         rmSync(join(repoDir, path), { force: true });
         removeEmptyParents(dirname(join(repoDir, path)), this.outDir);
+      }
+      if (newState) {
+        renameSync(join(this.stagingDir, env.repo, STATE_FILE), join(repoDir, STATE_FILE));
+        statPlaced(STATE_FILE);
       }
     }
     this.abort();
     return placed;
   }
 
-  /** Drops everything staged; the output is left as it was. */
+  /**
+   * Puts in place, as `repo`'s state, one listing its `previous` files and those of its staged
+   * state, with no input hash: what the repository holds while commit moves files.
+   */
+  private placeInterimState(repo: string, previous: Readonly<Record<string, string>>): void {
+    const files = { ...previous, ...recordedHashes(readFileSync(join(this.stagingDir, repo, STATE_FILE), 'utf8')) };
+    const sorted = Object.fromEntries(Object.keys(files).sort().map((path) => [path, files[path]]));
+    const interim: EnvironmentState = { generator: 'siteforge', outputHash: sha256(JSON.stringify(sorted)), files: sorted };
+    const file = join(this.stagingDir, '.interim-state.json');
+    writeFileSync(file, `${JSON.stringify(interim, null, 2)}\n`);
+    mkdirSync(join(this.outDir, repo, '.siteforge'), { recursive: true });
+    renameSync(file, join(this.outDir, repo, STATE_FILE));
+  }
+
+  /** Drops everything staged; the output is left as it was. Releases the output folder. */
   public abort(): void {
-    rmSync(this.stagingDir, { recursive: true, force: true });
+    try {
+      rmSync(this.stagingDir, { recursive: true, force: true });
+    } finally {
+      this.unlock();
+    }
+  }
+}
+
+/** Whether process `pid` runs (one of another user counts: signalling it is refused, not failed). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,4 +1,5 @@
-import { appendFileSync, chmodSync, cpSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import fs, { appendFileSync, chmodSync, cpSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, type PathLike } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,7 @@ import { readState, synth, type EnvironmentResult } from '../../engine';
 import { synthSite } from '../../engine/site-synth';
 import { renderChecked } from '../../engine/checked-render';
 import { INDEX_FILE, intactOutput, readOutputIndex, recordSeenOutput, type SeenRepository } from '../../engine/output-index';
-import { STATE_FILE, statKey } from '../../engine/output';
+import { LOCK_FILE, OutputTransaction, STATE_FILE, statKey } from '../../engine/output';
 import { fleet, type SiteDefinition } from '../../sites';
 import { builtinCatalog, catalogCopy, mtimes, readTree, tempDir } from '../helpers';
 
@@ -62,6 +63,31 @@ function prodSite(name: string, install: (env: Environment, c: typeof catalog) =
 function seenNow(outDir: string, repo: string): SeenRepository {
   const paths = [...Object.keys(readState(join(outDir, repo))!.files), STATE_FILE];
   return { repo, stats: Object.fromEntries(paths.map((path) => [path, statKey(join(outDir, repo, path))!])) };
+}
+
+/**
+ * Runs `run` with the `failAt`-th move or removal of a file in `folder` failing, as if synth
+ * were killed there (what runs after the throw only drops the staging folder); the number of
+ * such calls when `failAt` is beyond them.
+ */
+async function failingAt(folder: string, failAt: number, run: () => Promise<unknown>): Promise<number> {
+  const original = { renameSync: fs.renameSync, rmSync: fs.rmSync };
+  let calls = 0;
+  const count = (path: PathLike) => {
+    if (String(path).startsWith(`${folder}/`) && ++calls === failAt) throw new Error(`killed at ${String(path)}`);
+  };
+  fs.renameSync = (from, to) => (count(to), original.renameSync(from, to));
+  fs.rmSync = (path, options) => (count(path), original.rmSync(path, options));
+  syncBuiltinESMExports();
+  try {
+    await run();
+  } catch (e) {
+    if (!/^killed at /.test((e as Error).message)) throw e;
+  } finally {
+    Object.assign(fs, original);
+    syncBuiltinESMExports();
+  }
+  return calls;
 }
 
 describe('incremental synth', () => {
@@ -291,5 +317,60 @@ describe('incremental synth', () => {
     const { generatorFingerprint } = await import('../../engine/generator-fingerprint');
     expect(synthSite(demo, catalog, context(generatorFingerprint()), renderChecked).results.map((r) => r.rendered)).toStrictEqual([false]);
     expect(synthSite(demo, catalog, context('sha256:another-siteforge'), renderChecked).results.map((r) => r.rendered)).toStrictEqual([true]);
+  });
+
+  it('leaves, killed at any point as it moves files into place, output the next synth puts right', async () => {
+    // An environment that gains files (values/kong.yaml, manifests/kong/…) and loses others, and a site that leaves.
+    const before = [prodSite('acme', (env, c) => env.addInstance('cache', { service: c.service('redis') })), prodSite('gone', () => {})];
+    const after = [prodSite('acme', (env, c) => env.addInstance('gateway', { service: c.service('kong') }))];
+    const fresh = async (sites: SiteDefinition[]) => {
+      const outDir = tempDir();
+      await synthesize(outDir, sites);
+      return readTree(outDir);
+    };
+    const [freshBefore, freshAfter] = [await fresh(before), await fresh(after)];
+    let failAt = 1;
+    for (; ; failAt++) {
+      const outDir = tempDir();
+      await synthesize(outDir, before);
+      const calls = await failingAt(join(outDir, 'acme'), failAt, () => synthesize(outDir, after));
+      if (calls < failAt) {
+        expect(readTree(outDir)).toStrictEqual(freshAfter);
+        break;
+      }
+      // Whichever fleet comes next, nothing of the interrupted one is left behind.
+      await synthesize(outDir, before);
+      expect(readTree(outDir), `killed at move or removal ${failAt}, synthesized as before`).toStrictEqual(freshBefore);
+      await synthesize(outDir, after);
+      expect(readTree(outDir), `killed at move or removal ${failAt}, synthesized as after`).toStrictEqual(freshAfter);
+    }
+    expect(failAt).toBeGreaterThan(10);
+
+    // A site leaving the fleet: its state file goes last, so a killed removal is finished next time.
+    for (failAt = 1; ; failAt++) {
+      const outDir = tempDir();
+      await synthesize(outDir, before);
+      const calls = await failingAt(join(outDir, 'gone'), failAt, () => synthesize(outDir, after));
+      await synthesize(outDir, after);
+      expect(readTree(outDir), `killed at removal ${failAt}`).toStrictEqual(freshAfter);
+      if (calls < failAt) break;
+    }
+    expect(failAt).toBeGreaterThan(5);
+  });
+
+  it('lets one synth at a time write to an output folder, and takes over from one that was killed', async () => {
+    const outDir = tempDir();
+    const running = new OutputTransaction(outDir);
+    await expect(synthesize(outDir)).rejects.toThrow(`another siteforge (process ${process.pid}) is writing to ${outDir}; run again when it is done (if no siteforge runs, delete ${join(outDir, LOCK_FILE)})`);
+    running.abort();
+    expect(allRepos(outDir)).toStrictEqual([]);
+
+    // A lock left by a process that is gone, with its staging folder.
+    const gone = execFileSync(process.execPath, ['-p', 'process.pid'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(outDir, LOCK_FILE), `${gone}\n`);
+    fs.mkdirSync(join(outDir, `.siteforge-staging-${gone}`));
+    await synthesize(outDir);
+    expect(allRepos(outDir).length).toBeGreaterThan(0);
+    expect(fs.readdirSync(outDir).filter((name) => name.startsWith('.siteforge-'))).toStrictEqual([INDEX_FILE]);
   });
 });
