@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isSafePath, readState, sha256, STATE_FILE, statKey } from './output';
+import { isSafePath, readState, sha256, STATE_FILE, statKey, stateText } from './output';
 
 /**
  * What synth last saw of each environment repository it wrote, as git's index does for a
@@ -57,8 +57,10 @@ export function intactOutput(outDir: string, repo: string, inputHash: string, se
   }
   const files = paths.length + 1;
   if (digestOf(paths, keys) === seenDigest) return { files };
+  // The state file as synth writes it (not reformatted, no entry dropped), and every file it lists.
+  if (readFileSync(join(repoDir, STATE_FILE), 'utf8') !== stateText(state.files, inputHash)) return undefined;
   for (const path of paths) {
-    if (sha256(readFileSync(join(repoDir, path), 'utf8')) !== state.files[path]) return undefined;
+    if (sha256(readFileSync(join(repoDir, path))) !== state.files[path]) return undefined;
   }
   return { files, seenStats: keys };
 }

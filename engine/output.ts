@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RenderedFile } from '../constructs';
 import { UserError } from './errors';
@@ -24,16 +24,23 @@ export interface EnvironmentState {
   readonly files: Readonly<Record<string, string>>;
 }
 
-export function sha256(content: string): string {
+/** `sha256:<hex>` of `content` (a string as its UTF-8 bytes). */
+export function sha256(content: string | Buffer): string {
   return `sha256:${createHash('sha256').update(content).digest('hex')}`;
 }
 
 /** The state file content for `files`, rendered from inputs hashing to `inputHash`. */
 export function stateFileOf(files: readonly RenderedFile[], inputHash: string | undefined): RenderedFile {
   const hashes: Record<string, string> = {};
-  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) hashes[f.path] = sha256(f.content);
-  const state: EnvironmentState = { generator: 'siteforge', ...(inputHash ? { inputHash } : {}), outputHash: sha256(JSON.stringify(hashes)), files: hashes };
-  return { path: STATE_FILE, content: JSON.stringify(state, null, 2) + '\n' };
+  for (const f of files) hashes[f.path] = sha256(f.content);
+  return { path: STATE_FILE, content: stateText(hashes, inputHash) };
+}
+
+/** The text of the state recording `files` (path → hash), rendered from inputs hashing to `inputHash`. */
+export function stateText(files: Readonly<Record<string, string>>, inputHash: string | undefined): string {
+  const sorted = Object.fromEntries(Object.keys(files).sort().map((path) => [path, files[path]]));
+  const state: EnvironmentState = { generator: 'siteforge', ...(inputHash ? { inputHash } : {}), outputHash: sha256(JSON.stringify(sorted)), files: sorted };
+  return `${JSON.stringify(state, null, 2)}\n`;
 }
 
 /** The path → hash a state file's text records; none when it cannot be read. */
@@ -60,7 +67,14 @@ export function readState(repoDir: string): EnvironmentState | undefined {
  * inode; undefined when it is missing or not a file.
  */
 export function statKey(file: string): string | undefined {
-  const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+  let stat;
+  try {
+    stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+  } catch (e) {
+    // A file where one of its folders should be: it is missing all the same.
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw e;
+  }
   return stat?.isFile() ? `${stat.ctimeNs}:${stat.size}:${stat.ino}` : undefined;
 }
 
@@ -111,11 +125,13 @@ export function stageEnvironment(
     if (!fresh) {
       const target = join(repoDir, file.path);
       const key = statKey(target);
-      if (key !== undefined && readFileSync(target, 'utf8') === file.content) {
+      // Bytes, not text: reading invalid UTF-8 as text would make it look like U+FFFD.
+      if (key !== undefined && readFileSync(target).equals(Buffer.from(file.content))) {
         seenStats[file.path] = key;
         unchanged++;
         continue;
       }
+      assertNothingInTheWay(repoDir, repo, file.path);
     }
     const stagedFile = join(stagingDir, repo, file.path);
     try {
@@ -280,10 +296,8 @@ export class OutputTransaction {
    */
   private placeInterimState(repo: string, previous: Readonly<Record<string, string>>): void {
     const files = { ...previous, ...recordedHashes(readFileSync(join(this.stagingDir, repo, STATE_FILE), 'utf8')) };
-    const sorted = Object.fromEntries(Object.keys(files).sort().map((path) => [path, files[path]]));
-    const interim: EnvironmentState = { generator: 'siteforge', outputHash: sha256(JSON.stringify(sorted)), files: sorted };
     const file = join(this.stagingDir, '.interim-state.json');
-    writeFileSync(file, `${JSON.stringify(interim, null, 2)}\n`);
+    writeFileSync(file, stateText(files, undefined));
     mkdirSync(join(this.outDir, repo, '.siteforge'), { recursive: true });
     renameSync(file, join(this.outDir, repo, STATE_FILE));
   }
@@ -316,6 +330,21 @@ export function isSafePath(path: string): boolean {
 
 function assertSafePath(path: string): void {
   if (!isSafePath(path)) throw new Error(`refusing to write outside the repository: ${JSON.stringify(path)}`);
+}
+
+/**
+ * Refuses, before anything is moved, to write `path` in `repoDir` where a folder stands, or
+ * where a file stands for one of its folders: moving the file there would fail half way.
+ */
+function assertNothingInTheWay(repoDir: string, repo: string, path: string): void {
+  const parts = path.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const stat = lstatSync(join(repoDir, ...parts.slice(0, i)), { throwIfNoEntry: false });
+    if (stat === undefined) return;
+    const where = join(repo, ...parts.slice(0, i));
+    if (i === parts.length && stat.isDirectory()) throw new UserError(`${where} is a folder where siteforge writes a file; move it out of the output folder and synth again`);
+    if (i < parts.length && !stat.isDirectory()) throw new UserError(`${where} is not a folder, but siteforge writes ${join(repo, path)} in it; move it out of the output folder and synth again`);
+  }
 }
 
 function removeEmptyParents(dir: string, stop: string): void {

@@ -140,6 +140,56 @@ describe('incremental synth', () => {
     expect(readTree(outDir)).toStrictEqual(tree);
   });
 
+  it('puts back a state file reformatted or with an entry dropped, and a file edited into bytes that are not UTF-8', async () => {
+    const outDir = tempDir();
+    // An owner whose name holds U+FFFD, which invalid UTF-8 also reads as.
+    const replacement: SiteDefinition = {
+      name: 'replacement',
+      build(scope: Construct) {
+        const site = new Site(scope, 'replacement', { domain: 'replacement.example.com', owners: ['team\uFFFD'] });
+        site.addEnvironment('prod');
+        return site;
+      },
+    };
+    await synthesize(outDir, [...fleet, replacement]);
+    const tree = readTree(outDir);
+    const stateFile = join(outDir, 'demo/all-in-one', STATE_FILE);
+    writeFileSync(stateFile, `${JSON.stringify(JSON.parse(readFileSync(stateFile, 'utf8')), null, 4)}\n`);
+    const dropped = join(outDir, 'blueking/stag', STATE_FILE);
+    const state = JSON.parse(readFileSync(dropped, 'utf8')) as { files: Record<string, string> };
+    delete state.files.CODEOWNERS;
+    writeFileSync(dropped, `${JSON.stringify(state, null, 2)}\n`);
+    rmSync(join(outDir, 'blueking/stag/CODEOWNERS'));
+    const codeowners = join(outDir, 'replacement/prod/CODEOWNERS');
+    const bytes = readFileSync(codeowners);
+    const fffd = bytes.indexOf(Buffer.from('\uFFFD'));
+    writeFileSync(codeowners, Buffer.concat([bytes.subarray(0, fffd), Buffer.from([0xff]), bytes.subarray(fffd + 3)]));
+    const { written } = await synthesize(outDir, [...fleet, replacement]);
+    expect(written).toStrictEqual(['blueking/stag', 'demo/all-in-one', 'replacement/prod']);
+    expect(readTree(outDir)).toStrictEqual(tree);
+    expect(readFileSync(codeowners).equals(bytes)).toBe(true);
+  });
+
+  it('refuses, writing nothing, a folder where it writes a file and a file where it needs a folder', async () => {
+    const outDir = tempDir();
+    await synthesize(outDir);
+    rmSync(join(outDir, 'blueking/prod/CODEOWNERS'));
+    fs.mkdirSync(join(outDir, 'blueking/prod/CODEOWNERS'));
+    const tree = readTree(outDir);
+    await expect(synthesize(outDir)).rejects.toThrow('blueking/prod/CODEOWNERS is a folder where siteforge writes a file; move it out of the output folder and synth again');
+    expect(readTree(outDir)).toStrictEqual(tree);
+    rmSync(join(outDir, 'blueking/prod/CODEOWNERS'), { recursive: true });
+
+    rmSync(join(outDir, 'blueking/prod/values'), { recursive: true });
+    writeFileSync(join(outDir, 'blueking/prod/values'), 'in the way\n');
+    const withFile = readTree(outDir);
+    await expect(synthesize(outDir)).rejects.toThrow('blueking/prod/values is not a folder, but siteforge writes blueking/prod/values/');
+    expect(readTree(outDir)).toStrictEqual(withFile);
+    rmSync(join(outDir, 'blueking/prod/values'));
+    await synthesize(outDir);
+    expect(fs.existsSync(join(outDir, 'blueking/prod/CODEOWNERS'))).toBe(true);
+  });
+
   it('sees a file edited after synth, whatever happened to the state file since', async () => {
     const outDir = tempDir();
     await synthesize(outDir);
