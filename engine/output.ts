@@ -22,6 +22,12 @@ export interface EnvironmentState {
   readonly outputHash: string;
   /** Path → `sha256:<hex>` of its content. */
   readonly files: Readonly<Record<string, string>>;
+  /**
+   * Put in place while synth moves the repository's files (see OutputTransaction.commit), and
+   * left when it was stopped there: the repository may be half written. The next synth renders
+   * it again; publish refuses it.
+   */
+  readonly interrupted?: true;
 }
 
 /** `sha256:<hex>` of `content` (a string as its UTF-8 bytes). */
@@ -36,10 +42,19 @@ export function stateFileOf(files: readonly RenderedFile[], inputHash: string | 
   return { path: STATE_FILE, content: stateText(hashes, inputHash) };
 }
 
-/** The text of the state recording `files` (path → hash), rendered from inputs hashing to `inputHash`. */
-export function stateText(files: Readonly<Record<string, string>>, inputHash: string | undefined): string {
+/**
+ * The text of the state recording `files` (path → hash), rendered from inputs hashing to
+ * `inputHash`; `interrupted` while synth moves files (see EnvironmentState).
+ */
+export function stateText(files: Readonly<Record<string, string>>, inputHash: string | undefined, interrupted = false): string {
   const sorted = Object.fromEntries(Object.keys(files).sort().map((path) => [path, files[path]]));
-  const state: EnvironmentState = { generator: 'siteforge', ...(inputHash ? { inputHash } : {}), outputHash: sha256(JSON.stringify(sorted)), files: sorted };
+  const state: EnvironmentState = {
+    generator: 'siteforge',
+    ...(inputHash ? { inputHash } : {}),
+    outputHash: sha256(JSON.stringify(sorted)),
+    files: sorted,
+    ...(interrupted ? { interrupted: true } : {}),
+  };
   return `${JSON.stringify(state, null, 2)}\n`;
 }
 
@@ -198,7 +213,11 @@ export class OutputTransaction {
         this.locked = true;
         return;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot write to ${this.outDir}`, e);
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+          // Made, but not written (a full disk): no one else's.
+          rmSync(lockFile, { force: true });
+          throw ioError(`cannot write to ${this.outDir}`, e);
+        }
       }
       const holder = Number(readFileSync(lockFile, { encoding: 'utf8', flag: 'r' }).trim());
       if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
@@ -297,7 +316,7 @@ export class OutputTransaction {
   private placeInterimState(repo: string, previous: Readonly<Record<string, string>>): void {
     const files = { ...previous, ...recordedHashes(readFileSync(join(this.stagingDir, repo, STATE_FILE), 'utf8')) };
     const file = join(this.stagingDir, '.interim-state.json');
-    writeFileSync(file, stateText(files, undefined));
+    writeFileSync(file, stateText(files, undefined, true));
     mkdirSync(join(this.outDir, repo, '.siteforge'), { recursive: true });
     renameSync(file, join(this.outDir, repo, STATE_FILE));
   }

@@ -150,8 +150,13 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
 /** The selected environments' repositories as the last synth left them; every one must be there. */
 function synthesizedRepositories(remotes: ReadonlyMap<string, EnvironmentRemote>, outDir: string): string[] {
   const repos = [...remotes.keys()];
-  const missing = repos.filter((repo) => !readState(join(outDir, repo)));
-  UserErrors.throwIfAny(missing.map((repo) => new UserError(`${repo}: ${join(outDir, repo)} holds no synthesized output; run siteforge synth first, or publish without --no-synth`)));
+  const states = new Map(repos.map((repo) => [repo, readState(join(outDir, repo))]));
+  UserErrors.throwIfAny(repos.flatMap((repo) => {
+    const state = states.get(repo);
+    if (!state) return [new UserError(`${repo}: ${join(outDir, repo)} holds no synthesized output; run siteforge synth first, or publish without --no-synth`)];
+    if (state.interrupted) return [new UserError(`${repo}: ${join(outDir, repo)} was left half written by a synth that was stopped; run siteforge synth again, or publish without --no-synth`)];
+    return [];
+  }));
   return repos;
 }
 

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { loadCatalog } from '../../catalog';
 import { Site, type Environment } from '../../constructs';
 import { readState, synth, type EnvironmentResult } from '../../engine';
+import { publish } from '../../engine/publish';
 import { synthSite } from '../../engine/site-synth';
 import { renderChecked } from '../../engine/checked-render';
 import { INDEX_FILE, intactOutput, readOutputIndex, recordSeenOutput, type SeenRepository } from '../../engine/output-index';
@@ -395,6 +396,14 @@ describe('incremental synth', () => {
       expect(readTree(outDir), `killed at move or removal ${failAt}, synthesized as after`).toStrictEqual(freshAfter);
     }
     expect(failAt).toBeGreaterThan(10);
+
+    // Publishing what the stopped synth left is refused until synth runs again.
+    const outDir = tempDir();
+    await synthesize(outDir, before);
+    await failingAt(join(outDir, 'acme'), 2, () => synthesize(outDir, after));
+    expect(readState(join(outDir, 'acme/prod'))?.interrupted).toBe(true);
+    await expect(publish({ fleet: after, catalog, outDir, synthesize: false, direct: true }))
+      .rejects.toThrow(`acme/prod: ${join(outDir, 'acme/prod')} was left half written by a synth that was stopped; run siteforge synth again, or publish without --no-synth`);
 
     // A site leaving the fleet: its state file goes last, so a killed removal is finished next time.
     for (failAt = 1; ; failAt++) {
