@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RenderedFile } from '../constructs';
 import { UserError } from './errors';
@@ -204,12 +205,15 @@ export class OutputTransaction {
     }
   }
 
-  /** Takes LOCK_FILE, or the one a process that no longer runs left. */
+  /**
+   * Takes LOCK_FILE (`<pid>@<host>`), or the one a process of this host that no longer runs
+   * left; one of another host (an output folder on a shared file system) is never taken over.
+   */
   private lock(): void {
     const lockFile = join(this.outDir, LOCK_FILE);
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
+        writeFileSync(lockFile, `${process.pid}@${hostname()}\n`, { flag: 'wx' });
         this.locked = true;
         return;
       } catch (e) {
@@ -219,9 +223,17 @@ export class OutputTransaction {
           throw ioError(`cannot write to ${this.outDir}`, e);
         }
       }
-      const holder = Number(readFileSync(lockFile, { encoding: 'utf8', flag: 'r' }).trim());
-      if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
-        throw new UserError(`another siteforge (process ${holder}) is writing to ${this.outDir}; run again when it is done (if no siteforge runs, delete ${lockFile})`);
+      let holder: string;
+      try {
+        holder = readFileSync(lockFile, 'utf8').trim();
+      } catch {
+        continue; // released meanwhile
+      }
+      const [pid, host] = [Number(holder.split('@')[0]), holder.split('@').slice(1).join('@')];
+      const here = host === '' || host === hostname();
+      if (!here || (Number.isInteger(pid) && pid > 0 && isRunning(pid))) {
+        const who = here ? `process ${pid}` : `process ${pid} on ${host}`;
+        throw new UserError(`another siteforge (${who}) is writing to ${this.outDir}; run again when it is done (if no siteforge runs, delete ${lockFile})`);
       }
       rmSync(lockFile, { force: true });
     }

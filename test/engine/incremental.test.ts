@@ -1,6 +1,7 @@
 import fs, { appendFileSync, chmodSync, cpSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, type PathLike } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { execFileSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -424,9 +425,13 @@ describe('incremental synth', () => {
     running.abort();
     expect(allRepos(outDir)).toStrictEqual([]);
 
-    // A lock left by a process that is gone, with its staging folder.
+    // One held on another host (a shared file system) is not this host's to judge.
+    writeFileSync(join(outDir, LOCK_FILE), `${process.pid}@build-host-2\n`);
+    await expect(synthesize(outDir)).rejects.toThrow(`another siteforge (process ${process.pid} on build-host-2) is writing to ${outDir}`);
+
+    // A lock left by a process of this host that is gone, with its staging folder.
     const gone = execFileSync(process.execPath, ['-p', 'process.pid'], { encoding: 'utf8' }).trim();
-    writeFileSync(join(outDir, LOCK_FILE), `${gone}\n`);
+    writeFileSync(join(outDir, LOCK_FILE), `${gone}@${hostname()}\n`);
     fs.mkdirSync(join(outDir, `.siteforge-staging-${gone}`));
     await synthesize(outDir);
     expect(allRepos(outDir).length).toBeGreaterThan(0);
