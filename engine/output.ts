@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RenderedFile } from '../constructs';
 import { UserError } from './errors';
+import { OutputLock } from './output-lock';
 
 /** Where siteforge records what it wrote in an environment repository. */
 export const STATE_FILE = '.siteforge/state.json';
@@ -131,8 +131,9 @@ export function stageEnvironment(
   const fresh = !existsSync(repoDir);
   const all = [...files, stateFileOf(files, inputHash)];
   const previous = fresh ? undefined : readState(repoDir);
+  const current = new Set(all.map((f) => f.path));
+  const deleted = Object.keys(previous?.files ?? {}).sort().filter((path) => !current.has(path) && isSafePath(path) && existsSync(join(repoDir, path)));
   const written: string[] = [];
-  const deleted: string[] = [];
   const madeDirs = new Set<string>();
   const seenStats: Record<string, string> = {};
   let unchanged = 0;
@@ -147,7 +148,7 @@ export function stageEnvironment(
         unchanged++;
         continue;
       }
-      assertNothingInTheWay(repoDir, repo, file.path);
+      assertNothingInTheWay(outDir, repo, file.path, new Set(deleted));
     }
     const stagedFile = join(stagingDir, repo, file.path);
     try {
@@ -162,37 +163,31 @@ export function stageEnvironment(
     }
     written.push(file.path);
   }
-  const current = new Set(all.map((f) => f.path));
-  for (const path of Object.keys(previous?.files ?? {}).sort()) {
-    if (!current.has(path) && isSafePath(path) && existsSync(join(repoDir, path))) deleted.push(path);
-  }
   return { repo, written, deleted, unchanged, fresh, seenStats };
 }
-
-/** Held in the output folder by the synth writing to it (see OutputTransaction): its process id. */
-export const LOCK_FILE = '.siteforge-lock';
 
 /**
  * Writes environment repositories all or nothing. Environments are staged (see
  * stageEnvironment) into a staging folder inside the output folder, on the same file system;
  * nothing under the output changes until `commit`, which renames them into place and deletes
  * the files no longer generated. `abort` (or a failure before `commit`) leaves the previous
- * output exactly as it was. One transaction at a time writes to an output folder: it holds
- * LOCK_FILE there from its start to its end, and another synth meanwhile stops, saying so.
+ * output exactly as it was. One transaction at a time writes to an output folder: it holds its
+ * OutputLock from its start until `abort`, which ends every transaction.
  */
 export class OutputTransaction {
   public readonly stagingDir: string;
   private readonly staged: StagedEnvironment[] = [];
-  private locked = false;
+  private readonly lock: OutputLock;
 
   constructor(private readonly outDir: string) {
     this.stagingDir = join(outDir, `.siteforge-staging-${process.pid}`);
     try {
       mkdirSync(outDir, { recursive: true });
+      this.lock = OutputLock.take(outDir);
     } catch (e) {
+      if (e instanceof UserError) throw e;
       throw ioError(`cannot write to ${outDir}`, e);
     }
-    this.lock();
     try {
       // Left by a synth that was killed: the lock says none is running.
       for (const entry of readdirSync(outDir)) {
@@ -200,50 +195,9 @@ export class OutputTransaction {
       }
       mkdirSync(this.stagingDir);
     } catch (e) {
-      this.unlock();
+      this.lock.release();
       throw ioError(`cannot write to ${outDir}`, e);
     }
-  }
-
-  /**
-   * Takes LOCK_FILE (`<pid>@<host>`), or the one a process of this host that no longer runs
-   * left; one of another host (an output folder on a shared file system) is never taken over.
-   */
-  private lock(): void {
-    const lockFile = join(this.outDir, LOCK_FILE);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        writeFileSync(lockFile, `${process.pid}@${hostname()}\n`, { flag: 'wx' });
-        this.locked = true;
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-          // Made, but not written (a full disk): no one else's.
-          rmSync(lockFile, { force: true });
-          throw ioError(`cannot write to ${this.outDir}`, e);
-        }
-      }
-      let holder: string;
-      try {
-        holder = readFileSync(lockFile, 'utf8').trim();
-      } catch {
-        continue; // released meanwhile
-      }
-      const [pid, host] = [Number(holder.split('@')[0]), holder.split('@').slice(1).join('@')];
-      const here = host === '' || host === hostname();
-      if (!here || (Number.isInteger(pid) && pid > 0 && isRunning(pid))) {
-        const who = here ? `process ${pid}` : `process ${pid} on ${host}`;
-        throw new UserError(`another siteforge (${who}) is writing to ${this.outDir}; run again when it is done (if no siteforge runs, delete ${lockFile})`);
-      }
-      rmSync(lockFile, { force: true });
-    }
-    throw new UserError(`cannot take ${lockFile}: another siteforge keeps taking it; run again when it is done`);
-  }
-
-  private unlock(): void {
-    if (!this.locked) return;
-    this.locked = false;
-    rmSync(join(this.outDir, LOCK_FILE), { force: true });
   }
 
   /** Records an environment staged elsewhere (by a worker) into this transaction's staging folder. */
@@ -277,6 +231,7 @@ export class OutputTransaction {
    * final state is placed last.
    */
   public commit(): Map<string, Record<string, string>> {
+    this.lock.assertHeld();
     const placed = new Map<string, Record<string, string>>();
     for (const env of this.staged) {
       const repoDir = join(this.outDir, env.repo);
@@ -292,10 +247,13 @@ export class OutputTransaction {
         env.written.forEach(statPlaced);
         continue;
       }
+      // Whatever it held and will hold stays listed, in an interim state, until the final one.
       const newState = env.written.includes(STATE_FILE);
-      if (newState) {
-        const previous = readState(repoDir)?.files ?? {};
-        if (env.deleted.length > 0 || env.written.some((path) => path !== STATE_FILE && !(path in previous))) this.placeInterimState(env.repo, previous);
+      if (newState) this.placeInterimState(env.repo, readState(repoDir)?.files ?? {});
+      // Deleted first: a file may give way to a folder of the same name, or the reverse.
+      for (const path of [...env.deleted.filter((p) => p !== STATE_FILE), ...env.deleted.filter((p) => p === STATE_FILE)]) {
+        rmSync(join(repoDir, path), { force: true });
+        removeEmptyParents(dirname(join(repoDir, path)), this.outDir);
       }
       const madeDirs = new Set<string>();
       for (const path of env.written) {
@@ -308,16 +266,12 @@ export class OutputTransaction {
         renameSync(join(this.stagingDir, env.repo, path), target);
         statPlaced(path);
       }
-      for (const path of [...env.deleted.filter((p) => p !== STATE_FILE), ...env.deleted.filter((p) => p === STATE_FILE)]) {
-        rmSync(join(repoDir, path), { force: true });
-        removeEmptyParents(dirname(join(repoDir, path)), this.outDir);
-      }
       if (newState) {
         renameSync(join(this.stagingDir, env.repo, STATE_FILE), join(repoDir, STATE_FILE));
         statPlaced(STATE_FILE);
       }
     }
-    this.abort();
+    rmSync(this.stagingDir, { recursive: true, force: true });
     return placed;
   }
 
@@ -333,23 +287,16 @@ export class OutputTransaction {
     renameSync(file, join(this.outDir, repo, STATE_FILE));
   }
 
-  /** Drops everything staged; the output is left as it was. Releases the output folder. */
+  /**
+   * Ends the transaction: drops whatever is still staged (after `commit`, nothing; before it,
+   * the output is left as it was) and releases the output folder.
+   */
   public abort(): void {
     try {
       rmSync(this.stagingDir, { recursive: true, force: true });
     } finally {
-      this.unlock();
+      this.lock.release();
     }
-  }
-}
-
-/** Whether process `pid` runs (one of another user counts: signalling it is refused, not failed). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -364,18 +311,39 @@ function assertSafePath(path: string): void {
 }
 
 /**
- * Refuses, before anything is moved, to write `path` in `repoDir` where a folder stands, or
- * where a file stands for one of its folders: moving the file there would fail half way.
+ * Refuses, before anything is moved, to write `path` in `<outDir>/<repo>` where a folder
+ * stands, or where a file stands for one of its folders (moving the file there would fail half
+ * way), unless what stands there is siteforge's own and `deleted` (commit removes it first).
+ * Folders may be links to folders.
  */
-function assertNothingInTheWay(repoDir: string, repo: string, path: string): void {
+function assertNothingInTheWay(outDir: string, repo: string, path: string, deleted: ReadonlySet<string>): void {
   const parts = path.split('/');
   for (let i = 1; i <= parts.length; i++) {
-    const stat = lstatSync(join(repoDir, ...parts.slice(0, i)), { throwIfNoEntry: false });
+    const inRepo = parts.slice(0, i).join('/');
+    const last = i === parts.length;
+    const stat = (last ? lstatSync : statSync)(join(outDir, repo, inRepo), { throwIfNoEntry: false });
     if (stat === undefined) return;
-    const where = join(repo, ...parts.slice(0, i));
-    if (i === parts.length && stat.isDirectory()) throw new UserError(`${where} is a folder where siteforge writes a file; move it out of the output folder and synth again`);
-    if (i < parts.length && !stat.isDirectory()) throw new UserError(`${where} is not a folder, but siteforge writes ${join(repo, path)} in it; move it out of the output folder and synth again`);
+    const where = join(outDir, repo, inRepo);
+    if (last && stat.isDirectory() && !onlyDeleted(join(outDir, repo), inRepo, deleted)) {
+      throw new UserError(`${where} is a folder where siteforge writes a file; move it out of the output folder and synth again`);
+    }
+    if (!last && !stat.isDirectory()) {
+      if (deleted.has(inRepo)) return;
+      throw new UserError(`${where} is not a folder, but siteforge writes ${join(outDir, repo, path)} in it; move it out of the output folder and synth again`);
+    }
   }
+}
+
+/**
+ * Whether the folder `folder` of `repoDir` holds files in `deleted` and nothing else (folders
+ * of them included): commit's deletions then remove it.
+ */
+function onlyDeleted(repoDir: string, folder: string, deleted: ReadonlySet<string>): boolean {
+  const entries = readdirSync(join(repoDir, folder), { withFileTypes: true });
+  return entries.length > 0 && entries.every((entry) => {
+    const path = `${folder}/${entry.name}`;
+    return entry.isDirectory() ? onlyDeleted(repoDir, path, deleted) : deleted.has(path);
+  });
 }
 
 function removeEmptyParents(dir: string, stop: string): void {

@@ -68,18 +68,17 @@ export interface SiteSynthContext {
  * whichever runs it. Bugs are thrown; user errors are returned.
  */
 export function synthSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext, render: RenderChecked): SiteOutcome {
-  let plans: PlannedEnvironment[];
-  let rendered: (RenderedFile[] | undefined)[];
   try {
-    plans = planEnvironments(buildSite(definition, catalog), context);
-    rendered = plans.map((plan) => (plan.intact === undefined ? render(plan.env, plan.repo, context) : undefined));
+    const plans = planEnvironments(buildSite(definition, catalog), context);
+    const rendered = plans.map((plan) => (plan.intact === undefined ? render(plan.env, plan.repo, context) : undefined));
+    // Staged only once every environment rendered: a site with an error stages nothing (what
+    // staging itself refuses is undone with the whole synth).
+    return { results: plans.map((plan, i) => (rendered[i] ? stagedResult(plan, rendered[i], context) : intactResult(plan))), errors: [] };
   } catch (e) {
     const found = userErrorsOf(e);
     if (found.length === 0) throw e;
     return { results: [], errors: found.map((f) => f.message) };
   }
-  // Staged only once every environment rendered: a site with an error stages nothing.
-  return { results: plans.map((plan, i) => (rendered[i] ? stagedResult(plan, rendered[i], context) : intactResult(plan))), errors: [] };
 }
 
 /**

@@ -13,7 +13,8 @@ import { publish } from '../../engine/publish';
 import { synthSite } from '../../engine/site-synth';
 import { renderChecked } from '../../engine/checked-render';
 import { INDEX_FILE, intactOutput, readOutputIndex, recordSeenOutput, type SeenRepository } from '../../engine/output-index';
-import { LOCK_FILE, OutputTransaction, STATE_FILE, statKey } from '../../engine/output';
+import { OutputTransaction, STATE_FILE, statKey } from '../../engine/output';
+import { LOCK_FILE } from '../../engine/output-lock';
 import { fleet, type SiteDefinition } from '../../sites';
 import { builtinCatalog, catalogCopy, mtimes, readTree, tempDir } from '../helpers';
 
@@ -178,18 +179,38 @@ describe('incremental synth', () => {
     rmSync(join(outDir, 'blueking/prod/CODEOWNERS'));
     fs.mkdirSync(join(outDir, 'blueking/prod/CODEOWNERS'));
     const tree = readTree(outDir);
-    await expect(synthesize(outDir)).rejects.toThrow('blueking/prod/CODEOWNERS is a folder where siteforge writes a file; move it out of the output folder and synth again');
+    await expect(synthesize(outDir)).rejects.toThrow(`${join(outDir, 'blueking/prod/CODEOWNERS')} is a folder where siteforge writes a file; move it out of the output folder and synth again`);
     expect(readTree(outDir)).toStrictEqual(tree);
     rmSync(join(outDir, 'blueking/prod/CODEOWNERS'), { recursive: true });
 
     rmSync(join(outDir, 'blueking/prod/values'), { recursive: true });
     writeFileSync(join(outDir, 'blueking/prod/values'), 'in the way\n');
     const withFile = readTree(outDir);
-    await expect(synthesize(outDir)).rejects.toThrow('blueking/prod/values is not a folder, but siteforge writes blueking/prod/values/');
+    await expect(synthesize(outDir)).rejects.toThrow(`${join(outDir, 'blueking/prod/values')} is not a folder, but siteforge writes ${join(outDir, 'blueking/prod/values')}/`);
     expect(readTree(outDir)).toStrictEqual(withFile);
     rmSync(join(outDir, 'blueking/prod/values'));
     await synthesize(outDir);
     expect(fs.existsSync(join(outDir, 'blueking/prod/CODEOWNERS'))).toBe(true);
+  });
+
+  it('writes through a folder of a repository that is a link to a folder elsewhere', async () => {
+    const outDir = tempDir();
+    // A site whose only instance is named like a file of the repository's root.
+    const named = (instance: string) => prodSite('shift', (env, c) => env.addInstance(instance, { service: c.service('redis') }));
+    await synthesize(outDir, [named('readme')]);
+    const fresh = async (sites: SiteDefinition[]) => {
+      const dir = tempDir();
+      await synthesize(dir, sites);
+      return readTree(dir);
+    };
+    // values/readme.yaml and manifests/readme/ are the instance's; move manifests/ behind a link.
+    const repo = join(outDir, 'shift/prod');
+    const elsewhere = join(tempDir(), 'manifests');
+    fs.renameSync(join(repo, 'manifests'), elsewhere);
+    fs.symlinkSync(elsewhere, join(repo, 'manifests'));
+    await synthesize(outDir, [named('cache')]);
+    expect(fs.lstatSync(join(repo, 'manifests')).isSymbolicLink()).toBe(true);
+    expect(readTree(outDir)).toStrictEqual(await fresh([named('cache')]));
   });
 
   it('sees a file edited after synth, whatever happened to the state file since', async () => {
@@ -425,9 +446,21 @@ describe('incremental synth', () => {
     running.abort();
     expect(allRepos(outDir)).toStrictEqual([]);
 
-    // One held on another host (a shared file system) is not this host's to judge.
+    // One held on another host (a shared file system) is not this host's to judge, for an hour.
     writeFileSync(join(outDir, LOCK_FILE), `${process.pid}@build-host-2\n`);
     await expect(synthesize(outDir)).rejects.toThrow(`another siteforge (process ${process.pid} on build-host-2) is writing to ${outDir}`);
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    utimesSync(join(outDir, LOCK_FILE), twoHoursAgo, twoHoursAgo);
+    await synthesize(outDir, [prodSite('early', () => {})]);
+    expect(fs.existsSync(join(outDir, LOCK_FILE))).toBe(false);
+
+    // A synth whose lock was taken over writes nothing, and leaves the other's lock alone.
+    const overtaken = new OutputTransaction(outDir);
+    writeFileSync(join(outDir, LOCK_FILE), '1@elsewhere\n');
+    expect(() => overtaken.commit()).toThrow(`another siteforge took over ${join(outDir, LOCK_FILE)} while this one ran; nothing of this synth was written to ${outDir}; run again`);
+    overtaken.abort();
+    expect(readFileSync(join(outDir, LOCK_FILE), 'utf8')).toBe('1@elsewhere\n');
+    rmSync(join(outDir, LOCK_FILE));
 
     // A lock left by a process of this host that is gone, with its staging folder.
     const gone = execFileSync(process.execPath, ['-p', 'process.pid'], { encoding: 'utf8' }).trim();

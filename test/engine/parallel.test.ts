@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { synth } from '../../engine';
+import { userErrorsOf } from '../../engine/errors';
 import { fleet } from '../../sites';
 import { builtinCatalog, readTree, tempDir, withoutSealedValues } from '../helpers';
 
@@ -44,5 +45,19 @@ export const fleet = [site('a', 3), site('b', 2), site('c', 4), site('d', 2)];
     await expect(synth({ fleet: loaded, catalog: builtinCatalog(), outDir, workers: 2, fleetModule: brokenFleet, renderInThisThread: false }))
       .rejects.toThrow('b/prod/es: nodes must be at least 3 for profile cluster, got 2\nd/prod/es: nodes must be at least 3 for profile cluster, got 2');
     expect(readTree(outDir)).toStrictEqual({});
+  });
+
+  it('reports what staging refuses in a worker as the user error it is', async () => {
+    const outDir = tempDir();
+    const catalog = builtinCatalog();
+    await synth({ fleet, catalog, outDir, workers: 1 });
+    const { mkdirSync, rmSync } = await import('node:fs');
+    rmSync(join(outDir, 'koca/test/README.md'));
+    mkdirSync(join(outDir, 'koca/test/README.md'));
+    const before = readTree(outDir);
+    const error: unknown = await synth({ fleet, catalog, outDir, workers: 2, fleetModule, renderInThisThread: false, renderAll: true }).catch((e) => e);
+    // A user error (exit 1, no stack), not a bug found in a worker.
+    expect(userErrorsOf(error).map((e) => e.message)).toStrictEqual([`${join(outDir, 'koca/test/README.md')} is a folder where siteforge writes a file; move it out of the output folder and synth again`]);
+    expect(readTree(outDir)).toStrictEqual(before);
   });
 });

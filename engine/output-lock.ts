@@ -1,0 +1,92 @@
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from './errors';
+
+/** Held in an output folder by the synth writing to it: `<pid>@<host>`. */
+export const LOCK_FILE = '.siteforge-lock';
+
+/**
+ * After how long a lock of another host is taken as left by a synth that was stopped (its
+ * process cannot be asked): a synth holds it for seconds, and a CI container gets a new host
+ * name each job.
+ */
+const FOREIGN_LOCK_LIFETIME_MS = 60 * 60 * 1000;
+
+/**
+ * The lock of one output folder: one synth at a time writes to it (see OutputTransaction).
+ * Taken with an exclusive create; one left by a process of this host that no longer runs, or
+ * by another host an hour ago, is taken over. Released only while it is still this one.
+ */
+export class OutputLock {
+  /** Takes the lock of `outDir`, or says who holds it. */
+  static take(outDir: string): OutputLock {
+    const file = join(outDir, LOCK_FILE);
+    const text = `${process.pid}@${hostname()}\n`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        writeFileSync(file, text, { flag: 'wx' });
+        return new OutputLock(outDir, file, text);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+          // Made, but not written (a full disk): no one else's.
+          rmSync(file, { force: true });
+          throw e;
+        }
+      }
+      const held = heldBy(file);
+      if (held === undefined) continue; // released meanwhile
+      if (!held.stale) {
+        throw new UserError(`another siteforge (${held.who}) is writing to ${outDir}; run again when it is done (if no siteforge runs, delete ${file})`);
+      }
+      // Only while it still holds what was found stale: another synth may have taken it over.
+      if (heldBy(file)?.text === held.text) rmSync(file, { force: true });
+    }
+    throw new UserError(`cannot take ${file}: another siteforge keeps taking it; run again when it is done`);
+  }
+
+  private released = false;
+
+  private constructor(private readonly outDir: string, private readonly file: string, private readonly text: string) {}
+
+  /** Throws, naming who does, when this process no longer holds the lock. */
+  assertHeld(): void {
+    if (!this.released && heldBy(this.file)?.text === this.text) return;
+    throw new UserError(`another siteforge took over ${this.file} while this one ran; nothing of this synth was written to ${this.outDir}; run again`);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (heldBy(this.file)?.text === this.text) rmSync(this.file, { force: true });
+  }
+}
+
+/** Who holds `file`, and whether that holder is gone; undefined when there is no lock. */
+function heldBy(file: string): { text: string; who: string; stale: boolean } | undefined {
+  let text: string;
+  let ageMs: number;
+  try {
+    text = readFileSync(file, 'utf8');
+    ageMs = Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+  const [pid, ...rest] = text.trim().split('@');
+  const host = rest.join('@');
+  const process = Number(pid);
+  if (host !== '' && host !== hostname()) {
+    return { text, who: `process ${pid} on ${host}`, stale: ageMs > FOREIGN_LOCK_LIFETIME_MS };
+  }
+  return { text, who: `process ${pid}`, stale: !(Number.isInteger(process) && process > 0 && isRunning(process)) };
+}
+
+/** Whether process `pid` runs (one of another user counts: signalling it is refused, not failed). */
+function isRunning(pid: number): boolean {
+  try {
+    globalThis.process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
