@@ -178,16 +178,16 @@ export class OutputTransaction {
   public readonly stagingDir: string;
   private readonly staged: StagedEnvironment[] = [];
   private readonly lock: OutputLock;
+  private readonly ownsLock: boolean;
 
-  constructor(private readonly outDir: string) {
+  /**
+   * @param heldLock the output folder's lock, held by the caller (publish, for its whole run)
+   * @default - takes the lock itself, and releases it in `abort`
+   */
+  constructor(private readonly outDir: string, heldLock?: OutputLock) {
     this.stagingDir = join(outDir, `.siteforge-staging-${process.pid}`);
-    try {
-      mkdirSync(outDir, { recursive: true });
-      this.lock = OutputLock.take(outDir);
-    } catch (e) {
-      if (e instanceof UserError) throw e;
-      throw ioError(`cannot write to ${outDir}`, e);
-    }
+    this.ownsLock = heldLock === undefined;
+    this.lock = heldLock ?? takeOutputLock(outDir);
     try {
       // Left by a synth that was killed: the lock says none is running.
       for (const entry of readdirSync(outDir)) {
@@ -195,7 +195,7 @@ export class OutputTransaction {
       }
       mkdirSync(this.stagingDir);
     } catch (e) {
-      this.lock.release();
+      if (this.ownsLock) this.lock.release();
       throw ioError(`cannot write to ${outDir}`, e);
     }
   }
@@ -295,8 +295,19 @@ export class OutputTransaction {
     try {
       rmSync(this.stagingDir, { recursive: true, force: true });
     } finally {
-      this.lock.release();
+      if (this.ownsLock) this.lock.release();
     }
+  }
+}
+
+/** The lock of `outDir` (made if need be), or why it cannot be taken. */
+export function takeOutputLock(outDir: string): OutputLock {
+  try {
+    mkdirSync(outDir, { recursive: true });
+    return OutputLock.take(outDir);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw ioError(`cannot write to ${outDir}`, e);
   }
 }
 

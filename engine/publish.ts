@@ -4,7 +4,8 @@ import { readManagedFiles, remoteLabel } from './diff';
 import { UserError, UserErrors } from './errors';
 import { commitChanges, FastImport, type CommitReader, type FileChange } from './fast-import';
 import { assertSafeBranch, ensureBareRepository, GitError, gitErrorMessage, openRemote, removeDir, tempWorkDir, type Git, type RemoteWorkspace } from './git';
-import { isSafePath, readState, recordedHashes, sha256, STATE_FILE } from './output';
+import { isSafePath, readState, recordedHashes, sha256, STATE_FILE, takeOutputLock } from './output';
+import type { OutputLock } from './output-lock';
 import { readPublished, remoteHead, writePublished, type PublishedRecord } from './published';
 import { mapPool } from './pool';
 import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remotes';
@@ -119,10 +120,21 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
   const retries = options.retries ?? 5;
   if (!Number.isInteger(retries) || retries < 0) throw new UserError(`retries must be a whole number of at least 0, got ${retries}`);
   const remotes = resolveRemotes(options.fleet, options.catalog, options, options.outDir);
+  // Held until the last repository is published: no synth changes the output meanwhile.
+  const lock = takeOutputLock(options.outDir);
+  try {
+    return await publishHolding(lock, remotes, target, retries, options);
+  } finally {
+    lock.release();
+  }
+}
+
+/** What `publish` does while it holds the output folder's `lock`, which its synth writes under. */
+async function publishHolding(lock: OutputLock, remotes: ReadonlyMap<string, EnvironmentRemote>, target: string, retries: number, options: PublishOptions): Promise<PublishReport> {
   const { fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program } = options;
   const repos = options.synthesize === false
     ? synthesizedRepositories(remotes, outDir)
-    : (await synth({ fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program })).environments.filter((e) => !e.removed).map((e) => e.repo);
+    : (await synth({ fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program, lock })).environments.filter((e) => !e.removed).map((e) => e.repo);
   options.onStart?.(repos.length);
   const published = readPublished(outDir);
   // Temporary clones go beside the output, on the file system chosen for it.

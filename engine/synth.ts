@@ -7,6 +7,7 @@ import type { SiteDefinition } from '../sites/site-definition';
 import { UserError, UserErrors } from './errors';
 import { fleetModuleFile, selectSites, type Selection } from './fleet';
 import { OutputTransaction, readState } from './output';
+import type { OutputLock } from './output-lock';
 import { readOutputIndex, recordSeenOutput } from './output-index';
 import { autoWorkers } from './pool';
 import { generatorFingerprint } from './generator-fingerprint';
@@ -49,6 +50,11 @@ export interface SynthOptions extends Selection {
    */
   readonly program?: CompiledProgram;
   /**
+   * The output folder's lock, already held (by publish, which keeps it while it publishes).
+   * @default - synth takes it while it writes
+   */
+  readonly lock?: OutputLock;
+  /**
    * Catalog folder for worker threads.
    * @default - the built-in catalog
    */
@@ -81,7 +87,7 @@ export interface SynthReport {
  */
 export async function synth(options: SynthOptions): Promise<SynthReport> {
   const definitions = selectSites(options.fleet, options);
-  const transaction = options.dryRun ? undefined : new OutputTransaction(options.outDir);
+  const transaction = options.dryRun ? undefined : new OutputTransaction(options.outDir, options.lock);
   try {
     const selection: Selection = { site: options.site, env: options.env };
     const index = transaction ? readOutputIndex(options.outDir) : {};

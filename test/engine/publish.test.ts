@@ -310,6 +310,21 @@ describe('publish to local bare repositories', () => {
     expect(treeOf(remote)).toStrictEqual({ ...readTree(join(outDir, 'shop/prod')), 'docs/runbook.md': '# Runbook\n' });
   });
 
+  it('keeps the output folder to itself while it publishes: a synth started meanwhile is refused, and writes nothing', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    let meanwhile: unknown;
+    const report = await publish(options(outDir, [shop({ maxConnections: 900 })], {
+      beforePush: async () => {
+        meanwhile = await synth({ fleet: [shop({ maxConnections: 1000 })], catalog, outDir }).catch((e) => e);
+      },
+    }));
+    expect(report.repositories).toMatchObject([{ outcome: 'published' }]);
+    expect((meanwhile as Error).message).toMatch(new RegExp(`^another siteforge \\(process ${process.pid}\\) is writing to ${outDir}; `));
+    expect(readFileSync(join(outDir, 'shop/prod/values/mysql.yaml'), 'utf8')).toContain('900');
+    expect(existsSync(join(outDir, '.siteforge-lock'))).toBe(false);
+  });
+
   it('fails cleanly after the bounded number of retries when the remote keeps moving', async () => {
     const outDir = tempDir();
     await publish(options(outDir, [shop()]));
