@@ -132,7 +132,7 @@ export function stageEnvironment(
   const all = [...files, stateFileOf(files, inputHash)];
   const previous = fresh ? undefined : readState(repoDir);
   const current = new Set(all.map((f) => f.path));
-  const deleted = Object.keys(previous?.files ?? {}).sort().filter((path) => !current.has(path) && isSafePath(path) && existsSync(join(repoDir, path)));
+  const deleted = Object.keys(previous?.files ?? {}).sort().filter((path) => !current.has(path) && isSafePath(path) && isFileOrLink(join(repoDir, path)));
   const written: string[] = [];
   const madeDirs = new Set<string>();
   const seenStats: Record<string, string> = {};
@@ -216,7 +216,7 @@ export class OutputTransaction {
     return this.add({
       repo,
       written: [],
-      deleted: [...managed, STATE_FILE].filter((p) => existsSync(join(repoDir, p))).sort(),
+      deleted: [...managed, STATE_FILE].filter((p) => isFileOrLink(join(repoDir, p))).sort(),
       unchanged: 0,
       fresh: false,
     });
@@ -355,6 +355,19 @@ function onlyDeleted(repoDir: string, folder: string, deleted: ReadonlySet<strin
     const path = `${folder}/${entry.name}`;
     return entry.isDirectory() ? onlyDeleted(repoDir, path, deleted) : deleted.has(path);
   });
+}
+
+/**
+ * Whether `path` is a file or a link, which commit may delete: a managed path that is a folder
+ * now holds other files (a later synth's, made from it).
+ */
+function isFileOrLink(path: string): boolean {
+  try {
+    const stat = lstatSync(path, { throwIfNoEntry: false });
+    return stat !== undefined && !stat.isDirectory();
+  } catch {
+    return false; // a file where one of its folders should be: it is not there
+  }
 }
 
 function removeEmptyParents(dir: string, stop: string): void {

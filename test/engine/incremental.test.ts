@@ -13,7 +13,7 @@ import { publish } from '../../engine/publish';
 import { synthSite } from '../../engine/site-synth';
 import { renderChecked } from '../../engine/checked-render';
 import { INDEX_FILE, intactOutput, readOutputIndex, recordSeenOutput, type SeenRepository } from '../../engine/output-index';
-import { OutputTransaction, STATE_FILE, statKey } from '../../engine/output';
+import { OutputTransaction, stageEnvironment, STATE_FILE, statKey } from '../../engine/output';
 import { LOCK_FILE } from '../../engine/output-lock';
 import { fleet, type SiteDefinition } from '../../sites';
 import { builtinCatalog, catalogCopy, mtimes, readTree, tempDir } from '../helpers';
@@ -191,6 +191,33 @@ describe('incremental synth', () => {
     rmSync(join(outDir, 'blueking/prod/values'));
     await synthesize(outDir);
     expect(fs.existsSync(join(outDir, 'blueking/prod/CODEOWNERS'))).toBe(true);
+  });
+
+  it('turns a file it wrote into a folder of the same name, and back, even when stopped half way', async () => {
+    const outDir = tempDir();
+    const asFile = [{ path: 'config', content: 'a file\n' }, { path: 'README.md', content: '# shift\n' }];
+    const asFolder = [{ path: 'config/app.yaml', content: 'a: 1\n' }, { path: 'config/db.yaml', content: 'b: 2\n' }, { path: 'README.md', content: '# shift\n' }];
+    const write = (files: typeof asFile) => {
+      const transaction = new OutputTransaction(outDir);
+      try {
+        transaction.add(stageEnvironment(outDir, transaction.stagingDir, 'shift/prod', files, 'inputs'));
+        transaction.commit();
+      } finally {
+        transaction.abort();
+      }
+    };
+    const tree = (files: typeof asFile) => Object.fromEntries(files.map((f) => [`shift/prod/${f.path}`, f.content]));
+    const withoutState = () => Object.fromEntries(Object.entries(readTree(outDir)).filter(([path]) => !path.endsWith(STATE_FILE)));
+    write(asFile);
+    for (const [from, to] of [[asFile, asFolder], [asFolder, asFile]]) {
+      for (let failAt = 1; ; failAt++) {
+        write(from);
+        const calls = await failingAt(join(outDir, 'shift'), failAt, async () => write(to));
+        write(to);
+        expect(withoutState(), `${from[0].path} to ${to[0].path}, stopped at ${failAt}`).toStrictEqual(tree(to));
+        if (calls < failAt) break;
+      }
+    }
   });
 
   it('writes through a folder of a repository that is a link to a folder elsewhere', async () => {
