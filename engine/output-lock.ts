@@ -74,17 +74,17 @@ function heldBy(file: string): { text: string; who: string; stale: boolean } | u
   }
   const [pid, ...rest] = text.trim().split('@');
   const host = rest.join('@');
-  const process = Number(pid);
   if (host !== '' && host !== hostname()) {
     return { text, who: `process ${pid} on ${host}`, stale: ageMs > FOREIGN_LOCK_LIFETIME_MS };
   }
-  return { text, who: `process ${pid}`, stale: !(Number.isInteger(process) && process > 0 && isRunning(process)) };
+  const id = Number(pid);
+  return { text, who: `process ${pid}`, stale: !(Number.isInteger(id) && id > 0 && isRunning(id)) };
 }
 
 /** Whether process `pid` runs (one of another user counts: signalling it is refused, not failed). */
 function isRunning(pid: number): boolean {
   try {
-    globalThis.process.kill(pid, 0);
+    process.kill(pid, 0);
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';

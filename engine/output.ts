@@ -133,6 +133,7 @@ export function stageEnvironment(
   const previous = fresh ? undefined : readState(repoDir);
   const current = new Set(all.map((f) => f.path));
   const deleted = Object.keys(previous?.files ?? {}).sort().filter((path) => !current.has(path) && isSafePath(path) && isFileOrLink(join(repoDir, path)));
+  const goingAway = new Set(deleted);
   const written: string[] = [];
   const madeDirs = new Set<string>();
   const seenStats: Record<string, string> = {};
@@ -148,7 +149,7 @@ export function stageEnvironment(
         unchanged++;
         continue;
       }
-      assertNothingInTheWay(outDir, repo, file.path, new Set(deleted));
+      assertNothingInTheWay(outDir, repo, file.path, goingAway);
     }
     const stagedFile = join(stagingDir, repo, file.path);
     try {
@@ -332,9 +333,9 @@ function assertNothingInTheWay(outDir: string, repo: string, path: string, delet
   for (let i = 1; i <= parts.length; i++) {
     const inRepo = parts.slice(0, i).join('/');
     const last = i === parts.length;
-    const stat = (last ? lstatSync : statSync)(join(outDir, repo, inRepo), { throwIfNoEntry: false });
-    if (stat === undefined) return;
     const where = join(outDir, repo, inRepo);
+    const stat = (last ? lstatSync : statSync)(where, { throwIfNoEntry: false });
+    if (stat === undefined) return;
     if (last && stat.isDirectory() && !onlyDeleted(join(outDir, repo), inRepo, deleted)) {
       throw new UserError(`${where} is a folder where siteforge writes a file; move it out of the output folder and synth again`);
     }
