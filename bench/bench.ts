@@ -108,7 +108,7 @@ async function run({ shape, workers, dir, publish }: BenchOptions, program: Comp
     let objects = 0;
     let envs = 0;
     const start = process.hrtime.bigint();
-    await synth({
+    const report = await synth({
       fleet: syntheticFleet(shape),
       fleetModule: BENCH_FLEET,
       program,
@@ -123,7 +123,9 @@ async function run({ shape, workers, dir, publish }: BenchOptions, program: Comp
     });
     const synthSeconds = seconds(start);
     const peakRssMib = Math.round(process.resourceUsage().maxRSS / 1024);
-    console.log(`synth: ${shape.sites} sites x ${shape.envs} envs x ${shape.services} services into ${dir}, ${synthSeconds.toFixed(2)} s`);
+    // Worker threads must run what this thread runs, or the figures mix two programs.
+    const threads = report.workerProgram ? `, worker threads running ${fileURLToPath(report.workerProgram)}` : '';
+    console.log(`synth: ${shape.sites} sites x ${shape.envs} envs x ${shape.services} services into ${dir}, ${synthSeconds.toFixed(2)} s${threads}`);
 
     const reference = runReference(run, 'yaml');
     console.log(`reference: objects=${reference.objects} seconds=${reference.seconds.toFixed(2)} objects_per_s=${Math.round(reference.objects / reference.seconds)}`);

@@ -77,6 +77,8 @@ export interface SynthOptions extends Selection {
 
 export interface SynthReport {
   readonly environments: readonly EnvironmentResult[];
+  /** URL of the module the worker threads ran; undefined when this thread rendered alone. */
+  readonly workerProgram?: string;
 }
 
 /**
@@ -112,7 +114,8 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     // Worker threads load the fleet from its module: without one, `auto` is this thread alone.
     const wanted = options.workers === 'auto' ? (options.fleetModule ? autoWorkers(toRender.length) : 1) : options.workers ?? 1;
     const workers = Math.max(1, Math.min(wanted, toRender.length));
-    for (const [index, outcome] of await synthInWorkers(options, toRender, context, workers, onOutcome)) outcomes.set(index, outcome);
+    const rendered = await synthInWorkers(options, toRender, context, workers, onOutcome);
+    for (const [index, outcome] of rendered.outcomes) outcomes.set(index, outcome);
 
     const ordered = [...outcomes.keys()].sort((a, b) => a - b).map((i) => outcomes.get(i)!);
     UserErrors.throwIfAny(ordered.flatMap((o) => o.errors).map((message) => new UserError(message)));
@@ -133,7 +136,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       const seen = results.filter((r) => !r.removed && r.seenStats !== undefined).map((r) => ({ repo: r.repo, stats: { ...r.seenStats, ...placed.get(r.repo) } }));
       recordSeenOutput(options.outDir, index, seen, results.filter((r) => r.removed).map((r) => r.repo));
     }
-    return { environments: results };
+    return { environments: results, workerProgram: rendered.workerProgram };
   } finally {
     transaction?.abort();
   }
@@ -143,7 +146,8 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
  * Runs `synthSite` for the sites at `indexes` of the fleet on `workers` threads: this one and
  * `workers - 1` worker threads (each thread holds its own copy of cdk8s and the catalog, so
  * this one takes part rather than idle). Sites are handed out one at a time, two in flight
- * per worker so it never waits. Returns each site's outcome by its index.
+ * per worker so it never waits. Returns each site's outcome by its index, and what the
+ * worker threads ran.
  */
 async function synthInWorkers(
   options: SynthOptions,
@@ -151,7 +155,7 @@ async function synthInWorkers(
   context: SiteSynthContext,
   workers: number,
   onOutcome: (outcome: SiteOutcome) => void,
-): Promise<Map<number, SiteOutcome>> {
+): Promise<{ outcomes: Map<number, SiteOutcome>; workerProgram?: string }> {
   const queue = [...indexes];
   const outcomes = new Map<number, SiteOutcome>();
   if (workers > 1 && !options.fleetModule) throw new Error('synth with workers needs fleetModule');
@@ -201,7 +205,7 @@ async function synthInWorkers(
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
   }
-  return outcomes;
+  return { outcomes, workerProgram: program?.synthWorker };
 }
 
 /** What a synth worker thread runs: its program, and the fleet module that imports. */

@@ -52,13 +52,17 @@ describe('npm run bench', () => {
   it.each([
     ['compiled', {}, /^bench: running compiled, from .*\/node_modules\/\.cache\/siteforge\/program\/[0-9a-f]{32}$/],
     ['from source', { SITEFORGE_FROM_SOURCE: '1' }, /^bench: running from source, through tsx$/],
-  ])('runs %s, on two threads, and prints its figures in the fixed form; it leaves nothing behind', (_how, env, first) => {
+  ])('runs %s, on two threads, and prints its figures in the fixed form; it leaves nothing behind', (how, env, first) => {
     const dir = tempDir();
     const { status, stdout, stderr } = bench(['--sites', '2', '--envs', '2', '--services', '3', '--workers', '2', '--dir', dir], env);
     expect(stderr).toBe('');
     expect(status).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(first);
+    // The worker thread runs the bench's own build (or its sources), not one compiled apart.
+    const ranFrom = how === 'compiled' ? `${lines[0].replace(/^.* from /, '')}/synth-worker.js` : join(ROOT, 'engine', 'synth-worker-from-source.js');
+    expect(lines[1]).toMatch(/^synth: 2 sites x 2 envs x 3 services into .*, \d+\.\d\d s, worker threads running /);
+    expect(lines[1].replace(/^.*, worker threads running /, '')).toBe(ranFrom);
     // 2 sites x 2 environments of 19 objects: per service a Deployment, Service, Ingress, ConfigMap
     // and Argo CD Application; and the Namespace, its Application, the AppProject and the root
     // Application. The reference writes as many.
