@@ -101,6 +101,11 @@ async function run({ shape, workers, dir, publish }: BenchOptions, program: Comp
   process.env[SHAPE_VARIABLE] = `${shape.sites},${shape.envs},${shape.services}`;
   let outDir: string | undefined;
   let referenceDir: string | undefined;
+  const removeFolders = () => {
+    for (const folder of [outDir, referenceDir]) if (folder) rmSync(folder, { recursive: true, force: true });
+  };
+  // Also when the process exits early: `npm run bench | head` ends it at once (see main.js).
+  process.on('exit', removeFolders);
   try {
     outDir = mkdtempSync(join(dir, 'siteforge-bench-'));
     referenceDir = mkdtempSync(join(dir, 'siteforge-bench-reference-'));
@@ -141,7 +146,8 @@ async function run({ shape, workers, dir, publish }: BenchOptions, program: Comp
     if (publish) await benchPublish(run);
     console.log(`bench: objects=${objects} envs=${envs} seconds=${synthSeconds.toFixed(1)} objects_per_s=${Math.round(objects / synthSeconds)} peak_rss_mib=${peakRssMib} workers=${workers === 'auto' ? autoWorkers(shape.sites) : Math.min(workers, shape.sites)}`);
   } finally {
-    for (const folder of [outDir, referenceDir]) if (folder) rmSync(folder, { recursive: true, force: true });
+    removeFolders();
+    process.off('exit', removeFolders);
   }
 }
 

@@ -4,7 +4,10 @@
 // program users run, without tsx's loader thread in the process (some 30 MiB of its peak
 // memory). Runs from source where it cannot be compiled, or with SITEFORGE_FROM_SOURCE=1.
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { exitWhenStdoutCloses } from '../engine/closed-stdout.js';
 import { compiledProgram } from '../engine/compiled-program.js';
+
+exitWhenStdoutCloses();
 
 const here = (/** @type {string} */ file) => fileURLToPath(new URL(file, import.meta.url));
 const fleetFile = here('./fleet.ts');

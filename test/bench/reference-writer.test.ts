@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -90,6 +90,25 @@ describe('npm run bench', () => {
     const result = bench(['--sites', 'many', '--dir', dir]);
     expect(result.status).toBe(2);
     expect(result.stderr).toBe('bench: --sites must be a positive integer, got "many"\n');
+    expect(readdirSync(dir)).toStrictEqual([]);
+  });
+
+  it.each([
+    ['compiled', {}],
+    ['from source', { SITEFORGE_FROM_SOURCE: '1' }],
+  ])('run %s, stops quietly, leaving nothing behind, when its reader closes the pipe (| head)', async (_how, env) => {
+    const dir = tempDir();
+    // With --publish, the pipe is found closed while the bench awaits git: its folders are then
+    // removed as the process exits.
+    const args = ['bench/main.js', '--sites', '2', '--envs', '1', '--services', '1', '--workers', '1', '--publish', '--dir', dir];
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // The first line read, the pipe is closed before the synth line is written.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const status = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
     expect(readdirSync(dir)).toStrictEqual([]);
   });
 
