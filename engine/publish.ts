@@ -144,8 +144,9 @@ async function publishHolding(lock: OutputLock, remotes: ReadonlyMap<string, Env
     repositories = await mapPool(repos, options.concurrency ?? 4, async (repo) => {
       const remote = remotes.get(repo)!;
       const outputHash = readState(join(outDir, repo))?.outputHash ?? '';
-      const result = await unchangedSinceLastPublish(remote, published[repo], outputHash, outDir, { ...options, target })
-        ?? await publishRepository(remote, readSynthesized(outDir, repo), { ...options, target, retries, workDir });
+      const result = (options.synthesize === false ? editedOutput(remote, outDir, { ...options, target }) : undefined)
+        ?? await unchangedSinceLastPublish(remote, published[repo], outputHash, outDir, { ...options, target })
+        ?? await publishRepository(remote, outDir, { ...options, target, retries, workDir });
       if ((result.outcome === 'published' || result.outcome === 'unchanged') && result.commit) {
         published[repo] = { url: remote.url, branch: result.branch, commit: result.commit, outputHash };
       }
@@ -170,6 +171,22 @@ function synthesizedRepositories(remotes: ReadonlyMap<string, EnvironmentRemote>
     return [];
   }));
   return repos;
+}
+
+/**
+ * The failed result of a repository whose output is no longer as synth wrote it (see
+ * readSynthesized), or undefined. Checked before anything else when publish did not
+ * synthesize, since a repository unchanged since its last publish is otherwise not read.
+ */
+function editedOutput(remote: EnvironmentRemote, outDir: string, options: { readonly target: string; readonly direct?: boolean; readonly branch?: string }): RepositoryResult | undefined {
+  try {
+    readSynthesized(outDir, `${remote.site}/${remote.env}`);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    const branch = options.direct ? options.target : options.branch !== undefined ? `siteforge/${options.branch}` : 'siteforge/…';
+    return { site: remote.site, env: remote.env, remote: remoteLabel(remote), branch, filesChanged: 0, outcome: 'failed', attempts: 0, drift: [], error: e.message };
+  }
 }
 
 /**
@@ -218,8 +235,8 @@ interface RepositoryOptions {
   readonly beforePush?: (remote: EnvironmentRemote, attempt: number) => Promise<void>;
 }
 
-/** Publishes `files` (the synthesized repository, state file included) to `remote`. */
-export async function publishRepository(remote: EnvironmentRemote, files: ReadonlyMap<string, string>, options: RepositoryOptions): Promise<RepositoryResult> {
+/** Publishes the repository synthesized for `remote` in `outDir` (its files as its state file lists them). */
+export async function publishRepository(remote: EnvironmentRemote, outDir: string, options: RepositoryOptions): Promise<RepositoryResult> {
   const label = remoteLabel(remote);
   let branch = options.direct ? options.target : options.branch !== undefined ? `siteforge/${options.branch}` : '';
   const result = (fields: Partial<RepositoryResult> & { outcome: PublishOutcome; attempts: number }): RepositoryResult => ({
@@ -228,7 +245,8 @@ export async function publishRepository(remote: EnvironmentRemote, files: Readon
   const work = tempWorkDir(`publish-${remote.site}-${remote.env}`, options.workDir);
   let attempts = 0;
   try {
-    // The gate synth ran, again on what is committed: the output may have been edited since.
+    const files = readSynthesized(outDir, `${remote.site}/${remote.env}`);
+    // The gate synth ran, again on what is committed.
     assertNoPlaintextSecrets(`${remote.site}/${remote.env}`, [...files].map(([path, content]) => ({ path, content })));
     if (remote.local) await ensureBareRepository(remote.url, options.target);
     const workspace = await openRemote(remote.url, join(work, 'repo.git'));

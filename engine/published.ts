@@ -20,14 +20,23 @@ export interface PublishedRecord {
 
 const FILE = '.siteforge-published.json';
 
+/** The records of `outDir`; one that cannot be read, or is not a record, only costs its repository a full publish. */
 export function readPublished(outDir: string): Record<string, PublishedRecord> {
   const file = join(outDir, FILE);
   if (!existsSync(file)) return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, PublishedRecord>;
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    return {}; // an unreadable record only costs a full publish
+    return {};
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+  return Object.fromEntries(Object.entries(parsed).filter(([, record]) => isRecord(record))) as Record<string, PublishedRecord>;
+}
+
+function isRecord(value: unknown): value is PublishedRecord {
+  const record = value as Partial<Record<keyof PublishedRecord, unknown>> | null;
+  return typeof record === 'object' && record !== null && ['url', 'branch', 'commit', 'outputHash'].every((key) => typeof record[key as keyof PublishedRecord] === 'string');
 }
 
 export function writePublished(outDir: string, records: Readonly<Record<string, PublishedRecord>>): void {

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
@@ -154,12 +154,52 @@ describe('publish to local bare repositories', () => {
     writeFileSync(join(outDir, 'shop/prod/values/mysql.yaml'), 'password: https://admin:hunter2@db.example.com\n');
     // WHEN the output is published
     const report = await publish(options(outDir, [shop(), shop({ name: 'mall' })], { synthesize: false }));
-    // THEN the edited one fails on the gate and nothing of it is pushed; the other is published
+    // THEN the edited one fails, as it is not what synth wrote, and nothing of it is pushed; the
+    // other is published
     expect(report.repositories.map((r) => [r.site, r.outcome, r.error])).toStrictEqual([
-      ['shop', 'failed', 'shop/prod/values/mysql.yaml: contains what looks like a password in a URL; remove it or reference it as a Secret'],
+      ['shop', 'failed', 'shop/prod: values/mysql.yaml was changed since synth wrote it; publish only sends what synth wrote: run siteforge synth to put it back (or change the site definition)'],
       ['mall', 'published', undefined],
     ]);
     expect(existsSync(join(localRemote(outDir), 'refs/heads/main'))).toBe(false);
+  });
+
+  it.each([
+    ['an edited file', (repo: string) => writeFileSync(join(repo, 'values/mysql.yaml'), 'mysql_password: hunter2-in-plain-text\n'), 'values/mysql.yaml was'],
+    ['a deleted file', (repo: string) => rmSync(join(repo, 'values/mysql.yaml')), 'values/mysql.yaml was'],
+    ['a folder where a file was', (repo: string) => { rmSync(join(repo, 'values/mysql.yaml')); mkdirSync(join(repo, 'values/mysql.yaml')); }, 'values/mysql.yaml was'],
+    ['an edited state file', (repo: string) => writeFileSync(join(repo, '.siteforge/state.json'), readFileSync(join(repo, '.siteforge/state.json'), 'utf8').replace(/"values\/mysql.yaml": "[^"]*"/, '"values/mysql.yaml": "sha256:0"')), '.siteforge/state.json was'],
+  ])('without synth, fails a repository holding %s, even one unchanged since its last publish; the others are published', async (_what, edit, changed) => {
+    // GIVEN two sites published once, then changed and synthesized again
+    const outDir = tempDir();
+    await publish(options(outDir, [shop(), shop({ name: 'mall' })]));
+    await synth({ fleet: [shop(), shop({ name: 'mall', maxConnections: 900 })], catalog, outDir });
+    const before = git(localRemote(outDir), 'rev-parse', 'main');
+    // WHEN shop's output, unchanged since it was published, is edited by hand and the output published as it is
+    edit(join(outDir, 'shop/prod'));
+    const report = await publish(options(outDir, [shop(), shop({ name: 'mall', maxConnections: 900 })], { synthesize: false }));
+    // THEN shop fails, naming what changed, and its repository is as it was; mall is published
+    expect(report.repositories.map((r) => [r.site, r.outcome, r.error])).toStrictEqual([
+      ['shop', 'failed', `shop/prod: ${changed} changed since synth wrote it; publish only sends what synth wrote: run siteforge synth to put it back (or change the site definition)`],
+      ['mall', 'published', undefined],
+    ]);
+    expect(git(localRemote(outDir), 'rev-parse', 'main')).toBe(before);
+    // AND a synth puts the file back (a folder in its place must go first, see synth), after
+    // which shop is unchanged and mall's record was kept
+    rmSync(join(outDir, 'shop/prod/values/mysql.yaml'), { recursive: true, force: true });
+    await synth({ fleet: [shop(), shop({ name: 'mall', maxConnections: 900 })], catalog, outDir });
+    const again = await publish(options(outDir, [shop(), shop({ name: 'mall', maxConnections: 900 })], { synthesize: false }));
+    expect(again.repositories.map((r) => [r.site, r.outcome, r.attempts])).toStrictEqual([['shop', 'unchanged', 0], ['mall', 'unchanged', 0]]);
+  });
+
+  it('publishes everything again, without failing, when its record of what it published is not one', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    for (const text of ['null', '[]', '{"shop/prod": null}', '{"shop/prod": {"url": 1}}']) {
+      writeFileSync(join(outDir, '.siteforge-published.json'), text);
+      const report = await publish(options(outDir, [shop()]));
+      // Read again from the repository: nothing changed there.
+      expect(report.repositories.map((r) => [r.outcome, r.attempts])).toStrictEqual([['unchanged', 1]]);
+    }
   });
 
   it('removes the files of an instance that is no longer generated', async () => {
