@@ -69,7 +69,11 @@ export type PublishOutcome = 'published' | 'unchanged' | 'drift' | 'failed';
 /** A managed file someone changed in the repository since siteforge last wrote it. */
 export interface DriftedFile {
   readonly path: string;
-  /** `in the way`: a file, link or submodule where siteforge writes a folder, or a folder where it writes a file. */
+  /**
+   * `in the way`: a file siteforge did not write (its last state does not list it) where it
+   * writes something else; a file, link or submodule where it writes a folder; or a folder
+   * where it writes a file.
+   */
   readonly change: 'edited' | 'deleted' | 'in the way';
   /** `<short sha> <author>: <subject>` of each commit that touched it since siteforge's last commit. */
   readonly commits: readonly string[];
@@ -264,7 +268,7 @@ export async function publishRepository(remote: EnvironmentRemote, outDir: strin
         const base = branchHead ?? targetHead;
         const current = base ? await readManagedFiles(fastImport, base, files) : new Map<string, string>();
 
-        const drift = base ? await findDrift(git, base, current, await pathsInTheWay(fastImport, base, files, current)) : [];
+        const drift = base ? await findDrift(git, base, current, files, await pathsInTheWay(fastImport, base, files, current)) : [];
         if (drift.length > 0 && !options.overwriteDrift) {
           return result({ outcome: 'drift', attempts, commit: base?.slice(0, 7), drift, error: driftMessage(drift) });
         }
@@ -339,8 +343,7 @@ async function createEmptyTarget(workspace: RemoteWorkspace, target: string, mes
  * Managed files (listed in the repository's state file at `base`) whose content no longer
  * matches their hash, and the paths `inTheWay` of what siteforge writes.
  */
-async function findDrift(git: Git, base: string, current: ReadonlyMap<string, string>, inTheWay: readonly string[]): Promise<DriftedFile[]> {
-  const drifted: { path: string; change: DriftedFile['change'] }[] = inTheWay.map((path) => ({ path, change: 'in the way' }));
+async function findDrift(git: Git, base: string, current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>, inTheWay: readonly string[]): Promise<DriftedFile[]> {
   const stateText = current.get(STATE_FILE);
   let recorded: Record<string, string> = {};
   try {
@@ -348,6 +351,10 @@ async function findDrift(git: Git, base: string, current: ReadonlyMap<string, st
   } catch {
     return [{ path: STATE_FILE, change: 'edited', commits: await commitsTouching(git, base, STATE_FILE, undefined) }];
   }
+  // A file siteforge did not write (its state does not list it, or there is none) where it
+  // writes something else: someone's, which writing would replace unseen.
+  const unmanaged = [...files].filter(([path, content]) => path !== STATE_FILE && !Object.hasOwn(recorded, path) && current.has(path) && current.get(path) !== content).map(([path]) => path);
+  const drifted: { path: string; change: DriftedFile['change'] }[] = [...inTheWay, ...unmanaged].sort().map((path) => ({ path, change: 'in the way' }));
   for (const [path, hash] of Object.entries(recorded).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (!isWritablePath(path)) continue;
     const content = current.get(path);
@@ -387,7 +394,7 @@ function driftMessage(drift: readonly DriftedFile[]): string {
   const them = drift.length === 1 ? 'it' : 'them';
   return [
     ...(managed.length > 0 ? [`managed file${managed.length === 1 ? '' : 's'} changed in the repository since siteforge wrote ${managed.length === 1 ? 'it' : 'them'}: ${list(managed)}`] : []),
-    ...(inTheWay.length > 0 ? [`${inTheWay.length === 1 ? 'a path stands' : 'paths stand'} where siteforge writes (a file, link or submodule where it needs a folder, or a folder where it writes a file): ${list(inTheWay)}`] : []),
+    ...(inTheWay.length > 0 ? [`${inTheWay.length === 1 ? 'a path stands' : 'paths stand'} where siteforge writes (a file it did not write, a file, link or submodule where it needs a folder, or a folder where it writes a file): ${list(inTheWay)}`] : []),
   ].join('; ') + `; ${managed.length > 0 ? 'move the change into the site definition' : `move ${them} out of the way`}, or publish with --overwrite-drift to replace ${them}`;
 }
 

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, wr
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
-import { Site } from '../../constructs';
+import { Environment, Site } from '../../constructs';
 import { publish, type PublishOptions } from '../../engine/publish';
 import { assertSafeBranch, assertSafeRemote } from '../../engine/git';
 import { synth } from '../../engine/synth';
@@ -348,6 +348,44 @@ describe('publish to local bare repositories', () => {
     // AND with --overwrite-drift they are replaced by what siteforge writes; other files stay
     expect((await publish(options(outDir, [shop()], { overwriteDrift: true }))).repositories).toMatchObject([{ outcome: 'published' }]);
     expect(treeOf(remote)).toStrictEqual({ ...readTree(join(outDir, 'shop/prod')), 'docs/runbook.md': '# Runbook\n' });
+  });
+
+  it('stops on a file it did not write where it writes another, and leaves one holding what it writes alone', async () => {
+    // GIVEN a published site, and then someone's own values/redis-extra.yaml and values/sentinel.yaml,
+    // the one as siteforge will write it, the other not
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    const withSentinel = (): SiteDefinition => ({ name: 'shop', build(scope: Construct) {
+      const site = shop().build(scope, catalog) as Site;
+      site.node.findAll().filter((c): c is Environment => c instanceof Environment)[0].addInstance('sentinel', { service: catalog.service('redis') });
+      return site;
+    } });
+    await synth({ fleet: [withSentinel()], catalog, outDir });
+    const ours = readFileSync(join(outDir, 'shop/prod/values/sentinel.yaml'), 'utf8');
+    const hand = commitByHand(localRemote(outDir), 'Tune sentinel by hand', (dir) => writeFile(dir, 'values/sentinel.yaml', `${ours}# tuned by ops\n`));
+    // WHEN the site with that instance is published, THEN nothing is pushed and the file is named
+    const report = await publish(options(outDir, [withSentinel()]));
+    expect(report.repositories).toMatchObject([{ outcome: 'drift', drift: [{ path: 'values/sentinel.yaml', change: 'in the way', commits: [expect.stringMatching(new RegExp(`^${hand} Hand Editor: Tune sentinel by hand$`))] }] }]);
+    expect(report.repositories[0].error).toMatch(/^a path stands where siteforge writes \(a file it did not write, .*\): values\/sentinel\.yaml \(in the way in [0-9a-f]{7}\); move it out of the way, or publish with --overwrite-drift to replace it$/);
+    expect(readTree(join(outDir, 'shop/prod'))['values/sentinel.yaml']).toBe(ours);
+    // AND once that file holds what siteforge writes, it is published over it
+    commitByHand(localRemote(outDir), 'Agree with siteforge', (dir) => writeFile(dir, 'values/sentinel.yaml', ours));
+    expect((await publish(options(outDir, [withSentinel()]))).repositories).toMatchObject([{ outcome: 'published', drift: [] }]);
+    expect(treeOf(localRemote(outDir))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
+  });
+
+  it('stops when the state file was deleted in the repository: every file it would change is someone\'s until told', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    commitByHand(localRemote(outDir), 'Drop the state, tune mysql', (dir) => {
+      rmSync(join(dir, '.siteforge/state.json'));
+      writeFileSync(join(dir, 'values/mysql.yaml'), `${readFileSync(join(dir, 'values/mysql.yaml'), 'utf8')}# Jane\n`);
+    });
+    const report = await publish(options(outDir, [shop()]));
+    expect(report.repositories).toMatchObject([{ outcome: 'drift', drift: [{ path: 'values/mysql.yaml', change: 'in the way' }] }]);
+    expect(treeOf(localRemote(outDir))['values/mysql.yaml']).toMatch(/# Jane\n$/);
+    expect((await publish(options(outDir, [shop()], { overwriteDrift: true }))).repositories).toMatchObject([{ outcome: 'published' }]);
+    expect(treeOf(localRemote(outDir))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
   });
 
   it('keeps the output folder to itself while it publishes: a synth started meanwhile is refused, and writes nothing', async () => {
