@@ -516,17 +516,21 @@ export function readRef(gitDir: string, ref: string, depth = 0): string | undefi
 }
 
 /**
- * What git complained about, in one line: `fatal:` and
- * `error:` lines, messages from the remote (hooks) and rejected refs; at most three.
+ * What git complained about, in one line: `fatal:` and `error:` lines, what the transport
+ * said (ssh's own lines, a connection's `errno=`), messages from the remote (hooks) and
+ * rejected refs; at most three.
  */
 export function gitErrorMessage(error: unknown): string {
   const text = String((error as Error)?.message ?? error);
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
   const meaningful = lines.filter((l) =>
-    (/^(fatal|error):/.test(l) && !/failed to push some refs/.test(l)) || /^remote:\s*\S/.test(l) || /^! \[/.test(l));
+    (/^(fatal|error):/.test(l) && !/failed to push some refs/.test(l)) || /^remote:\s*\S/.test(l) || /^! \[/.test(l) || TRANSPORT_FAILURE.test(l));
   const chosen = meaningful.length > 0 ? meaningful.slice(0, 3) : lines.slice(0, 1);
-  return chosen.map((l) => l.replace(/^(fatal|error|remote):\s*/, '')).join('; ') || 'unknown git error';
+  return chosen.map((l) => l.replace(/^remote:\s*/, '').replace(/^(fatal|error):\s*/, '')).join('; ') || 'unknown git error';
 }
+
+/** Lines in which ssh or a connection says why the remote could not be reached. */
+const TRANSPORT_FAILURE = /^ssh:|errno=|Permission denied|Host key verification failed|Could not resolve host|Connection (refused|timed out|reset|closed)|kex_exchange_identification/;
 
 /** Removes a temporary clone. */
 export function removeDir(dir: string): void {

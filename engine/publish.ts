@@ -308,9 +308,12 @@ export async function publishRepository(remote: EnvironmentRemote, outDir: strin
         return result({ outcome: 'published', attempts, commit: commit.slice(0, 7), filesChanged: changes.length, drift, diff });
       } catch (e) {
         // git names what was pushed by its id: the short one reads better.
-        if (!isRejection(e)) return result({ outcome: 'failed', attempts, error: gitErrorMessage(e).replaceAll(commit, commit.slice(0, 7)) });
+        const reason = gitErrorMessage(e).replaceAll(commit, commit.slice(0, 7));
+        const retry = retryReason(e);
+        if (!retry) return result({ outcome: 'failed', attempts, error: reason });
         if (attempts > options.retries) {
-          return result({ outcome: 'failed', attempts, error: `the remote kept moving; gave up after ${attempts} attempts (${gitErrorMessage(e)})` });
+          const why = retry === 'moved' ? 'the remote kept moving' : `${branch} stayed locked in the remote (another push kept it busy, or a lock file was left behind)`;
+          return result({ outcome: 'failed', attempts, error: `${why}; gave up after ${attempts} attempts (${reason})` });
         }
         await workspace.refresh();
       }
@@ -332,7 +335,7 @@ async function createEmptyTarget(workspace: RemoteWorkspace, target: string, mes
   try {
     await workspace.push(commit, target, undefined);
   } catch (e) {
-    if (isRejection(e)) return undefined;
+    if (retryReason(e)) return undefined;
     throw e;
   }
   await workspace.refresh();
@@ -420,10 +423,17 @@ function isWritablePath(path: string): boolean {
   return isSafePath(path) && !path.split('/').includes('.git');
 }
 
-/** Whether a push failed because the remote branch moved (and a rebuilt commit may succeed). */
-function isRejection(error: unknown): boolean {
+/**
+ * Why a rejected push may succeed when rebuilt and tried again: the branch `moved` (the head it
+ * was built on is no longer there), or it was `busy` (another push held its lock). Undefined
+ * for every other failure (a hook declined it, a branch name that cannot be created beside
+ * another, no access), which trying again would not change.
+ */
+function retryReason(error: unknown): 'moved' | 'busy' | undefined {
   const text = String((error as Error)?.message ?? error);
-  return /\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|stale info|\[remote rejected\].*(lock|failed to update)|incorrect old value/i.test(text);
+  if (/\[rejected\].*\((stale info|fetch first|non-fast-forward)\)|incorrect old value|cannot lock ref '[^']*': is at [0-9a-f]+ but expected/i.test(text)) return 'moved';
+  if (/cannot lock ref '[^']*': Unable to create '[^']*\.lock': File exists/i.test(text)) return 'busy';
+  return undefined;
 }
 
 /** The instances a change touches, from where their files live. */

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { commitChanges, FastImport } from '../../engine/fast-import';
 import { GitError, gitAt, gitErrorMessage, openRemote, readRef, resolveCommit, type Git } from '../../engine/git';
 import { tempDir } from '../helpers';
-import { bareRepository, commitByHand, git, gitDaemonForSuite, gitDaemonTests, writeFile } from '../git-helpers';
+import { bareRepository, commitByHand, freePort, git, gitDaemonForSuite, gitDaemonTests, writeFile } from '../git-helpers';
 
 /** Files of `commit`, read with a fast-import of their own. */
 async function readFiles(git: Git, commit: string, paths: string[]): Promise<Map<string, string>> {
@@ -34,6 +34,18 @@ describe('the git runner', () => {
   afterEach(() => {
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     Object.assign(process.env, saved);
+  });
+
+  it('says why a remote could not be reached: the connection\'s error, and ssh\'s own lines', async () => {
+    // A port on 127.0.0.1 nothing listens on: git's own transport.
+    const url = `git://127.0.0.1:${await freePort()}/shop-prod.git`;
+    const failure = await gitAt(tempDir()).raw(['ls-remote', '--', url]).catch((e: unknown) => e);
+    expect(gitErrorMessage(failure)).toMatch(/^unable to connect to 127\.0\.0\.1:; 127\.0\.0\.1\[0: 127\.0\.0\.1\]: errno=Connection refused$/);
+    // What git and ssh print when ssh cannot connect, or the key is refused.
+    const ssh = (line: string) => new GitError(`${line}\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n`, 128);
+    expect(gitErrorMessage(ssh('ssh: connect to host 127.0.0.1 port 9: Connection refused'))).toBe('ssh: connect to host 127.0.0.1 port 9: Connection refused; Could not read from remote repository.');
+    expect(gitErrorMessage(ssh('git@git.acme.internal: Permission denied (publickey).'))).toBe('git@git.acme.internal: Permission denied (publickey).; Could not read from remote repository.');
+    expect(gitErrorMessage(ssh('Host key verification failed.'))).toBe('Host key verification failed.; Could not read from remote repository.');
   });
 
   it('returns what git printed, and throws a GitError with what git complained about', async () => {

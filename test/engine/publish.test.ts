@@ -431,6 +431,29 @@ describe('publish to local bare repositories', () => {
     expect(git(remote, 'branch', '--list')).toBe('');
   });
 
+  it('fails at once, with git\'s reason, a review branch that cannot be made beside a branch of its name', async () => {
+    // GIVEN a repository with a branch named `siteforge`, where `siteforge/<name>` cannot be created
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    git(localRemote(outDir), 'branch', 'siteforge', 'main');
+    // WHEN a review branch is published, THEN it fails after one attempt, saying why
+    const report = await publish(options(outDir, [shop({ maxConnections: 900 })], { direct: false, branch: 'tune' }));
+    expect(report.repositories).toMatchObject([{ outcome: 'failed', attempts: 1 }]);
+    expect(report.repositories[0].error).toMatch(/^cannot lock ref 'refs\/heads\/siteforge\/tune': 'refs\/heads\/siteforge' exists; cannot create 'refs\/heads\/siteforge\/tune'; ! \[remote rejected\] [0-9a-f]{7} -> siteforge\/tune \(failed to update ref\)$/);
+  });
+
+  it('tries again while the branch is locked in the remote, then says so, with git\'s reason', async () => {
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    writeFileSync(join(localRemote(outDir), 'refs/heads/main.lock'), '');
+    const report = await publish(options(outDir, [shop({ maxConnections: 900 })], { retries: 1 }));
+    expect(report.repositories).toMatchObject([{ outcome: 'failed', attempts: 2 }]);
+    expect(report.repositories[0].error).toMatch(/^main stayed locked in the remote \(another push kept it busy, or a lock file was left behind\); gave up after 2 attempts \(cannot lock ref 'refs\/heads\/main': Unable to create '.*main\.lock': File exists\./);
+    // AND once the lock is gone, it publishes
+    rmSync(join(localRemote(outDir), 'refs/heads/main.lock'));
+    expect((await publish(options(outDir, [shop({ maxConnections: 900 })]))).repositories).toMatchObject([{ outcome: 'published', attempts: 1 }]);
+  });
+
   it('lands both of two concurrent publishes to one repository, one after the other', async () => {
     // GIVEN two publishers (two CI jobs) with different output for the same repository
     const base = tempDir();
