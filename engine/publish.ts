@@ -121,6 +121,7 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
   const target = options.target ?? 'main';
   assertSafeBranch(target, 'target branch');
   if (options.branch !== undefined) assertSafeBranch(`siteforge/${options.branch}`, 'review branch');
+  if (options.branch !== undefined && options.direct) throw new UserError(`a review branch (siteforge/${options.branch}) and a direct publish to ${target} exclude each other: choose one`);
   const retries = options.retries ?? 5;
   if (!Number.isInteger(retries) || retries < 0) throw new UserError(`retries must be a whole number of at least 0, got ${retries}`);
   const remotes = resolveRemotes(options.fleet, options.catalog, options, options.outDir);

@@ -35,6 +35,13 @@ describe('siteforge publish', () => {
     expect(again.out).toContain('published 0, unchanged 13, failed 0 of 13 repositories');
   });
 
+  it('refuses --direct with --branch, which would name a review branch it does not push', async () => {
+    const out = join(tempDir(), 'dist');
+    const result = await runCli(['publish', '--direct', '--branch', 'tune', '--out', out]);
+    expect([result.code, result.err.trim()]).toStrictEqual([2, "error: option '--direct' cannot be used with option '--branch <name>'"]);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('publishes with a relative --out, as npm start does from the project folder', async () => {
     // GIVEN the working directory is a fresh folder and --out is relative to it
     const cwd = process.cwd();

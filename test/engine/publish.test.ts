@@ -140,6 +140,12 @@ describe('publish to local bare repositories', () => {
     expect(treeOf(localRemote(outDir))['values/mysql.yaml']).toContain('900');
   });
 
+  it('refuses a review branch with a direct publish, before anything is written', async () => {
+    const outDir = tempDir();
+    await expect(publish(options(outDir, [shop()], { branch: 'tune' }))).rejects.toThrow('a review branch (siteforge/tune) and a direct publish to main exclude each other: choose one');
+    expect(existsSync(outDir) && existsSync(join(outDir, 'shop'))).toBe(false);
+  });
+
   it('refuses to publish without synthesizing an environment that has no output', async () => {
     const outDir = tempDir();
     await expect(publish(options(outDir, [shop()], { synthesize: false }))).rejects.toThrow(
