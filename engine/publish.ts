@@ -153,7 +153,7 @@ async function publishHolding(lock: OutputLock, remotes: ReadonlyMap<string, Env
         ?? await unchangedSinceLastPublish(remote, published[repo], outputHash, outDir, { ...options, target })
         ?? await publishRepository(remote, outDir, { ...options, target, retries, workDir });
       if ((result.outcome === 'published' || result.outcome === 'unchanged') && result.commit) {
-        published[repo] = { url: remote.url, branch: result.branch, commit: result.commit, outputHash };
+        published[repo] = { url: remote.url, target, branch: result.branch, commit: result.commit, outputHash };
       }
       options.onRepository?.(result);
       return result;
@@ -207,7 +207,9 @@ async function unchangedSinceLastPublish(
   options: { readonly target: string; readonly direct?: boolean; readonly branch?: string },
 ): Promise<RepositoryResult | undefined> {
   if (!record || record.url !== remote.url || record.outputHash !== outputHash) return undefined;
+  // A review branch is wanted only against the same target (it is built on it).
   const branchWanted = options.direct ? record.branch === options.target
+    : record.target !== options.target ? false
     : options.branch !== undefined ? record.branch === `siteforge/${options.branch}` : record.branch.startsWith('siteforge/');
   if (!branchWanted) return undefined;
   let head: string | undefined;
@@ -263,7 +265,7 @@ export async function publishRepository(remote: EnvironmentRemote, outDir: strin
     const commitOnBranch = async (targetHead: string | undefined) => {
       const fastImport = FastImport.start(git);
       try {
-        if (branch === '') branch = `siteforge/${await reviewBranchName(fastImport, targetHead, files)}`;
+        if (branch === '') branch = `siteforge/${await reviewBranchName(fastImport, options.target, targetHead, files)}`;
         assertSafeBranch(branch, 'review branch');
         const branchHead = branch === options.target ? targetHead : await workspace.head(branch);
         const base = branchHead ?? targetHead;
@@ -447,10 +449,11 @@ function instancesOf(diff: TreeDiff): string[] {
   return [...names].sort();
 }
 
-/** The default review branch: the instances changed, and a hash of the new output. */
-async function reviewBranchName(reader: CommitReader, targetHead: string | undefined, files: ReadonlyMap<string, string>): Promise<string> {
+/** The default review branch: the instances changed, and a hash of the target and the new output. */
+async function reviewBranchName(reader: CommitReader, target: string, targetHead: string | undefined, files: ReadonlyMap<string, string>): Promise<string> {
   const state = targetHead ? (await reader.readFiles(targetHead, [STATE_FILE])).get(STATE_FILE) : undefined;
-  const hash = createHash('sha256').update(files.get(STATE_FILE) ?? '').digest('hex').slice(0, 7);
+  // The same output reviewed against another target is another review, on another base.
+  const hash = createHash('sha256').update(`${target}\0`).update(files.get(STATE_FILE) ?? '').digest('hex').slice(0, 7);
   const diff = diffTreesByState(state, files);
   const instances = instancesOf(diff).slice(0, 3);
   return `${instances.length > 0 ? instances.join('-') : 'update'}-${hash}`;

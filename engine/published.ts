@@ -12,6 +12,12 @@ import type { EnvironmentRemote } from './remotes';
  */
 export interface PublishedRecord {
   readonly url: string;
+  /**
+   * The branch the publish was for: `branch` itself when direct, else the one the review
+   * branch was built on.
+   * @default - not recorded (by an older siteforge): a review branch is published again
+   */
+  readonly target?: string;
   readonly branch: string;
   /** The branch head publish left (abbreviated or full). */
   readonly commit: string;
@@ -36,7 +42,8 @@ export function readPublished(outDir: string): Record<string, PublishedRecord> {
 
 function isRecord(value: unknown): value is PublishedRecord {
   const record = value as Partial<Record<keyof PublishedRecord, unknown>> | null;
-  return typeof record === 'object' && record !== null && ['url', 'branch', 'commit', 'outputHash'].every((key) => typeof record[key as keyof PublishedRecord] === 'string');
+  return typeof record === 'object' && record !== null && ['url', 'branch', 'commit', 'outputHash'].every((key) => typeof record[key as keyof PublishedRecord] === 'string')
+    && (record.target === undefined || typeof record.target === 'string');
 }
 
 export function writePublished(outDir: string, records: Readonly<Record<string, PublishedRecord>>): void {

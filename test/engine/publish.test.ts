@@ -77,6 +77,22 @@ describe('publish to local bare repositories', () => {
     expect(git(localRemote(outDir), 'branch', '--list', '--format=%(refname:short)')).toBe(`main\n${report.repositories[0].branch}`);
   });
 
+  it('gives a review against another target a review branch of its own, built on that target', async () => {
+    // GIVEN the output reviewed against main
+    const outDir = tempDir();
+    const first = await publish(options(outDir, [shop()], { direct: false }));
+    // WHEN the same output is published for review against release
+    const second = await publish(options(outDir, [shop()], { direct: false, target: 'release' }));
+    // THEN release starts empty, and the review branch is another one, whose history starts there
+    expect(second.repositories).toMatchObject([{ outcome: 'published', branch: expect.stringMatching(/^siteforge\/[a-z0-9-]+-[0-9a-f]{7}$/) }]);
+    expect(second.repositories[0].branch).not.toBe(first.repositories[0].branch);
+    expect(subjects(localRemote(outDir), second.repositories[0].branch)).toStrictEqual([expect.stringMatching(/^siteforge: shop\/prod: /), 'siteforge: start shop/prod']);
+    expect(git(localRemote(outDir), 'merge-base', '--is-ancestor', 'release', second.repositories[0].branch)).toBe('');
+    // AND publishing it again against either target changes nothing
+    expect((await publish(options(outDir, [shop()], { direct: false, target: 'release' }))).repositories).toMatchObject([{ outcome: 'unchanged', attempts: 0, branch: second.repositories[0].branch }]);
+    expect((await publish(options(outDir, [shop()], { direct: false }))).repositories).toMatchObject([{ outcome: 'unchanged', branch: first.repositories[0].branch }]);
+  });
+
   it('makes no commit when a second identical publish changes nothing', async () => {
     const outDir = tempDir();
     const first = await publish(options(outDir, [shop()]));
