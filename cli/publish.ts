@@ -32,7 +32,7 @@ export function publishCommand(io: Io, compiled?: CompiledProgram): Command {
     .addOption(outOption())
     .addOption(targetOption())
     .addOption(new Option('--direct', 'commit straight to the target branch instead of a review branch').conflicts('branch'))
-    .addOption(new Option('--branch <name>', 'review branch siteforge/<name> (default: siteforge/<changed instances>-<output hash>)'))
+    .addOption(new Option('--branch <name>', 'review branch siteforge/<name> (default: siteforge/<changed instances>-<hash of the target and the output>)'))
     .addOption(new Option('--overwrite-drift', 'replace managed files edited in the repository instead of stopping'))
     .addOption(new Option('--retries <n>', 'rebuild and retry a push this many times when the remote moved').default(5).argParser(wholeNumber(0)))
     .addOption(new Option('--concurrency <n>', 'repositories published at once').default(4).argParser(wholeNumber(1)))

@@ -33,7 +33,7 @@ export interface PublishOptions extends Omit<SynthOptions, 'dryRun' | 'onEnviron
   readonly direct?: boolean;
   /**
    * Name of the review branch, under `siteforge/`.
-   * @default - `<changed instances>-<hash of the new output>`, e.g. `siteforge/portal-admin-1a2b3c4`
+   * @default - `<changed instances>-<hash of the target and the new output>`, e.g. `siteforge/portal-admin-1a2b3c4`
    */
   readonly branch?: string;
   /**
