@@ -47,6 +47,19 @@ const REFUSAL = 'siteforge-refusal';
 const LOADERS = /** @type {const} */ ({ '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx', '.json': 'json' });
 
 /**
+ * The TypeScript files an import naming a JavaScript file finds first, as tsx resolves it (and
+ * TypeScript allows): `./x.js` is x.ts where there is one, even beside an x.js.
+ */
+const TYPESCRIPT_FOR = /** @type {Readonly<Record<string, readonly string[]>>} */ ({ '.js': ['.ts', '.tsx'], '.jsx': ['.tsx'], '.mjs': ['.mts'], '.cjs': ['.cts'] });
+
+/**
+ * Folders of siteforge's own code, compiled and tested as it is. Its engine imports the
+ * compiled fleet by a URL it is given at run time; a fleet's own files may not (see
+ * sourcesAsRead).
+ */
+const OWN_CODE = ['engine', 'cli', 'constructs', 'catalog'].map((folder) => join(ROOT, folder) + sep);
+
+/**
  * @typedef {object} CompiledProgram
  * siteforge (its CLI and the synth worker) and a fleet module, compiled together into plain
  * JavaScript modules that share one copy of every siteforge module, so the fleet's constructs
@@ -243,6 +256,11 @@ async function compile(cacheDir, fleetFile, entries) {
         format: 'esm',
         target: 'node20',
         packages: 'external',
+        // As node and tsx look for an import without an extension: x.ts before x.tsx.
+        resolveExtensions: ['.ts', '.tsx', '.jsx', '.js', '.css', '.json'],
+        // Every import runs, as in node: no module is left out for a package.json's
+        // `sideEffects` or a `__PURE__` comment.
+        ignoreAnnotations: true,
         // Class names are part of every environment's input hash (see inputText), and a bundle
         // would otherwise rename classes whose names collide across files.
         keepNames: true,
@@ -262,6 +280,8 @@ async function compile(cacheDir, fleetFile, entries) {
       if (!isSourceFailure(e)) throw e;
       return recordOf({ failed: /** @type {Error} */ (e).message });
     }
+    const cycle = importCycle(result.metafile);
+    if (cycle) return recordOf({ failed: `${cycle.join(' → ')} import each other in a cycle, where a bundle would let a module read another's value before it is set (node throws): run from source` });
     const unread = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith(`${META_NAMESPACE}:`))
       .map((input) => resolve(ROOT, input)).filter((input) => !read.has(input));
     if (unread.length > 0) throw new Error(`esbuild read ${unread.join(', ')} itself; cannot tell when to compile again`);
@@ -326,11 +346,12 @@ function sourcesAsRead(read, lookups, unsure) {
         const target = isAbsolute(args.path) ? args.path : resolve(args.resolveDir, args.path);
         if (target === THIS_FILE) return { path: pathToFileURL(THIS_FILE).href, external: true };
         addLookup(lookups, dirname(target), basename(target));
-        // esbuild also looks for x.ts where an import names x.js (as TypeScript allows).
+        // An import of x.js looks for x.ts too (see TYPESCRIPT_FOR).
         if (/\.[mc]?jsx?$/.test(target)) addLookup(lookups, dirname(target), basename(target, extname(target)));
         addLookup(lookups, target, 'index');
         addLookup(lookups, target, 'package.json');
-        return undefined;
+        const typescript = (TYPESCRIPT_FOR[extname(target)] ?? []).map((ext) => target.slice(0, -extname(target).length) + ext).find(isFile);
+        return typescript === undefined ? undefined : { path: typescript };
       });
       build.onResolve({ filter: /^[^./]/ }, (args) => {
         if (args.path.startsWith('#')) unsure.push(`${args.importer} imports ${args.path}`);
@@ -346,7 +367,11 @@ function sourcesAsRead(read, lookups, unsure) {
         if (!loader) return undefined;
         const text = readFileSync(args.path, 'utf8');
         read.set(args.path, sha256(text));
-        if (/\b(?:import|require)\s*\(\s*(?:`|(['"])[^'"]*\1\s*\+)/.test(text)) unsure.push(`${args.path} imports a path built at run time`);
+        const runtime = runtimeImports(text);
+        if (runtime.built) unsure.push(`${args.path} imports a path built at run time`);
+        if (runtime.opaque && !OWN_CODE.some((folder) => args.path.startsWith(folder))) {
+          return { errors: [{ text: `${args.path} imports a module named by an expression (import(x)), which a compiled program cannot find as the sources do: run from source`, detail: REFUSAL }] };
+        }
         if (/\bimport\.meta\b(?!\.(?:url|dirname|filename)\b)/.test(text)) {
           return { errors: [{ text: `${args.path} uses import.meta other than url, dirname or filename`, detail: REFUSAL }] };
         }
@@ -361,6 +386,73 @@ function sourcesAsRead(read, lookups, unsure) {
       });
     },
   };
+}
+
+/**
+ * How `text` imports at run time (`import(…)`, `require(…)`), past comments and parentheses:
+ * `built`, a path built from a literal (`` import(`./x/${name}`) ``, `import('./x/' + name)`),
+ * which esbuild turns into every file it may name; `opaque`, any other expression, which it
+ * leaves to run time, where a path would be looked up from the program's folder. The words in
+ * a string or comment count too: at worst a fleet runs from source.
+ * @param {string} text
+ * @returns {{ built: boolean, opaque: boolean }}
+ */
+export function runtimeImports(text) {
+  const found = { built: false, opaque: false };
+  const call = /\b(?:import|require)\s*\(/g;
+  for (let match = call.exec(text); match !== null; match = call.exec(text)) {
+    // The argument, past what does not change it: spaces, comments, opening parentheses.
+    const argument = text.slice(match.index + match[0].length).replace(/^(?:\s+|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n|\()*/, '');
+    if (/^(['"])(?:(?!\1)[^\\\n]|\\.)*\1\s*[),]/.test(argument)) continue;
+    if (/^`|^(['"])(?:(?!\1)[^\\\n]|\\.)*\1\s*\+/.test(argument)) found.built = true;
+    else found.opaque = true;
+  }
+  return found;
+}
+
+/**
+ * The first cycle of static imports among a build's modules outside siteforge's own code
+ * (see OWN_CODE), as the files in it; undefined when there is none. Node evaluates such modules
+ * with their bindings uninitialized until set, and throws on an early read; a bundle turns
+ * them into variables that read as undefined, so the program would run on where the sources
+ * stop.
+ * @param {import('esbuild').Metafile} metafile
+ * @returns {string[] | undefined}
+ */
+function importCycle(metafile) {
+  const checked = (/** @type {string} */ input) => metafile.inputs[input] !== undefined && !OWN_CODE.some((folder) => resolve(ROOT, input).startsWith(folder));
+  /** @type {Map<string, 'open' | 'done'>} */
+  const seen = new Map();
+  /** @type {string[]} */
+  const path = [];
+  /** @returns {string[] | undefined} */
+  const visit = (/** @type {string} */ input) => {
+    seen.set(input, 'open');
+    path.push(input);
+    for (const { path: next, kind } of metafile.inputs[input].imports) {
+      if (kind !== 'import-statement' || !checked(next)) continue;
+      if (seen.get(next) === 'open') return [...path.slice(path.indexOf(next)), next].map((file) => resolve(ROOT, file));
+      const cycle = seen.has(next) ? undefined : visit(next);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    seen.set(input, 'done');
+    return undefined;
+  };
+  for (const input of Object.keys(metafile.inputs).filter(checked).sort()) {
+    const cycle = seen.has(input) ? undefined : visit(input);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+/** @param {string} path */
+function isFile(path) {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**

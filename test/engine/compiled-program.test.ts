@@ -167,22 +167,27 @@ export const sameFleet = (other: unknown) => other === fleet;
   it('compiles again when a source, a file an import may now find, a link or a config file above one changes, and never changes a build it wrote', async () => {
     const cacheDir = programCache();
     const { dir, file } = fleetFolder(['alpha']);
+    // The fleet imports ./names.js, which is JavaScript until a names.ts comes beside it.
+    rmSync(join(dir, 'names.ts'));
+    writeFileSync(join(dir, 'names.js'), "export const names = ['alpha'];\n");
+    writeFileSync(file, readFileSync(file, 'utf8').replace("from './names'", "from './names.js'"));
+    settle(dir);
     const builds = [await compiledProgram({ fleetFile: file, cacheDir })];
     const changes: [string, () => void, string[]][] = [
       ['the fleet module', () => writeFileSync(file, readFileSync(file, 'utf8').replace('names.map(', 'names.concat([\'edited\']).map(')), ['alpha', 'edited']],
-      ['a module it imports', () => writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['gamma'];\n"), ['gamma', 'edited']],
-      // esbuild looks for ./names.tsx before ./names.ts
-      ['a new file beside them that an import now finds', () => writeFileSync(join(dir, 'names.tsx'), "export const names: string[] = ['tsx'];\n"), ['tsx', 'edited']],
-      ['a tsconfig.json in their folder', () => writeFileSync(join(dir, 'tsconfig.json'), '{ "extends": "./base.json" }\n'), ['tsx', 'edited']],
-      ['the tsconfig it extends', () => writeFileSync(join(dir, 'base.json'), '{ "compilerOptions": { "strict": true } }\n'), ['tsx', 'edited']],
+      ['a module it imports', () => writeFileSync(join(dir, 'names.js'), "export const names = ['gamma'];\n"), ['gamma', 'edited']],
+      // ./names.js finds names.ts first, as tsx does (and TypeScript allows).
+      ['a new file beside them that an import now finds', () => writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['ts'];\n"), ['ts', 'edited']],
+      ['a tsconfig.json in their folder', () => writeFileSync(join(dir, 'tsconfig.json'), '{ "extends": "./base.json" }\n'), ['ts', 'edited']],
+      ['the tsconfig it extends', () => writeFileSync(join(dir, 'base.json'), '{ "compilerOptions": { "strict": true } }\n'), ['ts', 'edited']],
       ['a link the import goes through, pointed elsewhere', () => {
         writeFileSync(join(dir, 'other-names.ts'), "export const names: string[] = ['linked'];\n");
-        rmSync(join(dir, 'names.tsx'));
-        symlinkSync(join(dir, 'other-names.ts'), join(dir, 'names.tsx'));
+        rmSync(join(dir, 'names.ts'));
+        symlinkSync(join(dir, 'other-names.ts'), join(dir, 'names.ts'));
       }, ['linked', 'edited']],
       ['that link pointed back', () => {
-        rmSync(join(dir, 'names.tsx'));
-        symlinkSync(join(dir, 'names.ts'), join(dir, 'names.tsx'));
+        rmSync(join(dir, 'names.ts'));
+        symlinkSync(join(dir, 'names.js'), join(dir, 'names.ts'));
       }, ['gamma', 'edited']],
     ];
     for (const [what, change, names] of changes) {
@@ -340,6 +345,49 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     writeFileSync(join(dir, 'typed-names.ts'), "export const names: string[] = ['typed'];\n");
     settle(dir);
     expect(await namesOf(await compiledProgram({ fleetFile: file, cacheDir }))).toStrictEqual(['typed']);
+  });
+
+  it('finds and runs modules as tsx does: x.ts before x.tsx, and every import run whatever sideEffects says', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    writeFileSync(join(dir, 'names.tsx'), "export const names: string[] = ['from-tsx'];\n");
+    mkdirSync(join(dir, 'lib'));
+    writeFileSync(join(dir, 'lib', 'package.json'), '{ "type": "module", "sideEffects": false }\n');
+    writeFileSync(join(dir, 'lib', 'register.ts'), "(globalThis as Record<string, unknown>).registered = 'registered';\n");
+    writeFileSync(file, readFileSync(file, 'utf8').replace("import { names } from './names';", "import { names as found } from './names';\nimport './lib/register';\nconst names = [...found, String((globalThis as Record<string, unknown>).registered)];"));
+    settle(dir);
+    expect(await namesOf(await compiledProgram({ fleetFile: file, cacheDir }))).toStrictEqual(['alpha', 'registered']);
+  });
+
+  it('refuses what a bundle would run otherwise than the sources: an import named by an expression, modules importing each other', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    writeFileSync(join(dir, 'plugin.ts'), "export const names: string[] = ['plugged'];\n");
+    writeFileSync(file, "export const fleet = (await import(new URL('./plugin.ts', import.meta.url).href)).names;\n");
+    settle(dir);
+    await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow(`${file} imports a module named by an expression (import(x)), which a compiled program cannot find as the sources do: run from source`);
+    writeFileSync(join(dir, 'a.ts'), "import { suffix } from './b';\nexport const prefix = 'acme';\nexport const name = `${prefix}-${suffix}`;\n");
+    writeFileSync(join(dir, 'b.ts'), "import { prefix } from './a';\nexport const suffix = `${prefix}-two`;\n");
+    writeFileSync(file, "import { name } from './a';\nexport const fleet = [name];\n");
+    settle(dir);
+    await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow(`${join(dir, 'a.ts')} → ${join(dir, 'b.ts')} → ${join(dir, 'a.ts')} import each other in a cycle`);
+    expect(readdirSync(cacheDir).filter((name) => !name.endsWith('.json'))).toStrictEqual([]);
+  });
+
+  it('never keeps a build that imports a path built at run time, a comment in the way or not', async () => {
+    const cacheDir = programCache();
+    const { dir, file } = fleetFolder(['alpha']);
+    mkdirSync(join(dir, 'plugins'));
+    writeFileSync(join(dir, 'plugins', 'alpha.ts'), "export const name = 'alpha';\n");
+    writeFileSync(file, "import { readdirSync } from 'node:fs';\nexport const fleet: string[] = [];\nfor (const f of readdirSync(new URL('./plugins/', import.meta.url)).sort()) fleet.push((await import(/* @vite-ignore */ `./plugins/${f}`)).name);\n");
+    settle(dir);
+    const first = await compiledProgram({ fleetFile: file, cacheDir });
+    expect(((await import(first.fleet!)) as { fleet: string[] }).fleet).toStrictEqual(['alpha']);
+    writeFileSync(join(dir, 'plugins', 'beta.ts'), "export const name = 'beta';\n");
+    settle(dir);
+    const second = await compiledProgram({ fleetFile: file, cacheDir });
+    expect(second.built).toBe(true);
+    expect(((await import(second.fleet!)) as { fleet: string[] }).fleet).toStrictEqual(['alpha', 'beta']);
   });
 
   it('compiles a CommonJS module as CommonJS (a return at its top level), as from source', async () => {
