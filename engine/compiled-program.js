@@ -60,6 +60,15 @@ const TYPESCRIPT_FOR = /** @type {Readonly<Record<string, readonly string[]>>} *
 const OWN_CODE = ['engine', 'cli', 'constructs', 'catalog'].map((folder) => join(ROOT, folder) + sep);
 
 /**
+ * Whether `file` is siteforge's own code (see OWN_CODE), not a fleet's.
+ * @param {string} file
+ * @returns {boolean}
+ */
+export function isOwnCode(file) {
+  return OWN_CODE.some((folder) => file.startsWith(folder));
+}
+
+/**
  * @typedef {object} CompiledProgram
  * siteforge (its CLI and the synth worker) and a fleet module, compiled together into plain
  * JavaScript modules that share one copy of every siteforge module, so the fleet's constructs
@@ -369,7 +378,7 @@ function sourcesAsRead(read, lookups, unsure) {
         read.set(args.path, sha256(text));
         const runtime = runtimeImports(text);
         if (runtime.built) unsure.push(`${args.path} imports a path built at run time`);
-        if (runtime.opaque && !OWN_CODE.some((folder) => args.path.startsWith(folder))) {
+        if (runtime.opaque && !isOwnCode(args.path)) {
           return { errors: [{ text: `${args.path} imports a module named by an expression (import(x)), which a compiled program cannot find as the sources do: run from source`, detail: REFUSAL }] };
         }
         if (/\bimport\.meta\b(?!\.(?:url|dirname|filename)\b)/.test(text)) {
@@ -420,7 +429,7 @@ export function runtimeImports(text) {
  * @returns {string[] | undefined}
  */
 function importCycle(metafile) {
-  const checked = (/** @type {string} */ input) => metafile.inputs[input] !== undefined && !OWN_CODE.some((folder) => resolve(ROOT, input).startsWith(folder));
+  const checked = (/** @type {string} */ input) => metafile.inputs[input] !== undefined && !isOwnCode(resolve(ROOT, input));
   /** @type {Map<string, 'open' | 'done'>} */
   const seen = new Map();
   /** @type {string[]} */

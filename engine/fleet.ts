@@ -1,10 +1,12 @@
-import { pathToFileURL } from 'node:url';
+import { sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RootConstruct } from 'constructs';
 import type { Environment, Site } from '../constructs';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
-import { fleetFileOf, type CompiledProgram } from './compiled-program.js';
+import { fleetFileOf, isOwnCode, type CompiledProgram } from './compiled-program.js';
 import { UserError, UserErrors, userErrorsOf } from './errors';
+import { originalStack } from './original-stack';
 
 /** The fleet a command works on, narrowed by `--site` and `--env`. */
 export interface Selection {
@@ -84,11 +86,16 @@ export async function loadFleet(path: string, compiled?: CompiledProgram): Promi
   try {
     module = await import(compiled?.fleet ?? pathToFileURL(file).href);
   } catch (e) {
-    if (!isLoadError(e)) throw e;
-    throw new UserError(`fleet module ${path} cannot be loaded: ${e.message}`);
+    if (isLoadError(e)) throw new UserError(`fleet module ${path} cannot be loaded: ${e.message}`);
+    const where = fleetFrame(e);
+    if (where !== undefined) throw new UserError(`fleet module ${path} failed as it ran: ${(e as Error).name}: ${(e as Error).message} (at ${where})`);
+    throw e;
   }
   return { fleet: fleetOf(module, path), module: file };
 }
+
+/** Codes of node's errors for an import it cannot find or load as written. */
+const IMPORT_ERRORS = new Set(['ERR_MODULE_NOT_FOUND', 'ERR_UNSUPPORTED_DIR_IMPORT', 'ERR_UNKNOWN_FILE_EXTENSION', 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'ERR_INVALID_MODULE_SPECIFIER', 'ERR_INVALID_PACKAGE_TARGET', 'ERR_PACKAGE_IMPORT_NOT_DEFINED']);
 
 /**
  * Whether `error` says a module could not be compiled (tsx's TransformError), parsed or linked
@@ -96,7 +103,22 @@ export async function loadFleet(path: string, compiled?: CompiledProgram): Promi
  * type-checked.
  */
 function isLoadError(error: unknown): error is Error {
-  return error instanceof Error && (error.name === 'TransformError' || error instanceof SyntaxError || (error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND');
+  return error instanceof Error && (error.name === 'TransformError' || error instanceof SyntaxError || IMPORT_ERRORS.has(String((error as { code?: unknown }).code)));
+}
+
+/**
+ * Where in the fleet's own code `error` was thrown (`file:line:column` of its first frame,
+ * in the sources), when it was: the fleet's code failed as it ran, say reading a value of a
+ * module that imports it before it is set. Undefined when the first frame is siteforge's,
+ * a package's or node's.
+ */
+function fleetFrame(error: unknown): string | undefined {
+  if (!(error instanceof Error) || error.stack === undefined) return undefined;
+  const frame = /^\s+at (?:.*\()?((?:file:\/\/)?\/[^\s()]+):(\d+):(\d+)\)?$/m.exec(originalStack(error.stack));
+  if (!frame) return undefined;
+  const file = frame[1].startsWith('file://') ? fileURLToPath(frame[1]) : frame[1];
+  if (isOwnCode(file) || file.split(sep).includes('node_modules')) return undefined;
+  return `${file}:${frame[2]}:${frame[3]}`;
 }
 
 /**

@@ -489,6 +489,26 @@ describe('loadFleet from a compiled program', () => {
       }
     }
   });
+
+  it('reports the fleet\'s own code failing as it runs as invalid input, naming where, compiled or from source', () => {
+    const { dir, file } = fleetFolder(['alpha']);
+    // Modules importing each other: compiled, this runs from source (see above), where node throws.
+    writeFileSync(join(dir, 'a.ts'), "import { suffix } from './b';\nexport const prefix = 'acme';\nexport const name = `${prefix}-${suffix}`;\n");
+    writeFileSync(join(dir, 'b.ts'), "import { prefix } from './a';\nexport const suffix = `${prefix}-two`;\n");
+    writeFileSync(file, "import { name } from './a';\nexport const fleet = [name];\n");
+    writeFileSync(join(dir, 'sites.yaml'), '- alpha\n');
+    writeFileSync(join(dir, 'yaml-import.ts'), "import names from './sites.yaml';\nexport const fleet = names;\n");
+    settle(dir);
+    for (const env of [{}, { SITEFORGE_FROM_SOURCE: '1' }]) {
+      const cycle = spawnSync(BIN, ['sites', '--fleet', file], { encoding: 'utf8', env: { ...process.env, ...env } });
+      expect([cycle.status, cycle.stderr.trim()], JSON.stringify(env)).toStrictEqual([1, `error: fleet module ${file} failed as it ran: ReferenceError: Cannot access 'prefix' before initialization (at ${join(dir, 'b.ts')}:2:23)`]);
+    }
+    // A file node cannot import: compiled, esbuild refuses it too, and it runs from source.
+    for (const env of [{}, { SITEFORGE_FROM_SOURCE: '1' }]) {
+      const yaml = spawnSync(BIN, ['sites', '--fleet', join(dir, 'yaml-import.ts')], { encoding: 'utf8', env: { ...process.env, ...env } });
+      expect([yaml.status, yaml.stderr], JSON.stringify(env)).toStrictEqual([1, expect.stringMatching(/^error: fleet module .*yaml-import\.ts cannot be loaded: Unknown file extension "\.yaml" for .*sites\.yaml\n$/)]);
+    }
+  });
 });
 
 describe('siteforge run compiled', () => {
