@@ -406,7 +406,7 @@ function sourcesAsRead(read, lookups, unsure) {
  * @param {string} text
  * @returns {{ built: boolean, opaque: boolean }}
  */
-export function runtimeImports(text) {
+function runtimeImports(text) {
   const found = { built: false, opaque: false };
   const call = /\b(?:import|require)\s*\(/g;
   for (let match = call.exec(text); match !== null; match = call.exec(text)) {

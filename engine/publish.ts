@@ -178,6 +178,11 @@ function synthesizedRepositories(remotes: ReadonlyMap<string, EnvironmentRemote>
   return repos;
 }
 
+/** The branch publish was told to push to; empty for the default review branch, named after the change. */
+function requestedBranch(options: { readonly target: string; readonly direct?: boolean; readonly branch?: string }): string {
+  return options.direct ? options.target : options.branch !== undefined ? `siteforge/${options.branch}` : '';
+}
+
 /**
  * The failed result of a repository whose output is no longer as synth wrote it (see
  * readSynthesized), or undefined. Checked before anything else when publish did not
@@ -189,7 +194,7 @@ function editedOutput(remote: EnvironmentRemote, outDir: string, options: { read
     return undefined;
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    const branch = options.direct ? options.target : options.branch !== undefined ? `siteforge/${options.branch}` : 'siteforge/…';
+    const branch = requestedBranch(options) || 'siteforge/…';
     return { site: remote.site, env: remote.env, remote: remoteLabel(remote), branch, filesChanged: 0, outcome: 'failed', attempts: 0, drift: [], error: e.message };
   }
 }
@@ -245,7 +250,7 @@ interface RepositoryOptions {
 /** Publishes the repository synthesized for `remote` in `outDir` (its files as its state file lists them). */
 export async function publishRepository(remote: EnvironmentRemote, outDir: string, options: RepositoryOptions): Promise<RepositoryResult> {
   const label = remoteLabel(remote);
-  let branch = options.direct ? options.target : options.branch !== undefined ? `siteforge/${options.branch}` : '';
+  let branch = requestedBranch(options);
   const result = (fields: Partial<RepositoryResult> & { outcome: PublishOutcome; attempts: number }): RepositoryResult => ({
     site: remote.site, env: remote.env, remote: label, branch: branch || 'siteforge/…', filesChanged: 0, drift: [], ...fields,
   });
@@ -347,7 +352,8 @@ async function createEmptyTarget(workspace: RemoteWorkspace, target: string, mes
 
 /**
  * Managed files (listed in the repository's state file at `base`) whose content no longer
- * matches their hash, and the paths `inTheWay` of what siteforge writes.
+ * matches their hash; files it did not write where it writes `files` that differ; and the
+ * paths `inTheWay` of what siteforge writes.
  */
 async function findDrift(git: Git, base: string, current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>, inTheWay: readonly string[]): Promise<DriftedFile[]> {
   const stateText = current.get(STATE_FILE);
