@@ -26,12 +26,33 @@ export function remotesDir(outDir: string): string {
  * The repository of every selected environment: the site's `gitRemote` with `{site}` and
  * `{env}` filled in (checked: no options, no transport helpers), or the local bare repository
  * `<outDir>/.remotes/<site>-<env>.git` when the site names none. Sites are built one at a time
- * to read their remotes; every user error is collected and thrown at once.
+ * to read their remotes; every user error is collected and thrown at once. Two environments
+ * sharing one repository (`a-b/c` and `a/b-c` both make `a-b-c`) is an error naming both, as
+ * each publish would replace the other's files; with a selection, the other sites whose names
+ * could make the same repository name are built too.
  */
 export function resolveRemotes(fleet: readonly SiteDefinition[], catalog: Catalog, selection: Selection, outDir: string): Map<string, EnvironmentRemote> {
-  const remotes = new Map<string, EnvironmentRemote>();
   const errors: UserError[] = [];
-  for (const definition of selectSites(fleet, selection)) {
+  const selected = remotesOf(selectSites(fleet, selection), catalog, selection, outDir, errors);
+  UserErrors.throwIfAny(errors);
+  const names = new Set(selected.map((r) => r.site));
+  const prefixes = new Set(selected.flatMap((r) => `${r.site}-${r.env}`.split('-').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('-'))));
+  const others = selection.site === undefined && selection.env === undefined ? []
+    : remotesOf(fleet.filter((d) => !names.has(d.name) && prefixes.has(d.name)), catalog, {}, outDir, []);
+  const byUrl = new Map<string, EnvironmentRemote>();
+  for (const remote of [...selected, ...others]) {
+    const other = byUrl.get(remote.url);
+    if (other) errors.push(new UserError(`${other.site}/${other.env} and ${remote.site}/${remote.env} would publish to the same repository, ${remote.url}, each replacing the other's files: rename a site or an environment${remote.local ? '' : ', or give gitRemote a template that keeps them apart'}`));
+    else byUrl.set(remote.url, remote);
+  }
+  UserErrors.throwIfAny(errors);
+  return new Map(selected.map((r) => [`${r.site}/${r.env}`, r]));
+}
+
+/** The repositories of the selected environments of `definitions`; user errors go to `errors`. */
+function remotesOf(definitions: readonly SiteDefinition[], catalog: Catalog, selection: Selection, outDir: string, errors: UserError[]): EnvironmentRemote[] {
+  const remotes: EnvironmentRemote[] = [];
+  for (const definition of definitions) {
     try {
       const site = buildSite(definition, catalog);
       for (const env of selectEnvironments(site, selection)) {
@@ -45,7 +66,7 @@ export function resolveRemotes(fleet: readonly SiteDefinition[], catalog: Catalo
             continue;
           }
         }
-        remotes.set(`${site.name}/${env.name}`, { site: site.name, env: env.name, url, local });
+        remotes.push({ site: site.name, env: env.name, url, local });
       }
     } catch (e) {
       const found = userErrorsOf(e);
@@ -53,7 +74,6 @@ export function resolveRemotes(fleet: readonly SiteDefinition[], catalog: Catalo
       errors.push(...found);
     }
   }
-  UserErrors.throwIfAny(errors);
   return remotes;
 }
 

@@ -156,6 +156,28 @@ describe('publish to local bare repositories', () => {
     expect(treeOf(localRemote(outDir))['values/mysql.yaml']).toContain('900');
   });
 
+  it('refuses two environments that would share one repository, also when only one is selected, before anything is written', async () => {
+    const site = (name: string, env: string, gitRemote?: string): SiteDefinition => ({ name, build(scope: Construct) {
+      const built = new Site(scope, name, { domain: `${name}.example.com`, gitRemote });
+      built.addEnvironment(env).addCluster();
+      built.environments[0].addInstance('redis', { service: catalog.service('redis') });
+      return built;
+    } });
+    const outDir = tempDir();
+    const fleet = [site('a-b', 'c'), site('a', 'b-c'), site('a-c', 'b')];
+    const message = `a-b/c and a/b-c would publish to the same repository, ${join(outDir, '.remotes', 'a-b-c.git')}, each replacing the other's files: rename a site or an environment`;
+    await expect(publish(options(outDir, fleet))).rejects.toThrow(message);
+    await expect(publish(options(outDir, fleet, { site: 'a-b' }))).rejects.toThrow(message);
+    await expect(publish(options(outDir, fleet, { site: 'a' }))).rejects.toThrow(message.replace('a-b/c and a/b-c', 'a/b-c and a-b/c'));
+    expect(existsSync(join(outDir, 'a-b'))).toBe(false);
+    // The same with a template that leaves out what tells them apart
+    const remote = 'file:///srv/git/{site}-{env}.git';
+    await expect(publish(options(outDir, [site('a-b', 'c', remote), site('a', 'b-c', remote)]))).rejects.toThrow(
+      'a-b/c and a/b-c would publish to the same repository, file:///srv/git/a-b-c.git, each replacing the other\'s files: rename a site or an environment, or give gitRemote a template that keeps them apart');
+    // A site that cannot be confused with them is published on its own
+    expect((await publish(options(outDir, fleet, { site: 'a-c' }))).repositories).toMatchObject([{ site: 'a-c', outcome: 'published' }]);
+  });
+
   it('refuses a review branch with a direct publish, before anything is written', async () => {
     const outDir = tempDir();
     await expect(publish(options(outDir, [shop()], { branch: 'tune' }))).rejects.toThrow('a review branch (siteforge/tune) and a direct publish to main exclude each other: choose one');
