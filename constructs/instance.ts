@@ -90,6 +90,10 @@ export class Instance extends Construct {
     super(scope, id);
     const path = this.node.path;
     this.name = id;
+    // Plain JavaScript (and a compiled fleet, which is not type-checked) can pass anything.
+    if (typeof (props.service as Partial<ServiceDefinition> | undefined)?.resolveSettings !== 'function') {
+      throw errorAt(path, `service must be a catalog service, as catalog.service('mysql') gives, not ${JSON.stringify(props.service) ?? String(props.service)}`);
+    }
     this.service = props.service;
 
     const profileName = props.profile ?? props.service.defaultProfile;
@@ -157,6 +161,7 @@ export class Instance extends Construct {
 
   /** Binds this instance to `dependency`: it is deployed first and its connection settings are injected. */
   public uses(dependency: Instance): this {
+    if (!(dependency instanceof Instance)) throw errorAt(this.node.path, `uses takes an instance of its environment (what addInstance returns), not ${(dependency as unknown as object | undefined)?.constructor?.name ?? String(dependency)}`);
     if (dependency === this) throw errorAt(this.node.path, 'an instance cannot use itself');
     if (Environment.of(dependency) !== Environment.of(this)) {
       throw errorAt(this.node.path, `can only use instances of its own environment, not ${dependency.node.path}`);

@@ -1,6 +1,6 @@
 import { sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { RootConstruct } from 'constructs';
+import { Construct, RootConstruct } from 'constructs';
 import type { Environment, Site } from '../constructs';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
@@ -43,9 +43,20 @@ export function selectEnvironments(site: Site, selection: Selection): Environmen
  * in memory whole.
  */
 export function buildSite(definition: SiteDefinition, catalog: Catalog): Site {
-  // A plain root: the model needs no cdk8s App (renderers make their own), and commands that
-  // only build sites (`sites`) then never load cdk8s.
-  const site = definition.build(new RootConstruct(), catalog);
+  let site: Site;
+  try {
+    // A plain root: the model needs no cdk8s App (renderers make their own), and commands that
+    // only build sites (`sites`) then never load cdk8s.
+    site = definition.build(new RootConstruct(), catalog);
+  } catch (e) {
+    // The site definition's own code failing (say `undefined.x`) is its mistake, not siteforge's.
+    const where = fleetFrame(e);
+    if (where !== undefined && userErrorsOf(e).length === 0) throw new UserError(`site ${definition.name}: its build failed: ${(e as Error).name}: ${(e as Error).message} (at ${where})`);
+    throw e;
+  }
+  if (!(site instanceof Construct) || typeof (site as Partial<Site>).name !== 'string' || !Array.isArray((site as Partial<Site>).environments)) {
+    throw new UserError(`site definition ${JSON.stringify(definition.name)}: build must return the Site it made (new Site(scope, …)), got ${site === null ? 'null' : typeof site}`);
+  }
   if (site.name !== definition.name) {
     throw new UserError(`site definition ${JSON.stringify(definition.name)} built a site named ${JSON.stringify(site.name)}; the two must match`);
   }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { Site } from '../../constructs';
 import { sha256, synth } from '../../engine';
+import { UserError } from '../../engine/errors';
 import { fleet } from '../../sites';
 import type { SiteDefinition } from '../../sites';
 import { builtinCatalog, mtimes, readTree, tempDir, withoutSealedValues } from '../helpers';
@@ -46,6 +47,35 @@ describe('synth', () => {
     // Generated secrets are random on a first synth (and kept afterwards): their sealed values
     // and the hashes of the files holding them differ between two fresh folders, nothing else.
     expect(withoutSealedValues(readTree(b))).toStrictEqual(withoutSealedValues(readTree(a)));
+  });
+
+  it.each([
+    ['its own code failing', (scope: Construct): Site => {
+      const broken = undefined as unknown as { x: { y: Site } };
+      return broken.x.y ?? new Site(scope, 'odd', { domain: 'odd.example.com' });
+    },
+      /^site odd: its build failed: TypeError: Cannot read properties of undefined \(reading 'x'\) \(at .*\/test\/engine\/synth\.test\.ts:\d+:\d+\)$/],
+    ['returning no site', () => undefined as unknown as Site,
+      /^site definition "odd": build must return the Site it made \(new Site\(scope, …\)\), got undefined$/],
+    ['a service given by name', (scope: Construct) => {
+      const site = new Site(scope, 'odd', { domain: 'odd.example.com' });
+      site.addEnvironment('prod').addCluster();
+      site.environments[0].addInstance('db', { service: 'mysql' as never });
+      return site;
+    }, /^odd\/prod\/db: service must be a catalog service, as catalog.service\('mysql'\) gives, not "mysql"$/],
+    ['using an environment as an instance', (scope: Construct) => {
+      const site = new Site(scope, 'odd', { domain: 'odd.example.com' });
+      const env = site.addEnvironment('prod');
+      env.addCluster();
+      env.addInstance('web', { service: catalog.service('koca-website') }).uses(env as never);
+      return site;
+    }, /^odd\/prod\/web: uses takes an instance of its environment \(what addInstance returns\), not Environment$/],
+  ])('reports a site definition %s as invalid input naming the site', async (_what, build, message) => {
+    const outDir = tempDir();
+    const error = await synth({ fleet: [{ name: 'odd', build }], catalog, outDir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toMatch(message);
+    expect(existsSync(join(outDir, 'odd'))).toBe(false);
   });
 
   it('leaves the previous output untouched when a site fails', async () => {
