@@ -68,6 +68,18 @@ export interface InstanceProps {
 
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 
+/** What each suffix of a quantity multiplies by. */
+const QUANTITY_SCALE: Readonly<Record<string, number>> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/** The amount a quantity (checked against QUANTITY) stands for. */
+function amountOf(quantity: string): number {
+  const [, number, suffix = ''] = /^([0-9.]+)(.*)$/.exec(quantity)!;
+  return Number(number) * QUANTITY_SCALE[suffix];
+}
+
+/** An Ingress path: absolute, of the characters a URL path may hold unescaped (RFC 3986). */
+const INGRESS_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
+
 /** A catalog service installed into an environment (Choerodon's 实例). */
 export class Instance extends Construct {
   public readonly name: string;
@@ -125,11 +137,20 @@ export class Instance extends Construct {
           throw errorAt(path, `resources.${resource}.${bound} must be a Kubernetes quantity such as 500m or 2Gi, got ${JSON.stringify(quantity)}`);
         }
       }
+      // Kubernetes refuses a Pod whose request is above its limit.
+      const { request, limit } = (quantities ?? {}) as { request?: string; limit?: string };
+      if (request !== undefined && limit !== undefined && amountOf(request) > amountOf(limit)) {
+        throw errorAt(path, `resources.${resource}.request (${request}) is above its limit (${limit}); raise the limit or lower the request`);
+      }
     }
     this.exposure = props.exposure ?? Exposure.none();
     if (this.exposure.ingress) {
       if (this.placement.kind !== 'kubernetes') throw errorAt(path, 'an Ingress exposure needs placement on Kubernetes');
       assertDnsSubdomain(path, 'exposure host', this.host);
+      const ingressPath = this.exposure.path ?? '/';
+      if (typeof ingressPath !== 'string' || !INGRESS_PATH.test(ingressPath)) {
+        throw errorAt(path, `exposure path must start with "/" and hold only the characters of a URL path (letters, digits, and -._~!$&'()*+,;=:@%/), got ${JSON.stringify(ingressPath)}`);
+      }
     }
 
     this.credentials = resolveCredentials(path, props.service, this.placement.kind, scope.secrets.kind, props.credentials);

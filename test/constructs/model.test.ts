@@ -70,6 +70,21 @@ describe('Instance', () => {
       .toThrow('acme/prod/kong: resources.memory.limit must be a Kubernetes quantity such as 500m or 2Gi, got "1 GB"');
   });
 
+  it('fails on a request above its limit, in any unit, and takes one at its limit', () => {
+    const { env } = siteWithEnvironment();
+    expect(() => env.addInstance('kong', { service: catalog.service('kong'), resources: { cpu: { request: '4', limit: '1500m' } } }))
+      .toThrow('acme/prod/kong: resources.cpu.request (4) is above its limit (1500m); raise the limit or lower the request');
+    expect(() => env.addInstance('kong2', { service: catalog.service('kong'), resources: { memory: { request: '1100Mi', limit: '1Gi' } } }))
+      .toThrow('acme/prod/kong2: resources.memory.request (1100Mi) is above its limit (1Gi); raise the limit or lower the request');
+    expect(env.addInstance('kong3', { service: catalog.service('kong'), resources: { memory: { request: '1024Mi', limit: '1Gi' } } }).resources.memory).toStrictEqual({ request: '1024Mi', limit: '1Gi' });
+  });
+
+  it.each(['bad', '/a b', '/{x}', ''])('fails on the Ingress path %j, which is not a URL path', (path) => {
+    const { env } = siteWithEnvironment();
+    expect(() => env.addInstance('kong', { service: catalog.service('kong'), exposure: Exposure.ingress({ path }) }))
+      .toThrow(`acme/prod/kong: exposure path must start with "/" and hold only the characters of a URL path (letters, digits, and -._~!$&'()*+,;=:@%/), got ${JSON.stringify(path)}`);
+  });
+
   it('exposes an instance on <name>.<site domain> by default', () => {
     const { env } = siteWithEnvironment();
     const kong = env.addInstance('kong', { service: catalog.service('kong'), exposure: Exposure.ingress() });
