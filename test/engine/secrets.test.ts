@@ -12,6 +12,7 @@ import {
 } from '../../engine';
 import { fleet, type SiteDefinition } from '../../sites';
 import { builtinCatalog, readTree, runCli, tempDir } from '../helpers';
+import { plaintextSecretProblems } from '../../engine/secrets/gate';
 
 const catalog = builtinCatalog();
 const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -355,6 +356,18 @@ describe('the plaintext-secret gate', () => {
       'acme/prod/notes/token.txt: contains what looks like a GitHub token; remove it or reference it as a Secret',
       'acme/prod/notes/url.txt: contains what looks like a password in a URL; remove it or reference it as a Secret',
     ].join('\n'));
+  });
+
+  it.each([
+    ['http://admin:Sup3r$ecret@upstream:8080', true],
+    ['http://admin:{pass}word@upstream:8080', true],
+    ['http://admin:${ADMIN_PASSWORD}@upstream:8080', false],
+    ['http://admin:$ADMIN_PASSWORD@upstream:8080', false],
+    ['http://admin:$(ADMIN_PASSWORD)@upstream:8080', false],
+    ['http://admin:{{admin_password}}@upstream:8080', false],
+  ])('finds a password in the URL %s: %s (one only a reference is none)', (url, found) => {
+    const problems = plaintextSecretProblems('acme/prod', [{ path: 'values/kong.yaml', content: `url: "${url}"\n` }]);
+    expect(problems).toStrictEqual(found ? ['acme/prod/values/kong.yaml: contains what looks like a password in a URL; remove it or reference it as a Secret'] : []);
   });
 
   it('checks a repository folder as publish is about to commit it, skipping .git', () => {
