@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { errorAt } from './errors';
-import { assertDnsLabel, childPath, byName } from './names';
+import { assertDnsLabel, assertGroupNames, childPath, byName } from './names';
 import { Zone } from './zone';
 import { Site, checkChartMirror, checkRegistryMirror } from './site';
 import { KubernetesCluster, KubernetesClusterProps } from './kubernetes-cluster';
@@ -76,8 +76,11 @@ export class Environment extends Construct {
     super(scope, id);
     this.name = id;
     this.zone = props.zone ?? Zone.RUNTIME;
+    if (this.zone !== Zone.DEV && this.zone !== Zone.RUNTIME) throw errorAt(this.node.path, `zone must be Zone.DEV or Zone.RUNTIME, got ${JSON.stringify(this.zone)}`);
     this.owners = props.owners ?? [];
+    assertGroupNames(this.node.path, 'owners', this.owners);
     this.members = props.members ?? [];
+    assertGroupNames(this.node.path, 'members', this.members);
     const site = Site.of(this);
     this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror) ?? site.registryMirror;
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror) ?? site.chartMirror;
@@ -167,6 +170,10 @@ export class Environment extends Construct {
 
   private assertFreeName(name: string, what: string): void {
     assertDnsLabel(childPath(this, name), `${what} name`, name);
+    // An instance names its Service, whose name Kubernetes wants to start with a letter (RFC 1035).
+    if (what === 'instance' && !/^[a-z]/.test(name)) {
+      throw errorAt(childPath(this, name), `instance name must start with a letter (it names the instance's Kubernetes Service), got ${JSON.stringify(name)}`);
+    }
     if (RESERVED_NAMES.has(name)) {
       throw errorAt(`${this.node.path}/${name}`, `${what} name ${JSON.stringify(name)} is reserved; choose another name`);
     }

@@ -1,10 +1,14 @@
 import { Construct } from 'constructs';
 import { errorAt } from './errors';
+import { isIP } from 'node:net';
 import { assertDnsLabel, childPath, byName } from './names';
 import type { Instance } from './instance';
 import { Environment } from './environment';
 import { StorageMount, type ResolvedMount } from './storage-mount';
 
+
+/** A DNS name: dot-separated labels of letters, digits and "-", none starting or ending with "-". */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 /** Roles a VM host can carry (Rainbond's node roles, plus database and middleware hosts). */
 export const HOST_ROLES = ['lb', 'manage', 'compute', 'storage', 'db', 'middleware', 'app'] as const;
 
@@ -65,8 +69,9 @@ export class HostGroup extends Construct {
       assertDnsLabel(path, 'host name', host.name);
       if (names.has(host.name)) throw errorAt(path, `host ${JSON.stringify(host.name)} is listed twice`);
       names.add(host.name);
-      if (!/^[A-Za-z0-9.:-]+$/.test(host.address)) {
-        throw errorAt(path, `address must be an IP address or DNS name, got ${JSON.stringify(host.address)}`);
+      // Ansible connects to it as it is: no port, no option (`-o…`).
+      if (typeof host.address !== 'string' || !(isIP(host.address) || HOST_NAME.test(host.address))) {
+        throw errorAt(path, `address must be an IP address or DNS name (no port: Ansible's port is set apart), got ${JSON.stringify(host.address)}`);
       }
       for (const role of host.roles) {
         if (!(HOST_ROLES as readonly string[]).includes(role)) {

@@ -42,6 +42,18 @@ export function assertDnsSubdomain(path: string, what: string, value: unknown): 
   if (problem) throw errorAt(path, `${what} ${problem}, got ${JSON.stringify(value)}`);
 }
 
+/** A group or user name as CODEOWNERS and Argo CD read it: `ops`, `acme/platform-team`. */
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+/** Throws an error naming `path` unless every one of `names` (`what`, e.g. owners) is a group name. */
+export function assertGroupNames(path: string, what: string, names: unknown): asserts names is readonly string[] {
+  if (!Array.isArray(names)) throw errorAt(path, `${what} must be a list of group names, got ${JSON.stringify(names)}`);
+  const bad = names.find((name) => typeof name !== 'string' || !GROUP_NAME.test(name));
+  if (bad !== undefined) {
+    throw errorAt(path, `${what} must be group or user names such as ops or acme/platform-team (letters, digits, ".", "_", "-", "/" between parts; no "@", which siteforge adds), got ${JSON.stringify(bad)}`);
+  }
+}
+
 /**
  * The construct path a child `id` of `scope` will have, for errors raised before the child
  * exists (so a bad name is refused before any construct or path is built from it). Control

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { errorAt } from './errors';
-import { assertDnsLabel, assertDnsSubdomain, childPath } from './names';
+import { assertDnsLabel, assertDnsSubdomain, assertGroupNames, childPath } from './names';
 import { Environment, EnvironmentProps } from './environment';
 import { SecretBackend } from './secret-backend';
 import { ArgoCdTopology } from './argocd-topology';
@@ -89,6 +89,7 @@ export class Site extends Construct {
     this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror);
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror);
     this.owners = props.owners ?? [];
+    assertGroupNames(this.node.path, 'owners', this.owners);
     this.gitRemote = props.gitRemote;
     this.secrets = props.secrets ?? SecretBackend.externalSecrets();
     this.argoCd = props.argoCd ?? ArgoCdTopology.perCluster();

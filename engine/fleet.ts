@@ -71,16 +71,23 @@ export function buildSite(definition: SiteDefinition, catalog: Catalog): Site {
  */
 export function validateFleet(fleet: readonly SiteDefinition[], catalog: Catalog, selection: Selection = {}): UserError[] {
   const errors: UserError[] = [];
+  let selected = 0;
   for (const definition of selectSites(fleet, selection)) {
     try {
-      buildSite(definition, catalog);
+      selected += selectEnvironments(buildSite(definition, catalog), selection).length;
     } catch (e) {
       const found = userErrorsOf(e);
       if (found.length === 0) throw e;
       errors.push(...found);
     }
   }
+  if (errors.length === 0 && selected === 0 && selection.env !== undefined) errors.push(noSuchEnvironment(selection));
   return errors;
+}
+
+/** The error of an `--env` that no selected site has (with `--site`, selectEnvironments says it). */
+export function noSuchEnvironment(selection: Selection): UserError {
+  return new UserError(`no site of the fleet has an environment ${JSON.stringify(selection.env)}; see siteforge sites for the environments there are`);
 }
 
 /**

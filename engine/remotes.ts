@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { UserError, UserErrors, userErrorsOf } from './errors';
-import { buildSite, selectEnvironments, selectSites, type Selection } from './fleet';
+import { buildSite, noSuchEnvironment, selectEnvironments, selectSites, type Selection } from './fleet';
 import { assertSafeRemote } from './git';
 import { isSafePath, readState, sha256, STATE_FILE, stateText } from './output';
 
@@ -35,6 +35,7 @@ export function resolveRemotes(fleet: readonly SiteDefinition[], catalog: Catalo
   const errors: UserError[] = [];
   const selected = remotesOf(selectSites(fleet, selection), catalog, selection, outDir, errors);
   UserErrors.throwIfAny(errors);
+  if (selected.length === 0 && selection.env !== undefined) throw noSuchEnvironment(selection);
   const names = new Set(selected.map((r) => r.site));
   const prefixes = new Set(selected.flatMap((r) => `${r.site}-${r.env}`.split('-').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('-'))));
   const others = selection.site === undefined && selection.env === undefined ? []

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { UserError, UserErrors } from './errors';
-import { fleetModuleFile, selectSites, type Selection } from './fleet';
+import { fleetModuleFile, noSuchEnvironment, selectSites, type Selection } from './fleet';
 import { OutputTransaction, readState } from './output';
 import type { OutputLock } from './output-lock';
 import { readOutputIndex, recordSeenOutput } from './output-index';
@@ -120,6 +120,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     const ordered = [...outcomes.keys()].sort((a, b) => a - b).map((i) => outcomes.get(i)!);
     UserErrors.throwIfAny(ordered.flatMap((o) => o.errors).map((message) => new UserError(message)));
     const results = ordered.flatMap((o) => o.results);
+    if (results.length === 0 && options.env !== undefined) throw noSuchEnvironment(options);
     results.forEach((r) => transaction?.add(r));
     if (transaction && options.site === undefined && options.env === undefined) {
       const kept = new Set(results.map((r) => r.repo));

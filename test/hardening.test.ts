@@ -93,7 +93,48 @@ const nameCases: SiteCase[] = BAD_NAMES.flatMap(([name, rule]): SiteCase[] => [
   },
 ]);
 
+/** acme/prod built with `props` for the environment. */
+function envWith(props: Record<string, unknown>): SiteDefinition {
+  return { name: 'acme', build(scope: Construct) {
+    const site = new Site(scope, 'acme', { domain: 'acme.example.com' });
+    site.addEnvironment('prod', props as never).addCluster();
+    return site;
+  } };
+}
+const GROUP_RULE = 'must be group or user names such as ops or acme/platform-team (letters, digits, ".", "_", "-", "/" between parts; no "@", which siteforge adds)';
+const ADDRESS_RULE = "address must be an IP address or DNS name (no port: Ansible's port is set apart)";
+
 const modelCases: SiteCase[] = [
+  {
+    input: 'an instance name starting with a digit',
+    fleet: () => [acme((env) => env.addInstance('9front', { service: catalog.service('koca-website') }))],
+    message: 'acme/prod/9front: instance name must start with a letter (it names the instance\'s Kubernetes Service), got "9front"',
+  },
+  {
+    input: 'a site owner with a space',
+    fleet: () => [acme(() => {}, 'acme', { owners: ['ops', 'a b'] })],
+    message: `acme: owners ${GROUP_RULE}, got "a b"`,
+  },
+  {
+    input: 'an environment owner with a line break',
+    fleet: () => [envWith({ owners: ['@x\nfoo'] })],
+    message: `acme/prod: owners ${GROUP_RULE}, got "@x\\nfoo"`,
+  },
+  {
+    input: 'an empty member',
+    fleet: () => [envWith({ members: [''] })],
+    message: `acme/prod: members ${GROUP_RULE}, got ""`,
+  },
+  {
+    input: 'a zone given as a string',
+    fleet: () => [envWith({ zone: 'dev' })],
+    message: 'acme/prod: zone must be Zone.DEV or Zone.RUNTIME, got "dev"',
+  },
+  ...['10.0.0.12:2222', '-oProxyCommand=x', 'db .example.com', 'db-.example.com'].map((address): SiteCase => ({
+    input: `the host address ${JSON.stringify(address)}`,
+    fleet: () => [acme((env) => env.addHostGroup('app', { hosts: [{ name: 'app1', address, roles: ['app'] }] }))],
+    message: `acme/prod/app/app1: ${ADDRESS_RULE}, got ${JSON.stringify(address)}`,
+  })),
   {
     input: 'two instances named mysql',
     fleet: () => [acme((env) => env.addInstance('mysql', { service: catalog.service('mysql') }))],
