@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { Site } from '../../constructs';
 import { sha256, synth } from '../../engine';
 import { UserError } from '../../engine/errors';
+import { validateFleet } from '../../engine/fleet';
 import { fleet } from '../../sites';
 import type { SiteDefinition } from '../../sites';
 import { builtinCatalog, mtimes, readTree, tempDir, withoutSealedValues } from '../helpers';
@@ -76,6 +77,15 @@ describe('synth', () => {
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toMatch(message);
     expect(existsSync(join(outDir, 'odd'))).toBe(false);
+  });
+
+  it('refuses --env naming no environment of the fleet, writing nothing, where it would synthesize nothing', async () => {
+    const outDir = tempDir();
+    const message = 'no site of the fleet has an environment "nope"; see siteforge sites for the environments there are';
+    await expect(synth({ fleet, catalog, outDir, env: 'nope' })).rejects.toThrow(message);
+    expect(existsSync(join(outDir, 'acme'))).toBe(false);
+    expect(validateFleet(fleet, catalog, { env: 'nope' }).map((e) => e.message)).toStrictEqual([message]);
+    expect(validateFleet(fleet, catalog, { env: 'prod' })).toStrictEqual([]);
   });
 
   it('leaves the previous output untouched when a site fails', async () => {
