@@ -234,10 +234,10 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     if (!existsSync(templateFile)) fail(path, `template ${name} does not exist in ${displayPath(dir)}`);
     const shownTemplate = displayPath(templateFile);
     const parsed = parseTemplate(readFileSync(templateFile, 'utf8'), shownTemplate);
-    sources.push({ ast: parsed.ast, nameOf: () => shownTemplate, connection: false });
+    sources.push({ ast: parsed.ast, nameOf: () => shownTemplate, connection: false, path });
     return parsed.render;
   };
-  const sources: { ast: hbs.AST.Program; nameOf: () => string; connection: boolean }[] = [];
+  const sources: { ast: hbs.AST.Program; nameOf: () => string; connection: boolean; path?: (string | number)[] }[] = [];
   const inline = (text: string, path: (string | number)[]): Template => {
     const nameOf = () => {
       const line = source.lineOf(path);
@@ -309,7 +309,12 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
   }
   const helmValues = raw.helm && template(raw.helm.values, ['helm', 'values']);
   const contract = { settingsSchema, images: raw.images.map((i) => i.name), dependencies: raw.dependencies };
-  for (const t of sources) checkTemplatePaths(t.ast, t.nameOf, contract, t.connection);
+  // What the Helm values read decides what of an instance's exposure and resources reaches the chart.
+  let helmReads: ReadonlySet<string> = new Set();
+  for (const t of sources) {
+    const read = checkTemplatePaths(t.ast, t.nameOf, contract, t.connection);
+    if (t.path?.[0] === 'helm') helmReads = read;
+  }
 
   const fingerprint = fingerprintOf(dir);
   return {
@@ -324,7 +329,7 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     defaultProfile,
     placements: raw.placements,
     images: raw.images,
-    helm: raw.helm && { chart: raw.helm.chart, values: helmValues! },
+    helm: raw.helm && { chart: raw.helm.chart, values: helmValues!, ingress: helmReads.has('instance.host'), resources: helmReads.has('instance.resources') },
     workload,
     connection,
     vm: raw.vm && loadVm(raw.vm, dir, raw.ports as ServicePort[], Object.values(raw.connection?.credentials?.env ?? {}), fail, displayPath),

@@ -38,8 +38,11 @@ export interface TemplateContract {
 /**
  * Throws an error naming the template (`nameOf()`) and the line of the first path in `source`
  * that the template context cannot hold. `connection` templates also see `host` and `port`.
+ * Returns the fields of the context the template reads (`instance.host`), outside `each` and
+ * `with` blocks.
  */
-export function checkTemplatePaths(ast: hbs.AST.Program, nameOf: () => string, contract: TemplateContract, connection = false): void {
+export function checkTemplatePaths(ast: hbs.AST.Program, nameOf: () => string, contract: TemplateContract, connection = false): ReadonlySet<string> {
+  const read = new Set<string>();
   const fail = (node: hbs.AST.Node, path: string, why: string): never => {
     throw new UserError(`${nameOf()}:${node.loc?.start.line ?? 0}: ${path} ${why}`);
   };
@@ -47,6 +50,7 @@ export function checkTemplatePaths(ast: hbs.AST.Program, nameOf: () => string, c
     if (node.data || node.parts.length === 0 || node.original === 'this' || node.original.startsWith('this.')) return;
     const [root, first, second] = node.parts;
     const path = node.parts.join('.');
+    read.add(first === undefined ? root : `${root}.${first}`);
     if (connection && CONNECTION.includes(root)) {
       if (node.parts.length > 1) fail(node, path, `is not in the template context; ${root} is a value`);
       return;
@@ -102,6 +106,7 @@ export function checkTemplatePaths(ast: hbs.AST.Program, nameOf: () => string, c
     }
   };
   visit(ast, true);
+  return read;
 }
 
 function checkSettingsPath(

@@ -143,9 +143,15 @@ export class Instance extends Construct {
         throw errorAt(path, `resources.${resource}.request (${request}) is above its limit (${limit}); raise the limit or lower the request`);
       }
     }
+    // A chart whose values leave them out would take them in silence.
+    const helm = this.placement.kind === 'kubernetes' ? props.service.helm : undefined;
+    if (props.resources !== undefined && helm && !helm.resources) {
+      throw errorAt(path, `${props.service.name}'s Helm values do not size its workload (they never read instance.resources): leave resources out, or size it through its settings`);
+    }
     this.exposure = props.exposure ?? Exposure.none();
     if (this.exposure.ingress) {
       if (this.placement.kind !== 'kubernetes') throw errorAt(path, 'an Ingress exposure needs placement on Kubernetes');
+      if (helm && !helm.ingress) throw errorAt(path, `${props.service.name}'s Helm values set up no Ingress (they never read instance.host): leave exposure out`);
       assertDnsSubdomain(path, 'exposure host', this.host);
       const ingressPath = this.exposure.path ?? '/';
       if (typeof ingressPath !== 'string' || !INGRESS_PATH.test(ingressPath)) {

@@ -73,6 +73,17 @@ export interface WorkloadResources {
   readonly memory?: ResourceQuantities;
 }
 
+/** How a service is installed from a Helm chart. */
+export interface HelmService {
+  readonly chart: HelmChart;
+  /** The template of the chart's values. */
+  readonly values: Template;
+  /** Whether the values set up an Ingress for an exposed instance (they read `instance.host`). */
+  readonly ingress: boolean;
+  /** Whether the values size the workload (they read `instance.resources`). */
+  readonly resources: boolean;
+}
+
 /** A workload rendered natively with cdk8s-plus (the vendor's own services). */
 export interface NativeWorkload {
   readonly kind: 'Deployment' | 'StatefulSet';
@@ -149,7 +160,7 @@ export interface ServiceDefinition {
    */
   resolveDependency?(name: string): ServiceDefinition | undefined;
   /** Chart-based services: the chart and the template of its values. */
-  readonly helm?: { readonly chart: HelmChart; readonly values: Template };
+  readonly helm?: HelmService;
   /** Natively rendered services. */
   readonly workload?: NativeWorkload;
   readonly connection?: ServiceConnection;

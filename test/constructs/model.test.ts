@@ -85,6 +85,16 @@ describe('Instance', () => {
       .toThrow(`acme/prod/kong: exposure path must start with "/" and hold only the characters of a URL path (letters, digits, and -._~!$&'()*+,;=:@%/), got ${JSON.stringify(path)}`);
   });
 
+  it('refuses an exposure or resources a service\'s Helm values would leave out, and takes those they use', () => {
+    const { env } = siteWithEnvironment();
+    expect(() => env.addInstance('cache', { service: catalog.service('redis'), exposure: Exposure.ingress() }))
+      .toThrow("acme/prod/cache: redis's Helm values set up no Ingress (they never read instance.host): leave exposure out");
+    expect(() => env.addInstance('cache2', { service: catalog.service('redis'), resources: { cpu: { request: '1' } } }))
+      .toThrow("acme/prod/cache2: redis's Helm values do not size its workload (they never read instance.resources): leave resources out, or size it through its settings");
+    expect(env.addInstance('grafana', { service: catalog.service('grafana'), exposure: Exposure.ingress() }).host).toBe('grafana.acme.example.com');
+    expect(env.addInstance('db', { service: catalog.service('mysql'), resources: { cpu: { request: '1' } } }).resources.cpu).toStrictEqual({ request: '1' });
+  });
+
   it('exposes an instance on <name>.<site domain> by default', () => {
     const { env } = siteWithEnvironment();
     const kong = env.addInstance('kong', { service: catalog.service('kong'), exposure: Exposure.ingress() });
