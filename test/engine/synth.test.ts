@@ -58,6 +58,12 @@ describe('synth', () => {
       /^site odd: its build failed: TypeError: Cannot read properties of undefined \(reading 'x'\) \(at .*\/test\/engine\/synth\.test\.ts:\d+:\d+\)$/],
     ['returning no site', () => undefined as unknown as Site,
       /^site definition "odd": build must return the Site it made \(new Site\(scope, …\)\), got undefined$/],
+    ['asking the catalog for a service it lacks', (scope: Construct) => {
+      const site = new Site(scope, 'odd', { domain: 'odd.example.com' });
+      site.addEnvironment('prod').addCluster();
+      site.environments[0].addInstance('db', { service: catalog.service('mysq') });
+      return site;
+    }, /^site odd: unknown catalog service "mysq"; the catalog has /],
     ['a service given by name', (scope: Construct) => {
       const site = new Site(scope, 'odd', { domain: 'odd.example.com' });
       site.addEnvironment('prod').addCluster();
