@@ -107,16 +107,19 @@ export class HostGroup extends Construct {
   private problems(): string[] {
     const path = this.node.path;
     const problems: string[] = [];
-    const bound = new Map<string, Instance>();
+    const bound = new Map<string, { readonly instance: Instance; readonly host: Host }>();
     for (const instance of [...this.instances].sort(byName)) {
       for (const host of instance.hosts) {
         for (const port of instance.service.vm?.ports ?? []) {
-          const key = `${host.name} ${port.port}/${port.protocol}`;
+          // One machine is one address and SSH port, whatever names the hosts have.
+          const key = `${host.address} ${host.port ?? 22} ${port.port}/${port.protocol}`;
           const other = bound.get(key);
-          if (other) {
-            problems.push(`${path}: port ${port.port} on host ${host.name} is bound by both ${other.name} and ${instance.name}; place one of them on other hosts (Placement.vm role) or lower its nodes`);
+          if (!other) {
+            bound.set(key, { instance, host });
+          } else if (other.host === host) {
+            problems.push(`${path}: port ${port.port} on host ${host.name} is bound by both ${other.instance.name} and ${instance.name}; place one of them on other hosts (Placement.vm role) or lower its nodes`);
           } else {
-            bound.set(key, instance);
+            problems.push(`${path}: port ${port.port} on ${host.address} is bound by both ${other.instance.name} (host ${other.host.name}) and ${instance.name} (host ${host.name}), one machine under two names; give the hosts their own addresses, or place one instance on other hosts`);
           }
         }
       }

@@ -40,6 +40,16 @@ describe('VM placement', () => {
     ]);
   });
 
+  it.each([[22, true], [2222, false]])('with the second host on SSH port %d, fails: %s, when two hosts are one machine (address and SSH port) and instances on them bind one port', (port, fails) => {
+    const { env } = siteWithEnvironment();
+    const group = env.addHostGroup('vms', { hosts: [db1, { ...db1, name: 'db-2', port, roles: ['middleware'] }] });
+    env.addInstance('orders-db', { service: catalog.service('mysql'), placement: Placement.vm({ group, role: 'db' }) });
+    env.addInstance('users-db', { service: catalog.service('mysql'), placement: Placement.vm({ group, role: 'middleware' }) });
+    expect(problems(env)).toStrictEqual(fails ? [
+      'acme/prod/vms: port 3306 on 10.0.0.11 is bound by both orders-db (host db-1) and users-db (host db-2), one machine under two names; give the hosts their own addresses, or place one instance on other hosts',
+    ] : []);
+  });
+
   it('accepts two services with different ports on one host', () => {
     const { env } = siteWithEnvironment();
     const group = env.addHostGroup('vms', { hosts: [{ ...db1, roles: ['db', 'middleware'] }] });
