@@ -392,6 +392,8 @@ function ioError(message: string, cause: unknown): UserError {
     EPERM: 'permission denied',
     EROFS: 'the file system is read-only',
     ENOTDIR: 'part of the path is a file, not a folder',
+    // mkdir of a path that is a file: the only EEXIST a recursive mkdir gives.
+    EEXIST: 'it is a file, not a folder; name a folder (or one to create) with --out',
   };
   const reason = (code && reasons[code]) ?? (cause as Error).message;
   return new UserError(`${message}: ${reason}`);

@@ -438,6 +438,14 @@ const canMount = isRoot && (() => {
 })();
 
 describe('an output folder that cannot be written leaves the previous output intact', () => {
+  it('says an output folder that is a file is one, and leaves the file alone', async () => {
+    const outDir = join(tempDir(), 'dist');
+    writeFileSync(outDir, 'notes\n');
+    const error = await errorOf(() => synth({ fleet: [acme()], catalog, outDir }));
+    expect(error!.message).toBe(`cannot write to ${outDir}: it is a file, not a folder; name a folder (or one to create) with --out`);
+    expect(readFileSync(outDir, 'utf8')).toBe('notes\n');
+  });
+
   it.skipIf(!canMount && process.env.CI !== 'true')('says the disk is full and changes nothing', async () => {
     // GIVEN the previous output on a small file system, then filled up
     const mount = tempDirOnce();
