@@ -88,6 +88,20 @@ export class Environment extends Construct {
     this.sync = props.sync ?? SyncPolicy.automated();
     this.node.addValidation({ validate: () => this.dependencyCycles() });
     this.node.addValidation({ validate: () => this.hostNameProblems() });
+    this.node.addValidation({ validate: () => this.ingressProblems() });
+  }
+
+  /** Two exposed instances on one host and path: the ingress controller would route to one of them. */
+  private ingressProblems(): string[] {
+    const problems: string[] = [];
+    const routed = new Map<string, Instance>();
+    for (const instance of this.instances.filter((i) => i.exposure.ingress)) {
+      const route = `${instance.host}${instance.exposure.path ?? '/'}`;
+      const other = routed.get(route);
+      if (other) problems.push(`${instance.node.path}: exposed on ${route}, as ${other.name} is; give one another host or path`);
+      else routed.set(route, instance);
+    }
+    return problems;
   }
 
   /**

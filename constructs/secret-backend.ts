@@ -1,4 +1,5 @@
-import { errorAt } from './errors';
+import { errorAt, UserError } from './errors';
+import { dnsSubdomainProblem } from './names';
 
 /** Where External Secrets reads values from: a namespaced SecretStore or a ClusterSecretStore. */
 export class SecretStoreRef {
@@ -15,7 +16,10 @@ export class SecretStoreRef {
   private constructor(
     public readonly kind: 'SecretStore' | 'ClusterSecretStore',
     public readonly name: string,
-  ) {}
+  ) {
+    const problem = dnsSubdomainProblem(name);
+    if (problem) throw new UserError(`the ${kind} name ${problem}, got ${JSON.stringify(name)}`);
+  }
 }
 
 /**

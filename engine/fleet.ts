@@ -53,7 +53,8 @@ export function buildSite(definition: SiteDefinition, catalog: Catalog): Site {
     const where = fleetFrame(e);
     if (where !== undefined && userErrorsOf(e).length === 0) throw new UserError(`site ${definition.name}: its build failed: ${(e as Error).name}: ${(e as Error).message} (at ${where})`);
     // An error that names no place in the site (catalog.service('mysq')) is given the site's name.
-    if (e instanceof UserError && !(e instanceof UserErrors) && !e.message.startsWith(`${definition.name}`)) throw new UserError(`site ${definition.name}: ${e.message}`);
+    const named = [definition.name, JSON.stringify(definition.name).slice(1, -1), '(unnamed)'];
+    if (e instanceof UserError && !(e instanceof UserErrors) && !named.some((name) => e.message.startsWith(name))) throw new UserError(`site ${definition.name}: ${e.message}`);
     throw e;
   }
   if (!(site instanceof Construct) || typeof (site as Partial<Site>).name !== 'string' || !Array.isArray((site as Partial<Site>).environments)) {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { parse } from 'yaml';
 import {
-  Exposure, gitBranchProblem, Placement, Secret, SecretBackend, Site, UserError, type Environment,
+  Exposure, gitBranchProblem, Placement, Secret, SecretBackend, SecretStoreRef, Site, UserError, type Environment,
 } from '../constructs';
 import { toYaml } from '../constructs/yaml';
 import { compileTemplate } from '../catalog/templates';
@@ -126,6 +126,19 @@ const modelCases: SiteCase[] = [
     message: `acme/prod: members ${GROUP_RULE}, got ""`,
   },
   {
+    input: 'two instances exposed on one host and path',
+    fleet: () => [acme((env) => {
+      env.addInstance('website', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: 'www.acme.example.com' }) });
+      env.addInstance('www', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: 'www.acme.example.com' }) });
+    })],
+    message: 'acme/prod/www: exposed on www.acme.example.com/, as website is; give one another host or path',
+  },
+  {
+    input: 'a secret store name that is not a Kubernetes name',
+    fleet: () => [{ name: 'acme', build: (scope: Construct) => new Site(scope, 'acme', { domain: 'acme.example.com', secrets: SecretBackend.externalSecrets({ store: SecretStoreRef.cluster('Bad Store Name!') }) }) }],
+    message: 'site acme: the ClusterSecretStore name must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-", got "Bad Store Name!"',
+  },
+  {
     input: 'a zone given as a string',
     fleet: () => [envWith({ zone: 'dev' })],
     message: 'acme/prod: zone must be Zone.DEV or Zone.RUNTIME, got "dev"',
@@ -195,7 +208,7 @@ const modelCases: SiteCase[] = [
   {
     input: 'an environment variable name that is not one',
     fleet: () => [acme((env) => env.addInstance('cache', { service: catalog.service('redis'), credentials: { 'redis-password': Secret.fromEnv('acme-db-password') } }))],
-    message: 'Secret.fromEnv: variable must be an environment variable name such as ACME_DB_PASSWORD (upper-case letters, digits and "_"), got "acme-db-password"',
+    message: 'site acme: Secret.fromEnv: variable must be an environment variable name such as ACME_DB_PASSWORD (upper-case letters, digits and "_"), got "acme-db-password"',
   },
   {
     input: 'a credentials key the service does not have',
