@@ -42,15 +42,19 @@ export function assertDnsSubdomain(path: string, what: string, value: unknown): 
   if (problem) throw errorAt(path, `${what} ${problem}, got ${JSON.stringify(value)}`);
 }
 
-/** A group or user name as CODEOWNERS and Argo CD read it: `ops`, `acme/platform-team`. */
-const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+/**
+ * A group or user name as CODEOWNERS and Argo CD read them (`ops`, `acme/platform-team`, an
+ * OIDC group in any script): one word, no control characters, not starting with the `@`
+ * siteforge adds or a `#` that would start a comment.
+ */
+const GROUP_NAME = /^[^\s@#\p{C}][^\s\p{C}]*$/u;
 
 /** Throws an error naming `path` unless every one of `names` (`what`, e.g. owners) is a group name. */
 export function assertGroupNames(path: string, what: string, names: unknown): asserts names is readonly string[] {
   if (!Array.isArray(names)) throw errorAt(path, `${what} must be a list of group names, got ${JSON.stringify(names)}`);
   const bad = names.find((name) => typeof name !== 'string' || !GROUP_NAME.test(name));
   if (bad !== undefined) {
-    throw errorAt(path, `${what} must be group or user names such as ops or acme/platform-team (letters, digits, ".", "_", "-", "/" between parts; no "@", which siteforge adds), got ${JSON.stringify(bad)}`);
+    throw errorAt(path, `${what} must be group or user names such as ops or acme/platform-team (one word, no control characters, not starting with "#" or the "@" siteforge adds), got ${JSON.stringify(bad)}`);
   }
 }
 

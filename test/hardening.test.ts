@@ -101,7 +101,7 @@ function envWith(props: Record<string, unknown>): SiteDefinition {
     return site;
   } };
 }
-const GROUP_RULE = 'must be group or user names such as ops or acme/platform-team (letters, digits, ".", "_", "-", "/" between parts; no "@", which siteforge adds)';
+const GROUP_RULE = 'must be group or user names such as ops or acme/platform-team (one word, no control characters, not starting with "#" or the "@" siteforge adds)';
 const ADDRESS_RULE = "address must be an IP address or DNS name (no port: Ansible's port is set apart)";
 
 const modelCases: SiteCase[] = [

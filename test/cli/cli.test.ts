@@ -120,11 +120,18 @@ export const fleet: SiteDefinition[] = [{
     expect(result).toMatchObject({ code: 1, err: 'error: unknown site "nope"; the fleet has demo, acme, choerodon, koca, blueking, rainbond\n' });
   });
 
-  it('exits 3 with the stack when a site definition has a bug', async () => {
+  it('exits 1, naming where, when a site definition\'s own code fails', async () => {
     const file = fleetModule(`export const fleet: SiteDefinition[] = [{ name: 'x', build() { throw new TypeError('oops'); } }];`);
     const result = await runCli(['validate', '--fleet', file]);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(new RegExp(`^error: site x: its build failed: TypeError: oops \\(at ${file}:\\d+:\\d+\\)\\n$`));
+  });
+
+  it('exits 3 with the stack when siteforge fails on what a site definition gives it (a bug: it should have said what is wrong)', async () => {
+    const file = fleetModule(`export const fleet: SiteDefinition[] = [{ name: 'x', build(scope) { const site = new Site(scope, 'x', { domain: 'x.example.com' }); site.addEnvironment('prod', null as never); return site; } }];`);
+    const result = await runCli(['validate', '--fleet', file]);
     expect(result.code).toBe(3);
-    expect(result.err).toMatch(/internal error[\s\S]*TypeError: oops\n\s+at /);
+    expect(result.err).toMatch(/internal error[\s\S]*TypeError: Cannot read properties of null[\s\S]*\n\s+at new Environment /);
   });
 
   it('sites shows the fleet as a tree with placement and profile', async () => {

@@ -108,7 +108,12 @@ describe('synth', () => {
     const outDir = tempDir();
     await synth({ fleet: [smallSite()], catalog, outDir });
     const before = readTree(outDir);
-    const throwing: SiteDefinition = { name: 'boom', build: () => { throw new TypeError('x is not a function'); } };
+    // siteforge failing on what a site gives it (null props): a bug, kept as it is
+    const throwing: SiteDefinition = { name: 'boom', build: (scope: Construct) => {
+      const site = new Site(scope, 'boom', { domain: 'boom.example.com' });
+      site.addEnvironment('prod', null as never);
+      return site;
+    } };
     await expect(synth({ fleet: [smallSite('cache'), throwing], catalog, outDir })).rejects.toThrow(TypeError);
     expect(readTree(outDir)).toStrictEqual(before);
   });

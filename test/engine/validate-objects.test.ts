@@ -96,12 +96,15 @@ describe('the object validator', () => {
 
 describe('synth', () => {
   it('fails on an invalid object before writing anything, naming the file, the object and the JSON path', async () => {
-    // GIVEN a site from an untyped fleet module whose members list holds a number
+    // GIVEN a site from an untyped fleet module whose members list gets a number once the
+    // model has checked it (what the model misses, the objects' schemas catch)
     const broken: SiteDefinition = {
       name: 'acme',
       build(scope: Construct) {
         const site = new Site(scope, 'acme', { domain: 'acme.example.com' });
-        site.addEnvironment('prod', { members: [42 as unknown as string] }).addCluster();
+        const members = ['ops'];
+        site.addEnvironment('prod', { members }).addCluster();
+        members.push(42 as unknown as string);
         return site;
       },
     };
