@@ -1,14 +1,14 @@
+import { isIP } from 'node:net';
 import { Construct } from 'constructs';
 import { errorAt } from './errors';
-import { isIP } from 'node:net';
 import { assertDnsLabel, childPath, byName } from './names';
 import type { Instance } from './instance';
 import { Environment } from './environment';
 import { StorageMount, type ResolvedMount } from './storage-mount';
 
-
 /** A DNS name: dot-separated labels of letters, digits and "-", none starting or ending with "-". */
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
 /** Roles a VM host can carry (Rainbond's node roles, plus database and middleware hosts). */
 export const HOST_ROLES = ['lb', 'manage', 'compute', 'storage', 'db', 'middleware', 'app'] as const;
 
