@@ -84,6 +84,8 @@ function mainTasks(service: ServiceDefinition, vm: VmDefinition): Record<string,
           group: `{{ '${file.owner}' if siteforge_install_packages | bool else omit }}`,
         } : {}),
       },
+      // Config files hold credentials (from the vault): `--diff` must not print them.
+      diff: false,
       ...(vm.unit ? { notify: restartHandler(service) } : {}),
       tags: CONFIG_TAGS,
     });

@@ -63,6 +63,23 @@ describe('a generated playbook run on localhost', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it.skipIf(!ansibleTests)('shows no credential when run with --diff, where every file it writes is new', async () => {
+    const diffRepo = mkdtempSync(join(tmpdir(), 'siteforge-repo-'));
+    const diffRoot = mkdtempSync(join(tmpdir(), 'siteforge-root-'));
+    const outDir = mkdtempSync(join(tmpdir(), 'siteforge-out-'));
+    try {
+      writeFiles(diffRepo, renderEnvironmentSecurely(environment(), { outDir, variables: { ...process.env, LAB_DB_PASSWORD: password } }));
+      const run = await runPlaybook(diffRepo, diffRoot, ['--diff']);
+      expect(run.status).toBe(0);
+      // The run wrote the password (MySQL's init file), and printed the diffs of other files, not it.
+      expect(readFileSync(join(diffRoot, 'etc/mysql/siteforge-init.sql'), 'utf8')).toContain(password.replace("'", "''"));
+      expect(run.stdout).toContain('--- before');
+      expect(run.stdout + run.stderr).not.toContain('s3cr');
+    } finally {
+      for (const dir of [diffRepo, diffRoot, outDir]) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.skipIf(!ansibleTests)('writes the rendered config files under the root, in dependency order, and changes nothing the second time', async () => {
     // GIVEN the environment's repository
     const outDir = mkdtempSync(join(tmpdir(), 'siteforge-out-'));
