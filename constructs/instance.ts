@@ -290,7 +290,8 @@ function resolveCredentials(
         : `credentials has key ${JSON.stringify(key)}, but ${service.name} has no credentials`);
     }
     if (!(secret instanceof Secret)) {
-      throw errorAt(path, `credentials.${key} must be a Secret (Secret.generated(), Secret.fromStore(...), Secret.fromEnv(...)), got ${JSON.stringify(secret)}`);
+      // What was given is not shown: a string here is likely the secret itself.
+      throw errorAt(path, `credentials.${key} must be a Secret (Secret.generated(), Secret.fromStore(...), Secret.fromEnv(...)), got ${secret === null ? 'null' : typeof secret === 'object' ? `a ${(secret as object).constructor?.name ?? 'null-prototype'} object` : `a ${typeof secret}`} (not shown)`);
     }
     const where = placement === 'vm' ? 'on VMs (Ansible Vault)' : `with ${backend}`;
     if (secret.source === 'store' && backend !== 'external-secrets') {

@@ -62,7 +62,8 @@ export class Secret {
    */
   public static fromEnv(variable: string): Secret {
     if (!ENV_VARIABLE.test(variable)) {
-      throw new UserError(`Secret.fromEnv: variable must be an environment variable name such as ACME_DB_PASSWORD (upper-case letters, digits and "_"), got ${JSON.stringify(variable)}`);
+      // Not shown: a value given in place of the variable's name may be the secret itself.
+      throw new UserError(`Secret.fromEnv: variable must be an environment variable name such as ACME_DB_PASSWORD (upper-case letters, digits and "_"), got ${typeof variable === 'string' ? `${variable.length} characters that are not one` : `a ${typeof variable}`} (not shown, in case it is the secret itself)`);
     }
     return new Secret('env', `environment variable ${variable}`, { variable });
   }

@@ -95,7 +95,9 @@ export class Site extends Construct {
     this.argoCd = props.argoCd ?? ArgoCdTopology.perCluster();
     this.node.addValidation({ validate: () => this.argoCdProblems() });
     if (this.gitRemote !== undefined && !isGitRemoteTemplate(this.gitRemote)) {
-      throw errorAt(this.node.path, `gitRemote must be an https://, ssh:// or git@host:path URL (with {site} and {env} placeholders), got ${JSON.stringify(this.gitRemote)}`);
+      // A password in it (which is refused) is not shown.
+      const shown = String(this.gitRemote).replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
+      throw errorAt(this.node.path, `gitRemote must be an https://, ssh:// or git@host:path URL (with {site} and {env} placeholders; no password in it), got ${JSON.stringify(shown)}`);
     }
   }
 

@@ -203,12 +203,18 @@ const modelCases: SiteCase[] = [
   ...['--upload-pack=touch /tmp/pwned', 'ext::sh -c touch% /tmp/pwned', '-oProxyCommand=touch@host:{site}', 'ssh://-oProxyCommand=x/{site}', 'ssh://git@-host/{site}', 'https://user:password@git.acme.example.com/{site}-{env}.git'].map((gitRemote): SiteCase => ({
     input: `git remote ${JSON.stringify(gitRemote)}`,
     fleet: () => [acme(() => {}, 'acme', { gitRemote })],
-    message: `acme: gitRemote must be an https://, ssh:// or git@host:path URL (with {site} and {env} placeholders), got ${JSON.stringify(gitRemote)}`,
+    // A password is not shown.
+    message: `acme: gitRemote must be an https://, ssh:// or git@host:path URL (with {site} and {env} placeholders; no password in it), got ${JSON.stringify(gitRemote.replace(':password@', ':***@'))}`,
   })),
+  {
+    input: 'a plain string given as credentials',
+    fleet: () => [acme((env) => env.addInstance('cache', { service: catalog.service('redis'), credentials: { 'redis-password': 'hunter2-Secret!' as never } }))],
+    message: 'acme/prod/cache: credentials.redis-password must be a Secret (Secret.generated(), Secret.fromStore(...), Secret.fromEnv(...)), got a string (not shown)',
+  },
   {
     input: 'an environment variable name that is not one',
     fleet: () => [acme((env) => env.addInstance('cache', { service: catalog.service('redis'), credentials: { 'redis-password': Secret.fromEnv('acme-db-password') } }))],
-    message: 'site acme: Secret.fromEnv: variable must be an environment variable name such as ACME_DB_PASSWORD (upper-case letters, digits and "_"), got "acme-db-password"',
+    message: 'site acme: Secret.fromEnv: variable must be an environment variable name such as ACME_DB_PASSWORD (upper-case letters, digits and "_"), got 16 characters that are not one (not shown, in case it is the secret itself)',
   },
   {
     input: 'a credentials key the service does not have',
