@@ -238,6 +238,12 @@ const modelCases: SiteCase[] = [
     message: 'acme/prod/vmdb: SITEFORGE_VAULT_PASSWORD is not set; the credentials of instances on VMs are encrypted with Ansible Vault: export the vault password as SITEFORGE_VAULT_PASSWORD',
   },
   {
+    input: 'a vault password shorter than 8 characters',
+    fleet: () => [acme((env) => env.addInstance('vmdb', { service: catalog.service('mysql'), placement: Placement.vm({ group: env.hostGroups[0] }) }))],
+    variables: { SITEFORGE_VAULT_PASSWORD: 'a' },
+    message: 'acme/prod/vmdb: SITEFORGE_VAULT_PASSWORD holds 1 characters; the vault password needs at least 8',
+  },
+  {
     input: 'a secret from the environment shorter than 8 characters',
     fleet: () => [acme((env) => env.addInstance('vmdb', { service: catalog.service('mysql'), placement: Placement.vm({ group: env.hostGroups[0] }), credentials: { 'mysql-password': Secret.fromEnv('ACME_DB_PASSWORD') } }))],
     variables: { SITEFORGE_VAULT_PASSWORD: 'vault-password', ACME_DB_PASSWORD: 'abc' },

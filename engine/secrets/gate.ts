@@ -36,10 +36,13 @@ export const CREDENTIAL_SHAPES: readonly {
  */
 export function plaintextSecretProblems(repo: string, files: readonly RenderedFile[], handled: readonly HandledSecret[] = []): string[] {
   const problems: string[] = [];
+  // The value as it is, and as a writer would have escaped or encoded it into a file.
   const needles = handled.flatMap((h) => [
     { text: h.value, description: h.description },
+    { text: JSON.stringify(h.value).slice(1, -1), description: `${h.description}, escaped` },
+    { text: encodeURIComponent(h.value), description: `${h.description}, URL-encoded` },
     { text: Buffer.from(h.value, 'utf8').toString('base64'), description: `${h.description}, base64-encoded` },
-  ]);
+  ]).filter((needle, i, all) => all.findIndex((other) => other.text === needle.text) === i);
   for (const file of files) {
     const where = `${repo}/${file.path}`;
     if (/\.(ya?ml|json)$/.test(file.path) && !file.content.startsWith('$ANSIBLE_VAULT;')) {

@@ -187,6 +187,10 @@ function resolveVault(requirement: SecretRequirement, context: Context): string 
   if (password === undefined || password === '') {
     throw new UserError(`${requirement.path}: ${VAULT_PASSWORD_VARIABLE} is not set; the credentials of instances on VMs are encrypted with Ansible Vault: export the vault password as ${VAULT_PASSWORD_VARIABLE}`);
   }
+  // It guards every VM credential in the repositories' history: no weaker than one of them.
+  if (password.length < MIN_SECRET_LENGTH) {
+    throw new UserError(`${requirement.path}: ${VAULT_PASSWORD_VARIABLE} holds ${password.length} characters; the vault password needs at least ${MIN_SECRET_LENGTH}`);
+  }
   const file = join(context.options.repoDir, vaultFile(requirement.name));
   let previousText: string | undefined;
   let previous: Record<string, unknown> = {};

@@ -370,6 +370,19 @@ describe('the plaintext-secret gate', () => {
     expect(problems).toStrictEqual(found ? ['acme/prod/values/kong.yaml: contains what looks like a password in a URL; remove it or reference it as a Secret'] : []);
   });
 
+  it('finds a handled value escaped into a quoted string or URL-encoded, as writers put it', () => {
+    const value = 'Tr0ub4dor"Secret/@\\x';
+    const problems = plaintextSecretProblems('acme/prod', [
+      { path: 'values/portal.yaml', content: `title: ${JSON.stringify(value)}\n` },
+      { path: 'values/link.yaml', content: `url: https://x.example.com/?p=${encodeURIComponent(value)}\n` },
+      { path: 'values/other.yaml', content: 'title: "Tr0ub4dor"\n' },
+    ], [{ value, description: 'environment variable ACME_DB_PASSWORD' }]);
+    expect(problems).toStrictEqual([
+      'acme/prod/values/portal.yaml: contains the value of environment variable ACME_DB_PASSWORD, escaped in plaintext',
+      'acme/prod/values/link.yaml: contains the value of environment variable ACME_DB_PASSWORD, URL-encoded in plaintext',
+    ]);
+  });
+
   it('checks a repository folder as publish is about to commit it, skipping .git', () => {
     const dir = tempDir();
     mkdirSync(join(dir, '.git'));
