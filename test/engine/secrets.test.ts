@@ -370,6 +370,15 @@ describe('the plaintext-secret gate', () => {
     expect(problems).toStrictEqual(found ? ['acme/prod/values/kong.yaml: contains what looks like a password in a URL; remove it or reference it as a Secret'] : []);
   });
 
+  it.each([
+    ['https://tok3nSecretXYZ0123456789abc@git.example.com/x/acme-prod.git', true],
+    ['https://deploy-bot@git.example.com/x/acme-prod.git', false],
+    ['ssh://git@git.example.com/x/acme-prod.git', false],
+  ])('finds a token used as the user name of the URL %s: %s', (url, found) => {
+    const problems = plaintextSecretProblems('acme/prod', [{ path: 'apps/application-mysql.yaml', content: `repoURL: ${url}\n` }]);
+    expect(problems).toStrictEqual(found ? ['acme/prod/apps/application-mysql.yaml: contains what looks like a token in a URL; remove it or reference it as a Secret'] : []);
+  });
+
   it('finds a handled value escaped into a quoted string or URL-encoded, as writers put it', () => {
     const value = 'Tr0ub4dor"Secret/@\\x';
     const problems = plaintextSecretProblems('acme/prod', [
