@@ -25,8 +25,9 @@ export const CREDENTIAL_SHAPES: readonly {
   { name: 'an npm token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/ },
   { name: 'a JSON Web Token', pattern: /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/ },
   // An access token as a URL's user name (`https://<token>@git.example.com/…`, as git and many
-  // CI systems take one): a long run of token characters with no password after it.
-  { name: 'a token in a URL', pattern: /\bhttps?:\/\/[A-Za-z0-9_-]{20,}@/i, contains: '://' },
+  // CI systems take one): a long run of token characters, digits and capitals among them (a
+  // long user name such as siteforge-deploy-robot has none).
+  { name: 'a token in a URL', pattern: /\bhttps?:\/\/(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Z])[A-Za-z0-9_-]{20,}@/, contains: '://' },
   // A password that is only a reference filled in later (`${DB_PASSWORD}`, `$DB_PASSWORD`,
   // `$(DB_PASSWORD)`, `{{ db_password }}`) is not one; any other, `$` and braces included, is.
   { name: 'a password in a URL', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/${}]+:(?!(?:\$\{[^}\s@]*\}|\$\([^)\s@]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}\s@]*\}\})@)[^\s@/]+@/i, contains: '://' },

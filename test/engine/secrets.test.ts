@@ -373,6 +373,7 @@ describe('the plaintext-secret gate', () => {
   it.each([
     ['https://tok3nSecretXYZ0123456789abc@git.example.com/x/acme-prod.git', true],
     ['https://deploy-bot@git.example.com/x/acme-prod.git', false],
+    ['https://siteforge-deploy-robot-of-acme@git.example.com/x/acme-prod.git', false],
     ['ssh://git@git.example.com/x/acme-prod.git', false],
   ])('finds a token used as the user name of the URL %s: %s', (url, found) => {
     const problems = plaintextSecretProblems('acme/prod', [{ path: 'apps/application-mysql.yaml', content: `repoURL: ${url}\n` }]);
