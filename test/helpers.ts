@@ -79,8 +79,8 @@ export function mtimes(dir: string): Record<string, number> {
 
 /**
  * `tree` with the values that are random on a first synth masked: generated secrets sealed
- * for a cluster or encrypted with Ansible Vault (both kept on later synths), and the hashes of
- * the files holding them.
+ * for a cluster or encrypted with Ansible Vault (both kept on later synths), the salted
+ * fingerprints of sealed values, and the hashes of the files holding them.
  */
 export function withoutSealedValues(tree: Record<string, string>): Record<string, string> {
   const sealed = /^( {4}[a-z0-9-]+: )Ag[A-Za-z0-9+/=]+$/gm;
@@ -90,7 +90,7 @@ export function withoutSealedValues(tree: Record<string, string>): Record<string
       .replace(/("manifests\/secrets\/sealedsecret-[^"]+": )"sha256:[0-9a-f]+"/g, '$1"(masked)"')
       .replace(/("ansible\/group_vars\/[^"/]+\/vault\.yml": )"sha256:[0-9a-f]+"/g, '$1"(masked)"')
       .replace(/("outputHash": )"sha256:[0-9a-f]+"/, '$1"(masked)"')
-    : isVault(path) ? '(vault)' : content.replace(sealed, '$1(sealed)')]));
+    : isVault(path) ? '(vault)' : content.replace(sealed, '$1(sealed)').replace(/^( +siteforge\.dev\/value-fingerprints: ).*$/gm, '$1(salted)')]));
 }
 
 /**

@@ -25,6 +25,12 @@ export interface SecretRequirement {
   readonly backend?: SecretBackend;
   /** Kubernetes: Secret key → value; VM: Ansible variable → value. Sorted by key. */
   readonly values: Readonly<Record<string, Secret>>;
+  /**
+   * Kubernetes: the Secret holds the credentials of an instance on VMs, for the instances on
+   * the cluster that use it: its values are the ones in that instance's Ansible Vault.
+   * @default false
+   */
+  readonly fromVault?: boolean;
 }
 
 
@@ -38,21 +44,32 @@ export function secretRequirements(env: Environment): SecretRequirement[] {
     if (instance.placement.kind === 'vm') {
       const values = Object.fromEntries(keys.map((k) => [vaultVariable(instance.name, k), instance.credentials[k]]));
       requirements.push({ path: instance.node.path, instance, target: 'vm', name: instance.name, values: sortKeys(values) });
+      // Instances on the cluster that use it read its credentials from a Secret: sealed, it can
+      // hold the vault's values. (External Secrets would make other values in the cluster.)
+      const usedFromCluster = instances.some((i) => i.placement.kind === 'kubernetes' && i.dependencies.includes(instance));
+      if (env.cluster && usedFromCluster && env.secrets.kind === 'sealed-secrets') {
+        requirements.push({ ...kubernetesRequirement(env, instance), fromVault: true });
+      }
     } else if (env.cluster) {
-      const secretName = (templateContext(instance).credentials as { secretName: string }).secretName;
-      assertDnsSubdomain(instance.node.path, `credentials secretName (from ${instance.service.name}'s connection.credentials.secretName)`, secretName);
-      requirements.push({
-        path: instance.node.path,
-        instance,
-        target: 'kubernetes',
-        name: secretName,
-        namespace: env.cluster.namespace,
-        backend: env.secrets,
-        values: sortKeys(instance.credentials),
-      });
+      requirements.push(kubernetesRequirement(env, instance));
     }
   }
   return requirements;
+}
+
+/** The Secret on `env`'s cluster holding `instance`'s credentials, as its service's connection names it. */
+function kubernetesRequirement(env: Environment, instance: Instance): SecretRequirement {
+  const secretName = (templateContext(instance).credentials as { secretName: string }).secretName;
+  assertDnsSubdomain(instance.node.path, `credentials secretName (from ${instance.service.name}'s connection.credentials.secretName)`, secretName);
+  return {
+    path: instance.node.path,
+    instance,
+    target: 'kubernetes',
+    name: secretName,
+    namespace: env.cluster!.namespace,
+    backend: env.secrets,
+    values: sortKeys(instance.credentials),
+  };
 }
 
 function sortKeys<T>(record: Readonly<Record<string, T>>): Record<string, T> {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { KeyObject } from 'node:crypto';
 import {
-  sealedSecretPath, secretRequirements, vaultFile,
+  sealedSecretPath, secretRequirements, vaultFile, vaultVariable,
   type Environment, type SealedSecretMaterial, type Secret, type SecretMaterial, type SecretRequirement,
 } from '../../constructs';
 import { parseYaml, toYaml } from '../../constructs/yaml';
@@ -63,7 +63,7 @@ export function resolveSecrets(env: Environment, options: ResolveSecretsOptions)
   const handled: HandledSecret[] = [];
   const errors: UserError[] = [];
   const keys = new Map<string, KeyObject>();
-  const context: Context = { options, variables, handled, keys };
+  const context: Context = { options, variables, handled, keys, vaultValues: new Map() };
   for (const requirement of secretRequirements(env)) {
     try {
       if (requirement.target === 'vm') vault[requirement.name] = resolveVault(requirement, context);
@@ -90,6 +90,8 @@ interface Context {
   readonly variables: Readonly<Record<string, string | undefined>>;
   readonly handled: HandledSecret[];
   readonly keys: Map<string, KeyObject>;
+  /** The values written into each VM instance's vault (instance name → variable → value), for the Secrets that share them. */
+  readonly vaultValues: Map<string, Readonly<Record<string, string>>>;
 }
 
 function valueFromEnv(requirement: SecretRequirement, key: string, secret: Secret, context: Context): string {
@@ -123,9 +125,22 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
   const previousFingerprints = reusable ? parseFingerprints(previous.annotations[FINGERPRINTS]) : {};
   const encryptedData: Record<string, string> = {};
   const fingerprints: Record<string, string> = {};
+  const vaulted = requirement.fromVault ? context.vaultValues.get(requirement.instance.name) : undefined;
+  // The vault could not be resolved: that error is reported already.
+  if (requirement.fromVault && vaulted === undefined) return { encryptedData: {}, annotations: {} };
   for (const [secretKey, secret] of Object.entries(requirement.values)) {
     const before = previous?.encryptedData[secretKey];
-    if (secret.source === 'generated') {
+    const known = vaulted ? vaulted[vaultVariable(requirement.instance.name, secretKey)] : secret.source === 'env' ? valueFromEnv(requirement, secretKey, secret, context) : undefined;
+    if (known !== undefined) {
+      // A value known here is sealed again only when it changed (its fingerprint tells).
+      if (before && reusable && matchesFingerprint(known, previousFingerprints[secretKey])) {
+        encryptedData[secretKey] = before;
+        fingerprints[secretKey] = previousFingerprints[secretKey];
+      } else {
+        encryptedData[secretKey] = sealValue(key, label, Buffer.from(known, 'utf8'));
+        fingerprints[secretKey] = valueFingerprint(known);
+      }
+    } else if (secret.source === 'generated') {
       if (before && reusable && !context.options.rotate) {
         encryptedData[secretKey] = before;
         continue;
@@ -136,15 +151,6 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
       const value = generateSecretValue(secret.length!);
       context.handled.push({ value, description: `generated credentials ${secretKey} of ${requirement.path}` });
       encryptedData[secretKey] = sealValue(key, label, Buffer.from(value, 'utf8'));
-    } else if (secret.source === 'env') {
-      const value = valueFromEnv(requirement, secretKey, secret, context);
-      if (before && reusable && matchesFingerprint(value, previousFingerprints[secretKey])) {
-        encryptedData[secretKey] = before;
-        fingerprints[secretKey] = previousFingerprints[secretKey];
-      } else {
-        encryptedData[secretKey] = sealValue(key, label, Buffer.from(value, 'utf8'));
-        fingerprints[secretKey] = valueFingerprint(value);
-      }
     } else {
       throw new UserError(`${requirement.path}: credentials ${secretKey} are read from a secret store, which needs SecretBackend.externalSecrets()`);
     }
@@ -218,6 +224,7 @@ function resolveVault(requirement: SecretRequirement, context: Context): string 
     values[variable] = typeof before === 'string' && !context.options.rotate ? before : generateSecretValue(secret.length!);
     context.handled.push({ value: values[variable], description: `generated ${variable} of ${requirement.path}` });
   }
+  context.vaultValues.set(requirement.name, values);
   if (previousText !== undefined && isDeepStrictEqual(values, previous)) return previousText;
   return vaultEncrypt(toYaml(values), password);
 }

@@ -252,7 +252,8 @@ describe('secrets backends in synth', () => {
     await synth({ fleet, catalog, outDir });
     const kinds = (repo: string) => execFileSync('kubectl', ['kustomize', join(outDir, repo, 'manifests/secrets')], { encoding: 'utf8' })
       .split('\n').filter((l) => l.startsWith('kind: ')).map((l) => l.slice(6)).sort();
-    expect(kinds('acme/prod')).toStrictEqual(['SealedSecret']);
+    // MySQL's (on VMs, for the apps on the cluster) and Redis's
+    expect(kinds('acme/prod')).toStrictEqual(['SealedSecret', 'SealedSecret']);
     expect(kinds('acme/dev')).toStrictEqual(['ExternalSecret', 'ExternalSecret', 'Password', 'Password', 'Password']);
   });
 
@@ -267,6 +268,47 @@ describe('secrets backends in synth', () => {
 
 describe('Ansible Vault for VM credentials', () => {
   const password = 'vault-password-for-tests';
+
+  it('seals the vault\'s values into the Secret an instance on the cluster uses, keeps them, and rotates both together', async () => {
+    // GIVEN MySQL on VMs, used by the portal on the cluster, with Sealed Secrets
+    const definition: SiteDefinition = { name: 'acme', build(scope: Construct) {
+      const site = new Site(scope, 'acme', { domain: 'acme.example.com', secrets: SecretBackend.sealedSecrets({ certificate: publicPem }) });
+      const env = site.addEnvironment('prod');
+      env.addCluster();
+      const group = env.addHostGroup('db', { hosts: [{ name: 'db1', address: '10.0.0.11', roles: ['db'] }] });
+      const mysql = env.addInstance('mysql', { service: catalog.service('mysql'), placement: Placement.vm({ group }), credentials: { 'mysql-password': Secret.fromEnv('ACME_DB_PASSWORD') } });
+      env.addInstance('portal-admin', { service: catalog.service('portal-admin') }).uses(mysql).uses(env.addInstance('redis', { service: catalog.service('redis') }));
+      return site;
+    } };
+    const outDir = tempDir();
+    Object.assign(process.env, { SITEFORGE_VAULT_PASSWORD: password, ACME_DB_PASSWORD: 'Correct-Horse-Battery-Staple' });
+    try {
+      const opened = () => {
+        const vault = parse(vaultDecrypt(readFileSync(join(outDir, 'acme/prod/ansible/group_vars/mysql/vault.yml'), 'utf8'), password)) as Record<string, string>;
+        const sealed = readSealed(outDir).spec.encryptedData;
+        const unsealed = Object.fromEntries(Object.entries(sealed).map(([key, value]) => [key, controllerUnseal(keys.privateKey, labels.strict, value)]));
+        return { vault, unsealed };
+      };
+      // WHEN synthesized, THEN the Secret the portal reads holds the vault's values, generated ones included
+      await synth({ fleet: [definition], catalog, outDir });
+      const first = opened();
+      expect(first.unsealed).toStrictEqual({ 'mysql-password': first.vault.mysql_mysql_password, 'mysql-root-password': first.vault.mysql_mysql_root_password });
+      expect(first.unsealed['mysql-password']).toBe('Correct-Horse-Battery-Staple');
+      expect(readFileSync(join(outDir, 'acme/prod/manifests/portal-admin/deployment-portal-admin.yaml'), 'utf8')).toContain('name: mysql-credentials');
+      // AND a second synth writes neither again
+      const files = readTree(outDir);
+      await synth({ fleet: [definition], catalog, outDir, renderAll: true });
+      expect(readTree(outDir)).toStrictEqual(files);
+      // AND rotating generates a new root password on both sides, still the same
+      await synth({ fleet: [definition], catalog, outDir, rotateSecrets: true });
+      const rotated = opened();
+      expect(rotated.vault.mysql_mysql_root_password).not.toBe(first.vault.mysql_mysql_root_password);
+      expect(rotated.unsealed['mysql-root-password']).toBe(rotated.vault.mysql_mysql_root_password);
+    } finally {
+      delete process.env.SITEFORGE_VAULT_PASSWORD;
+      delete process.env.ACME_DB_PASSWORD;
+    }
+  });
 
   it.skipIf(!hasTool('ansible-vault') && !mustRun)('writes group_vars/<instance>/vault.yml that the real ansible-vault decrypts, and keeps it byte for byte', async () => {
     // GIVEN a MySQL instance on VMs and a vault password
