@@ -89,6 +89,19 @@ export class Environment extends Construct {
     this.node.addValidation({ validate: () => this.dependencyCycles() });
     this.node.addValidation({ validate: () => this.hostNameProblems() });
     this.node.addValidation({ validate: () => this.ingressProblems() });
+    this.node.addValidation({ validate: () => this.vaultCredentialProblems() });
+  }
+
+  /**
+   * An instance on the cluster using one on VMs reads its credentials from a Secret with the
+   * values of the VM instance's Ansible Vault: Sealed Secrets can carry them (siteforge seals
+   * them); with External Secrets the cluster would make other values.
+   */
+  private vaultCredentialProblems(): string[] {
+    if (this.secrets.kind !== 'external-secrets') return [];
+    return this.instances.filter((i) => i.placement.kind === 'kubernetes').flatMap((i) => i.dependencies
+      .filter((d) => d.placement.kind === 'vm' && Object.keys(d.credentials).length > 0)
+      .map((d) => `${i.node.path}: uses ${d.name} on VMs, whose credentials are kept in its Ansible Vault, which External Secrets cannot give the cluster; use SecretBackend.sealedSecrets(...) for ${this.node.path} (the vault's values are then sealed into the Secret ${i.name} reads), or place ${d.name} on the cluster`));
   }
 
   /** Two exposed instances on one host and path: the ingress controller would route to one of them. */

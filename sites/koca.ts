@@ -1,4 +1,5 @@
-import { Exposure, Placement, Site, Zone } from '../constructs';
+import { Exposure, Placement, SecretBackend, Site, Zone } from '../constructs';
+import { KOCA_PROD_SEALING_CERTIFICATE } from './koca-sealing-certificate';
 import type { Environment, Instance } from '../constructs';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from './site-definition';
@@ -32,6 +33,9 @@ export const koca: SiteDefinition = {
       members: ['koca-support'],
       registryMirror: 'registry.koca.internal:5000',
       chartMirror: 'https://charts.koca.internal/siteforge',
+      // MySQL and Redis keep their credentials in Ansible Vault; the apps on the cluster read
+      // the same values from Secrets sealed from the vault (External Secrets cannot share them).
+      secrets: SecretBackend.sealedSecrets({ certificate: KOCA_PROD_SEALING_CERTIFICATE }),
     });
     prod.addCluster({ apiServer: 'https://k8s-prod.koca.internal:6443', ingressClass: 'nginx-internal', storageClass: 'ceph-rbd' });
     const data = prod.addHostGroup('data', {

@@ -238,6 +238,14 @@ const modelCases: SiteCase[] = [
     message: 'acme/prod/vmdb: SITEFORGE_VAULT_PASSWORD is not set; the credentials of instances on VMs are encrypted with Ansible Vault: export the vault password as SITEFORGE_VAULT_PASSWORD',
   },
   {
+    input: 'an instance on the cluster using one on VMs, with External Secrets',
+    fleet: () => [acme((env) => {
+      const vmdb = env.addInstance('vmdb', { service: catalog.service('mysql'), placement: Placement.vm({ group: env.hostGroups[0] }) });
+      env.addInstance('website', { service: catalog.service('koca-website') }).uses(vmdb);
+    })],
+    message: 'acme/prod/website: uses vmdb on VMs, whose credentials are kept in its Ansible Vault, which External Secrets cannot give the cluster; use SecretBackend.sealedSecrets(...) for acme/prod (the vault\'s values are then sealed into the Secret website reads), or place vmdb on the cluster',
+  },
+  {
     input: 'a vault password shorter than 8 characters',
     fleet: () => [acme((env) => env.addInstance('vmdb', { service: catalog.service('mysql'), placement: Placement.vm({ group: env.hostGroups[0] }) }))],
     variables: { SITEFORGE_VAULT_PASSWORD: 'a' },
