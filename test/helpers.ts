@@ -6,7 +6,7 @@ import { App } from 'cdk8s';
 import { CATALOG_DIR, loadCatalog, type Catalog } from '../catalog';
 import { main } from '../cli';
 import type { Io } from '../cli/io';
-import { Environment, Site, type RenderedFile } from '../constructs';
+import { Environment, Site, type RenderedFile, type SecretBackend } from '../constructs';
 import { renderEnvironmentSecurely } from '../engine/secrets';
 import { INDEX_FILE } from '../engine/output-index';
 
@@ -36,8 +36,8 @@ export function catalogCopy(): string {
 }
 
 /** A site with one environment on a cluster, for model tests. */
-export function siteWithEnvironment(options: { cluster?: boolean } = {}): { site: Site; env: Environment } {
-  const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com' });
+export function siteWithEnvironment(options: { cluster?: boolean; secrets?: SecretBackend } = {}): { site: Site; env: Environment } {
+  const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', secrets: options.secrets });
   const env = site.addEnvironment('prod');
   if (options.cluster ?? true) env.addCluster();
   return { site, env };

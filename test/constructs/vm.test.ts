@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog';
-import { Placement, Site, StorageMount, UserError, UserErrors, type Environment, type HostProps, type RenderedFile } from '../../constructs';
+import { Placement, SecretBackend, Site, StorageMount, UserError, UserErrors, type Environment, type HostProps, type RenderedFile } from '../../constructs';
+import { ACME_PROD_SEALING_CERTIFICATE } from '../../sites/acme-sealing-certificate';
 import { buildSite } from '../../engine/fleet';
 import { endpointOf } from '../../constructs/template-context';
 import { jinjaLiteral, jinjaSafe } from '../../constructs/ansible/jinja';
@@ -168,8 +169,9 @@ describe('storage mounts', () => {
 
 describe('hybrid reach', () => {
   it('gives a Kubernetes application using MySQL on VMs a selector-less Service, an EndpointSlice of the VM hosts and the Service DNS name as host', () => {
-    // GIVEN MySQL on two db hosts' first one, and portal-admin on Kubernetes using it
-    const { env } = siteWithEnvironment();
+    // GIVEN MySQL on two db hosts' first one, and portal-admin on Kubernetes using it (its
+    // credentials sealed for the cluster: External Secrets could not share them)
+    const { env } = siteWithEnvironment({ secrets: SecretBackend.sealedSecrets({ certificate: ACME_PROD_SEALING_CERTIFICATE }) });
     const group = env.addHostGroup('vms', { hosts: [db1, { name: 'db-2', address: '10.0.0.12', roles: ['db'] }] });
     const mysql = env.addInstance('mysql', { service: catalog.service('mysql'), placement: Placement.vm({ group }) });
     const redis = env.addInstance('redis', { service: catalog.service('redis') });
