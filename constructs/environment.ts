@@ -99,9 +99,13 @@ export class Environment extends Construct {
    */
   private vaultCredentialProblems(): string[] {
     if (this.secrets.kind !== 'external-secrets') return [];
-    return this.instances.filter((i) => i.placement.kind === 'kubernetes').flatMap((i) => i.dependencies
-      .filter((d) => d.placement.kind === 'vm' && Object.keys(d.credentials).length > 0)
-      .map((d) => `${i.node.path}: uses ${d.name} on VMs, whose credentials are kept in its Ansible Vault, which External Secrets cannot give the cluster; use SecretBackend.sealedSecrets(...) for ${this.node.path} (the vault's values are then sealed into the Secret ${i.name} reads), or place ${d.name} on the cluster`));
+    return this.instances.filter((d) => d.placement.kind === 'vm' && Object.keys(d.credentials).length > 0).flatMap((d) => this.clusterUsersOf(d)
+      .map((i) => `${i.node.path}: uses ${d.name} on VMs, whose credentials are kept in its Ansible Vault, which External Secrets cannot give the cluster; use SecretBackend.sealedSecrets(...) for ${this.node.path} (the vault's values are then sealed into the Secret ${i.name} reads), or place ${d.name} on the cluster`));
+  }
+
+  /** The instances on the cluster that use `instance`. */
+  public clusterUsersOf(instance: Instance): Instance[] {
+    return this.instances.filter((i) => i.placement.kind === 'kubernetes' && i.dependencies.includes(instance));
   }
 
   /** Two exposed instances on one host and path: the ingress controller would route to one of them. */
@@ -142,6 +146,10 @@ export class Environment extends Construct {
   /** Installs a catalog service into this environment. */
   public addInstance(name: string, props: InstanceProps): Instance {
     this.assertFreeName(name, 'instance');
+    // It names the instance's Service, whose name Kubernetes wants to start with a letter (RFC 1035).
+    if (!/^[a-z]/.test(name)) {
+      throw errorAt(childPath(this, name), `instance name must start with a letter (it names the instance's Kubernetes Service), got ${JSON.stringify(name)}`);
+    }
     return new Instance(this, name, props);
   }
 
@@ -197,10 +205,6 @@ export class Environment extends Construct {
 
   private assertFreeName(name: string, what: string): void {
     assertDnsLabel(childPath(this, name), `${what} name`, name);
-    // An instance names its Service, whose name Kubernetes wants to start with a letter (RFC 1035).
-    if (what === 'instance' && !/^[a-z]/.test(name)) {
-      throw errorAt(childPath(this, name), `instance name must start with a letter (it names the instance's Kubernetes Service), got ${JSON.stringify(name)}`);
-    }
     if (RESERVED_NAMES.has(name)) {
       throw errorAt(`${this.node.path}/${name}`, `${what} name ${JSON.stringify(name)} is reserved; choose another name`);
     }

@@ -149,9 +149,12 @@ async function publishHolding(lock: OutputLock, remotes: ReadonlyMap<string, Env
     repositories = await mapPool(repos, options.concurrency ?? 4, async (repo) => {
       const remote = remotes.get(repo)!;
       const outputHash = readState(join(outDir, repo))?.outputHash ?? '';
-      const result = (options.synthesize === false ? editedOutput(remote, outDir, { ...options, target }) : undefined)
+      // Read once, by whichever needs it first.
+      let files: Map<string, string> | undefined;
+      const synthesized = () => (files ??= readSynthesized(outDir, repo));
+      const result = (options.synthesize === false ? editedOutput(remote, synthesized, { ...options, target }) : undefined)
         ?? await unchangedSinceLastPublish(remote, published[repo], outputHash, outDir, { ...options, target })
-        ?? await publishRepository(remote, outDir, { ...options, target, retries, workDir });
+        ?? await publishRepository(remote, synthesized, { ...options, target, retries, workDir });
       if ((result.outcome === 'published' || result.outcome === 'unchanged') && result.commit) {
         published[repo] = { url: remote.url, target, branch: result.branch, commit: result.commit, outputHash };
       }
@@ -188,9 +191,9 @@ function requestedBranch(options: { readonly target: string; readonly direct?: b
  * readSynthesized), or undefined. Checked before anything else when publish did not
  * synthesize, since a repository unchanged since its last publish is otherwise not read.
  */
-function editedOutput(remote: EnvironmentRemote, outDir: string, options: { readonly target: string; readonly direct?: boolean; readonly branch?: string }): RepositoryResult | undefined {
+function editedOutput(remote: EnvironmentRemote, synthesized: () => ReadonlyMap<string, string>, options: { readonly target: string; readonly direct?: boolean; readonly branch?: string }): RepositoryResult | undefined {
   try {
-    readSynthesized(outDir, `${remote.site}/${remote.env}`);
+    synthesized();
     return undefined;
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
@@ -247,8 +250,11 @@ interface RepositoryOptions {
   readonly beforePush?: (remote: EnvironmentRemote, attempt: number) => Promise<void>;
 }
 
-/** Publishes the repository synthesized for `remote` in `outDir` (its files as its state file lists them). */
-export async function publishRepository(remote: EnvironmentRemote, outDir: string, options: RepositoryOptions): Promise<RepositoryResult> {
+/**
+ * Publishes the repository synthesized for `remote`: `synthesized` reads its files (see
+ * readSynthesized), failing this repository alone when it cannot.
+ */
+export async function publishRepository(remote: EnvironmentRemote, synthesized: () => ReadonlyMap<string, string>, options: RepositoryOptions): Promise<RepositoryResult> {
   const label = remoteLabel(remote);
   let branch = requestedBranch(options);
   const result = (fields: Partial<RepositoryResult> & { outcome: PublishOutcome; attempts: number }): RepositoryResult => ({
@@ -257,7 +263,7 @@ export async function publishRepository(remote: EnvironmentRemote, outDir: strin
   const work = tempWorkDir(`publish-${remote.site}-${remote.env}`, options.workDir);
   let attempts = 0;
   try {
-    const files = readSynthesized(outDir, `${remote.site}/${remote.env}`);
+    const files = synthesized();
     // The gate synth ran, again on what is committed.
     assertNoPlaintextSecrets(`${remote.site}/${remote.env}`, [...files].map(([path, content]) => ({ path, content })));
     if (remote.local) await ensureBareRepository(remote.url, options.target);

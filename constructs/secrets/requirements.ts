@@ -46,8 +46,7 @@ export function secretRequirements(env: Environment): SecretRequirement[] {
       requirements.push({ path: instance.node.path, instance, target: 'vm', name: instance.name, values: sortKeys(values) });
       // Instances on the cluster that use it read its credentials from a Secret: sealed, it can
       // hold the vault's values. (External Secrets would make other values in the cluster.)
-      const usedFromCluster = instances.some((i) => i.placement.kind === 'kubernetes' && i.dependencies.includes(instance));
-      if (env.cluster && usedFromCluster && env.secrets.kind === 'sealed-secrets') {
+      if (env.cluster && env.clusterUsersOf(instance).length > 0 && env.secrets.kind === 'sealed-secrets') {
         requirements.push({ ...kubernetesRequirement(env, instance), fromVault: true });
       }
     } else if (env.cluster) {
