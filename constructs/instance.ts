@@ -78,6 +78,8 @@ function amountOf(quantity: string): number {
 }
 
 /** An Ingress path: absolute, of the characters a URL path may hold unescaped (RFC 3986). */
+/** 63 characters of a label value, less "-" and the 10 of a controller revision's hash. */
+const MAX_STATEFULSET_NAME = 52;
 const INGRESS_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
 
 /** A catalog service installed into an environment (Choerodon's 实例). */
@@ -130,6 +132,11 @@ export class Instance extends Construct {
       throw errorAt(path, `${props.service.name} cannot be placed on ${this.placement.kind}; it supports ${props.service.placements.join(', ')}`);
     }
     if (this.placement.kind === 'vm') this.checkVmPlacement();
+    // Each pod's controller-revision-hash label is the StatefulSet's name, "-" and a hash of up
+    // to 10 characters, and a label value holds at most 63: a longer name starts no pod.
+    if (this.placement.kind === 'kubernetes' && props.service.workload?.kind === 'StatefulSet' && id.length > MAX_STATEFULSET_NAME) {
+      throw errorAt(path, `instance name must be at most ${MAX_STATEFULSET_NAME} characters, as it names a StatefulSet (Kubernetes labels its pods with the name and a hash, at most 63 characters together), got ${id.length}`);
+    }
     this.resources = { ...props.service.workload?.resources, ...props.resources };
     for (const [resource, quantities] of Object.entries(this.resources)) {
       for (const [bound, quantity] of Object.entries(quantities ?? {})) {

@@ -111,6 +111,11 @@ const modelCases: SiteCase[] = [
     message: 'acme/prod/9front: instance name must start with a letter (it names the instance\'s Kubernetes Service), got "9front"',
   },
   {
+    input: 'an instance name too long for a StatefulSet',
+    fleet: () => [acme((env) => env.addInstance(`zk-${'a'.repeat(50)}`, { service: catalog.service('zookeeper') }))],
+    message: `acme/prod/zk-${'a'.repeat(50)}: instance name must be at most 52 characters, as it names a StatefulSet (Kubernetes labels its pods with the name and a hash, at most 63 characters together), got 53`,
+  },
+  {
     input: 'a site owner with a space',
     fleet: () => [acme(() => {}, 'acme', { owners: ['ops', 'a b'] })],
     message: `acme: owners ${GROUP_RULE}, got "a b"`,

@@ -108,6 +108,13 @@ describe('Instance', () => {
       .toThrow('acme/prod/mysql: acme/prod already has an instance or host group named "mysql"');
   });
 
+  it('takes a StatefulSet name of 52 characters and a Deployment name of 63, and no StatefulSet name longer', () => {
+    const { env } = siteWithEnvironment();
+    expect(env.addInstance(`zk-${'a'.repeat(49)}`, { service: catalog.service('zookeeper') }).name).toHaveLength(52);
+    expect(env.addInstance(`web-${'a'.repeat(59)}`, { service: catalog.service('koca-website') }).name).toHaveLength(63);
+    expect(() => env.addInstance(`zk-${'b'.repeat(50)}`, { service: catalog.service('zookeeper') })).toThrow(/must be at most 52 characters, as it names a StatefulSet/);
+  });
+
   it('refuses instance names that escape a folder', () => {
     const { env } = siteWithEnvironment();
     for (const name of ['../x', 'a/b', '', ' mysql', 'MySQL']) {
