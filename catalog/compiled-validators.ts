@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type Ajv from 'ajv';
 import type { AnySchema, Options, ValidateFunction } from 'ajv';
 import { keepFile } from './kept-file';
+import type { CustomKeyword } from './unique-item-properties';
 
 const requireFromHere = createRequire(import.meta.url);
 const AJV_VERSION = (requireFromHere('ajv/package.json') as { version: string }).version;
@@ -28,6 +29,12 @@ export interface CompiledValidatorsProps {
    * @default {}
    */
   readonly references?: Readonly<Record<string, AnySchema>>;
+  /**
+   * Keywords beyond JSON Schema's; their code generators' source is part of what names the
+   * kept validators, so a changed keyword compiles them again.
+   * @default []
+   */
+  readonly keywords?: readonly CustomKeyword[];
 }
 
 /**
@@ -71,7 +78,10 @@ export class CompiledValidators {
 
   /** The subfolder of everything the code depends on besides the schema itself. */
   private folder(dir: string): string {
-    this.keyDir ??= join(dir, digest(JSON.stringify([AJV_VERSION, this.props.options, this.props.references ?? {}])));
+    if (!this.keyDir) {
+      const keywords = (this.props.keywords ?? []).map((k) => [k.keyword, k.define.toString()]);
+      this.keyDir = join(dir, digest(JSON.stringify([AJV_VERSION, this.props.options, this.props.references ?? {}, ...keywords])));
+    }
     return this.keyDir;
   }
 
@@ -79,6 +89,8 @@ export class CompiledValidators {
     if (!this.ajv) {
       const { default: AjvClass } = requireFromHere('ajv') as typeof import('ajv');
       this.ajv = new AjvClass({ ...this.props.options, code: { ...this.props.options.code, source: true } });
+      const ajvModule = requireFromHere('ajv') as typeof import('ajv');
+      for (const keyword of this.props.keywords ?? []) this.ajv.addKeyword(keyword.define(ajvModule));
       for (const [id, schema] of Object.entries(this.props.references ?? {})) this.ajv.addSchema(schema, id);
     }
     return this.ajv;

@@ -16,6 +16,7 @@ import { loadVm, type RawVm } from './vm';
 import { loadFamily } from './families';
 import { loadGroups } from './groups';
 import { CompiledValidators, VALIDATORS_CACHE_DIR } from './compiled-validators';
+import { uniqueItemProperties } from './unique-item-properties';
 import { readYamlFile } from './yaml-cache';
 
 /** Unoptimized code compiles faster and validates about as fast. */
@@ -75,7 +76,7 @@ export class Catalog {
  * problem of every service is collected and thrown at once, each naming its file and line.
  */
 export function loadCatalog(dir: string = CATALOG_DIR): Catalog {
-  const validators = new CompiledValidators({ dir: VALIDATORS_CACHE_DIR, options: AJV_OPTIONS });
+  const validators = new CompiledValidators({ dir: VALIDATORS_CACHE_DIR, options: AJV_OPTIONS, keywords: [uniqueItemProperties] });
   const schema = (name: string) => validators.validator(JSON.parse(readFileSync(join(CATALOG_DIR, 'schema', name), 'utf8')) as Record<string, unknown>);
   const validateService = schema('service.schema.json');
   const validateFamily = schema('family.schema.json');

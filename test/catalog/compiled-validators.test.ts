@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CompiledValidators } from '../../catalog/compiled-validators';
+import { uniqueItemProperties, type CustomKeyword } from '../../catalog/unique-item-properties';
 
 const root = mkdtempSync(join(tmpdir(), 'siteforge-validators-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -80,6 +81,30 @@ describe('compiled validators', () => {
     const after = validatorsIn(dir);
     expect(isKept(after)).toBe(true);
     expect(verdict(after, good).valid).toBe(true);
+  });
+
+  it('keep a custom keyword in the kept code, and compile again when its code generator changes', () => {
+    const dir = join(root, 'keywords');
+    const ROUTES = { type: 'array', uniqueItemProperties: ['name'], items: { type: 'object' } };
+    const twice = [{ name: 'a' }, { name: 'b' }, { name: 'a' }];
+    const once = [{ name: 'a' }, { name: 'b' }, {}];
+    const withKeywords = (keywords: CustomKeyword[]) => new CompiledValidators({ dir, options: OPTIONS, keywords });
+    const check = (validators: CompiledValidators, data: unknown) => {
+      const validate = validators.validator(ROUTES);
+      return { valid: validate(data), errors: validate.errors?.map((e) => [e.keyword, e.message]) ?? null, kept: (validate as unknown as { kept?: boolean }).kept === true };
+    };
+    const compiled = withKeywords([uniqueItemProperties]);
+    expect(check(compiled, twice)).toStrictEqual({ valid: false, errors: [['uniqueItemProperties', 'must not have two items with name "a"']], kept: false });
+    expect(check(compiled, once)).toStrictEqual({ valid: true, errors: null, kept: false });
+
+    markKept(dir);
+    const later = withKeywords([uniqueItemProperties]);
+    expect(check(later, twice)).toStrictEqual({ valid: false, errors: [['uniqueItemProperties', 'must not have two items with name "a"']], kept: true });
+    expect(check(later, once)).toStrictEqual({ valid: true, errors: null, kept: true });
+
+    // The same keyword with another generator: never the kept code of the first.
+    const lenient: CustomKeyword = { keyword: 'uniqueItemProperties', define: (ajv) => ({ ...uniqueItemProperties.define(ajv), code: () => {} }) };
+    expect(check(withKeywords([lenient]), twice)).toStrictEqual({ valid: true, errors: null, kept: false });
   });
 
   it('still validate where the folder cannot be written, and without a folder', () => {

@@ -78,6 +78,15 @@ describe('settings', () => {
       .toThrow('acme/prod/kong: settings/routes/0/url must match pattern "^https?://[^\\s]+$"');
   });
 
+  it('refuses two Kong routes of one name, naming it, and takes routes of different names', () => {
+    const { env } = siteWithEnvironment();
+    const route = (name: string, path: string) => ({ name, url: `http://${name}:8080`, paths: [path] });
+    expect(() => env.addInstance('kong', { service: catalog.service('kong'), settings: { routes: [route('admin', '/a'), route('web', '/w'), route('admin', '/b')] } }))
+      .toThrow('acme/prod/kong: settings/routes must not have two items with name "admin"');
+    const kong = env.addInstance('gateway', { service: catalog.service('kong'), settings: { routes: [route('admin', '/a'), route('web', '/w')] } });
+    expect((kong.settings.routes as { name: string }[]).map((r) => r.name)).toStrictEqual(['admin', 'web']);
+  });
+
   it('names a missing required setting of a family member', () => {
     const { env } = siteWithEnvironment();
     expect(() => env.addInstance('app', { service: catalog.service('bk-saas-app') }))
