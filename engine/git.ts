@@ -110,7 +110,7 @@ export function gitAt(dir: string, options: GitOptions = {}): Git {
 
 const GIT_CONFIG = ['-c', 'core.quotePath=false', '-c', 'core.autocrlf=false', '-c', 'core.eol=lf'];
 /** Ambient variables that would redirect git, or make it run a program, besides `GIT_*`. */
-const GUARDED_VARIABLES = new Set(['editor', 'visual', 'pager', 'prefix', 'ssh_askpass']);
+const GUARDED_VARIABLES = new Set(['editor', 'visual', 'pager', 'prefix', 'ssh_askpass', 'ssh_askpass_require']);
 
 function gitEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -119,7 +119,15 @@ function gitEnvironment(): NodeJS.ProcessEnv {
     if (!name.startsWith('git_') && !GUARDED_VARIABLES.has(name)) env[key] = value;
   }
   // A batch run has nobody to answer a prompt; `--upload-p` must not pass for `--upload-pack`.
-  return { ...env, GIT_TERMINAL_PROMPT: '0', GIT_TEST_DISALLOW_ABBREVIATED_OPTIONS: 'true' };
+  // ssh asks on the terminal, not through git (an unknown host key, a key's passphrase):
+  // OpenSSH 8.4+ then asks the askpass program instead, and `false` answers no at once.
+  return {
+    ...env,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_TEST_DISALLOW_ABBREVIATED_OPTIONS: 'true',
+    SSH_ASKPASS: 'false',
+    SSH_ASKPASS_REQUIRE: 'force',
+  };
 }
 
 /** Starts git in `dir`, with siteforge's settings and environment. */
@@ -526,7 +534,11 @@ export function gitErrorMessage(error: unknown): string {
   const meaningful = lines.filter((l) =>
     (/^(fatal|error):/.test(l) && !/failed to push some refs/.test(l)) || /^remote:\s*\S/.test(l) || /^! \[/.test(l) || TRANSPORT_FAILURE.test(l));
   const chosen = meaningful.length > 0 ? meaningful.slice(0, 3) : lines.slice(0, 1);
-  return chosen.map((l) => l.replace(/^remote:\s*/, '').replace(/^(fatal|error):\s*/, '')).join('; ') || 'unknown git error';
+  const message = chosen.map((l) => l.replace(/^remote:\s*/, '').replace(/^(fatal|error):\s*/, '')).join('; ') || 'unknown git error';
+  // siteforge never lets ssh ask whether to trust a host (see gitEnvironment).
+  return lines.some((l) => l.includes('Host key verification failed'))
+    ? `${message} (the host's key is not in ~/.ssh/known_hosts, or is not the one recorded there: check its fingerprint and add it, e.g. with ssh-keyscan)`
+    : message;
 }
 
 /** Lines in which ssh or a connection says why the remote could not be reached. */

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -81,24 +81,64 @@ export async function startGitDaemon(base: string): Promise<GitDaemon> {
     'daemon', '--reuseaddr', '--export-all', '--enable=receive-pack', '--informative-errors',
     `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base,
   ], { stdio: 'ignore', env });
+  await listening(child, port, 'git daemon');
+  return { url: `git://127.0.0.1:${port}`, stop: () => stopped(child) };
+}
+
+/** Waits until `child` (called `what`) accepts connections on `port` of 127.0.0.1. */
+async function listening(child: ChildProcess, port: number, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!(await accepts(port))) {
-    if (child.exitCode !== null) throw new Error(`git daemon exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     if (Date.now() > deadline) {
       child.kill();
-      throw new Error('git daemon did not start listening within 10 s');
+      throw new Error(`${what} did not start listening within 10 s`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return {
-    url: `git://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+}
+
+function stopped(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** OpenSSH's server, as Debian installs it (package openssh-server). */
+export const SSHD = '/usr/sbin/sshd';
+
+/** An OpenSSH server on 127.0.0.1 that lets this user in with `clientKey`. */
+export interface SshServer {
+  readonly port: number;
+  /** A private key without passphrase that the server accepts. */
+  readonly clientKey: string;
+  /** The server's host key as a known_hosts line. */
+  readonly knownHostsLine: string;
+  stop(): Promise<void>;
+}
+
+export async function startSshd(dir: string): Promise<SshServer> {
+  const port = await freePort();
+  const key = (name: string) => {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', join(dir, name)]);
+    return join(dir, name);
   };
+  const hostKey = key('host_key');
+  const clientKey = key('client_key');
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
+  writeFileSync(join(dir, 'sshd_config'), [
+    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', `PidFile ${join(dir, 'sshd.pid')}`, '',
+  ].join('\n'));
+  // sshd started by root wants its privilege separation folder, which a system without the
+  // service running may not have yet.
+  if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true });
+  const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: 'ignore' });
+  await listening(child, port, 'sshd');
+  const [type, body] = readFileSync(`${hostKey}.pub`, 'utf8').split(' ');
+  return { port, clientKey, knownHostsLine: `[127.0.0.1]:${port} ${type} ${body}\n`, stop: () => stopped(child) };
 }
 
 function accepts(port: number): Promise<boolean> {

@@ -45,7 +45,7 @@ describe('the git runner', () => {
     const ssh = (line: string) => new GitError(`${line}\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n`, 128);
     expect(gitErrorMessage(ssh('ssh: connect to host 127.0.0.1 port 9: Connection refused'))).toBe('ssh: connect to host 127.0.0.1 port 9: Connection refused; Could not read from remote repository.');
     expect(gitErrorMessage(ssh('git@git.acme.internal: Permission denied (publickey).'))).toBe('git@git.acme.internal: Permission denied (publickey).; Could not read from remote repository.');
-    expect(gitErrorMessage(ssh('Host key verification failed.'))).toBe('Host key verification failed.; Could not read from remote repository.');
+    expect(gitErrorMessage(ssh('Host key verification failed.'))).toBe("Host key verification failed.; Could not read from remote repository. (the host's key is not in ~/.ssh/known_hosts, or is not the one recorded there: check its fingerprint and add it, e.g. with ssh-keyscan)");
   });
 
   it('returns what git printed, and throws a GitError with what git complained about', async () => {

@@ -1,6 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { Environment, Site } from '../../constructs';
 import { publish, type PublishOptions } from '../../engine/publish';
@@ -10,9 +13,10 @@ import { buildSite } from '../../engine/fleet';
 import type { SiteDefinition } from '../../sites';
 import { fleet as exampleFleet } from '../../sites';
 import { builtinCatalog, readTree, tempDir } from '../helpers';
-import { bareRepository, commitByHand, git, gitDaemonForSuite, gitDaemonTests, subjects, treeOf, writeFile } from '../git-helpers';
+import { bareRepository, commitByHand, git, gitDaemonForSuite, gitDaemonTests, SSHD, startSshd, subjects, treeOf, writeFile, type SshServer } from '../git-helpers';
 
 const catalog = builtinCatalog();
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 interface ShopOptions {
   readonly gitRemote?: string;
@@ -589,6 +593,80 @@ describe('publish over git:// and ssh://', () => {
       expect(treeOf(join(repos, 'shop-prod.git'))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
       // AND with no user.name/user.email in that configuration, commits get siteforge's identity
       expect(git(join(repos, 'shop-prod.git'), 'log', '-1', '--format=%an <%ae> / %cn <%ce>', 'main')).toBe('siteforge <siteforge@localhost> / siteforge <siteforge@localhost>');
+    } finally {
+      process.env.HOME = previous;
+    }
+  });
+});
+
+/** sshd tests run where OpenSSH's server is installed, and always under CI (.ci/run installs it). */
+const sshdTests = existsSync(SSHD) || process.env.CI === 'true';
+
+describe.skipIf(!sshdTests)('publish over ssh to an OpenSSH server on 127.0.0.1', () => {
+  let server: SshServer;
+  const serverDir = mkdtempSync(join(tmpdir(), 'siteforge-sshd-'));
+  beforeAll(async () => {
+    server = await startSshd(serverDir);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(serverDir, { recursive: true, force: true });
+  });
+  /** A home whose git configuration sets up ssh as a user would, but without BatchMode: ssh may ask about an unknown host. */
+  const homeKnowing = (knownHosts: string) => {
+    const home = tempDir('siteforge-home-');
+    writeFileSync(join(home, 'known_hosts'), knownHosts);
+    writeFileSync(join(home, '.gitconfig'), `[core]\n\tsshCommand = ssh -i ${server.clientKey} -o IdentitiesOnly=yes -o UserKnownHostsFile=${join(home, 'known_hosts')}\n`);
+    return home;
+  };
+  const remote = (repos: string) => `ssh://${userInfo().username}@127.0.0.1:${server.port}${repos}/{site}-{env}.git`;
+
+  it('fails at once at a terminal where ssh would ask whether to trust an unknown host, saying what to do', () => {
+    // GIVEN a remote whose host key is not in known_hosts, and publish run on a terminal (script's pty)
+    const repos = tempDir('siteforge-ssh-');
+    bareRepository(join(repos, 'shop-prod.git'));
+    const home = homeKnowing('');
+    const runner = join(tempDir('siteforge-runner-'), 'publish.ts');
+    writeFileSync(runner, [
+      `import { publish } from ${JSON.stringify(join(ROOT, 'engine/publish.ts'))};`,
+      `import { loadCatalog } from ${JSON.stringify(join(ROOT, 'catalog/index.ts'))};`,
+      `import { Site } from ${JSON.stringify(join(ROOT, 'constructs/index.ts'))};`,
+      'const catalog = loadCatalog();',
+      'const fleet = [{ name: "shop", build(scope) {',
+      '  const site = new Site(scope, "shop", { domain: "shop.example.com", gitRemote: process.argv[2] });',
+      '  const env = site.addEnvironment("prod");',
+      '  env.addCluster();',
+      '  env.addInstance("redis", { service: catalog.service("redis") });',
+      '  return site;',
+      '} }];',
+      'const report = await publish({ fleet, catalog, outDir: process.argv[3], direct: true });',
+      'console.log("REPORT " + JSON.stringify(report.repositories.map((r) => [r.outcome, r.error])));',
+      '',
+    ].join('\n'));
+    const command = [process.execPath, '--import', 'tsx', runner, remote(repos), tempDir()].map((a) => `'${a}'`).join(' ');
+    // WHEN it runs (a prompt would wait for an answer until the timeout)
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, HOME: home }, encoding: 'utf8', timeout: 60_000 });
+    // THEN the repository failed with ssh's reason and what to do about it, and nothing was asked
+    expect(run.error).toBeUndefined();
+    expect(run.stdout).not.toContain('Are you sure you want to continue connecting');
+    expect(run.stdout).toMatch(/REPORT \[\["failed","[^"]*Host key verification failed\.[^"]*\(the host's key is not in ~\/\.ssh\/known_hosts, or is not the one recorded there: check its fingerprint and add it, e\.g\. with ssh-keyscan\)"\]\]/);
+    expect(git(join(repos, 'shop-prod.git'), 'for-each-ref')).toBe('');
+  });
+
+  it('publishes over real ssh once the host key is known', async () => {
+    // GIVEN the server's key in known_hosts
+    const repos = tempDir('siteforge-ssh-');
+    bareRepository(join(repos, 'shop-prod.git'));
+    const home = homeKnowing(server.knownHostsLine);
+    const previous = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      // WHEN the site is published over ssh://
+      const outDir = tempDir();
+      const report = await publish(options(outDir, [shop({ gitRemote: remote(repos) })]));
+      // THEN it landed
+      expect(report.repositories).toMatchObject([{ outcome: 'published' }]);
+      expect(treeOf(join(repos, 'shop-prod.git'))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
     } finally {
       process.env.HOME = previous;
     }
