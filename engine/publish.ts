@@ -367,7 +367,7 @@ async function findDrift(git: Git, base: string, current: ReadonlyMap<string, st
   try {
     recorded = stateText === undefined ? {} : (JSON.parse(stateText) as { files?: Record<string, string> }).files ?? {};
   } catch {
-    return [{ path: STATE_FILE, change: 'edited', commits: await commitsTouching(git, base, STATE_FILE, undefined) }];
+    return [{ path: STATE_FILE, change: 'edited', commits: await commitsTouching(git, base, STATE_FILE, undefined, undefined) }];
   }
   // A file siteforge did not write (its state does not list it, or there is none) where it
   // writes something else: someone's, which writing would replace unseen.
@@ -381,7 +381,7 @@ async function findDrift(git: Git, base: string, current: ReadonlyMap<string, st
   }
   if (drifted.length === 0) return [];
   const since = stateText === undefined ? undefined : (await git.raw(['log', '-1', '--format=%H', base, '--', STATE_FILE])).trim() || undefined;
-  return Promise.all(drifted.map(async (d) => ({ ...d, commits: await commitsTouching(git, base, d.path, since) })));
+  return Promise.all(drifted.map(async (d) => ({ ...d, commits: await commitsTouching(git, base, d.path, since, recorded[d.path]) })));
 }
 
 /**
@@ -398,11 +398,23 @@ async function pathsInTheWay(reader: FastImport, base: string, files: ReadonlyMa
   return [...entries].filter(([path, entry]) => (folders.has(path) ? entry.kind !== 'folder' : true)).map(([path]) => path).sort();
 }
 
-/** `<sha> <author>: <subject>` of the commits up to `base` that changed `path` after `since`. */
-async function commitsTouching(git: Git, base: string, path: string, since: string | undefined): Promise<string[]> {
-  const range = since ? `${since}..${base}` : base;
-  const log = await git.raw(['log', '--format=%h %an: %s', range, '--', path]);
-  return log.split('\n').filter((l) => l.length > 0);
+/**
+ * `<sha> <author>: <subject>` of the commits up to `base` that changed `path` after `since`,
+ * the last commit that changed the state file; `since` itself too when what it left at `path`
+ * is not what siteforge wrote (the `recorded` hash, or for a path siteforge does not record, a
+ * folder of its files): someone changed the file and the state file in one commit.
+ */
+async function commitsTouching(git: Git, base: string, path: string, since: string | undefined, recorded: string | undefined): Promise<string[]> {
+  // `^<since>^@` leaves out what comes before `since`, and `since` when it is a root commit has no parents to name.
+  const log = await git.raw(['log', '--format=%H %h %an: %s', base, ...(since ? [`^${since}^@`] : []), '--', path]);
+  const commits = log.split('\n').filter((l) => l.length > 0).map((l) => ({ id: l.slice(0, l.indexOf(' ')), line: l.slice(l.indexOf(' ') + 1) }));
+  const leftWhatSiteforgeWrote = async (commit: string) => {
+    const type = (await git.raw(['cat-file', '-t', `${commit}:${path}`]).catch(() => '')).trim();
+    if (recorded === undefined) return type === 'tree';
+    return type === 'blob' && sha256(await git.raw(['cat-file', 'blob', `${commit}:${path}`])) === recorded;
+  };
+  if (since && commits.at(-1)?.id === since && await leftWhatSiteforgeWrote(since)) commits.pop();
+  return commits.map((c) => c.line);
 }
 
 function driftMessage(drift: readonly DriftedFile[]): string {

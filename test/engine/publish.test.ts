@@ -294,6 +294,20 @@ describe('publish to local bare repositories', () => {
     expect(git(localRemote(outDir), 'rev-parse', 'main')).toBe(head);
   });
 
+  it('names a commit that changed a managed file and the state file together', async () => {
+    // GIVEN a hand commit that edits a managed file and, in the same commit, the state file
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    const edit = commitByHand(localRemote(outDir), 'Tune mysql and its state', (dir) => {
+      writeFile(dir, 'values/mysql.yaml', 'hand: edited\n');
+      writeFile(dir, '.siteforge/state.json', `${readFileSync(join(dir, '.siteforge/state.json'), 'utf8')}\n`);
+    });
+    // WHEN the site is published again
+    const report = await publish(options(outDir, [shop({ maxConnections: 900 })]));
+    // THEN that commit is named, and siteforge's own commits are not
+    expect(report.repositories[0].drift).toStrictEqual([{ path: 'values/mysql.yaml', change: 'edited', commits: [`${edit} Hand Editor: Tune mysql and its state`] }]);
+  });
+
   it('detects a managed file deleted by hand as drift', async () => {
     const outDir = tempDir();
     await publish(options(outDir, [shop()]));
