@@ -17,10 +17,10 @@ export function applierReadmeLines(env: Environment): string[] {
     return [
       '## Applying',
       '',
-      `Argo CD applies this repository: \`apps/\` holds the AppProject, the app-of-apps and one Application per instance, ordered by sync waves. ${sync} Bootstrap once, ${who}:`,
+      `Argo CD applies this repository: \`apps/\` holds the instances' AppProject, the app-of-apps and its own AppProject, and one Application per instance, ordered by sync waves. ${sync} Bootstrap once, ${who}:`,
       '',
       '```sh',
-      `kubectl apply -n ${ARGOCD_NAMESPACE} -f apps/project.yaml -f apps/root.yaml`,
+      `kubectl apply -n ${ARGOCD_NAMESPACE} -f apps/project.yaml -f apps/root-project.yaml -f apps/root.yaml`,
       '```',
       '',
     ];

@@ -44,18 +44,36 @@ describe('Argo CD applier', () => {
     expect(project.spec.sourceRepos).toStrictEqual(['https://git.acme.example.com/siteforge/acme-prod.git', 'https://charts.acme.internal/siteforge']);
   });
 
-  it('allows only the environment cluster and namespace, plus Argo CD namespace for the app-of-apps', () => {
-    const project = objects(environment())['apps/project.yaml'];
-    expect(project.spec.destinations).toStrictEqual([
-      { server: 'https://k8s-prod.acme.internal:6443', namespace: 'acme-prod' },
-      { server: 'https://kubernetes.default.svc', namespace: 'argocd' },
-    ]);
+  it('allows the instances only the environment cluster and namespace, never Argo CD namespace', () => {
+    const apps = objects(environment());
+    const project = apps['apps/project.yaml'];
+    expect(project.spec.destinations).toStrictEqual([{ server: 'https://k8s-prod.acme.internal:6443', namespace: 'acme-prod' }]);
     expect(project.spec.clusterResourceWhitelist).toStrictEqual([{ group: '', kind: 'Namespace' }]);
+    expect(Object.entries(apps).filter(([file]) => file.startsWith('apps/application-')).map(([, app]) => app.spec.project)).toStrictEqual(
+      Object.keys(apps).filter((file) => file.startsWith('apps/application-')).map(() => 'acme-prod'),
+    );
+  });
+
+  it('gives the app-of-apps a project of its own: Applications and AppProjects in Argo CD namespace from this repository, and roles that only see and sync', () => {
+    const apps = objects(environment());
+    expect(apps['apps/root.yaml'].spec.project).toBe('acme-prod-root');
+    const root = apps['apps/root-project.yaml'];
+    expect(root.metadata.name).toBe('acme-prod-root');
+    expect(root.spec).toMatchObject({
+      sourceRepos: [apps['apps/root.yaml'].spec.source.repoURL],
+      destinations: [{ server: 'https://kubernetes.default.svc', namespace: 'argocd' }],
+      clusterResourceWhitelist: [],
+      namespaceResourceWhitelist: [{ group: 'argoproj.io', kind: 'Application' }, { group: 'argoproj.io', kind: 'AppProject' }],
+    });
+    expect(root.spec.roles.flatMap((r: { policies: string[] }) => r.policies)).toStrictEqual([
+      'p, proj:acme-prod-root:owner, applications, get, acme-prod-root/*, allow',
+      'p, proj:acme-prod-root:owner, applications, sync, acme-prod-root/*, allow',
+    ]);
   });
 
   it('targets the cluster in-cluster when every cluster runs its own Argo CD', () => {
     const apps = objects(environment({ argoCd: ArgoCdTopology.perCluster() }));
-    expect(apps['apps/project.yaml'].spec.destinations).toStrictEqual([{ server: 'https://kubernetes.default.svc', namespace: 'acme-prod' }, { server: 'https://kubernetes.default.svc', namespace: 'argocd' }]);
+    expect(apps['apps/project.yaml'].spec.destinations).toStrictEqual([{ server: 'https://kubernetes.default.svc', namespace: 'acme-prod' }]);
     expect(apps['apps/application-kong.yaml'].spec.destination).toStrictEqual({ server: 'https://kubernetes.default.svc', namespace: 'acme-prod' });
   });
 
