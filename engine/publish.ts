@@ -139,7 +139,7 @@ async function publishHolding(lock: OutputLock, remotes: ReadonlyMap<string, Env
   const { fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program } = options;
   const repos = options.synthesize === false
     ? synthesizedRepositories(remotes, outDir)
-    : (await synth({ fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program, lock })).environments.filter((e) => !e.removed).map((e) => e.repo);
+    : (await synth({ fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program, lock, publishedBranch: target })).environments.filter((e) => !e.removed).map((e) => e.repo);
   options.onStart?.(repos.length);
   const published = readPublished(outDir);
   // Temporary clones go beside the output, on the file system chosen for it.

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import * as model from '../constructs';
 import { inputText, Site, UnwritableInput, type Environment, type RenderedFile } from '../constructs';
 import { readsVariables } from './secrets/resolve';
+import type { PublishedSecretFiles } from './secrets/published';
 import type { RenderChecked } from './checked-render';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
@@ -43,6 +44,11 @@ export interface SiteSynthContext {
   readonly outDir: string;
   /** @default false */
   readonly rotateSecrets?: boolean;
+  /**
+   * Credential files of environments with no output yet, from their published repositories.
+   * @default {}
+   */
+  readonly published?: PublishedSecretFiles;
   /**
    * Render every environment, even one whose inputs and files are as the last synth left them.
    * @default false

@@ -14,6 +14,7 @@ import { generatorFingerprint } from './generator-fingerprint';
 import { synthSite, unchangedSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
 import type { SynthWorkerData, SynthWorkerReply } from './synth-worker';
 import { compiledProgram, type CompiledProgram } from './compiled-program.js';
+import { publishedSecretFiles } from './secrets/published';
 
 export type { EnvironmentResult } from './site-synth';
 
@@ -32,6 +33,12 @@ export interface SynthOptions extends Selection {
    * @default false - generated secrets are kept as the previous output holds them
    */
   readonly rotateSecrets?: boolean;
+  /**
+   * The branch of the environment repositories whose generated credentials a site with no
+   * output in `outDir` yet keeps (see publishedSecretFiles).
+   * @default "main"
+   */
+  readonly publishedBranch?: string;
   /**
    * Threads that build and render sites in parallel, one site at a time each (this one
    * included); `auto` chooses by the number of sites that need rendering (see `autoWorkers`),
@@ -93,9 +100,13 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
   try {
     const selection: Selection = { site: options.site, env: options.env };
     const index = transaction ? readOutputIndex(options.outDir) : {};
+    // A dry run writes no credentials, and rotating makes new ones anyway.
+    const published = transaction && !options.rotateSecrets
+      ? await publishedSecretFiles({ fleet: options.fleet, catalog: options.catalog, outDir: options.outDir, ...selection, branch: options.publishedBranch })
+      : undefined;
     const context: SiteSynthContext = {
       selection, generator: generatorFingerprint(), outDir: options.outDir, stagingDir: transaction?.stagingDir,
-      rotateSecrets: options.rotateSecrets, renderAll: options.renderAll, index,
+      rotateSecrets: options.rotateSecrets, renderAll: options.renderAll, index, published,
     };
     const onOutcome = (outcome: SiteOutcome) => outcome.results.forEach((r) => options.onEnvironment?.(r));
     const indexOf = new Map(options.fleet.map((d, i) => [d, i]));

@@ -22,6 +22,12 @@ export interface SecureRenderOptions {
    * @default process.env
    */
   readonly variables?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The environment's credential files as its published repository holds them, for an output
+   * folder that has none (see publishedSecretFiles).
+   * @default {}
+   */
+  readonly published?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -35,6 +41,7 @@ export function renderEnvironmentSecurely(env: Environment, options: SecureRende
     repoDir: join(options.outDir, repo),
     rotate: options.rotateSecrets ?? false,
     variables: options.variables,
+    published: options.published,
   });
   provideSecretMaterial(env, material);
   const files = renderEnvironment(env);

@@ -29,6 +29,12 @@ export interface ResolveSecretsOptions {
   /** The environment's repository folder as the previous synth left it (may not exist). */
   readonly repoDir: string;
   /**
+   * Credential files of the environment as its published repository holds them (path → text),
+   * read where `repoDir` has none (see publishedSecretFiles).
+   * @default {}
+   */
+  readonly published?: Readonly<Record<string, string>>;
+  /**
    * Generate new values for every generated secret instead of keeping the previous ones.
    * @default false
    */
@@ -117,7 +123,7 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
   const fingerprint = sealingKeyFingerprint(key);
   const scope = backend.scope!;
   const label = scope.label(requirement.namespace!, requirement.name);
-  const previous = readPreviousSealed(join(context.options.repoDir, sealedSecretPath(requirement.name)));
+  const previous = readPreviousSealed(previousFile(context.options, sealedSecretPath(requirement.name)));
   const reusable = previous !== undefined &&
     previous.namespace === requirement.namespace &&
     previous.annotations[SEALING_KEY] === fingerprint &&
@@ -166,10 +172,18 @@ interface PreviousSealed {
   readonly encryptedData: Record<string, string>;
 }
 
-function readPreviousSealed(file: string): PreviousSealed | undefined {
-  if (!existsSync(file)) return undefined;
+/** The previous text of the credential file `path`: the output's, else the published repository's. */
+function previousFile(options: ResolveSecretsOptions, path: string): { readonly path: string; readonly text: string } | undefined {
+  const file = join(options.repoDir, path);
+  if (existsSync(file)) return { path: file, text: readFileSync(file, 'utf8') };
+  const text = options.published?.[path];
+  return text === undefined ? undefined : { path, text };
+}
+
+function readPreviousSealed(file: { readonly path: string; readonly text: string } | undefined): PreviousSealed | undefined {
+  if (!file) return undefined;
   try {
-    const object = parseYaml(readFileSync(file, 'utf8'), file) as {
+    const object = parseYaml(file.text, file.path) as {
       kind?: string; metadata?: { namespace?: string; annotations?: Record<string, string> }; spec?: { encryptedData?: Record<string, string> };
     };
     if (object?.kind !== 'SealedSecret') return undefined;
@@ -197,11 +211,9 @@ function resolveVault(requirement: SecretRequirement, context: Context): string 
   if (password.length < MIN_SECRET_LENGTH) {
     throw new UserError(`${requirement.path}: ${VAULT_PASSWORD_VARIABLE} holds ${password.length} characters; the vault password needs at least ${MIN_SECRET_LENGTH}`);
   }
-  const file = join(context.options.repoDir, vaultFile(requirement.name));
-  let previousText: string | undefined;
+  const previousText = previousFile(context.options, vaultFile(requirement.name))?.text;
   let previous: Record<string, unknown> = {};
-  if (existsSync(file)) {
-    previousText = readFileSync(file, 'utf8');
+  if (previousText !== undefined) {
     try {
       previous = (parseYaml(vaultDecrypt(previousText, password), vaultFile(requirement.name)) ?? {}) as Record<string, unknown>;
     } catch (e) {

@@ -1,0 +1,108 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Construct } from 'constructs';
+import { parse } from 'yaml';
+import { Placement, SecretBackend, Site } from '../../constructs';
+import { publish } from '../../engine/publish';
+import { synth } from '../../engine/synth';
+import { vaultDecrypt } from '../../engine/secrets';
+import type { SiteDefinition } from '../../sites';
+import { builtinCatalog, tempDir } from '../helpers';
+import { bareRepository, git, treeOf } from '../git-helpers';
+
+/*
+ * Generated credentials are kept by reading the previous output; a CI job starts from an empty
+ * output folder and must keep the values its environments run with, read from their repositories.
+ */
+
+const catalog = builtinCatalog();
+const password = 'ci-vault-password';
+const publicPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+const originalPassword = process.env.SITEFORGE_VAULT_PASSWORD;
+afterEach(() => {
+  process.env.SITEFORGE_VAULT_PASSWORD = originalPassword;
+});
+
+/** acme/prod: MySQL on VMs (an Ansible Vault) and Redis on the cluster (a SealedSecret), generated credentials only. */
+function acme(gitRemote: string): SiteDefinition {
+  return {
+    name: 'acme',
+    build(scope: Construct) {
+      const site = new Site(scope, 'acme', { domain: 'acme.example.com', gitRemote, secrets: SecretBackend.sealedSecrets({ certificate: publicPem }) });
+      const env = site.addEnvironment('prod');
+      env.addCluster();
+      const group = env.addHostGroup('db', { hosts: [{ name: 'db1', address: '10.0.0.11', roles: ['db'] }] });
+      env.addInstance('mysql', { service: catalog.service('mysql'), placement: Placement.vm({ group }) });
+      env.addInstance('redis', { service: catalog.service('redis') });
+      return site;
+    },
+  };
+}
+
+const VAULT = 'ansible/group_vars/mysql/vault.yml';
+const SEALED = 'manifests/secrets/sealedsecret-redis-credentials.yaml';
+const vaultValues = (text: string) => parse(vaultDecrypt(text, password)) as Record<string, string>;
+const sealedValues = (text: string) => (parse(text) as { spec: { encryptedData: Record<string, string> } }).spec.encryptedData;
+
+describe('a synth with no previous output', () => {
+  it('keeps the credentials its published repository holds, so a publish from a fresh checkout changes nothing', async () => {
+    // GIVEN acme/prod published from one output folder to its repository
+    process.env.SITEFORGE_VAULT_PASSWORD = password;
+    const repos = tempDir('siteforge-remotes-');
+    const remote = bareRepository(join(repos, 'acme-prod.git'));
+    const site = acme(`file://${repos}/{site}-{env}.git`);
+    const first = await publish({ fleet: [site], catalog, outDir: tempDir(), direct: true });
+    expect(first.repositories).toMatchObject([{ outcome: 'published' }]);
+    const published = treeOf(remote);
+    const head = git(remote, 'rev-parse', 'main');
+
+    // WHEN a CI job publishes again from an empty output folder
+    const outDir = tempDir();
+    const again = await publish({ fleet: [site], catalog, outDir, direct: true });
+
+    // THEN its synth kept the vault's values and the sealed values, and nothing was pushed
+    expect(vaultValues(readFileSync(join(outDir, 'acme/prod', VAULT), 'utf8'))).toStrictEqual(vaultValues(published[VAULT]));
+    expect(readFileSync(join(outDir, 'acme/prod', SEALED), 'utf8')).toBe(published[SEALED]);
+    expect(again.repositories).toMatchObject([{ outcome: 'unchanged' }]);
+    expect(git(remote, 'rev-parse', 'main')).toBe(head);
+  });
+
+  it('makes new values with --rotate-secrets, without reading the repository', async () => {
+    process.env.SITEFORGE_VAULT_PASSWORD = password;
+    const repos = tempDir('siteforge-remotes-');
+    const remote = bareRepository(join(repos, 'acme-prod.git'));
+    const site = acme(`file://${repos}/{site}-{env}.git`);
+    await publish({ fleet: [site], catalog, outDir: tempDir(), direct: true });
+    const published = treeOf(remote);
+
+    const outDir = tempDir();
+    await synth({ fleet: [site], catalog, outDir, rotateSecrets: true });
+    const rotated = vaultValues(readFileSync(join(outDir, 'acme/prod', VAULT), 'utf8'));
+    const before = vaultValues(published[VAULT]);
+    expect(Object.keys(rotated)).toStrictEqual(Object.keys(before));
+    for (const key of Object.keys(before)) expect(rotated[key]).not.toBe(before[key]);
+    expect(sealedValues(readFileSync(join(outDir, 'acme/prod', SEALED), 'utf8'))).not.toStrictEqual(sealedValues(published[SEALED]));
+  });
+
+  it('makes the first values where the repository has no branch yet', async () => {
+    process.env.SITEFORGE_VAULT_PASSWORD = password;
+    const repos = tempDir('siteforge-remotes-');
+    bareRepository(join(repos, 'acme-prod.git'));
+    const outDir = tempDir();
+    const report = await synth({ fleet: [acme(`file://${repos}/{site}-{env}.git`)], catalog, outDir });
+    expect(report.environments.map((e) => e.repo)).toStrictEqual(['acme/prod']);
+    expect(Object.keys(vaultValues(readFileSync(join(outDir, 'acme/prod', VAULT), 'utf8')))).toStrictEqual(['mysql_mysql_password', 'mysql_mysql_root_password']);
+  });
+
+  it('stops, naming the environment and what to do, where the repository cannot be read, and writes nothing', async () => {
+    process.env.SITEFORGE_VAULT_PASSWORD = password;
+    const outDir = tempDir();
+    const unreachable = 'git://127.0.0.1:9/{site}-{env}.git';
+    await expect(synth({ fleet: [acme(unreachable)], catalog, outDir })).rejects.toThrow(
+      /^acme\/prod: has no output in .* to keep its generated credentials from, and its repository git:\/\/127\.0\.0\.1:9\/acme-prod\.git could not be read \(.*\); synth would make new values, which the running environment does not know\. Make the repository readable, synth into the output folder that holds the previous output, or run with --rotate-secrets to make new values on purpose$/,
+    );
+    expect(() => readFileSync(join(outDir, 'acme/prod', VAULT))).toThrow(/ENOENT/);
+  });
+});
