@@ -9,6 +9,15 @@ import { ENVIRONMENT_BRANCH, appliedInstances, chartSourceOf, clusterInstances, 
 export const FLUX_NAMESPACE = 'flux-system';
 const IN_CLUSTER = 'https://kubernetes.default.svc';
 const KUSTOMIZE = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' };
+/** Suffix of the Kustomization that applies a chart-based instance's own objects on a remote cluster. */
+const MANIFESTS_SUFFIX = '-manifests';
+
+/**
+ * Where a Kustomization applies its objects: Flux's objects (Kustomizations, HelmReleases and
+ * the values ConfigMaps those read from their own namespace) stay on the cluster Flux runs in;
+ * everything else goes to the environment's cluster, through the kubeconfig when it is remote.
+ */
+type Destination = 'flux' | 'cluster';
 
 /**
  * `apps/` for Flux: a GitRepository for the environment repository, one Kustomization per
@@ -17,6 +26,10 @@ const KUSTOMIZE = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustom
  * whose values come from the ConfigMap that `values/kustomization.yaml` generates from
  * `values/<instance>.yaml`), a HelmRepository per chart repository (or the mirror), and the
  * root Kustomization that applies `apps/` itself.
+ *
+ * A remote cluster (apiServer not in-cluster) gets kubeConfig on the Kustomizations of its own
+ * objects only; HelmReleases install remotely through their own kubeConfig, and the objects
+ * siteforge adds beside a chart get a Kustomization `<instance>-manifests` of their own.
  *
  * Every folder builds with plain `kustomize build` (no file outside its folder is loaded).
  */
@@ -29,11 +42,20 @@ export function renderFluxApps(env: Environment, folders: ReadonlySet<string>): 
     const clash = instances.find((i) => i.name === reserved);
     if (clash) throw errorAt(clash.node.path, `instance name ${JSON.stringify(reserved)} is taken by Flux's own Kustomization of ${env.node.path}; rename the instance`);
   }
+  // Chart-based instances whose added objects (a Grafana dashboard, say) need a Kustomization
+  // of their own: on a remote cluster they cannot come along with the HelmRelease, which
+  // stays on Flux's cluster.
+  const apart = fluxKubeconfigSecret(env) ? charts.filter((i) => folders.has(i.name)) : [];
+  for (const chart of apart) {
+    const name = `${chart.name}${MANIFESTS_SUFFIX}`;
+    const clash = instances.find((i) => i.name === name);
+    if (clash) throw errorAt(clash.node.path, `instance name ${JSON.stringify(name)} is taken by Flux's Kustomization of the objects beside ${chart.name}'s chart (its cluster is remote, so they are applied apart from the HelmRelease) in ${env.node.path}; rename the instance`);
+  }
 
   const top: { file: string; object: object }[] = [
     { file: 'gitrepository.yaml', object: gitRepository(env) },
     // The root: Flux applies apps/ itself from the repository, as Argo CD's app-of-apps does.
-    { file: 'root.yaml', object: kustomization(env, undefined, './apps', []) },
+    { file: 'root.yaml', object: kustomization(env, undefined, './apps', [], 'flux') },
   ];
   const repositories = new Map<string, string>();
   for (const instance of charts) {
@@ -43,25 +65,31 @@ export function renderFluxApps(env: Environment, folders: ReadonlySet<string>): 
     repositories.set(url, name);
     top.push({ file: `helmrepository-${name}.yaml`, object: helmRepository(env, name, url, oci) });
   }
-  top.push({ file: 'kustomization-namespace.yaml', object: kustomization(env, 'namespace', './manifests/namespace', []) });
+  top.push({ file: 'kustomization-namespace.yaml', object: kustomization(env, 'namespace', './manifests/namespace', [], 'cluster') });
   const secrets = folders.has('secrets') ? ['secrets'] : [];
   if (folders.has('secrets')) {
-    top.push({ file: 'kustomization-secrets.yaml', object: kustomization(env, 'secrets', './manifests/secrets', ['namespace']) });
+    top.push({ file: 'kustomization-secrets.yaml', object: kustomization(env, 'secrets', './manifests/secrets', ['namespace'], 'cluster') });
   }
   if (charts.length > 0) {
-    top.push({ file: 'kustomization-values.yaml', object: kustomization(env, 'values', './values', ['namespace']) });
+    top.push({ file: 'kustomization-values.yaml', object: kustomization(env, 'values', './values', ['namespace'], 'flux') });
   }
   const files: RenderedFile[] = [];
   for (const instance of instances) {
     const chart = charts.includes(instance);
     const deps = ['namespace', ...secrets, ...(chart ? ['values'] : []), ...instance.dependencies.filter((d) => instances.includes(d)).map((d) => d.name).sort()];
     const path = chart ? `./apps/releases/${instance.name}` : `./manifests/${instance.name}`;
-    top.push({ file: `kustomization-${instance.name}.yaml`, object: kustomization(env, instance.name, path, deps) });
+    top.push({ file: `kustomization-${instance.name}.yaml`, object: kustomization(env, instance.name, path, deps, chart ? 'flux' : 'cluster') });
+    if (apart.includes(instance)) {
+      // After the release, as they come with it on a cluster of Flux's own.
+      const name = `${instance.name}${MANIFESTS_SUFFIX}`;
+      top.push({ file: `kustomization-${name}.yaml`, object: kustomization(env, name, `./manifests/${instance.name}`, [instance.name], 'cluster') });
+    }
     if (chart) {
       const file = `helmrelease-${instance.name}.yaml`;
       const source = chartSourceOf(instance);
-      // Objects siteforge adds beside the chart (a Grafana dashboard, say) come along as a base.
-      const extra = folders.has(instance.name) ? [`../../../manifests/${instance.name}`] : [];
+      // Objects siteforge adds beside the chart (a Grafana dashboard, say) come along as a base
+      // on a cluster of Flux's own.
+      const extra = folders.has(instance.name) && !apart.includes(instance) ? [`../../../manifests/${instance.name}`] : [];
       files.push(yamlFile(`apps/releases/${instance.name}/${file}`, helmRelease(instance, repositories.get(source.url)!)));
       files.push(yamlFile(`apps/releases/${instance.name}/kustomization.yaml`, { ...KUSTOMIZE, resources: [file, ...extra] }));
     }
@@ -88,6 +116,14 @@ function gitRepository(env: Environment): object {
   };
 }
 
+/**
+ * Name of the kubeconfig Secret in Flux's namespace through which Flux reaches a cluster other
+ * than its own, or undefined; the cluster's administrators create it, only the name is written.
+ */
+export function fluxKubeconfigSecret(env: Environment): string | undefined {
+  return env.cluster!.apiServer === IN_CLUSTER ? undefined : qualifiedName(env, 'kubeconfig');
+}
+
 function helmRepository(env: Environment, name: string, url: string, oci: boolean): object {
   return {
     apiVersion: 'source.toolkit.fluxcd.io/v1',
@@ -97,7 +133,7 @@ function helmRepository(env: Environment, name: string, url: string, oci: boolea
   };
 }
 
-function kustomization(env: Environment, name: string | undefined, path: string, dependsOn: string[]): object {
+function kustomization(env: Environment, name: string | undefined, path: string, dependsOn: string[], destination: Destination): object {
   return {
     apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
     kind: 'Kustomization',
@@ -112,7 +148,7 @@ function kustomization(env: Environment, name: string | undefined, path: string,
       wait: name !== undefined,
       timeout: '5m0s',
       sourceRef: { kind: 'GitRepository', name: qualifiedName(env) },
-      ...(name === undefined ? {} : kubeConfig(env)),
+      ...(destination === 'cluster' ? kubeConfig(env) : {}),
       ...suspended(env),
     },
   };
@@ -146,13 +182,10 @@ function valuesConfigMap(instance: Instance): string {
   return qualifiedName(Environment.of(instance), `${instance.name}-values`);
 }
 
-/**
- * A cluster other than the one Flux runs in is reached through a kubeconfig Secret that the
- * cluster's administrators create in Flux's namespace: only its name is written here.
- */
+/** A cluster other than the one Flux runs in is reached through a kubeconfig Secret. */
 function kubeConfig(env: Environment): object {
-  const server = env.cluster!.apiServer;
-  return server === IN_CLUSTER ? {} : { kubeConfig: { secretRef: { name: qualifiedName(env, 'kubeconfig') } } };
+  const secret = fluxKubeconfigSecret(env);
+  return secret ? { kubeConfig: { secretRef: { name: secret } } } : {};
 }
 
 function suspended(env: Environment): object {

@@ -9,10 +9,10 @@ import { builtinCatalog, renderWithSecrets } from '../helpers';
 const catalog = builtinCatalog();
 
 /** acme/prod-like, applied by the dev-zone Argo CD: owners on two levels, members, portal-admin using mysql and redis. */
-function environment(options: { applier?: Applier; sync?: SyncPolicy; chartMirror?: string; argoCd?: ArgoCdTopology } = {}): Environment {
-  const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', owners: ['acme-leads'], argoCd: options.argoCd ?? ArgoCdTopology.devZone() });
+function environment(options: { applier?: Applier; sync?: SyncPolicy; chartMirror?: string; argoCd?: ArgoCdTopology; apiServer?: string } = {}): Environment {
+  const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', owners: ['acme-leads'], argoCd: options.argoCd ?? ArgoCdTopology.devZone()});
   const env = site.addEnvironment('prod', { owners: ['acme-ops'], members: ['acme-support', 'acme-qa'], sync: options.sync, chartMirror: options.chartMirror });
-  env.addCluster({ apiServer: 'https://k8s-prod.acme.internal:6443', applier: options.applier });
+  env.addCluster({ apiServer: options.apiServer ?? 'https://k8s-prod.acme.internal:6443', applier: options.applier });
   const mysql = env.addInstance('mysql', { service: catalog.service('mysql') });
   const redis = env.addInstance('redis', { service: catalog.service('redis') });
   env.addInstance('elasticsearch', { service: catalog.service('elasticsearch') });
@@ -210,5 +210,60 @@ describe('Flux applier', () => {
   it('names only a kubeconfig Secret for a cluster other than the one Flux runs in', () => {
     const apps = objects(environment({ applier: Applier.flux() }));
     expect(apps['apps/kustomization-kong.yaml'].spec.kubeConfig).toStrictEqual({ secretRef: { name: 'acme-prod-kubeconfig' } });
+  });
+
+  it('applies through the kubeconfig only the objects that belong on a remote cluster, and installs each chart remotely from its HelmRelease', () => {
+    // GIVEN a Flux environment whose cluster is not the one Flux runs in
+    const apps = objects(environment({ applier: Applier.flux() }));
+    // THEN the Namespace, secrets and native instances go to that cluster; the root, the values
+    // ConfigMaps (read by HelmReleases on Flux's cluster) and the HelmReleases stay with Flux
+    const kustomizations = Object.values(apps).filter((o) => o.kind === 'Kustomization' && o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/'));
+    expect(Object.fromEntries(kustomizations.map((k) => [k.metadata.name, k.spec.kubeConfig !== undefined]))).toStrictEqual({
+      'acme-prod': false,
+      'acme-prod-namespace': true,
+      'acme-prod-secrets': true,
+      'acme-prod-values': false,
+      'acme-prod-elasticsearch': false,
+      'acme-prod-kong': true,
+      'acme-prod-mysql': false,
+      'acme-prod-portal-admin': true,
+      'acme-prod-redis': false,
+    });
+    expect(apps['apps/releases/mysql/helmrelease-mysql.yaml'].spec.kubeConfig).toStrictEqual({ secretRef: { name: 'acme-prod-kubeconfig' } });
+  });
+
+  it('applies the objects beside a chart on a remote cluster with a Kustomization of their own, after the release', () => {
+    // GIVEN a chart-based instance with a Grafana dashboard beside its chart, on a remote cluster
+    const env = environment({ applier: Applier.flux() });
+    env.addInstance('mq', { service: catalog.service('rabbitmq') });
+    const apps = objects(env);
+    // THEN the dashboard goes to the cluster through the kubeconfig, once the release is ready
+    expect(apps['apps/kustomization-mq-manifests.yaml'].spec).toMatchObject({
+      dependsOn: [{ name: 'acme-prod-mq' }],
+      path: './manifests/mq',
+      kubeConfig: { secretRef: { name: 'acme-prod-kubeconfig' } },
+    });
+    // AND the HelmRelease's Kustomization, on Flux's cluster, applies the HelmRelease alone
+    expect(apps['apps/releases/mq/kustomization.yaml'].resources).toStrictEqual(['helmrelease-mq.yaml']);
+    expect(apps['apps/kustomization-mq.yaml'].spec.kubeConfig).toBeUndefined();
+    expect(apps['apps/kustomization.yaml'].resources).toContain('kustomization-mq-manifests.yaml');
+  });
+
+  it('keeps the objects beside a chart with its HelmRelease when Flux runs in the cluster', () => {
+    const env = environment({ applier: Applier.flux(), apiServer: 'https://kubernetes.default.svc' });
+    env.addInstance('mq', { service: catalog.service('rabbitmq') });
+    const apps = objects(env);
+    expect(apps['apps/releases/mq/kustomization.yaml'].resources).toStrictEqual(['helmrelease-mq.yaml', '../../../manifests/mq']);
+    expect(apps['apps/kustomization-mq-manifests.yaml']).toBeUndefined();
+    expect(Object.values(apps).filter((o) => o.spec?.kubeConfig !== undefined)).toStrictEqual([]);
+  });
+
+  it('refuses an instance named like the Kustomization of the objects beside another instance chart', () => {
+    // GIVEN mq (a chart with a dashboard) on a remote cluster, and an instance named mq-manifests
+    const env = environment({ applier: Applier.flux() });
+    env.addInstance('mq', { service: catalog.service('rabbitmq') });
+    env.addInstance('mq-manifests', { service: catalog.service('redis') });
+    // THEN rendering names the instance and the fix
+    expect(() => objects(env)).toThrow('acme/prod/mq-manifests: instance name "mq-manifests" is taken by Flux\'s Kustomization of the objects beside mq\'s chart (its cluster is remote, so they are applied apart from the HelmRelease) in acme/prod; rename the instance');
   });
 });
