@@ -1,7 +1,8 @@
 import { Environment } from './environment';
 import { Site } from './site';
 import { ARGOCD_NAMESPACE } from './argocd/applications';
-import { FLUX_NAMESPACE } from './flux/apps';
+import { FLUX_NAMESPACE, fluxGitSshSecret, fluxKubeconfigSecret } from './flux/apps';
+import { fluxGitUrl } from './flux/git-url';
 
 /** The environment README's section on how its cluster applies the repository. */
 export function applierReadmeLines(env: Environment): string[] {
@@ -25,11 +26,19 @@ export function applierReadmeLines(env: Environment): string[] {
       '',
     ];
   }
+  // Secrets Flux reads and siteforge never writes: the administrators create them first.
+  const ssh = fluxGitSshSecret(env);
+  const kubeconfig = fluxKubeconfigSecret(env);
+  const secrets = [
+    ...(ssh ? [`- \`${ssh}\`: the private key (\`identity\`) and the host's keys (\`known_hosts\`) with which Flux reads ${fluxGitUrl(env.repoUrl)}, e.g. \`flux create secret git ${ssh} --url=${fluxGitUrl(env.repoUrl)} --private-key-file=./identity\``] : []),
+    ...(kubeconfig ? [`- \`${kubeconfig}\`: a kubeconfig for ${cluster.apiServer} under the key \`value\``] : []),
+  ];
   return [
     '## Applying',
     '',
-    `Flux applies this repository: \`apps/\` holds the GitRepository, the root Kustomization and one Kustomization per instance, ordered by \`dependsOn\`. ${env.sync.automated ? sync : 'Sync is manual: every Flux object is suspended until an owner resumes it (`flux resume`).'} Bootstrap once, as a Flux administrator:`,
+    `Flux applies this repository: \`apps/\` holds the GitRepository, the root Kustomization and one Kustomization per instance, ordered by \`dependsOn\`. ${env.sync.automated ? sync : 'Sync is manual: every Flux object is suspended until an owner resumes it (`flux resume`).'} Bootstrap once, as a Flux administrator${secrets.length > 0 ? `, after creating these Secrets in \`${FLUX_NAMESPACE}\`` : ''}:`,
     '',
+    ...(secrets.length > 0 ? [...secrets, ''] : []),
     '```sh',
     `kubectl apply -n ${FLUX_NAMESPACE} -f apps/gitrepository.yaml -f apps/root.yaml`,
     '```',

@@ -4,6 +4,7 @@ import { assertDnsLabel } from './names';
 import { Applier } from './applier';
 import { Site } from './site';
 import { Environment } from './environment';
+import { fluxCanFetch } from './flux/git-url';
 
 export interface KubernetesClusterProps {
   /**
@@ -49,6 +50,10 @@ export class KubernetesCluster extends Construct {
       throw errorAt(this.node.path, `apiServer must be an https:// URL, got ${JSON.stringify(props.apiServer)}`);
     }
     this.applier = props.applier ?? Applier.argoCd();
+    // Flux's GitRepository would be refused by the API server, or never fetch: fail here instead.
+    if (this.applier.name === 'flux' && !fluxCanFetch(scope.repoUrl)) {
+      throw errorAt(scope.node.path, `Flux cannot fetch the environment repository ${JSON.stringify(scope.repoUrl)} (a GitRepository takes only https://, http:// and ssh:// URLs); set the site's gitRemote to an https://, ssh:// or user@host:path URL`);
+    }
     this.ingressClass = props.ingressClass ?? 'nginx';
     this.storageClass = props.storageClass;
     this.namespace = props.namespace ?? `${Site.of(scope).name}-${scope.name}`;

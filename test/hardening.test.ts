@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { parse } from 'yaml';
 import {
-  Exposure, gitBranchProblem, Placement, Secret, SecretBackend, SecretStoreRef, Site, UserError, type Environment,
+  Applier, Exposure, gitBranchProblem, Placement, Secret, SecretBackend, SecretStoreRef, Site, UserError, type Environment,
 } from '../constructs';
 import { toYaml } from '../constructs/yaml';
 import { compileTemplate } from '../catalog/templates';
@@ -210,6 +210,15 @@ const modelCases: SiteCase[] = [
     fleet: () => [acme(() => {}, 'acme', { gitRemote })],
     // A password is not shown.
     message: `acme: gitRemote must be an https://, ssh:// or git@host:path URL (with {site} and {env} placeholders; no password in it), got ${JSON.stringify(gitRemote.replace(':password@', ':***@'))}`,
+  })),
+  ...['git://git.acme.example.com/{site}-{env}.git', 'file:///srv/git/{site}-{env}.git'].map((gitRemote): SiteCase => ({
+    input: `a Flux environment with git remote ${JSON.stringify(gitRemote)}`,
+    fleet: () => [{ name: 'acme', build(scope: Construct) {
+      const site = new Site(scope, 'acme', { domain: 'acme.example.com', gitRemote });
+      site.addEnvironment('prod').addCluster({ applier: Applier.flux() });
+      return site;
+    } }],
+    message: `acme/prod: Flux cannot fetch the environment repository ${JSON.stringify(gitRemote.replace('{site}-{env}', 'acme-prod'))} (a GitRepository takes only https://, http:// and ssh:// URLs); set the site's gitRemote to an https://, ssh:// or user@host:path URL`,
   })),
   {
     input: 'a plain string given as credentials',

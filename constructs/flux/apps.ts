@@ -4,6 +4,7 @@ import { errorAt } from '../errors';
 import type { Instance } from '../instance';
 import { yamlFile, type RenderedFile } from '../rendered-file';
 import { ENVIRONMENT_BRANCH, appliedInstances, chartSourceOf, clusterInstances, qualifiedName } from '../applier-helpers';
+import { fluxGitUrl } from './git-url';
 
 /** Namespace of Flux's controllers, where the environment's Flux objects live. */
 export const FLUX_NAMESPACE = 'flux-system';
@@ -108,12 +109,25 @@ export function renderFluxApps(env: Environment, folders: ReadonlySet<string>): 
 }
 
 function gitRepository(env: Environment): object {
+  const url = fluxGitUrl(env.repoUrl);
+  // Flux fetches over ssh only with a private key and the host's known keys from a Secret.
+  const ssh = fluxGitSshSecret(env);
+  const secret = ssh ? { secretRef: { name: ssh } } : {};
   return {
     apiVersion: 'source.toolkit.fluxcd.io/v1',
     kind: 'GitRepository',
     metadata: meta(env, qualifiedName(env)),
-    spec: { url: env.repoUrl, ref: { branch: ENVIRONMENT_BRANCH }, interval: '1m0s', ...suspended(env) },
+    spec: { url, ...secret, ref: { branch: ENVIRONMENT_BRANCH }, interval: '1m0s', ...suspended(env) },
   };
+}
+
+/**
+ * Name of the Secret in Flux's namespace (`identity`, `known_hosts`) with which Flux reads the
+ * environment repository when it is reached over ssh, or undefined; its administrators create
+ * it, only the name is written.
+ */
+export function fluxGitSshSecret(env: Environment): string | undefined {
+  return fluxGitUrl(env.repoUrl).startsWith('ssh://') ? qualifiedName(env, 'git-ssh') : undefined;
 }
 
 /**

@@ -9,8 +9,8 @@ import { builtinCatalog, renderWithSecrets } from '../helpers';
 const catalog = builtinCatalog();
 
 /** acme/prod-like, applied by the dev-zone Argo CD: owners on two levels, members, portal-admin using mysql and redis. */
-function environment(options: { applier?: Applier; sync?: SyncPolicy; chartMirror?: string; argoCd?: ArgoCdTopology; apiServer?: string } = {}): Environment {
-  const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', owners: ['acme-leads'], argoCd: options.argoCd ?? ArgoCdTopology.devZone()});
+function environment(options: { applier?: Applier; sync?: SyncPolicy; chartMirror?: string; argoCd?: ArgoCdTopology; apiServer?: string; gitRemote?: string } = {}): Environment {
+  const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', owners: ['acme-leads'], argoCd: options.argoCd ?? ArgoCdTopology.devZone(), gitRemote: options.gitRemote });
   const env = site.addEnvironment('prod', { owners: ['acme-ops'], members: ['acme-support', 'acme-qa'], sync: options.sync, chartMirror: options.chartMirror });
   env.addCluster({ apiServer: options.apiServer ?? 'https://k8s-prod.acme.internal:6443', applier: options.applier });
   const mysql = env.addInstance('mysql', { service: catalog.service('mysql') });
@@ -265,5 +265,36 @@ describe('Flux applier', () => {
     env.addInstance('mq-manifests', { service: catalog.service('redis') });
     // THEN rendering names the instance and the fix
     expect(() => objects(env)).toThrow('acme/prod/mq-manifests: instance name "mq-manifests" is taken by Flux\'s Kustomization of the objects beside mq\'s chart (its cluster is remote, so they are applied apart from the HelmRelease) in acme/prod; rename the instance');
+  });
+
+  it('reads an scp-like gitRemote as the ssh:// URL Flux takes, with the ssh Secret the administrators create', () => {
+    // GIVEN a site whose repositories are git@host:path
+    const env = environment({ applier: Applier.flux(), gitRemote: 'git@git.acme.internal:delivery/{site}-{env}.git' });
+    // THEN the GitRepository reads the same repository as ssh://, with the Secret holding the key and known hosts
+    expect(objects(env)['apps/gitrepository.yaml'].spec).toMatchObject({
+      url: 'ssh://git@git.acme.internal/delivery/acme-prod.git',
+      secretRef: { name: 'acme-prod-git-ssh' },
+    });
+    // AND the environment README says which Secrets to create before bootstrapping
+    const readme = renderWithSecrets(env).find((f) => f.path === 'README.md')!.content;
+    expect(readme).toContain('- `acme-prod-git-ssh`: the private key (`identity`) and the host\'s keys (`known_hosts`) with which Flux reads ssh://git@git.acme.internal/delivery/acme-prod.git');
+    expect(readme).toContain('- `acme-prod-kubeconfig`: a kubeconfig for https://k8s-prod.acme.internal:6443 under the key `value`');
+  });
+
+  it('writes ssh:// and https:// remotes as they are, with the ssh Secret for ssh only', () => {
+    const url = (gitRemote: string) => objects(environment({ applier: Applier.flux(), gitRemote }))['apps/gitrepository.yaml'].spec;
+    expect(url('ssh://git@git.acme.internal:2222/delivery/{site}-{env}.git')).toMatchObject({ url: 'ssh://git@git.acme.internal:2222/delivery/acme-prod.git', secretRef: { name: 'acme-prod-git-ssh' } });
+    expect(url('git@git.acme.internal:~/repos/{site}-{env}.git').url).toBe('ssh://git@git.acme.internal/~/repos/acme-prod.git');
+    expect(url('https://git.acme.internal/{site}-{env}.git')).toMatchObject({ url: 'https://git.acme.internal/acme-prod.git' });
+    expect(url('https://git.acme.internal/{site}-{env}.git').secretRef).toBeUndefined();
+  });
+
+  it.each([
+    ['git://git.acme.internal/{site}-{env}.git', 'git://git.acme.internal/acme-prod.git'],
+    ['file:///srv/git/{site}-{env}.git', 'file:///srv/git/acme-prod.git'],
+  ])('refuses a Flux environment whose repository is %s, which Flux cannot fetch', (gitRemote, url) => {
+    expect(() => environment({ applier: Applier.flux(), gitRemote })).toThrow(`acme/prod: Flux cannot fetch the environment repository "${url}" (a GitRepository takes only https://, http:// and ssh:// URLs); set the site's gitRemote to an https://, ssh:// or user@host:path URL`);
+    // Argo CD environments of the same site are not concerned
+    expect(() => environment({ gitRemote })).not.toThrow();
   });
 });
