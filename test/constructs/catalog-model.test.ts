@@ -311,3 +311,19 @@ describe('native StatefulSets', () => {
     ]);
   });
 });
+
+describe('the Secrets charts read', () => {
+  it('gives RabbitMQ\'s credentials Secret the Erlang cookie its chart reads through existingErlangSecret', () => {
+    // GIVEN a RabbitMQ cluster (External Secrets, the default backend)
+    const { env } = siteWithEnvironment();
+    env.addInstance('mq', { service: catalog.service('rabbitmq'), profile: 'cluster' });
+    // THEN the chart reads the password and the Erlang cookie from mq-credentials
+    expect(rendered(env, 'values/mq.yaml').auth).toMatchObject({ existingPasswordSecret: 'mq-credentials', existingErlangSecret: 'mq-credentials' });
+    // AND that Secret holds both keys the chart reads (rabbitmq-password, rabbitmq-erlang-cookie), generated once
+    const secret = rendered(env, 'manifests/secrets/externalsecret-mq-credentials.yaml');
+    expect(secret.spec.dataFrom.map((d: any) => d.rewrite[0].regexp.target)).toStrictEqual(['rabbitmq-erlang-cookie', 'rabbitmq-password']);
+    expect(paths(env, 'manifests/secrets/password-')).toStrictEqual([
+      'manifests/secrets/password-mq-credentials-rabbitmq-erlang-cookie.yaml', 'manifests/secrets/password-mq-credentials-rabbitmq-password.yaml',
+    ]);
+  });
+});
