@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Environment, type RenderedFile } from '../../constructs';
+import { Environment, SecretBackend, type RenderedFile } from '../../constructs';
 import { parseYaml } from '../../constructs/yaml';
 import { buildSite } from '../../engine';
+import { ACME_PROD_SEALING_CERTIFICATE } from '../../sites/acme-sealing-certificate';
 import { builtinCatalog, renderWithSecrets, siteWithEnvironment } from '../helpers';
 
 const catalog = builtinCatalog();
@@ -325,5 +326,19 @@ describe('the Secrets charts read', () => {
     expect(paths(env, 'manifests/secrets/password-')).toStrictEqual([
       'manifests/secrets/password-mq-credentials-rabbitmq-erlang-cookie.yaml', 'manifests/secrets/password-mq-credentials-rabbitmq-password.yaml',
     ]);
+  });
+
+  it('creates the Secret Grafana\'s chart reads its admin password from: generated, sealed, for the user admin', () => {
+    // GIVEN the observability group in an environment with Sealed Secrets
+    const { env } = siteWithEnvironment({ secrets: SecretBackend.sealedSecrets({ certificate: ACME_PROD_SEALING_CERTIFICATE }) });
+    env.addServiceGroup(catalog.group('observability'));
+    // THEN the chart reads the password from grafana-admin and is told the user name, so it reads no admin-user key
+    const values = rendered(env, 'values/grafana.yaml');
+    expect(values.admin).toStrictEqual({ existingSecret: 'grafana-admin', passwordKey: 'admin-password' });
+    expect(values.env).toStrictEqual({ GF_SECURITY_ADMIN_USER: 'admin' });
+    // AND siteforge creates grafana-admin, its one key sealed (the gate in renderWithSecrets finds no plaintext)
+    const sealed = rendered(env, 'manifests/secrets/sealedsecret-grafana-admin.yaml');
+    expect(sealed.metadata).toMatchObject({ name: 'grafana-admin', namespace: 'acme-prod' });
+    expect(Object.keys(sealed.spec.encryptedData)).toStrictEqual(['admin-password']);
   });
 });
