@@ -342,3 +342,39 @@ describe('the Secrets charts read', () => {
     expect(Object.keys(sealed.spec.encryptedData)).toStrictEqual(['admin-password']);
   });
 });
+
+describe('charts within the AppProject', () => {
+  it('keeps Grafana and Prometheus to namespaced RBAC, as the AppProject allows no cluster-scoped kind but Namespace', () => {
+    // GIVEN the observability group, with node-exporter
+    const { env } = siteWithEnvironment();
+    env.addServiceGroup(catalog.group('observability'), { instances: { prometheus: { settings: { nodeExporter: true } } } });
+    // THEN the project still permits only Namespaces cluster-wide
+    expect(rendered(env, 'apps/project.yaml').spec.clusterResourceWhitelist).toStrictEqual([{ group: '', kind: 'Namespace' }]);
+    // AND Grafana's chart makes a Role and RoleBinding instead of a ClusterRole and ClusterRoleBinding, and no
+    // PodSecurityPolicy; its sidecar reads the dashboards of its own namespace (no searchNamespace)
+    const grafana = rendered(env, 'values/grafana.yaml');
+    expect(grafana.rbac).toStrictEqual({ create: true, namespaced: true, pspEnabled: false });
+    expect(grafana.sidecar.dashboards).not.toHaveProperty('searchNamespace');
+    // AND Prometheus's chart binds the built-in view ClusterRole in the namespace (a RoleBinding, so no ClusterRole
+    // and no ClusterRoleBinding), in a chart version where that RoleBinding renders (11.16.6 and later), with no
+    // kube-state-metrics (a ClusterRole of its own) and no PodSecurityPolicy
+    const prometheus = rendered(env, 'values/prometheus.yaml');
+    expect(prometheus.rbac).toStrictEqual({ create: true });
+    expect(prometheus.server).toMatchObject({ useExistingClusterRoleName: 'view', namespaces: ['acme-prod'] });
+    expect(catalog.service('prometheus').helm!.chart.version).toMatch(/^11\.16\.([6-9]|\d\d)$/);
+    expect(prometheus).toMatchObject({ kubeStateMetrics: { enabled: false }, podSecurityPolicy: { enabled: false }, nodeExporter: { enabled: true } });
+    // AND every Kubernetes discovery stays in the namespace, where the RoleBinding lets Prometheus read
+    const jobs = prometheus.serverFiles['prometheus.yml'].scrape_configs as { job_name: string; kubernetes_sd_configs?: unknown[] }[];
+    expect(jobs.map((j) => j.job_name)).toStrictEqual(['prometheus', 'kubernetes-service-endpoints', 'kubernetes-pods']);
+    expect(jobs.flatMap((j) => j.kubernetes_sd_configs ?? [])).toStrictEqual([
+      { role: 'endpoints', namespaces: { names: ['acme-prod'] } },
+      { role: 'pod', namespaces: { names: ['acme-prod'] } },
+    ]);
+  });
+
+  it('refuses kube-state-metrics for Prometheus, which needs a ClusterRole', () => {
+    const { env } = siteWithEnvironment();
+    expect(() => env.addInstance('prometheus', { service: catalog.service('prometheus'), settings: { kubeStateMetrics: true } }))
+      .toThrow('acme/prod/prometheus: settings has unknown field "kubeStateMetrics"');
+  });
+});
