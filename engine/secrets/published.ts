@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SECRETS_FOLDER, secretRequirements, Site, type Environment } from '../../constructs';
+import { SECRETS_FOLDER, secretRequirements, type Environment, type Site } from '../../constructs';
 import type { Catalog } from '../../catalog';
 import type { SiteDefinition } from '../../sites/site-definition';
 import { UserError, UserErrors, userErrorsOf } from '../errors';
@@ -44,9 +44,11 @@ export async function publishedSecretFiles(options: PublishedSecretsOptions): Pr
   const wanted: { repo: string; url: string }[] = [];
   for (const definition of selectSites(options.fleet, options)) {
     if (existsSync(join(options.outDir, definition.name))) continue;
+    let site: Site;
     let environments: Environment[];
     try {
-      environments = selectEnvironments(buildSite(definition, options.catalog), options);
+      site = buildSite(definition, options.catalog);
+      environments = selectEnvironments(site, options);
     } catch (e) {
       // The synth reports them.
       if (userErrorsOf(e).length > 0) continue;
@@ -54,7 +56,7 @@ export async function publishedSecretFiles(options: PublishedSecretsOptions): Pr
     }
     for (const env of environments.filter(keepsGeneratedValues)) {
       const repo = `${definition.name}/${env.name}`;
-      if (Site.of(env).gitRemote === undefined) {
+      if (site.gitRemote === undefined) {
         const local = join(remotesDir(options.outDir), `${definition.name}-${env.name}.git`);
         if (existsSync(local)) wanted.push({ repo, url: local });
         continue;

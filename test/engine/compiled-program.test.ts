@@ -439,11 +439,13 @@ describe('synth worker threads', () => {
   it('run the build this process runs from, even when the fleet changed since', async () => {
     const cacheDir = programCache();
     const { dir, file } = fleetFolder(['a1', 'a2', 'a3', 'a4']);
-    const program = await compiledProgram({ fleetFile: file, cacheDir });
+    // This thread runs the build too, as the CLI does: its engine, its constructs, its fleet.
+    const program = await compiledProgram({ fleetFile: file, cacheDir, entries: { engine: join(ROOT, 'engine/index.ts') } });
     const { fleet } = (await import(program.fleet!)) as { fleet: SiteDefinition[] };
+    const compiled = (await import(program.entries.engine)) as typeof import('../../engine');
     writeFileSync(join(dir, 'names.ts'), "export const names: string[] = ['b1', 'b2', 'b3', 'b4'];\n");
     const outDir = tempDir();
-    const report = await synth({ fleet, fleetModule: file, program, catalog: builtinCatalog(), outDir, workers: 2, renderInThisThread: false });
+    const report = await compiled.synth({ fleet, fleetModule: file, program, catalog: builtinCatalog(), outDir, workers: 2, renderInThisThread: false });
     expect(report.environments.map((e) => e.repo)).toStrictEqual(['a1/prod', 'a2/prod', 'a3/prod', 'a4/prod']);
     expect(readdirSync(outDir).filter((name) => !name.startsWith('.')).sort()).toStrictEqual(['a1', 'a2', 'a3', 'a4']);
   });
