@@ -13,8 +13,8 @@ const GENERATOR_API = 'generators.external-secrets.io/v1alpha1';
 /**
  * The objects that create every credentials Secret of the environment's Kubernetes instances
  * (`manifests/secrets/`, with a kustomization), and the Ansible Vault file of every VM instance
- * with credentials. Sealed and vault values come encrypted from the engine (see
- * `SecretMaterial`); nothing here sees a secret value.
+ * with credentials or using one that has them. Sealed and vault values come encrypted from the
+ * engine (see `SecretMaterial`); nothing here sees a secret value.
  */
 export function renderSecrets(env: Environment): RenderedFile[] {
   const objects: KubernetesObject[] = [];
@@ -30,9 +30,9 @@ export function renderSecrets(env: Environment): RenderedFile[] {
 
 /**
  * `ansible/group_vars/<instance>/vault.yml` of a VM instance: its credentials as the Ansible
- * variables `<instance>_<key>` (see `vaultVariable`), the whole file encrypted with
- * Ansible Vault. The Ansible renderer reads these variables; Ansible decrypts the file with
- * the vault password.
+ * variables `<instance>_<key>` (see `vaultVariable`), and those of the VM instances it uses
+ * (`SecretRequirement.fromDependencies`), the whole file encrypted with Ansible Vault. The
+ * Ansible renderer reads these variables; Ansible decrypts the file with the vault password.
  */
 export function renderVaultFile(instance: Instance): RenderedFile {
   const env = Environment.of(instance);

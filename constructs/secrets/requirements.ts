@@ -31,6 +31,14 @@ export interface SecretRequirement {
    * @default false
    */
   readonly fromVault?: boolean;
+  /**
+   * VM: the vault variables of the VM instances this one uses (variable → that instance),
+   * which its vault file carries too, with the values of theirs: Ansible reads
+   * `group_vars/<instance>/` only on the instance's own hosts, so a host running only the
+   * user would not see them.
+   * @default {}
+   */
+  readonly fromDependencies?: Readonly<Record<string, Instance>>;
 }
 
 
@@ -40,16 +48,20 @@ export function secretRequirements(env: Environment): SecretRequirement[] {
   const instances = [...env.instances].sort(byName);
   for (const instance of instances) {
     const keys = Object.keys(instance.credentials);
-    if (keys.length === 0) continue;
     if (instance.placement.kind === 'vm') {
       const values = Object.fromEntries(keys.map((k) => [vaultVariable(instance.name, k), instance.credentials[k]]));
-      requirements.push({ path: instance.node.path, instance, target: 'vm', name: instance.name, values: sortKeys(values) });
+      const fromDependencies = Object.fromEntries(instance.dependencies
+        .filter((d) => d.placement.kind === 'vm')
+        .flatMap((d) => Object.keys(d.credentials).map((k) => [vaultVariable(d.name, k), d])));
+      if (keys.length > 0 || Object.keys(fromDependencies).length > 0) {
+        requirements.push({ path: instance.node.path, instance, target: 'vm', name: instance.name, values: sortKeys(values), fromDependencies: sortKeys(fromDependencies) });
+      }
       // Instances on the cluster that use it read its credentials from a Secret: sealed, it can
       // hold the vault's values. (External Secrets would make other values in the cluster.)
-      if (env.cluster && env.clusterUsersOf(instance).length > 0 && env.secrets.kind === 'sealed-secrets') {
+      if (keys.length > 0 && env.cluster && env.clusterUsersOf(instance).length > 0 && env.secrets.kind === 'sealed-secrets') {
         requirements.push({ ...kubernetesRequirement(env, instance), fromVault: true });
       }
-    } else if (env.cluster) {
+    } else if (keys.length > 0 && env.cluster) {
       requirements.push(kubernetesRequirement(env, instance));
     }
   }

@@ -70,7 +70,10 @@ export function resolveSecrets(env: Environment, options: ResolveSecretsOptions)
   const errors: UserError[] = [];
   const keys = new Map<string, KeyObject>();
   const context: Context = { options, variables, handled, keys, vaultValues: new Map() };
-  for (const requirement of secretRequirements(env)) {
+  // A vault carrying the values of the instances its instance uses is resolved after theirs.
+  const order = new Map(env.instancesInDependencyOrder().map((instance, index) => [instance, index]));
+  const requirements = secretRequirements(env).sort((a, b) => order.get(a.instance)! - order.get(b.instance)!);
+  for (const requirement of requirements) {
     try {
       if (requirement.target === 'vm') vault[requirement.name] = resolveVault(requirement, context);
       else if (requirement.backend!.kind === 'sealed-secrets') sealed[`${requirement.namespace}/${requirement.name}`] = resolveSealed(requirement, context);
@@ -235,6 +238,13 @@ function resolveVault(requirement: SecretRequirement, context: Context): string 
     const before = previous[variable];
     values[variable] = typeof before === 'string' && !context.options.rotate ? before : generateSecretValue(secret.length!);
     context.handled.push({ value: values[variable], description: `generated ${variable} of ${requirement.path}` });
+  }
+  // The credentials of the instances it uses, as their own vaults hold them now (rotated or not).
+  for (const [variable, dependency] of Object.entries(requirement.fromDependencies ?? {})) {
+    const value = context.vaultValues.get(dependency.name)?.[variable];
+    // Its vault could not be resolved: that error is reported already.
+    if (value === undefined) return '';
+    values[variable] = value;
   }
   context.vaultValues.set(requirement.name, values);
   if (previousText !== undefined && isDeepStrictEqual(values, previous)) return previousText;

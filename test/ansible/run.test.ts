@@ -150,3 +150,63 @@ describe('a generated playbook run on localhost', () => {
     expect(upgrade.stdout).toMatch(/localhost\s+: ok=\d+\s+changed=1\s/);
   });
 });
+
+/**
+ * An application on one host using MySQL on another: Ansible reads `group_vars/<instance>/` only
+ * on the instance's own hosts, so the application's host must get the database's credentials
+ * some other way (its own vault file carries them). Both inventory hosts are this machine
+ * (ansible_connection=local), one root apart.
+ */
+describe('a generated playbook run across two inventory hosts', () => {
+  const catalogDir = catalogCopy();
+  addFixtureService(catalogDir, 'jdbc-app');
+  const catalog = loadCatalog(catalogDir);
+
+  it.skipIf(!ansibleTests)('gives the host of an application the credentials of the database it uses on another host', async () => {
+    // GIVEN orders-db (MySQL) on h1 and an application using it on h2
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'lab', { domain: 'lab.example.com' });
+    const env = site.addEnvironment('local');
+    const group = env.addHostGroup('machines', {
+      hosts: [
+        { name: 'h1', address: '127.0.0.1', roles: ['db'], local: true },
+        { name: 'h2', address: '127.0.0.2', roles: ['app'], local: true },
+      ],
+    });
+    const db = env.addInstance('orders-db', {
+      service: catalog.service('mysql'),
+      settings: { database: 'orders', username: 'orders_app' },
+      placement: Placement.vm({ group }),
+      credentials: { 'mysql-password': Secret.fromEnv('LAB_DB_PASSWORD') },
+    });
+    env.addInstance('orders', { service: catalog.service('jdbc-app'), placement: Placement.vm({ group }) }).uses(db);
+    expect(db.hosts.map((h) => h.name)).toStrictEqual(['h1']);
+    const repo = mkdtempSync(join(tmpdir(), 'siteforge-repo-'));
+    const outDir = mkdtempSync(join(tmpdir(), 'siteforge-out-'));
+    const roots = { h1: mkdtempSync(join(tmpdir(), 'siteforge-root-')), h2: mkdtempSync(join(tmpdir(), 'siteforge-root-')) };
+    try {
+      writeFiles(repo, renderEnvironmentSecurely(env, { outDir, variables: { ...process.env, LAB_DB_PASSWORD: 'orders-db-pw-1' } }));
+      // Each host writes under a root of its own, as two machines would.
+      const run = await ansible('ansible-playbook', [
+        '-i', 'ansible/inventory.yml', 'ansible/playbook.yml',
+        '-e', JSON.stringify({ siteforge_install_packages: false, siteforge_manage_services: false, ansible_become: false }),
+        '-e', JSON.stringify({ test_roots: roots, siteforge_root: '{{ test_roots[inventory_hostname] }}' }),
+      ], repo);
+
+      // THEN both plays run, each on its own host
+      expect(run.stderr + run.stdout).not.toMatch(/fatal|ERROR!|undefined/);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(/h1\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/);
+      expect(run.stdout).toMatch(/h2\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/);
+      // AND the application on h2 reads the database's address and password, as MySQL on h1 was given it
+      expect(readFileSync(join(roots.h1, 'etc/mysql/siteforge-init.sql'), 'utf8')).toContain("IDENTIFIED BY 'orders-db-pw-1';");
+      expect(readFileSync(join(roots.h2, 'opt/jdbc-app/conf/jdbc.properties'), 'utf8')).toContain([
+        'url=jdbc:mysql://127.0.0.1:3306/orders',
+        'username=orders_app',
+        'password=orders-db-pw-1',
+      ].join('\n'));
+      expect(() => statSync(join(roots.h2, 'etc/mysql'))).toThrow(/ENOENT/);
+    } finally {
+      for (const dir of [repo, outDir, ...Object.values(roots)]) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

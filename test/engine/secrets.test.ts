@@ -310,6 +310,43 @@ describe('Ansible Vault for VM credentials', () => {
     }
   });
 
+  it('gives an instance on VMs the credentials of the VM instance it uses in its own vault, keeps them, and rotates them with the other\'s', async () => {
+    // GIVEN MySQL on a db host, used by Elasticsearch on a middleware host (Ansible reads
+    // group_vars/mysql/ only on db1)
+    const definition: SiteDefinition = { name: 'acme', build(scope: Construct) {
+      const site = new Site(scope, 'acme', { domain: 'acme.example.com' });
+      const env = site.addEnvironment('prod');
+      const group = env.addHostGroup('vms', { hosts: [{ name: 'db1', address: '10.0.0.11', roles: ['db'] }, { name: 'mw1', address: '10.0.0.21', roles: ['middleware'] }] });
+      const mysql = env.addInstance('mysql', { service: catalog.service('mysql'), placement: Placement.vm({ group, role: 'db' }), credentials: { 'mysql-password': Secret.fromEnv('ACME_DB_PASSWORD') } });
+      env.addInstance('logs', { service: catalog.service('elasticsearch'), placement: Placement.vm({ group }) }).uses(mysql);
+      return site;
+    } };
+    const outDir = tempDir();
+    Object.assign(process.env, { SITEFORGE_VAULT_PASSWORD: password, ACME_DB_PASSWORD: 'Correct-Horse-Battery-Staple' });
+    const opened = (instance: string) => parse(vaultDecrypt(readFileSync(join(outDir, `acme/prod/ansible/group_vars/${instance}/vault.yml`), 'utf8'), password)) as Record<string, string>;
+
+    // WHEN synthesized, THEN the vault of logs holds MySQL's variables with MySQL's values
+    await synth({ fleet: [definition], catalog, outDir });
+    const first = opened('mysql');
+    expect(opened('logs')).toStrictEqual(first);
+    expect(first.mysql_mysql_password).toBe('Correct-Horse-Battery-Staple');
+    // AND a second synth rewrites neither
+    const files = readTree(outDir);
+    await synth({ fleet: [definition], catalog, outDir, renderAll: true });
+    expect(readTree(outDir)).toStrictEqual(files);
+    // AND a changed variable reaches both
+    process.env.ACME_DB_PASSWORD = 'Another-Horse-Battery-Staple';
+    await synth({ fleet: [definition], catalog, outDir });
+    const changed = opened('mysql');
+    expect(changed).toStrictEqual({ ...first, mysql_mysql_password: 'Another-Horse-Battery-Staple' });
+    expect(opened('logs')).toStrictEqual(changed);
+    // AND so do rotated values
+    await synth({ fleet: [definition], catalog, outDir, rotateSecrets: true });
+    const rotated = opened('mysql');
+    expect(rotated.mysql_mysql_root_password).not.toBe(first.mysql_mysql_root_password);
+    expect(opened('logs')).toStrictEqual(rotated);
+  });
+
   it.skipIf(!hasTool('ansible-vault') && !mustRun)('writes group_vars/<instance>/vault.yml that the real ansible-vault decrypts, and keeps it byte for byte', async () => {
     // GIVEN a MySQL instance on VMs and a vault password
     const outDir = tempDir();
