@@ -54,7 +54,8 @@ export interface InstanceProps {
    * Whether to pull in the service's missing dependencies: each dependency is bound to the
    * environment's instance of that service, or, when there is none, to a new instance named
    * after the service (`<instance>-<service>` when that name is taken) with its defaults, on
-   * the same placement when the dependency supports it.
+   * the same placement when the dependency supports it (else on the cluster, which an instance
+   * on VMs cannot use: that is refused).
    * @default false - a missing dependency is an error naming both services
    */
   readonly withDependencies?: boolean;
@@ -257,6 +258,13 @@ export class Instance extends Construct {
     }
     if (this.placement.kind === 'kubernetes' && !env.cluster) {
       problems.push(`${path}: placed on Kubernetes, but ${env.node.path} has no cluster; call addCluster() on it or place the instance on VMs`);
+    }
+    // A VM host resolves no cluster DNS name and reads no Secret of the cluster: it would be
+    // given an address and credential variables that do not exist there.
+    if (this.placement.kind === 'vm') {
+      for (const dependency of this.used.filter((d) => d.placement.kind === 'kubernetes')) {
+        problems.push(`${path}: placed on VMs, but uses ${dependency.name} on Kubernetes, which VMs cannot reach (its address is a cluster DNS name and its credentials are in a Secret of the cluster); place both on VMs (Placement.vm) or both on the cluster`);
+      }
     }
     const { group, role } = this.placement;
     if (group) {

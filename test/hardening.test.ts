@@ -260,6 +260,11 @@ const modelCases: SiteCase[] = [
     message: 'acme/prod/website: uses vmdb on VMs, whose credentials are kept in its Ansible Vault, which External Secrets cannot give the cluster; use SecretBackend.sealedSecrets(...) for acme/prod (the vault\'s values are then sealed into the Secret website reads), or place vmdb on the cluster',
   },
   {
+    input: 'an instance on VMs using one on the cluster',
+    fleet: () => [acme((env) => env.addInstance('vmdb', { service: catalog.service('mysql'), placement: Placement.vm({ group: env.hostGroups[0] }) }).uses(env.instances[1]))],
+    message: 'acme/prod/vmdb: placed on VMs, but uses redis on Kubernetes, which VMs cannot reach (its address is a cluster DNS name and its credentials are in a Secret of the cluster); place both on VMs (Placement.vm) or both on the cluster',
+  },
+  {
     input: 'a vault password shorter than 8 characters',
     fleet: () => [acme((env) => env.addInstance('vmdb', { service: catalog.service('mysql'), placement: Placement.vm({ group: env.hostGroups[0] }) }))],
     variables: { SITEFORGE_VAULT_PASSWORD: 'a' },

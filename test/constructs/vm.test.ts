@@ -218,6 +218,18 @@ describe('hybrid reach', () => {
     expect(file(files, 'ansible/playbook.yml')).toContain('hosts: mysql\n');
   });
 
+  it('fails when an instance on VMs uses one on Kubernetes, whose cluster DNS name and Secret a VM cannot reach', () => {
+    // GIVEN the portal's database on VMs, using Redis on the cluster
+    const { env } = siteWithEnvironment();
+    const group = env.addHostGroup('vms', { hosts: [db1] });
+    const redis = env.addInstance('redis', { service: catalog.service('redis') });
+    env.addInstance('mysql', { service: catalog.service('mysql'), placement: Placement.vm({ group }) }).uses(redis);
+    // THEN validation names the instance on VMs and what to change
+    expect(problems(env)).toStrictEqual([
+      'acme/prod/mysql: placed on VMs, but uses redis on Kubernetes, which VMs cannot reach (its address is a cluster DNS name and its credentials are in a Secret of the cluster); place both on VMs (Placement.vm) or both on the cluster',
+    ]);
+  });
+
   it('refuses an EndpointSlice for a VM host known only by DNS name', () => {
     const { env } = siteWithEnvironment();
     const group = env.addHostGroup('vms', { hosts: [{ name: 'db-1', address: 'db-1.acme.internal', roles: ['db'] }] });
