@@ -101,14 +101,19 @@ export class HostGroup extends Construct {
   }
 
   /**
-   * Port conflicts (two instances binding one port on one host) and instance names that would
-   * clash with inventory groups or hosts. (Host names used twice are the environment's check.)
+   * Port conflicts (two instances binding one port on one of this group's hosts) and instance
+   * names that would clash with inventory groups or hosts. (Host names used twice are the
+   * environment's check.)
    */
   private problems(): string[] {
     const path = this.node.path;
     const problems: string[] = [];
     const bound = new Map<string, { readonly instance: Instance; readonly host: Host }>();
-    for (const instance of [...this.instances].sort(byName)) {
+    // Another group may list the same machine under another name: every group of the
+    // environment is compared, and each conflict is told by the group of its second host.
+    const env = Environment.of(this);
+    const onVms = env.instances.filter((i) => i.placement.group && env.hostGroups.includes(i.placement.group));
+    for (const instance of onVms.sort(byName)) {
       for (const host of instance.hosts) {
         for (const port of instance.service.vm?.ports ?? []) {
           // One machine is one address and SSH port, whatever names the hosts have.
@@ -116,7 +121,10 @@ export class HostGroup extends Construct {
           const other = bound.get(key);
           if (!other) {
             bound.set(key, { instance, host });
-          } else if (other.host === host) {
+            continue;
+          }
+          if (host.group !== this) continue;
+          if (other.host === host) {
             problems.push(`${path}: port ${port.port} on host ${host.name} is bound by both ${other.instance.name} and ${instance.name}; place one of them on other hosts (Placement.vm role) or lower its nodes`);
           } else {
             problems.push(`${path}: port ${port.port} on ${host.address} is bound by both ${other.instance.name} (host ${other.host.name}) and ${instance.name} (host ${host.name}), one machine under two names; give the hosts their own addresses, or place one instance on other hosts`);

@@ -154,6 +154,15 @@ const modelCases: SiteCase[] = [
     message: `acme/prod/app/app1: ${ADDRESS_RULE}, got ${JSON.stringify(address)}`,
   })),
   {
+    input: 'two host groups listing one machine, with instances binding one port on it',
+    fleet: () => [acme((env) => {
+      env.addInstance('vmdb', { service: catalog.service('mysql'), placement: Placement.vm({ group: env.hostGroups[0] }) });
+      const more = env.addHostGroup('more', { hosts: [{ name: 'db2', address: '10.0.0.11', roles: ['db'] }] });
+      env.addInstance('vmdb2', { service: catalog.service('mysql'), placement: Placement.vm({ group: more }) });
+    })],
+    message: 'acme/prod/more: port 3306 on 10.0.0.11 is bound by both vmdb (host db1) and vmdb2 (host db2), one machine under two names; give the hosts their own addresses, or place one instance on other hosts',
+  },
+  {
     input: 'two instances named mysql',
     fleet: () => [acme((env) => env.addInstance('mysql', { service: catalog.service('mysql') }))],
     message: 'acme/prod/mysql: acme/prod already has an instance or host group named "mysql"',

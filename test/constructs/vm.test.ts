@@ -51,6 +51,19 @@ describe('VM placement', () => {
     ] : []);
   });
 
+  it('fails once, from the second host\'s group, when two host groups list one machine and instances on them bind one port', () => {
+    // GIVEN db-1 in one group and, under another name, in another, with MySQL on each
+    const { env } = siteWithEnvironment();
+    const orders = env.addHostGroup('orders-vms', { hosts: [db1] });
+    const users = env.addHostGroup('users-vms', { hosts: [{ ...db1, name: 'db-2' }] });
+    env.addInstance('orders-db', { service: catalog.service('mysql'), placement: Placement.vm({ group: orders }) });
+    env.addInstance('users-db', { service: catalog.service('mysql'), placement: Placement.vm({ group: users }) });
+    // THEN validation names both instances, both hosts, the address and the port, once
+    expect(problems(env)).toStrictEqual([
+      'acme/prod/users-vms: port 3306 on 10.0.0.11 is bound by both orders-db (host db-1) and users-db (host db-2), one machine under two names; give the hosts their own addresses, or place one instance on other hosts',
+    ]);
+  });
+
   it('accepts two services with different ports on one host', () => {
     const { env } = siteWithEnvironment();
     const group = env.addHostGroup('vms', { hosts: [{ ...db1, roles: ['db', 'middleware'] }] });
