@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { Construct } from 'constructs';
 import { errorAt } from './errors';
 import { assertDnsLabel, childPath, byName } from './names';
@@ -8,6 +8,14 @@ import { StorageMount, type ResolvedMount } from './storage-mount';
 
 /** A DNS name: dot-separated labels of letters, digits and "-", none starting or ending with "-". */
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * A host address as the host part of a URL or a `host:port`: an IPv6 address in brackets
+ * (`[fd00::11]`, RFC 3986), since its own colons would be read as the port's; any other as it is.
+ */
+export function urlHost(address: string): string {
+  return isIPv6(address) ? `[${address}]` : address;
+}
 
 /** Roles a VM host can carry (Rainbond's node roles, plus database and middleware hosts). */
 export const HOST_ROLES = ['lb', 'manage', 'compute', 'storage', 'db', 'middleware', 'app'] as const;

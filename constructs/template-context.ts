@@ -2,12 +2,14 @@ import { Environment } from './environment';
 import { Instance } from './instance';
 import { Site } from './site';
 import { resolveImage, type ResolvedImage } from './images';
+import { urlHost } from './host-group';
 
 /**
  * How an instance is reached by the instances that use it: the fields a catalog's
  * `connection` templates see, besides `instance`, `settings` and `environment`.
  */
 export interface Endpoint {
+  /** As written in a URL or a `host:port`: an IPv6 address in brackets (`[fd00::11]`). */
   readonly host: string;
   readonly port: number;
 }
@@ -15,14 +17,14 @@ export interface Endpoint {
 /**
  * Where `instance` is reached from inside its environment, as seen by `from` (the instance
  * using it, when there is one). A VM instance is reached at its first host's address from
- * VMs, and from Kubernetes by the cluster DNS name of its selector-less Service (whose
+ * VMs (an IPv6 address in brackets, as URLs and `host:port` want it), and from Kubernetes by the cluster DNS name of its selector-less Service (whose
  * EndpointSlice lists the VM hosts, see `kubernetes/vm-endpoints.ts`).
  */
 export function endpointOf(instance: Instance, from?: Instance): Endpoint {
   const env = Environment.of(instance);
   const port = instance.service.ports[0]?.port ?? 0;
   const viaCluster = instance.placement.kind === 'kubernetes' || from?.placement.kind === 'kubernetes';
-  if (!viaCluster) return { host: instance.hosts[0]?.address ?? '', port };
+  if (!viaCluster) return { host: urlHost(instance.hosts[0]?.address ?? ''), port };
   return { host: `${instance.name}.${env.cluster?.namespace}.svc`, port };
 }
 

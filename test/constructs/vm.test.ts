@@ -5,11 +5,12 @@ import { loadCatalog } from '../../catalog';
 import { Placement, SecretBackend, Site, StorageMount, UserError, UserErrors, type Environment, type HostProps, type RenderedFile } from '../../constructs';
 import { ACME_PROD_SEALING_CERTIFICATE } from '../../sites/acme-sealing-certificate';
 import { buildSite } from '../../engine/fleet';
-import { endpointOf } from '../../constructs/template-context';
+import { endpointOf, templateContext } from '../../constructs/template-context';
 import { jinjaLiteral, jinjaSafe } from '../../constructs/ansible/jinja';
 import { vaultVariable } from '../../constructs/ansible/variables';
 import { parseYaml } from '../../constructs/yaml';
 import { builtinCatalog, catalogCopy, renderWithSecrets, siteWithEnvironment } from '../helpers';
+import { addFixtureService } from '../ansible/ansible-helpers';
 
 const catalog = builtinCatalog();
 
@@ -241,6 +242,26 @@ describe('hybrid reach', () => {
     expect(problems(env)).toStrictEqual([
       'acme/prod/mysql: placed on VMs, but uses redis on Kubernetes, which VMs cannot reach (its address is a cluster DNS name and its credentials are in a Secret of the cluster); place both on VMs (Placement.vm) or both on the cluster',
     ]);
+  });
+
+  it('writes an IPv6 host address in brackets where a URL or host:port is made of it, and as it is elsewhere', () => {
+    // GIVEN MySQL on a host with an IPv6 address, used by an application on another VM
+    const dir = catalogCopy();
+    addFixtureService(dir, 'jdbc-app');
+    const copy = loadCatalog(dir);
+    const { env } = siteWithEnvironment({ cluster: false });
+    const group = env.addHostGroup('vms', { hosts: [{ ...db1, address: 'fd00::11' }, { name: 'app-1', address: 'fd00::21', roles: ['app'] }] });
+    const db = env.addInstance('orders-db', { service: copy.service('mysql'), settings: { database: 'orders' }, placement: Placement.vm({ group }) });
+    const app = env.addInstance('orders', { service: copy.service('jdbc-app'), placement: Placement.vm({ group }) }).uses(db);
+    expect(problems(env)).toStrictEqual([]);
+    // WHEN it renders
+    const files = renderWithSecrets(env);
+    // THEN the binding's host and the instance's URL hold the address in brackets
+    expect(endpointOf(db, app)).toStrictEqual({ host: '[fd00::11]', port: 3306 });
+    expect((templateContext(db).instance as { url: string }).url).toBe('http://[fd00::11]:3306');
+    expect(file(files, 'ansible/roles/jdbc_app/templates/orders/opt/jdbc-app/conf/jdbc.properties.j2')).toContain('url=jdbc:mysql://[fd00::11]:3306/orders\n');
+    // AND Ansible connects to the address as it is
+    expect(parseYaml(file(files, 'ansible/inventory.yml'), 'inventory')).toMatchObject({ all: { hosts: { 'db-1': { ansible_host: 'fd00::11' } } } });
   });
 
   it('refuses an EndpointSlice for a VM host known only by DNS name', () => {
