@@ -117,10 +117,9 @@ export class Instance extends Construct {
       throw errorAt(path, `${props.service.name} has no profile ${JSON.stringify(profileName)}; profiles are ${Object.keys(props.service.profiles).join(', ')}`);
     }
     this.profile = profile;
+    // Checked with the tree (see problems), not thrown here: nothing built on needs a valid
+    // count, and a throw would end the site's build, hiding its other environments' problems.
     this.nodes = props.nodes ?? profile.defaultNodes;
-    if (!Number.isInteger(this.nodes) || this.nodes < profile.minNodes || (profile.maxNodes !== undefined && this.nodes > profile.maxNodes) || profile.forbiddenNodes.includes(this.nodes)) {
-      throw errorAt(path, `nodes must be ${describeNodes(profile)} for profile ${profile.name}, got ${props.nodes}`);
-    }
 
     const { settings, problems } = props.service.resolveSettings(props.settings ?? {});
     if (problems.length > 0) {
@@ -247,10 +246,18 @@ export class Instance extends Construct {
     }
   }
 
+  /** Whether `nodes` is a count the profile allows. */
+  private nodesValid(): boolean {
+    const { minNodes, maxNodes, forbiddenNodes } = this.profile;
+    return Number.isInteger(this.nodes) && this.nodes >= minNodes && (maxNodes === undefined || this.nodes <= maxNodes) && !forbiddenNodes.includes(this.nodes);
+  }
+
   private problems(): string[] {
     const path = this.node.path;
     const env = Environment.of(this);
     const problems: string[] = [];
+    const nodesValid = this.nodesValid();
+    if (!nodesValid) problems.push(`${path}: nodes must be ${describeNodes(this.profile)} for profile ${this.profile.name}, got ${this.nodes}`);
     for (const dependency of this.service.dependencies) {
       if (!this.used.some((d) => d.service.name === dependency)) {
         problems.push(`${path}: ${this.service.name} depends on ${dependency}, but ${this.name} uses no ${dependency} instance; add one to ${env.node.path} and call ${this.name}.uses(it), or set withDependencies: true`);
@@ -275,7 +282,7 @@ export class Instance extends Construct {
       const roles = role ?? this.service.vm?.hostRoles.join(' or ') ?? '';
       if (qualified.length === 0) {
         problems.push(`${path}: no host in ${group.node.path} can run ${this.service.name}: it needs a host with role ${roles}; give hosts that role or place the instance elsewhere`);
-      } else if (qualified.length < this.nodes) {
+      } else if (nodesValid && qualified.length < this.nodes) {
         const names = qualified.map((h) => h.name).join(', ');
         problems.push(`${path}: needs ${this.nodes} distinct hosts with role ${roles} in ${group.node.path}, found ${qualified.length} (${names}); add hosts or lower nodes`);
       }

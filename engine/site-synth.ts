@@ -76,7 +76,21 @@ export interface SiteSynthContext {
 export function synthSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext, render: RenderChecked): SiteOutcome {
   try {
     const plans = planEnvironments(buildSite(definition, catalog), context);
-    const rendered = plans.map((plan) => (plan.intact === undefined ? render(plan.env, plan.repo, context) : undefined));
+    // Every environment is rendered even after one failed, so each one's problems are
+    // reported (in the site's order), not only the first's.
+    const errors: string[] = [];
+    const rendered = plans.map((plan) => {
+      if (plan.intact !== undefined) return undefined;
+      try {
+        return render(plan.env, plan.repo, context);
+      } catch (e) {
+        const found = userErrorsOf(e);
+        if (found.length === 0) throw e;
+        errors.push(...found.map((f) => f.message));
+        return undefined;
+      }
+    });
+    if (errors.length > 0) return { results: [], errors };
     // Staged only once every environment rendered: a site with an error stages nothing (what
     // staging itself refuses is undone with the whole synth).
     return { results: plans.map((plan, i) => (rendered[i] ? stagedResult(plan, rendered[i], context) : intactResult(plan))), errors: [] };

@@ -148,8 +148,8 @@ describe('profiles', () => {
 
   it('refuses an even ZooKeeper ensemble', () => {
     const { env } = siteWithEnvironment();
-    expect(() => env.addInstance('zk', { service: catalog.service('zookeeper'), profile: 'ensemble', nodes: 4 }))
-      .toThrow('acme/prod/zk: nodes must be at least 3, not 4 or 6 or 8 for profile ensemble, got 4');
+    env.addInstance('zk', { service: catalog.service('zookeeper'), profile: 'ensemble', nodes: 4 });
+    expect(problems(env)).toStrictEqual(['acme/prod/zk: nodes must be at least 3, not 4 or 6 or 8 for profile ensemble, got 4']);
   });
 
   it('renders a Kafka cluster with three-way replication and a single broker with none', () => {

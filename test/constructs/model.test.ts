@@ -35,8 +35,8 @@ describe('Instance', () => {
 
   it('fails when a cluster profile gets too few nodes, naming the path and the allowed counts', () => {
     const { env } = siteWithEnvironment();
-    expect(() => env.addInstance('elasticsearch', { service: catalog.service('elasticsearch'), profile: 'cluster', nodes: 2 }))
-      .toThrow('acme/prod/elasticsearch: nodes must be at least 3 for profile cluster, got 2');
+    const es = env.addInstance('elasticsearch', { service: catalog.service('elasticsearch'), profile: 'cluster', nodes: 2 });
+    expect(es.node.validate()).toStrictEqual(['acme/prod/elasticsearch: nodes must be at least 3 for profile cluster, got 2']);
   });
 
   it('fails on an unknown profile, listing the profiles', () => {

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Construct } from 'constructs';
-import { Site } from '../../constructs';
+import { Placement, Site, type Environment } from '../../constructs';
 import { sha256, synth } from '../../engine';
 import { UserError } from '../../engine/errors';
 import { validateFleet } from '../../engine/fleet';
@@ -102,6 +102,37 @@ describe('synth', () => {
     await expect(synth({ fleet: [smallSite('cache', true)], catalog, outDir })).rejects.toThrow(/small\/prod\/es: nodes must be at least 3/);
     expect(readTree(outDir)).toStrictEqual(before);
     expect(mtimes(outDir)).toStrictEqual(times);
+  });
+
+  it.each([
+    ['built', (env: Environment) => env.addInstance('es', { service: catalog.service('elasticsearch'), profile: 'cluster', nodes: 2 }),
+      (env: string) => `two/${env}/es: nodes must be at least 3 for profile cluster, got 2`],
+    ['rendered', (env: Environment) => {
+      const group = env.addHostGroup('hosts', { hosts: [{ name: 'db1', address: '10.0.0.11', roles: ['db'] }] });
+      env.addInstance('vmdb', { service: catalog.service('mysql'), placement: Placement.vm({ group }) });
+    }, (env: string) => `two/${env}/vmdb: SITEFORGE_VAULT_PASSWORD is not set; the credentials of instances on VMs are encrypted with Ansible Vault: export the vault password as SITEFORGE_VAULT_PASSWORD`],
+  ])('reports the problems of every environment of a site, in its order, when they are found as the site is %s', async (_when, addBroken, message) => {
+    // GIVEN a site whose two environments each have a problem, and no vault password
+    const two: SiteDefinition = { name: 'two', build(scope: Construct) {
+      const site = new Site(scope, 'two', { domain: 'two.example.com' });
+      for (const name of ['test', 'prod']) {
+        const env = site.addEnvironment(name);
+        env.addCluster();
+        addBroken(env);
+      }
+      return site;
+    } };
+    vi.stubEnv('SITEFORGE_VAULT_PASSWORD', undefined);
+    try {
+      // WHEN it is synthesized; THEN both environments' problems are reported, and nothing is written
+      const outDir = tempDir();
+      const error = await synth({ fleet: [two], catalog, outDir }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as Error).message).toBe(`${message('test')}\n${message('prod')}`);
+      expect(readTree(outDir)).toStrictEqual({});
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('leaves the previous output untouched when a site throws a bug, and keeps the bug', async () => {
