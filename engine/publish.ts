@@ -463,12 +463,36 @@ function retryReason(error: unknown): 'moved' | 'busy' | undefined {
   return undefined;
 }
 
+/**
+ * Where an instance's own files live in an environment repository, and the names there that
+ * are the environment's, not an instance's: the namespace, the secrets, Flux's Kustomization of
+ * `values/` and its `values/kustomization.yaml`, Ansible's `all` group. Every other file (the
+ * AppProjects, the root, `apps/kustomization.yaml`, the inventory and playbook, roles, which
+ * are per service, the README) belongs to no one instance.
+ */
+const INSTANCE_FILES: readonly (readonly [RegExp, ReadonlySet<string>])[] = [
+  [/^apps\/(?:application|kustomization|helmrelease)-([a-z0-9-]+)\.yaml$/, new Set(['namespace', 'secrets', 'values'])],
+  [/^apps\/releases\/([a-z0-9-]+)\//, new Set()],
+  [/^manifests\/([a-z0-9-]+)\//, new Set(['namespace', 'secrets'])],
+  [/^values\/([a-z0-9-]+)\.yaml$/, new Set(['kustomization'])],
+  [/^ansible\/group_vars\/([a-z0-9-]+)\//, new Set(['all'])],
+];
+
+/** The instance whose file is at `path`; undefined for the environment's shared files. */
+function instanceOfFile(path: string): string | undefined {
+  for (const [pattern, shared] of INSTANCE_FILES) {
+    const name = pattern.exec(path)?.[1];
+    if (name !== undefined) return shared.has(name) ? undefined : name;
+  }
+  return undefined;
+}
+
 /** The instances a change touches, from where their files live. */
 function instancesOf(diff: TreeDiff): string[] {
   const names = new Set<string>();
   for (const path of [...diff.objects.map((o) => o.file), ...diff.files.map((f) => f.path)]) {
-    const match = /^(?:manifests|values|apps)\/([a-z0-9-]+?)(?:\.ya?ml|\/|$)/.exec(path) ?? /^ansible\/roles\/([a-z0-9-]+)\//.exec(path);
-    if (match && match[1] !== 'namespace') names.add(match[1]);
+    const name = instanceOfFile(path);
+    if (name !== undefined) names.add(name);
   }
   return [...names].sort();
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { Environment, Site } from '../../constructs';
-import { publish, type PublishOptions } from '../../engine/publish';
+import { commitMessage, publish, type PublishOptions } from '../../engine/publish';
 import { assertSafeBranch, assertSafeRemote } from '../../engine/git';
 import { synth } from '../../engine/synth';
 import { buildSite } from '../../engine/fleet';
@@ -79,6 +79,21 @@ describe('publish to local bare repositories', () => {
     const report = await publish(options(outDir, [shop({ maxConnections: 900 })], { direct: false }));
     expect(report.repositories[0]).toMatchObject({ outcome: 'published', branch: expect.stringMatching(/^siteforge\/mysql-[0-9a-f]{7}$/) });
     expect(git(localRemote(outDir), 'branch', '--list', '--format=%(refname:short)')).toBe(`main\n${report.repositories[0].branch}`);
+  });
+
+  it('names the review branch and the commit after the instances a change adds, not after their files or the shared ones', async () => {
+    // GIVEN shop/prod published for review for the first time, with mysql only
+    const outDir = tempDir();
+    const first = await publish(options(outDir, [shop({ withRedis: false })], { direct: false }));
+    // THEN the branch and the message name mysql, not the AppProject, the root, the namespace or the secrets
+    expect(first.repositories[0].branch).toMatch(/^siteforge\/mysql-[0-9a-f]{7}$/);
+    expect(git(localRemote(outDir), 'log', '-1', '--format=%B', first.repositories[0].branch)).toContain('\n\nInstances: mysql\n\n');
+    // WHEN redis is added and published to main, then for review
+    await publish(options(outDir, [shop({ withRedis: false })]));
+    const added = await publish(options(outDir, [shop()], { direct: false }));
+    // THEN they name redis alone, not application-redis, kustomization or secrets
+    expect(added.repositories[0].branch).toMatch(/^siteforge\/redis-[0-9a-f]{7}$/);
+    expect(git(localRemote(outDir), 'log', '-1', '--format=%B', added.repositories[0].branch)).toContain('\n\nInstances: redis\n\n');
   });
 
   it('gives a review against another target a review branch of its own, built on that target', async () => {
@@ -562,6 +577,30 @@ describe('publish to local bare repositories', () => {
     expect(report.repositories.map((r) => `${r.site}/${r.env} ${r.outcome}`)).toStrictEqual(environments.map((e) => `${e} published`));
     expect(environments.length).toBe(13);
     expect(treeOf(join(outDir, '.remotes/acme-prod.git'))).toStrictEqual(readTree(join(outDir, 'acme/prod')));
+  });
+});
+
+describe('commitMessage', () => {
+  it('lists as instances the owners of instance files in every layout, leaving out the environment\'s shared files', () => {
+    // GIVEN a change to one file of each kind an instance has (Argo CD, Flux, Helm values, Ansible), and to shared files
+    const instanceFiles = [
+      'apps/application-web.yaml', 'apps/kustomization-api.yaml', 'apps/helmrelease-queue.yaml', 'apps/releases/cache/helmrelease-cache.yaml',
+      'manifests/db/statefulset-db.yaml', 'values/search.yaml', 'ansible/group_vars/logs/vault.yml',
+    ];
+    const sharedFiles = [
+      'README.md', 'CODEOWNERS', 'artifacts.lock.json', 'apps/project.yaml', 'apps/root-project.yaml', 'apps/root.yaml', 'apps/kustomization.yaml',
+      'apps/application-namespace.yaml', 'apps/application-secrets.yaml', 'apps/kustomization-namespace.yaml', 'apps/kustomization-secrets.yaml',
+      'apps/kustomization-values.yaml', 'apps/gitrepository.yaml', 'values/kustomization.yaml', 'manifests/namespace/namespace-shop-prod.yaml',
+      'manifests/secrets/externalsecret-db-credentials.yaml', 'ansible/group_vars/all/main.yml', 'ansible/host_vars/db1.yml',
+      'ansible/inventory.yml', 'ansible/playbook.yml', 'ansible/roles/mysql/tasks/main.yml',
+    ];
+    const files = [...instanceFiles, ...sharedFiles].map((path) => ({ change: 'changed' as const, path, fields: [], lines: [] }));
+    // WHEN its commit message is written
+    const message = commitMessage({ site: 'shop', env: 'prod' }, { objects: [], files }, []);
+    // THEN it names the instances, each once, and nothing else
+    expect(message.split('\n').slice(0, 4)).toStrictEqual([
+      `siteforge: shop/prod: no object changes; ${files.length} other files changed`, '', 'Instances: api, cache, db, logs, queue, search, web', '',
+    ]);
   });
 });
 
