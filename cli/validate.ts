@@ -21,8 +21,11 @@ export function validateCommand(io: Io, compiled?: CompiledProgram): Command {
         return;
       }
       const { synth } = await import('../engine/synth');
+      const { remotesDir } = await import('../engine/remotes');
       const inputs = await loadInputs(options, compiled);
-      const report = await synth({ ...inputs, outDir: 'unused', site: options.site, env: options.env, dryRun: true });
+      // Nothing is read from or written to an output folder; local repositories are named as
+      // publish names them with its default --out.
+      const report = await synth({ ...inputs, outDir: 'unused', remotesDir: remotesDir('dist'), site: options.site, env: options.env, dryRun: true });
       io.out(`${report.environments.length} environment${report.environments.length === 1 ? '' : 's'} valid`);
     });
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Catalog } from '../catalog';
+import type { Environment, Site } from '../constructs';
 import type { SiteDefinition } from '../sites/site-definition';
 import { UserError, UserErrors, userErrorsOf } from './errors';
 import { buildSite, noSuchEnvironment, selectEnvironments, selectSites, type Selection } from './fleet';
@@ -33,41 +34,61 @@ export function remotesDir(outDir: string): string {
  */
 export function resolveRemotes(fleet: readonly SiteDefinition[], catalog: Catalog, selection: Selection, outDir: string): Map<string, EnvironmentRemote> {
   const errors: UserError[] = [];
-  const selected = remotesOf(selectSites(fleet, selection), catalog, selection, outDir, errors);
+  const selected = remotesOf(selectSites(fleet, selection), catalog, selection, remotesDir(outDir), errors);
   UserErrors.throwIfAny(errors);
   if (selected.length === 0 && selection.env !== undefined) throw noSuchEnvironment(selection);
+  UserErrors.throwIfAny(sharedRepositoryErrors(fleet, catalog, selection, remotesDir(outDir), selected));
+  return new Map(selected.map((r) => [`${r.site}/${r.env}`, r]));
+}
+
+/**
+ * An error for every two environments that would publish to one repository, among `selected`
+ * (the repositories of the environments `selection` names) and, with a selection, those of
+ * the other sites of `fleet` whose names could make the same repository name (`a` for `a-b/c`),
+ * built for it. `localRemotes` is the folder of the local bare repositories (see remotesDir).
+ * Synth checks this too, so nothing is written that could not be published.
+ */
+export function sharedRepositoryErrors(fleet: readonly SiteDefinition[], catalog: Catalog, selection: Selection, localRemotes: string, selected: readonly EnvironmentRemote[]): UserError[] {
   const names = new Set(selected.map((r) => r.site));
   const prefixes = new Set(selected.flatMap((r) => `${r.site}-${r.env}`.split('-').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('-'))));
   const others = selection.site === undefined && selection.env === undefined ? []
-    : remotesOf(fleet.filter((d) => !names.has(d.name) && prefixes.has(d.name)), catalog, {}, outDir, []);
+    : remotesOf(fleet.filter((d) => !names.has(d.name) && prefixes.has(d.name)), catalog, {}, localRemotes, []);
+  const errors: UserError[] = [];
   const byUrl = new Map<string, EnvironmentRemote>();
   for (const remote of [...selected, ...others]) {
     const other = byUrl.get(remote.url);
     if (other) errors.push(new UserError(`${other.site}/${other.env} and ${remote.site}/${remote.env} would publish to the same repository, ${remote.url}, each replacing the other's files: rename a site or an environment${remote.local ? '' : ', or give gitRemote a template that keeps them apart'}`));
     else byUrl.set(remote.url, remote);
   }
-  UserErrors.throwIfAny(errors);
-  return new Map(selected.map((r) => [`${r.site}/${r.env}`, r]));
+  return errors;
+}
+
+/**
+ * The repository of `env`: its site's `gitRemote` filled in (unchecked), or the local bare
+ * repository `<localRemotes>/<site>-<env>.git` when the site names none.
+ */
+export function remoteOf(site: Site, env: Environment, localRemotes: string): EnvironmentRemote {
+  const local = site.gitRemote === undefined;
+  return { site: site.name, env: env.name, url: local ? join(localRemotes, `${site.name}-${env.name}.git`) : env.repoUrl, local };
 }
 
 /** The repositories of the selected environments of `definitions`; user errors go to `errors`. */
-function remotesOf(definitions: readonly SiteDefinition[], catalog: Catalog, selection: Selection, outDir: string, errors: UserError[]): EnvironmentRemote[] {
+function remotesOf(definitions: readonly SiteDefinition[], catalog: Catalog, selection: Selection, localRemotes: string, errors: UserError[]): EnvironmentRemote[] {
   const remotes: EnvironmentRemote[] = [];
   for (const definition of definitions) {
     try {
       const site = buildSite(definition, catalog);
       for (const env of selectEnvironments(site, selection)) {
-        const local = site.gitRemote === undefined;
-        const url = local ? join(remotesDir(outDir), `${site.name}-${env.name}.git`) : env.repoUrl;
-        if (!local) {
+        const remote = remoteOf(site, env, localRemotes);
+        if (!remote.local) {
           try {
-            assertSafeRemote(url, `${site.name}/${env.name}: gitRemote`);
+            assertSafeRemote(remote.url, `${site.name}/${env.name}: gitRemote`);
           } catch (e) {
             errors.push(e as UserError);
             continue;
           }
         }
-        remotes.push({ site: site.name, env: env.name, url, local });
+        remotes.push(remote);
       }
     } catch (e) {
       const found = userErrorsOf(e);

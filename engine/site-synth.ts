@@ -12,6 +12,7 @@ import { userErrorsOf } from './errors';
 import { buildSite, selectEnvironments, type Selection } from './fleet';
 import { sha256, stageEnvironment, type StagedEnvironment } from './output';
 import { intactOutput, type IntactOutput, type OutputIndex } from './output-index';
+import { remoteOf, remotesDir, type EnvironmentRemote } from './remotes';
 
 /** What synth did to one environment repository. */
 export interface EnvironmentResult extends StagedEnvironment {
@@ -33,6 +34,8 @@ export interface SiteOutcome {
   readonly results: EnvironmentResult[];
   /** Messages of user errors; when there are any, nothing of the site was staged. */
   readonly errors: string[];
+  /** The repository each selected environment publishes to; empty when the site could not be built. */
+  readonly remotes: EnvironmentRemote[];
 }
 
 /** How `synthSite` renders and where it stages; the same in this thread and in workers (plain data, posted to them). */
@@ -42,6 +45,11 @@ export interface SiteSynthContext {
   readonly generator: string;
   /** Output folder, where previous secrets are read from. */
   readonly outDir: string;
+  /**
+   * Folder of the local bare repositories of sites with no gitRemote.
+   * @default - `<outDir>/.remotes` (see remotesDir)
+   */
+  readonly remotesDir?: string;
   /** @default false */
   readonly rotateSecrets?: boolean;
   /**
@@ -74,8 +82,10 @@ export interface SiteSynthContext {
  * whichever runs it. Bugs are thrown; user errors are returned.
  */
 export function synthSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext, render: RenderChecked): SiteOutcome {
+  let remotes: EnvironmentRemote[] = [];
   try {
     const plans = planEnvironments(buildSite(definition, catalog), context);
+    remotes = plans.map((plan) => plan.remote);
     // Every environment is rendered even after one failed, so each one's problems are
     // reported (in the site's order), not only the first's.
     const errors: string[] = [];
@@ -90,14 +100,14 @@ export function synthSite(definition: SiteDefinition, catalog: Catalog, context:
         return undefined;
       }
     });
-    if (errors.length > 0) return { results: [], errors };
+    if (errors.length > 0) return { results: [], errors, remotes };
     // Staged only once every environment rendered: a site with an error stages nothing (what
     // staging itself refuses is undone with the whole synth).
-    return { results: plans.map((plan, i) => (rendered[i] ? stagedResult(plan, rendered[i], context) : intactResult(plan))), errors: [] };
+    return { results: plans.map((plan, i) => (rendered[i] ? stagedResult(plan, rendered[i], context) : intactResult(plan))), errors: [], remotes };
   } catch (e) {
     const found = userErrorsOf(e);
     if (found.length === 0) throw e;
-    return { results: [], errors: found.map((f) => f.message) };
+    return { results: [], errors: found.map((f) => f.message), remotes };
   }
 }
 
@@ -115,13 +125,14 @@ export function unchangedSite(definition: SiteDefinition, catalog: Catalog, cont
     if (userErrorsOf(e).length > 0) return undefined;
     throw e;
   }
-  return plans.every((plan) => plan.intact !== undefined) ? { results: plans.map(intactResult), errors: [] } : undefined;
+  return plans.every((plan) => plan.intact !== undefined) ? { results: plans.map(intactResult), errors: [], remotes: plans.map((plan) => plan.remote) } : undefined;
 }
 
 /** A selected environment, and whether it needs rendering. */
 interface PlannedEnvironment {
   readonly env: Environment;
   readonly repo: string;
+  readonly remote: EnvironmentRemote;
   /** @default - none: the environment's inputs cannot all be written down */
   readonly inputHash?: string;
   /** Its repository when it is as the last synth left it. @default - it must be rendered */
@@ -143,7 +154,7 @@ function planEnvironments(site: Site, context: SiteSynthContext): PlannedEnviron
     const repo = `${site.name}/${env.name}`;
     const inputHash = siteHash === undefined || readsVariables(env) ? undefined : sha256(`${siteHash}\0${env.name}`);
     const intact = inputHash !== undefined && mayKeep ? intactOutput(context.outDir, repo, inputHash, context.index?.[repo]) : undefined;
-    return { env, repo, inputHash, intact };
+    return { env, repo, remote: remoteOf(site, env, context.remotesDir ?? remotesDir(context.outDir)), inputHash, intact };
   });
 }
 

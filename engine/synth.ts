@@ -7,6 +7,7 @@ import type { SiteDefinition } from '../sites/site-definition';
 import { UserError, UserErrors } from './errors';
 import { fleetModuleFile, noSuchEnvironment, selectSites, type Selection } from './fleet';
 import { OutputTransaction, readState } from './output';
+import { remotesDir, sharedRepositoryErrors } from './remotes';
 import type { OutputLock } from './output-lock';
 import { readOutputIndex, recordSeenOutput } from './output-index';
 import { autoWorkers } from './pool';
@@ -78,6 +79,12 @@ export interface SynthOptions extends Selection {
    * @default false
    */
   readonly renderAll?: boolean;
+  /**
+   * Folder of the local bare repositories of sites with no gitRemote, as publish would use
+   * them: two environments that would publish to one repository are refused, naming it.
+   * @default - `<outDir>/.remotes`
+   */
+  readonly remotesDir?: string;
   /** Called after each environment is rendered, or found unchanged. */
   readonly onEnvironment?: (result: EnvironmentResult) => void;
 }
@@ -99,13 +106,14 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
   const transaction = options.dryRun ? undefined : new OutputTransaction(options.outDir, options.lock);
   try {
     const selection: Selection = { site: options.site, env: options.env };
+    const localRemotes = options.remotesDir ?? remotesDir(options.outDir);
     const index = transaction ? readOutputIndex(options.outDir) : {};
     // A dry run writes no credentials, and rotating makes new ones anyway.
     const published = transaction && !options.rotateSecrets
       ? await publishedSecretFiles({ fleet: options.fleet, catalog: options.catalog, outDir: options.outDir, ...selection, branch: options.publishedBranch })
       : undefined;
     const context: SiteSynthContext = {
-      selection, generator: generatorFingerprint(), outDir: options.outDir, stagingDir: transaction?.stagingDir,
+      selection, generator: generatorFingerprint(), outDir: options.outDir, remotesDir: localRemotes, stagingDir: transaction?.stagingDir,
       rotateSecrets: options.rotateSecrets, renderAll: options.renderAll, index, published,
     };
     const onOutcome = (outcome: SiteOutcome) => outcome.results.forEach((r) => options.onEnvironment?.(r));
@@ -129,7 +137,9 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     for (const [index, outcome] of rendered.outcomes) outcomes.set(index, outcome);
 
     const ordered = [...outcomes.keys()].sort((a, b) => a - b).map((i) => outcomes.get(i)!);
-    UserErrors.throwIfAny(ordered.flatMap((o) => o.errors).map((message) => new UserError(message)));
+    // What publish would refuse is refused here too, before anything is written.
+    const shared = sharedRepositoryErrors(options.fleet, options.catalog, selection, localRemotes, ordered.flatMap((o) => o.remotes));
+    UserErrors.throwIfAny([...ordered.flatMap((o) => o.errors).map((message) => new UserError(message)), ...shared]);
     const results = ordered.flatMap((o) => o.results);
     if (results.length === 0 && options.env !== undefined) throw noSuchEnvironment(options);
     results.forEach((r) => transaction?.add(r));

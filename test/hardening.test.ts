@@ -230,6 +230,14 @@ const modelCases: SiteCase[] = [
     message: `acme/prod: Flux cannot fetch the environment repository ${JSON.stringify(gitRemote.replace('{site}-{env}', 'acme-prod'))} (a GitRepository takes only https://, http:// and ssh:// URLs); set the site's gitRemote to an https://, ssh:// or user@host:path URL`,
   })),
   {
+    input: 'two environments that would publish to one repository',
+    fleet: () => [
+      acme((_env, site) => site.addEnvironment('x-prod').addCluster(), 'acme', { gitRemote: 'file:///srv/git/{site}-{env}.git' }),
+      acme(() => {}, 'acme-x', { gitRemote: 'file:///srv/git/{site}-{env}.git' }),
+    ],
+    message: 'acme/x-prod and acme-x/prod would publish to the same repository, file:///srv/git/acme-x-prod.git, each replacing the other\'s files: rename a site or an environment, or give gitRemote a template that keeps them apart',
+  },
+  {
     input: 'a plain string given as credentials',
     fleet: () => [acme((env) => env.addInstance('cache', { service: catalog.service('redis'), credentials: { 'redis-password': 'hunter2-Secret!' as never } }))],
     message: 'acme/prod/cache: credentials.redis-password must be a Secret (Secret.generated(), Secret.fromStore(...), Secret.fromEnv(...)), got a string (not shown)',

@@ -94,6 +94,27 @@ describe('synth', () => {
     expect(validateFleet(fleet, catalog, { env: 'prod' })).toStrictEqual([]);
   });
 
+  it('refuses two environments that would publish to one repository, as publish does, also when one is selected or nothing is written', async () => {
+    // GIVEN a-b/c and a/b-c, which both make the local repository a-b-c, and a-c/b
+    const site = (name: string, env: string): SiteDefinition => ({ name, build(scope: Construct) {
+      const built = new Site(scope, name, { domain: `${name}.example.com` });
+      built.addEnvironment(env).addCluster();
+      built.environments[0].addInstance('redis', { service: catalog.service('redis') });
+      return built;
+    } });
+    const outDir = tempDir();
+    const fleet = [site('a-b', 'c'), site('a', 'b-c'), site('a-c', 'b')];
+    const message = `a-b/c and a/b-c would publish to the same repository, ${join(outDir, '.remotes', 'a-b-c.git')}, each replacing the other's files: rename a site or an environment`;
+    // WHEN the fleet, or one of the two sites, is synthesized or validated; THEN it is refused and nothing is written
+    await expect(synth({ fleet, catalog, outDir })).rejects.toThrow(message);
+    await expect(synth({ fleet, catalog, outDir, site: 'a-b' })).rejects.toThrow(message);
+    await expect(synth({ fleet, catalog, outDir, site: 'a' })).rejects.toThrow(message.replace('a-b/c and a/b-c', 'a/b-c and a-b/c'));
+    await expect(synth({ fleet, catalog, outDir, dryRun: true })).rejects.toThrow(message);
+    expect(readTree(outDir)).toStrictEqual({});
+    // AND a site that cannot be confused with them is synthesized on its own
+    expect((await synth({ fleet, catalog, outDir, site: 'a-c' })).environments).toMatchObject([{ repo: 'a-c/b' }]);
+  });
+
   it('leaves the previous output untouched when a site fails', async () => {
     const outDir = tempDir();
     await synth({ fleet: [smallSite()], catalog, outDir });
