@@ -1,6 +1,6 @@
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from './errors';
 
 /** Held in an output folder by the synth writing to it: `<pid>@<host>`. */
@@ -19,14 +19,18 @@ const FOREIGN_LOCK_LIFETIME_MS = 60 * 60 * 1000;
  * by another host an hour ago, is taken over. Released only while it is still this one.
  */
 export class OutputLock {
-  /** Takes the lock of `outDir`, or says who holds it. */
-  static take(outDir: string): OutputLock {
+  /**
+   * Takes the lock of `outDir`, or says who holds it. `made` is the first folder of `outDir`'s
+   * path that the caller made for it: released, the lock removes it again (with the folders
+   * below it) while empty, as a synth that failed there wrote nothing.
+   */
+  static take(outDir: string, made?: string): OutputLock {
     const file = join(outDir, LOCK_FILE);
     const text = `${process.pid}@${hostname()}\n`;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         writeFileSync(file, text, { flag: 'wx' });
-        return new OutputLock(outDir, file, text);
+        return new OutputLock(outDir, file, text, made);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
           // Made, but not written (a full disk): no one else's.
@@ -47,7 +51,7 @@ export class OutputLock {
 
   private released = false;
 
-  private constructor(private readonly outDir: string, private readonly file: string, private readonly text: string) {}
+  private constructor(private readonly outDir: string, private readonly file: string, private readonly text: string, private readonly made?: string) {}
 
   /** Throws, naming who does, when this process no longer holds the lock. */
   assertHeld(): void {
@@ -59,6 +63,24 @@ export class OutputLock {
     if (this.released) return;
     this.released = true;
     if (heldBy(this.file)?.text === this.text) rmSync(this.file, { force: true });
+    if (this.made !== undefined) removeMadeFolders(this.outDir, this.made);
+  }
+}
+
+/**
+ * Removes `dir`, then each folder above it up to `made` (the first one made for it), while
+ * each is empty: an output folder made for a synth that then wrote nothing. A folder that
+ * holds anything stays, and so does every folder above it.
+ */
+export function removeMadeFolders(dir: string, made: string): void {
+  const top = resolve(made);
+  for (let current = resolve(dir); current.startsWith(top); current = dirname(current)) {
+    try {
+      rmdirSync(current);
+    } catch {
+      return;
+    }
+    if (current === top) return;
   }
 }
 

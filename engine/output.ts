@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { dirname, join } from 'node:path';
 import type { RenderedFile } from '../constructs';
 import { UserError } from './errors';
-import { OutputLock } from './output-lock';
+import { OutputLock, removeMadeFolders } from './output-lock';
 
 /** Where siteforge records what it wrote in an environment repository. */
 export const STATE_FILE = '.siteforge/state.json';
@@ -301,12 +301,17 @@ export class OutputTransaction {
   }
 }
 
-/** The lock of `outDir` (made if need be), or why it cannot be taken. */
+/**
+ * The lock of `outDir` (made if need be, and removed again with the lock when it is still
+ * empty then: a synth that fails leaves no folder behind), or why it cannot be taken.
+ */
 export function takeOutputLock(outDir: string): OutputLock {
+  let made: string | undefined;
   try {
-    mkdirSync(outDir, { recursive: true });
-    return OutputLock.take(outDir);
+    made = mkdirSync(outDir, { recursive: true });
+    return OutputLock.take(outDir, made);
   } catch (e) {
+    if (made !== undefined) removeMadeFolders(outDir, made);
     if (e instanceof UserError) throw e;
     throw ioError(`cannot write to ${outDir}`, e);
   }

@@ -68,11 +68,11 @@ describe('siteforge CLI', () => {
     expect(result.err).not.toMatch(/\n\s+at /);
   });
 
-  it('synth with an invalid fleet exits 1 and writes nothing', async () => {
+  it('synth with an invalid fleet exits 1 and writes nothing, not even the new output folder', async () => {
     const out = join(tempDir(), 'dist');
     const result = await runCli(['synth', '--out', out, '--fleet', brokenFleet()]);
     expect(result.code).toBe(1);
-    expect(readTree(out)).toStrictEqual({});
+    expect(existsSync(out)).toBe(false);
   });
 
   it('exits 2 on an unknown option', async () => {

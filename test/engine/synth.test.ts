@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { Construct } from 'constructs';
@@ -113,6 +113,22 @@ describe('synth', () => {
     expect(readTree(outDir)).toStrictEqual({});
     // AND a site that cannot be confused with them is synthesized on its own
     expect((await synth({ fleet, catalog, outDir, site: 'a-c' })).environments).toMatchObject([{ repo: 'a-c/b' }]);
+  });
+
+  it.each([
+    ['--env naming no environment', { env: 'nope' }, 'no site of the fleet has an environment "nope"'],
+    ['an invalid site', { fleet: [smallSite('cache', true)] }, 'small/prod/es: nodes must be at least 3'],
+  ])('leaves no output folder behind when a synth into a new one fails on %s, and an existing empty one as it was', async (_what, change, message) => {
+    // GIVEN an output folder two levels below a folder that exists, and an empty one that exists
+    const parent = tempDir();
+    const existing = tempDir();
+    for (const outDir of [join(parent, 'build', 'dist'), existing]) {
+      // WHEN the synth fails
+      await expect(synth({ fleet: [smallSite()], catalog, outDir, ...change })).rejects.toThrow(message);
+    }
+    // THEN the folders it made are gone, and the one that was there stays, empty
+    expect(readdirSync(parent)).toStrictEqual([]);
+    expect(readdirSync(existing)).toStrictEqual([]);
   });
 
   it('leaves the previous output untouched when a site fails', async () => {
