@@ -98,7 +98,7 @@ export class Site extends Construct {
     if (this.gitRemote !== undefined && !isGitRemoteTemplate(this.gitRemote)) {
       // A password in it (which is refused) is not shown.
       const shown = String(this.gitRemote).replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
-      throw errorAt(this.node.path, `gitRemote must be an https://, ssh:// or git@host:path URL (with {site} and {env} placeholders; no password in it), got ${JSON.stringify(shown)}`);
+      throw errorAt(this.node.path, `gitRemote must be an https://, http://, ssh://, git://, file:// or user@host:path URL (with {site} and {env} placeholders; no password in it), got ${JSON.stringify(shown)}`);
     }
   }
 

@@ -28,7 +28,7 @@ export function assertSafeRemote(url: string, what = 'git remote'): void {
     /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~/+-]+$/.test(url) ||
     /^\/[A-Za-z0-9._~/+@-]+$/.test(url);
   if (!ok || url.includes('::') || /(^|\/)-/.test(url.replace(/^[a-z]+:\/\//, ''))) {
-    throw new UserError(`${what} ${JSON.stringify(url)} is not allowed: use an https://, ssh://, git://, file:// or user@host:path URL (transport helpers such as ext:: and values starting with - are refused)`);
+    throw new UserError(`${what} ${JSON.stringify(url)} is not allowed: use an https://, http://, ssh://, git://, file:// or user@host:path URL (transport helpers such as ext:: and values starting with - are refused)`);
   }
 }
 

@@ -218,7 +218,7 @@ const modelCases: SiteCase[] = [
     input: `git remote ${JSON.stringify(gitRemote)}`,
     fleet: () => [acme(() => {}, 'acme', { gitRemote })],
     // A password is not shown.
-    message: `acme: gitRemote must be an https://, ssh:// or git@host:path URL (with {site} and {env} placeholders; no password in it), got ${JSON.stringify(gitRemote.replace(':password@', ':***@'))}`,
+    message: `acme: gitRemote must be an https://, http://, ssh://, git://, file:// or user@host:path URL (with {site} and {env} placeholders; no password in it), got ${JSON.stringify(gitRemote.replace(':password@', ':***@'))}`,
   })),
   ...['git://git.acme.example.com/{site}-{env}.git', 'file:///srv/git/{site}-{env}.git'].map((gitRemote): SiteCase => ({
     input: `a Flux environment with git remote ${JSON.stringify(gitRemote)}`,

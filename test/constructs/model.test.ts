@@ -22,6 +22,16 @@ describe('Site', () => {
       'acme: registryMirror must be host[:port][/path], got "https://reg"',
     );
   });
+
+  it.each([
+    'https://git.acme.internal/{site}-{env}.git', 'http://git.acme.internal/{site}-{env}.git', 'ssh://git@git.acme.internal:2222/{site}-{env}.git',
+    'git://git.acme.internal/{site}-{env}.git', 'file:///srv/git/{site}-{env}.git', 'git@git.acme.internal:delivery/{site}-{env}.git',
+  ])('accepts the gitRemote %j, of a form its error lists', (gitRemote) => {
+    expect(new Site(new App(), 'acme', { domain: 'acme.com', gitRemote }).gitRemote).toBe(gitRemote);
+    expect(() => new Site(new App(), 'acme', { domain: 'acme.com', gitRemote: 'ftp://x/{site}' })).toThrow(
+      'acme: gitRemote must be an https://, http://, ssh://, git://, file:// or user@host:path URL (with {site} and {env} placeholders; no password in it), got "ftp://x/{site}"',
+    );
+  });
 });
 
 describe('Instance', () => {

@@ -774,11 +774,14 @@ describe('git hardening', () => {
     'fd::17',
     'https://example.com/a b.git',
   ])('refuses the remote %j', (url) => {
-    expect(() => assertSafeRemote(url)).toThrow(/is not allowed: use an https:\/\/, ssh:\/\/, git:\/\/, file:\/\/ or user@host:path URL/);
+    expect(() => assertSafeRemote(url)).toThrow(/is not allowed: use an https:\/\/, http:\/\/, ssh:\/\/, git:\/\/, file:\/\/ or user@host:path URL/);
   });
 
-  it.each(['https://git.example.com/delivery/acme-prod.git', 'git@git.example.com:delivery/acme-prod.git', 'ssh://git@git.example.com:2222/acme.git', 'git://127.0.0.1:9418/x.git'])(
-    'accepts the remote %j',
+  it.each([
+    'https://git.example.com/delivery/acme-prod.git', 'http://git.example.com/delivery/acme-prod.git', 'ssh://git@git.example.com:2222/acme.git',
+    'git://127.0.0.1:9418/x.git', 'file:///srv/git/acme-prod.git', 'git@git.example.com:delivery/acme-prod.git',
+  ])(
+    'accepts the remote %j, of a form its error lists',
     (url) => expect(() => assertSafeRemote(url)).not.toThrow(),
   );
 
