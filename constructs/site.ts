@@ -4,6 +4,7 @@ import { assertDnsLabel, assertDnsSubdomain, assertGroupNames, childPath } from 
 import { Environment, EnvironmentProps } from './environment';
 import { SecretBackend } from './secret-backend';
 import { ArgoCdTopology } from './argocd-topology';
+import { applierNameClashes } from './applier-objects';
 
 /** `mirror` without a trailing slash, after checking it is `host[:port][/path]`. */
 export function checkRegistryMirror(path: string, mirror: string | undefined): string | undefined {
@@ -95,6 +96,8 @@ export class Site extends Construct {
     this.secrets = props.secrets ?? SecretBackend.externalSecrets();
     this.argoCd = props.argoCd ?? ArgoCdTopology.perCluster();
     this.node.addValidation({ validate: () => this.argoCdProblems() });
+    // Environments may share one Argo CD or Flux (siteforge cannot tell their clusters apart).
+    this.node.addValidation({ validate: () => applierNameClashes(this) });
     if (this.gitRemote !== undefined && !isGitRemoteTemplate(this.gitRemote)) {
       // A password in it (which is refused) is not shown.
       const shown = String(this.gitRemote).replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');

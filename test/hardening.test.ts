@@ -168,6 +168,17 @@ const modelCases: SiteCase[] = [
     message: 'acme/prod/mysql: acme/prod already has an instance or host group named "mysql"',
   },
   {
+    input: 'two environments whose Argo CD Applications would have one name',
+    fleet: () => [acme((env, site) => {
+      // acme/prod's instance web-eureka and acme/prod-web's instance eureka: both acme-prod-web-eureka
+      env.addInstance('web-eureka', { service: catalog.service('redis') });
+      const other = site.addEnvironment('prod-web');
+      other.addCluster();
+      other.addInstance('eureka', { service: catalog.service('redis') });
+    })],
+    message: 'acme: environments prod and prod-web would both make Application argocd/acme-prod-web-eureka (for acme/prod/web-eureka and for acme/prod-web/eureka), and one Argo CD would hand it back and forth between them; rename one of the environments or instances (Argo CD objects are named <site>-<env>-<name>)',
+  },
+  {
     input: 'a host listed twice in a group',
     fleet: () => [acme((env) => env.addHostGroup('app', { hosts: [{ name: 'app1', address: '10.0.0.12', roles: ['app'] }, { name: 'app1', address: '10.0.0.13', roles: ['app'] }] }))],
     message: 'acme/prod/app/app1: host "app1" is listed twice',

@@ -11,7 +11,7 @@ export const FLUX_NAMESPACE = 'flux-system';
 const IN_CLUSTER = 'https://kubernetes.default.svc';
 const KUSTOMIZE = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' };
 /** Suffix of the Kustomization that applies a chart-based instance's own objects on a remote cluster. */
-const MANIFESTS_SUFFIX = '-manifests';
+export const MANIFESTS_SUFFIX = '-manifests';
 
 /**
  * Where a Kustomization applies its objects: Flux's objects (Kustomizations, HelmReleases and
@@ -192,7 +192,7 @@ function helmRelease(instance: Instance, repository: string): object {
   };
 }
 
-function valuesConfigMap(instance: Instance): string {
+export function valuesConfigMap(instance: Instance): string {
   return qualifiedName(Environment.of(instance), `${instance.name}-values`);
 }
 
@@ -211,7 +211,7 @@ function meta(env: Environment, name: string): object {
 }
 
 /** `https://charts.bitnami.com/bitnami` → `charts-bitnami-com-bitnami`, a DNS label. */
-function repositoryName(url: string): string {
+export function repositoryName(url: string): string {
   const label = url.replace(/^[a-z]+:\/\//, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   return label.slice(0, 40).replace(/-+$/, '');
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { App } from 'cdk8s';
-import { Applier, ArgoCdTopology, Site, SyncPolicy, type Environment } from '../../constructs';
+import type { Construct } from 'constructs';
+import { Applier, ArgoCdTopology, Placement, Site, SyncPolicy, type Environment } from '../../constructs';
+import { applierObjects } from '../../constructs/applier-objects';
+import { manifestFolders } from '../../constructs/applier-helpers';
 import { parseYaml } from '../../constructs/yaml';
 import { buildSite } from '../../engine';
 import { fleet } from '../../sites';
@@ -169,6 +172,28 @@ describe('every example environment', () => {
     expect(checked.length).toBeGreaterThanOrEqual(6);
   });
 
+  it('lists in applierObjects, by kind and name, exactly the objects its applier writes under apps/ and the values ConfigMaps', () => {
+    const checked: string[] = [];
+    for (const env of environments) {
+      // GIVEN what the renderers write: the objects under apps/ (not kustomize's own
+      // kustomization.yaml) and the ConfigMaps values/kustomization.yaml generates
+      const files = renderWithSecrets(env);
+      const written = files
+        .filter((f) => f.path.startsWith('apps/') && !f.path.endsWith('/kustomization.yaml'))
+        .map((f) => parseYaml(f.content, f.path) as any)
+        .map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
+      const values = files.find((f) => f.path === 'values/kustomization.yaml');
+      const generated = values ? (parseYaml(values.content, values.path) as any).configMapGenerator.map((c: { name: string }) => `ConfigMap flux-system/${c.name}`) : [];
+      const listed = (folders?: ReadonlySet<string>) => applierObjects(env, folders).map((o) => `${o.kind} ${o.namespace}/${o.name}`);
+      // THEN the list for its manifests/ folders is exactly that, and the list the site's check
+      // uses (every folder the environment may render) holds all of it
+      expect(listed(manifestFolders(files)).sort(), env.node.path).toStrictEqual([...written, ...generated].sort());
+      expect(listed(), env.node.path).toEqual(expect.arrayContaining([...written, ...generated]));
+      checked.push(...written, ...generated);
+    }
+    expect(checked).toEqual(expect.arrayContaining([expect.stringMatching(/^Application argocd\//), expect.stringMatching(/^HelmRelease flux-system\//), expect.stringMatching(/^ConfigMap flux-system\//)]));
+  });
+
   it('makes every Flux Kustomization depend on the Kustomizations of what it uses', () => {
     const flux = environments.filter((e) => e.cluster!.applier.name === 'flux');
     expect(flux.map((e) => e.node.path)).toContain('acme/dev');
@@ -179,6 +204,101 @@ describe('every example environment', () => {
         expect(dependsOn).toEqual(expect.arrayContaining(instance.dependencies.map((d) => `${Site.of(env).name}-${env.name}-${d.name}`)));
       }
     }
+  });
+});
+
+/** Site shop with environments dev (instance web-eureka) and dev-web (instance eureka), and `more` in it. */
+function clashingSite(applier: Applier, more: (site: Site) => void = () => {}) {
+  return {
+    name: 'shop',
+    build(scope: Construct) {
+      const site = new Site(scope, 'shop', { domain: 'shop.example.com' });
+      const dev = site.addEnvironment('dev');
+      dev.addCluster({ applier });
+      dev.addInstance('web-eureka', { service: catalog.service('redis') });
+      const devWeb = site.addEnvironment('dev-web');
+      devWeb.addCluster({ applier });
+      devWeb.addInstance('eureka', { service: catalog.service('redis') });
+      more(site);
+      return site;
+    },
+  };
+}
+
+describe('applier objects of the environments of one site', () => {
+  it('refuses two environments whose Argo CD Applications would have one name', () => {
+    // GIVEN dev with instance web-eureka and dev-web with instance eureka, both shop-dev-web-eureka
+    // THEN the site is refused, naming both instances, the object and the fix
+    expect(() => buildSite(clashingSite(Applier.argoCd()), catalog)).toThrow(
+      'shop: environments dev and dev-web would both make Application argocd/shop-dev-web-eureka (for shop/dev/web-eureka and for shop/dev-web/eureka), and one Argo CD would hand it back and forth between them; rename one of the environments or instances (Argo CD objects are named <site>-<env>-<name>)',
+    );
+  });
+
+  it('refuses an environment whose AppProject is the app-of-apps project of another', () => {
+    // GIVEN environments dev and dev-root: dev's app-of-apps is in project shop-dev-root
+    const site = {
+      name: 'shop',
+      build(scope: Construct) {
+        const site = new Site(scope, 'shop', { domain: 'shop.example.com' });
+        site.addEnvironment('dev').addCluster();
+        site.addEnvironment('dev-root').addCluster();
+        return site;
+      },
+    };
+    expect(() => buildSite(site, catalog)).toThrow(
+      "shop: environments dev and dev-root would both make AppProject argocd/shop-dev-root (for the app-of-apps' project of shop/dev and for the project of shop/dev-root), and one Argo CD would hand it back and forth between them; rename one of the environments or instances (Argo CD objects are named <site>-<env>-<name>)",
+    );
+  });
+
+  it('refuses two environments whose Flux Kustomizations, HelmReleases and values ConfigMaps would have one name', () => {
+    let error: Error | undefined;
+    try {
+      buildSite(clashingSite(Applier.flux()), catalog);
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message.split('\n')).toStrictEqual([
+      'shop: environments dev and dev-web would both make Kustomization flux-system/shop-dev-web-eureka (for shop/dev/web-eureka and for shop/dev-web/eureka), and one Flux would hand it back and forth between them; rename one of the environments or instances (Flux objects are named <site>-<env>-<name>)',
+      'shop: environments dev and dev-web would both make HelmRelease flux-system/shop-dev-web-eureka (for shop/dev/web-eureka and for shop/dev-web/eureka), and one Flux would hand it back and forth between them; rename one of the environments or instances (Flux objects are named <site>-<env>-<name>)',
+      'shop: environments dev and dev-web would both make ConfigMap flux-system/shop-dev-web-eureka-values (for the values of shop/dev/web-eureka and for the values of shop/dev-web/eureka), and one Flux would hand it back and forth between them; rename one of the environments or instances (Flux objects are named <site>-<env>-<name>)',
+    ]);
+  });
+
+  it('refuses the Application of a VM instance that the cluster may come to apply', () => {
+    // GIVEN web-eureka on VMs in dev: its Application appears once something on the cluster uses it
+    const vmSite = {
+      name: 'shop',
+      build(scope: Construct) {
+        const site = new Site(scope, 'shop', { domain: 'shop.example.com' });
+        const dev = site.addEnvironment('dev');
+        dev.addCluster();
+        const group = dev.addHostGroup('db', { hosts: [{ name: 'db1', address: '10.0.0.11', roles: ['db'] }] });
+        dev.addInstance('web-eureka', { service: catalog.service('redis'), placement: Placement.vm({ group }) });
+        const devWeb = site.addEnvironment('dev-web');
+        devWeb.addCluster();
+        devWeb.addInstance('eureka', { service: catalog.service('redis') });
+        return site;
+      },
+    };
+    expect(() => buildSite(vmSite, catalog)).toThrow('shop: environments dev and dev-web would both make Application argocd/shop-dev-web-eureka');
+  });
+
+  it('accepts environments applied by different appliers, and names that differ', () => {
+    // GIVEN dev applied by Argo CD and dev-web by Flux: their objects are of other kinds and namespaces
+    const mixed = {
+      name: 'shop',
+      build(scope: Construct) {
+        const site = new Site(scope, 'shop', { domain: 'shop.example.com' });
+        const dev = site.addEnvironment('dev');
+        dev.addCluster();
+        dev.addInstance('web-eureka', { service: catalog.service('redis') });
+        const devWeb = site.addEnvironment('dev-web');
+        devWeb.addCluster({ applier: Applier.flux() });
+        devWeb.addInstance('eureka', { service: catalog.service('redis') });
+        return site;
+      },
+    };
+    expect(() => buildSite(mixed, catalog)).not.toThrow();
   });
 });
 
