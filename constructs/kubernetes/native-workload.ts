@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -86,6 +87,12 @@ export class NativeWorkloadChart extends Chart {
       ? new kplus.StatefulSet(this, 'workload', { ...common, service })
       : new kplus.Deployment(this, 'workload', common);
     controller.select(kplus.LabelSelector.of({ labels: podMetadata.labels }));
+    if (configMap) {
+      // The app reads its config files only when it starts, and a ConfigMap change alone leaves
+      // the pod template as it was: the checksum changes the template with the data, so the
+      // controller rolls the pods (Helm's checksum/config convention).
+      controller.podMetadata.addAnnotation('checksum/config', configChecksum(configMap.data));
+    }
     service.select(controller);
 
     const main = controller.containers[0];
@@ -174,6 +181,12 @@ export function instanceLabels(instance: Instance): Record<string, string> {
     'app.kubernetes.io/part-of': Site.of(instance).name,
     'app.kubernetes.io/managed-by': 'siteforge',
   };
+}
+
+/** sha256 of a ConfigMap's data, keys sorted, so it depends on the data and nothing else. */
+export function configChecksum(data: Readonly<Record<string, string>>): string {
+  const sorted = Object.keys(data).sort().map((key) => [key, data[key]]);
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
 }
 
 /** A rendered config file; YAML ones are parsed back, so a broken template fails here. */

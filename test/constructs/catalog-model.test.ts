@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Environment, SecretBackend, type RenderedFile } from '../../constructs';
 import { parseYaml } from '../../constructs/yaml';
+import { configChecksum } from '../../constructs/kubernetes/native-workload';
 import { buildSite } from '../../engine';
 import { ACME_PROD_SEALING_CERTIFICATE } from '../../sites/acme-sealing-certificate';
 import { builtinCatalog, renderWithSecrets, siteWithEnvironment } from '../helpers';
@@ -310,6 +311,44 @@ describe('native StatefulSets', () => {
     expect(rendered(env, 'manifests/nexus/statefulset-nexus.yaml').spec.volumeClaimTemplates).toStrictEqual([
       { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } } },
     ]);
+  });
+});
+
+describe('config of native workloads', () => {
+  /** acme/prod with portal-admin titled `title` (its config file application.yml shows the title). */
+  function portal(title: string): Environment {
+    const { env } = siteWithEnvironment();
+    const mysql = env.addInstance('mysql', { service: catalog.service('mysql') });
+    const redis = env.addInstance('redis', { service: catalog.service('redis') });
+    env.addInstance('portal-admin', { service: catalog.service('portal-admin'), settings: { title } }).uses(mysql).uses(redis);
+    return env;
+  }
+  const checksumOf = (env: Environment, file: string) => rendered(env, file).spec.template.metadata.annotations?.['checksum/config'];
+
+  it('annotates the pod template with the sha256 of the ConfigMap data the pods mount', () => {
+    // GIVEN portal-admin, whose pods mount portal-admin-config
+    const env = portal('KOCA Admin');
+    const config = rendered(env, 'manifests/portal-admin/configmap-portal-admin-config.yaml');
+    // THEN its Deployment's pod template carries the checksum of that data
+    expect(checksumOf(env, 'manifests/portal-admin/deployment-portal-admin.yaml')).toBe(configChecksum(config.data));
+    expect(configChecksum(config.data)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('changes the pod template when the config changes, so the pods roll, and only then', () => {
+    const deployment = 'manifests/portal-admin/deployment-portal-admin.yaml';
+    // GIVEN the same portal twice, and once with another title in its config
+    const before = checksumOf(portal('KOCA Admin'), deployment);
+    // THEN the checksum is the same for the same config and differs for another
+    expect(checksumOf(portal('KOCA Admin'), deployment)).toBe(before);
+    expect(checksumOf(portal('KOCA Admin 2'), deployment)).not.toBe(before);
+  });
+
+  it('annotates a StatefulSet pod template too, and none of a workload without config files', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('alerts', { service: catalog.service('alertmanager') });
+    env.addInstance('eureka', { service: catalog.service('eureka') });
+    expect(checksumOf(env, 'manifests/alerts/statefulset-alerts.yaml')).toBe(configChecksum(rendered(env, 'manifests/alerts/configmap-alerts-config.yaml').data));
+    expect(checksumOf(env, 'manifests/eureka/statefulset-eureka.yaml')).toBeUndefined();
   });
 });
 
