@@ -15,7 +15,11 @@ export const MASK = '***';
 /** One field of an object or a structured file. */
 export interface FieldChange {
   readonly change: Change;
-  /** JSON path: `spec.template.spec.containers[name=app].image`, `metadata.labels["a.b/c"]`. */
+  /**
+   * JSON path: `spec.template.spec.containers[name=app].image`, `metadata.labels["a.b/c"]`,
+   * `images[source=docker.io/library/redis:7].tag` (a list item by its key, see compareLists),
+   * `resources[3]` (by position: the old one for a removed item, the new one otherwise).
+   */
   readonly path: string;
   /** Previous value (absent when added); `***` when masked. */
   readonly old?: unknown;
@@ -66,6 +70,8 @@ export function isEmptyDiff(diff: TreeDiff): boolean {
 
 const SECRET_KINDS = new Set(['Secret', 'SealedSecret', 'ExternalSecret', 'ClusterExternalSecret', 'SopsSecret']);
 const ALWAYS_SECRET_KEYS = new Set(['stringData', 'encryptedData']);
+/** Item keys whose value names what the item holds, as an object's keys do. */
+const NAMING_KEYS = new Set(['name', 'key']);
 const SECRET_WORD = /(password|passwd|passphrase|secret|token|credential|api[-_]?key|private[-_]?key|client[-_]?key)/i;
 /** Keys that name a secret rather than hold one. */
 const REFERENCE_KEY = /(ref|refs|name|names)$/i;
@@ -185,7 +191,8 @@ function isRecord(value: unknown): value is Record<string, any> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-type Segment = string | number | { readonly name: string };
+/** A key of an object, a position in a list, or a list item by the value of its key field. */
+type Segment = string | number | { readonly key: string; readonly value: string };
 
 /** Adds to `out` every difference between `a` and `b` under `path`. */
 function compareValues(a: unknown, b: unknown, path: Segment[], out: FieldChange[], secretKind: boolean): void {
@@ -200,36 +207,76 @@ function compareValues(a: unknown, b: unknown, path: Segment[], out: FieldChange
     return;
   }
   if (Array.isArray(a) && Array.isArray(b)) {
-    if (keyedByName(a) && keyedByName(b)) {
-      const before = new Map(a.map((item) => [item.name as string, item]));
-      const after = new Map(b.map((item) => [item.name as string, item]));
-      for (const name of [...new Set([...before.keys(), ...after.keys()])]) {
-        const next = [...path, { name }];
-        if (!before.has(name)) out.push(field('added', next, undefined, after.get(name), secretKind));
-        else if (!after.has(name)) out.push(field('removed', next, before.get(name), undefined, secretKind));
-        else compareValues(before.get(name), after.get(name), next, out, secretKind);
-      }
-      return;
-    }
-    const length = Math.max(a.length, b.length);
-    for (let i = 0; i < length; i++) {
-      const next = [...path, i];
-      if (i >= a.length) out.push(field('added', next, undefined, b[i], secretKind));
-      else if (i >= b.length) out.push(field('removed', next, a[i], undefined, secretKind));
-      else compareValues(a[i], b[i], next, out, secretKind);
-    }
+    compareLists(a, b, path, out, secretKind);
     return;
   }
   out.push(field('changed', path, a, b, secretKind));
 }
 
-function keyedByName(items: unknown[]): items is { name: string }[] {
-  const names = new Set<string>();
-  for (const item of items) {
-    if (!isRecord(item) || typeof item.name !== 'string' || names.has(item.name)) return false;
-    names.add(item.name);
+/**
+ * Fields that identify an item of a list of objects, tried in this order: `name` (containers,
+ * env, ports), then what other lists the output holds are keyed by (the artifact lock's images
+ * by `source`, charts by `repository`, volume mounts by `mountPath`, ConfigMap items by `key`,
+ * Ingress rules by `host` and paths by `path`...).
+ */
+const ITEM_KEYS = ['name', 'source', 'image', 'repository', 'path', 'mountPath', 'key', 'host', 'hostname', 'secretName', 'id'];
+
+/**
+ * The field that identifies every item of both lists: the first of ITEM_KEYS that every item
+ * has, as a string or number, once per list. Undefined when there is none (a list of scalars,
+ * or of objects that share no such field), or when both lists are empty.
+ */
+function itemKey(lists: readonly unknown[][]): string | undefined {
+  if (lists.every((list) => list.length === 0)) return undefined;
+  if (!lists.every((list) => list.every(isRecord))) return undefined;
+  return ITEM_KEYS.find((key) => lists.every((list) => {
+    const seen = new Set<string>();
+    for (const item of list as Record<string, unknown>[]) {
+      const value = item[key];
+      if ((typeof value !== 'string' && typeof value !== 'number') || seen.has(String(value))) return false;
+      seen.add(String(value));
+    }
+    return true;
+  }));
+}
+
+/**
+ * Adds to `out` every difference between the lists `a` and `b`. Items with a key field (see
+ * itemKey) are matched by it, wherever they are: `containers[name=web]: + {...}`. Other items
+ * are matched by equality in order (a longest common subsequence), so removing one item reports
+ * that item removed, not every later one changed; between two matched items, an item removed
+ * and one added in the same place are compared field by field, as one changed item.
+ */
+function compareLists(a: unknown[], b: unknown[], path: Segment[], out: FieldChange[], secretKind: boolean): void {
+  const key = itemKey([a, b]);
+  if (key !== undefined) {
+    const keyOf = (item: unknown) => String((item as Record<string, unknown>)[key]);
+    const before = new Map(a.map((item) => [keyOf(item), item]));
+    const after = new Map(b.map((item) => [keyOf(item), item]));
+    for (const value of [...new Set([...before.keys(), ...after.keys()])]) {
+      const next = [...path, { key, value }];
+      if (!before.has(value)) out.push(field('added', next, undefined, after.get(value), secretKind));
+      else if (!after.has(value)) out.push(field('removed', next, before.get(value), undefined, secretKind));
+      else compareValues(before.get(value), after.get(value), next, out, secretKind);
+    }
+    return;
   }
-  return items.length > 0;
+  let removed: number[] = [];
+  let added: number[] = [];
+  const flush = () => {
+    const paired = Math.min(removed.length, added.length);
+    for (let k = 0; k < paired; k++) compareValues(a[removed[k]], b[added[k]], [...path, added[k]], out, secretKind);
+    for (const i of removed.slice(paired)) out.push(field('removed', [...path, i], a[i], undefined, secretKind));
+    for (const j of added.slice(paired)) out.push(field('added', [...path, j], undefined, b[j], secretKind));
+    removed = [];
+    added = [];
+  };
+  for (const step of alignSequences(a.length, b.length, (i, j) => deepEqual(a[i], b[j]))) {
+    if (step.op === 'removed') removed.push(step.i);
+    else if (step.op === 'added') added.push(step.j);
+    else flush();
+  }
+  flush();
 }
 
 function field(change: Change, path: Segment[], before: unknown, after: unknown, secretKind: boolean): FieldChange {
@@ -250,8 +297,8 @@ function redact(value: unknown, path: Segment[], secretKind: boolean): unknown {
   if (typeof value === 'boolean' || value === null || value === undefined) return value;
   if (isSecretPath(path, secretKind)) return MASK;
   if (Array.isArray(value)) {
-    const named = keyedByName(value);
-    return value.map((item, i) => redact(item, [...path, named ? { name: (item as { name: string }).name } : i], secretKind));
+    const key = itemKey([value]);
+    return value.map((item, i) => redact(item, [...path, key !== undefined ? { key, value: String((item as Record<string, unknown>)[key]) } : i], secretKind));
   }
   if (isRecord(value)) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, [...path, k], secretKind)]));
@@ -263,7 +310,9 @@ function redact(value: unknown, path: Segment[], secretKind: boolean): unknown {
 /** Whether a value at `path` may hold a credential, and must not be shown. */
 export function isSecretPath(path: readonly Segment[], secretKind: boolean): boolean {
   return path.some((segment) => {
-    const key = typeof segment === 'string' ? segment : typeof segment === 'number' ? '' : segment.name;
+    // An item named like a credential (an env var DB_PASSWORD, the key of a Secret's item) may
+    // hold it; an item's path, host or image only says where something is.
+    const key = typeof segment === 'string' ? segment : typeof segment === 'number' || !NAMING_KEYS.has(segment.key) ? '' : segment.value;
     if (ALWAYS_SECRET_KEYS.has(key)) return true;
     if (secretKind && key === 'data') return true;
     return SECRET_WORD.test(key) && (typeof segment !== 'string' || !REFERENCE_KEY.test(key));
@@ -274,7 +323,7 @@ function formatPath(path: readonly Segment[]): string {
   let text = '';
   for (const segment of path) {
     if (typeof segment === 'number') text += `[${segment}]`;
-    else if (typeof segment === 'object') text += `[name=${segment.name}]`;
+    else if (typeof segment === 'object') text += `[${segment.key}=${segment.value}]`;
     else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(segment)) text += text === '' ? segment : `.${segment}`;
     else text += `[${JSON.stringify(segment)}]`;
   }
@@ -298,45 +347,66 @@ function deepEqual(a: unknown, b: unknown): boolean {
 export function diffLines(a: string, b: string): LineChange[] {
   const x = a.split('\n');
   const y = b.split('\n');
+  return alignSequences(x.length, y.length, (i, j) => x[i] === y[j]).flatMap((step): LineChange[] => {
+    if (step.op === 'removed') return [{ change: 'removed', line: step.i + 1, text: maskLine(x[step.i]) }];
+    if (step.op === 'added') return [{ change: 'added', line: step.j + 1, text: maskLine(y[step.j]) }];
+    return [];
+  });
+}
+
+/** One step from one sequence to another: an item kept (`i` old, `j` new), removed or added. */
+type Step =
+  | { readonly op: 'same'; readonly i: number; readonly j: number }
+  | { readonly op: 'removed'; readonly i: number }
+  | { readonly op: 'added'; readonly j: number };
+
+/**
+ * The steps from a sequence of `n` items to one of `m`, keeping a longest common subsequence
+ * of the items for which `same(i, j)` holds; a removal comes before the addition beside it.
+ * Past 4 million pairs (after the common start and end), the middle is removed and added whole.
+ */
+function alignSequences(n: number, m: number, same: (i: number, j: number) => boolean): Step[] {
   let start = 0;
-  while (start < x.length && start < y.length && x[start] === y[start]) start++;
-  let endX = x.length;
-  let endY = y.length;
-  while (endX > start && endY > start && x[endX - 1] === y[endY - 1]) {
+  while (start < n && start < m && same(start, start)) start++;
+  let endX = n;
+  let endY = m;
+  while (endX > start && endY > start && same(endX - 1, endY - 1)) {
     endX--;
     endY--;
   }
-  const xs = x.slice(start, endX);
-  const ys = y.slice(start, endY);
-  const changes: LineChange[] = [];
-  const push = (change: 'added' | 'removed', line: number, text: string) => changes.push({ change, line, text: maskLine(text) });
-  if (xs.length * ys.length > 4_000_000) {
-    xs.forEach((t, i) => push('removed', start + i + 1, t));
-    ys.forEach((t, i) => push('added', start + i + 1, t));
-    return changes;
-  }
-  // lcs[i][j]: length of the longest common subsequence of xs[i..] and ys[j..]
-  const lcs: Uint32Array[] = Array.from({ length: xs.length + 1 }, () => new Uint32Array(ys.length + 1));
-  for (let i = xs.length - 1; i >= 0; i--) {
-    for (let j = ys.length - 1; j >= 0; j--) {
-      lcs[i][j] = xs[i] === ys[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  const steps: Step[] = [];
+  for (let k = 0; k < start; k++) steps.push({ op: 'same', i: k, j: k });
+  const xs = endX - start;
+  const ys = endY - start;
+  if (xs * ys > 4_000_000) {
+    for (let i = start; i < endX; i++) steps.push({ op: 'removed', i });
+    for (let j = start; j < endY; j++) steps.push({ op: 'added', j });
+  } else {
+    // lcs[i][j]: length of the longest common subsequence of the middles from i and j on
+    const lcs: Uint32Array[] = Array.from({ length: xs + 1 }, () => new Uint32Array(ys + 1));
+    for (let i = xs - 1; i >= 0; i--) {
+      for (let j = ys - 1; j >= 0; j--) {
+        lcs[i][j] = same(start + i, start + j) ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+      }
+    }
+    let i = 0;
+    let j = 0;
+    while (i < xs || j < ys) {
+      if (i < xs && j < ys && same(start + i, start + j)) {
+        steps.push({ op: 'same', i: start + i, j: start + j });
+        i++;
+        j++;
+      } else if (i < xs && (j === ys || lcs[i + 1][j] >= lcs[i][j + 1])) {
+        steps.push({ op: 'removed', i: start + i });
+        i++;
+      } else {
+        steps.push({ op: 'added', j: start + j });
+        j++;
+      }
     }
   }
-  let i = 0;
-  let j = 0;
-  while (i < xs.length || j < ys.length) {
-    if (i < xs.length && j < ys.length && xs[i] === ys[j]) {
-      i++;
-      j++;
-    } else if (i < xs.length && (j === ys.length || lcs[i + 1][j] >= lcs[i][j + 1])) {
-      push('removed', start + i + 1, xs[i]);
-      i++;
-    } else {
-      push('added', start + j + 1, ys[j]);
-      j++;
-    }
-  }
-  return changes;
+  for (let k = 0; k < n - endX; k++) steps.push({ op: 'same', i: endX + k, j: endY + k });
+  return steps;
 }
 
 function maskLine(text: string): string {

@@ -8,6 +8,9 @@ import { publish } from '../../engine/publish';
 import { diffLines, diffTrees, MASK } from '../../engine/semantic-diff';
 import { fleet } from '../../sites';
 import { toYaml } from '../../constructs/yaml';
+import type { Construct } from 'constructs';
+import { Site } from '../../constructs';
+import type { SiteDefinition } from '../../sites';
 import { builtinCatalog, catalogCopy, tempDir } from '../helpers';
 import { commitByHand, git } from '../git-helpers';
 
@@ -77,6 +80,71 @@ describe('diffTrees', () => {
     expect(diff.files[0].fields).toStrictEqual([{ change: 'added', path: 'auth', new: { user: 'u', password: MASK } }]);
   });
 
+  it('reports an item removed from a list of scalars as removed, not every later item as changed', () => {
+    // GIVEN a kustomization that loses its second resource and gains one at the end
+    const kustomization = (resources: string[]) => files({ 'manifests/web/kustomization.yaml': { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources } });
+    const diff = diffTrees(kustomization(['a.yaml', 'b.yaml', 'c.yaml', 'd.yaml']), kustomization(['a.yaml', 'c.yaml', 'd.yaml', 'e.yaml']));
+    // THEN the removed item is reported at its old position, the added one at its new position
+    expect(diff.files).toStrictEqual([{
+      change: 'changed', path: 'manifests/web/kustomization.yaml', lines: [], fields: [
+        { change: 'removed', path: 'resources[1]', old: 'b.yaml' },
+        { change: 'added', path: 'resources[3]', new: 'e.yaml' },
+      ],
+    }]);
+  });
+
+  it('matches list items without a name by their key field, and reports removed and added items as such', () => {
+    // GIVEN the artifact lock, whose images have no name but a source
+    const image = (source: string, tag: string, usedBy: string[]) => ({ source, tag, usedBy });
+    const lock = (images: object[]) => files({ 'artifacts.lock.json': JSON.stringify({ images }) });
+    // WHEN the first image goes, one is added, and another is used by one more instance
+    const diff = diffTrees(
+      lock([image('docker.elastic.co/elasticsearch:7.8.1', '7.8.1', ['logs']), image('docker.io/mysql:5.7.43', '5.7.43', ['db']), image('docker.io/redis:5.0.9', '5.0.9', ['cache'])]),
+      lock([image('docker.io/mysql:5.7.43', '5.7.43', ['db']), image('docker.io/redis:5.0.9', '5.0.9', ['cache', 'sessions']), image('docker.io/zookeeper:3.6', '3.6', ['zk'])]),
+    );
+    // THEN each item is named by its source, and nothing kept is reported changed
+    expect(diff.files[0].fields).toStrictEqual([
+      { change: 'removed', path: 'images[source=docker.elastic.co/elasticsearch:7.8.1]', old: { source: 'docker.elastic.co/elasticsearch:7.8.1', tag: '7.8.1', usedBy: ['logs'] } },
+      { change: 'added', path: 'images[source=docker.io/redis:5.0.9].usedBy[1]', new: 'sessions' },
+      { change: 'added', path: 'images[source=docker.io/zookeeper:3.6]', new: { source: 'docker.io/zookeeper:3.6', tag: '3.6', usedBy: ['zk'] } },
+    ]);
+  });
+
+  it('matches by name first, and by the next key field when names repeat', () => {
+    // GIVEN volume mounts that mount one volume twice, so their names repeat
+    const pod = (mounts: object[]) => files({ 'p.yaml': { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'shop' }, spec: { containers: [{ name: 'web', volumeMounts: mounts }] } } });
+    const diff = diffTrees(
+      pod([{ name: 'config', mountPath: '/etc/a', subPath: 'a' }, { name: 'config', mountPath: '/etc/b', subPath: 'b' }]),
+      pod([{ name: 'config', mountPath: '/etc/b', subPath: 'b2' }]),
+    );
+    expect(diff.objects[0].fields).toStrictEqual([
+      { change: 'removed', path: 'spec.containers[name=web].volumeMounts[mountPath=/etc/a]', old: { name: 'config', mountPath: '/etc/a', subPath: 'a' } },
+      { change: 'changed', path: 'spec.containers[name=web].volumeMounts[mountPath=/etc/b].subPath', old: 'b', new: 'b2' },
+    ]);
+  });
+
+  it('matches items with no key field by content, comparing an item changed in place field by field', () => {
+    // GIVEN tolerations, which have no key field siteforge knows
+    const pod = (tolerations: object[]) => files({ 'p.yaml': { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'shop' }, spec: { tolerations } } });
+    const a = { operator: 'Exists', effect: 'NoSchedule' };
+    const b = { operator: 'Equal', value: 'x', effect: 'NoExecute' };
+    const c = { operator: 'Exists', effect: 'NoExecute' };
+    // WHEN the first goes, THEN it alone is removed
+    expect(diffTrees(pod([a, b, c]), pod([b, c])).objects[0].fields).toStrictEqual([{ change: 'removed', path: 'spec.tolerations[0]', old: a }]);
+    // WHEN the second changes one field, THEN that field is the change
+    expect(diffTrees(pod([a, b, c]), pod([a, { ...b, value: 'y' }, c])).objects[0].fields).toStrictEqual([{ change: 'changed', path: 'spec.tolerations[1].value', old: 'x', new: 'y' }]);
+  });
+
+  it('still masks the value of an item named like a credential, and only such items', () => {
+    const pod = (env: object[], mounts: object[]) => files({ 'p.yaml': { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'shop' }, spec: { containers: [{ name: 'web', env, volumeMounts: mounts }] } } });
+    const diff = diffTrees(pod([], [{ name: 'a', mountPath: '/etc/a' }, { name: 'a', mountPath: '/etc/b' }]), pod([{ name: 'API_TOKEN', value: 'tok-1' }], [{ name: 'a', mountPath: '/etc/a' }, { name: 'a', mountPath: '/etc/secrets' }]));
+    expect(diff.objects[0].fields).toStrictEqual([
+      { change: 'added', path: 'spec.containers[name=web].env[name=API_TOKEN]', new: MASK },
+      { change: 'removed', path: 'spec.containers[name=web].volumeMounts[mountPath=/etc/b]', old: { name: 'a', mountPath: '/etc/b' } },
+      { change: 'added', path: 'spec.containers[name=web].volumeMounts[mountPath=/etc/secrets]', new: { name: 'a', mountPath: '/etc/secrets' } },
+    ]);
+  });
+
   it('diffs lines with a longest common subsequence', () => {
     expect(diffLines('a\nb\nc\nd', 'a\nc\nd\ne')).toStrictEqual([
       { change: 'removed', line: 2, text: 'b' },
@@ -112,6 +180,36 @@ describe('diffFleet', () => {
     expect(markdown).toContain('| acme/prod | main @ ');
     expect(markdown).toContain('| changed | Deployment | acme-prod | portal-admin | 1 |');
     expect(markdown).toContain('<details><summary>details</summary>');
+  });
+
+  it('reports an instance removed from an environment as its objects and list items removed, nothing shifted', async () => {
+    // GIVEN shop/dev with Elasticsearch (first in the artifact lock) and MySQL, published
+    const shop = (withSearch: boolean): SiteDefinition => ({
+      name: 'shop',
+      build(scope: Construct) {
+        const site = new Site(scope, 'shop', { domain: 'shop.example.com' });
+        const env = site.addEnvironment('dev');
+        env.addCluster();
+        if (withSearch) env.addInstance('search', { service: catalog.service('elasticsearch') });
+        env.addInstance('db', { service: catalog.service('mysql') });
+        return site;
+      },
+    });
+    const catalog = builtinCatalog();
+    const outDir = tempDir();
+    await publish({ fleet: [shop(true)], catalog, outDir, direct: true });
+    // WHEN Elasticsearch is removed and the environment diffed
+    const [dev] = (await diffFleet({ fleet: [shop(false)], catalog, outDir })).environments;
+    // THEN its objects are removed, and every list loses exactly its items, reported as removed
+    expect(dev.objects.filter((o) => o.change !== 'removed')).toStrictEqual([{
+      change: 'changed', kind: 'AppProject', namespace: 'argocd', name: 'shop-dev', file: 'apps/project.yaml',
+      fields: [{ change: 'removed', path: 'spec.sourceRepos[2]', old: 'https://helm.elastic.co' }],
+    }]);
+    expect(dev.objects.map((o) => `${o.kind} ${o.name}`)).toContain('Application shop-dev-search');
+    const fields = Object.fromEntries(dev.files.map((f) => [f.path, f.fields.map((x) => `${x.change} ${x.path}`)]));
+    expect(fields['artifacts.lock.json']).toStrictEqual(['removed charts[name=elasticsearch]', 'removed images[source=docker.elastic.co/elasticsearch/elasticsearch:7.8.1]']);
+    expect(fields['apps/kustomization.yaml']).toStrictEqual(['removed resources[2]']);
+    expect(dev.files.flatMap((f) => f.fields).filter((f) => f.change === 'changed' && /\[\d+\]/.test(f.path))).toStrictEqual([]);
   });
 
   it('reports nothing for environments whose repository already holds the output', async () => {
