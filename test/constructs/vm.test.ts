@@ -290,7 +290,8 @@ describe('the handlebars / Jinja boundary', () => {
     // WHEN it renders
     const conf = file(renderWithSecrets(env), 'ansible/roles/redis/templates/cache/etc/redis/redis.conf.j2');
     // THEN the Jinja expressions of the template are there for Ansible, with the vault variable name
-    expect(conf).toContain(`requirepass "{{ ${vaultVariable('cache', 'redis-password')} }}"\n`);
+    expect(conf).toContain(`{% set redis_password_escaped = ${vaultVariable('cache', 'redis-password')} | replace(`);
+    expect(conf).toContain('requirepass "{{ redis_password_escaped }}"\n');
     expect(conf).toContain('dir {{ siteforge_prefix }}/var/lib/redis\n');
     expect(conf).toContain('maxmemory 256mb\n');
     expect(vaultVariable('cache', 'redis-password')).toBe('cache_redis_password');
