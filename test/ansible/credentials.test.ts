@@ -20,6 +20,8 @@ describe('credentials with quotes and backslashes in VM config files', () => {
   // Secr3t"pa\ss'x\ : a double quote, a single quote, a backslash inside and one at the end
   const appPassword = 'Secr3t"pa\\ss\'x\\';
   const redisPassword = appPassword;
+  // R00t\'pw"\ : root's, another one
+  const rootPassword = 'R00t\\\'pw"\\';
 
   function environment() {
     const site = new Site(new App({ outdir: '/nonexistent' }), 'lab', { domain: 'lab.example.com' });
@@ -31,7 +33,7 @@ describe('credentials with quotes and backslashes in VM config files', () => {
       service: catalog.service('mysql'),
       settings: { database: 'orders', username: 'orders_app' },
       placement: Placement.vm({ group }),
-      credentials: { 'mysql-password': Secret.fromEnv('LAB_DB_PASSWORD') },
+      credentials: { 'mysql-password': Secret.fromEnv('LAB_DB_PASSWORD'), 'mysql-root-password': Secret.fromEnv('LAB_DB_ROOT_PASSWORD') },
     });
     env.addInstance('cache', {
       service: catalog.service('redis'),
@@ -54,7 +56,7 @@ describe('credentials with quotes and backslashes in VM config files', () => {
     try {
       writeFiles(repo, renderEnvironmentSecurely(environment(), {
         outDir,
-        variables: { ...process.env, LAB_DB_PASSWORD: appPassword, LAB_REDIS_PASSWORD: redisPassword },
+        variables: { ...process.env, LAB_DB_PASSWORD: appPassword, LAB_DB_ROOT_PASSWORD: rootPassword, LAB_REDIS_PASSWORD: redisPassword },
       }));
     } finally {
       rmSync(outDir, { recursive: true, force: true });
@@ -121,6 +123,18 @@ describe('credentials with quotes and backslashes in VM config files', () => {
     expect(sql.split('\n').filter((line) => line.includes('IDENTIFIED BY'))).toStrictEqual([
       String.raw`CREATE USER IF NOT EXISTS 'orders_app'@'%' IDENTIFIED BY 'Secr3t"pa\\ss''x\\';`,
       String.raw`ALTER USER 'orders_app'@'%' IDENTIFIED BY 'Secr3t"pa\\ss''x\\';`,
+    ]);
+  });
+
+  it.skipIf(!ansibleTests)("sets root@localhost's password to the vault's mysql-root-password at every start, escaped the same way", async () => {
+    // GIVEN MySQL on a VM with a root password of its own (the instance's mysql-root-password)
+    // WHEN the playbook writes the config files
+    const run = (await rendered)!;
+    expect(run.status).toBe(0);
+    // THEN the init file (run by mysqld at every start) gives root that password, not the package's default
+    const sql = readFileSync(join(root, 'etc/mysql/siteforge-init.sql'), 'utf8');
+    expect(sql.split('\n').filter((line) => line.includes("'root'"))).toStrictEqual([
+      String.raw`ALTER USER 'root'@'localhost' IDENTIFIED WITH mysql_native_password BY 'R00t\\''pw"\\';`,
     ]);
   });
 });

@@ -26,7 +26,7 @@ describe('the vm section of service.yml', () => {
       install: ['Install the MySQL server package', 'Create the MySQL data and log directories'],
       upgrade: 1,
       configFiles: [['/etc/mysql/conf.d/siteforge.cnf', '0644', undefined], ['/etc/mysql/siteforge-init.sql', '0600', 'mysql']],
-      secrets: ['mysql-password'],
+      secrets: ['mysql-password', 'mysql-root-password'],
     });
     expect(summary('redis')).toMatchObject({ hostRoles: ['middleware', 'db'], ports: [6379], unit: 'redis-server', secrets: ['redis-password'] });
     expect(summary('elasticsearch')).toMatchObject({ hostRoles: ['middleware'], ports: [9200, 9300], unit: 'elasticsearch', secrets: [] });
