@@ -10,6 +10,7 @@ export interface RawVm {
   hostRoles: string[];
   ports?: string[];
   unit?: string;
+  clientHosts: 'all' | 'primary';
   install: string;
   upgrade?: string;
   secrets: string[];
@@ -65,6 +66,7 @@ export function loadVm(
     hostRoles: raw.hostRoles,
     ports: bound,
     unit: raw.unit,
+    clientHosts: raw.clientHosts,
     install: tasks(raw.install, ['vm', 'install']),
     upgrade: tasks(raw.upgrade, ['vm', 'upgrade']),
     configFiles,

@@ -204,6 +204,12 @@ export interface VmDefinition {
   readonly ports: readonly ServicePort[];
   /** systemd unit started and enabled after install and upgrade, if any. */
   readonly unit?: string;
+  /**
+   * The hosts clients reach: `all` (any host serves them), or `primary`, the first host, where
+   * the others replicate from it and serve no writes. The EndpointSlice that lets pods reach a
+   * VM instance lists these hosts.
+   */
+  readonly clientHosts: 'all' | 'primary';
   /** Tasks of the `install` tag. */
   readonly install: readonly AnsibleTask[];
   /** Tasks of the `upgrade` tag (run only with `--tags upgrade`). */

@@ -1,6 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Environment } from '../environment';
 import { errorAt } from '../errors';
+import type { Host } from '../host-group';
 import type { Instance } from '../instance';
 import type { RenderedFile } from '../rendered-file';
 import { chartApp, folderOf, type KubernetesObject } from './manifests';
@@ -21,9 +22,18 @@ export function vmInstancesReachedFromCluster(env: Environment): Instance[] {
 }
 
 /**
+ * The hosts of a VM instance that serve its clients: all of them, or only the first (the
+ * primary the others replicate from) when its service says so (`vm.clientHosts: primary`).
+ */
+export function clientHostsOf(instance: Instance): readonly Host[] {
+  return instance.service.vm?.clientHosts === 'primary' ? instance.hosts.slice(0, 1) : instance.hosts;
+}
+
+/**
  * Hybrid reach: `manifests/<instance>/` for every VM instance used from the cluster, holding a
- * Service without selector and a `discovery.k8s.io/v1` EndpointSlice listing the VM hosts'
- * addresses, so pods reach the VM instance at `<instance>.<namespace>.svc` like any Service.
+ * Service without selector and a `discovery.k8s.io/v1` EndpointSlice listing the addresses of
+ * the VM hosts that serve clients (see clientHostsOf), so pods reach the VM instance at
+ * `<instance>.<namespace>.svc` like any Service.
  */
 export function renderVmEndpoints(env: Environment): RenderedFile[] {
   const cluster = env.cluster;
@@ -32,8 +42,8 @@ export function renderVmEndpoints(env: Environment): RenderedFile[] {
   if (instances.length === 0) return [];
   return instances.flatMap((instance) => {
     const chart = new Chart(chartApp(), instance.name, { disableResourceNameHashes: true });
-    const hosts = instance.hosts;
-    const addressType = addressTypeOf(instance);
+    const hosts = clientHostsOf(instance);
+    const addressType = addressTypeOf(instance, hosts);
     const labels = instanceLabels(instance);
     const ports = instance.service.vm?.ports ?? instance.service.ports;
     new ApiObject(chart, 'service', {
@@ -61,9 +71,8 @@ export function renderVmEndpoints(env: Environment): RenderedFile[] {
   });
 }
 
-/** IPv4 or IPv6 for the EndpointSlice; every host of the instance must have an address of that family. */
-function addressTypeOf(instance: Instance): 'IPv4' | 'IPv6' {
-  const hosts = instance.hosts;
+/** IPv4 or IPv6 for the EndpointSlice; every host it lists must have an address of that family. */
+function addressTypeOf(instance: Instance, hosts: readonly Host[]): 'IPv4' | 'IPv6' {
   const users = Environment.of(instance).instances.filter((u) => u.placement.kind === 'kubernetes' && u.dependencies.includes(instance)).map((u) => u.name);
   const v4 = hosts.every((h) => IPV4.test(h.address));
   const v6 = hosts.every((h) => h.address.includes(':') && IPV6.test(h.address));

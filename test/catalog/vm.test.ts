@@ -5,7 +5,7 @@ import { loadCatalog } from '../../catalog';
 import { builtinCatalog, catalogCopy } from '../helpers';
 
 describe('the vm section of service.yml', () => {
-  it('gives mysql, redis and elasticsearch their host roles, bound ports, unit, tasks, config files and secrets', () => {
+  it('gives mysql, redis and elasticsearch their host roles, bound ports, unit, tasks, config files, secrets and the hosts clients reach', () => {
     const catalog = builtinCatalog();
     const summary = (name: string) => {
       const vm = catalog.service(name).vm!;
@@ -17,6 +17,7 @@ describe('the vm section of service.yml', () => {
         upgrade: vm.upgrade.length,
         configFiles: vm.configFiles.map((f) => [f.path, f.mode, f.owner]),
         secrets: vm.secrets,
+        clientHosts: vm.clientHosts,
       };
     };
     expect(summary('mysql')).toStrictEqual({
@@ -27,9 +28,10 @@ describe('the vm section of service.yml', () => {
       upgrade: 1,
       configFiles: [['/etc/mysql/conf.d/siteforge.cnf', '0644', undefined], ['/etc/mysql/siteforge-init.sql', '0600', 'mysql']],
       secrets: ['mysql-password', 'mysql-root-password'],
+      clientHosts: 'primary',
     });
-    expect(summary('redis')).toMatchObject({ hostRoles: ['middleware', 'db'], ports: [6379], unit: 'redis-server', secrets: ['redis-password'] });
-    expect(summary('elasticsearch')).toMatchObject({ hostRoles: ['middleware'], ports: [9200, 9300], unit: 'elasticsearch', secrets: [] });
+    expect(summary('redis')).toMatchObject({ hostRoles: ['middleware', 'db'], ports: [6379], unit: 'redis-server', secrets: ['redis-password'], clientHosts: 'primary' });
+    expect(summary('elasticsearch')).toMatchObject({ hostRoles: ['middleware'], ports: [9200, 9300], unit: 'elasticsearch', secrets: [], clientHosts: 'all' });
   });
 
   it('fails on a bound port that is not one of the ports, naming the file and line', () => {

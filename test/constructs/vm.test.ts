@@ -264,6 +264,30 @@ describe('hybrid reach', () => {
     expect(parseYaml(file(files, 'ansible/inventory.yml'), 'inventory')).toMatchObject({ all: { hosts: { 'db-1': { ansible_host: 'fd00::11' } } } });
   });
 
+  it('lists only the primary of a Redis replication in its EndpointSlice, as the replicas take no writes, and every node of an Elasticsearch cluster', () => {
+    // GIVEN Redis (replication) and Elasticsearch (cluster) on three middleware hosts, used from Kubernetes
+    const { env } = siteWithEnvironment({ secrets: SecretBackend.sealedSecrets({ certificate: ACME_PROD_SEALING_CERTIFICATE }) });
+    const group = env.addHostGroup('vms', { hosts: [mw(1), mw(2), mw(3)] });
+    const redis = env.addInstance('redis', { service: catalog.service('redis'), profile: 'replication', nodes: 3, placement: Placement.vm({ group }) });
+    const search = env.addInstance('elasticsearch', { service: catalog.service('elasticsearch'), profile: 'cluster', nodes: 3, placement: Placement.vm({ group }) });
+    const mysql = env.addInstance('mysql', { service: catalog.service('mysql') });
+    env.addInstance('portal-admin', { service: catalog.service('portal-admin') }).uses(mysql).uses(redis);
+    env.addInstance('kibana', { service: catalog.service('kibana') }).uses(search);
+    expect(problems(env)).toStrictEqual([]);
+
+    // WHEN the environment renders
+    const files = renderWithSecrets(env);
+
+    // THEN Redis's EndpointSlice holds its first host, which the other two replicate from
+    const endpoints = (name: string) => (parseYaml(file(files, `manifests/${name}/endpointslice-${name}-vm.yaml`), 'slice') as {
+      endpoints: { addresses: string[]; hostname: string }[];
+    }).endpoints.map((e) => [e.hostname, e.addresses]);
+    expect(endpoints('redis')).toStrictEqual([['mw-1', ['10.0.1.1']]]);
+    expect(file(files, 'ansible/roles/redis/templates/redis/etc/redis/redis.conf.j2')).toContain("{% if inventory_hostname != 'mw-1' %}\nreplicaof 10.0.1.1 6379\n");
+    // AND Elasticsearch's lists every node, as any node serves clients
+    expect(endpoints('elasticsearch')).toStrictEqual([['mw-1', ['10.0.1.1']], ['mw-2', ['10.0.1.2']], ['mw-3', ['10.0.1.3']]]);
+  });
+
   it('refuses an EndpointSlice for a VM host known only by DNS name', () => {
     const { env } = siteWithEnvironment();
     const group = env.addHostGroup('vms', { hosts: [{ name: 'db-1', address: 'db-1.acme.internal', roles: ['db'] }] });
