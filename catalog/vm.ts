@@ -13,6 +13,7 @@ export interface RawVm {
   clientHosts: 'all' | 'primary';
   install: string;
   upgrade?: string;
+  rollingUpgrade?: { waitFor: string };
   secrets: string[];
   configFiles: { path: string; mode: string; owner?: string; template: string }[];
 }
@@ -69,6 +70,7 @@ export function loadVm(
     clientHosts: raw.clientHosts,
     install: tasks(raw.install, ['vm', 'install']),
     upgrade: tasks(raw.upgrade, ['vm', 'upgrade']),
+    rollingUpgrade: raw.rollingUpgrade && { waitFor: tasks(raw.rollingUpgrade.waitFor, ['vm', 'rollingUpgrade', 'waitFor']) },
     configFiles,
     secrets: [...new Set([...credentialKeys, ...raw.secrets])].sort(),
   };

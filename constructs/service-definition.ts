@@ -214,6 +214,13 @@ export interface VmDefinition {
   readonly install: readonly AnsibleTask[];
   /** Tasks of the `upgrade` tag (run only with `--tags upgrade`). */
   readonly upgrade: readonly AnsibleTask[];
+  /**
+   * Upgrades one host at a time, when set: with `--tags upgrade` the instance's play runs with
+   * `serial: 1`, and on each host, after its restart, the `waitFor` tasks wait until the service
+   * is healthy before the next host starts. Install runs stay on every host at once.
+   * @default - every host of the instance is upgraded at once, task by task
+   */
+  readonly rollingUpgrade?: { readonly waitFor: readonly AnsibleTask[] };
   readonly configFiles: readonly VmConfigFile[];
   /**
    * Keys of the credentials the role needs (such as `mysql-password`); each becomes the Ansible

@@ -7,6 +7,14 @@ import { vmInstances } from './inventory';
 import { roleName } from './roles';
 
 /**
+ * The `serial` of the play of a service upgraded one host at a time (`vm.rollingUpgrade`): one
+ * host per batch when the run's tags include `upgrade` (each host then goes through the whole
+ * play, restart and wait included, before the next), every host at once otherwise, so install
+ * runs are unchanged (a new cluster's first node could not become healthy alone).
+ */
+export const ROLLING_UPGRADE_SERIAL = "{{ 1 if 'upgrade' in ansible_run_tags else '100%' }}";
+
+/**
  * `ansible/playbook.yml`: first one play per storage mount (the hosts that mount it), then one
  * play per VM instance in dependency order (a dependency's play comes first), each applying
  * the service's role to the instance's inventory group.
@@ -20,6 +28,7 @@ export function renderPlaybook(env: Environment): RenderedFile {
     plays.push({
       name: `Instance ${instance.name} (${instance.service.name} ${instance.service.version})`,
       hosts: instance.name,
+      ...(instance.service.vm?.rollingUpgrade ? { serial: ROLLING_UPGRADE_SERIAL } : {}),
       become: true,
       roles: [{
         role: roleName(instance.service),

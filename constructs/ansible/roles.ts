@@ -26,6 +26,9 @@ const CONFIG_TAGS = ['install', 'upgrade', 'config'];
  * asked for), a `tasks/main.yml` that writes the config files and starts the unit, the
  * handler that restarts it, and `templates/<instance>/<path>.j2` per instance using it,
  * rendered at synth time. Every path written is under `siteforge_prefix` (`siteforge_root`).
+ * A service upgraded one host at a time (`vm.rollingUpgrade`) also gets `tasks/upgrade-wait.yml`,
+ * run in upgrades after the host's restart (its play runs one host at a time then, see
+ * playbook.ts).
  */
 export function renderRole(service: ServiceDefinition, instances: readonly Instance[]): RenderedFile[] {
   const vm = service.vm!;
@@ -35,6 +38,7 @@ export function renderRole(service: ServiceDefinition, instances: readonly Insta
     { path: `${base}/tasks/install.yml`, content: `---\n${toYaml(vm.install)}` },
   ];
   if (vm.upgrade.length > 0) files.push({ path: `${base}/tasks/upgrade.yml`, content: `---\n${toYaml(vm.upgrade)}` });
+  if (vm.rollingUpgrade) files.push({ path: `${base}/tasks/upgrade-wait.yml`, content: `---\n${toYaml(vm.rollingUpgrade.waitFor)}` });
   if (vm.unit) {
     files.push({
       path: `${base}/handlers/main.yml`,
@@ -97,6 +101,11 @@ function mainTasks(service: ServiceDefinition, vm: VmDefinition): Record<string,
       when: 'siteforge_manage_services | bool',
       tags: ['install', 'upgrade'],
     });
+  }
+  if (vm.rollingUpgrade) {
+    // The restart the upgrade notified happens here, on this host, not at the end of the play.
+    tasks.push({ name: `Restart ${service.name} now if its upgrade changed it`, 'ansible.builtin.meta': 'flush_handlers', tags: ['upgrade', 'never'] });
+    tasks.push({ name: `Wait for ${service.name} before upgrading the next host`, 'ansible.builtin.import_tasks': 'upgrade-wait.yml', tags: ['upgrade', 'never'] });
   }
   return tasks;
 }
