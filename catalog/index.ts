@@ -330,7 +330,7 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     defaultProfile,
     placements: raw.placements,
     images: raw.images,
-    helm: raw.helm && { chart: raw.helm.chart, values: helmValues!, ingress: helmReads.has('instance.host'), resources: helmReads.has('instance.resources') },
+    helm: raw.helm && { chart: raw.helm.chart, values: helmValues!, ingress: helmReads.has('instance.host'), tls: helmReads.has('instance.tls'), resources: helmReads.has('instance.resources') },
     workload,
     connection,
     vm: raw.vm && loadVm(raw.vm, dir, raw.ports as ServicePort[], Object.values(raw.connection?.credentials?.env ?? {}), fail, displayPath),

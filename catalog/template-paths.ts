@@ -13,7 +13,7 @@ import { UserError } from '../constructs/errors';
 export const CONTEXT: Record<string, readonly string[] | '*'> = {
   site: ['name', 'domain'],
   environment: ['name', 'zone', 'namespace'],
-  instance: ['name', 'service', 'version', 'profile', 'replicas', 'clustered', 'quorum', 'host', 'members', 'monitoring', 'url', 'ingressClass', 'storageClass', 'resources'],
+  instance: ['name', 'service', 'version', 'profile', 'replicas', 'clustered', 'quorum', 'host', 'members', 'monitoring', 'url', 'tls', 'ingressClass', 'storageClass', 'resources'],
   settings: '*',
   images: '*',
   endpoint: ['host', 'port'],
@@ -25,6 +25,7 @@ const CONNECTION = ['host', 'port'];
 const IMAGE_FIELDS = ['registry', 'repository', 'image', 'tag', 'digest', 'ref'];
 const BINDING_FIELDS = ['instance', 'host', 'port', 'settings'];
 const RESOURCE_FIELDS = ['set', 'requests', 'limits'];
+const TLS_FIELDS = ['enabled', 'secretName'];
 
 /** What a service's templates may read besides the fixed context. */
 export interface TemplateContract {
@@ -64,6 +65,9 @@ export function checkTemplatePaths(ast: hbs.AST.Program, nameOf: () => string, c
     if (fields !== '*' && !fields.includes(first)) fail(node, path, `is not in the template context; ${root} has ${fields.join(', ')}`);
     if (root === 'instance' && first === 'resources' && second !== undefined && !RESOURCE_FIELDS.includes(second)) {
       fail(node, path, `is not in the template context; instance.resources has ${RESOURCE_FIELDS.join(', ')}`);
+    }
+    if (root === 'instance' && first === 'tls' && second !== undefined && !TLS_FIELDS.includes(second)) {
+      fail(node, path, `is not in the template context; instance.tls has ${TLS_FIELDS.join(', ')}`);
     }
     if (root === 'settings') checkSettingsPath(node, node.parts.slice(1), contract.settingsSchema, 'settings', fail);
     if (root === 'images') {

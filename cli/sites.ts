@@ -25,7 +25,7 @@ export function sitesCommand(io: Io, compiled?: CompiledProgram): Command {
           instances.forEach((i, n) => {
             const where = i.placement.kind === 'vm' ? `vm ${i.hosts.map((h) => h.name).join(',')}` : 'kubernetes';
             const uses = i.dependencies.length > 0 ? ` uses ${i.dependencies.map((d) => d.name).join(', ')}` : '';
-            const domain = i.host ? ` https://${i.host}` : '';
+            const domain = i.url ? ` ${i.url}` : '';
             lines.push(`${lastEnv ? '   ' : '│  '}${n === instances.length - 1 ? '└─' : '├─'} ${i.name.padEnd(width)}  ${i.service.name} ${i.service.version}, ${i.profile.name} x${i.nodes}, ${where}${uses}${domain}`);
           });
         });

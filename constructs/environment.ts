@@ -112,11 +112,20 @@ export class Environment extends Construct {
   private ingressProblems(): string[] {
     const problems: string[] = [];
     const routed = new Map<string, Instance>();
+    const byHost = new Map<string, Instance>();
     for (const instance of this.instances.filter((i) => i.exposure.ingress)) {
       const route = `${instance.host}${instance.exposure.path ?? '/'}`;
       const other = routed.get(route);
       if (other) problems.push(`${instance.node.path}: exposed on ${route}, as ${other.name} is; give one another host or path`);
       else routed.set(route, instance);
+      // The ingress controller serves a host with TLS once any of its Ingresses has it (and
+      // redirects its plain HTTP there): the host's URLs cannot be http:// for one path.
+      const first = byHost.get(instance.host!);
+      if (!first) byHost.set(instance.host!, instance);
+      else if (first.tls.enabled !== instance.tls.enabled) {
+        const [withTls, without] = first.tls.enabled ? [first, instance] : [instance, first];
+        problems.push(`${instance.node.path}: exposed on ${instance.host} as ${first.name} is, but ${withTls.name}'s Ingress has TLS and ${without.name}'s has none (plain HTTP); give both the same tls`);
+      }
     }
     return problems;
   }

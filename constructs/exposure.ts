@@ -1,3 +1,5 @@
+import type { IngressTls } from './ingress-tls';
+
 /** Options of an Ingress exposure. */
 export interface IngressExposureOptions {
   /**
@@ -10,6 +12,11 @@ export interface IngressExposureOptions {
    * @default "/"
    */
   readonly path?: string;
+  /**
+   * How this Ingress gets its certificate, in place of the cluster's choice.
+   * @default - the cluster's `tls`
+   */
+  readonly tls?: IngressTls;
 }
 
 /** How an instance is reached from outside its cluster (Choerodon's 域名, a domain). */
@@ -21,12 +28,14 @@ export class Exposure {
 
   /** Through an Ingress on a host name of the site's domain. */
   public static ingress(options: IngressExposureOptions = {}): Exposure {
-    return new Exposure(true, options.host, options.path ?? '/');
+    return new Exposure(true, options.host, options.path ?? '/', options.tls);
   }
 
   private constructor(
     public readonly ingress: boolean,
     public readonly host?: string,
     public readonly path?: string,
+    /** The exposure's own TLS choice, when it overrides the cluster's. */
+    public readonly tls?: IngressTls,
   ) {}
 }

@@ -6,6 +6,7 @@ export * from './sync-policy';
 export * from './argocd-topology';
 export * from './placement';
 export * from './exposure';
+export * from './ingress-tls';
 export * from './site';
 export * from './environment';
 export * from './kubernetes-cluster';

@@ -3,6 +3,7 @@ import { errorAt } from './errors';
 import { assertDnsSubdomain } from './names';
 import { Placement } from './placement';
 import { Exposure } from './exposure';
+import { IngressTls, ingressTlsProblem } from './ingress-tls';
 import { Site } from './site';
 import { Environment } from './environment';
 import type { Host } from './host-group';
@@ -160,6 +161,8 @@ export class Instance extends Construct {
       if (this.placement.kind !== 'kubernetes') throw errorAt(path, 'an Ingress exposure needs placement on Kubernetes');
       if (helm && !helm.ingress) throw errorAt(path, `${props.service.name}'s Helm values set up no Ingress (they never read instance.host): leave exposure out`);
       assertDnsSubdomain(path, 'exposure host', this.host);
+      const tlsProblem = this.exposure.tls === undefined ? undefined : ingressTlsProblem(this.exposure.tls);
+      if (tlsProblem) throw errorAt(path, `exposure tls ${tlsProblem}`);
       const ingressPath = this.exposure.path ?? '/';
       if (typeof ingressPath !== 'string' || !INGRESS_PATH.test(ingressPath)) {
         throw errorAt(path, `exposure path must start with "/" and hold only the characters of a URL path (letters, digits, and -._~!$&'()*+,;=:@%/), got ${JSON.stringify(ingressPath)}`);
@@ -213,6 +216,22 @@ export class Instance extends Construct {
   public get host(): string | undefined {
     if (!this.exposure.ingress) return undefined;
     return this.exposure.host ?? `${this.name}.${Site.of(this).domain}`;
+  }
+
+  /**
+   * How the Ingress gets its certificate: the exposure's choice, else the cluster's;
+   * `IngressTls.none()` when the instance is not exposed.
+   */
+  public get tls(): IngressTls {
+    if (!this.exposure.ingress) return IngressTls.none();
+    return this.exposure.tls ?? Environment.of(this).cluster?.tls ?? IngressTls.none();
+  }
+
+  /** The URL the instance is reached at from outside, when exposed: `https://<host>` with TLS, else `http://<host>`. */
+  public get url(): string | undefined {
+    const host = this.host;
+    if (host === undefined) return undefined;
+    return `${this.tls.enabled ? 'https' : 'http'}://${host}`;
   }
 
   /** VM hosts that run this instance (empty on Kubernetes): the first `nodes` qualifying hosts. */
@@ -272,6 +291,13 @@ export class Instance extends Construct {
       for (const dependency of this.used.filter((d) => d.placement.kind === 'kubernetes')) {
         problems.push(`${path}: placed on VMs, but uses ${dependency.name} on Kubernetes, which VMs cannot reach (its address is a cluster DNS name and its credentials are in a Secret of the cluster); place both on VMs (Placement.vm) or both on the cluster`);
       }
+    }
+    // A chart whose values leave TLS out would serve the ingress controller's default
+    // certificate on a URL that says https.
+    const helm = this.placement.kind === 'kubernetes' ? this.service.helm : undefined;
+    if (this.exposure.ingress && helm && !helm.tls && this.tls.enabled) {
+      const from = this.exposure.tls ? 'its exposure' : `its cluster (${env.cluster?.node.path})`;
+      problems.push(`${path}: ${this.service.name}'s Helm values set up no TLS (they never read instance.tls), but ${from} gives its Ingress TLS; expose it with tls: IngressTls.none()`);
     }
     const { group, role } = this.placement;
     if (group) {

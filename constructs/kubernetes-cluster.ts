@@ -5,6 +5,7 @@ import { Applier } from './applier';
 import { Site } from './site';
 import { Environment } from './environment';
 import { fluxCanFetch } from './flux/git-url';
+import { IngressTls, ingressTlsProblem } from './ingress-tls';
 
 export interface KubernetesClusterProps {
   /**
@@ -24,6 +25,14 @@ export interface KubernetesClusterProps {
    */
   readonly ingressClass?: string;
   /**
+   * How the Ingresses of exposed instances get certificates: cert-manager with an issuer
+   * (`IngressTls.certManager({ issuer: IssuerRef.cluster('letsencrypt-prod') })`), a TLS
+   * Secret the administrators create (`IngressTls.secret('wildcard-tls')`), or none. An
+   * exposure may choose otherwise (`Exposure.ingress({ tls })`).
+   * @default IngressTls.none() - plain HTTP: no Ingress has TLS, and instance URLs are `http://<host>`
+   */
+  readonly tls?: IngressTls;
+  /**
    * Storage class for persistent volumes.
    * @default - the cluster's default storage class
    */
@@ -40,6 +49,8 @@ export class KubernetesCluster extends Construct {
   public readonly apiServer: string;
   public readonly applier: Applier;
   public readonly ingressClass: string;
+  /** How exposed instances' Ingresses get certificates, unless their exposure says otherwise. */
+  public readonly tls: IngressTls;
   public readonly storageClass?: string;
   public readonly namespace: string;
 
@@ -55,6 +66,9 @@ export class KubernetesCluster extends Construct {
       throw errorAt(scope.node.path, `Flux cannot fetch the environment repository ${JSON.stringify(scope.repoUrl)} (a GitRepository takes only https://, http:// and ssh:// URLs); set the site's gitRemote to an https://, ssh:// or user@host:path URL`);
     }
     this.ingressClass = props.ingressClass ?? 'nginx';
+    this.tls = props.tls ?? IngressTls.none();
+    const tlsProblem = ingressTlsProblem(this.tls);
+    if (tlsProblem) throw errorAt(this.node.path, `tls ${tlsProblem}`);
     this.storageClass = props.storageClass;
     this.namespace = props.namespace ?? `${Site.of(scope).name}-${scope.name}`;
     assertDnsLabel(this.node.path, 'ingressClass', this.ingressClass);

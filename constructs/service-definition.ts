@@ -80,6 +80,11 @@ export interface HelmService {
   readonly values: Template;
   /** Whether the values set up an Ingress for an exposed instance (they read `instance.host`). */
   readonly ingress: boolean;
+  /**
+   * Whether the values give an exposed instance's Ingress its TLS Secret and say https or
+   * http as it has TLS or not (they read `instance.tls`).
+   */
+  readonly tls: boolean;
   /** Whether the values size the workload (they read `instance.resources`). */
   readonly resources: boolean;
 }

@@ -40,6 +40,7 @@ export function templateContext(instance: Instance): Record<string, unknown> {
   for (const image of instance.service.images) images[image.name] = resolveImage(image, env.registryMirror);
   const endpoint = endpointOf(instance);
   const { cpu, memory } = instance.resources;
+  const tls = instance.tls;
   const base = {
     site: { name: site.name, domain: site.domain },
     environment: { name: env.name, zone: env.zone.name, namespace: cluster?.namespace ?? '' },
@@ -63,7 +64,9 @@ export function templateContext(instance: Instance): Record<string, unknown> {
         path: instance.service.monitoring?.path ?? '',
         interval: instance.service.monitoring?.interval ?? '',
       },
-      url: instance.host ? `https://${instance.host}` : `http://${endpoint.host}:${endpoint.port}`,
+      // The scheme follows the Ingress: https only where it has TLS.
+      url: instance.url ?? `http://${endpoint.host}:${endpoint.port}`,
+      tls: { enabled: tls.enabled, secretName: tls.secretNameOf(instance.name) ?? '' },
       ingressClass: cluster?.ingressClass ?? '',
       storageClass: cluster?.storageClass ?? '',
       resources: {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { parse } from 'yaml';
 import {
-  Applier, Exposure, gitBranchProblem, Placement, Secret, SecretBackend, SecretStoreRef, Site, UserError, type Environment,
+  Applier, Exposure, gitBranchProblem, IngressTls, IssuerRef, Placement, Secret, SecretBackend, SecretStoreRef, Site, UserError, type Environment,
 } from '../constructs';
 import { toYaml } from '../constructs/yaml';
 import { compileTemplate } from '../catalog/templates';
@@ -142,6 +142,25 @@ const modelCases: SiteCase[] = [
     input: 'a secret store name that is not a Kubernetes name',
     fleet: () => [{ name: 'acme', build: (scope: Construct) => new Site(scope, 'acme', { domain: 'acme.example.com', secrets: SecretBackend.externalSecrets({ store: SecretStoreRef.cluster('Bad Store Name!') }) }) }],
     message: 'site acme: the ClusterSecretStore name must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-", got "Bad Store Name!"',
+  },
+  {
+    input: 'a cert-manager issuer name that is not a Kubernetes name',
+    fleet: () => [{ name: 'acme', build(scope: Construct) {
+      const site = new Site(scope, 'acme', { domain: 'acme.example.com' });
+      site.addEnvironment('prod').addCluster({ tls: IngressTls.certManager({ issuer: IssuerRef.cluster('Lets Encrypt') }) });
+      return site;
+    } }],
+    message: 'acme/prod/cluster: tls names the ClusterIssuer "Lets Encrypt", whose name must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-"; give the name `kubectl get clusterissuers` lists',
+  },
+  {
+    input: 'a TLS Secret name that is not a Kubernetes name',
+    fleet: () => [acme((env) => env.addInstance('website', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ tls: IngressTls.secret('../wildcard') }) }))],
+    message: 'acme/prod/website: exposure tls names the Secret "../wildcard", whose name must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-"; give the name of the TLS Secret in the environment\'s namespace',
+  },
+  {
+    input: 'TLS on one path of a host and plain HTTP on another',
+    fleet: () => [acme((env) => env.addInstance('website', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: 'portal-admin.acme.example.com', path: '/www', tls: IngressTls.secret('www-tls') }) }))],
+    message: 'acme/prod/website: exposed on portal-admin.acme.example.com as portal-admin is, but website\'s Ingress has TLS and portal-admin\'s has none (plain HTTP); give both the same tls',
   },
   {
     input: 'a zone given as a string',
@@ -384,7 +403,7 @@ const catalogCases: CatalogCase[] = [
   { input: 'an unknown keyword in a settings schema (ajv strict)', file: 'elasticsearch/values.schema.json', change: (t) => t.replace('"additionalProperties": false', '"additionalProperties": false, "x-ui": true'), message: (f) => `${f}: strict mode: unknown keyword: "x-ui"` },
   { input: 'a catastrophic-backtracking pattern', file: 'elasticsearch/values.schema.json', change: (t) => t.replace('"^[0-9]+[mg]$"', '"^([0-9]+)+[mg]$"'), message: (f) => `${f}: pattern "^([0-9]+)+[mg]$" at /properties/heapSize/pattern repeats a group that itself repeats (like (a+)+), which can take exponential time to match; rewrite it without nested repetition` },
   { input: '{{#if}} on a setting the schema does not have', file: 'elasticsearch/values.yaml.hbs', change: (t) => `${t}{{#if settings.replicaz}}x: 1{{/if}}\n`, message: (f) => `${f}:LAST: settings.replicaz is not a setting of the service; values.schema.json has heapSize, storageSize` },
-  { input: 'a missing variable', file: 'elasticsearch/values.yaml.hbs', change: (t) => `${t}x: {{yaml instance.nodez}}\n`, message: (f) => `${f}:LAST: instance.nodez is not in the template context; instance has name, service, version, profile, replicas, clustered, quorum, host, members, monitoring, url, ingressClass, storageClass, resources` },
+  { input: 'a missing variable', file: 'elasticsearch/values.yaml.hbs', change: (t) => `${t}x: {{yaml instance.nodez}}\n`, message: (f) => `${f}:LAST: instance.nodez is not in the template context; instance has name, service, version, profile, replicas, clustered, quorum, host, members, monitoring, url, tls, ingressClass, storageClass, resources` },
   { input: 'a missing field inside an each block (strict mode at render)', file: 'kong/kong.yml.hbs', change: (t) => t.replace('        strip_path: false', '        strip_path: {{yaml strip}}'), message: (f) => `${f}:9: yaml: value is undefined`, args: ['--site', 'demo'] },
   { input: 'a credentials secretName that is not a Kubernetes name', file: 'redis/service.yml', change: (t) => t.replace('secretName: "{{instance.name}}-credentials"', 'secretName: "../{{instance.name}}"'), message: () => 'demo/all-in-one/redis: credentials secretName (from redis\'s connection.credentials.secretName) must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-", got "../redis"', args: ['--site', 'demo'] },
   { input: 'constructor in a template', file: 'elasticsearch/values.yaml.hbs', change: (t) => `${t}x: {{yaml settings.constructor}}\n`, message: (f) => `${f}:LAST: "constructor" cannot be used in a template` },

@@ -5,6 +5,7 @@ import { Site } from '../site';
 import { yamlFile, type RenderedFile } from '../rendered-file';
 import { NativeWorkloadChart, instanceLabels } from './native-workload';
 import { addDashboard } from './monitoring';
+import { addCertificate, needsCertificate } from './certificate';
 
 /** A Kubernetes object as cdk8s writes it. */
 export interface KubernetesObject {
@@ -37,10 +38,15 @@ export function renderManifests(env: Environment): RenderedFile[] {
   for (const instance of env.instances) {
     if (instance.placement.kind === 'kubernetes' && instance.service.workload) {
       charts.push(new NativeWorkloadChart(chartApp(), instance.name, { instance }));
-    } else if (instance.placement.kind === 'kubernetes' && instance.monitored && instance.service.monitoring?.dashboard) {
-      // A chart renders its own ServiceMonitor (its values enable it); the dashboard is ours.
+    } else if (instance.placement.kind === 'kubernetes') {
+      // A chart renders its own ServiceMonitor (its values enable it) and Ingress (its values
+      // name the TLS Secret); the dashboard and the Certificate are ours.
+      const dashboard = instance.monitored && Boolean(instance.service.monitoring?.dashboard);
+      const certificate = needsCertificate(instance);
+      if (!dashboard && !certificate) continue;
       const chart = new Chart(chartApp(), instance.name, { namespace: cluster.namespace, labels: instanceLabels(instance), disableResourceNameHashes: true });
-      addDashboard(chart, instance);
+      if (dashboard) addDashboard(chart, instance);
+      if (certificate) addCertificate(chart, instance);
       charts.push(chart);
     }
   }

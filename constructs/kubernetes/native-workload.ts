@@ -10,6 +10,7 @@ import { parseYaml } from '../yaml';
 import { templateKind } from '../template-kind';
 import { endpointOf, templateContext } from '../template-context';
 import { addDashboard, addServiceMonitor } from './monitoring';
+import { addCertificate, needsCertificate } from './certificate';
 import type { NativeWorkload, ResourceQuantities, WorkloadProbe } from '../service-definition';
 
 export interface NativeWorkloadChartProps {
@@ -19,7 +20,8 @@ export interface NativeWorkloadChartProps {
 
 /**
  * The Kubernetes objects of a natively rendered instance: a ConfigMap of its rendered config
- * files, a Deployment or StatefulSet, a Service and, when exposed, an Ingress.
+ * files, a Deployment or StatefulSet, a Service and, when exposed, an Ingress (with TLS, and a
+ * cert-manager Certificate, as its `tls` says).
  */
 export class NativeWorkloadChart extends Chart {
   private claimTemplate?: object;
@@ -136,6 +138,9 @@ export class NativeWorkloadChart extends Chart {
       const ingress = new kplus.Ingress(this, 'ingress', { metadata, className: env.cluster!.ingressClass });
       const httpPort = workload.httpPort ?? ports[0].name;
       ingress.addHostRule(instance.host, instance.exposure.path ?? '/', kplus.IngressBackend.fromService(service, { port: portNumber(httpPort) }));
+      const secretName = instance.tls.secretNameOf(name);
+      if (secretName) ingress.addTls([{ hosts: [instance.host], secret: kplus.Secret.fromSecretName(this, 'tls-secret', secretName) }]);
+      if (needsCertificate(instance)) addCertificate(this, instance);
     }
   }
 

@@ -32,9 +32,10 @@ export function renderEnvironmentReadme(env: Environment): RenderedFile {
   for (const i of env.instancesInDependencyOrder()) {
     const placement = i.placement.kind === 'vm' ? `vm: ${i.hosts.map((h) => h.name).join(', ')}` : 'kubernetes';
     const uses = i.dependencies.map((d) => d.name).join(', ') || '-';
-    lines.push(`| ${i.name} | ${i.service.name} | ${i.service.version} | ${i.profile.name} | ${i.nodes} | ${placement} | ${uses} | ${i.host ? `https://${i.host}` : '-'} |`);
+    lines.push(`| ${i.name} | ${i.service.name} | ${i.service.version} | ${i.profile.name} | ${i.nodes} | ${placement} | ${uses} | ${i.url ?? '-'} |`);
   }
   lines.push('');
+  lines.push(...tlsLines(env));
   const hosts = env.hostGroups.flatMap((g) => g.hosts);
   if (hosts.length > 0) {
     lines.push('## Hosts', '', '| host | group | address | roles |', '|---|---|---|---|');
@@ -59,4 +60,28 @@ export function renderEnvironmentReadme(env: Environment): RenderedFile {
     '',
   );
   return { path: 'README.md', content: lines.join('\n') };
+}
+
+/**
+ * The section on the certificates of exposed instances: where each comes from, and what the
+ * cluster's administrators provide (cert-manager and its issuers, or the TLS Secrets).
+ */
+function tlsLines(env: Environment): string[] {
+  const exposed = env.instancesInDependencyOrder().filter((i) => i.host !== undefined);
+  if (exposed.length === 0) return [];
+  if (exposed.every((i) => !i.tls.enabled)) {
+    return ['## TLS', '', 'No Ingress has TLS: every URL above is `http://`. Give the cluster a `tls` (cert-manager with an issuer, or a TLS Secret) in the site definition to serve them over HTTPS.', ''];
+  }
+  const namespace = env.cluster?.namespace ?? '';
+  const lines = ['## TLS', '', '| instance | host | certificate |', '|---|---|---|'];
+  for (const i of exposed) lines.push(`| ${i.name} | ${i.host} | ${i.tls.describe(i.name)} |`);
+  lines.push('');
+  const issuers = [...new Set(exposed.filter((i) => i.tls.kind === 'cert-manager').map((i) => `the ${i.tls.issuer!.kind} \`${i.tls.issuer!.name}\`${i.tls.issuer!.kind === 'Issuer' ? ` in \`${namespace}\`` : ''}`))];
+  const secrets = [...new Set(exposed.filter((i) => i.tls.kind === 'secret').map((i) => `\`${i.tls.secretNameOf(i.name)}\``))];
+  const needs = [
+    ...(issuers.length > 0 ? [`- cert-manager (its cert-manager.io/v1 CRDs and controller) and ${issuers.join(', ')}: each Certificate in \`manifests/<instance>/\` asks it for the instance's host, and cert-manager keeps the Secret the Ingress serves`] : []),
+    ...(secrets.length > 0 ? [`- the TLS Secret${secrets.length > 1 ? 's' : ''} ${secrets.join(', ')} in \`${namespace}\` (type \`kubernetes.io/tls\`: \`kubectl create secret tls <name> --cert=<file> --key=<file> -n ${namespace}\`), valid for the hosts above that use ${secrets.length > 1 ? 'them' : 'it'}`] : []),
+  ];
+  lines.push('The cluster\'s administrators provide, before the first sync:', '', ...needs, '');
+  return lines;
 }

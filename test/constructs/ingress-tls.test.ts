@@ -1,0 +1,271 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { App } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { Exposure, IngressTls, IssuerRef, Site, type Environment, type KubernetesClusterProps } from '../../constructs';
+import { templateContext } from '../../constructs/template-context';
+import { parseYaml } from '../../constructs/yaml';
+import { buildSite, problemsOf, synth } from '../../engine';
+import { fleet, type SiteDefinition } from '../../sites';
+import { builtinCatalog, readTree, renderWithSecrets, runCli, tempDir } from '../helpers';
+
+const catalog = builtinCatalog();
+const letsEncrypt = IngressTls.certManager({ issuer: IssuerRef.cluster('letsencrypt-prod') });
+
+/** acme/prod on a cluster with `cluster` props: the portal (native) and Kibana (a chart), both exposed. */
+function environment(cluster: KubernetesClusterProps = {}, scope: Construct = new App({ outdir: '/nonexistent' })): Environment {
+  const site = new Site(scope, 'acme', { domain: 'acme.example.com' });
+  const env = site.addEnvironment('prod');
+  env.addCluster(cluster);
+  const mysql = env.addInstance('mysql', { service: catalog.service('mysql') });
+  const redis = env.addInstance('redis', { service: catalog.service('redis') });
+  env.addInstance('portal-admin', { service: catalog.service('portal-admin'), exposure: Exposure.ingress({ host: 'admin.acme.example.com' }) }).uses(mysql).uses(redis);
+  const elasticsearch = env.addInstance('elasticsearch', { service: catalog.service('elasticsearch') });
+  env.addInstance('kibana', { service: catalog.service('kibana'), exposure: Exposure.ingress({ host: 'kibana.acme.example.com' }) }).uses(elasticsearch);
+  return env;
+}
+
+/** The environment's files, YAML ones parsed. */
+function files(env: Environment): Record<string, any> {
+  return Object.fromEntries(renderWithSecrets(env).map((f) => [f.path, f.path.endsWith('.yaml') ? parseYaml(f.content, f.path) : f.content]));
+}
+
+function instance(env: Environment, name: string) {
+  return env.instances.find((i) => i.name === name)!;
+}
+
+describe('TLS of exposed instances', () => {
+  it('is plain HTTP by default: no TLS on the Ingress, no Certificate, and http:// URLs everywhere', () => {
+    // GIVEN a cluster that says nothing about TLS
+    const env = environment();
+    const out = files(env);
+    // THEN the Ingress has no tls section and nothing asks cert-manager for a certificate
+    expect(out['manifests/portal-admin/ingress-portal-admin.yaml'].spec.tls).toBeUndefined();
+    expect(Object.keys(out).filter((path) => path.includes('certificate-'))).toStrictEqual([]);
+    // AND the URL the app, the instances using it and the README see says http
+    expect((templateContext(instance(env, 'portal-admin')).instance as any)).toMatchObject({ url: 'http://admin.acme.example.com', tls: { enabled: false, secretName: '' } });
+    expect(out['manifests/portal-admin/configmap-portal-admin-config.yaml'].data['application.yml']).toContain('url: "http://admin.acme.example.com"');
+    expect(out['README.md']).toContain('| mysql, redis | http://admin.acme.example.com |');
+    expect(out['README.md']).toContain('No Ingress has TLS: every URL above is `http://`.');
+    // AND the chart's Ingress gets no TLS either
+    expect(out['values/kibana.yaml'].ingress.tls).toBeUndefined();
+  });
+
+  it('with cert-manager, gives the native Ingress a TLS section and writes a Certificate for its host', () => {
+    // GIVEN a cluster whose Ingresses get certificates from a ClusterIssuer
+    const out = files(environment({ tls: letsEncrypt }));
+    // THEN the Ingress serves the Secret <instance>-tls for its host
+    expect(out['manifests/portal-admin/ingress-portal-admin.yaml'].spec.tls).toStrictEqual([{ hosts: ['admin.acme.example.com'], secretName: 'portal-admin-tls' }]);
+    // AND a Certificate beside it asks the issuer for that host, into that Secret
+    const certificate = out['manifests/portal-admin/certificate-portal-admin.yaml'];
+    expect(certificate).toMatchObject({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name: 'portal-admin', namespace: 'acme-prod', labels: { 'app.kubernetes.io/instance': 'portal-admin' } },
+      spec: {
+        secretName: 'portal-admin-tls',
+        dnsNames: ['admin.acme.example.com'],
+        issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'letsencrypt-prod' },
+      },
+    });
+    expect(out['manifests/portal-admin/kustomization.yaml'].resources).toContain('certificate-portal-admin.yaml');
+    // AND both pass the Kubernetes and cert-manager schemas, strictly
+    expect(problemsOf(certificate)).toStrictEqual([]);
+    expect(problemsOf(out['manifests/portal-admin/ingress-portal-admin.yaml'])).toStrictEqual([]);
+    // AND the URLs say https
+    expect(out['manifests/portal-admin/configmap-portal-admin-config.yaml'].data['application.yml']).toContain('url: "https://admin.acme.example.com"');
+    expect(out['README.md']).toContain('| portal-admin | admin.acme.example.com | cert-manager: Certificate `portal-admin` from the ClusterIssuer `letsencrypt-prod`, in Secret `portal-admin-tls` |');
+    expect(out['README.md']).toContain('- cert-manager (its cert-manager.io/v1 CRDs and controller) and the ClusterIssuer `letsencrypt-prod`');
+  });
+
+  it('with cert-manager, writes the Certificate of a chart-based instance beside the chart and names its Secret in the values', () => {
+    const out = files(environment({ tls: letsEncrypt }));
+    expect(out['manifests/kibana/certificate-kibana.yaml'].spec).toStrictEqual({
+      secretName: 'kibana-tls',
+      dnsNames: ['kibana.acme.example.com'],
+      issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'letsencrypt-prod' },
+    });
+    expect(out['values/kibana.yaml'].ingress.tls).toStrictEqual([{ secretName: 'kibana-tls', hosts: ['kibana.acme.example.com'] }]);
+    // the chart's Application applies manifests/kibana too
+    expect(out['apps/application-kibana.yaml'].spec.sources.map((s: { path?: string }) => s.path)).toContain('manifests/kibana');
+  });
+
+  it('names an Issuer in the environment\'s namespace', () => {
+    const out = files(environment({ tls: IngressTls.certManager({ issuer: IssuerRef.namespaced('acme-ca') }) }));
+    expect(out['manifests/portal-admin/certificate-portal-admin.yaml'].spec.issuerRef).toStrictEqual({ group: 'cert-manager.io', kind: 'Issuer', name: 'acme-ca' });
+    expect(out['README.md']).toContain('the Issuer `acme-ca` in `acme-prod`');
+  });
+
+  it('with a Secret the administrators create, serves it by name and writes no Certificate', () => {
+    const out = files(environment({ tls: IngressTls.secret('acme-wildcard-tls') }));
+    expect(out['manifests/portal-admin/ingress-portal-admin.yaml'].spec.tls).toStrictEqual([{ hosts: ['admin.acme.example.com'], secretName: 'acme-wildcard-tls' }]);
+    expect(out['values/kibana.yaml'].ingress.tls).toStrictEqual([{ secretName: 'acme-wildcard-tls', hosts: ['kibana.acme.example.com'] }]);
+    expect(Object.keys(out).filter((path) => path.includes('certificate-'))).toStrictEqual([]);
+    expect(out['README.md']).toContain('- the TLS Secret `acme-wildcard-tls` in `acme-prod` (type `kubernetes.io/tls`');
+    expect(out['manifests/portal-admin/configmap-portal-admin-config.yaml'].data['application.yml']).toContain('url: "https://admin.acme.example.com"');
+  });
+
+  it('lets an exposure choose otherwise than its cluster, both ways', () => {
+    // GIVEN a cluster with cert-manager, and a website exposed without TLS
+    const env = environment({ tls: letsEncrypt });
+    env.addInstance('website', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: 'www.acme.example.com', tls: IngressTls.none() }) });
+    // AND a cluster without TLS, and a website exposed with the customer's Secret
+    const plain = environment();
+    plain.addInstance('website', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: 'www.acme.example.com', tls: IngressTls.secret('www-tls') }) });
+    const [withTls, without] = [files(env), files(plain)];
+    // THEN each website follows its exposure, and the other instances their cluster
+    expect(withTls['manifests/website/ingress-website.yaml'].spec.tls).toBeUndefined();
+    expect(withTls['manifests/website/certificate-website.yaml']).toBeUndefined();
+    expect(instance(env, 'website').url).toBe('http://www.acme.example.com');
+    expect(instance(env, 'portal-admin').url).toBe('https://admin.acme.example.com');
+    expect(without['manifests/website/ingress-website.yaml'].spec.tls).toStrictEqual([{ hosts: ['www.acme.example.com'], secretName: 'www-tls' }]);
+    expect(instance(plain, 'website').url).toBe('https://www.acme.example.com');
+    expect(instance(plain, 'portal-admin').url).toBe('http://admin.acme.example.com');
+  });
+
+  it('makes Harbor, GitLab and Grafana say https only when their Ingress has TLS', () => {
+    // GIVEN the DevOps tools and Grafana exposed, once with cert-manager and once without TLS
+    const build = (tls?: IngressTls) => {
+      const env = environment({ tls });
+      env.addServiceGroup(catalog.group('devops'), {
+        instances: {
+          gitlab: { exposure: Exposure.ingress({ host: 'gitlab.acme.example.com' }) },
+          harbor: { exposure: Exposure.ingress({ host: 'harbor.acme.example.com' }) },
+        },
+      });
+      env.addServiceGroup(catalog.group('observability'), { instances: { grafana: { exposure: Exposure.ingress({ host: 'grafana.acme.example.com' }) } } });
+      return files(env);
+    };
+    const [https, http] = [build(letsEncrypt), build()];
+    // THEN with TLS each chart serves its instance's Secret and its URLs say https
+    expect(https['values/harbor.yaml']).toMatchObject({ expose: { type: 'ingress', tls: { enabled: true, secretName: 'harbor-tls' } }, externalURL: 'https://harbor.acme.example.com' });
+    expect(https['values/gitlab.yaml'].global).toMatchObject({ hosts: { https: true }, ingress: { configureCertmanager: false, tls: { enabled: true } } });
+    expect(https['values/gitlab.yaml'].gitlab.webservice.ingress).toStrictEqual({ tls: { secretName: 'gitlab-tls' } });
+    expect(https['values/grafana.yaml']['grafana.ini'].server.root_url).toBe('https://grafana.acme.example.com');
+    expect(https['values/grafana.yaml'].ingress.tls).toStrictEqual([{ secretName: 'grafana-tls', hosts: ['grafana.acme.example.com'] }]);
+    expect(['gitlab', 'harbor', 'grafana'].map((name) => https[`manifests/${name}/certificate-${name}.yaml`]?.spec.secretName)).toStrictEqual(['gitlab-tls', 'harbor-tls', 'grafana-tls']);
+    // AND without TLS none has TLS, none redirects to https, and every URL says http
+    expect(http['values/harbor.yaml'].expose.tls).toStrictEqual({ enabled: false });
+    expect(http['values/harbor.yaml'].expose.ingress.annotations).toMatchObject({ 'nginx.ingress.kubernetes.io/ssl-redirect': 'false', 'ingress.kubernetes.io/ssl-redirect': 'false' });
+    expect(http['values/harbor.yaml'].externalURL).toBe('http://harbor.acme.example.com');
+    expect(http['values/gitlab.yaml'].global).toMatchObject({ hosts: { https: false }, ingress: { tls: { enabled: false } } });
+    expect(http['values/gitlab.yaml'].gitlab.webservice.ingress).toBeUndefined();
+    expect(http['values/grafana.yaml']['grafana.ini'].server.root_url).toBe('http://grafana.acme.example.com');
+    expect(http['values/grafana.yaml'].ingress.tls).toBeUndefined();
+    expect(Object.keys(http).filter((path) => path.includes('certificate-'))).toStrictEqual([]);
+  });
+
+  it('gives instances using an exposed one its URL with the right scheme', () => {
+    // GIVEN a Choerodon service using GitLab (GITLAB_URL is GitLab's url)
+    const build = (tls?: IngressTls) => {
+      const env = environment({ tls });
+      const gitlab = env.addInstance('gitlab', { service: catalog.service('gitlab'), exposure: Exposure.ingress({ host: 'gitlab.acme.example.com' }) });
+      env.addInstance('gitlab-service', { service: catalog.service('choerodon-gitlab-service') }).uses(instance(env, 'mysql')).uses(instance(env, 'redis')).uses(gitlab);
+      const deployment = files(env)['manifests/gitlab-service/deployment-gitlab-service.yaml'];
+      return deployment.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'GITLAB_URL').value;
+    };
+    expect([build(letsEncrypt), build()]).toStrictEqual(['https://gitlab.acme.example.com', 'http://gitlab.acme.example.com']);
+  });
+});
+
+describe('the example fleet', () => {
+  it('says https in an exposed instance\'s URL exactly when its Ingress serves a certificate for it', () => {
+    // GIVEN every environment of the example fleet, rendered
+    const wrong: string[] = [];
+    for (const env of fleet.flatMap((definition) => buildSite(definition, catalog).environments)) {
+      const out = files(env);
+      const where = (what: string) => wrong.push(`${env.node.path}: ${what}`);
+      // THEN a native Ingress has TLS for its host exactly where the README's URL says https
+      for (const [path, ingress] of Object.entries(out).filter(([p]) => /^manifests\/[^/]+\/ingress-/.test(p))) {
+        const host = ingress.spec.rules[0].host as string;
+        const tls = (ingress.spec.tls ?? []).some((t: { hosts: string[]; secretName?: string }) => t.hosts.includes(host) && t.secretName);
+        if (!out['README.md'].includes(`| ${tls ? 'https' : 'http'}://${host} |`)) where(`${path} has ${tls ? '' : 'no '}TLS, its README URL says otherwise`);
+      }
+      // AND a chart whose URLs say https names the Secret its Ingress serves (not the chart's self-signed certificate)
+      const harbor = out['values/harbor.yaml'];
+      if (harbor?.externalURL.startsWith('https://') && !harbor.expose.tls.secretName) where('harbor says https with no TLS Secret');
+      const gitlab = out['values/gitlab.yaml'];
+      if (gitlab?.global.hosts.https && !gitlab.gitlab.webservice.ingress?.tls?.secretName) where('gitlab says https with no TLS Secret');
+      const grafana = out['values/grafana.yaml'];
+      if (grafana?.ingress && grafana['grafana.ini'].server.root_url.startsWith('https://') !== Boolean(grafana.ingress.tls)) where('grafana\'s root_url and Ingress TLS disagree');
+    }
+    expect(wrong).toStrictEqual([]);
+  });
+});
+
+describe('TLS choices siteforge refuses', () => {
+  it('refuses an issuer name that is not a Kubernetes name, naming the cluster', () => {
+    expect(() => environment({ tls: IngressTls.certManager({ issuer: IssuerRef.cluster('Lets Encrypt') }) })).toThrow(
+      'acme/prod/cluster: tls names the ClusterIssuer "Lets Encrypt", whose name must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-"; give the name `kubectl get clusterissuers` lists',
+    );
+  });
+
+  it('refuses a Secret name that is not a Kubernetes name on an exposure, naming the instance', () => {
+    const env = environment();
+    expect(() => env.addInstance('website', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ tls: IngressTls.secret('wildcard_tls') }) })).toThrow(
+      'acme/prod/website: exposure tls names the Secret "wildcard_tls", whose name must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-"; give the name of the TLS Secret in the environment\'s namespace',
+    );
+  });
+
+  it('refuses cert-manager without an issuer, and anything but an IngressTls (plain JavaScript)', () => {
+    expect(() => environment({ tls: IngressTls.certManager({} as never) })).toThrow(
+      'acme/prod/cluster: tls needs an issuer: IngressTls.certManager({ issuer: IssuerRef.cluster(name) }) or IssuerRef.namespaced(name), got undefined',
+    );
+    expect(() => environment({ tls: 'letsencrypt-prod' as never })).toThrow(
+      'acme/prod/cluster: tls must be IngressTls.certManager({ issuer }), IngressTls.secret(name) or IngressTls.none(), got "letsencrypt-prod"',
+    );
+  });
+
+  it('refuses TLS on one path of a host and plain HTTP on another', () => {
+    // GIVEN two instances on one host, one exposed without TLS on a cluster with cert-manager
+    const env = environment({ tls: letsEncrypt });
+    env.addInstance('website', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: 'admin.acme.example.com', path: '/www', tls: IngressTls.none() }) });
+    // THEN validation names the instance and what to change
+    expect(env.node.validate()).toStrictEqual([
+      'acme/prod/website: exposed on admin.acme.example.com as portal-admin is, but portal-admin\'s Ingress has TLS and website\'s has none (plain HTTP); give both the same tls',
+    ]);
+  });
+
+  it('refuses TLS for a chart whose values set up none', () => {
+    // GIVEN Kibana from a catalog whose values template never reads instance.tls
+    const env = environment({ tls: letsEncrypt });
+    const kibana = catalog.service('kibana');
+    const noTls = { ...kibana, helm: { ...kibana.helm!, tls: false } };
+    const legacy = env.addInstance('legacy-kibana', { service: noTls, exposure: Exposure.ingress({ host: 'logs.acme.example.com' }) }).uses(instance(env, 'elasticsearch'));
+    // THEN it is refused, and accepted exposed without TLS
+    expect(legacy.node.validate()).toStrictEqual([
+      'acme/prod/legacy-kibana: kibana\'s Helm values set up no TLS (they never read instance.tls), but its cluster (acme/prod/cluster) gives its Ingress TLS; expose it with tls: IngressTls.none()',
+    ]);
+    const plain = env.addInstance('plain-kibana', { service: noTls, exposure: Exposure.ingress({ host: 'logs2.acme.example.com', tls: IngressTls.none() }) }).uses(instance(env, 'elasticsearch'));
+    expect(plain.node.validate()).toStrictEqual([]);
+  });
+});
+
+describe('an environment with TLS, synthesized', () => {
+  const definition: SiteDefinition = { name: 'acme', build: (scope) => Site.of(environment({ tls: letsEncrypt }, scope)) };
+
+  it('passes siteforge validate, and its folders build with the real kubectl kustomize', async () => {
+    // GIVEN the environment written by synth
+    const outDir = tempDir();
+    await synth({ fleet: [definition], catalog, outDir });
+    expect(Object.keys(readTree(outDir))).toEqual(expect.arrayContaining(['acme/prod/manifests/portal-admin/certificate-portal-admin.yaml', 'acme/prod/manifests/kibana/certificate-kibana.yaml']));
+    // THEN `siteforge validate --output` finds every object valid
+    expect(await runCli(['validate', '--output', outDir])).toMatchObject({ code: 0 });
+    if (!hasKubectl()) return;
+    // AND kubectl builds the native instance's folder and the one beside the chart, Certificates included
+    const kinds = (folder: string) => execFileSync('kubectl', ['kustomize', join(outDir, 'acme/prod/manifests', folder)], { encoding: 'utf8' })
+      .split('\n').filter((l) => l.startsWith('kind: ')).map((l) => l.slice(6)).sort();
+    expect(kinds('portal-admin')).toStrictEqual(['Certificate', 'ConfigMap', 'ConfigMap', 'Deployment', 'Ingress', 'Service', 'ServiceMonitor']);
+    expect(kinds('kibana')).toStrictEqual(['Certificate']);
+  });
+});
+
+function hasKubectl(): boolean {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return process.env.CI === 'true' ? (() => { throw new Error('kubectl is required in CI'); })() : false;
+  }
+}
