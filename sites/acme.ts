@@ -1,4 +1,4 @@
-import { Applier, ArgoCdTopology, Exposure, Placement, SecretBackend, SecretStoreRef, Site, SyncPolicy, Zone } from '../constructs';
+import { Applier, ArgoCdTopology, Exposure, IngressTls, IssuerRef, Placement, SecretBackend, SecretStoreRef, Site, SyncPolicy, Zone } from '../constructs';
 import { ACME_PROD_SEALING_CERTIFICATE } from './acme-sealing-certificate';
 import type { Catalog } from '../catalog';
 import type { Environment, HostGroup } from '../constructs';
@@ -11,7 +11,9 @@ import type { SiteDefinition } from './site-definition';
  * MySQL on a database host, Elasticsearch as a 3-node cluster on three middleware hosts, the
  * applications on Kubernetes reaching them through selector-less Services. Dev runs Flux in its
  * own cluster; test and prod are applied by one Argo CD in the dev zone, which reaches their
- * clusters by API server URL.
+ * clusters by API server URL. Every exposed instance is served over HTTPS with a certificate
+ * from cert-manager: Let's Encrypt where the clusters are connected, the customer's own CA in
+ * air-gapped prod.
  */
 export const acme: SiteDefinition = {
   name: 'acme',
@@ -25,11 +27,13 @@ export const acme: SiteDefinition = {
     });
 
     const dev = site.addEnvironment('dev', { zone: Zone.DEV, members: ['acme-developers'] });
-    dev.addCluster({ applier: Applier.flux(), storageClass: 'standard' });
+    // Connected clusters: cert-manager gets certificates from Let's Encrypt.
+    const letsEncrypt = IngressTls.certManager({ issuer: IssuerRef.cluster('letsencrypt-prod') });
+    dev.addCluster({ applier: Applier.flux(), storageClass: 'standard', tls: letsEncrypt });
     platform(dev, catalog, { elasticsearchProfile: 'single', adminNodes: 1 });
 
     const test = site.addEnvironment('test', { zone: Zone.RUNTIME, members: ['acme-qa'] });
-    test.addCluster({ apiServer: 'https://k8s-test.acme.example.com:6443', storageClass: 'standard' });
+    test.addCluster({ apiServer: 'https://k8s-test.acme.example.com:6443', storageClass: 'standard', tls: letsEncrypt });
     platform(test, catalog, { elasticsearchProfile: 'single', adminNodes: 1 });
 
     const prod = site.addEnvironment('prod', {
@@ -42,7 +46,13 @@ export const acme: SiteDefinition = {
       secrets: SecretBackend.sealedSecrets({ certificate: ACME_PROD_SEALING_CERTIFICATE }),
       sync: SyncPolicy.manual(),
     });
-    prod.addCluster({ apiServer: 'https://k8s-prod.acme.internal:6443', ingressClass: 'nginx-internal', storageClass: 'ceph-rbd' });
+    prod.addCluster({
+      apiServer: 'https://k8s-prod.acme.internal:6443',
+      ingressClass: 'nginx-internal',
+      storageClass: 'ceph-rbd',
+      // Air-gapped: no ACME server to reach, so cert-manager signs with the customer's CA.
+      tls: IngressTls.certManager({ issuer: IssuerRef.cluster('acme-internal-ca') }),
+    });
     const vms = prod.addHostGroup('vms', {
       hosts: [
         { name: 'acme-db-1', address: '10.20.0.11', roles: ['db'], user: 'ops' },

@@ -1,4 +1,4 @@
-import { Exposure, Site, Zone } from '../constructs';
+import { Exposure, IngressTls, IssuerRef, Site, Zone } from '../constructs';
 import type { Environment } from '../constructs';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from './site-definition';
@@ -7,7 +7,9 @@ import type { SiteDefinition } from './site-definition';
  * BlueKing PaaS (seeds/004): the platform services (unified login, developer center, API
  * gateway, app engine and its agent) and a SaaS app deployed to the two app environments the
  * developer center offers, `stag` (预发布) and `prod` (正式), each bound to its own MySQL,
- * Redis and RabbitMQ (the app's enhanced services). The platform runs in `stag` and `prod` alike.
+ * Redis and RabbitMQ (the app's enhanced services). The platform runs in `stag` and `prod` alike,
+ * served over HTTPS (its paasUrl says so) with certificates that cert-manager gets from the
+ * platform's CA, an Issuer in each environment's namespace.
  */
 export const blueking: SiteDefinition = {
   name: 'blueking',
@@ -15,11 +17,12 @@ export const blueking: SiteDefinition = {
     const site = new Site(scope, 'blueking', { domain: 'bk.example.com', owners: ['bk-platform'] });
 
     const stag = site.addEnvironment('stag', { zone: Zone.RUNTIME, members: ['bk-developers'] });
-    stag.addCluster({ apiServer: 'https://k8s-stag.bk.example.com:6443', storageClass: 'standard' });
+    const tls = IngressTls.certManager({ issuer: IssuerRef.namespaced('bk-ca') });
+    stag.addCluster({ apiServer: 'https://k8s-stag.bk.example.com:6443', storageClass: 'standard', tls });
     platform(stag, catalog, { nodes: 1, domain: 'stag.bk.example.com' });
 
     const prod = site.addEnvironment('prod', { zone: Zone.RUNTIME, owners: ['bk-ops'], members: ['bk-developers'] });
-    prod.addCluster({ apiServer: 'https://k8s-prod.bk.example.com:6443', storageClass: 'ceph-rbd' });
+    prod.addCluster({ apiServer: 'https://k8s-prod.bk.example.com:6443', storageClass: 'ceph-rbd', tls });
     platform(prod, catalog, { nodes: 2, domain: 'bk.example.com' });
     return site;
   },

@@ -1,4 +1,4 @@
-import { Exposure, Placement, SecretBackend, Site, Zone } from '../constructs';
+import { Exposure, IngressTls, IssuerRef, Placement, SecretBackend, Site, Zone } from '../constructs';
 import { KOCA_PROD_SEALING_CERTIFICATE } from './koca-sealing-certificate';
 import type { Environment, Instance } from '../constructs';
 import type { Catalog } from '../catalog';
@@ -8,7 +8,9 @@ import type { SiteDefinition } from './site-definition';
  * The KOCA delivery (seeds/002): the portal services (admin, Studio, AMO, the public website)
  * behind the Kong gateway, the DevOps tools, and the middleware they need. `test` runs
  * everything on Kubernetes. `prod` is hybrid: MySQL, Redis and Elasticsearch run on VMs, the
- * applications on Kubernetes use them, and images come from the customer's registry.
+ * applications on Kubernetes use them, and images come from the customer's registry. Both serve
+ * HTTPS: `test` with certificates from cert-manager, `prod` with the customer's wildcard
+ * certificate for *.koca.example.com, which their administrators keep as a TLS Secret.
  */
 export const koca: SiteDefinition = {
   name: 'koca',
@@ -16,7 +18,11 @@ export const koca: SiteDefinition = {
     const site = new Site(scope, 'koca', { domain: 'koca.example.com', owners: ['koca-delivery'] });
 
     const test = site.addEnvironment('test', { zone: Zone.RUNTIME, members: ['koca-qa'] });
-    test.addCluster({ apiServer: 'https://k8s-test.koca.example.com:6443', storageClass: 'standard' });
+    test.addCluster({
+      apiServer: 'https://k8s-test.koca.example.com:6443',
+      storageClass: 'standard',
+      tls: IngressTls.certManager({ issuer: IssuerRef.cluster('letsencrypt-prod') }),
+    });
     const mysql = test.addInstance('mysql', { service: catalog.service('mysql'), settings: { database: 'koca' } });
     const redis = test.addInstance('redis', { service: catalog.service('redis') });
     test.addServiceGroup(catalog.group('logging'), {
@@ -37,7 +43,12 @@ export const koca: SiteDefinition = {
       // the same values from Secrets sealed from the vault (External Secrets cannot share them).
       secrets: SecretBackend.sealedSecrets({ certificate: KOCA_PROD_SEALING_CERTIFICATE }),
     });
-    prod.addCluster({ apiServer: 'https://k8s-prod.koca.internal:6443', ingressClass: 'nginx-internal', storageClass: 'ceph-rbd' });
+    prod.addCluster({
+      apiServer: 'https://k8s-prod.koca.internal:6443',
+      ingressClass: 'nginx-internal',
+      storageClass: 'ceph-rbd',
+      tls: IngressTls.secret('koca-wildcard-tls'),
+    });
     const data = prod.addHostGroup('data', {
       hosts: [
         { name: 'db1', address: '10.20.0.11', roles: ['db'], user: 'deploy' },
