@@ -9,6 +9,8 @@ import type { Io } from '../cli/io';
 import { Environment, Site, type RenderedFile, type SecretBackend } from '../constructs';
 import { renderEnvironmentSecurely } from '../engine/secrets';
 import { INDEX_FILE } from '../engine/output-index';
+import type { Construct } from 'constructs';
+import type { SiteDefinition } from '../sites';
 
 const created: string[] = [];
 afterEach(() => {
@@ -36,6 +38,19 @@ export function catalogCopy(): string {
 }
 
 /** A site with one environment on a cluster, for model tests. */
+/** Site `name` with one environment `env` on a cluster, running Redis: the smallest site that publishes. */
+export function redisSite(name: string, env: string, gitRemote?: string): SiteDefinition {
+  return {
+    name,
+    build(scope: Construct) {
+      const site = new Site(scope, name, { domain: `${name}.example.com`, gitRemote });
+      site.addEnvironment(env).addCluster();
+      site.environments[0].addInstance('redis', { service: builtinCatalog().service('redis') });
+      return site;
+    },
+  };
+}
+
 export function siteWithEnvironment(options: { cluster?: boolean; secrets?: SecretBackend } = {}): { site: Site; env: Environment } {
   const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', secrets: options.secrets });
   const env = site.addEnvironment('prod');

@@ -12,7 +12,7 @@ import { synth } from '../../engine/synth';
 import { buildSite } from '../../engine/fleet';
 import type { SiteDefinition } from '../../sites';
 import { fleet as exampleFleet } from '../../sites';
-import { builtinCatalog, readTree, tempDir } from '../helpers';
+import { builtinCatalog, readTree, redisSite, tempDir } from '../helpers';
 import { bareRepository, commitByHand, git, gitDaemonForSuite, gitDaemonTests, SSHD, startSshd, subjects, treeOf, writeFile, type SshServer } from '../git-helpers';
 
 const catalog = builtinCatalog();
@@ -176,14 +176,8 @@ describe('publish to local bare repositories', () => {
   });
 
   it('refuses two environments that would share one repository, also when only one is selected, before anything is written', async () => {
-    const site = (name: string, env: string, gitRemote?: string): SiteDefinition => ({ name, build(scope: Construct) {
-      const built = new Site(scope, name, { domain: `${name}.example.com`, gitRemote });
-      built.addEnvironment(env).addCluster();
-      built.environments[0].addInstance('redis', { service: catalog.service('redis') });
-      return built;
-    } });
     const outDir = tempDir();
-    const fleet = [site('a-b', 'c'), site('a', 'b-c'), site('a-c', 'b')];
+    const fleet = [redisSite('a-b', 'c'), redisSite('a', 'b-c'), redisSite('a-c', 'b')];
     const message = `a-b/c and a/b-c would publish to the same repository, ${join(outDir, '.remotes', 'a-b-c.git')}, each replacing the other's files: rename a site or an environment`;
     await expect(publish(options(outDir, fleet))).rejects.toThrow(message);
     await expect(publish(options(outDir, fleet, { site: 'a-b' }))).rejects.toThrow(message);
@@ -191,7 +185,7 @@ describe('publish to local bare repositories', () => {
     expect(existsSync(join(outDir, 'a-b'))).toBe(false);
     // The same with a template that leaves out what tells them apart
     const remote = 'file:///srv/git/{site}-{env}.git';
-    await expect(publish(options(outDir, [site('a-b', 'c', remote), site('a', 'b-c', remote)]))).rejects.toThrow(
+    await expect(publish(options(outDir, [redisSite('a-b', 'c', remote), redisSite('a', 'b-c', remote)]))).rejects.toThrow(
       'a-b/c and a/b-c would publish to the same repository, file:///srv/git/a-b-c.git, each replacing the other\'s files: rename a site or an environment, or give gitRemote a template that keeps them apart');
     // A site that cannot be confused with them is published on its own
     expect((await publish(options(outDir, fleet, { site: 'a-c' }))).repositories).toMatchObject([{ site: 'a-c', outcome: 'published' }]);

@@ -8,7 +8,7 @@ import { UserError } from '../../engine/errors';
 import { validateFleet } from '../../engine/fleet';
 import { fleet } from '../../sites';
 import type { SiteDefinition } from '../../sites';
-import { builtinCatalog, mtimes, readTree, tempDir, withoutSealedValues } from '../helpers';
+import { builtinCatalog, mtimes, readTree, redisSite, tempDir, withoutSealedValues } from '../helpers';
 
 const catalog = builtinCatalog();
 
@@ -96,14 +96,8 @@ describe('synth', () => {
 
   it('refuses two environments that would publish to one repository, as publish does, also when one is selected or nothing is written', async () => {
     // GIVEN a-b/c and a/b-c, which both make the local repository a-b-c, and a-c/b
-    const site = (name: string, env: string): SiteDefinition => ({ name, build(scope: Construct) {
-      const built = new Site(scope, name, { domain: `${name}.example.com` });
-      built.addEnvironment(env).addCluster();
-      built.environments[0].addInstance('redis', { service: catalog.service('redis') });
-      return built;
-    } });
     const outDir = tempDir();
-    const fleet = [site('a-b', 'c'), site('a', 'b-c'), site('a-c', 'b')];
+    const fleet = [redisSite('a-b', 'c'), redisSite('a', 'b-c'), redisSite('a-c', 'b')];
     const message = `a-b/c and a/b-c would publish to the same repository, ${join(outDir, '.remotes', 'a-b-c.git')}, each replacing the other's files: rename a site or an environment`;
     // WHEN the fleet, or one of the two sites, is synthesized or validated; THEN it is refused and nothing is written
     await expect(synth({ fleet, catalog, outDir })).rejects.toThrow(message);
