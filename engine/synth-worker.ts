@@ -3,6 +3,7 @@ import { loadCatalog } from '../catalog';
 import { fleetOf } from './fleet';
 import { renderChecked } from './checked-render';
 import { synthSite, type SiteOutcome, type SiteSynthContext } from './site-synth';
+import type { PublishedSecretFiles } from './secrets/published';
 
 /** What the main thread gives each worker. */
 export interface SynthWorkerData {
@@ -13,6 +14,12 @@ export interface SynthWorkerData {
   readonly catalogDir?: string;
   /** As the main thread renders. */
   readonly context: SiteSynthContext;
+}
+
+/** What the main thread asks of a worker: the site at `index` of the fleet, with the credential files its repositories hold. */
+export interface SynthWorkerRequest {
+  readonly index: number;
+  readonly published: PublishedSecretFiles;
 }
 
 /** A worker's answer for the site at `index` of the fleet. */
@@ -26,9 +33,9 @@ export function runSynthWorker(fleetModule: { fleet?: unknown }): void {
   const data = workerData as SynthWorkerData;
   const catalog = loadCatalog(data.catalogDir);
   const fleet = fleetOf(fleetModule, data.fleetModule);
-  parentPort!.on('message', (index: number) => {
+  parentPort!.on('message', ({ index, published }: SynthWorkerRequest) => {
     try {
-      const outcome = synthSite(fleet[index], catalog, data.context, renderChecked);
+      const outcome = synthSite(fleet[index], catalog, { ...data.context, published }, renderChecked);
       parentPort!.postMessage({ index, outcome } satisfies SynthWorkerReply);
     } catch (e) {
       parentPort!.postMessage({ index, bug: (e as Error)?.stack ?? String(e) } satisfies SynthWorkerReply);

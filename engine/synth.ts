@@ -13,9 +13,9 @@ import { readOutputIndex, recordSeenOutput } from './output-index';
 import { autoWorkers } from './pool';
 import { generatorFingerprint } from './generator-fingerprint';
 import { synthSite, unchangedSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
-import type { SynthWorkerData, SynthWorkerReply } from './synth-worker';
+import type { SynthWorkerData, SynthWorkerReply, SynthWorkerRequest } from './synth-worker';
 import { compiledProgram, type CompiledProgram } from './compiled-program.js';
-import { publishedSecretFiles } from './secrets/published';
+import { publishedSecretFiles, type PublishedSecretFiles } from './secrets/published';
 
 export type { EnvironmentResult } from './site-synth';
 
@@ -108,14 +108,15 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     const selection: Selection = { site: options.site, env: options.env };
     const localRemotes = options.remotesDir ?? remotesDir(options.outDir);
     const index = transaction ? readOutputIndex(options.outDir) : {};
-    // A dry run writes no credentials, and rotating makes new ones anyway.
-    const published = transaction && !options.rotateSecrets
-      ? await publishedSecretFiles({ fleet: options.fleet, catalog: options.catalog, outDir: options.outDir, ...selection, branch: options.publishedBranch })
-      : undefined;
     const context: SiteSynthContext = {
       selection, generator: generatorFingerprint(), outDir: options.outDir, remotesDir: localRemotes, stagingDir: transaction?.stagingDir,
-      rotateSecrets: options.rotateSecrets, renderAll: options.renderAll, index, published,
+      rotateSecrets: options.rotateSecrets, renderAll: options.renderAll, index,
     };
+    // A dry run writes no credentials, and rotating makes new ones anyway. Read while worker
+    // threads start: it builds the sites that have no output yet.
+    const readPublished = async () => (transaction && !options.rotateSecrets
+      ? publishedSecretFiles({ fleet: options.fleet, catalog: options.catalog, outDir: options.outDir, ...selection, branch: options.publishedBranch })
+      : {});
     const onOutcome = (outcome: SiteOutcome) => outcome.results.forEach((r) => options.onEnvironment?.(r));
     const indexOf = new Map(options.fleet.map((d, i) => [d, i]));
     // Sites found unchanged here need no thread; the others are rendered.
@@ -133,7 +134,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     // Worker threads load the fleet from its module: without one, `auto` is this thread alone.
     const wanted = options.workers === 'auto' ? (options.fleetModule ? autoWorkers(toRender.length) : 1) : options.workers ?? 1;
     const workers = Math.max(1, Math.min(wanted, toRender.length));
-    const rendered = await synthInWorkers(options, toRender, context, workers, onOutcome);
+    const rendered = await synthInWorkers(options, toRender, context, readPublished, workers, onOutcome);
     for (const [index, outcome] of rendered.outcomes) outcomes.set(index, outcome);
 
     const ordered = [...outcomes.keys()].sort((a, b) => a - b).map((i) => outcomes.get(i)!);
@@ -175,6 +176,7 @@ async function synthInWorkers(
   options: SynthOptions,
   indexes: readonly number[],
   context: SiteSynthContext,
+  readPublished: () => Promise<PublishedSecretFiles>,
   workers: number,
   onOutcome: (outcome: SiteOutcome) => void,
 ): Promise<{ outcomes: Map<number, SiteOutcome>; workerProgram?: string }> {
@@ -187,6 +189,12 @@ async function synthInWorkers(
     // No loader flags: the program is plain JavaScript, or registers tsx itself.
     return new Worker(new URL(program!.synthWorker), { workerData: data, execArgv: [] });
   });
+  // Sites reach a thread with the credential files their environments' repositories hold.
+  const published = await readPublished();
+  const publishedFor = (index: number): PublishedSecretFiles => {
+    const prefix = `${options.fleet[index].name}/`;
+    return Object.fromEntries(Object.entries(published).filter(([repo]) => repo.startsWith(prefix)));
+  };
   const record = (index: number, outcome: SiteOutcome) => {
     outcomes.set(index, outcome);
     onOutcome(outcome);
@@ -200,7 +208,8 @@ async function synthInWorkers(
     };
     const feed = () => {
       while (inFlight < 2 && queue.length > 0 && !failure) {
-        worker.postMessage(queue.shift());
+        const index = queue.shift()!;
+        worker.postMessage({ index, published: publishedFor(index) } satisfies SynthWorkerRequest);
         inFlight++;
       }
       if (inFlight === 0) resolve();
@@ -219,7 +228,7 @@ async function synthInWorkers(
     const thisThreadRenders = (workers === 1 || options.renderInThisThread !== false) && queue.length > 0;
     const render = thisThreadRenders ? (await import('./checked-render')).renderChecked : undefined;
     for (let index = render ? queue.shift() : undefined; index !== undefined && !failure; index = queue.shift()) {
-      record(index, synthSite(options.fleet[index], options.catalog, context, render!));
+      record(index, synthSite(options.fleet[index], options.catalog, { ...context, published: publishedFor(index) }, render!));
       // Let replies from the workers in, so they are fed while this thread works.
       await new Promise((resolve) => setImmediate(resolve));
     }

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
@@ -8,7 +8,7 @@ import { Placement, SecretBackend, Site } from '../../constructs';
 import { publish } from '../../engine/publish';
 import { synth } from '../../engine/synth';
 import { vaultDecrypt } from '../../engine/secrets';
-import type { SiteDefinition } from '../../sites';
+import { fleet as exampleFleet, type SiteDefinition } from '../../sites';
 import { builtinCatalog, tempDir } from '../helpers';
 import { bareRepository, git, treeOf } from '../git-helpers';
 
@@ -67,6 +67,24 @@ describe('a synth with no previous output', () => {
     expect(readFileSync(join(outDir, 'acme/prod', SEALED), 'utf8')).toBe(published[SEALED]);
     expect(again.repositories).toMatchObject([{ outcome: 'unchanged' }]);
     expect(git(remote, 'rev-parse', 'main')).toBe(head);
+  });
+
+  it('hands worker threads the credentials the repositories hold, as this thread has them', async () => {
+    // GIVEN the example fleet published to its local repositories, and acme's and koca's output then deleted
+    const outDir = tempDir();
+    await publish({ fleet: exampleFleet, catalog, outDir, direct: true });
+    const published = (repo: string) => treeOf(join(outDir, '.remotes', `${repo}.git`));
+    const before = { acme: published('acme-prod'), koca: published('koca-prod') };
+    for (const site of ['acme', 'koca']) rmSync(join(outDir, site), { recursive: true });
+    // WHEN a worker thread alone renders the two sites again
+    const report = await synth({ fleet: exampleFleet, catalog, outDir, workers: 2, fleetModule: join(import.meta.dirname, '..', '..', 'sites', 'index.ts'), renderInThisThread: false });
+    expect(report.workerProgram).toBeDefined();
+    // THEN it kept the vaults' values
+    const password = process.env.SITEFORGE_VAULT_PASSWORD!;
+    const values = (text: string) => parse(vaultDecrypt(text, password)) as Record<string, string>;
+    for (const site of ['acme', 'koca'] as const) {
+      expect(values(readFileSync(join(outDir, site, 'prod', VAULT), 'utf8'))).toStrictEqual(values(before[site][VAULT]));
+    }
   });
 
   it('makes new values with --rotate-secrets, without reading the repository', async () => {
