@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../constructs/errors';
 import { readYamlFile } from './yaml-cache';
-import type { AnsibleTask, ServicePort, Template, VmDefinition } from '../constructs/service-definition';
+import type { AnsibleTask, ServicePort, Template, VmDefinition, VmPackage } from '../constructs/service-definition';
 import { compileTemplate } from './templates';
 
 /** The `vm` section of a `service.yml` as written. */
@@ -15,6 +15,7 @@ export interface RawVm {
   upgrade?: string;
   rollingUpgrade?: { waitFor: string };
   secrets: string[];
+  packages: VmPackage[];
   configFiles: { path: string; mode: string; owner?: string; template: string }[];
 }
 
@@ -51,6 +52,9 @@ export function loadVm(
         throw new UserError(`${shown}:${source.lineOf([i]) ?? 0}: every task needs a name (ansible-lint rule name[missing])`);
       }
     });
+    checkPackageTasks(value as AnsibleTask[], [], (at, message) => {
+      throw new UserError(`${shown}:${source.lineOf(at) ?? 0}: ${message}`);
+    });
     return value as AnsibleTask[];
   };
   const template = (name: string, path: (string | number)[]): Template => {
@@ -63,6 +67,11 @@ export function loadVm(
     paths.add(f.path);
     return { path: f.path, mode: f.mode, owner: f.owner, template: template(f.template, ['vm', 'configFiles', i, 'template']) };
   });
+  const packageNames = new Set<string>();
+  raw.packages.forEach((p, i) => {
+    if (packageNames.has(p.name)) fail(['vm', 'packages', i, 'name'], `package ${p.name} is listed twice`);
+    packageNames.add(p.name);
+  });
   return {
     hostRoles: raw.hostRoles,
     ports: bound,
@@ -72,6 +81,34 @@ export function loadVm(
     upgrade: tasks(raw.upgrade, ['vm', 'upgrade']),
     rollingUpgrade: raw.rollingUpgrade && { waitFor: tasks(raw.rollingUpgrade.waitFor, ['vm', 'rollingUpgrade', 'waitFor']) },
     configFiles,
+    packages: raw.packages.map((p) => ({ name: p.name, ...(p.epoch === undefined ? {} : { epoch: p.epoch }) })),
     secrets: [...new Set([...credentialKeys, ...raw.secrets])].sort(),
   };
+}
+
+/** Modules that install OS packages, with and without their collection. */
+const PACKAGE_MODULES = ['package', 'apt', 'yum', 'dnf'].flatMap((m) => [m, `ansible.builtin.${m}`]);
+/** What a package task installs: the service's `vm.packages`, as the play gives them. */
+const PACKAGES_VARIABLE = '{{ siteforge_packages }}';
+
+/**
+ * Package tasks (in blocks too) install the service's `vm.packages` with apt, as
+ * `name: "{{ siteforge_packages }}"`: so the packages a host gets are the ones
+ * `artifacts.lock.json` lists, at the version apt matches (`name=[epoch:]version*`).
+ */
+function checkPackageTasks(tasks: readonly AnsibleTask[], at: (string | number)[], fail: (at: (string | number)[], message: string) => never): void {
+  tasks.forEach((task, i) => {
+    for (const key of ['block', 'rescue', 'always']) {
+      if (Array.isArray(task[key])) checkPackageTasks(task[key] as AnsibleTask[], [...at, i, key], fail);
+    }
+    const module = PACKAGE_MODULES.find((m) => m in task);
+    if (module === undefined) return;
+    if (module !== 'ansible.builtin.apt') {
+      fail([...at, i], `packages are installed with ansible.builtin.apt (siteforge's VM steps target Debian and Ubuntu), got ${module}`);
+    }
+    const args = task[module] as Record<string, unknown> | null;
+    if (typeof args !== 'object' || args === null || args.name !== PACKAGES_VARIABLE) {
+      fail([...at, i], `a package task installs name: "${PACKAGES_VARIABLE}", the packages of vm.packages in service.yml (which artifacts.lock.json lists), got ${JSON.stringify(typeof args === 'object' && args !== null ? args.name : args)}`);
+    }
+  });
 }

@@ -202,6 +202,18 @@ export interface VmConfigFile {
 }
 
 /** How a service is installed on VM hosts by Ansible. */
+/** A Debian package of a service on VMs, installed at the service's version. */
+export interface VmPackage {
+  /** Debian package name, such as `redis-server`. */
+  readonly name: string;
+  /**
+   * Epoch of the package's Debian version (`5` in `5:5.0.9-1`): apt compares the whole version,
+   * epoch included, so `redis-server=5.0.9*` does not match `5:5.0.9-1`.
+   * @default - the version has no epoch
+   */
+  readonly epoch?: number;
+}
+
 export interface VmDefinition {
   /** Host roles the service may run on; a host qualifies when it carries one of them. */
   readonly hostRoles: readonly string[];
@@ -227,6 +239,12 @@ export interface VmDefinition {
    */
   readonly rollingUpgrade?: { readonly waitFor: readonly AnsibleTask[] };
   readonly configFiles: readonly VmConfigFile[];
+  /**
+   * Debian packages the service installs, at its version: the role gets them as
+   * `siteforge_packages` (apt's `name=[epoch:]version*`, see `aptPackageSpec`), which its install
+   * and upgrade tasks install, and `artifacts.lock.json` lists them.
+   */
+  readonly packages: readonly VmPackage[];
   /**
    * Keys of the credentials the role needs (such as `mysql-password`); each becomes the Ansible
    * Vault variable `<instance>_<key>` (see `constructs/ansible/variables.ts`).

@@ -35,6 +35,8 @@ export interface ResolvedMount {
   readonly roles: readonly string[];
   /** Hosts that mount it, sorted by name. */
   readonly hosts: readonly Host[];
+  /** Debian packages the mounting hosts need (the distribution's version: nothing pins it). */
+  readonly packages: readonly string[];
 }
 
 /** A shared volume mounted on hosts of a group, by role. */
@@ -76,7 +78,7 @@ export class StorageMount {
       'log-level=WARNING',
       'log-file=/var/log/gluster.log',
     ].join(',');
-    return { path: this.path, fstype: 'glusterfs', src: `${servers[0].address}:/${this.volume}`, opts, roles: this.roles, hosts: mounting };
+    return { path: this.path, fstype: 'glusterfs', src: `${servers[0].address}:/${this.volume}`, opts, roles: this.roles, hosts: mounting, packages: ['glusterfs-client'] };
   }
 
   private failServer(at: string, name: string, hosts: readonly Host[]): never {

@@ -5,6 +5,7 @@ import { Site } from '../site';
 import { toYaml } from '../yaml';
 import { vmInstances } from './inventory';
 import { roleName } from './roles';
+import { aptPackageSpec } from './packages';
 
 /**
  * The `serial` of the play of a service upgraded one host at a time (`vm.rollingUpgrade`): one
@@ -14,13 +15,59 @@ import { roleName } from './roles';
  */
 export const ROLLING_UPGRADE_SERIAL = "{{ 1 if 'upgrade' in ansible_run_tags else '100%' }}";
 
+/** The OS family the catalog's VM steps are written for: apt packages, Debian's names and paths. */
+export const OS_FAMILY = 'Debian';
+
 /**
- * `ansible/playbook.yml`: first one play per storage mount (the hosts that mount it), then one
- * play per VM instance in dependency order (a dependency's play comes first), each applying
- * the service's role to the instance's inventory group.
+ * The first play: every host the playbook applies to must run Debian or Ubuntu (Ansible's
+ * os_family Debian), the family whose package manager (apt, `name=version*`), package names
+ * (redis-server, glusterfs-client) and paths (/etc/mysql/conf.d) the catalog's steps use; any
+ * other stops the whole run before a task changes anything (any_errors_fatal). It gathers only
+ * the distribution facts, and only when the run installs packages or manages services: a run
+ * with both off writes files under siteforge_root, which any machine can.
+ */
+function osFamilyPlay(hosts: readonly string[]): Record<string, unknown> {
+  const when = 'siteforge_install_packages | bool or siteforge_manage_services | bool';
+  return {
+    name: 'Check that the hosts run Debian or Ubuntu',
+    hosts: hosts.join(':'),
+    gather_facts: false,
+    any_errors_fatal: true,
+    tasks: [
+      {
+        name: 'Gather the distribution facts',
+        'ansible.builtin.setup': { gather_subset: ['!all', '!min', 'distribution'] },
+        when,
+        tags: ['always'],
+      },
+      {
+        name: 'Fail unless the host runs Debian or Ubuntu',
+        'ansible.builtin.assert': {
+          that: [`ansible_facts['os_family'] == '${OS_FAMILY}'`],
+          fail_msg: "{{ inventory_hostname }} runs {{ ansible_facts['distribution'] }} ({{ ansible_facts['os_family'] }}): the VM steps need Debian or Ubuntu",
+          quiet: true,
+        },
+        when,
+        tags: ['always'],
+      },
+    ],
+  };
+}
+
+/**
+ * `ansible/playbook.yml`: first a play that checks the hosts run Debian or Ubuntu, then one play
+ * per storage mount (the hosts that mount it), then one play per VM instance in dependency order
+ * (a dependency's play comes first), each applying the service's role to the instance's
+ * inventory group with its version and packages (`siteforge_packages`).
  */
 export function renderPlaybook(env: Environment): RenderedFile {
   const plays: Record<string, unknown>[] = [];
+  const targets = new Set<string>();
+  for (const group of env.hostGroups) {
+    for (const mount of group.mounts) mount.hosts.forEach((h) => targets.add(h.name));
+  }
+  for (const instance of vmInstances(env)) targets.add(instance.name);
+  if (targets.size > 0) plays.push(osFamilyPlay([...targets].sort()));
   for (const group of env.hostGroups) {
     for (const mount of group.mounts) plays.push(mountPlay(mount));
   }
@@ -32,7 +79,11 @@ export function renderPlaybook(env: Environment): RenderedFile {
       become: true,
       roles: [{
         role: roleName(instance.service),
-        vars: { siteforge_instance: instance.name, siteforge_version: instance.service.version },
+        vars: {
+          siteforge_instance: instance.name,
+          siteforge_version: instance.service.version,
+          siteforge_packages: (instance.service.vm?.packages ?? []).map((p) => aptPackageSpec(p, instance.service.version)),
+        },
       }],
     });
   }
@@ -54,7 +105,7 @@ function mountPlay(mount: ResolvedMount): Record<string, unknown> {
     tasks: [
       {
         name: 'Install the GlusterFS client',
-        'ansible.builtin.package': { name: 'glusterfs-client', state: 'present' },
+        'ansible.builtin.apt': { name: [...mount.packages], state: 'present' },
         when: 'siteforge_install_packages | bool',
       },
       {

@@ -55,7 +55,7 @@ export function renderEnvironmentReadme(env: Environment): RenderedFile {
     ...(cluster ? ['- `apps/`: what the cluster\'s applier (Argo CD or Flux) reads first'] : []),
     '- `manifests/<instance>/`: Kubernetes objects, one per file, with a `kustomization.yaml`',
     '- `values/<instance>.yaml`: Helm values of chart-based instances',
-    '- `artifacts.lock.json`: every image and chart, for offline mirrors',
+    '- `artifacts.lock.json`: the images and charts of instances on Kubernetes and the Debian packages of instances on VMs, for offline mirrors',
     '- `.siteforge/state.json`: hashes of the generated files',
     '',
   );

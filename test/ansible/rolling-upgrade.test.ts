@@ -25,6 +25,9 @@ function batches(stdout: string): { play: string; hosts: string[] }[] {
  * ansible_connection=local, each with its own root): an upgrade goes one host at a time, an
  * install on every host at once.
  */
+/** The playbook's first play, which checks the OS family (skipped here: packages and services are off). */
+const CHECK_PLAY = 'Check that the hosts run Debian or Ubuntu';
+
 describe('the upgrade of an Elasticsearch cluster on VMs', () => {
   const catalog = loadCatalog();
   const hosts = ['es-1', 'es-2', 'es-3'];
@@ -65,7 +68,7 @@ describe('the upgrade of an Elasticsearch cluster on VMs', () => {
     // THEN the instance's play runs once, on the three hosts together, without the upgrade's waits
     expect(install.stderr + install.stdout).not.toMatch(/fatal|ERROR!/);
     expect(install.status).toBe(0);
-    expect(batches(install.stdout)).toStrictEqual([{ play: 'Instance logs (elasticsearch 7.8.1)', hosts }]);
+    expect(batches(install.stdout)).toStrictEqual([{ play: CHECK_PLAY, hosts }, { play: 'Instance logs (elasticsearch 7.8.1)', hosts }]);
     expect(install.stdout).not.toContain('before upgrading the next host');
   });
 
@@ -76,8 +79,11 @@ describe('the upgrade of an Elasticsearch cluster on VMs', () => {
     // THEN the play runs once per host, in host order, each batch writing, restarting and waiting on its host alone
     expect(upgrade.stderr + upgrade.stdout).not.toMatch(/fatal|ERROR!/);
     expect(upgrade.status).toBe(0);
-    expect(batches(upgrade.stdout)).toStrictEqual(hosts.map((host) => ({ play: 'Instance logs (elasticsearch 7.8.1)', hosts: [host] })));
-    const tasks = upgrade.stdout.split(/^PLAY \[/m).slice(1).map((batch) => [...batch.matchAll(/^TASK \[elasticsearch : (.*)\]/gm)].map((m) => m[1]));
+    expect(batches(upgrade.stdout)).toStrictEqual([
+      { play: CHECK_PLAY, hosts },
+      ...hosts.map((host) => ({ play: 'Instance logs (elasticsearch 7.8.1)', hosts: [host] })),
+    ]);
+    const tasks = upgrade.stdout.split(/^PLAY \[/m).slice(2).map((batch) => [...batch.matchAll(/^TASK \[elasticsearch : (.*)\]/gm)].map((m) => m[1]));
     for (const batch of tasks) {
       expect(batch).toStrictEqual([
         'Allocate only primaries while this node restarts',

@@ -93,6 +93,7 @@ describe('a generated playbook run on localhost', () => {
     expect(first.stderr + first.stdout).not.toMatch(/fatal|ERROR!/);
     expect(first.status).toBe(0);
     expect([...first.stdout.matchAll(/^PLAY \[(.*)\]/gm)].map((m) => m[1])).toStrictEqual([
+      'Check that the hosts run Debian or Ubuntu',
       'Storage 127.0.0.1:/gv0 on /grdata (manage, compute hosts)',
       'Instance db (mysql 5.7.43)',
       'Instance app (jdbc-app 1.0.0)',

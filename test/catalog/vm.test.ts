@@ -18,6 +18,7 @@ describe('the vm section of service.yml', () => {
         configFiles: vm.configFiles.map((f) => [f.path, f.mode, f.owner]),
         secrets: vm.secrets,
         clientHosts: vm.clientHosts,
+        packages: vm.packages,
       };
     };
     expect(summary('mysql')).toStrictEqual({
@@ -29,9 +30,10 @@ describe('the vm section of service.yml', () => {
       configFiles: [['/etc/mysql/conf.d/siteforge.cnf', '0644', undefined], ['/etc/mysql/siteforge-init.sql', '0600', 'mysql']],
       secrets: ['mysql-password', 'mysql-root-password'],
       clientHosts: 'primary',
+      packages: [{ name: 'mysql-community-server' }],
     });
-    expect(summary('redis')).toMatchObject({ hostRoles: ['middleware', 'db'], ports: [6379], unit: 'redis-server', secrets: ['redis-password'], clientHosts: 'primary' });
-    expect(summary('elasticsearch')).toMatchObject({ hostRoles: ['middleware'], ports: [9200, 9300], unit: 'elasticsearch', secrets: [], clientHosts: 'all' });
+    expect(summary('redis')).toMatchObject({ hostRoles: ['middleware', 'db'], ports: [6379], unit: 'redis-server', secrets: ['redis-password'], clientHosts: 'primary', packages: [{ name: 'redis-server', epoch: 5 }] });
+    expect(summary('elasticsearch')).toMatchObject({ hostRoles: ['middleware'], ports: [9200, 9300], unit: 'elasticsearch', secrets: [], clientHosts: 'all', packages: [{ name: 'elasticsearch' }] });
   });
 
   it('fails on a bound port that is not one of the ports, naming the file and line', () => {
@@ -54,6 +56,23 @@ describe('the vm section of service.yml', () => {
     expect(() => loadCatalog(dir)).toThrow(/elasticsearch\/vm\/upgrade\.yml:1: every task needs a name \(ansible-lint rule name\[missing\]\)/);
     writeFileSync(join(dir, 'elasticsearch', 'vm', 'upgrade.yml'), 'name: not a list\n');
     expect(() => loadCatalog(dir)).toThrow(/elasticsearch\/vm\/upgrade\.yml: an Ansible task file must be a list of task mappings/);
+  });
+
+  it('fails on a package task that does not install the packages of vm.packages with apt, naming the file and line', () => {
+    const dir = catalogCopy();
+    const file = join(dir, 'redis', 'vm', 'install.yml');
+    const install = readFileSync(file, 'utf8');
+    writeFileSync(file, install.replace('name: "{{ siteforge_packages }}"', 'name: "redis-server-{{ siteforge_version }}"'));
+    expect(() => loadCatalog(dir)).toThrow(/redis\/vm\/install\.yml:2: a package task installs name: "\{\{ siteforge_packages \}\}", the packages of vm\.packages in service\.yml \(which artifacts\.lock\.json lists\), got "redis-server-\{\{ siteforge_version \}\}"/);
+    writeFileSync(file, install.replace('ansible.builtin.apt:', 'ansible.builtin.package:'));
+    expect(() => loadCatalog(dir)).toThrow(/redis\/vm\/install\.yml:2: packages are installed with ansible\.builtin\.apt \(siteforge's VM steps target Debian and Ubuntu\), got ansible\.builtin\.package/);
+  });
+
+  it('fails on a package listed twice', () => {
+    const dir = catalogCopy();
+    const file = join(dir, 'elasticsearch', 'service.yml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('    - name: elasticsearch ', '    - name: elasticsearch\n    - name: elasticsearch '));
+    expect(() => loadCatalog(dir)).toThrow(/elasticsearch\/service\.yml:\d+: package elasticsearch is listed twice/);
   });
 
   it('fails on a missing vm file', () => {

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { App } from 'cdk8s';
 import { loadCatalog } from '../../catalog';
 import { Placement, SecretBackend, Site, StorageMount, UserError, UserErrors, type Environment, type HostProps, type RenderedFile } from '../../constructs';
 import { ACME_PROD_SEALING_CERTIFICATE } from '../../sites/acme-sealing-certificate';
@@ -160,16 +161,23 @@ describe('storage mounts', () => {
       opts: '_netdev,backup-volfile-servers=10.0.3.2,use-readdirp=no,log-level=WARNING,log-file=/var/log/gluster.log',
       roles: ['manage', 'compute'],
       hosts: ['c-1', 'm-1'],
+      packages: ['glusterfs-client'],
     }]);
-    const play = (parseYaml(file(renderWithSecrets(env), 'ansible/playbook.yml'), 'playbook') as Record<string, unknown>[])[0];
-    expect(play).toMatchObject({
+    const files = renderWithSecrets(env);
+    const plays = parseYaml(file(files, 'ansible/playbook.yml'), 'playbook') as Record<string, unknown>[];
+    expect(plays[0]).toMatchObject({ name: 'Check that the hosts run Debian or Ubuntu', hosts: 'c-1:m-1' });
+    expect(plays[1]).toMatchObject({
       hosts: 'c-1:m-1',
       tasks: [
-        { name: 'Install the GlusterFS client' },
+        { name: 'Install the GlusterFS client', 'ansible.builtin.apt': { name: ['glusterfs-client'], state: 'present' } },
         { name: 'Create the mount point /grdata', 'ansible.builtin.file': { path: '{{ siteforge_prefix }}/grdata', state: 'directory' } },
         { 'ansible.posix.mount': { path: '{{ siteforge_prefix }}/grdata', src: '10.0.3.1:/gv0', fstype: 'glusterfs', state: '{{ siteforge_mount_state }}', fstab: '{{ siteforge_prefix }}/etc/fstab' } },
       ],
     });
+    // the lock lists the client package, unpinned: the hosts take their apt sources' version
+    expect(JSON.parse(file(files, 'artifacts.lock.json')).packages).toStrictEqual([
+      { name: 'glusterfs-client', version: null, aptVersion: null, checksum: null, usedBy: ['nodes:/grdata'] },
+    ]);
   });
 
   it('fails when a GlusterFS volume has no storage host to mount from', () => {
@@ -358,12 +366,16 @@ describe('the ansible folder', () => {
         },
       },
     });
-    const plays = parseYaml(file(files, 'ansible/playbook.yml'), 'playbook') as { hosts: string; roles: unknown[] }[];
-    expect(plays.map((p) => [p.hosts, p.roles])).toStrictEqual([
-      ['cache', [{ role: 'redis', vars: { siteforge_instance: 'cache', siteforge_version: '5.0.9' } }]],
-      ['mysql', [{ role: 'mysql', vars: { siteforge_instance: 'mysql', siteforge_version: '5.7.43' } }]],
-      ['logs', [{ role: 'elasticsearch', vars: { siteforge_instance: 'logs', siteforge_version: '7.8.1' } }]],
+    const plays = parseYaml(file(files, 'ansible/playbook.yml'), 'playbook') as { name: string; hosts: string; roles?: unknown[] }[];
+    // the first play checks the OS family of every host a play applies to
+    expect([plays[0].name, plays[0].hosts]).toStrictEqual(['Check that the hosts run Debian or Ubuntu', 'cache:logs:mysql']);
+    // each instance's play gives its role the apt form of the service's packages, epoch included (redis-server 5:5.0.9-1)
+    expect(plays.slice(1).map((p) => [p.hosts, p.roles])).toStrictEqual([
+      ['cache', [{ role: 'redis', vars: { siteforge_instance: 'cache', siteforge_version: '5.0.9', siteforge_packages: ['redis-server=5:5.0.9*'] } }]],
+      ['mysql', [{ role: 'mysql', vars: { siteforge_instance: 'mysql', siteforge_version: '5.7.43', siteforge_packages: ['mysql-community-server=5.7.43*'] } }]],
+      ['logs', [{ role: 'elasticsearch', vars: { siteforge_instance: 'logs', siteforge_version: '7.8.1', siteforge_packages: ['elasticsearch=7.8.1*'] } }]],
     ]);
+    expect(file(files, 'ansible/roles/redis/tasks/install.yml')).toContain('  ansible.builtin.apt:\n    name: "{{ siteforge_packages }}"\n');
     expect(parseYaml(file(files, 'ansible/group_vars/mysql/main.yml'), 'vars')).toStrictEqual({
       mysql_service: 'mysql', mysql_version: '5.7.43', mysql_profile: 'single', mysql_nodes: 1, mysql_hosts: ['db-1'],
       mysql_ports: { mysql: 3306 },
@@ -398,5 +410,36 @@ describe('VM mistakes in a site definition', () => {
       new UserError('lab/prod/vms: port 3306 on host db-1 is bound by both orders-db and users-db; place one of them on other hosts (Placement.vm role) or lower its nodes'),
       new UserError('lab/prod/logs: no host in lab/prod/vms can run elasticsearch: it needs a host with role middleware; give hosts that role or place the instance elsewhere'),
     ]).message);
+  });
+});
+
+describe('the artifacts lock of an environment with instances on VMs', () => {
+  it('lists images and charts for the instances on Kubernetes and the packages, with no checksum, for those on VMs', () => {
+    // GIVEN an air-gapped environment with MySQL on the cluster and MySQL and Redis on VMs
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', registryMirror: 'registry.acme.internal' });
+    const env = site.addEnvironment('prod');
+    env.addCluster();
+    const group = env.addHostGroup('vms', { hosts: [{ ...db1, roles: ['db', 'middleware'] }] });
+    env.addInstance('app-db', { service: catalog.service('mysql') });
+    env.addInstance('orders-db', { service: catalog.service('mysql'), placement: Placement.vm({ group }) });
+    env.addInstance('cache', { service: catalog.service('redis'), placement: Placement.vm({ group }) });
+
+    // WHEN it renders
+    const lock = JSON.parse(file(renderWithSecrets(env), 'artifacts.lock.json'));
+
+    // THEN the image and chart are the cluster instance's alone, pulled from the mirror
+    expect(lock.images).toStrictEqual([{
+      source: 'docker.io/bitnami/mysql:5.7.43-debian-11-r73',
+      pull: 'registry.acme.internal/bitnami/mysql:5.7.43-debian-11-r73',
+      tag: '5.7.43-debian-11-r73',
+      digest: null,
+      usedBy: ['app-db'],
+    }]);
+    expect(lock.charts.map((c: { name: string; usedBy: string[] }) => [c.name, c.usedBy])).toStrictEqual([['mysql', ['app-db']]]);
+    // AND the VM instances' packages are listed at the version apt installs, checksum unknown offline
+    expect(lock.packages).toStrictEqual([
+      { name: 'mysql-community-server', version: '5.7.43', aptVersion: '5.7.43*', checksum: null, usedBy: ['orders-db'] },
+      { name: 'redis-server', version: '5.0.9', aptVersion: '5:5.0.9*', checksum: null, usedBy: ['cache'] },
+    ]);
   });
 });
