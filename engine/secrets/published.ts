@@ -9,7 +9,7 @@ import { buildSite, selectEnvironments, selectSites, type Selection } from '../f
 import { assertSafeRemote, gitErrorMessage, openRemote, removeDir, tempWorkDir } from '../git';
 import { STATE_FILE } from '../output';
 import { mapPool } from '../pool';
-import { remotesDir } from '../remotes';
+import { remoteOf, remotesDir } from '../remotes';
 
 /** Credential files of environments, as their published repositories hold them: repo (`<site>/<env>`) → path → text. */
 export type PublishedSecretFiles = Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -56,14 +56,14 @@ export async function publishedSecretFiles(options: PublishedSecretsOptions): Pr
     }
     for (const env of environments.filter(keepsGeneratedValues)) {
       const repo = `${definition.name}/${env.name}`;
-      if (site.gitRemote === undefined) {
-        const local = join(remotesDir(options.outDir), `${definition.name}-${env.name}.git`);
-        if (existsSync(local)) wanted.push({ repo, url: local });
+      const remote = remoteOf(site, env, remotesDir(options.outDir));
+      if (remote.local) {
+        if (existsSync(remote.url)) wanted.push({ repo, url: remote.url });
         continue;
       }
       try {
-        assertSafeRemote(env.repoUrl, `${repo}: gitRemote`);
-        wanted.push({ repo, url: env.repoUrl });
+        assertSafeRemote(remote.url, `${repo}: gitRemote`);
+        wanted.push({ repo, url: remote.url });
       } catch (e) {
         errors.push(e as UserError);
       }
