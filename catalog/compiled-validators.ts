@@ -87,9 +87,8 @@ export class CompiledValidators {
 
   private compiler(): Ajv {
     if (!this.ajv) {
-      const { default: AjvClass } = requireFromHere('ajv') as typeof import('ajv');
-      this.ajv = new AjvClass({ ...this.props.options, code: { ...this.props.options.code, source: true } });
       const ajvModule = requireFromHere('ajv') as typeof import('ajv');
+      this.ajv = new ajvModule.default({ ...this.props.options, code: { ...this.props.options.code, source: true } });
       for (const keyword of this.props.keywords ?? []) this.ajv.addKeyword(keyword.define(ajvModule));
       for (const [id, schema] of Object.entries(this.props.references ?? {})) this.ajv.addSchema(schema, id);
     }

@@ -1,7 +1,7 @@
 import type { KeywordDefinition } from 'ajv';
 
 /** The parts of the ajv module a keyword's code generator uses. */
-export type AjvCodegen = Pick<typeof import('ajv'), '_' | 'str'>;
+type AjvCodegen = Pick<typeof import('ajv'), '_' | 'str'>;
 
 /** A keyword ajv does not know, defined when ajv is loaded (only to compile). */
 export interface CustomKeyword {

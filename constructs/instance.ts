@@ -79,9 +79,9 @@ function amountOf(quantity: string): number {
   return Number(number) * QUANTITY_SCALE[suffix];
 }
 
-/** An Ingress path: absolute, of the characters a URL path may hold unescaped (RFC 3986). */
 /** 63 characters of a label value, less "-" and the 10 of a controller revision's hash. */
 const MAX_STATEFULSET_NAME = 52;
+/** An Ingress path: absolute, of the characters a URL path may hold unescaped (RFC 3986). */
 const INGRESS_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
 
 /** A catalog service installed into an environment (Choerodon's 实例). */

@@ -201,7 +201,6 @@ export interface VmConfigFile {
   readonly template: Template;
 }
 
-/** How a service is installed on VM hosts by Ansible. */
 /** A Debian package of a service on VMs, installed at the service's version. */
 export interface VmPackage {
   /** Debian package name, such as `redis-server`. */
@@ -214,6 +213,7 @@ export interface VmPackage {
   readonly epoch?: number;
 }
 
+/** How a service is installed on VM hosts by Ansible. */
 export interface VmDefinition {
   /** Host roles the service may run on; a host qualifies when it carries one of them. */
   readonly hostRoles: readonly string[];

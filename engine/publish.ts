@@ -12,6 +12,7 @@ import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remot
 import { diffTrees, type TreeDiff } from './semantic-diff';
 import { synth, type SynthOptions } from './synth';
 import { assertNoPlaintextSecrets } from './secrets/gate';
+import { MANIFESTS_SUFFIX } from '../constructs/flux/apps';
 
 /** Publishing synthesizes first (`outDir` and the synth options are as for `synth`). */
 export interface PublishOptions extends Omit<SynthOptions, 'dryRun' | 'onEnvironment'> {
@@ -467,12 +468,15 @@ function retryReason(error: unknown): 'moved' | 'busy' | undefined {
  * Where an instance's own files live in an environment repository, and the names there that
  * are the environment's, not an instance's: the namespace, the secrets, Flux's Kustomization of
  * `values/` and its `values/kustomization.yaml`, Ansible's `all` group. Every other file (the
- * AppProjects, the root, `apps/kustomization.yaml`, the inventory and playbook, roles, which
- * are per service, the README) belongs to no one instance.
+ * AppProjects, the root, `apps/kustomization.yaml`, the inventory and playbook, a role's tasks,
+ * which are per service, the README) belongs to no one instance.
  */
 const INSTANCE_FILES: readonly (readonly [RegExp, ReadonlySet<string>])[] = [
-  [/^apps\/(?:application|kustomization|helmrelease)-([a-z0-9-]+)\.yaml$/, new Set(['namespace', 'secrets', 'values'])],
+  [/^apps\/application-([a-z0-9-]+)\.yaml$/, new Set(['namespace', 'secrets'])],
+  // Flux applies the objects beside a chart on a remote cluster as `<instance>-manifests`.
+  [new RegExp(`^apps/kustomization-([a-z0-9-]+?)(?:${MANIFESTS_SUFFIX})?\\.yaml$`), new Set(['namespace', 'secrets', 'values'])],
   [/^apps\/releases\/([a-z0-9-]+)\//, new Set()],
+  [/^ansible\/roles\/[^/]+\/templates\/([a-z0-9-]+)\//, new Set()],
   [/^manifests\/([a-z0-9-]+)\//, new Set(['namespace', 'secrets'])],
   [/^values\/([a-z0-9-]+)\.yaml$/, new Set(['kustomization'])],
   [/^ansible\/group_vars\/([a-z0-9-]+)\//, new Set(['all'])],

@@ -13,10 +13,10 @@ import { aptPackageSpec } from './packages';
  * play, restart and wait included, before the next), every host at once otherwise, so install
  * runs are unchanged (a new cluster's first node could not become healthy alone).
  */
-export const ROLLING_UPGRADE_SERIAL = "{{ 1 if 'upgrade' in ansible_run_tags else '100%' }}";
+const ROLLING_UPGRADE_SERIAL = "{{ 1 if 'upgrade' in ansible_run_tags else '100%' }}";
 
 /** The OS family the catalog's VM steps are written for: apt packages, Debian's names and paths. */
-export const OS_FAMILY = 'Debian';
+const OS_FAMILY = 'Debian';
 
 /**
  * The first play: every host the playbook applies to must run Debian or Ubuntu (Ansible's

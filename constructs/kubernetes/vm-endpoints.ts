@@ -25,7 +25,7 @@ export function vmInstancesReachedFromCluster(env: Environment): Instance[] {
  * The hosts of a VM instance that serve its clients: all of them, or only the first (the
  * primary the others replicate from) when its service says so (`vm.clientHosts: primary`).
  */
-export function clientHostsOf(instance: Instance): readonly Host[] {
+function clientHostsOf(instance: Instance): readonly Host[] {
   return instance.service.vm?.clientHosts === 'primary' ? instance.hosts.slice(0, 1) : instance.hosts;
 }
 

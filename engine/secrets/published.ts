@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SECRETS_FOLDER, secretRequirements, type Environment, type Site } from '../../constructs';
+import { sealedSecretPath, secretRequirements, vaultFile, type Environment, type Site } from '../../constructs';
 import type { Catalog } from '../../catalog';
 import type { SiteDefinition } from '../../sites/site-definition';
 import { UserError, UserErrors, userErrorsOf } from '../errors';
 import { FastImport } from '../fast-import';
 import { buildSite, selectEnvironments, selectSites, type Selection } from '../fleet';
 import { assertSafeRemote, gitErrorMessage, openRemote, removeDir, tempWorkDir } from '../git';
-import { STATE_FILE } from '../output';
 import { mapPool } from '../pool';
 import { remoteOf, remotesDir } from '../remotes';
 
@@ -32,16 +31,16 @@ const CONCURRENCY = 4;
  * Generated credentials are kept from one synth to the next by reading them back from the
  * output: a SealedSecret's sealed values (which only the cluster can open) and the values in
  * an Ansible Vault file. A CI job starts from an empty output folder, where a synth would make
- * new ones that the running environment does not know. So for a site with no output in
- * `outDir` yet, the credential files of each environment that keeps generated values are read
+ * new ones that the running environment does not know (and encrypt the others again). So for
+ * a site with no output in `outDir` yet, the credential files of each environment are read
  * from its repository (`gitRemote`, or the local bare repository under `<outDir>/.remotes/`),
  * from the branch the environment runs. A repository that does not exist locally or has no
- * such branch yet holds none. One that cannot be read is an error naming the environment:
- * making new values in silence would break it.
+ * such branch yet holds none. One that cannot be read is an error naming the environment when
+ * it holds generated values: making new ones in silence would break it.
  */
 export async function publishedSecretFiles(options: PublishedSecretsOptions): Promise<PublishedSecretFiles> {
   const errors: UserError[] = [];
-  const wanted: { repo: string; url: string }[] = [];
+  const wanted: { repo: string; url: string; paths: string[]; generated: boolean }[] = [];
   for (const definition of selectSites(options.fleet, options)) {
     if (existsSync(join(options.outDir, definition.name))) continue;
     let site: Site;
@@ -54,16 +53,18 @@ export async function publishedSecretFiles(options: PublishedSecretsOptions): Pr
       if (userErrorsOf(e).length > 0) continue;
       throw e;
     }
-    for (const env of environments.filter(keepsGeneratedValues)) {
+    for (const env of environments) {
+      const { paths, generated } = keptCredentialFiles(env);
+      if (paths.length === 0) continue;
       const repo = `${definition.name}/${env.name}`;
       const remote = remoteOf(site, env, remotesDir(options.outDir));
       if (remote.local) {
-        if (existsSync(remote.url)) wanted.push({ repo, url: remote.url });
+        if (existsSync(remote.url)) wanted.push({ repo, url: remote.url, paths, generated });
         continue;
       }
       try {
         assertSafeRemote(remote.url, `${repo}: gitRemote`);
-        wanted.push({ repo, url: remote.url });
+        wanted.push({ repo, url: remote.url, paths, generated });
       } catch (e) {
         errors.push(e as UserError);
       }
@@ -71,11 +72,12 @@ export async function publishedSecretFiles(options: PublishedSecretsOptions): Pr
   }
   UserErrors.throwIfAny(errors);
   const branch = options.branch ?? 'main';
-  const read = await mapPool(wanted, CONCURRENCY, async ({ repo, url }) => {
+  const read = await mapPool(wanted, CONCURRENCY, async ({ repo, url, paths, generated }) => {
     try {
-      return [repo, await readCredentialFiles(url, branch)] as const;
+      return [repo, await readFilesOf(url, branch, paths)] as const;
     } catch (e) {
-      errors.push(new UserError(`${repo}: has no output in ${options.outDir} to keep its generated credentials from, and its repository ${url} could not be read (${gitErrorMessage(e)}); synth would make new values, which the running environment does not know. Make the repository readable, synth into the output folder that holds the previous output, or run with --rotate-secrets to make new values on purpose`));
+      // Values from the environment are the same anyway: only their encryption would change.
+      if (generated) errors.push(new UserError(`${repo}: has no output in ${options.outDir} to keep its generated credentials from, and its repository ${url} could not be read (${gitErrorMessage(e)}); synth would make new values, which the running environment does not know. Make the repository readable, synth into the output folder that holds the previous output, or run with --rotate-secrets to make new values on purpose`));
       return [repo, {}] as const;
     }
   });
@@ -83,13 +85,21 @@ export async function publishedSecretFiles(options: PublishedSecretsOptions): Pr
   return Object.fromEntries(read.filter(([, files]) => Object.keys(files).length > 0));
 }
 
-/** Whether `env` has generated values that only its previous output knows. */
-function keepsGeneratedValues(env: Environment): boolean {
-  return secretRequirements(env).some((r) => (r.target === 'vm' || r.backend?.kind === 'sealed-secrets') && Object.values(r.values).some((s) => s.source === 'generated'));
+/**
+ * The files in which `env` keeps credentials from one synth to the next: a vault file per
+ * instance on VMs and a SealedSecret per sealed Secret (generated values live only there, and
+ * a file whose values did not change is kept byte for byte).
+ */
+function keptCredentialFiles(env: Environment): { readonly paths: string[]; readonly generated: boolean } {
+  const kept = secretRequirements(env).filter((r) => r.target === 'vm' || r.backend?.kind === 'sealed-secrets');
+  return {
+    paths: kept.map((r) => (r.target === 'vm' ? vaultFile(r.name) : sealedSecretPath(r.name))),
+    generated: kept.some((r) => Object.values(r.values).some((s) => s.source === 'generated')),
+  };
 }
 
-/** The credential files on `branch` of the repository at `url`, as its state file lists them. */
-async function readCredentialFiles(url: string, branch: string): Promise<Record<string, string>> {
+/** The files at `paths` on `branch` of the repository at `url` (those it holds). */
+async function readFilesOf(url: string, branch: string, paths: readonly string[]): Promise<Record<string, string>> {
   const dir = tempWorkDir('published-secrets');
   try {
     const remote = await openRemote(url, join(dir, 'repo.git'));
@@ -97,28 +107,11 @@ async function readCredentialFiles(url: string, branch: string): Promise<Record<
     if (head === undefined) return {};
     const reader = FastImport.start(remote.git);
     try {
-      const stateText = (await reader.readFiles(head, [STATE_FILE])).get(STATE_FILE);
-      const listed = Object.keys(recordedFiles(stateText));
-      return Object.fromEntries(await reader.readFiles(head, listed.filter(isCredentialFile)));
+      return Object.fromEntries(await reader.readFiles(head, paths));
     } finally {
       await reader.close();
     }
   } finally {
     removeDir(dir);
   }
-}
-
-/** The files a state file's text lists; none when it is missing or not one. */
-function recordedFiles(stateText: string | undefined): Record<string, string> {
-  try {
-    const files = (JSON.parse(stateText ?? '{}') as { files?: unknown }).files;
-    return files !== null && typeof files === 'object' ? files as Record<string, string> : {};
-  } catch {
-    return {};
-  }
-}
-
-/** SealedSecrets and Ansible Vault files: where generated values are kept. */
-function isCredentialFile(path: string): boolean {
-  return (path.startsWith(`${SECRETS_FOLDER}/`) && path.endsWith('.yaml')) || /^ansible\/group_vars\/[^/]+\/vault\.yml$/.test(path);
 }

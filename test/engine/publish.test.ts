@@ -578,8 +578,8 @@ describe('commitMessage', () => {
   it('lists as instances the owners of instance files in every layout, leaving out the environment\'s shared files', () => {
     // GIVEN a change to one file of each kind an instance has (Argo CD, Flux, Helm values, Ansible), and to shared files
     const instanceFiles = [
-      'apps/application-web.yaml', 'apps/kustomization-api.yaml', 'apps/helmrelease-queue.yaml', 'apps/releases/cache/helmrelease-cache.yaml',
-      'manifests/db/statefulset-db.yaml', 'values/search.yaml', 'ansible/group_vars/logs/vault.yml',
+      'apps/application-web.yaml', 'apps/kustomization-api.yaml', 'apps/kustomization-queue-manifests.yaml', 'apps/releases/cache/helmrelease-cache.yaml',
+      'manifests/db/statefulset-db.yaml', 'values/search.yaml', 'ansible/group_vars/logs/vault.yml', 'ansible/roles/mysql/templates/orders/etc/mysql/conf.d/siteforge.cnf.j2',
     ];
     const sharedFiles = [
       'README.md', 'CODEOWNERS', 'artifacts.lock.json', 'apps/project.yaml', 'apps/root-project.yaml', 'apps/root.yaml', 'apps/kustomization.yaml',
@@ -593,7 +593,7 @@ describe('commitMessage', () => {
     const message = commitMessage({ site: 'shop', env: 'prod' }, { objects: [], files }, []);
     // THEN it names the instances, each once, and nothing else
     expect(message.split('\n').slice(0, 4)).toStrictEqual([
-      `siteforge: shop/prod: no object changes; ${files.length} other files changed`, '', 'Instances: api, cache, db, logs, queue, search, web', '',
+      `siteforge: shop/prod: no object changes; ${files.length} other files changed`, '', 'Instances: api, cache, db, logs, orders, queue, search, web', '',
     ]);
   });
 });
