@@ -1,5 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_FLEET, type CompiledProgram } from '../engine/compiled-program.js';
+
+/** Where output goes unless --out says otherwise. */
+export const DEFAULT_OUT = 'dist';
 import { SITES_PER_THREAD } from '../engine/pool';
 
 /** Options every fleet command takes. */
@@ -56,5 +59,5 @@ export function targetOption(): Option {
 
 /** `--out <dir>`: the output folder, one repository per environment at `<dir>/<site>/<env>`. */
 export function outOption(): Option {
-  return new Option('--out <dir>', 'output folder; one repository per environment at <dir>/<site>/<env>').default('dist');
+  return new Option('--out <dir>', 'output folder; one repository per environment at <dir>/<site>/<env>').default(DEFAULT_OUT);
 }

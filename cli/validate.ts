@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io';
 import type { CompiledProgram } from '../engine/compiled-program.js';
-import { fleetOptions, loadInputs, type FleetOptions } from './options';
+import { DEFAULT_OUT, fleetOptions, loadInputs, type FleetOptions } from './options';
 
 interface ValidateCommandOptions extends FleetOptions {
   /** `--output [dir]`: true when given without a folder. */
@@ -15,7 +15,7 @@ export function validateCommand(io: Io, compiled?: CompiledProgram): Command {
     .action(async (options: ValidateCommandOptions) => {
       if (options.output !== undefined) {
         const { validateOutput } = await import('../engine/validate-objects');
-        const dir = options.output === true ? 'dist' : String(options.output);
+        const dir = options.output === true ? DEFAULT_OUT : String(options.output);
         const result = validateOutput(dir);
         io.out(`${result.objects} object${result.objects === 1 ? '' : 's'} in ${result.repositories} environment repositor${result.repositories === 1 ? 'y' : 'ies'} under ${dir} valid`);
         return;
@@ -25,7 +25,7 @@ export function validateCommand(io: Io, compiled?: CompiledProgram): Command {
       const inputs = await loadInputs(options, compiled);
       // Nothing is read from or written to an output folder; local repositories are named as
       // publish names them with its default --out.
-      const report = await synth({ ...inputs, outDir: 'unused', remotesDir: remotesDir('dist'), site: options.site, env: options.env, dryRun: true });
+      const report = await synth({ ...inputs, outDir: 'unused', remotesDir: remotesDir(DEFAULT_OUT), site: options.site, env: options.env, dryRun: true });
       io.out(`${report.environments.length} environment${report.environments.length === 1 ? '' : 's'} valid`);
     });
 }

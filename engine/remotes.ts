@@ -14,7 +14,7 @@ export interface EnvironmentRemote {
   readonly env: string;
   /** URL (or absolute path of a local bare repository) that git fetches from and pushes to. */
   readonly url: string;
-  /** The site names no `gitRemote`: a local bare repository under `<outDir>/.remotes/`. */
+  /** The site names no `gitRemote`: a local bare repository (under `<outDir>/.remotes/`, see remotesDir). */
   readonly local: boolean;
 }
 

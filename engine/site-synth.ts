@@ -12,7 +12,7 @@ import { userErrorsOf } from './errors';
 import { buildSite, selectEnvironments, type Selection } from './fleet';
 import { sha256, stageEnvironment, type StagedEnvironment } from './output';
 import { intactOutput, type IntactOutput, type OutputIndex } from './output-index';
-import { remoteOf, remotesDir, type EnvironmentRemote } from './remotes';
+import { remoteOf, type EnvironmentRemote } from './remotes';
 
 /** What synth did to one environment repository. */
 export interface EnvironmentResult extends StagedEnvironment {
@@ -45,11 +45,8 @@ export interface SiteSynthContext {
   readonly generator: string;
   /** Output folder, where previous secrets are read from. */
   readonly outDir: string;
-  /**
-   * Folder of the local bare repositories of sites with no gitRemote.
-   * @default - `<outDir>/.remotes` (see remotesDir)
-   */
-  readonly remotesDir?: string;
+  /** Folder of the local bare repositories of sites with no gitRemote (see remotesDir). */
+  readonly remotesDir: string;
   /** @default false */
   readonly rotateSecrets?: boolean;
   /**
@@ -154,7 +151,7 @@ function planEnvironments(site: Site, context: SiteSynthContext): PlannedEnviron
     const repo = `${site.name}/${env.name}`;
     const inputHash = siteHash === undefined || readsVariables(env) ? undefined : sha256(`${siteHash}\0${env.name}`);
     const intact = inputHash !== undefined && mayKeep ? intactOutput(context.outDir, repo, inputHash, context.index?.[repo]) : undefined;
-    return { env, repo, remote: remoteOf(site, env, context.remotesDir ?? remotesDir(context.outDir)), inputHash, intact };
+    return { env, repo, remote: remoteOf(site, env, context.remotesDir), inputHash, intact };
   });
 }
 

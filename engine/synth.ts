@@ -115,7 +115,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     // A dry run writes no credentials, and rotating makes new ones anyway. Read while worker
     // threads start: it builds the sites that have no output yet.
     const readPublished = async () => (transaction && !options.rotateSecrets
-      ? publishedSecretFiles({ fleet: options.fleet, catalog: options.catalog, outDir: options.outDir, ...selection, branch: options.publishedBranch })
+      ? publishedSecretFiles({ fleet: options.fleet, catalog: options.catalog, outDir: options.outDir, remotesDir: localRemotes, ...selection, branch: options.publishedBranch })
       : {});
     const onOutcome = (outcome: SiteOutcome) => outcome.results.forEach((r) => options.onEnvironment?.(r));
     const indexOf = new Map(options.fleet.map((d, i) => [d, i]));

@@ -8,7 +8,7 @@ import { FastImport } from '../fast-import';
 import { buildSite, selectEnvironments, selectSites, type Selection } from '../fleet';
 import { assertSafeRemote, gitErrorMessage, openRemote, removeDir, tempWorkDir } from '../git';
 import { mapPool } from '../pool';
-import { remoteOf, remotesDir } from '../remotes';
+import { remoteOf } from '../remotes';
 
 /** Credential files of environments, as their published repositories hold them: repo (`<site>/<env>`) → path → text. */
 export type PublishedSecretFiles = Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -17,6 +17,8 @@ export interface PublishedSecretsOptions extends Selection {
   readonly fleet: readonly SiteDefinition[];
   readonly catalog: Catalog;
   readonly outDir: string;
+  /** Folder of the local bare repositories of sites with no gitRemote (see remotesDir). */
+  readonly remotesDir: string;
   /**
    * The branch whose files the environments run.
    * @default "main"
@@ -33,7 +35,7 @@ const CONCURRENCY = 4;
  * an Ansible Vault file. A CI job starts from an empty output folder, where a synth would make
  * new ones that the running environment does not know (and encrypt the others again). So for
  * a site with no output in `outDir` yet, the credential files of each environment are read
- * from its repository (`gitRemote`, or the local bare repository under `<outDir>/.remotes/`),
+ * from its repository (`gitRemote`, or its local bare repository in `remotesDir`),
  * from the branch the environment runs. A repository that does not exist locally or has no
  * such branch yet holds none. One that cannot be read is an error naming the environment when
  * it holds generated values: making new ones in silence would break it.
@@ -57,7 +59,7 @@ export async function publishedSecretFiles(options: PublishedSecretsOptions): Pr
       const { paths, generated } = keptCredentialFiles(env);
       if (paths.length === 0) continue;
       const repo = `${definition.name}/${env.name}`;
-      const remote = remoteOf(site, env, remotesDir(options.outDir));
+      const remote = remoteOf(site, env, options.remotesDir);
       if (remote.local) {
         if (existsSync(remote.url)) wanted.push({ repo, url: remote.url, paths, generated });
         continue;

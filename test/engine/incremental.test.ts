@@ -413,7 +413,7 @@ describe('incremental synth', () => {
     const outDir = tempDir();
     const demo = fleet.find((d) => d.name === 'demo')!;
     await synthesize(outDir, [demo]);
-    const context = (fingerprint: string) => ({ selection: {}, generator: fingerprint, outDir, stagingDir: tempDir() });
+    const context = (fingerprint: string) => ({ selection: {}, generator: fingerprint, outDir, remotesDir: join(outDir, '.remotes'), stagingDir: tempDir() });
     const { generatorFingerprint } = await import('../../engine/generator-fingerprint');
     expect(synthSite(demo, catalog, context(generatorFingerprint()), renderChecked).results.map((r) => r.rendered)).toStrictEqual([false]);
     expect(synthSite(demo, catalog, context('sha256:another-siteforge'), renderChecked).results.map((r) => r.rendered)).toStrictEqual([true]);
