@@ -50,9 +50,6 @@ function appProject(env: Environment): object {
   const cluster = env.cluster!;
   const project = qualifiedName(env);
   const site = Site.of(env);
-  const owners = [...new Set([...site.owners, ...env.owners])].sort();
-  const members = [...new Set(env.members)].sort();
-  const policy = (role: string, action: string) => `p, proj:${project}:${role}, applications, ${action}, ${project}/*, allow`;
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AppProject',
@@ -65,20 +62,26 @@ function appProject(env: Environment): object {
       clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }],
       namespaceResourceWhitelist: [{ group: '*', kind: '*' }],
       roles: [
-        {
-          name: 'owner',
-          description: 'owners of the site and the environment: everything',
-          policies: [policy('owner', '*')],
-          ...(owners.length > 0 ? { groups: owners } : {}),
-        },
-        {
-          name: 'member',
-          description: 'members of the environment: see and sync',
-          policies: [policy('member', 'get'), policy('member', 'sync')],
-          ...(members.length > 0 ? { groups: members } : {}),
-        },
+        role(project, 'owner', 'owners of the site and the environment: everything', ['*'], ownersOf(env)),
+        role(project, 'member', 'members of the environment: see and sync', ['get', 'sync'], env.members),
       ],
     },
+  };
+}
+
+/** The site's and the environment's owners. */
+function ownersOf(env: Environment): string[] {
+  return [...Site.of(env).owners, ...env.owners];
+}
+
+/** A project role allowing `actions` on the project's Applications, bound to `groups` (each once, sorted). */
+function role(project: string, name: string, description: string, actions: readonly string[], groups: readonly string[]): object {
+  const bound = [...new Set(groups)].sort();
+  return {
+    name,
+    description,
+    policies: actions.map((action) => `p, proj:${project}:${name}, applications, ${action}, ${project}/*, allow`),
+    ...(bound.length > 0 ? { groups: bound } : {}),
   };
 }
 
@@ -90,8 +93,6 @@ function appProject(env: Environment): object {
 function rootProject(env: Environment): object {
   const project = qualifiedName(env, ROOT_PROJECT_SUFFIX);
   const site = Site.of(env);
-  const owners = [...new Set([...site.owners, ...env.owners])].sort();
-  const policy = (action: string) => `p, proj:${project}:owner, applications, ${action}, ${project}/*, allow`;
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AppProject',
@@ -102,14 +103,7 @@ function rootProject(env: Environment): object {
       destinations: [{ server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE }],
       clusterResourceWhitelist: [],
       namespaceResourceWhitelist: [{ group: 'argoproj.io', kind: 'Application' }, { group: 'argoproj.io', kind: 'AppProject' }],
-      roles: [
-        {
-          name: 'owner',
-          description: 'owners of the site and the environment: see and sync',
-          policies: [policy('get'), policy('sync')],
-          ...(owners.length > 0 ? { groups: owners } : {}),
-        },
-      ],
+      roles: [role(project, 'owner', 'owners of the site and the environment: see and sync', ['get', 'sync'], ownersOf(env))],
     },
   };
 }
