@@ -1,4 +1,5 @@
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { execFile, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,19 @@ export function hasCommand(command: string): boolean {
 /** Real Ansible tests run when the tools are there, and always under CI (where they must be). */
 export const ansibleTests = hasCommand('ansible-playbook') || process.env.CI === 'true';
 export const lintTests = hasCommand('ansible-lint') || process.env.CI === 'true';
+
+/**
+ * For the describe block it is called in: a folder for an environment repository and one for
+ * the root the playbooks write under, both removed after its tests.
+ */
+export function suiteFolders(): { readonly repo: string; readonly root: string } {
+  const repo = mkdtempSync(join(tmpdir(), 'siteforge-repo-'));
+  const root = mkdtempSync(join(tmpdir(), 'siteforge-root-'));
+  afterAll(() => {
+    for (const dir of [repo, root]) rmSync(dir, { recursive: true, force: true });
+  });
+  return { repo, root };
+}
 
 /** Writes rendered files under `dir`. */
 export function writeFiles(dir: string, files: readonly RenderedFile[]): void {

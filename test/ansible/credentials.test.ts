@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdk8s';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog';
 import { Placement, Secret, Site } from '../../constructs';
 import { renderEnvironmentSecurely } from '../../engine/secrets';
-import { ansible, ansibleTests, hasCommand, writeFiles } from './ansible-helpers';
+import { ansible, ansibleTests, hasCommand, suiteFolders, writeFiles } from './ansible-helpers';
 
 /**
  * Credentials reach VM config files through Jinja at run time, inside each format's quotes:
@@ -43,12 +43,7 @@ describe('credentials with quotes and backslashes in VM config files', () => {
     return env;
   }
 
-  const repo = mkdtempSync(join(tmpdir(), 'siteforge-repo-'));
-  const root = mkdtempSync(join(tmpdir(), 'siteforge-root-'));
-  afterAll(() => {
-    rmSync(repo, { recursive: true, force: true });
-    rmSync(root, { recursive: true, force: true });
-  });
+  const { repo, root } = suiteFolders();
 
   const rendered = (async () => {
     if (!ansibleTests) return undefined;

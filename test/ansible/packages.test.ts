@@ -3,12 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdk8s';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog';
 import { Placement, Site } from '../../constructs';
 import { renderEnvironmentSecurely } from '../../engine/secrets';
 import { catalogCopy } from '../helpers';
-import { ansible, ansibleTests, writeFiles } from './ansible-helpers';
+import { ansible, ansibleTests, suiteFolders, writeFiles } from './ansible-helpers';
 
 /** The installed Debian version of `name` (`1:3.8-4`), split into epoch and upstream version; undefined without dpkg. */
 function installedVersion(name: string): { epoch?: number; upstream: string } | undefined {
@@ -27,12 +27,7 @@ function installedVersion(name: string): { epoch?: number; upstream: string } | 
 describe('the packages of a service on VMs', () => {
   const diffutils = installedVersion('diffutils');
   const runnable = ansibleTests && diffutils?.epoch !== undefined;
-  const repo = mkdtempSync(join(tmpdir(), 'siteforge-repo-'));
-  const root = mkdtempSync(join(tmpdir(), 'siteforge-root-'));
-  afterAll(() => {
-    rmSync(repo, { recursive: true, force: true });
-    rmSync(root, { recursive: true, force: true });
-  });
+  const { repo, root } = suiteFolders();
 
   if (runnable) {
     // GIVEN a service at diffutils' version that declares the package diffutils with its epoch

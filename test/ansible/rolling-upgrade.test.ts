@@ -2,11 +2,11 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdk8s';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog';
 import { Placement, Site } from '../../constructs';
 import { renderEnvironmentSecurely } from '../../engine/secrets';
-import { ansible, ansibleTests, writeFiles } from './ansible-helpers';
+import { ansible, ansibleTests, suiteFolders, writeFiles } from './ansible-helpers';
 
 /** The plays of a run's output in order, each with the hosts that reported a task result in it (sorted: forks answer in any order). */
 function batches(stdout: string): { play: string; hosts: string[] }[] {
@@ -31,12 +31,7 @@ const CHECK_PLAY = 'Check that the hosts run Debian or Ubuntu';
 describe('the upgrade of an Elasticsearch cluster on VMs', () => {
   const catalog = loadCatalog();
   const hosts = ['es-1', 'es-2', 'es-3'];
-  const repo = mkdtempSync(join(tmpdir(), 'siteforge-repo-'));
-  const root = mkdtempSync(join(tmpdir(), 'siteforge-root-'));
-  afterAll(() => {
-    rmSync(repo, { recursive: true, force: true });
-    rmSync(root, { recursive: true, force: true });
-  });
+  const { repo, root } = suiteFolders();
 
   if (ansibleTests) {
     // GIVEN the repository of an environment with Elasticsearch (cluster) on three hosts

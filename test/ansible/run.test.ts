@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdk8s';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog';
 import { Placement, Secret, Site, StorageMount } from '../../constructs';
 import { renderEnvironmentSecurely } from '../../engine/secrets';
 import { catalogCopy } from '../helpers';
-import { addFixtureService, ansible, ansibleTests, writeFiles } from './ansible-helpers';
+import { addFixtureService, ansible, ansibleTests, suiteFolders, writeFiles } from './ansible-helpers';
 
 /**
  * A real run of a generated playbook on this machine: a site whose one host is localhost
@@ -56,12 +56,7 @@ describe('a generated playbook run on localhost', () => {
   ], repo);
 
   // The repository and root are shared: the upgrade test runs on what the first test installed.
-  const repo = mkdtempSync(join(tmpdir(), 'siteforge-repo-'));
-  const root = mkdtempSync(join(tmpdir(), 'siteforge-root-'));
-  afterAll(() => {
-    rmSync(repo, { recursive: true, force: true });
-    rmSync(root, { recursive: true, force: true });
-  });
+  const { repo, root } = suiteFolders();
 
   it.skipIf(!ansibleTests)('shows no credential when run with --diff, where every file it writes is new', async () => {
     const diffRepo = mkdtempSync(join(tmpdir(), 'siteforge-repo-'));
