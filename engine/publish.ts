@@ -125,7 +125,8 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
   if (options.branch !== undefined && options.direct) throw new UserError(`a review branch (siteforge/${options.branch}) and a direct publish to ${target} exclude each other: choose one`);
   const retries = options.retries ?? 5;
   if (!Number.isInteger(retries) || retries < 0) throw new UserError(`retries must be a whole number of at least 0, got ${retries}`);
-  const remotes = resolveRemotes(options.fleet, options.catalog, options, options.outDir);
+  // Synth reports the repositories of the sites it builds; without it they are built here.
+  const remotes = options.synthesize === false ? resolveRemotes(options.fleet, options.catalog, options, options.outDir) : undefined;
   // Held until the last repository is published: no synth changes the output meanwhile.
   const lock = takeOutputLock(options.outDir);
   try {
@@ -136,11 +137,18 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
 }
 
 /** What `publish` does while it holds the output folder's `lock`, which its synth writes under. */
-async function publishHolding(lock: OutputLock, remotes: ReadonlyMap<string, EnvironmentRemote>, target: string, retries: number, options: PublishOptions): Promise<PublishReport> {
+async function publishHolding(lock: OutputLock, resolved: ReadonlyMap<string, EnvironmentRemote> | undefined, target: string, retries: number, options: PublishOptions): Promise<PublishReport> {
   const { fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program } = options;
-  const repos = options.synthesize === false
-    ? synthesizedRepositories(remotes, outDir)
-    : (await synth({ fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program, lock, publishedBranch: target })).environments.filter((e) => !e.removed).map((e) => e.repo);
+  let remotes: ReadonlyMap<string, EnvironmentRemote>;
+  let repos: string[];
+  if (resolved) {
+    remotes = resolved;
+    repos = synthesizedRepositories(remotes, outDir);
+  } else {
+    const report = await synth({ fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program, lock, publishedBranch: target });
+    remotes = report.remotes;
+    repos = report.environments.filter((e) => !e.removed).map((e) => e.repo);
+  }
   options.onStart?.(repos.length);
   const published = readPublished(outDir);
   // Temporary clones go beside the output, on the file system chosen for it.

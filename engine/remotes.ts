@@ -24,8 +24,9 @@ export function remotesDir(outDir: string): string {
 }
 
 /**
- * The repository of every selected environment: the site's `gitRemote` with `{site}` and
- * `{env}` filled in (checked: no options, no transport helpers), or the local bare repository
+ * The repository of every selected environment (for publish without synth, and diff; synth
+ * reports them itself): the site's `gitRemote` with `{site}` and `{env}` filled in (checked:
+ * no options, no transport helpers), or the local bare repository
  * `<outDir>/.remotes/<site>-<env>.git` when the site names none. Sites are built one at a time
  * to read their remotes; every user error is collected and thrown at once. Two environments
  * sharing one repository (`a-b/c` and `a/b-c` both make `a-b-c`) is an error naming both, as
@@ -37,8 +38,25 @@ export function resolveRemotes(fleet: readonly SiteDefinition[], catalog: Catalo
   const selected = remotesOf(selectSites(fleet, selection), catalog, selection, remotesDir(outDir), errors);
   UserErrors.throwIfAny(errors);
   if (selected.length === 0 && selection.env !== undefined) throw noSuchEnvironment(selection);
-  UserErrors.throwIfAny(sharedRepositoryErrors(fleet, catalog, selection, remotesDir(outDir), selected));
+  UserErrors.throwIfAny(repositoryErrors(fleet, catalog, selection, remotesDir(outDir), selected));
   return new Map(selected.map((r) => [`${r.site}/${r.env}`, r]));
+}
+
+/**
+ * An error for every repository of `selected` that publish would refuse: a filled-in
+ * `gitRemote` that is not a URL siteforge hands to git (see assertSafeRemote), and every two
+ * environments that would publish to one repository (see sharedRepositoryErrors).
+ */
+export function repositoryErrors(fleet: readonly SiteDefinition[], catalog: Catalog, selection: Selection, localRemotes: string, selected: readonly EnvironmentRemote[]): UserError[] {
+  const unsafe = selected.flatMap((remote) => {
+    try {
+      if (!remote.local) assertSafeRemote(remote.url, `${remote.site}/${remote.env}: gitRemote`);
+      return [];
+    } catch (e) {
+      return [e as UserError];
+    }
+  });
+  return [...unsafe, ...sharedRepositoryErrors(fleet, catalog, selection, localRemotes, selected)];
 }
 
 /**
@@ -48,7 +66,7 @@ export function resolveRemotes(fleet: readonly SiteDefinition[], catalog: Catalo
  * built for it. `localRemotes` is the folder of the local bare repositories (see remotesDir).
  * Synth checks this too, so nothing is written that could not be published.
  */
-export function sharedRepositoryErrors(fleet: readonly SiteDefinition[], catalog: Catalog, selection: Selection, localRemotes: string, selected: readonly EnvironmentRemote[]): UserError[] {
+function sharedRepositoryErrors(fleet: readonly SiteDefinition[], catalog: Catalog, selection: Selection, localRemotes: string, selected: readonly EnvironmentRemote[]): UserError[] {
   const names = new Set(selected.map((r) => r.site));
   const prefixes = new Set(selected.flatMap((r) => `${r.site}-${r.env}`.split('-').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('-'))));
   const others = selection.site === undefined && selection.env === undefined ? []
@@ -79,16 +97,7 @@ function remotesOf(definitions: readonly SiteDefinition[], catalog: Catalog, sel
     try {
       const site = buildSite(definition, catalog);
       for (const env of selectEnvironments(site, selection)) {
-        const remote = remoteOf(site, env, localRemotes);
-        if (!remote.local) {
-          try {
-            assertSafeRemote(remote.url, `${site.name}/${env.name}: gitRemote`);
-          } catch (e) {
-            errors.push(e as UserError);
-            continue;
-          }
-        }
-        remotes.push(remote);
+        remotes.push(remoteOf(site, env, localRemotes));
       }
     } catch (e) {
       const found = userErrorsOf(e);

@@ -7,7 +7,7 @@ import type { SiteDefinition } from '../sites/site-definition';
 import { UserError, UserErrors } from './errors';
 import { fleetModuleFile, noSuchEnvironment, selectSites, type Selection } from './fleet';
 import { OutputTransaction, readState } from './output';
-import { remotesDir, sharedRepositoryErrors } from './remotes';
+import { remotesDir, repositoryErrors, type EnvironmentRemote } from './remotes';
 import type { OutputLock } from './output-lock';
 import { readOutputIndex, recordSeenOutput } from './output-index';
 import { autoWorkers } from './pool';
@@ -91,6 +91,8 @@ export interface SynthOptions extends Selection {
 
 export interface SynthReport {
   readonly environments: readonly EnvironmentResult[];
+  /** The repository each selected environment publishes to, by `<site>/<env>`. */
+  readonly remotes: ReadonlyMap<string, EnvironmentRemote>;
   /** URL of the module the worker threads ran; undefined when this thread rendered alone. */
   readonly workerProgram?: string;
 }
@@ -139,8 +141,9 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
 
     const ordered = [...outcomes.keys()].sort((a, b) => a - b).map((i) => outcomes.get(i)!);
     // What publish would refuse is refused here too, before anything is written.
-    const shared = sharedRepositoryErrors(options.fleet, options.catalog, selection, localRemotes, ordered.flatMap((o) => o.remotes));
-    UserErrors.throwIfAny([...ordered.flatMap((o) => o.errors).map((message) => new UserError(message)), ...shared]);
+    const remotes = ordered.flatMap((o) => o.remotes);
+    const refused = repositoryErrors(options.fleet, options.catalog, selection, localRemotes, remotes);
+    UserErrors.throwIfAny([...ordered.flatMap((o) => o.errors).map((message) => new UserError(message)), ...refused]);
     const results = ordered.flatMap((o) => o.results);
     if (results.length === 0 && options.env !== undefined) throw noSuchEnvironment(options);
     results.forEach((r) => transaction?.add(r));
@@ -159,7 +162,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       const seen = results.filter((r) => !r.removed && r.seenStats !== undefined).map((r) => ({ repo: r.repo, stats: { ...r.seenStats, ...placed.get(r.repo) } }));
       recordSeenOutput(options.outDir, index, seen, results.filter((r) => r.removed).map((r) => r.repo));
     }
-    return { environments: results, workerProgram: rendered.workerProgram };
+    return { environments: results, remotes: new Map(remotes.map((r) => [`${r.site}/${r.env}`, r])), workerProgram: rendered.workerProgram };
   } finally {
     transaction?.abort();
   }

@@ -131,6 +131,26 @@ describe('publish to local bare repositories', () => {
     expect((await publish(options(outDir, [shop()]))).repositories).toMatchObject([{ outcome: 'unchanged', attempts: 1 }]);
   });
 
+  it('builds each site once: the repositories come from the synth', async () => {
+    // GIVEN a site that counts how often it is built, published once: built to find the
+    // credentials its repository holds (it has no output yet), and to render it
+    const outDir = tempDir();
+    let builds = 0;
+    const counted = (definition: SiteDefinition): SiteDefinition => ({ name: definition.name, build: (scope, c) => (builds++, definition.build(scope, c)) });
+    await publish(options(outDir, [counted(shop())]));
+    expect(builds).toBe(2);
+    // WHEN a changed site is published
+    builds = 0;
+    const report = await publish(options(outDir, [counted(shop({ maxConnections: 600 }))]));
+    // THEN it was built to find it changed and once more to render it, not a third time for its repository
+    expect(report.repositories).toMatchObject([{ outcome: 'published' }]);
+    expect(builds).toBe(2);
+    // AND publishing without synth builds it once, for its repository
+    builds = 0;
+    await publish(options(outDir, [counted(shop({ maxConnections: 600 }))], { synthesize: false }));
+    expect(builds).toBe(1);
+  });
+
   it('reads the branch of a local bare repository whose refs git packed', async () => {
     // GIVEN a published site whose bare repository had its refs packed (as git gc does)
     const outDir = tempDir();
