@@ -17,7 +17,8 @@ export interface NewCommit {
 
 /** A path in a commit's tree. */
 export interface TreeEntry {
-  readonly kind: 'file' | 'link' | 'folder' | 'submodule';
+  /** `executable`: a file with git's executable mode (100755). */
+  readonly kind: 'file' | 'executable' | 'link' | 'folder' | 'submodule';
   /** The object id of its content (for a submodule, the commit it points at). */
   readonly id: string;
 }
@@ -51,7 +52,7 @@ export class FastImport implements CommitReader {
   private constructor(private readonly git: Git, private readonly session: GitSession) {}
 
   async readFiles(commit: string, paths: Iterable<string>): Promise<Map<string, string>> {
-    const blobs = [...await this.entries(commit, paths)].filter(([, entry]) => entry.kind === 'file' || entry.kind === 'link');
+    const blobs = [...await this.entries(commit, paths)].filter(([, entry]) => entry.kind === 'file' || entry.kind === 'executable' || entry.kind === 'link');
     const files = new Map<string, string>();
     if (blobs.length > 0) this.session.write(blobs.map(([, entry]) => `cat-blob ${entry.id}\n`).join(''));
     for (const [path] of blobs) {
@@ -74,7 +75,7 @@ export class FastImport implements CommitReader {
       // `<mode> <type> <id>\t<path>`, or `missing <path>`.
       const found = /^(\d{6}) (blob|tree|commit) ([0-9a-f]{40,64})\t/.exec(await this.session.readLine());
       if (!found) continue;
-      const kind = found[2] === 'tree' ? 'folder' : found[2] === 'commit' ? 'submodule' : found[1] === '120000' ? 'link' : 'file';
+      const kind = found[2] === 'tree' ? 'folder' : found[2] === 'commit' ? 'submodule' : found[1] === '120000' ? 'link' : found[1] === '100755' ? 'executable' : 'file';
       entries.set(path, { kind, id: found[3] });
     }
     return entries;

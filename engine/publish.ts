@@ -75,7 +75,7 @@ export interface DriftedFile {
    * writes something else; a file, link or submodule where it writes a folder; or a folder
    * where it writes a file.
    */
-  readonly change: 'edited' | 'deleted' | 'in the way';
+  readonly change: 'edited' | 'made executable' | 'deleted' | 'in the way';
   /** `<short sha> <author>: <subject>` of each commit that touched it since siteforge's last commit. */
   readonly commits: readonly string[];
 }
@@ -291,12 +291,14 @@ export async function publishRepository(remote: EnvironmentRemote, synthesized: 
         const base = branchHead ?? targetHead;
         const current = base ? await readManagedFiles(fastImport, base, files) : new Map<string, string>();
 
-        const drift = base ? await findDrift(git, base, current, files, await pathsInTheWay(fastImport, base, files, current)) : [];
+        // siteforge writes regular files: one made executable is not as it wrote it.
+        const executable = base ? new Set([...await fastImport.entries(base, current.keys())].filter(([, entry]) => entry.kind === 'executable').map(([path]) => path)) : new Set<string>();
+        const drift = base ? await findDrift(git, base, current, files, await pathsInTheWay(fastImport, base, files, current), executable) : [];
         if (drift.length > 0 && !options.overwriteDrift) {
           return result({ outcome: 'drift', attempts, commit: base?.slice(0, 7), drift, error: driftMessage(drift) });
         }
 
-        const changes = fileChanges(current, files);
+        const changes = fileChanges(current, files, executable);
         if (changes.length === 0) {
           // Nothing to review when the target already holds this output: report the target.
           if (!branchHead) branch = options.target;
@@ -367,10 +369,11 @@ async function createEmptyTarget(workspace: RemoteWorkspace, target: string, mes
 
 /**
  * Managed files (listed in the repository's state file at `base`) whose content no longer
- * matches their hash; files it did not write where it writes `files` that differ; and the
- * paths `inTheWay` of what siteforge writes.
+ * matches their hash, or that were made executable; files it did not write where it writes
+ * `files` that differ (in content or as executable); and the paths `inTheWay` of what
+ * siteforge writes. `executable` holds the paths of `current` that are executable files.
  */
-async function findDrift(git: Git, base: string, current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>, inTheWay: readonly string[]): Promise<DriftedFile[]> {
+async function findDrift(git: Git, base: string, current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>, inTheWay: readonly string[], executable: ReadonlySet<string>): Promise<DriftedFile[]> {
   const stateText = current.get(STATE_FILE);
   let recorded: Record<string, string> = {};
   try {
@@ -380,13 +383,14 @@ async function findDrift(git: Git, base: string, current: ReadonlyMap<string, st
   }
   // A file siteforge did not write (its state does not list it, or there is none) where it
   // writes something else: someone's, which writing would replace unseen.
-  const unmanaged = [...files].filter(([path, content]) => path !== STATE_FILE && !Object.hasOwn(recorded, path) && current.has(path) && current.get(path) !== content).map(([path]) => path);
+  const unmanaged = [...files].filter(([path, content]) => path !== STATE_FILE && !Object.hasOwn(recorded, path) && current.has(path) && (current.get(path) !== content || executable.has(path))).map(([path]) => path);
   const drifted: { path: string; change: DriftedFile['change'] }[] = [...inTheWay, ...unmanaged].sort().map((path) => ({ path, change: 'in the way' }));
   for (const [path, hash] of Object.entries(recorded).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (!isWritablePath(path)) continue;
     const content = current.get(path);
     if (content === undefined) drifted.push({ path, change: 'deleted' });
     else if (sha256(content) !== hash) drifted.push({ path, change: 'edited' });
+    else if (executable.has(path)) drifted.push({ path, change: 'made executable' });
   }
   if (drifted.length === 0) return [];
   const since = stateText === undefined ? undefined : (await git.raw(['log', '-1', '--format=%H', base, '--', STATE_FILE])).trim() || undefined;
@@ -438,18 +442,18 @@ function driftMessage(drift: readonly DriftedFile[]): string {
 }
 
 /**
- * What makes the repository, whose managed files are `current`, hold `files`: write each one
- * that differs, and delete the files the previous state listed that are no longer generated.
- * Other files are left alone.
+ * What makes the repository, whose managed files are `current` (the `executable` ones
+ * executable), hold `files`: write each one that differs or is executable, and delete the
+ * files the previous state listed that are no longer generated. Other files are left alone.
  */
-function fileChanges(current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>): FileChange[] {
+function fileChanges(current: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>, executable: ReadonlySet<string>): FileChange[] {
   const changes: FileChange[] = Object.keys(recordedHashes(current.get(STATE_FILE)))
     .filter((path) => !files.has(path) && isWritablePath(path) && current.has(path))
     .sort()
     .map((path) => ({ path }));
   for (const [path, content] of files) {
     if (!isWritablePath(path)) throw new Error(`refusing to write outside the repository: ${JSON.stringify(path)}`);
-    if (current.get(path) !== content) changes.push({ path, content });
+    if (current.get(path) !== content || executable.has(path)) changes.push({ path, content });
   }
   return changes;
 }

@@ -345,6 +345,24 @@ describe('publish to local bare repositories', () => {
     expect(report.repositories[0].drift).toStrictEqual([{ path: 'values/redis.yaml', change: 'deleted', commits: [`${edit} Hand Editor: Remove redis values`] }]);
   });
 
+  it('detects a managed file made executable by hand as drift, and makes it a regular file again with --overwrite-drift', async () => {
+    // GIVEN a published repository where someone made a managed file executable, content unchanged
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    const edit = commitByHand(localRemote(outDir), 'Make mysql values executable', (dir) => chmodSync(join(dir, 'values/mysql.yaml'), 0o755));
+    // WHEN the site is published again, THEN the mode change is drift, naming the commit
+    const report = await publish(options(outDir, [shop()]));
+    expect(report.repositories).toMatchObject([{
+      outcome: 'drift',
+      drift: [{ path: 'values/mysql.yaml', change: 'made executable', commits: [`${edit} Hand Editor: Make mysql values executable`] }],
+      error: `managed file changed in the repository since siteforge wrote it: values/mysql.yaml (made executable in ${edit}); move the change into the site definition, or publish with --overwrite-drift to replace it`,
+    }]);
+    // WHEN it is published with --overwrite-drift, THEN the file is a regular file again, with the same content
+    expect((await publish(options(outDir, [shop()], { overwriteDrift: true }))).repositories).toMatchObject([{ outcome: 'published', filesChanged: 1 }]);
+    expect(git(localRemote(outDir), 'ls-tree', 'main', '--', 'values/mysql.yaml')).toMatch(/^100644 blob /);
+    expect(treeOf(localRemote(outDir))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
+  });
+
   it('replaces drifted files with --overwrite-drift', async () => {
     const outDir = tempDir();
     await publish(options(outDir, [shop()]));
