@@ -477,8 +477,14 @@ describe('publish to local bare repositories', () => {
     expect(report.repositories).toMatchObject([{ outcome: 'drift', drift: [{ path: 'values/sentinel.yaml', change: 'in the way', commits: [expect.stringMatching(new RegExp(`^${hand} Hand Editor: Tune sentinel by hand$`))] }] }]);
     expect(report.repositories[0].error).toMatch(/^a path stands where siteforge writes \(a file it did not write, .*\): values\/sentinel\.yaml \(in the way in [0-9a-f]{7}\); move it out of the way, or publish with --overwrite-drift to replace it$/);
     expect(readTree(join(outDir, 'shop/prod'))['values/sentinel.yaml']).toBe(ours);
+    // AND one holding what siteforge writes, but executable, is in the way too
+    commitByHand(localRemote(outDir), 'Agree with siteforge, executable', (dir) => {
+      writeFile(dir, 'values/sentinel.yaml', ours);
+      chmodSync(join(dir, 'values/sentinel.yaml'), 0o755);
+    });
+    expect((await publish(options(outDir, [withSentinel()]))).repositories).toMatchObject([{ outcome: 'drift', drift: [{ path: 'values/sentinel.yaml', change: 'in the way' }] }]);
     // AND once that file holds what siteforge writes, it is published over it
-    commitByHand(localRemote(outDir), 'Agree with siteforge', (dir) => writeFile(dir, 'values/sentinel.yaml', ours));
+    commitByHand(localRemote(outDir), 'Agree with siteforge', (dir) => chmodSync(join(dir, 'values/sentinel.yaml'), 0o644));
     expect((await publish(options(outDir, [withSentinel()]))).repositories).toMatchObject([{ outcome: 'published', drift: [] }]);
     expect(treeOf(localRemote(outDir))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
   });
