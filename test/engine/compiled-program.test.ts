@@ -1,4 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -399,6 +400,45 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     expect(await namesOf(await compiledProgram({ fleetFile: file, cacheDir }))).toStrictEqual(['from-cjs']);
   });
 
+  it('loads CommonJS packages with require and ESM ones with import, and compiles again when such a package changes', async () => {
+    // GIVEN a CommonJS and an ESM package, and a fleet inside siteforge's folder that imports them and cdk8s-plus-28
+    const cacheDir = programCache();
+    const id = randomUUID().slice(0, 8);
+    const fakePackage = (name: string, type: 'commonjs' | 'module', version: string) => {
+      const dir = join(ROOT, 'node_modules', name);
+      mkdirSync(dir, { recursive: true });
+      caches.push(dir);
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version, type, main: 'index.js' }));
+      writeFileSync(join(dir, 'index.js'), type === 'module' ? 'export const kind = "esm";\n' : 'exports.kind = "cjs";\n');
+      settle(join(dir, 'package.json'), join(dir, 'index.js'), dir, dirname(dir));
+    };
+    const cjs = `siteforge-test-cjs-${id}`;
+    const esm = `siteforge-test-esm-${id}`;
+    fakePackage(cjs, 'commonjs', '1.0.0');
+    fakePackage(esm, 'module', '1.0.0');
+    const project = mkdtempSync(join(ROOT, 'test', '.tmp-fleet-'));
+    caches.push(project);
+    const fleetFile = join(project, 'fleet.ts');
+    writeFileSync(fleetFile, `import { kind as a } from '${cjs}';\nimport { kind as b } from '${esm}';\nimport * as kplus from 'cdk8s-plus-28';\nexport const fleet = [a, b, typeof kplus.Deployment];\n`);
+    settle(fleetFile, project, dirname(project));
+    // WHEN it is compiled and run
+    const program = await compiledProgram({ fleetFile, cacheDir });
+    expect(((await import(program.fleet!)) as { fleet: string[] }).fleet).toStrictEqual(['cjs', 'esm', 'function']);
+    // THEN the CommonJS packages are required (node's import would scan their sources for names first), the ESM one imported
+    const text = readdirSync(program.dir).filter((name) => name.endsWith('.js')).map((name) => readFileSync(join(program.dir, name), 'utf8')).join('\n');
+    for (const name of [cjs, 'cdk8s-plus-28']) {
+      expect(text).toContain(`__siteforge_require(${JSON.stringify(name)})`);
+      expect(text).not.toContain(`from ${JSON.stringify(name)}`);
+    }
+    expect(text).toContain(`from ${JSON.stringify(esm)}`);
+    // WHEN the CommonJS package changes (another version), THEN the program is compiled again
+    expect((await compiledProgram({ fleetFile, cacheDir })).built).toBe(false);
+    fakePackage(cjs, 'commonjs', '1.0.1');
+    const again = await compiledProgram({ fleetFile, cacheDir });
+    expect(again.built).toBe(true);
+    expect(again.dir).not.toBe(program.dir);
+  });
+
   it('refuses a fleet module it cannot compile: a syntax error, or a package imported from outside siteforge', async () => {
     const cacheDir = programCache();
     const { dir, file } = fleetFolder(['alpha']);
@@ -420,7 +460,7 @@ process.stdout.write((await compiledProgram({ fleetFile: ${JSON.stringify(file)}
     writeFileSync(file, "export const fleet = [import.meta.resolve('./names')];\n");
     await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow(`${file} uses import.meta other than url, dirname or filename`);
     writeFileSync(file, "const __siteforge_import_meta_url = 'mine';\nexport const fleet = [import.meta.url, __siteforge_import_meta_url];\n");
-    await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow(`${file} uses a name siteforge keeps for import.meta (__siteforge_import_meta_*)`);
+    await expect(compiledProgram({ fleetFile: file, cacheDir })).rejects.toThrow(`${file} uses a name siteforge keeps for compiled modules (__siteforge_import_meta_*, __siteforge_require, __siteforge_createRequire)`);
     expect(readdirSync(cacheDir).filter((name) => !name.endsWith('.json'))).toStrictEqual([]);
     expect(existsSync(join(dir, 'fleet.ts'))).toBe(true);
   });
