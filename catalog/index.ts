@@ -144,7 +144,7 @@ interface RawService {
   defaultProfile?: string;
   placements: ('kubernetes' | 'vm')[];
   images: { name: string; repository: string; tag: string; digest?: string }[];
-  helm?: { chart: { repository: string; name: string; version: string; digest?: string }; values: string };
+  helm?: { chart: { repository: string; name: string; version: string; digest?: string }; values: string; podAnnotations?: string[] };
   workload?: Omit<NativeWorkload, 'env' | 'args' | 'configFiles' | 'readiness' | 'liveness'> & {
     env: Record<string, string>;
     args?: string[];
@@ -330,7 +330,7 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     defaultProfile,
     placements: raw.placements,
     images: raw.images,
-    helm: raw.helm && { chart: raw.helm.chart, values: helmValues!, ingress: helmReads.has('instance.host'), tls: helmReads.has('instance.tls'), resources: helmReads.has('instance.resources') },
+    helm: raw.helm && { chart: raw.helm.chart, values: helmValues!, podAnnotations: raw.helm.podAnnotations ?? [], ingress: helmReads.has('instance.host'), tls: helmReads.has('instance.tls'), resources: helmReads.has('instance.resources') },
     workload,
     connection,
     vm: raw.vm && loadVm(raw.vm, dir, raw.ports as ServicePort[], Object.values(raw.connection?.credentials?.env ?? {}), fail, displayPath),

@@ -78,6 +78,13 @@ export interface HelmService {
   readonly chart: HelmChart;
   /** The template of the chart's values. */
   readonly values: Template;
+  /**
+   * Paths in the chart's values (keys joined by dots, such as `primary.podAnnotations`) of the
+   * maps the chart adds to its pods' annotations: siteforge sets `checksum/secrets` in each
+   * (see `secretsChecksum`), as a chart given its credentials Secret by name
+   * (`existingSecret`) does not notice the Secret change.
+   */
+  readonly podAnnotations: readonly string[];
   /** Whether the values set up an Ingress for an exposed instance (they read `instance.host`). */
   readonly ingress: boolean;
   /**

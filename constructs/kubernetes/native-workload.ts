@@ -11,6 +11,7 @@ import { templateKind } from '../template-kind';
 import { endpointOf, templateContext } from '../template-context';
 import { addDashboard, addServiceMonitor } from './monitoring';
 import { addCertificate, needsCertificate } from './certificate';
+import { SECRETS_CHECKSUM_ANNOTATION, secretsChecksum, type SecretRead } from '../secrets/checksum';
 import type { NativeWorkload, ResourceQuantities, WorkloadProbe } from '../service-definition';
 
 export interface NativeWorkloadChartProps {
@@ -51,6 +52,7 @@ export class NativeWorkloadChart extends Chart {
       : kplus.Probe.fromTcpSocket({ port: portNumber(p.port), initialDelaySeconds: seconds(p.initialDelaySeconds) }));
     const image = context.images as Record<string, { ref: string }>;
 
+    const secretReads: SecretRead[] = [];
     const container: kplus.ContainerProps = {
       name: instance.service.name,
       image: image[workload.image].ref,
@@ -58,7 +60,7 @@ export class NativeWorkloadChart extends Chart {
       command: workload.command ? [...workload.command] : undefined,
       args: workload.args?.map((arg) => arg(context)),
       ports: ports.map((p) => ({ name: p.name, number: p.port, protocol: p.protocol === 'UDP' ? kplus.Protocol.UDP : kplus.Protocol.TCP })),
-      envVariables: this.environmentVariables(instance, workload, context),
+      envVariables: this.environmentVariables(instance, workload, context, secretReads),
       readiness: probe(workload.readiness),
       liveness: probe(workload.liveness),
       resources: {
@@ -95,6 +97,11 @@ export class NativeWorkloadChart extends Chart {
       // controller rolls the pods (Helm's checksum/config convention).
       controller.podMetadata.addAnnotation('checksum/config', configChecksum(configMap.data));
     }
+    // Likewise a Secret's value reaches the container only when it starts (env from
+    // secretKeyRef): where siteforge seals the values, their checksum rolls the pods when one
+    // changes (rotated, or set anew) and leaves the template alone while they are kept.
+    const secretsSum = secretsChecksum(env, secretReads);
+    if (secretsSum) controller.podMetadata.addAnnotation(SECRETS_CHECKSUM_ANNOTATION, secretsSum);
     service.select(controller);
 
     const main = controller.containers[0];
@@ -151,7 +158,8 @@ export class NativeWorkloadChart extends Chart {
     return objects.map((o) => (o.kind === 'StatefulSet' ? { ...o, spec: { ...o.spec, volumeClaimTemplates: [this.claimTemplate] } } : o));
   }
 
-  private environmentVariables(instance: Instance, workload: NativeWorkload, context: Record<string, unknown>): Record<string, kplus.EnvValue> {
+  /** The container's environment variables; adds every Secret key they read to `secretReads`. */
+  private environmentVariables(instance: Instance, workload: NativeWorkload, context: Record<string, unknown>, secretReads: SecretRead[]): Record<string, kplus.EnvValue> {
     const variables: Record<string, kplus.EnvValue> = {};
     const set = (variable: string, value: kplus.EnvValue) => {
       if (variables[variable]) {
@@ -168,6 +176,7 @@ export class NativeWorkloadChart extends Chart {
       if (connection.credentials) {
         const secretName = connection.credentials.secretName(dependencyContext);
         const secret = kplus.Secret.fromSecretName(this, `secret-${dependency.name}`, secretName);
+        secretReads.push({ name: secretName, keys: Object.values(connection.credentials.env) });
         for (const [variable, key] of Object.entries(connection.credentials.env)) {
           set(variable, kplus.EnvValue.fromSecretValue({ secret, key }));
         }

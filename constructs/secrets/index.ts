@@ -1,3 +1,4 @@
 export * from './requirements';
 export * from './material';
 export * from './paths';
+export * from './checksum';
