@@ -1,4 +1,4 @@
-import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt, type KeyObject } from 'node:crypto';
+import { constants, createDecipheriv, createHash, generateKeyPairSync, privateDecrypt, type KeyObject } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import {
   assertNoPlaintextSecrets, assertRepositoryHasNoPlaintextSecrets, sealValue, synth, vaultDecrypt, vaultEncrypt,
 } from '../../engine';
 import { fleet, type SiteDefinition } from '../../sites';
-import { builtinCatalog, readTree, runCli, tempDir } from '../helpers';
+import { builtinCatalog, catalogCopy, readTree, renderWithSecrets, runCli, tempDir } from '../helpers';
+import { loadCatalog } from '../../catalog';
 import { plaintextSecretProblems } from '../../engine/secrets/gate';
 
 const catalog = builtinCatalog();
@@ -263,6 +264,140 @@ describe('secrets backends in synth', () => {
     const sealed = SecretBackend.sealedSecrets({ certificate: publicPem });
     expect(() => smallSite({ secrets: sealed, credentials: { 'mysql-password': Secret.fromStore('acme/mysql') } }).build(new App(), catalog)).toThrow(
       'acme/prod/mysql: credentials.mysql-password is read from a secret store, which works only with SecretBackend.externalSecrets(), not with sealed-secrets; use Secret.fromEnv(...) or Secret.generated()');
+  });
+});
+
+describe('pods rolling when a sealed credential changes', () => {
+  interface RollingSiteOptions {
+    readonly secrets?: SecretBackend;
+    readonly credentials?: Record<string, Secret>;
+  }
+
+  /** MySQL and Redis from their charts, the portal reading both credentials, Eureka reading none. */
+  function rollingSite(options: RollingSiteOptions = {}): SiteDefinition {
+    return {
+      name: 'acme',
+      build(scope: Construct) {
+        const site = new Site(scope, 'acme', { domain: 'acme.example.com', secrets: options.secrets ?? SecretBackend.sealedSecrets({ certificate: publicPem }) });
+        const env = site.addEnvironment('prod');
+        env.addCluster();
+        const mysql = env.addInstance('mysql', { service: catalog.service('mysql'), credentials: options.credentials });
+        const redis = env.addInstance('redis', { service: catalog.service('redis') });
+        env.addInstance('portal-admin', { service: catalog.service('portal-admin') }).uses(mysql).uses(redis);
+        env.addInstance('eureka', { service: catalog.service('eureka') });
+        return site;
+      },
+    };
+  }
+
+  const DEPLOYMENT = 'acme/prod/manifests/portal-admin/deployment-portal-admin.yaml';
+  const EUREKA = 'acme/prod/manifests/eureka/statefulset-eureka.yaml';
+  const MYSQL_VALUES = 'acme/prod/values/mysql.yaml';
+  const REDIS_VALUES = 'acme/prod/values/redis.yaml';
+  type Tree = Record<string, string>;
+  const podAnnotations = (tree: Tree, file: string) => (parse(tree[file]) as { spec: { template: { metadata: { annotations?: Record<string, string> } } } }).spec.template.metadata.annotations;
+  const values = (tree: Tree, file: string) => parse(tree[file]) as Record<string, { podAnnotations?: Record<string, string> } | undefined>;
+  const encryptedData = (tree: Tree, secret: string) => (parse(tree[`acme/prod/manifests/secrets/sealedsecret-${secret}.yaml`]) as { spec: { encryptedData: Record<string, string> } }).spec.encryptedData;
+  /** sha256 of [Secret, key, sealed value] triples, sorted: what the annotation holds. */
+  const checksumOf = (triples: [string, string, string][]) => createHash('sha256').update(JSON.stringify(triples)).digest('hex');
+  /** The file's YAML without any checksum/secrets annotation. */
+  const withoutChecksum = (text: string) => JSON.parse(JSON.stringify(parse(text), (key, value: unknown) => (key === 'checksum/secrets' ? undefined : value)));
+  const changedFiles = (before: Tree, after: Tree) => Object.keys(after).filter((path) => before[path] !== after[path]).sort();
+
+  it('gives the pods that read sealed credentials the checksum of the values they read, and a second synth changes no byte', async () => {
+    // GIVEN MySQL and Redis with sealed credentials, the portal reading one key of each, Eureka none
+    const outDir = tempDir();
+    const definition = rollingSite();
+    // WHEN synthesized, then rendered again from that output
+    await synth({ fleet: [definition], catalog, outDir });
+    const first = readTree(outDir);
+    await synth({ fleet: [definition], catalog, outDir, renderAll: true });
+    // THEN the portal's pods carry the checksum of the two keys they read, beside their config's
+    const mysql = encryptedData(first, 'mysql-credentials');
+    const redis = encryptedData(first, 'redis-credentials');
+    expect(Object.keys(podAnnotations(first, DEPLOYMENT)!)).toStrictEqual(['checksum/config', 'checksum/secrets']);
+    expect(podAnnotations(first, DEPLOYMENT)!['checksum/secrets']).toBe(checksumOf([
+      ['mysql-credentials', 'mysql-password', mysql['mysql-password']],
+      ['redis-credentials', 'redis-password', redis['redis-password']],
+    ]));
+    // AND each chart's pods, through the values paths its catalog entry declares, that of its whole Secret
+    expect(values(first, MYSQL_VALUES).primary!.podAnnotations).toStrictEqual({ 'checksum/secrets': checksumOf([
+      ['mysql-credentials', 'mysql-password', mysql['mysql-password']],
+      ['mysql-credentials', 'mysql-root-password', mysql['mysql-root-password']],
+    ]) });
+    const redisChecksum = checksumOf([['redis-credentials', 'redis-password', redis['redis-password']]]);
+    expect([values(first, REDIS_VALUES).master!.podAnnotations, values(first, REDIS_VALUES).slave!.podAnnotations])
+      .toStrictEqual([{ 'checksum/secrets': redisChecksum }, { 'checksum/secrets': redisChecksum }]);
+    // AND a workload that reads no Secret has no such annotation
+    expect(podAnnotations(first, EUREKA)?.['checksum/secrets']).toBeUndefined();
+    // AND the second synth wrote the same bytes
+    expect(readTree(outDir)).toStrictEqual(first);
+  });
+
+  it('rolls the pods on --rotate-secrets: only the sealed values and the checksums of the pods reading them change', async () => {
+    // GIVEN the environment synthesized once
+    const outDir = tempDir();
+    const definition = rollingSite();
+    await synth({ fleet: [definition], catalog, outDir });
+    const before = readTree(outDir);
+    // WHEN its secrets are rotated
+    await synth({ fleet: [definition], catalog, outDir, rotateSecrets: true });
+    const after = readTree(outDir);
+    // THEN the files that changed are the SealedSecrets, the pods reading them, and the state file
+    expect(changedFiles(before, after)).toStrictEqual([
+      'acme/prod/.siteforge/state.json', DEPLOYMENT, 'acme/prod/manifests/secrets/sealedsecret-mysql-credentials.yaml',
+      'acme/prod/manifests/secrets/sealedsecret-redis-credentials.yaml', MYSQL_VALUES, REDIS_VALUES,
+    ]);
+    // AND in the workloads and values only the checksum changed, to that of the new sealed values
+    for (const file of [DEPLOYMENT, MYSQL_VALUES, REDIS_VALUES]) expect(withoutChecksum(after[file])).toStrictEqual(withoutChecksum(before[file]));
+    expect(podAnnotations(after, DEPLOYMENT)!['checksum/secrets']).toBe(checksumOf([
+      ['mysql-credentials', 'mysql-password', encryptedData(after, 'mysql-credentials')['mysql-password']],
+      ['redis-credentials', 'redis-password', encryptedData(after, 'redis-credentials')['redis-password']],
+    ]));
+    expect(podAnnotations(after, DEPLOYMENT)!['checksum/secrets']).not.toBe(podAnnotations(before, DEPLOYMENT)!['checksum/secrets']);
+  });
+
+  it('rolls only the pods that read a value set anew from the environment', async () => {
+    // GIVEN MySQL's root password read from the environment, which the portal does not read
+    const outDir = tempDir();
+    const definition = rollingSite({ credentials: { 'mysql-root-password': Secret.fromEnv('ACME_ROOT_PASSWORD') } });
+    process.env.ACME_ROOT_PASSWORD = 'Correct-Horse-Battery-Staple';
+    await synth({ fleet: [definition], catalog, outDir });
+    const before = readTree(outDir);
+    // WHEN synthesized with the same value, then with another
+    await synth({ fleet: [definition], catalog, outDir });
+    const same = readTree(outDir);
+    process.env.ACME_ROOT_PASSWORD = 'Another-Horse-Battery-Staple';
+    await synth({ fleet: [definition], catalog, outDir });
+    const after = readTree(outDir);
+    // THEN the same value changed nothing; the new one MySQL's Secret and the pods of its chart only
+    expect(same).toStrictEqual(before);
+    expect(changedFiles(before, after)).toStrictEqual(['acme/prod/.siteforge/state.json', 'acme/prod/manifests/secrets/sealedsecret-mysql-credentials.yaml', MYSQL_VALUES]);
+    expect(withoutChecksum(after[MYSQL_VALUES])).toStrictEqual(withoutChecksum(before[MYSQL_VALUES]));
+    expect(values(after, MYSQL_VALUES).primary!.podAnnotations!['checksum/secrets']).not.toBe(values(before, MYSQL_VALUES).primary!.podAnnotations!['checksum/secrets']);
+  });
+
+  it('adds no checksum with External Secrets, whose values live in the store', async () => {
+    // GIVEN the same instances with External Secrets
+    const outDir = tempDir();
+    await synth({ fleet: [rollingSite({ secrets: SecretBackend.externalSecrets() })], catalog, outDir });
+    // THEN no file carries a secrets checksum
+    expect(Object.entries(readTree(outDir)).filter(([, content]) => content.includes('checksum/secrets')).map(([path]) => path)).toStrictEqual([]);
+  });
+
+  it('fails naming the instance and the path when a declared pod-annotations path is no mapping in the values', () => {
+    // GIVEN a catalog whose MySQL declares image.tag as where its pod annotations go
+    const dir = catalogCopy();
+    const file = join(dir, 'mysql/service.yml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('podAnnotations: [primary.podAnnotations]', 'podAnnotations: [image.tag]'));
+    const broken = loadCatalog(dir);
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', secrets: SecretBackend.sealedSecrets({ certificate: publicPem }) });
+    const env = site.addEnvironment('prod');
+    env.addCluster();
+    env.addInstance('mysql', { service: broken.service('mysql') });
+    // WHEN its environment renders, THEN it fails
+    expect(() => renderWithSecrets(env)).toThrow(
+      'acme/prod/mysql: mysql\'s helm.podAnnotations path image.tag must be a mapping in its rendered values, got "5.7.43-debian-11-r73"; fix the service\'s values template or the path in its service.yml');
   });
 });
 
