@@ -81,7 +81,7 @@ export function loadVm(
     upgrade: tasks(raw.upgrade, ['vm', 'upgrade']),
     rollingUpgrade: raw.rollingUpgrade && { waitFor: tasks(raw.rollingUpgrade.waitFor, ['vm', 'rollingUpgrade', 'waitFor']) },
     configFiles,
-    packages: raw.packages.map((p) => ({ name: p.name, ...(p.epoch === undefined ? {} : { epoch: p.epoch }) })),
+    packages: raw.packages.map((p) => ({ name: p.name, ...(p.epoch === undefined ? {} : { epoch: p.epoch }), ...(p.revision === false ? { revision: false } : {}) })),
     secrets: [...new Set([...credentialKeys, ...raw.secrets])].sort(),
   };
 }
@@ -94,7 +94,7 @@ const PACKAGES_VARIABLE = '{{ siteforge_packages }}';
 /**
  * Package tasks (in blocks too) install the service's `vm.packages` with apt, as
  * `name: "{{ siteforge_packages }}"`: so the packages a host gets are the ones
- * `artifacts.lock.json` lists, at the version apt matches (`name=[epoch:]version*`).
+ * `artifacts.lock.json` lists, at the version apt matches (`name=[epoch:]version-*`, see aptVersionPattern).
  */
 function checkPackageTasks(tasks: readonly AnsibleTask[], at: (string | number)[], fail: (at: (string | number)[], message: string) => never): void {
   tasks.forEach((task, i) => {

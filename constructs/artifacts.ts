@@ -8,7 +8,7 @@ import type { RenderedFile } from './rendered-file';
  * mirror is filled from. Instances on Kubernetes pull images and charts, with version and
  * digest: `source` is where the artifact comes from, `pull` where the site pulls it (the mirror,
  * when the site has one). Instances on VMs pull no image: their hosts install the service's
- * Debian packages (`vm.packages`) with apt, at `aptVersion` (`[epoch:]version*`), from the
+ * Debian packages (`vm.packages`) with apt, at `aptVersion` (`[epoch:]version-*`, see aptVersionPattern), from the
  * apt sources the hosts are configured with; storage mounts install theirs at whatever version
  * those sources hold (`version` null). A package's checksum is in its repository's signed
  * index, which synth does not read, so `checksum` is null rather than invented.

@@ -214,10 +214,19 @@ export interface VmPackage {
   readonly name: string;
   /**
    * Epoch of the package's Debian version (`5` in `5:5.0.9-1`): apt compares the whole version,
-   * epoch included, so `redis-server=5.0.9*` does not match `5:5.0.9-1`.
+   * epoch included, so `redis-server=5.0.9-*` does not match `5:5.0.9-1`.
    * @default - the version has no epoch
    */
   readonly epoch?: number;
+  /**
+   * Whether the package's Debian versions carry a Debian revision after the upstream version
+   * (`5.0.9-1`, `5:5.0.9-1+deb10u1`), as Debian's own packages and most vendor repositories'
+   * do; false for repositories that publish the upstream version alone (Elastic's `7.8.1`).
+   * apt then installs `name=[epoch:]version-*`, or `name=[epoch:]version` without a revision
+   * (see `aptVersionPattern`).
+   * @default true
+   */
+  readonly revision?: boolean;
 }
 
 /** How a service is installed on VM hosts by Ansible. */
@@ -248,7 +257,7 @@ export interface VmDefinition {
   readonly configFiles: readonly VmConfigFile[];
   /**
    * Debian packages the service installs, at its version: the role gets them as
-   * `siteforge_packages` (apt's `name=[epoch:]version*`, see `aptPackageSpec`), which its install
+   * `siteforge_packages` (apt's `name=[epoch:]version-*`, see `aptPackageSpec`), which its install
    * and upgrade tasks install, and `artifacts.lock.json` lists them.
    */
   readonly packages: readonly VmPackage[];

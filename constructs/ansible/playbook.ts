@@ -20,7 +20,7 @@ const OS_FAMILY = 'Debian';
 
 /**
  * The first play: every host the playbook applies to must run Debian or Ubuntu (Ansible's
- * os_family Debian), the family whose package manager (apt, `name=version*`), package names
+ * os_family Debian), the family whose package manager (apt, `name=version-*`), package names
  * (redis-server, glusterfs-client) and paths (/etc/mysql/conf.d) the catalog's steps use; any
  * other stops the whole run before a task changes anything (any_errors_fatal). It gathers only
  * the distribution facts, and only when the run installs packages or manages services: a run

@@ -3,19 +3,20 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdk8s';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog';
 import { Placement, Site } from '../../constructs';
 import { renderEnvironmentSecurely } from '../../engine/secrets';
+import { aptPackageSpec, aptVersionPattern } from '../../constructs/ansible/packages';
 import { catalogCopy } from '../helpers';
-import { ansible, ansibleTests, suiteFolders, writeFiles } from './ansible-helpers';
+import { ansible, ansibleTests, hasCommand, suiteFolders, writeFiles } from './ansible-helpers';
 
 /** The installed Debian version of `name` (`1:3.8-4`), split into epoch and upstream version; undefined without dpkg. */
-function installedVersion(name: string): { epoch?: number; upstream: string } | undefined {
+function installedVersion(name: string): { epoch?: number; upstream: string; revision: boolean } | undefined {
   const query = spawnSync('dpkg-query', ['-W', '-f', '${Version}', name], { encoding: 'utf8' });
-  const match = query.status === 0 ? /^(?:(\d+):)?([^-]+)(?:-.*)?$/.exec(query.stdout.trim()) : null;
+  const match = query.status === 0 ? /^(?:(\d+):)?([^-]+)(-.*)?$/.exec(query.stdout.trim()) : null;
   if (!match) return undefined;
-  return { ...(match[1] === undefined ? {} : { epoch: Number(match[1]) }), upstream: match[2] };
+  return { ...(match[1] === undefined ? {} : { epoch: Number(match[1]) }), upstream: match[2], revision: match[3] !== undefined };
 }
 
 /**
@@ -44,7 +45,7 @@ describe('the packages of a service on VMs', () => {
       'images: []',
       'vm:',
       '  hostRoles: [app]',
-      `  packages: [{ name: diffutils, epoch: ${diffutils!.epoch} }]`,
+      `  packages: [{ name: diffutils, epoch: ${diffutils!.epoch}${diffutils!.revision ? '' : ', revision: false'} }]`,
       '  install: vm/install.yml',
       '',
     ].join('\n'));
@@ -76,7 +77,7 @@ describe('the packages of a service on VMs', () => {
     '-e', JSON.stringify({ siteforge_root: root, siteforge_install_packages: true, siteforge_manage_services: false, ansible_become: false, ...extra }),
   ], repo);
 
-  it.skipIf(!runnable)('installs them as apt name=epoch:version*, which apt finds installed (Debian versions carry their epoch)', async () => {
+  it.skipIf(!runnable)('installs them as apt name=epoch:version-*, which apt finds installed (Debian versions carry their epoch)', async () => {
     // WHEN the playbook runs in check mode, packages on
     const run = await check();
 
@@ -97,5 +98,163 @@ describe('the packages of a service on VMs', () => {
     expect(run.stdout).toContain('localhost runs Rocky (RedHat): the VM steps need Debian or Ubuntu');
     expect([...run.stdout.matchAll(/^PLAY \[(.*)\]/gm)].map((m) => m[1])).toStrictEqual(['Check that the hosts run Debian or Ubuntu']);
     expect(run.stdout).not.toContain('Install the tool package');
+  });
+});
+
+/**
+ * The pattern against Debian versions around 5.0.9, matched as Ansible's apt module matches it:
+ * Python's fnmatch.fnmatch, run by the real python3 (the interpreter Ansible runs modules with).
+ */
+describe('the apt version pattern of a service package', () => {
+  const hasPython = hasCommand('python3');
+  const VERSIONS = ['5.0.9', '5.0.9-1', '5:5.0.9-1+deb10u1', '5.0.90', '5.0.91-1', '5.0.9~rc1', '5.0.9~rc1-1', '5.0.9+dfsg-1', '5.0.9-1ubuntu0.1', '5:5.0.90-1'];
+
+  /** Of `VERSIONS`, those Python's fnmatch finds `pattern` matches. */
+  function fnmatchPython(patterns: readonly string[]): Record<string, string[]> {
+    const run = spawnSync('python3', ['-c', [
+      'import fnmatch, json, sys',
+      'patterns, versions = json.loads(sys.argv[1])',
+      'print(json.dumps({p: [v for v in versions if fnmatch.fnmatch(v, p)] for p in patterns}))',
+    ].join('\n'), JSON.stringify([patterns, VERSIONS])], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    return JSON.parse(run.stdout) as Record<string, string[]>;
+  }
+
+  it.skipIf(!hasPython && process.env.CI !== 'true')('matches the upstream version with any Debian revision, not 5.0.90, 5.0.91-1, pre-releases or repacks', () => {
+    // GIVEN the patterns of a package at 5.0.9 with a revision, with epoch 5, and without a revision
+    const patterns = [
+      aptVersionPattern({ name: 'redis-server' }, '5.0.9'),
+      aptVersionPattern({ name: 'redis-server', epoch: 5 }, '5.0.9'),
+      aptVersionPattern({ name: 'elasticsearch', revision: false }, '5.0.9'),
+      aptVersionPattern({ name: 'elasticsearch', epoch: 5, revision: false }, '5.0.9'),
+    ];
+    expect(patterns).toStrictEqual(['5.0.9-*', '5:5.0.9-*', '5.0.9', '5:5.0.9']);
+
+    // WHEN Python's fnmatch matches them against the versions
+    const matched = fnmatchPython(patterns);
+
+    // THEN each matches exactly the version 5.0.9 in its form: a pre-release (~rc1) sorts before
+    // 5.0.9 and is not it; a repack (+dfsg) is another upstream version; the epoch must agree
+    expect(matched).toStrictEqual({
+      '5.0.9-*': ['5.0.9-1', '5.0.9-1ubuntu0.1'],
+      '5:5.0.9-*': ['5:5.0.9-1+deb10u1'],
+      '5.0.9': ['5.0.9'],
+      '5:5.0.9': [],
+    });
+  });
+
+  it('is written name=pattern in the role variables', () => {
+    expect(aptPackageSpec({ name: 'redis-server', epoch: 5 }, '5.0.9')).toBe('redis-server=5:5.0.9-*');
+    expect(aptPackageSpec({ name: 'elasticsearch', revision: false }, '7.8.1')).toBe('elasticsearch=7.8.1');
+  });
+});
+
+/**
+ * A generated playbook run with `--check` against a local apt repository (file:, trusted) that
+ * holds each test package at 5.0.9 and at its neighbours 5.0.90 and 5.0.91 (and a 5.0.9~rc1),
+ * through a private apt configuration (APT_CONFIG): apt's own choice (its Version pin, then
+ * `apt-get --simulate install`) shows which version a host would get, without installing
+ * anything or touching the machine's apt state.
+ */
+describe('the packages of a service on VMs, from a repository that also holds 5.0.90 and 5.0.91', () => {
+  const runnable = ansibleTests && ((hasCommand('dpkg-deb') && hasCommand('dpkg-scanpackages') && hasCommand('apt-get')) || process.env.CI === 'true');
+  const { repo, root } = suiteFolders();
+  const apt = mkdtempSync(join(tmpdir(), 'siteforge-apt-'));
+  afterAll(() => rmSync(apt, { recursive: true, force: true }));
+  const PACKAGES: Record<string, readonly string[]> = {
+    'siteforge-pin-revision': ['5.0.9~rc1-1', '5.0.9-1', '5.0.90-1', '5.0.91-1'],
+    'siteforge-pin-native': ['5.0.9', '5.0.90', '5.0.91'],
+    'siteforge-pin-epoch': ['5.0.9-1', '5:5.0.9-1+deb10u1', '5:5.0.91-1'],
+  };
+
+  if (runnable) {
+    // GIVEN a local apt repository with those versions and an apt configuration reading only it
+    for (const dir of ['repo', 'lists/partial', 'cache/archives/partial', 'etc/sources.list.d', 'etc/preferences.d']) mkdirSync(join(apt, dir), { recursive: true });
+    for (const [name, versions] of Object.entries(PACKAGES)) {
+      for (const version of versions) {
+        const build = mkdtempSync(join(apt, 'build-'));
+        mkdirSync(join(build, 'DEBIAN'));
+        writeFileSync(join(build, 'DEBIAN', 'control'), `Package: ${name}\nVersion: ${version}\nArchitecture: all\nMaintainer: siteforge tests <tests@example.com>\nDescription: test package\n`);
+        const deb = spawnSync('dpkg-deb', ['-Zgzip', '--build', build, join(apt, 'repo', `${name}_${version.replace(':', '%3a')}_all.deb`)], { encoding: 'utf8' });
+        if (deb.status !== 0) throw new Error(deb.stderr);
+        rmSync(build, { recursive: true, force: true });
+      }
+    }
+    const scan = spawnSync('dpkg-scanpackages', ['--multiversion', '.', '/dev/null'], { cwd: join(apt, 'repo'), encoding: 'utf8' });
+    if (scan.status !== 0) throw new Error(scan.stderr);
+    writeFileSync(join(apt, 'repo', 'Packages'), scan.stdout);
+    writeFileSync(join(apt, 'status'), '');
+    writeFileSync(join(apt, 'etc', 'sources.list'), `deb [trusted=yes] file:${join(apt, 'repo')} ./\n`);
+    writeFileSync(join(apt, 'apt.conf'), [
+      `Dir::State::lists "${join(apt, 'lists')}";`,
+      `Dir::State::status "${join(apt, 'status')}";`,
+      `Dir::Cache "${join(apt, 'cache')}";`,
+      `Dir::Etc::sourcelist "${join(apt, 'etc', 'sources.list')}";`,
+      `Dir::Etc::sourceparts "${join(apt, 'etc', 'sources.list.d')}";`,
+      `Dir::Etc::preferences "${join(apt, 'etc', 'preferences')}";`,
+      `Dir::Etc::preferencesparts "${join(apt, 'etc', 'preferences.d')}";`,
+      'APT::Sandbox::User "root";',
+      'Acquire::Languages "none";',
+      '',
+    ].join('\n'));
+    const update = spawnSync('apt-get', ['update'], { env: { ...process.env, APT_CONFIG: join(apt, 'apt.conf') }, encoding: 'utf8' });
+    if (update.status !== 0) throw new Error(update.stderr);
+
+    // AND a service at 5.0.9 declaring the three packages (one without revision, one with epoch 5)
+    const catalogDir = catalogCopy();
+    mkdirSync(join(catalogDir, 'pinned', 'vm'), { recursive: true });
+    writeFileSync(join(catalogDir, 'pinned', 'service.yml'), [
+      'name: pinned',
+      'version: "5.0.9"',
+      'description: test service whose packages the repository holds at neighbouring versions',
+      'category: application',
+      'ports: [{ name: http, port: 8080 }]',
+      'profiles: { single: { description: one node, nodes: { min: 1, max: 1 } } }',
+      'placements: [vm]',
+      'images: []',
+      'vm:',
+      '  hostRoles: [app]',
+      '  packages:',
+      '    - { name: siteforge-pin-revision }',
+      '    - { name: siteforge-pin-native, revision: false }',
+      '    - { name: siteforge-pin-epoch, epoch: 5 }',
+      '  install: vm/install.yml',
+      '',
+    ].join('\n'));
+    writeFileSync(join(catalogDir, 'pinned', 'values.schema.json'), JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', additionalProperties: false, properties: {} }));
+    writeFileSync(join(catalogDir, 'pinned', 'vm', 'install.yml'), [
+      '- name: Install the pinned packages',
+      '  ansible.builtin.apt:',
+      '    name: "{{ siteforge_packages }}"',
+      '    state: present',
+      `  environment: { APT_CONFIG: "${join(apt, 'apt.conf')}" }`,
+      '  when: siteforge_install_packages | bool',
+      '',
+    ].join('\n'));
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'lab', { domain: 'lab.example.com' });
+    const env = site.addEnvironment('local');
+    const group = env.addHostGroup('machine', { hosts: [{ name: 'localhost', address: '127.0.0.1', roles: ['app'], local: true }] });
+    env.addInstance('pinned', { service: loadCatalog(catalogDir).service('pinned'), placement: Placement.vm({ group }) });
+    const outDir = mkdtempSync(join(tmpdir(), 'siteforge-out-'));
+    try {
+      writeFiles(repo, renderEnvironmentSecurely(env, { outDir, variables: { ...process.env } }));
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+      rmSync(catalogDir, { recursive: true, force: true });
+    }
+  }
+
+  it.skipIf(!runnable)('has apt choose 5.0.9 with its revision (and epoch), not the newer 5.0.90 or 5.0.91', async () => {
+    // WHEN the playbook runs in check mode, packages on, verbose (the apt module's output shown)
+    const run = await ansible('ansible-playbook', [
+      '-i', 'ansible/inventory.yml', 'ansible/playbook.yml', '--check', '-v',
+      '-e', JSON.stringify({ siteforge_root: root, siteforge_install_packages: true, siteforge_manage_services: false, ansible_become: false }),
+    ], repo);
+
+    // THEN apt would install exactly the 5.0.9 of each package
+    expect(run.stderr + run.stdout).not.toMatch(/fatal|ERROR!|no available installation candidate/);
+    expect(run.status).toBe(0);
+    const installs = [...new Set([...run.stdout.matchAll(/Inst (\S+) \((\S+) /g)].map((m) => `${m[1]}=${m[2]}`))].sort();
+    expect(installs).toStrictEqual(['siteforge-pin-epoch=5:5.0.9-1+deb10u1', 'siteforge-pin-native=5.0.9', 'siteforge-pin-revision=5.0.9-1']);
   });
 });
