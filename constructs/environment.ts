@@ -9,6 +9,7 @@ import { Instance, InstanceProps } from './instance';
 import type { SecretBackend } from './secret-backend';
 import { addServiceGroup, type ServiceGroupDefinition, type ServiceGroupOptions } from './service-group';
 import { SyncPolicy } from './sync-policy';
+import { ansibleNameProblems } from './ansible/names';
 
 export interface EnvironmentProps {
   /**
@@ -90,6 +91,7 @@ export class Environment extends Construct {
     this.node.addValidation({ validate: () => this.hostNameProblems() });
     this.node.addValidation({ validate: () => this.ingressProblems() });
     this.node.addValidation({ validate: () => this.vaultCredentialProblems() });
+    this.node.addValidation({ validate: () => ansibleNameProblems(this) });
   }
 
   /**

@@ -4,7 +4,7 @@ import { HOST_ROLES, type Host } from '../host-group';
 import type { Instance } from '../instance';
 import type { RenderedFile } from '../rendered-file';
 import { toYaml } from '../yaml';
-import { ansibleIdentifier } from './variables';
+import { INSTANCE_VARIABLES, ansibleIdentifier, instanceVariable, type InstanceVariable } from './variables';
 import { byName } from '../names';
 
 /** Every VM host of the environment, sorted by name. */
@@ -71,18 +71,18 @@ export function renderVars(env: Environment): RenderedFile[] {
     })}`,
   });
   for (const instance of vmInstances(env)) {
-    const prefix = ansibleIdentifier(instance.name);
+    const values: Record<InstanceVariable, unknown> = {
+      service: instance.service.name,
+      version: instance.service.version,
+      profile: instance.profile.name,
+      nodes: instance.nodes,
+      hosts: instance.hosts.map((h) => h.name),
+      ports: Object.fromEntries((instance.service.vm?.ports ?? []).map((p) => [ansibleIdentifier(p.name), p.port])),
+      settings: sortKeys(instance.settings),
+    };
     files.push({
       path: `ansible/group_vars/${instance.name}/main.yml`,
-      content: `---\n${toYaml({
-        [`${prefix}_service`]: instance.service.name,
-        [`${prefix}_version`]: instance.service.version,
-        [`${prefix}_profile`]: instance.profile.name,
-        [`${prefix}_nodes`]: instance.nodes,
-        [`${prefix}_hosts`]: instance.hosts.map((h) => h.name),
-        [`${prefix}_ports`]: Object.fromEntries((instance.service.vm?.ports ?? []).map((p) => [ansibleIdentifier(p.name), p.port])),
-        [`${prefix}_settings`]: sortKeys(instance.settings),
-      })}`,
+      content: `---\n${toYaml(Object.fromEntries(INSTANCE_VARIABLES.map((name) => [instanceVariable(instance.name, name), values[name]])))}`,
     });
   }
   const instances = vmInstances(env);

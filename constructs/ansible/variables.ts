@@ -9,9 +9,26 @@ export function ansibleIdentifier(text: string): string {
 }
 
 /**
+ * The variables `ansible/group_vars/<instance>/main.yml` defines for an instance on VMs, as
+ * `<instance>_<name>` (see `instanceVariable`): its service, version, profile, nodes, hosts,
+ * ports and settings.
+ */
+export const INSTANCE_VARIABLES = ['service', 'version', 'profile', 'nodes', 'hosts', 'ports', 'settings'] as const;
+
+/** One of {@link INSTANCE_VARIABLES}. */
+export type InstanceVariable = (typeof INSTANCE_VARIABLES)[number];
+
+/** The Ansible variable `<instance>_<name>` of `group_vars/<instance>/main.yml` (`orders-db` + `version` → `orders_db_version`). */
+export function instanceVariable(instance: string, name: InstanceVariable): string {
+  return ansibleIdentifier(`${instance}_${name}`);
+}
+
+/**
  * The Ansible variable holding credential `key` of `instance` (`mysql` + `mysql-password` →
  * `mysql_mysql_password`). The secrets work defines it, encrypted with Ansible Vault, in
- * `ansible/group_vars/<instance>/vault.yml`; roles and config files only reference it.
+ * `ansible/group_vars/<instance>/vault.yml`; roles and config files only reference it. Two
+ * instances' names can be one (`a` + `b-password`, `a-b` + `password`): the environment
+ * refuses that (see `ansibleNameProblems`).
  */
 export function vaultVariable(instance: string, key: string): string {
   return ansibleIdentifier(`${instance}_${key}`);
