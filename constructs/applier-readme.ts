@@ -1,7 +1,7 @@
 import { Environment } from './environment';
 import { Site } from './site';
 import { ARGOCD_NAMESPACE } from './argocd/applications';
-import { FLUX_NAMESPACE, fluxGitSshSecret, fluxKubeconfigSecret } from './flux/apps';
+import { FLUX_NAMESPACE, fluxGitHttpsSecret, fluxGitSshSecret, fluxKubeconfigSecret } from './flux/apps';
 import { fluxGitUrl } from './flux/git-url';
 
 /** The environment README's section on how its cluster applies the repository. */
@@ -28,9 +28,11 @@ export function applierReadmeLines(env: Environment): string[] {
   }
   // Secrets Flux reads and siteforge never writes: the administrators create them first.
   const ssh = fluxGitSshSecret(env);
+  const https = fluxGitHttpsSecret(env);
   const kubeconfig = fluxKubeconfigSecret(env);
   const secrets = [
     ...(ssh ? [`- \`${ssh}\`: the private key (\`identity\`) and the host's keys (\`known_hosts\`) with which Flux reads ${fluxGitUrl(env.repoUrl)}, e.g. \`flux create secret git ${ssh} --url=${fluxGitUrl(env.repoUrl)} --private-key-file=./identity\``] : []),
+    ...(https ? [`- \`${https}\`: the user name and password (\`username\`, \`password\`; or a token as \`bearerToken\`) with which Flux reads ${env.repoUrl}, e.g. \`flux create secret git ${https} --url=${env.repoUrl} --username=<user> --password=<read-only token>\``] : []),
     ...(kubeconfig ? [`- \`${kubeconfig}\`: a kubeconfig for ${cluster.apiServer} under the key \`value\``] : []),
   ];
   return [

@@ -51,6 +51,17 @@ export interface SiteProps {
    */
   readonly gitRemote?: string;
   /**
+   * Whether anyone may read the environment repositories over https. Flux reads a private
+   * one with the credentials of the Secret `<site>-<env>-git-https` in `flux-system`
+   * (`username` and `password`, or `bearerToken`), which the GitRepository names and its
+   * administrators create; a public one it reads without. Repositories reached over ssh always
+   * take the key of `<site>-<env>-git-ssh`, and over plain http none (credentials would cross
+   * the network in the clear).
+   * @default false - environment repositories are private: an https:// one is read with
+   * credentials
+   */
+  readonly gitRemotePublic?: boolean;
+  /**
    * How the site's Kubernetes secrets are rendered (environments may override it).
    * @default SecretBackend.externalSecrets() - ExternalSecrets reading the ClusterSecretStore
    * named `siteforge`
@@ -79,6 +90,7 @@ export class Site extends Construct {
   public readonly chartMirror?: string;
   public readonly owners: readonly string[];
   public readonly gitRemote?: string;
+  public readonly gitRemotePublic: boolean;
   public readonly secrets: SecretBackend;
   public readonly argoCd: ArgoCdTopology;
 
@@ -93,6 +105,8 @@ export class Site extends Construct {
     this.owners = props.owners ?? [];
     assertGroupNames(this.node.path, 'owners', this.owners);
     this.gitRemote = props.gitRemote;
+    this.gitRemotePublic = props.gitRemotePublic ?? false;
+    if (typeof this.gitRemotePublic !== 'boolean') throw errorAt(this.node.path, `gitRemotePublic must be true or false, got ${JSON.stringify(props.gitRemotePublic)}`);
     this.secrets = props.secrets ?? SecretBackend.externalSecrets();
     this.argoCd = props.argoCd ?? ArgoCdTopology.perCluster();
     this.node.addValidation({ validate: () => this.argoCdProblems() });

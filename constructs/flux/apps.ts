@@ -110,9 +110,10 @@ export function renderFluxApps(env: Environment, folders: ReadonlySet<string>): 
 
 function gitRepository(env: Environment): object {
   const url = fluxGitUrl(env.repoUrl);
-  // Flux fetches over ssh only with a private key and the host's known keys from a Secret.
-  const ssh = fluxGitSshSecret(env);
-  const secret = ssh ? { secretRef: { name: ssh } } : {};
+  // Flux fetches over ssh only with a private key and the host's known keys from a Secret,
+  // and a private repository over https only with credentials from one.
+  const credentials = fluxGitSshSecret(env) ?? fluxGitHttpsSecret(env);
+  const secret = credentials ? { secretRef: { name: credentials } } : {};
   return {
     apiVersion: 'source.toolkit.fluxcd.io/v1',
     kind: 'GitRepository',
@@ -128,6 +129,17 @@ function gitRepository(env: Environment): object {
  */
 export function fluxGitSshSecret(env: Environment): string | undefined {
   return fluxGitUrl(env.repoUrl).startsWith('ssh://') ? qualifiedName(env, 'git-ssh') : undefined;
+}
+
+/**
+ * Name of the Secret in Flux's namespace (`username` and `password`, or `bearerToken`; and
+ * `ca.crt` for a private certificate authority) with which Flux reads the environment
+ * repository over https, or undefined: when it is reached otherwise, or the site says its
+ * repositories are public (`gitRemotePublic`). Its administrators create it, only the name is
+ * written.
+ */
+export function fluxGitHttpsSecret(env: Environment): string | undefined {
+  return fluxGitUrl(env.repoUrl).startsWith('https://') && !Site.of(env).gitRemotePublic ? qualifiedName(env, 'git-https') : undefined;
 }
 
 /**

@@ -5,15 +5,15 @@ import { Applier, ArgoCdTopology, Placement, Site, SyncPolicy, type Environment 
 import { applierObjects } from '../../constructs/applier-objects';
 import { manifestFolders } from '../../constructs/applier-helpers';
 import { parseYaml } from '../../constructs/yaml';
-import { buildSite } from '../../engine';
+import { buildSite, validateObjects } from '../../engine';
 import { fleet } from '../../sites';
 import { builtinCatalog, renderWithSecrets } from '../helpers';
 
 const catalog = builtinCatalog();
 
 /** acme/prod-like, applied by the dev-zone Argo CD: owners on two levels, members, portal-admin using mysql and redis. */
-function environment(options: { applier?: Applier; sync?: SyncPolicy; chartMirror?: string; argoCd?: ArgoCdTopology; apiServer?: string; gitRemote?: string } = {}): Environment {
-  const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', owners: ['acme-leads'], argoCd: options.argoCd ?? ArgoCdTopology.devZone(), gitRemote: options.gitRemote });
+function environment(options: { applier?: Applier; sync?: SyncPolicy; chartMirror?: string; argoCd?: ArgoCdTopology; apiServer?: string; gitRemote?: string; gitRemotePublic?: boolean } = {}): Environment {
+  const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', owners: ['acme-leads'], argoCd: options.argoCd ?? ArgoCdTopology.devZone(), gitRemote: options.gitRemote, gitRemotePublic: options.gitRemotePublic });
   const env = site.addEnvironment('prod', { owners: ['acme-ops'], members: ['acme-support', 'acme-qa'], sync: options.sync, chartMirror: options.chartMirror });
   env.addCluster({ apiServer: options.apiServer ?? 'https://k8s-prod.acme.internal:6443', applier: options.applier });
   const mysql = env.addInstance('mysql', { service: catalog.service('mysql') });
@@ -401,12 +401,49 @@ describe('Flux applier', () => {
     expect(readme).toContain('- `acme-prod-kubeconfig`: a kubeconfig for https://k8s-prod.acme.internal:6443 under the key `value`');
   });
 
-  it('writes ssh:// and https:// remotes as they are, with the ssh Secret for ssh only', () => {
+  it('writes ssh:// and https:// remotes as they are, each with the Secret of its credentials, and http:// with none', () => {
     const url = (gitRemote: string) => objects(environment({ applier: Applier.flux(), gitRemote }))['apps/gitrepository.yaml'].spec;
     expect(url('ssh://git@git.acme.internal:2222/delivery/{site}-{env}.git')).toMatchObject({ url: 'ssh://git@git.acme.internal:2222/delivery/acme-prod.git', secretRef: { name: 'acme-prod-git-ssh' } });
     expect(url('git@git.acme.internal:~/repos/{site}-{env}.git').url).toBe('ssh://git@git.acme.internal/~/repos/acme-prod.git');
-    expect(url('https://git.acme.internal/{site}-{env}.git')).toMatchObject({ url: 'https://git.acme.internal/acme-prod.git' });
-    expect(url('https://git.acme.internal/{site}-{env}.git').secretRef).toBeUndefined();
+    expect(url('https://git.acme.internal/{site}-{env}.git')).toMatchObject({ url: 'https://git.acme.internal/acme-prod.git', secretRef: { name: 'acme-prod-git-https' } });
+    expect(url('http://git.acme.internal/{site}-{env}.git').url).toBe('http://git.acme.internal/acme-prod.git');
+    expect(url('http://git.acme.internal/{site}-{env}.git').secretRef).toBeUndefined();
+  });
+
+  it('reads a private https repository with the credentials of the Secret <site>-<env>-git-https, which the README says how to create', () => {
+    // GIVEN a Flux environment whose repository is the default https one (private by default)
+    const env = environment({ applier: Applier.flux() });
+    const files = renderWithSecrets(env);
+    // THEN the GitRepository names the Secret in its own namespace
+    const repository = parseYaml(files.find((f) => f.path === 'apps/gitrepository.yaml')!.content, 'gitrepository.yaml');
+    expect(repository).toStrictEqual({
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'GitRepository',
+      metadata: { name: 'acme-prod', namespace: 'flux-system', labels: { 'app.kubernetes.io/part-of': 'acme', 'app.kubernetes.io/managed-by': 'siteforge' } },
+      spec: { url: 'https://git.acme.example.com/siteforge/acme-prod.git', secretRef: { name: 'acme-prod-git-https' }, ref: { branch: 'main' }, interval: '1m0s' },
+    });
+    // AND it is a valid GitRepository by Flux's CRD schema
+    expect(validateObjects('acme/prod', files.filter((f) => f.path === 'apps/gitrepository.yaml')).map((e) => e.message)).toStrictEqual([]);
+    // AND the environment README says which Secret to create before bootstrapping, and how
+    const readme = files.find((f) => f.path === 'README.md')!.content;
+    expect(readme).toContain('- `acme-prod-git-https`: the user name and password (`username`, `password`; or a token as `bearerToken`) with which Flux reads https://git.acme.example.com/siteforge/acme-prod.git, e.g. `flux create secret git acme-prod-git-https --url=https://git.acme.example.com/siteforge/acme-prod.git --username=<user> --password=<read-only token>`');
+  });
+
+  it('reads an https repository without credentials when the site says its repositories are public', () => {
+    // GIVEN a site with gitRemotePublic
+    const env = environment({ applier: Applier.flux(), gitRemote: 'https://github.com/acme/{site}-{env}.git', gitRemotePublic: true });
+    const files = renderWithSecrets(env);
+    // THEN the GitRepository names no Secret, and the README asks for none to read it
+    expect(objects(env)['apps/gitrepository.yaml'].spec).toStrictEqual({ url: 'https://github.com/acme/acme-prod.git', ref: { branch: 'main' }, interval: '1m0s' });
+    expect(files.find((f) => f.path === 'README.md')!.content).not.toContain('git-https');
+    // AND an ssh remote still takes its key
+    const ssh = environment({ applier: Applier.flux(), gitRemote: 'git@github.com:acme/{site}-{env}.git', gitRemotePublic: true });
+    expect(objects(ssh)['apps/gitrepository.yaml'].spec.secretRef).toStrictEqual({ name: 'acme-prod-git-ssh' });
+  });
+
+  it('refuses a gitRemotePublic that is not true or false', () => {
+    expect(() => new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', gitRemotePublic: 'yes' as unknown as boolean }))
+      .toThrow('acme: gitRemotePublic must be true or false, got "yes"');
   });
 
   it.each([
