@@ -13,6 +13,7 @@ import { buildSite, selectEnvironments, type Selection } from './fleet';
 import { sha256, stageEnvironment, type StagedEnvironment } from './output';
 import { intactOutput, type IntactOutput, type OutputIndex } from './output-index';
 import { remoteOf, type EnvironmentRemote } from './remotes';
+import { clusterObjectsOf, type EnvironmentClusterObjects } from './shared-clusters';
 
 /** What synth did to one environment repository. */
 export interface EnvironmentResult extends StagedEnvironment {
@@ -36,6 +37,8 @@ export interface SiteOutcome {
   readonly errors: string[];
   /** The repository each selected environment publishes to; empty when the site could not be built. */
   readonly remotes: EnvironmentRemote[];
+  /** What each selected environment puts on clusters the model names; empty when the site could not be built. */
+  readonly clusterObjects: EnvironmentClusterObjects[];
 }
 
 /** How `synthSite` renders and where it stages; the same in this thread and in workers (plain data, posted to them). */
@@ -80,9 +83,11 @@ export interface SiteSynthContext {
  */
 export function synthSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext, render: RenderChecked): SiteOutcome {
   let remotes: EnvironmentRemote[] = [];
+  let clusterObjects: EnvironmentClusterObjects[] = [];
   try {
     const plans = planEnvironments(buildSite(definition, catalog), context);
     remotes = plans.map((plan) => plan.remote);
+    clusterObjects = plans.map((plan) => plan.clusterObjects);
     // Every environment is rendered even after one failed, so each one's problems are
     // reported (in the site's order), not only the first's.
     const errors: string[] = [];
@@ -97,14 +102,14 @@ export function synthSite(definition: SiteDefinition, catalog: Catalog, context:
         return undefined;
       }
     });
-    if (errors.length > 0) return { results: [], errors, remotes };
+    if (errors.length > 0) return { results: [], errors, remotes, clusterObjects };
     // Staged only once every environment rendered: a site with an error stages nothing (what
     // staging itself refuses is undone with the whole synth).
-    return { results: plans.map((plan, i) => (rendered[i] ? stagedResult(plan, rendered[i], context) : intactResult(plan))), errors: [], remotes };
+    return { results: plans.map((plan, i) => (rendered[i] ? stagedResult(plan, rendered[i], context) : intactResult(plan))), errors: [], remotes, clusterObjects };
   } catch (e) {
     const found = userErrorsOf(e);
     if (found.length === 0) throw e;
-    return { results: [], errors: found.map((f) => f.message), remotes };
+    return { results: [], errors: found.map((f) => f.message), remotes, clusterObjects };
   }
 }
 
@@ -122,7 +127,7 @@ export function unchangedSite(definition: SiteDefinition, catalog: Catalog, cont
     if (userErrorsOf(e).length > 0) return undefined;
     throw e;
   }
-  return plans.every((plan) => plan.intact !== undefined) ? { results: plans.map(intactResult), errors: [], remotes: plans.map((plan) => plan.remote) } : undefined;
+  return plans.every((plan) => plan.intact !== undefined) ? { results: plans.map(intactResult), errors: [], remotes: plans.map((plan) => plan.remote), clusterObjects: plans.map((plan) => plan.clusterObjects) } : undefined;
 }
 
 /** A selected environment, and whether it needs rendering. */
@@ -130,6 +135,7 @@ interface PlannedEnvironment {
   readonly env: Environment;
   readonly repo: string;
   readonly remote: EnvironmentRemote;
+  readonly clusterObjects: EnvironmentClusterObjects;
   /** @default - none: the environment's inputs cannot all be written down */
   readonly inputHash?: string;
   /** Its repository when it is as the last synth left it. @default - it must be rendered */
@@ -151,7 +157,7 @@ function planEnvironments(site: Site, context: SiteSynthContext): PlannedEnviron
     const repo = `${site.name}/${env.name}`;
     const inputHash = siteHash === undefined || readsVariables(env) ? undefined : sha256(`${siteHash}\0${env.name}`);
     const intact = inputHash !== undefined && mayKeep ? intactOutput(context.outDir, repo, inputHash, context.index?.[repo]) : undefined;
-    return { env, repo, remote: remoteOf(site, env, context.remotesDir), inputHash, intact };
+    return { env, repo, remote: remoteOf(site, env, context.remotesDir), clusterObjects: clusterObjectsOf(site, env), inputHash, intact };
   });
 }
 

@@ -8,6 +8,7 @@ import { UserError, UserErrors } from './errors';
 import { fleetModuleFile, noSuchEnvironment, selectSites, type Selection } from './fleet';
 import { OutputTransaction, readState } from './output';
 import { remotesDir, repositoryErrors, type EnvironmentRemote } from './remotes';
+import { sharedClusterErrors } from './shared-clusters';
 import type { OutputLock } from './output-lock';
 import { readOutputIndex, recordSeenOutput } from './output-index';
 import { autoWorkers } from './pool';
@@ -143,7 +144,9 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     // What publish would refuse is refused here too, before anything is written.
     const remotes = ordered.flatMap((o) => o.remotes);
     const refused = repositoryErrors(options.fleet, options.catalog, selection, localRemotes, remotes);
-    UserErrors.throwIfAny([...ordered.flatMap((o) => o.errors).map((message) => new UserError(message)), ...refused]);
+    // Two environments (of two sites, most often) that would make one object on one cluster.
+    const clusters = sharedClusterErrors(options.fleet, options.catalog, selection, ordered.flatMap((o) => o.clusterObjects));
+    UserErrors.throwIfAny([...ordered.flatMap((o) => o.errors).map((message) => new UserError(message)), ...refused, ...clusters]);
     const results = ordered.flatMap((o) => o.results);
     if (results.length === 0 && options.env !== undefined) throw noSuchEnvironment(options);
     results.forEach((r) => transaction?.add(r));
