@@ -268,6 +268,24 @@ const modelCases: SiteCase[] = [
     message: 'acme/x-prod and acme-x/prod would publish to the same repository, file:///srv/git/acme-x-prod.git, each replacing the other\'s files: rename a site or an environment, or give gitRemote a template that keeps them apart',
   },
   {
+    input: 'environments of two sites in one namespace of one cluster',
+    fleet: () => ['acme', 'beta'].map((name): SiteDefinition => ({ name, build(scope: Construct) {
+      const site = new Site(scope, name, { domain: `${name}.example.com` });
+      site.addEnvironment('prod').addCluster({ apiServer: 'https://k8s.shared.example.com:6443', namespace: 'shop' });
+      return site;
+    } })),
+    message: 'acme/prod and beta/prod would both use namespace shop on the cluster https://k8s.shared.example.com:6443, and each would prune the other\'s objects there; give one of them another namespace (addCluster({ namespace })), or rename a site or an environment (the namespace is <site>-<env> by default)',
+  },
+  {
+    input: 'environments of two sites that would make one Argo CD object in one cluster',
+    fleet: () => [['acme', 'x-prod'], ['acme-x', 'prod']].map(([name, env]): SiteDefinition => ({ name, build(scope: Construct) {
+      const site = new Site(scope, name, { domain: `${name}.example.com`, gitRemote: `https://git.${name}.example.com/{site}-{env}.git` });
+      site.addEnvironment(env).addCluster({ apiServer: 'https://k8s.shared.example.com:6443', namespace: `${name}-ns` });
+      return site;
+    } })),
+    message: 'acme/x-prod and acme-x/prod would both make AppProject argocd/acme-x-prod (for the project of acme/x-prod and for the project of acme-x/prod), AppProject argocd/acme-x-prod-root, Application argocd/acme-x-prod and 2 more in the Argo CD of the cluster https://k8s.shared.example.com:6443, which would hand them back and forth between the two; rename a site or an environment (Argo CD objects are named <site>-<env>[-<name>])',
+  },
+  {
     input: 'a plain string given as credentials',
     fleet: () => [acme((env) => env.addInstance('cache', { service: catalog.service('redis'), credentials: { 'redis-password': 'hunter2-Secret!' as never } }))],
     message: 'acme/prod/cache: credentials.redis-password must be a Secret (Secret.generated(), Secret.fromStore(...), Secret.fromEnv(...)), got a string (not shown)',
