@@ -25,13 +25,15 @@ export function clusterObjectsOf(site: Site, env: Environment): EnvironmentClust
  * known by their API server URLs; environments whose cluster the model does not name (the
  * in-cluster default) meet no one. `selected` are the objects of the environments `selection`
  * names; with a selection, when any of them is on a named cluster, the rest of the fleet is built
- * to find the environments they could meet (user errors of those sites are left to their own
- * synth). Synth (and so validate) checks this before anything is written.
+ * to find the environments they could meet (user errors of those sites, and clashes among
+ * environments left out, are left to their own synth). Synth (and so validate) checks this
+ * before anything is written.
  */
 export function sharedClusterErrors(fleet: readonly SiteDefinition[], catalog: Catalog, selection: Selection, selected: readonly EnvironmentClusterObjects[]): UserError[] {
   const whole = selection.site === undefined && selection.env === undefined;
   const named = selected.some((e) => e.objects.length > 0);
   const others = whole || !named ? [] : unselectedClusterObjects(fleet, catalog, selected);
+  const chosen = new Set<EnvironmentClusterObjects>(selected);
   const claimed = new Map<string, { env: EnvironmentClusterObjects; object: ClusterObject }>();
   // Clashes of two environments, by pair, cluster and owner: one error each, listing the objects.
   const clashes = new Map<string, { first: EnvironmentClusterObjects; second: EnvironmentClusterObjects; cluster: string; owner: ClusterObject['owner']; objects: ClusterObject[]; purposes: [string, string] }>();
@@ -44,6 +46,8 @@ export function sharedClusterErrors(fleet: readonly SiteDefinition[], catalog: C
         continue;
       }
       if (other.env.site === env.site && (other.env.env === env.env || object.owner !== 'namespace')) continue;
+      // A clash of two environments the selection left out is for their own synth to report.
+      if (!chosen.has(other.env) && !chosen.has(env)) continue;
       const pair = `${other.env.site}/${other.env.env}\0${env.site}/${env.env}\0${object.cluster}\0${object.owner}`;
       const clash = clashes.get(pair);
       if (clash) clash.objects.push(object);

@@ -71,6 +71,15 @@ describe('environments of two sites on one cluster', () => {
     expect(messages).toStrictEqual([swap(NAMESPACE_CLASH), swap(ARGOCD_CLASH)]);
   });
 
+  it('leaves a clash of two environments it did not select to their own synth', async () => {
+    // GIVEN a/b-c and a-b/c on one cluster, and z/prod on that cluster too
+    const fleet = [site('a', 'b-c', { apiServer: SHARED }), site('a-b', 'c', { apiServer: SHARED }), site('z', 'prod', { apiServer: SHARED })];
+    // WHEN only z is synthesized, THEN it is, as it meets neither
+    expect((await synth({ fleet, catalog, outDir: tempDir(), site: 'z', dryRun: true })).environments.map((e) => e.repo)).toStrictEqual(['z/prod']);
+    // AND a synth of the whole fleet refuses the two
+    expect(await messagesOf(synth({ fleet, catalog, outDir: tempDir(), dryRun: true }))).toStrictEqual([NAMESPACE_CLASH, ARGOCD_CLASH]);
+  });
+
   it('accepts a/b-c and a-b/c on two clusters, or on clusters the model does not name (the in-cluster default)', async () => {
     // GIVEN the same names on two API servers
     const apart = [site('a', 'b-c', { apiServer: SHARED }), site('a-b', 'c', { apiServer: 'https://k8s.other.example.com:6443' })];
