@@ -43,8 +43,8 @@ export function argoCdCluster(env: Environment): string | undefined {
   if (env.cluster?.applier.name !== 'argocd') return undefined;
   const site = Site.of(env);
   if (site.argoCd.name === 'per-cluster') return clusterIdentity(env.cluster.apiServer);
-  const devZone = new Set(site.environments.filter((e) => e.zone === Zone.DEV && e.cluster).map((e) => e.cluster!.apiServer));
-  return devZone.size === 1 ? clusterIdentity([...devZone][0]) : undefined;
+  const devZone = new Set(site.environments.filter((e) => e.zone === Zone.DEV && e.cluster).map((e) => clusterIdentity(e.cluster!.apiServer)));
+  return devZone.size === 1 ? [...devZone][0] : undefined;
 }
 
 /**

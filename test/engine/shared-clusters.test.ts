@@ -1,10 +1,11 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { App } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { Applier, ArgoCdTopology, Site, Zone } from '../../constructs';
-import { clusterIdentity } from '../../constructs/cluster-objects';
-import { buildSite, synth } from '../../engine';
+import { argoCdCluster, clusterIdentity, clusterObjects } from '../../constructs/cluster-objects';
+import { buildSite, loadFleet, synth } from '../../engine';
 import { UserErrors } from '../../engine/errors';
 import { sharedClusterErrors, clusterObjectsOf } from '../../engine/shared-clusters';
 import { fleet as exampleFleet, type SiteDefinition } from '../../sites';
@@ -144,9 +145,40 @@ describe('environments of two sites on one cluster', () => {
 
   it('is checked by siteforge validate, which exits 1 naming both environments', async () => {
     // GIVEN a fleet module with a/b-c and a-b/c on one cluster
-    const root = join(import.meta.dirname, '..', '..');
-    const file = join(tempDir(), 'fleet.ts');
-    writeFileSync(file, `import { Site } from '${root}/constructs';
+    const file = clashingFleetModule();
+    // WHEN validated
+    const result = await runCli(['validate', '--fleet', file]);
+    // THEN it fails with both clashes
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(NAMESPACE_CLASH);
+    expect(result.err).toContain(ARGOCD_CLASH);
+  });
+
+  it('is found when worker threads render the sites', async () => {
+    // GIVEN the same fleet, every site rendered by a worker thread
+    const file = clashingFleetModule();
+    const { fleet } = await loadFleet(file);
+    // THEN the objects they report meet as in this thread
+    expect(await messagesOf(synth({ fleet, catalog, outDir: tempDir(), workers: 2, fleetModule: file, renderInThisThread: false, dryRun: true }))).toStrictEqual([NAMESPACE_CLASH, ARGOCD_CLASH]);
+  });
+
+  it('finds no clash in the example fleet, whose clusters it can name', () => {
+    // GIVEN every environment of the example fleet
+    const objects = exampleFleet.flatMap((definition) => {
+      const built = buildSite(definition, catalog);
+      return built.environments.map((env) => clusterObjectsOf(built, env));
+    });
+    // THEN some of them are on named clusters (the check is not empty) and none clash
+    expect(objects.filter((e) => e.objects.length > 0).map((e) => `${e.site}/${e.env}`)).toContain('koca/prod');
+    expect(sharedClusterErrors(exampleFleet, catalog, {}, objects)).toStrictEqual([]);
+  });
+});
+
+/** A fleet module in a temporary folder with sites a (env b-c) and a-b (env c) on the cluster SHARED. */
+function clashingFleetModule(): string {
+  const root = join(import.meta.dirname, '..', '..');
+  const file = join(tempDir(), 'fleet.mts');
+  writeFileSync(file, `import { Site } from '${root}/constructs';
 import type { SiteDefinition } from '${root}/sites';
 const site = (name: string, env: string): SiteDefinition => ({
   name,
@@ -160,22 +192,28 @@ const site = (name: string, env: string): SiteDefinition => ({
 });
 export const fleet: SiteDefinition[] = [site('a', 'b-c'), site('a-b', 'c')];
 `);
-    // WHEN validated
-    const result = await runCli(['validate', '--fleet', file]);
-    // THEN it fails with both clashes
-    expect(result.code).toBe(1);
-    expect(result.err).toContain(NAMESPACE_CLASH);
-    expect(result.err).toContain(ARGOCD_CLASH);
+  return file;
+}
+
+describe('where the model places an environment on a cluster', () => {
+  /** Site acme with a dev-zone Argo CD, dev zones on `devClusters` and prod applied by `applier` on SHARED. */
+  function devZoneSite(devClusters: readonly string[], applier = Applier.argoCd()): Site {
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', argoCd: ArgoCdTopology.devZone() });
+    devClusters.forEach((apiServer, i) => site.addEnvironment(`dev${i}`, { zone: Zone.DEV }).addCluster({ apiServer }));
+    site.addEnvironment('prod').addCluster({ apiServer: SHARED, applier });
+    return site;
+  }
+  const prodOf = (site: Site) => site.environments.find((e) => e.name === 'prod')!;
+
+  it('puts a dev-zone Argo CD in the one cluster of the site dev zone, and nowhere when the dev zone has several or the in-cluster default', () => {
+    expect(argoCdCluster(prodOf(devZoneSite(['https://k8s-dev.acme.internal:6443', 'https://k8s-dev.acme.internal:6443/'])))).toBe('https://k8s-dev.acme.internal:6443');
+    expect(argoCdCluster(prodOf(devZoneSite(['https://k8s-dev.acme.internal:6443', 'https://k8s-dev2.acme.internal:6443'])))).toBeUndefined();
+    expect(argoCdCluster(prodOf(devZoneSite(['https://kubernetes.default.svc'])))).toBeUndefined();
+    expect(argoCdCluster(prodOf(devZoneSite([])))).toBeUndefined();
   });
 
-  it('finds no clash in the example fleet, whose clusters it can name', () => {
-    // GIVEN every environment of the example fleet
-    const objects = exampleFleet.flatMap((definition) => {
-      const built = buildSite(definition, catalog);
-      return built.environments.map((env) => clusterObjectsOf(built, env));
-    });
-    // THEN some of them are on named clusters (the check is not empty) and none clash
-    expect(objects.filter((e) => e.objects.length > 0).map((e) => `${e.site}/${e.env}`)).toContain('koca/prod');
-    expect(sharedClusterErrors(exampleFleet, catalog, {}, objects)).toStrictEqual([]);
+  it('lists the namespace of a Flux environment on a named cluster, but none of its Flux objects', () => {
+    const objects = clusterObjects(prodOf(devZoneSite(['https://k8s-dev.acme.internal:6443'], Applier.flux())));
+    expect(objects).toStrictEqual([{ kind: 'Namespace', namespace: '', name: 'acme-prod', purpose: 'the namespace of acme/prod', cluster: SHARED, owner: 'namespace' }]);
   });
 });
