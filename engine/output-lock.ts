@@ -1,4 +1,4 @@
-import { readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from './errors';
@@ -43,8 +43,7 @@ export class OutputLock {
       if (!held.stale) {
         throw new UserError(`another siteforge (${held.who}) is writing to ${outDir}; run again when it is done (if no siteforge runs, delete ${file})`);
       }
-      // Only while it still holds what was found stale: another synth may have taken it over.
-      if (heldBy(file)?.text === held.text) rmSync(file, { force: true });
+      breakStaleLock(file, held.text);
     }
     throw new UserError(`cannot take ${file}: another siteforge keeps taking it; run again when it is done`);
   }
@@ -81,6 +80,29 @@ export function removeMadeFolders(dir: string, made: string): void {
       return;
     }
     if (current === top) return;
+  }
+}
+
+/**
+ * Removes the lock `file` while it holds `staleText`, which was found stale. Another siteforge
+ * may have broken it and taken the lock between that finding and now, so the file is first
+ * moved aside in one step (a rename: of two processes, one gets it), then read: a lock that is
+ * not the stale one is put back, unless a third took the lock meanwhile; its holder then finds
+ * it gone before it writes anything (see assertHeld).
+ */
+export function breakStaleLock(file: string, staleText: string): void {
+  const aside = `${file}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    return; // gone: another process broke it first
+  }
+  try {
+    if (readFileSync(aside, 'utf8') !== staleText) linkSync(aside, file);
+  } catch {
+    // Taken by a third process meanwhile: the one moved aside has lost it.
+  } finally {
+    rmSync(aside, { force: true });
   }
 }
 
