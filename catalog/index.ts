@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { UserError, UserErrors } from '../constructs/errors';
+import { shownValue, UserError, UserErrors } from '../constructs/errors';
 import { INPUT_IDENTITY } from '../constructs/input-text';
+import { didYouMean } from '../constructs/names';
 import type {
   ServiceDefinition, ServicePort, ServiceProfile, Template, NativeWorkload, ServiceConnection, SettingsProblem, WorkloadProbe, ServiceMonitoring,
 } from '../constructs/service-definition';
@@ -57,7 +58,7 @@ export class Catalog {
   /** The service called `name`; an error lists the known services otherwise. */
   public service(name: string): CatalogService {
     const service = this.services.get(name);
-    if (!service) throw new UserError(`unknown catalog service ${JSON.stringify(name)}; the catalog has ${this.names().join(', ')}`);
+    if (!service) throw new UserError(`unknown catalog service ${JSON.stringify(name)}${didYouMean(name, this.names())}; the catalog has ${this.names().join(', ') || 'no services'}`);
     return service;
   }
 
@@ -91,6 +92,8 @@ export function loadCatalog(dir: string = CATALOG_DIR): Catalog {
       services.set(service.name, service);
     }
   };
+  if (!existsSync(dir)) throw new UserError(`catalog folder ${dir} does not exist; give --catalog a folder with one folder per service (<service>/service.yml), or leave it out for the built-in catalog`);
+  if (!statSync(dir).isDirectory()) throw new UserError(`catalog ${dir} is a file, not a folder; give --catalog a folder with one folder per service (<service>/service.yml)`);
   const folders = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   // Services whose own file failed: what refers to them is not reported again.
   const broken = new Set<string>();
@@ -342,9 +345,62 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     resolveSettings(settings: unknown) {
       const copy = structuredClone(settings);
       if (validateSettings(copy)) return { settings: copy as Record<string, unknown>, problems: [] };
-      return { settings: {}, problems: ajvProblems(validateSettings.errors ?? []) };
+      return { settings: {}, problems: settingsProblems(raw.name, settingsSchema, settings, validateSettings.errors ?? []) };
     },
   };
+}
+
+/**
+ * Ajv errors of an instance's settings (given in TypeScript, not YAML) as paths and sentences
+ * that say what was received and what is allowed: the settings there are, with the one a name
+ * likely misspells; the allowed values; the value that is of the wrong type or out of range.
+ */
+export function settingsProblems(service: string, schema: Record<string, unknown>, settings: unknown, errors: ErrorObject[]): SettingsProblem[] {
+  return errors.map((e) => {
+    const params = e.params as Record<string, unknown>;
+    const got = `, got ${shownValue(valueAt(settings, e.instancePath))}`;
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const name = String(params.additionalProperty);
+        const known = Object.keys((schemaAt(schema, e.instancePath)?.properties ?? {}) as Record<string, unknown>).sort();
+        const what = e.instancePath === '' ? `${service} settings are` : 'allowed fields are';
+        return { path: e.instancePath, message: `has unknown field ${JSON.stringify(name)}${didYouMean(name, known)}; ${known.length > 0 ? `${what} ${known.join(', ')}` : `${service} takes no settings here`}` };
+      }
+      case 'enum': {
+        const allowed = params.allowedValues as unknown[];
+        const value = valueAt(settings, e.instancePath);
+        return { path: e.instancePath, message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}${got}${didYouMean(value, allowed.filter((v): v is string => typeof v === 'string'))}` };
+      }
+      case 'type': {
+        const type = String(params.type);
+        const wanted = e.instancePath === '' && type === 'object' ? 'an object of setting names and values' : `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+        return { path: e.instancePath, message: `must be ${wanted}${got}` };
+      }
+      case 'required':
+        return { path: e.instancePath, message: `is missing required field ${JSON.stringify(params.missingProperty)}` };
+      default:
+        return { path: e.instancePath, message: `${e.message ?? e.keyword}${got}` };
+    }
+  });
+}
+
+/** The value at JSON pointer `pointer` of `value`. */
+function valueAt(value: unknown, pointer: string): unknown {
+  let current = value;
+  for (const segment of pointer.split('/').slice(1).map(unescapePointer)) {
+    current = current !== null && typeof current === 'object' ? (current as Record<string | number, unknown>)[segment] : undefined;
+  }
+  return current;
+}
+
+/** The part of `schema` that describes the value at JSON pointer `pointer`, where plain properties and items lead there. */
+function schemaAt(schema: Record<string, unknown>, pointer: string): Record<string, unknown> | undefined {
+  let current: Record<string, unknown> | undefined = schema;
+  for (const segment of pointer.split('/').slice(1).map(unescapePointer)) {
+    const next: unknown = typeof segment === 'number' ? current?.items : (current?.properties as Record<string, unknown> | undefined)?.[segment];
+    current = next !== null && typeof next === 'object' ? (next as Record<string, unknown>) : undefined;
+  }
+  return current;
 }
 
 /** Ajv errors as paths and sentences a person reads. */

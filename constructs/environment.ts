@@ -220,7 +220,7 @@ export class Environment extends Construct {
       throw errorAt(`${this.node.path}/${name}`, `${what} name ${JSON.stringify(name)} is reserved; choose another name`);
     }
     if (this.node.tryFindChild(name)) {
-      throw errorAt(`${this.node.path}/${name}`, `${this.node.path} already has an instance or host group named ${JSON.stringify(name)}`);
+      throw errorAt(`${this.node.path}/${name}`, `${this.node.path} already has an instance or host group named ${JSON.stringify(name)}; give each its own name`);
     }
   }
 

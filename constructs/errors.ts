@@ -30,3 +30,21 @@ export class UserErrors extends UserError {
 export function errorAt(path: string, message: string): UserError {
   return new UserError(`${path}: ${message}`);
 }
+
+/**
+ * A value received, as an error shows it: JSON cut at 60 characters, or what an object is
+ * (`a HostGroup`) when it is an instance of a class, which JSON would show badly or not at all.
+ */
+export function shownValue(value: unknown): string {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name;
+    if (name !== undefined && name !== 'Object') return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
+  }
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+}

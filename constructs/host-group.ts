@@ -1,7 +1,7 @@
 import { isIP, isIPv6 } from 'node:net';
 import { Construct } from 'constructs';
-import { errorAt } from './errors';
-import { assertDnsLabel, childPath, byName } from './names';
+import { errorAt, shownValue } from './errors';
+import { assertDnsLabel, childPath, byName, didYouMean } from './names';
 import type { Instance } from './instance';
 import { Environment } from './environment';
 import { StorageMount, type ResolvedMount } from './storage-mount';
@@ -70,20 +70,27 @@ export class HostGroup extends Construct {
   constructor(scope: Environment, id: string, props: HostGroupProps) {
     super(scope, id);
     this.name = id;
+    if (!Array.isArray(props?.hosts)) throw errorAt(this.node.path, `hosts must be a list of hosts ({ name, address, roles }), got ${shownValue(props?.hosts)}`);
     if (props.hosts.length === 0) throw errorAt(this.node.path, 'hosts must list at least one host');
     const names = new Set<string>();
     this.hosts = props.hosts.map((host) => {
+      if (host === null || typeof host !== 'object') {
+        throw errorAt(this.node.path, `hosts must be objects such as { name: 'db1', address: '10.0.0.11', roles: ['db'] }, got ${shownValue(host)}`);
+      }
       const path = childPath(this, host.name);
       assertDnsLabel(path, 'host name', host.name);
-      if (names.has(host.name)) throw errorAt(path, `host ${JSON.stringify(host.name)} is listed twice`);
+      if (names.has(host.name)) throw errorAt(path, `host ${JSON.stringify(host.name)} is listed twice; remove one or rename it`);
       names.add(host.name);
       // Ansible connects to it as it is: no port, no option (`-o…`).
       if (typeof host.address !== 'string' || !(isIP(host.address) || HOST_NAME.test(host.address))) {
         throw errorAt(path, `address must be an IP address or DNS name (no port: Ansible's port is set apart), got ${JSON.stringify(host.address)}`);
       }
+      if (!Array.isArray(host.roles)) {
+        throw errorAt(path, `roles must be a list of host roles (${HOST_ROLES.join(', ')}), got ${shownValue(host.roles)}`);
+      }
       for (const role of host.roles) {
         if (!(HOST_ROLES as readonly string[]).includes(role)) {
-          throw errorAt(path, `unknown host role ${JSON.stringify(role)}; roles are ${HOST_ROLES.join(', ')}`);
+          throw errorAt(path, `unknown host role ${JSON.stringify(role)}${didYouMean(role, HOST_ROLES)}; roles are ${HOST_ROLES.join(', ')}`);
         }
       }
       if (host.user !== undefined && !/^[a-z_][a-z0-9_-]*$/.test(host.user)) {

@@ -1,12 +1,12 @@
 import { Construct } from 'constructs';
-import { errorAt } from './errors';
+import { errorAt, shownValue } from './errors';
 import { assertDnsSubdomain } from './names';
 import { Placement } from './placement';
 import { Exposure } from './exposure';
 import { IngressTls, ingressTlsProblem } from './ingress-tls';
 import { Site } from './site';
 import { Environment } from './environment';
-import type { Host } from './host-group';
+import { HostGroup, type Host } from './host-group';
 import { Secret } from './secret';
 import type { ServiceDefinition, ServiceProfile, WorkloadResources } from './service-definition';
 import { plaintextSecretSettings, vaultFile, vaultVariable } from './ansible/variables';
@@ -129,6 +129,12 @@ export class Instance extends Construct {
     this.settings = settings;
 
     this.placement = props.placement ?? Placement.kubernetes();
+    if (!(this.placement instanceof Placement)) {
+      throw errorAt(path, `placement must be Placement.kubernetes() or Placement.vm({ group }), got ${shownValue(this.placement)}`);
+    }
+    if (this.placement.kind === 'vm' && !(this.placement.group instanceof HostGroup)) {
+      throw errorAt(path, `Placement.vm needs the host group that runs the instance: Placement.vm({ group }) with a group addHostGroup returned, got ${shownValue(this.placement.group)}`);
+    }
     if (!props.service.placements.includes(this.placement.kind)) {
       throw errorAt(path, `${props.service.name} cannot be placed on ${this.placement.kind}; it supports ${props.service.placements.join(', ')}`);
     }
@@ -158,7 +164,7 @@ export class Instance extends Construct {
     }
     this.exposure = props.exposure ?? Exposure.none();
     if (this.exposure.ingress) {
-      if (this.placement.kind !== 'kubernetes') throw errorAt(path, 'an Ingress exposure needs placement on Kubernetes');
+      if (this.placement.kind !== 'kubernetes') throw errorAt(path, `an Ingress exposure needs placement on Kubernetes, but ${id} is placed on VMs; leave exposure out or place it on Kubernetes`);
       if (helm && !helm.ingress) throw errorAt(path, `${props.service.name}'s Helm values set up no Ingress (they never read instance.host): leave exposure out`);
       assertDnsSubdomain(path, 'exposure host', this.host);
       const tlsProblem = this.exposure.tls === undefined ? undefined : ingressTlsProblem(this.exposure.tls);
@@ -276,7 +282,7 @@ export class Instance extends Construct {
     const env = Environment.of(this);
     const problems: string[] = [];
     const nodesValid = this.nodesValid();
-    if (!nodesValid) problems.push(`${path}: nodes must be ${describeNodes(this.profile)} for profile ${this.profile.name}, got ${this.nodes}`);
+    if (!nodesValid) problems.push(`${path}: nodes must be ${Number.isInteger(this.nodes) ? '' : 'an integer, '}${describeNodes(this.profile)} for profile ${this.profile.name}, got ${shownValue(this.nodes)}`);
     for (const dependency of this.service.dependencies) {
       if (!this.used.some((d) => d.service.name === dependency)) {
         problems.push(`${path}: ${this.service.name} depends on ${dependency}, but ${this.name} uses no ${dependency} instance; add one to ${env.node.path} and call ${this.name}.uses(it), or set withDependencies: true`);

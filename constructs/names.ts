@@ -8,7 +8,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  * name from escaping its folder), or undefined when it is one.
  */
 export function dnsLabelProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string') return `must be a string, got ${typeof value}`;
+  if (typeof value !== 'string') return 'must be a string';
   if (value.length === 0) return 'must not be empty';
   if (value.length > 63) return `must be at most 63 characters, got ${value.length}`;
   if (!DNS_LABEL.test(value)) {
@@ -19,7 +19,7 @@ export function dnsLabelProblem(value: unknown): string | undefined {
 
 /** Why `value` is not an RFC 1123 subdomain (a DNS name such as `acme.example.com`). */
 export function dnsSubdomainProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string') return `must be a string, got ${typeof value}`;
+  if (typeof value !== 'string') return 'must be a string';
   if (value.length === 0) return 'must not be empty';
   if (value.length > 253) return `must be at most 253 characters, got ${value.length}`;
   for (const label of value.split('.')) {
@@ -64,7 +64,7 @@ export function assertGroupNames(path: string, what: string, names: unknown): as
  * characters are shown escaped.
  */
 export function childPath(scope: Construct, id: string): string {
-  const shown = JSON.stringify(id).slice(1, -1);
+  const shown = typeof id === 'string' ? JSON.stringify(id).slice(1, -1) : `(${String(id)})`;
   return scope.node.path ? `${scope.node.path}/${shown}` : shown || '(unnamed)';
 }
 
@@ -74,4 +74,47 @@ export function childPath(scope: Construct, id: string): string {
  */
 export function byName(a: { readonly name: string }, b: { readonly name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/**
+ * The one of `candidates` that `name` most likely misspells, for a "did you mean" hint: the
+ * same name in another case, or the nearest by edit distance (insertions, deletions,
+ * substitutions and swaps of neighbours), when it is at most a third of the name's length
+ * (at least 1) and no other candidate is as near. Undefined when none is near enough.
+ */
+export function closestName(name: unknown, candidates: readonly string[]): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return undefined;
+  const folded = candidates.filter((c) => c.toLowerCase() === name.toLowerCase() && c !== name);
+  if (folded.length === 1) return folded[0];
+  const limit = Math.max(1, Math.floor(name.length / 3));
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  let tie = false;
+  for (const candidate of candidates) {
+    if (candidate === name) continue;
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance, tie] = [candidate, distance, false];
+    else if (distance === bestDistance) tie = true;
+  }
+  return bestDistance <= limit && !tie ? best : undefined;
+}
+
+/** ` (did you mean "x"?)` when `name` likely misspells one of `candidates`, else "". */
+export function didYouMean(name: unknown, candidates: readonly string[]): string {
+  const closest = closestName(name, candidates);
+  return closest === undefined ? '' : ` (did you mean ${JSON.stringify(closest)}?)`;
+}
+
+/** Optimal string alignment distance: edits that turn `a` into `b`, a swap of neighbours counting one. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      rows[i][j] = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
+    }
+  }
+  return rows[a.length][b.length];
 }

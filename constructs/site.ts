@@ -121,6 +121,9 @@ export class Site extends Construct {
 
   /** Adds an environment, which becomes one repository `<site>/<name>`. */
   public addEnvironment(name: string, props: EnvironmentProps = {}): Environment {
+    if (typeof name === 'string' && this.node.tryFindChild(name)) {
+      throw errorAt(childPath(this, name), `${this.node.path} already has an environment named ${JSON.stringify(name)}; give each environment its own name`);
+    }
     return new Environment(this, name, props);
   }
 

@@ -6,6 +6,7 @@ import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { fleetFileOf, isOwnCode, type CompiledProgram } from './compiled-program.js';
 import { UserError, UserErrors, userErrorsOf } from './errors';
+import { didYouMean } from '../constructs/names';
 import { originalStack } from './original-stack';
 
 /** The fleet a command works on, narrowed by `--site` and `--env`. */
@@ -21,7 +22,7 @@ export function selectSites(fleet: readonly SiteDefinition[], selection: Selecti
   if (selection.site === undefined) return [...fleet];
   const chosen = fleet.filter((d) => d.name === selection.site);
   if (chosen.length === 0) {
-    throw new UserError(`unknown site ${JSON.stringify(selection.site)}; the fleet has ${fleet.map((d) => d.name).join(', ') || 'no sites'}`);
+    throw new UserError(`unknown site ${JSON.stringify(selection.site)}${didYouMean(selection.site, fleet.map((d) => d.name))}; the fleet has ${fleet.map((d) => d.name).join(', ') || 'no sites'}`);
   }
   return chosen;
 }
@@ -32,7 +33,7 @@ export function selectEnvironments(site: Site, selection: Selection): Environmen
   if (selection.env === undefined) return envs;
   const chosen = envs.filter((e) => e.name === selection.env);
   if (chosen.length === 0 && selection.site !== undefined) {
-    throw new UserError(`site ${site.name} has no environment ${JSON.stringify(selection.env)}; it has ${envs.map((e) => e.name).join(', ')}`);
+    throw new UserError(`site ${site.name} has no environment ${JSON.stringify(selection.env)}${didYouMean(selection.env, envs.map((e) => e.name))}; it has ${envs.map((e) => e.name).join(', ')}`);
   }
   return chosen;
 }
@@ -54,7 +55,11 @@ export function buildSite(definition: SiteDefinition, catalog: Catalog): Site {
     if (where !== undefined && userErrorsOf(e).length === 0) throw new UserError(`site ${definition.name}: its build failed: ${(e as Error).name}: ${(e as Error).message} (at ${where})`);
     // An error that names no place in the site (catalog.service('mysq')) is given the site's name.
     const named = [definition.name, JSON.stringify(definition.name).slice(1, -1), '(unnamed)'];
-    if (e instanceof UserError && !(e instanceof UserErrors) && !named.some((name) => e.message.startsWith(name))) throw new UserError(`site ${definition.name}: ${e.message}`);
+    // and where in the fleet's code it was called.
+    if (e instanceof UserError && !(e instanceof UserErrors) && !named.some((name) => e.message.startsWith(name))) {
+      const caller = fleetCaller(e);
+      throw new UserError(`site ${definition.name}: ${e.message}${caller === undefined ? '' : ` (at ${caller})`}`);
+    }
     throw e;
   }
   if (!(site instanceof Construct) || typeof (site as Partial<Site>).name !== 'string' || !Array.isArray((site as Partial<Site>).environments)) {
@@ -134,12 +139,30 @@ function isLoadError(error: unknown): error is Error {
  * a package's or node's.
  */
 function fleetFrame(error: unknown): string | undefined {
-  if (!(error instanceof Error) || error.stack === undefined) return undefined;
-  const frame = /^\s+at (?:.*\()?((?:file:\/\/)?\/[^\s()]+):(\d+):(\d+)\)?$/m.exec(originalStack(error.stack));
-  if (!frame) return undefined;
-  const file = frame[1].startsWith('file://') ? fileURLToPath(frame[1]) : frame[1];
-  if (isOwnCode(file) || file.split(sep).includes('node_modules')) return undefined;
-  return `${file}:${frame[2]}:${frame[3]}`;
+  const first = stackFrames(error)[0];
+  return first !== undefined && isFleetFile(first.file) ? first.at : undefined;
+}
+
+/**
+ * The place in the fleet's own code that called into siteforge when `error` was thrown
+ * (`catalog.service('mysq')`): its innermost frame in a fleet file, in the sources.
+ */
+function fleetCaller(error: unknown): string | undefined {
+  return stackFrames(error).find((f) => isFleetFile(f.file))?.at;
+}
+
+/** Whether `file` is the fleet's code: not siteforge's own, a package's or node's. */
+function isFleetFile(file: string): boolean {
+  return !isOwnCode(file) && !file.split(sep).includes('node_modules');
+}
+
+/** The frames of `error`'s stack that name a file, innermost first, in the sources. */
+function stackFrames(error: unknown): { readonly file: string; readonly at: string }[] {
+  if (!(error instanceof Error) || error.stack === undefined) return [];
+  return [...originalStack(error.stack).matchAll(/^\s+at (?:.*\()?((?:file:\/\/)?\/[^\s()]+):(\d+):(\d+)\)?$/gm)].map((frame) => {
+    const file = frame[1].startsWith('file://') ? fileURLToPath(frame[1]) : frame[1];
+    return { file, at: `${file}:${frame[2]}:${frame[3]}` };
+  });
 }
 
 /**
@@ -157,6 +180,10 @@ export function fleetModuleFile(path: string): string {
 export function fleetOf(module: { fleet?: unknown }, path: string): readonly SiteDefinition[] {
   if (!Array.isArray(module.fleet)) {
     throw new UserError(`fleet module ${path} must export \`fleet\`, an array of site definitions`);
+  }
+  // A synth of no sites would remove every environment repository of the output folder.
+  if (module.fleet.length === 0) {
+    throw new UserError(`fleet module ${path} exports an empty \`fleet\`; list at least one site definition (to remove every environment repository, delete the output folder)`);
   }
   const names = new Set<string>();
   for (const definition of module.fleet as SiteDefinition[]) {

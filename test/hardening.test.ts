@@ -141,7 +141,7 @@ const modelCases: SiteCase[] = [
   {
     input: 'a secret store name that is not a Kubernetes name',
     fleet: () => [{ name: 'acme', build: (scope: Construct) => new Site(scope, 'acme', { domain: 'acme.example.com', secrets: SecretBackend.externalSecrets({ store: SecretStoreRef.cluster('Bad Store Name!') }) }) }],
-    message: 'site acme: the ClusterSecretStore name must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-", got "Bad Store Name!"',
+    message: 'site acme: the ClusterSecretStore name must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-", got "Bad Store Name!" (at hardening.test.ts)',
   },
   {
     input: 'a cert-manager issuer name that is not a Kubernetes name',
@@ -184,7 +184,7 @@ const modelCases: SiteCase[] = [
   {
     input: 'two instances named mysql',
     fleet: () => [acme((env) => env.addInstance('mysql', { service: catalog.service('mysql') }))],
-    message: 'acme/prod/mysql: acme/prod already has an instance or host group named "mysql"',
+    message: 'acme/prod/mysql: acme/prod already has an instance or host group named "mysql"; give each its own name',
   },
   {
     input: 'two environments whose Argo CD Applications would have one name',
@@ -200,7 +200,7 @@ const modelCases: SiteCase[] = [
   {
     input: 'a host listed twice in a group',
     fleet: () => [acme((env) => env.addHostGroup('app', { hosts: [{ name: 'app1', address: '10.0.0.12', roles: ['app'] }, { name: 'app1', address: '10.0.0.13', roles: ['app'] }] }))],
-    message: 'acme/prod/app/app1: host "app1" is listed twice',
+    message: 'acme/prod/app/app1: host "app1" is listed twice; remove one or rename it',
   },
   {
     input: 'the same host in two groups',
@@ -237,7 +237,7 @@ const modelCases: SiteCase[] = [
   {
     input: 'settings of the wrong type',
     fleet: () => [envSite((env) => env.addInstance('mysql', { service: catalog.service('mysql'), settings: { maxConnections: '500' } }))],
-    message: 'acme/prod/mysql: settings/maxConnections must be integer',
+    message: 'acme/prod/mysql: settings/maxConnections must be an integer, got "500"',
   },
   {
     input: 'a chart mirror that is not http(s) or oci',
@@ -293,7 +293,7 @@ const modelCases: SiteCase[] = [
   {
     input: 'an environment variable name that is not one',
     fleet: () => [acme((env) => env.addInstance('cache', { service: catalog.service('redis'), credentials: { 'redis-password': Secret.fromEnv('acme-db-password') } }))],
-    message: 'site acme: Secret.fromEnv: variable must be an environment variable name such as ACME_DB_PASSWORD (upper-case letters, digits and "_"), got 16 characters that are not one (not shown, in case it is the secret itself)',
+    message: 'site acme: Secret.fromEnv: variable must be an environment variable name such as ACME_DB_PASSWORD (upper-case letters, digits and "_"), got 16 characters that are not one (not shown, in case it is the secret itself) (at hardening.test.ts)',
   },
   {
     input: 'a credentials key the service does not have',
@@ -389,7 +389,8 @@ describe('bad site definitions are refused and nothing under dist/ changes', () 
       });
       // THEN it fails with exactly this user error, and every file is as it was
       expect(error).toBeInstanceOf(UserError);
-      expect(error!.message).toBe(c.message);
+      // (where in this file a site called what failed, as the message ends, is shown as the file)
+      expect(error!.message.replace(/ \(at \/.*\/hardening\.test\.ts:\d+:\d+\)$/, ' (at hardening.test.ts)')).toBe(c.message);
       expect(readTree(outDir)).toStrictEqual(before);
       expect(mtimes(outDir)).toStrictEqual(times);
     });

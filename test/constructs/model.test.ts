@@ -58,7 +58,7 @@ describe('Instance', () => {
   it('fails on a setting of the wrong type, naming its JSON path', () => {
     const { env } = siteWithEnvironment();
     expect(() => env.addInstance('mysql', { service: catalog.service('mysql'), settings: { maxConnections: 'many' } }))
-      .toThrow('acme/prod/mysql: settings/maxConnections must be integer');
+      .toThrow('acme/prod/mysql: settings/maxConnections must be an integer, got "many"');
   });
 
   it('fails on an unknown setting', () => {

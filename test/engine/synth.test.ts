@@ -63,7 +63,7 @@ describe('synth', () => {
       site.addEnvironment('prod').addCluster();
       site.environments[0].addInstance('db', { service: catalog.service('mysq') });
       return site;
-    }, /^site odd: unknown catalog service "mysq"; the catalog has /],
+    }, /^site odd: unknown catalog service "mysq" \(did you mean "mysql"\?\); the catalog has .*, zookeeper \(at .*\/test\/engine\/synth\.test\.ts:\d+:\d+\)$/],
     ['a service given by name', (scope: Construct) => {
       const site = new Site(scope, 'odd', { domain: 'odd.example.com' });
       site.addEnvironment('prod').addCluster();
