@@ -1,0 +1,232 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mtimes, readTree, runCli } from '../helpers';
+
+/*
+ * Mistakes a delivery engineer makes in a fleet file or on the command line, run through the
+ * CLI as they meet them: each gets exit 1 (2 for a usage error), one message that names the
+ * construct path (or the file, or the option) and says what to change, and no stack trace.
+ */
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const folder = mkdtempSync(join(tmpdir(), 'siteforge-bad-input-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+/** Writes a fleet module named `name` holding `text` after the imports every case uses. */
+function fleetFile(name: string, text: string): string {
+  const file = join(folder, `${name}.ts`);
+  writeFileSync(file, `import { Site, Exposure, Placement, Secret, SecretBackend } from '${ROOT}/constructs';
+import type { SiteDefinition } from '${ROOT}/sites';
+import { ACME_PROD_SEALING_CERTIFICATE } from '${ROOT}/sites/acme-sealing-certificate';
+void Exposure, Placement, Secret, SecretBackend, ACME_PROD_SEALING_CERTIFICATE;
+${text}
+`);
+  return file;
+}
+
+/** A fleet of site acme, environment prod (on a cluster unless `cluster` says otherwise), built by `body`. */
+function acme(body: string, siteProps = "{ domain: 'acme.example.com' }", cluster = 'env.addCluster();'): string {
+  return `export const fleet: SiteDefinition[] = [{
+  name: 'acme',
+  build(scope, catalog) {
+    const site = new Site(scope, 'acme', ${siteProps});
+    const env = site.addEnvironment('prod');
+    ${cluster}
+    ${body}
+    return site;
+  },
+}];`;
+}
+
+const db = "const db = env.addHostGroup('db', { hosts: [{ name: 'db1', address: '10.0.0.11', roles: ['db'] }] });";
+const RFC1123 = 'must be an RFC 1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit';
+const CATALOG_LIST = 'the catalog has alertmanager, amo, .*, redis, sonarqube, studio, zookeeper';
+
+interface Case {
+  readonly input: string;
+  /** The fleet module's code after the imports. @default - the good fleet */
+  readonly fleet?: string;
+  /** Options after `validate --fleet <file>`, or a whole command line when `argv` is set. */
+  readonly args?: readonly string[];
+  /** The whole command line, given the fleet file and a fresh folder. */
+  readonly argv?: (file: string, dir: string) => string[];
+  /** What stderr holds: exactly this line (given the fleet file), or a match of this expression. */
+  readonly err: ((file: string, dir: string) => string) | RegExp;
+  /** @default 1 */
+  readonly code?: number;
+}
+
+const GOOD = acme("env.addInstance('redis', { service: catalog.service('redis') });");
+
+const cases: Case[] = [
+  // catalog services and settings
+  { input: 'a catalog service name with a typo', fleet: acme("env.addInstance('mysql', { service: catalog.service('mysq') });"),
+    err: new RegExp(`^error: site acme: unknown catalog service "mysq" \\(did you mean "mysql"\\?\\); ${CATALOG_LIST} \\(at ${folder}/case-0\\.ts:11:49\\)\\n$`) },
+  { input: 'a catalog service name in the wrong case', fleet: acme("env.addInstance('mysql', { service: catalog.service('MySQL') });"),
+    err: new RegExp(`^error: site acme: unknown catalog service "MySQL" \\(did you mean "mysql"\\?\\); ${CATALOG_LIST} \\(at ${folder}/case-1\\.ts:11:49\\)\\n$`) },
+  { input: 'a service given by name', fleet: acme("env.addInstance('redis', { service: 'redis' as never });"),
+    err: () => 'acme/prod/redis: service must be a catalog service, as catalog.service(\'mysql\') gives, not "redis"' },
+  { input: 'a setting of the wrong type', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), settings: { maxmemory: 512 } });"),
+    err: () => 'acme/prod/redis: settings/maxmemory must be a string, got 512' },
+  { input: 'an unknown setting that misspells one', fleet: acme("env.addInstance('es', { service: catalog.service('elasticsearch'), settings: { heapsize: '2g' } });"),
+    err: () => 'acme/prod/es: settings has unknown field "heapsize" (did you mean "heapSize"?); elasticsearch settings are heapSize, storageSize' },
+  { input: 'an unknown setting like no other', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), settings: { replicas: 3 } });"),
+    err: () => 'acme/prod/redis: settings has unknown field "replicas"; redis settings are maxmemory, maxmemoryPolicy, storageSize' },
+  { input: 'a setting out of range', fleet: acme("env.addInstance('kafka', { service: catalog.service('kafka'), settings: { numPartitions: 5000 }, withDependencies: true });"),
+    err: () => 'acme/prod/kafka: settings/numPartitions must be <= 1000, got 5000' },
+  { input: 'a setting that does not match its pattern', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), settings: { maxmemory: '512MB' } });"),
+    err: () => 'acme/prod/redis: settings/maxmemory must match pattern "^[0-9]+(mb|gb)$", got "512MB"' },
+  { input: 'a setting not among its values', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), settings: { maxmemoryPolicy: 'allkeys_lru' } });"),
+    err: () => 'acme/prod/redis: settings/maxmemoryPolicy must be one of "noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", got "allkeys_lru" (did you mean "allkeys-lru"?)' },
+  { input: 'settings given as a string', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), settings: 'maxmemory=1gb' as never });"),
+    err: () => 'acme/prod/redis: settings must be an object of setting names and values, got "maxmemory=1gb"' },
+  { input: 'two bad settings', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), settings: { maxmemory: 1, storageSize: '8G' } });"),
+    err: () => 'acme/prod/redis: settings/maxmemory must be a string, got 1; settings/storageSize must match pattern "^[0-9]+(Mi|Gi|Ti)$", got "8G"' },
+  { input: 'a credential key with a typo', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), credentials: { password: Secret.generated() } });"),
+    err: () => 'acme/prod/redis: credentials has unknown key "password"; redis credentials are redis-password' },
+  // profiles and nodes
+  { input: 'a profile that does not exist', fleet: acme("env.addInstance('es', { service: catalog.service('elasticsearch'), profile: 'clustered' });"),
+    err: () => 'acme/prod/es: elasticsearch has no profile "clustered"; profiles are single, cluster' },
+  { input: 'nodes outside the profile\'s range', fleet: acme("env.addInstance('es', { service: catalog.service('elasticsearch'), profile: 'single', nodes: 3 });"),
+    err: () => 'acme/prod/es: nodes must be 1 for profile single, got 3' },
+  { input: 'nodes given as a string', fleet: acme("env.addInstance('es', { service: catalog.service('elasticsearch'), profile: 'cluster', nodes: '3' as never });"),
+    err: () => 'acme/prod/es: nodes must be an integer, at least 3 for profile cluster, got "3"' },
+  // instances and dependencies
+  { input: 'an instance using a service the environment lacks', fleet: acme("env.addInstance('admin', { service: catalog.service('portal-admin') }).uses(env.addInstance('redis', { service: catalog.service('redis') }));"),
+    err: () => 'acme/prod/admin: portal-admin depends on mysql, but admin uses no mysql instance; add one to acme/prod and call admin.uses(it), or set withDependencies: true' },
+  { input: 'two instances with one name', fleet: acme("env.addInstance('redis', { service: catalog.service('redis') }); env.addInstance('redis', { service: catalog.service('redis') });"),
+    err: () => 'acme/prod/redis: acme/prod already has an instance or host group named "redis"; give each its own name' },
+  { input: 'an instance name with capitals', fleet: acme("env.addInstance('Redis', { service: catalog.service('redis') });"),
+    err: () => `acme/prod/Redis: instance name ${RFC1123}, got "Redis"` },
+  { input: 'an instance name with an underscore', fleet: acme("env.addInstance('redis_cache', { service: catalog.service('redis') });"),
+    err: () => `acme/prod/redis_cache: instance name ${RFC1123}, got "redis_cache"` },
+  { input: 'an instance using one of another environment', fleet: acme("const r = env.addInstance('redis', { service: catalog.service('redis') }); const t = site.addEnvironment('test'); t.addCluster(); t.addInstance('redis', { service: catalog.service('redis') }).uses(r);"),
+    err: () => 'acme/test/redis: can only use instances of its own environment, not acme/prod/redis' },
+  { input: 'an instance on Kubernetes in an environment without a cluster', fleet: acme("env.addInstance('redis', { service: catalog.service('redis') });", undefined, ''),
+    err: () => 'acme/prod/redis: placed on Kubernetes, but acme/prod has no cluster; call addCluster() on it or place the instance on VMs' },
+  { input: 'two environments with one name', fleet: acme("site.addEnvironment('prod');"),
+    err: () => 'acme/prod: acme already has an environment named "prod"; give each environment its own name' },
+  // site
+  { input: 'a domain that is a URL', fleet: acme('', "{ domain: 'https://acme.example.com' }"),
+    err: () => 'acme: domain must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-", got "https://acme.example.com"' },
+  { input: 'no domain', fleet: acme('', '{} as never'),
+    err: () => 'acme: domain must be a string, got undefined' },
+  { input: 'a gitRemote with a password in it', fleet: acme('', "{ domain: 'acme.example.com', gitRemote: 'https://bob:hunter2@git.acme.internal/{site}-{env}.git' }"),
+    err: () => 'acme: gitRemote must be an https://, http://, ssh://, git://, file:// or user@host:path URL (with {site} and {env} placeholders; no password in it), got "https://bob:***@git.acme.internal/{site}-{env}.git"' },
+  // VMs
+  { input: 'a host group with no hosts', fleet: acme("env.addHostGroup('db', { hosts: [] });"),
+    err: () => 'acme/prod/db: hosts must list at least one host' },
+  { input: 'a host group without hosts', fleet: acme("env.addHostGroup('db', {} as never);"),
+    err: () => 'acme/prod/db: hosts must be a list of hosts ({ name, address, roles }), got undefined' },
+  { input: 'hosts given as addresses', fleet: acme("env.addHostGroup('db', { hosts: ['10.0.0.11'] as never });"),
+    err: () => 'acme/prod/db: hosts must be objects such as { name: \'db1\', address: \'10.0.0.11\', roles: [\'db\'] }, got "10.0.0.11"' },
+  { input: 'a host without address', fleet: acme("env.addHostGroup('db', { hosts: [{ name: 'db1', roles: ['db'] } as never] });"),
+    err: () => "acme/prod/db/db1: address must be an IP address or DNS name (no port: Ansible's port is set apart), got undefined" },
+  { input: 'a host without roles', fleet: acme("env.addHostGroup('db', { hosts: [{ name: 'db1', address: '10.0.0.11' } as never] });"),
+    err: () => 'acme/prod/db/db1: roles must be a list of host roles (lb, manage, compute, storage, db, middleware, app), got undefined' },
+  { input: 'a host role that misspells one', fleet: acme("env.addHostGroup('db', { hosts: [{ name: 'db1', address: '10.0.0.11', roles: ['compte'] }] });"),
+    err: () => 'acme/prod/db/db1: unknown host role "compte" (did you mean "compute"?); roles are lb, manage, compute, storage, db, middleware, app' },
+  { input: 'a host listed twice', fleet: acme("env.addHostGroup('db', { hosts: [{ name: 'db1', address: '10.0.0.11', roles: ['db'] }, { name: 'db1', address: '10.0.0.12', roles: ['db'] }] });"),
+    err: () => 'acme/prod/db/db1: host "db1" is listed twice; remove one or rename it' },
+  { input: 'a host address with a port', fleet: acme("env.addHostGroup('db', { hosts: [{ name: 'db1', address: '10.0.0.11:22', roles: ['db'] }] });"),
+    err: () => "acme/prod/db/db1: address must be an IP address or DNS name (no port: Ansible's port is set apart), got \"10.0.0.11:22\"" },
+  { input: 'Placement.vm without a host group', fleet: acme("env.addInstance('mysql', { service: catalog.service('mysql'), placement: Placement.vm({} as never) });"),
+    err: () => 'acme/prod/mysql: Placement.vm needs the host group that runs the instance: Placement.vm({ group }) with a group addHostGroup returned, got undefined' },
+  { input: 'Placement.vm given the environment', fleet: acme("env.addInstance('mysql', { service: catalog.service('mysql'), placement: Placement.vm({ group: env as never }) });"),
+    err: () => 'acme/prod/mysql: Placement.vm needs the host group that runs the instance: Placement.vm({ group }) with a group addHostGroup returned, got an Environment' },
+  { input: 'a service without VM support placed on VMs', fleet: acme(`${db} env.addInstance('web', { service: catalog.service('koca-website'), placement: Placement.vm({ group: db }) });`),
+    err: () => 'acme/prod/web: koca-website cannot be placed on vm; it supports kubernetes' },
+  { input: 'an instance on VMs exposed by Ingress', fleet: acme(`${db} env.addInstance('mysql', { service: catalog.service('mysql'), placement: Placement.vm({ group: db }), exposure: Exposure.ingress() });`),
+    err: () => 'acme/prod/mysql: an Ingress exposure needs placement on Kubernetes, but mysql is placed on VMs; leave exposure out or place it on Kubernetes' },
+  // exposure and secrets
+  { input: 'two instances exposed on one host', fleet: acme("for (const name of ['web', 'web2']) env.addInstance(name, { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: 'www.acme.example.com' }) });"),
+    err: () => 'acme/prod/web2: exposed on www.acme.example.com/, as web is; give one another host or path' },
+  { input: 'an exposure host that is a URL', fleet: acme("env.addInstance('web', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: 'https://www.acme.example.com' }) });"),
+    err: () => 'acme/prod/web: exposure host must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-", got "https://www.acme.example.com"' },
+  { input: 'a Secret.fromEnv variable that is not set', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), credentials: { 'redis-password': Secret.fromEnv('ACME_BAD_INPUT_UNSET') } });", "{ domain: 'acme.example.com', secrets: SecretBackend.sealedSecrets({ certificate: ACME_PROD_SEALING_CERTIFICATE }) }"),
+    err: () => 'acme/prod/redis: credentials redis-password come from the environment variable ACME_BAD_INPUT_UNSET, which is not set; export it before synthesizing' },
+  // the fleet module
+  { input: 'a fleet module that throws as it runs', fleet: 'const x: any = undefined;\nexport const fleet: SiteDefinition[] = [x.site];',
+    err: (file) => `fleet module ${file} failed as it ran: TypeError: Cannot read properties of undefined (reading 'site') (at ${file}:6:43)` },
+  { input: 'a fleet module exporting no fleet', fleet: 'export const sites = [];',
+    err: (file) => `fleet module ${file} must export \`fleet\`, an array of site definitions` },
+  { input: 'a fleet module exporting an empty fleet', fleet: 'export const fleet: SiteDefinition[] = [];',
+    err: (file) => `fleet module ${file} exports an empty \`fleet\`; list at least one site definition (to remove every environment repository, delete the output folder)` },
+  { input: 'a fleet of site names', fleet: "export const fleet = ['acme'];",
+    err: (file) => `fleet module ${file}: every entry of \`fleet\` needs a name and a build function` },
+  { input: 'a build that returns nothing', fleet: "export const fleet = [{ name: 'acme', build(scope: never) { new Site(scope, 'acme', { domain: 'acme.example.com' }); } }];",
+    err: () => 'site definition "acme": build must return the Site it made (new Site(scope, …)), got undefined' },
+  // options
+  { input: '--site naming no site', args: ['--site', 'acmee'],
+    err: () => 'unknown site "acmee" (did you mean "acme"?); the fleet has acme' },
+  { input: '--env naming no environment of the site', args: ['--site', 'acme', '--env', 'prd'],
+    err: () => 'site acme has no environment "prd" (did you mean "prod"?); it has prod' },
+  { input: '--env naming no environment', args: ['--env', 'prd'],
+    err: () => 'no site of the fleet has an environment "prd"; see siteforge sites for the environments there are' },
+  { input: '--fleet naming no file', argv: (_file, dir) => ['validate', '--fleet', join(dir, 'nope.ts')],
+    err: (_file, dir) => `fleet module ${join(dir, 'nope.ts')} does not exist` },
+  { input: '--catalog naming no folder', argv: (file, dir) => ['validate', '--fleet', file, '--catalog', join(dir, 'catalog')],
+    err: (_file, dir) => `catalog folder ${join(dir, 'catalog')} does not exist; give --catalog a folder with one folder per service (<service>/service.yml), or leave it out for the built-in catalog` },
+  { input: '--out naming a file', argv: (file) => ['synth', '--fleet', file, '--out', file],
+    err: (file) => `cannot write to ${file}: it is a file, not a folder; name a folder (or one to create) with --out` },
+  { input: '--workers 0', argv: (file) => ['synth', '--fleet', file, '--workers', '0'], code: 2,
+    err: /^error: option '--workers <n>' argument '0' is invalid\. must be a positive integer or "auto"\n/ },
+];
+
+describe('bad input through the CLI', () => {
+  const saved = { ...process.env };
+  beforeAll(() => {
+    process.env.SITEFORGE_VAULT_PASSWORD = 'test-vault-password';
+    delete process.env.ACME_BAD_INPUT_UNSET;
+  });
+  afterAll(() => {
+    process.env.SITEFORGE_VAULT_PASSWORD = saved.SITEFORGE_VAULT_PASSWORD;
+    if (saved.SITEFORGE_VAULT_PASSWORD === undefined) delete process.env.SITEFORGE_VAULT_PASSWORD;
+  });
+
+  cases.forEach((c, i) => {
+    it(`refuses ${c.input} with exit ${c.code ?? 1}, saying what to change, without a stack`, async () => {
+      // GIVEN a fleet module with the mistake (or a good one and a bad option)
+      const file = fleetFile(`case-${i}`, c.fleet ?? GOOD);
+      const dir = mkdtempSync(join(folder, 'dir-'));
+      // WHEN the CLI validates it
+      const result = await runCli(c.argv ? c.argv(file, dir) : ['validate', '--fleet', file, ...(c.args ?? [])]);
+      // THEN it exits with the code, printing this message alone, and no stack trace
+      expect(result.code).toBe(c.code ?? 1);
+      if (c.err instanceof RegExp) expect(result.err).toMatch(c.err);
+      else expect(result.err).toBe(`error: ${c.err(file, dir)}\n`);
+      expect(result.err).not.toMatch(/\n\s+at |internal error/);
+      expect(result.out).toBe('');
+    });
+  });
+});
+
+describe('a synth that meets bad input leaves the previous output byte for byte', () => {
+  const out = join(folder, 'dist');
+  let before: Record<string, string>;
+  let times: Record<string, number>;
+  beforeAll(async () => {
+    const result = await runCli(['synth', '--fleet', fleetFile('good', GOOD), '--out', out]);
+    expect(result.code).toBe(0);
+    before = readTree(out);
+    times = mtimes(out);
+  });
+
+  it.each([
+    ['a setting of the wrong type', acme("env.addInstance('redis', { service: catalog.service('redis'), settings: { maxmemory: 512 } });")],
+    ['two environments with one name', acme("env.addInstance('redis', { service: catalog.service('redis') }); site.addEnvironment('prod');")],
+    ['a host without roles', acme("env.addInstance('redis', { service: catalog.service('redis') }); env.addHostGroup('db', { hosts: [{ name: 'db1', address: '10.0.0.11' } as never] });")],
+    ['a fleet module that throws as it runs', 'const x: any = undefined;\nexport const fleet: SiteDefinition[] = [x.site];'],
+    ['an empty fleet', 'export const fleet: SiteDefinition[] = [];'],
+  ])('keeps it after %s', async (_what, fleet) => {
+    // GIVEN the output of the good fleet; WHEN a synth into it meets the bad input
+    const result = await runCli(['synth', '--fleet', fleetFile(`synth-${_what.replace(/\W+/g, '-')}`, fleet), '--out', out]);
+    // THEN it exits 1 and every file is as it was, with its modification time
+    expect(result.code).toBe(1);
+    expect(result.err).not.toMatch(/\n\s+at /);
+    expect(readTree(out)).toStrictEqual(before);
+    expect(mtimes(out)).toStrictEqual(times);
+  });
+});
