@@ -6,6 +6,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { shownValue, UserError, UserErrors } from '../constructs/errors';
 import { INPUT_IDENTITY } from '../constructs/input-text';
 import { didYouMean } from '../constructs/names';
+import { isCredentialName } from '../constructs/ansible/variables';
 import type {
   ServiceDefinition, ServicePort, ServiceProfile, Template, NativeWorkload, ServiceConnection, SettingsProblem, WorkloadProbe, ServiceMonitoring,
 } from '../constructs/service-definition';
@@ -358,7 +359,9 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
 export function settingsProblems(service: string, schema: Record<string, unknown>, settings: unknown, errors: ErrorObject[]): SettingsProblem[] {
   return errors.map((e) => {
     const params = e.params as Record<string, unknown>;
-    const got = `, got ${shownValue(valueAt(settings, e.instancePath))}`;
+    const value = valueAt(settings, e.instancePath);
+    const hidden = mayBeCredential(e.instancePath, value);
+    const got = `, got ${hidden ? 'a value not shown (it may be a credential)' : shownValue(value)}`;
     switch (e.keyword) {
       case 'additionalProperties': {
         const name = String(params.additionalProperty);
@@ -368,8 +371,7 @@ export function settingsProblems(service: string, schema: Record<string, unknown
       }
       case 'enum': {
         const allowed = params.allowedValues as unknown[];
-        const value = valueAt(settings, e.instancePath);
-        return { path: e.instancePath, message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}${got}${didYouMean(value, allowed.filter((v): v is string => typeof v === 'string'))}` };
+        return { path: e.instancePath, message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}${got}${hidden ? '' : didYouMean(value, allowed.filter((v): v is string => typeof v === 'string'))}` };
       }
       case 'type': {
         const type = String(params.type);
@@ -382,6 +384,15 @@ export function settingsProblems(service: string, schema: Record<string, unknown
         return { path: e.instancePath, message: `${e.message ?? e.keyword}${got}` };
     }
   });
+}
+
+/**
+ * Whether the setting at `pointer` may hold a credential, which an error must not show (it
+ * may end up in a CI log): its name says so, or its value is a URL with a password.
+ */
+function mayBeCredential(pointer: string, value: unknown): boolean {
+  const name = String(unescapePointer(pointer.split('/').pop() ?? ''));
+  return isCredentialName(name) || (typeof value === 'string' && /:\/\/[^/@\s]*:[^/@\s]*@/.test(value));
 }
 
 /** The value at JSON pointer `pointer` of `value`. */

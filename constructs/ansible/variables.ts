@@ -42,6 +42,11 @@ export function vaultFile(instance: string): string {
 /** Setting names that hold credentials; such settings are never written in plaintext on VMs. */
 const SECRET_NAME = /(password|passwd|secret|token|credential|private[-_]?key|api[-_]?key)/i;
 
+/** Whether a setting's `name` says it holds a credential (`rootPassword`, `apiKey`). */
+export function isCredentialName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
 /**
  * Paths (`/auth/rootPassword`) of settings whose name says they hold a credential and whose
  * value is set (not empty): these cannot be written to an Ansible file in plaintext.

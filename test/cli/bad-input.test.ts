@@ -80,6 +80,8 @@ const cases: Case[] = [
     err: () => 'acme/prod/redis: settings/maxmemory must match pattern "^[0-9]+(mb|gb)$", got "512MB"' },
   { input: 'a setting not among its values', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), settings: { maxmemoryPolicy: 'allkeys_lru' } });"),
     err: () => 'acme/prod/redis: settings/maxmemoryPolicy must be one of "noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", got "allkeys_lru" (did you mean "allkeys-lru"?)' },
+  { input: 'a URL with a password in a setting, which the message does not repeat', fleet: acme("env.addInstance('web', { service: catalog.service('koca-website'), settings: { portalUrl: 'https://bob:hunter2@portal.acme.example.com' } });"),
+    err: () => 'acme/prod/web: settings/portalUrl must match pattern "^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?$", got a value not shown (it may be a credential)' },
   { input: 'settings given as a string', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), settings: 'maxmemory=1gb' as never });"),
     err: () => 'acme/prod/redis: settings must be an object of setting names and values, got "maxmemory=1gb"' },
   { input: 'two bad settings', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), settings: { maxmemory: 1, storageSize: '8G' } });"),
