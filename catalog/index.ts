@@ -47,7 +47,7 @@ export class Catalog {
   /** The service group called `name` (`catalog/groups.yml`); an error lists the known groups otherwise. */
   public group(name: string): ServiceGroupDefinition {
     const group = this.groups.get(name);
-    if (!group) throw new UserError(`unknown service group ${JSON.stringify(name)}; the catalog has ${this.groupNames().join(', ') || 'no groups'}`);
+    if (!group) throw new UserError(`unknown service group ${JSON.stringify(name)}${didYouMean(name, this.groupNames())}; the catalog has ${this.groupNames().join(', ') || 'no groups'}`);
     return group;
   }
 
@@ -344,6 +344,8 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     settingsSchema,
     family: source.family,
     resolveSettings(settings: unknown) {
+      const unplain = unplainValue(settings);
+      if (unplain !== undefined) return { settings: {}, problems: [{ path: unplain.path, message: `must be a plain value (a string, number, boolean, list or object), got ${unplain.what}` }] };
       const copy = structuredClone(settings);
       if (validateSettings(copy)) return { settings: copy as Record<string, unknown>, problems: [] };
       return { settings: {}, problems: settingsProblems(raw.name, settingsSchema, settings, validateSettings.errors ?? []) };
@@ -393,6 +395,22 @@ export function settingsProblems(service: string, schema: Record<string, unknown
 function mayBeCredential(pointer: string, value: unknown): boolean {
   const name = String(unescapePointer(pointer.split('/').pop() ?? ''));
   return isCredentialName(name) || (typeof value === 'string' && /:\/\/[^/@\s]*:[^/@\s]*@/.test(value));
+}
+
+/**
+ * The first value in `value` that is not plain data (a function, a symbol, an instance of a
+ * class such as a Date or a Secret), with its JSON pointer: settings are data, copied and
+ * compared as JSON.
+ */
+function unplainValue(value: unknown, path = ''): { readonly path: string; readonly what: string } | undefined {
+  if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return { path, what: `a ${typeof value}` };
+  if (value === null || typeof value !== 'object') return undefined;
+  if (!Array.isArray(value) && ![Object.prototype, null].includes(Object.getPrototypeOf(value))) return { path, what: shownValue(value) };
+  for (const [key, item] of Object.entries(value)) {
+    const found = unplainValue(item, `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The value at JSON pointer `pointer` of `value`. */

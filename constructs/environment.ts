@@ -1,12 +1,12 @@
 import { Construct } from 'constructs';
-import { errorAt } from './errors';
+import { errorAt, shownValue } from './errors';
 import { assertDnsLabel, assertGroupNames, childPath, byName } from './names';
 import { Zone } from './zone';
 import { Site, checkChartMirror, checkRegistryMirror } from './site';
 import { KubernetesCluster, KubernetesClusterProps } from './kubernetes-cluster';
 import { HostGroup, HostGroupProps } from './host-group';
 import { Instance, InstanceProps } from './instance';
-import type { SecretBackend } from './secret-backend';
+import { assertSecretBackend, type SecretBackend } from './secret-backend';
 import { addServiceGroup, type ServiceGroupDefinition, type ServiceGroupOptions } from './service-group';
 import { SyncPolicy } from './sync-policy';
 import { ansibleNameProblems } from './ansible/names';
@@ -86,7 +86,9 @@ export class Environment extends Construct {
     this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror) ?? site.registryMirror;
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror) ?? site.chartMirror;
     this.secrets = props.secrets ?? site.secrets;
+    assertSecretBackend(this.node.path, this.secrets);
     this.sync = props.sync ?? SyncPolicy.automated();
+    if (!(this.sync instanceof SyncPolicy)) throw errorAt(this.node.path, `sync must be SyncPolicy.automated() or SyncPolicy.manual(), got ${shownValue(this.sync)}`);
     this.node.addValidation({ validate: () => this.dependencyCycles() });
     this.node.addValidation({ validate: () => this.hostNameProblems() });
     this.node.addValidation({ validate: () => this.ingressProblems() });

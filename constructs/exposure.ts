@@ -1,4 +1,5 @@
 import type { IngressTls } from './ingress-tls';
+import { shownValue, UserError } from './errors';
 
 /** Options of an Ingress exposure. */
 export interface IngressExposureOptions {
@@ -28,6 +29,9 @@ export class Exposure {
 
   /** Through an Ingress on a host name of the site's domain. */
   public static ingress(options: IngressExposureOptions = {}): Exposure {
+    if (options === null || typeof options !== 'object') {
+      throw new UserError(`Exposure.ingress takes options such as { host: 'www.acme.example.com' }, got ${shownValue(options)}`);
+    }
     return new Exposure(true, options.host, options.path ?? '/', options.tls);
   }
 

@@ -97,7 +97,7 @@ export class HostGroup extends Construct {
         throw errorAt(path, `user must be a Unix user name, got ${JSON.stringify(host.user)}`);
       }
       if (host.port !== undefined && !(Number.isInteger(host.port) && host.port > 0 && host.port < 65536)) {
-        throw errorAt(path, `port must be an integer from 1 to 65535, got ${host.port}`);
+        throw errorAt(path, `port must be an integer from 1 to 65535, got ${shownValue(host.port)}`);
       }
       return { ...host, group: this };
     });

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { errorAt, shownValue } from './errors';
-import { assertDnsSubdomain } from './names';
+import { assertDnsSubdomain, didYouMean } from './names';
 import { Placement } from './placement';
 import { Exposure } from './exposure';
 import { IngressTls, ingressTlsProblem } from './ingress-tls';
@@ -113,9 +113,10 @@ export class Instance extends Construct {
     this.service = props.service;
 
     const profileName = props.profile ?? props.service.defaultProfile;
-    const profile = props.service.profiles[profileName];
+    const profile = Object.hasOwn(props.service.profiles, profileName) ? props.service.profiles[profileName] : undefined;
     if (!profile) {
-      throw errorAt(path, `${props.service.name} has no profile ${JSON.stringify(profileName)}; profiles are ${Object.keys(props.service.profiles).join(', ')}`);
+      const profiles = Object.keys(props.service.profiles);
+      throw errorAt(path, `${props.service.name} has no profile ${JSON.stringify(profileName)}${didYouMean(profileName, profiles)}; profiles are ${profiles.join(', ')}`);
     }
     this.profile = profile;
     // Checked with the tree (see problems), not thrown here: nothing built on needs a valid
@@ -146,6 +147,9 @@ export class Instance extends Construct {
     }
     this.resources = { ...props.service.workload?.resources, ...props.resources };
     for (const [resource, quantities] of Object.entries(this.resources)) {
+      if (quantities !== undefined && (quantities === null || typeof quantities !== 'object' || Array.isArray(quantities))) {
+        throw errorAt(path, `resources.${resource} must be { request, limit } such as ${resource === 'memory' ? "{ request: '256Mi', limit: '512Mi' }" : "{ request: '500m', limit: '1' }"}, got ${shownValue(quantities)}`);
+      }
       for (const [bound, quantity] of Object.entries(quantities ?? {})) {
         if (typeof quantity !== 'string' || !QUANTITY.test(quantity)) {
           throw errorAt(path, `resources.${resource}.${bound} must be a Kubernetes quantity such as 500m or 2Gi, got ${JSON.stringify(quantity)}`);
@@ -163,6 +167,9 @@ export class Instance extends Construct {
       throw errorAt(path, `${props.service.name}'s Helm values do not size its workload (they never read instance.resources): leave resources out, or size it through its settings`);
     }
     this.exposure = props.exposure ?? Exposure.none();
+    if (!(this.exposure instanceof Exposure)) {
+      throw errorAt(path, `exposure must be Exposure.ingress({ host, path, tls }) or Exposure.none(), got ${shownValue(this.exposure)}`);
+    }
     if (this.exposure.ingress) {
       if (this.placement.kind !== 'kubernetes') throw errorAt(path, `an Ingress exposure needs placement on Kubernetes, but ${id} is placed on VMs; leave exposure out or place it on Kubernetes`);
       if (helm && !helm.ingress) throw errorAt(path, `${props.service.name}'s Helm values set up no Ingress (they never read instance.host): leave exposure out`);
@@ -176,6 +183,9 @@ export class Instance extends Construct {
     }
 
     this.credentials = resolveCredentials(path, props.service, this.placement.kind, scope.secrets.kind, props.credentials);
+    for (const option of ['monitoring', 'withDependencies'] as const) {
+      if (props[option] !== undefined && typeof props[option] !== 'boolean') throw errorAt(path, `${option} must be true or false, got ${shownValue(props[option])}`);
+    }
     this.monitored = (props.monitoring ?? true) && props.service.monitoring !== undefined;
     this.withDependencies = props.withDependencies ?? false;
     if (this.withDependencies) this.pullInDependencies(scope);
@@ -337,6 +347,9 @@ function resolveCredentials(
   given: Readonly<Record<string, Secret>> = {},
 ): Record<string, Secret> {
   const keys = credentialKeys(service);
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+    throw errorAt(path, `credentials must be an object of Secrets by key, such as { '${keys[0] ?? 'password'}': Secret.generated() }, got ${Array.isArray(given) ? 'a list' : given === null ? 'null' : `a ${typeof given}`} (not shown)`);
+  }
   for (const [key, secret] of Object.entries(given)) {
     if (!keys.includes(key)) {
       throw errorAt(path, keys.length > 0

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { errorAt } from './errors';
+import { errorAt, shownValue } from './errors';
 import { assertDnsLabel } from './names';
 import { Applier } from './applier';
 import { Site } from './site';
@@ -56,11 +56,15 @@ export class KubernetesCluster extends Construct {
 
   constructor(scope: Environment, id: string, props: KubernetesClusterProps = {}) {
     super(scope, id);
+    if (props === null || typeof props !== 'object') {
+      throw errorAt(this.node.path, `addCluster takes options such as { apiServer: 'https://k8s.acme.internal:6443' }, got ${shownValue(props)}`);
+    }
     this.apiServer = props.apiServer ?? 'https://kubernetes.default.svc';
     if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(this.apiServer)) {
       throw errorAt(this.node.path, `apiServer must be an https:// URL, got ${JSON.stringify(props.apiServer)}`);
     }
     this.applier = props.applier ?? Applier.argoCd();
+    if (!(this.applier instanceof Applier)) throw errorAt(this.node.path, `applier must be Applier.argoCd() or Applier.flux(), got ${shownValue(this.applier)}`);
     // Flux's GitRepository would be refused by the API server, or never fetch: fail here instead.
     if (this.applier.name === 'flux' && !fluxCanFetch(scope.repoUrl)) {
       throw errorAt(scope.node.path, `Flux cannot fetch the environment repository ${JSON.stringify(scope.repoUrl)} (a GitRepository takes only https://, http:// and ssh:// URLs); set the site's gitRemote to an https://, ssh:// or user@host:path URL`);

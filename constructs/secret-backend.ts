@@ -1,4 +1,4 @@
-import { errorAt, UserError } from './errors';
+import { errorAt, shownValue, UserError } from './errors';
 import { dnsSubdomainProblem } from './names';
 
 /** Where External Secrets reads values from: a namespaced SecretStore or a ClusterSecretStore. */
@@ -80,6 +80,13 @@ const DURATION = /^([0-9]+(ns|us|ms|s|m|h))+$/;
  * How an environment's Kubernetes secrets are rendered: chosen per site, overridden per
  * environment. VM secrets are always Ansible Vault values.
  */
+/** Throws an error naming `path` unless `secrets` is a SecretBackend (not a string such as "sealed"). */
+export function assertSecretBackend(path: string, secrets: unknown): asserts secrets is SecretBackend {
+  if (!(secrets instanceof SecretBackend)) {
+    throw errorAt(path, `secrets must be SecretBackend.externalSecrets(...) or SecretBackend.sealedSecrets({ certificate }), got ${shownValue(secrets)}`);
+  }
+}
+
 export class SecretBackend {
   /**
    * External Secrets (connected sites): an `ExternalSecret` per secret, reading `fromStore`

@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
-import { errorAt } from './errors';
+import { errorAt, shownValue } from './errors';
 import { assertDnsLabel, assertDnsSubdomain, assertGroupNames, childPath } from './names';
 import { Environment, EnvironmentProps } from './environment';
-import { SecretBackend } from './secret-backend';
+import { SecretBackend, assertSecretBackend } from './secret-backend';
 import { ArgoCdTopology } from './argocd-topology';
 import { applierNameClashes } from './applier-objects';
 
@@ -97,6 +97,9 @@ export class Site extends Construct {
   constructor(scope: Construct, id: string, props: SiteProps) {
     assertDnsLabel(childPath(scope, id), 'site name', id);
     super(scope, id);
+    if (props === null || typeof props !== 'object') {
+      throw errorAt(this.node.path, `props must be an object such as { domain: 'acme.example.com' }, got ${shownValue(props)}`);
+    }
     assertDnsSubdomain(this.node.path, 'domain', props.domain);
     this.name = id;
     this.domain = props.domain;
@@ -108,7 +111,11 @@ export class Site extends Construct {
     this.gitRemotePublic = props.gitRemotePublic ?? false;
     if (typeof this.gitRemotePublic !== 'boolean') throw errorAt(this.node.path, `gitRemotePublic must be true or false, got ${JSON.stringify(props.gitRemotePublic)}`);
     this.secrets = props.secrets ?? SecretBackend.externalSecrets();
+    assertSecretBackend(this.node.path, this.secrets);
     this.argoCd = props.argoCd ?? ArgoCdTopology.perCluster();
+    if (!(this.argoCd instanceof ArgoCdTopology)) {
+      throw errorAt(this.node.path, `argoCd must be ArgoCdTopology.perCluster() or ArgoCdTopology.devZone(), got ${shownValue(this.argoCd)}`);
+    }
     this.node.addValidation({ validate: () => this.argoCdProblems() });
     // Environments may share one Argo CD or Flux (siteforge cannot tell their clusters apart).
     this.node.addValidation({ validate: () => applierNameClashes(this) });

@@ -58,7 +58,8 @@ interface Case {
   readonly code?: number;
 }
 
-const GOOD = acme("env.addInstance('redis', { service: catalog.service('redis') });");
+const GOOD_BODY = "env.addInstance('redis', { service: catalog.service('redis') });";
+const GOOD = acme(GOOD_BODY);
 
 const cases: Case[] = [
   // catalog services and settings
@@ -90,7 +91,7 @@ const cases: Case[] = [
     err: () => 'acme/prod/redis: credentials has unknown key "password"; redis credentials are redis-password' },
   // profiles and nodes
   { input: 'a profile that does not exist', fleet: acme("env.addInstance('es', { service: catalog.service('elasticsearch'), profile: 'clustered' });"),
-    err: () => 'acme/prod/es: elasticsearch has no profile "clustered"; profiles are single, cluster' },
+    err: () => 'acme/prod/es: elasticsearch has no profile "clustered" (did you mean "cluster"?); profiles are single, cluster' },
   { input: 'nodes outside the profile\'s range', fleet: acme("env.addInstance('es', { service: catalog.service('elasticsearch'), profile: 'single', nodes: 3 });"),
     err: () => 'acme/prod/es: nodes must be 1 for profile single, got 3' },
   { input: 'nodes given as a string', fleet: acme("env.addInstance('es', { service: catalog.service('elasticsearch'), profile: 'cluster', nodes: '3' as never });"),
@@ -149,6 +150,37 @@ const cases: Case[] = [
     err: () => 'acme/prod/web: exposure host must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-", got "https://www.acme.example.com"' },
   { input: 'a Secret.fromEnv variable that is not set', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), credentials: { 'redis-password': Secret.fromEnv('ACME_BAD_INPUT_UNSET') } });", "{ domain: 'acme.example.com', secrets: SecretBackend.sealedSecrets({ certificate: ACME_PROD_SEALING_CERTIFICATE }) }"),
     err: () => 'acme/prod/redis: credentials redis-password come from the environment variable ACME_BAD_INPUT_UNSET, which is not set; export it before synthesizing' },
+  // choices given as strings or plain objects (a fleet is compiled, not type-checked)
+  { input: 'an applier given as a string', fleet: acme(GOOD_BODY, undefined, "env.addCluster({ applier: 'flux' as never });"),
+    err: () => 'acme/prod/cluster: applier must be Applier.argoCd() or Applier.flux(), got "flux"' },
+  { input: 'the API server URL given in place of the cluster\'s options', fleet: acme(GOOD_BODY, undefined, "env.addCluster('https://k8s.acme.internal:6443' as never);"),
+    err: () => 'acme/prod/cluster: addCluster takes options such as { apiServer: \'https://k8s.acme.internal:6443\' }, got "https://k8s.acme.internal:6443"' },
+  { input: 'an Argo CD topology given as a string', fleet: acme(GOOD_BODY, "{ domain: 'acme.example.com', argoCd: 'dev-zone' as never }"),
+    err: () => 'acme: argoCd must be ArgoCdTopology.perCluster() or ArgoCdTopology.devZone(), got "dev-zone"' },
+  { input: 'a secrets backend given as a string', fleet: acme(GOOD_BODY, "{ domain: 'acme.example.com', secrets: 'sealed' as never }"),
+    err: () => 'acme: secrets must be SecretBackend.externalSecrets(...) or SecretBackend.sealedSecrets({ certificate }), got "sealed"' },
+  { input: 'a sync policy given as a string', fleet: acme(GOOD_BODY).replace("site.addEnvironment('prod')", "site.addEnvironment('prod', { sync: 'manual' as never })"),
+    err: () => 'acme/prod: sync must be SyncPolicy.automated() or SyncPolicy.manual(), got "manual"' },
+  { input: 'a site without props', fleet: acme(GOOD_BODY, 'undefined as never'),
+    err: () => "acme: props must be an object such as { domain: 'acme.example.com' }, got undefined" },
+  { input: 'an exposure given as a plain object', fleet: acme("env.addInstance('web', { service: catalog.service('koca-website'), exposure: { host: 'www.acme.example.com' } as never });"),
+    err: () => 'acme/prod/web: exposure must be Exposure.ingress({ host, path, tls }) or Exposure.none(), got {"host":"www.acme.example.com"}' },
+  { input: 'Exposure.ingress given the host', fleet: acme("env.addInstance('web', { service: catalog.service('koca-website'), exposure: Exposure.ingress('www.acme.example.com' as never) });"),
+    err: (file) => `site acme: Exposure.ingress takes options such as { host: 'www.acme.example.com' }, got "www.acme.example.com" (at ${file}:11:91)` },
+  { input: 'monitoring given as a string', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), monitoring: 'no' as never });"),
+    err: () => 'acme/prod/redis: monitoring must be true or false, got "no"' },
+  { input: 'a resource given as one quantity', fleet: acme("env.addInstance('web', { service: catalog.service('koca-website'), resources: { memory: '1Gi' } as never });"),
+    err: () => "acme/prod/web: resources.memory must be { request, limit } such as { request: '256Mi', limit: '512Mi' }, got \"1Gi\"" },
+  { input: 'credentials given as a list', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), credentials: [Secret.generated()] as never });"),
+    err: () => "acme/prod/redis: credentials must be an object of Secrets by key, such as { 'redis-password': Secret.generated() }, got a list (not shown)" },
+  { input: 'a setting computed by a function', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), settings: { maxmemory: () => '1gb' } as never });"),
+    err: () => 'acme/prod/redis: settings/maxmemory must be a plain value (a string, number, boolean, list or object), got a function' },
+  { input: 'a profile in the wrong case', fleet: acme("env.addInstance('es', { service: catalog.service('elasticsearch'), profile: 'Cluster' });"),
+    err: () => 'acme/prod/es: elasticsearch has no profile "Cluster" (did you mean "cluster"?); profiles are single, cluster' },
+  { input: 'a service group with a typo', fleet: acme("env.addServiceGroup(catalog.group('observabilty'));"),
+    err: (file) => `site acme: unknown service group "observabilty" (did you mean "observability"?); the catalog has devops, logging, observability (at ${file}:11:33)` },
+  { input: 'a host port given as a string', fleet: acme("env.addHostGroup('db', { hosts: [{ name: 'db1', address: '10.0.0.11', roles: ['db'], port: '2222' as never }] });"),
+    err: () => 'acme/prod/db/db1: port must be an integer from 1 to 65535, got "2222"' },
   // the fleet module
   { input: 'a fleet module that throws as it runs', fleet: 'const x: any = undefined;\nexport const fleet: SiteDefinition[] = [x.site];',
     err: (file) => `fleet module ${file} failed as it ran: TypeError: Cannot read properties of undefined (reading 'site') (at ${file}:6:43)` },
