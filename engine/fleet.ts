@@ -89,14 +89,31 @@ export function validateFleet(fleet: readonly SiteDefinition[], catalog: Catalog
       errors.push(...found);
     }
   }
-  if (errors.length === 0 && selected === 0 && selection.env !== undefined) errors.push(noSuchEnvironment(selection));
+  if (errors.length === 0 && selected === 0 && selection.env !== undefined) errors.push(noSuchEnvironment(fleet, catalog, selection));
   return errors;
 }
 
-/** The error of an `--env` that no selected site has (with `--site`, selectEnvironments says it). */
-export function noSuchEnvironment(selection: Selection): UserError {
-  return new UserError(`no site of the fleet has an environment ${JSON.stringify(selection.env)}; see siteforge sites for the environments there are`);
+/**
+ * The error of an `--env` that no selected site has (with `--site`, selectEnvironments says
+ * it), naming the environments there are: the sites are built once more to read them, which
+ * only this error pays for.
+ */
+export function noSuchEnvironment(fleet: readonly SiteDefinition[], catalog: Catalog, selection: Selection): UserError {
+  const names = new Set<string>();
+  for (const definition of selectSites(fleet, { site: selection.site })) {
+    try {
+      for (const env of buildSite(definition, catalog).environments) names.add(env.name);
+    } catch (e) {
+      if (userErrorsOf(e).length === 0) throw e;
+    }
+  }
+  const known = [...names].sort();
+  const shown = known.length > MAX_LISTED ? `${known.slice(0, MAX_LISTED).join(', ')} and ${known.length - MAX_LISTED} more` : known.join(', ');
+  return new UserError(`no site of the fleet has an environment ${JSON.stringify(selection.env)}${didYouMean(selection.env, known)}; the fleet's environments are ${shown || 'none'} (siteforge sites shows which site has which)`);
 }
+
+/** Names an error lists at most. */
+const MAX_LISTED = 20;
 
 /**
  * The fleet exported as `fleet` by the module at `path` (see fleetModuleFile). When siteforge

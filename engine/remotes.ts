@@ -37,7 +37,7 @@ export function resolveRemotes(fleet: readonly SiteDefinition[], catalog: Catalo
   const errors: UserError[] = [];
   const selected = remotesOf(selectSites(fleet, selection), catalog, selection, remotesDir(outDir), errors);
   UserErrors.throwIfAny(errors);
-  if (selected.length === 0 && selection.env !== undefined) throw noSuchEnvironment(selection);
+  if (selected.length === 0 && selection.env !== undefined) throw noSuchEnvironment(fleet, catalog, selection);
   UserErrors.throwIfAny(repositoryErrors(fleet, catalog, selection, remotesDir(outDir), selected));
   return new Map(selected.map((r) => [`${r.site}/${r.env}`, r]));
 }

@@ -148,7 +148,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     const clusters = sharedClusterErrors(options.fleet, options.catalog, selection, ordered.flatMap((o) => o.clusterObjects));
     UserErrors.throwIfAny([...ordered.flatMap((o) => o.errors).map((message) => new UserError(message)), ...refused, ...clusters]);
     const results = ordered.flatMap((o) => o.results);
-    if (results.length === 0 && options.env !== undefined) throw noSuchEnvironment(options);
+    if (results.length === 0 && options.env !== undefined) throw noSuchEnvironment(options.fleet, options.catalog, options);
     results.forEach((r) => transaction?.add(r));
     if (transaction && options.site === undefined && options.env === undefined) {
       const kept = new Set(results.map((r) => r.repo));

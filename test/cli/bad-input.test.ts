@@ -198,7 +198,7 @@ const cases: Case[] = [
   { input: '--env naming no environment of the site', args: ['--site', 'acme', '--env', 'prd'],
     err: () => 'site acme has no environment "prd" (did you mean "prod"?); it has prod' },
   { input: '--env naming no environment', args: ['--env', 'prd'],
-    err: () => 'no site of the fleet has an environment "prd"; see siteforge sites for the environments there are' },
+    err: () => 'no site of the fleet has an environment "prd" (did you mean "prod"?); the fleet\'s environments are prod (siteforge sites shows which site has which)' },
   { input: '--fleet naming no file', argv: (_file, dir) => ['validate', '--fleet', join(dir, 'nope.ts')],
     err: (_file, dir) => `fleet module ${join(dir, 'nope.ts')} does not exist` },
   { input: '--catalog naming no folder', argv: (file, dir) => ['validate', '--fleet', file, '--catalog', join(dir, 'catalog')],

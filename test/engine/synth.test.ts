@@ -87,7 +87,7 @@ describe('synth', () => {
 
   it('refuses --env naming no environment of the fleet, writing nothing, where it would synthesize nothing', async () => {
     const outDir = tempDir();
-    const message = 'no site of the fleet has an environment "nope"; see siteforge sites for the environments there are';
+    const message = 'no site of the fleet has an environment "nope"; the fleet\'s environments are all-in-one, demo, dev, prod, runtime, single-cluster, stag, test (siteforge sites shows which site has which)';
     await expect(synth({ fleet, catalog, outDir, env: 'nope' })).rejects.toThrow(message);
     expect(existsSync(join(outDir, 'acme'))).toBe(false);
     expect(validateFleet(fleet, catalog, { env: 'nope' }).map((e) => e.message)).toStrictEqual([message]);
