@@ -390,11 +390,20 @@ export function settingsProblems(service: string, schema: Record<string, unknown
 
 /**
  * Whether the setting at `pointer` may hold a credential, which an error must not show (it
- * may end up in a CI log): its name says so, or its value is a URL with a password.
+ * may end up in a CI log): its name or the name of a setting it is in says so
+ * (`/auth/rootPassword`, `/passwords/0`), or its value is a URL with a password, or a list or
+ * object holding one or a field named like a credential (`{ password: ... }` where a string
+ * was expected).
  */
 function mayBeCredential(pointer: string, value: unknown): boolean {
-  const name = String(unescapePointer(pointer.split('/').pop() ?? ''));
-  return isCredentialName(name) || (typeof value === 'string' && /:\/\/[^/@\s]*:[^/@\s]*@/.test(value));
+  return pointer.split('/').slice(1).some((segment) => isCredentialName(String(unescapePointer(segment)))) || holdsCredential(value);
+}
+
+/** Whether `value` is a URL with a password, or a list or object holding one or a field named like a credential. */
+function holdsCredential(value: unknown): boolean {
+  if (typeof value === 'string') return /:\/\/[^/@\s]*:[^/@\s]*@/.test(value);
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, item]) => (!Array.isArray(value) && isCredentialName(key)) || holdsCredential(item));
 }
 
 /**

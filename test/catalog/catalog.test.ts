@@ -103,3 +103,27 @@ describe('the template context the catalog checks against', () => {
     }
   });
 });
+
+describe('settings errors', () => {
+  it('do not show a value that holds a field named like a credential', () => {
+    // GIVEN redis, whose maxmemory is a string
+    const redis = loadCatalog().service('redis');
+    // WHEN it is given an object holding a password, and storageSize a wrong plain value
+    const { problems } = redis.resolveSettings({ maxmemory: { password: 'hunter2' }, storageSize: 8 });
+    // THEN the object is not repeated; the plain value still is
+    expect(problems).toStrictEqual([
+      { path: '/maxmemory', message: 'must be a string, got a value not shown (it may be a credential)' },
+      { path: '/storageSize', message: 'must be a string, got 8' },
+    ]);
+  });
+
+  it('do not show an item of a list whose setting is named like a credential', () => {
+    // GIVEN a service whose settings take a list of strings named like credentials
+    const dir = brokenCatalog('redis', 'values.schema.json', (t) => t.replace('"properties": {', '"properties": {\n    "aclPasswords": { "type": "array", "items": { "type": "string" } },'));
+    const redis = loadCatalog(dir).service('redis');
+    // WHEN an item is of the wrong type
+    const { problems } = redis.resolveSettings({ aclPasswords: ['fine', 123456] });
+    // THEN the item is not shown
+    expect(problems).toStrictEqual([{ path: '/aclPasswords/1', message: 'must be a string, got a value not shown (it may be a credential)' }]);
+  });
+});
