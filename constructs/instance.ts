@@ -107,6 +107,9 @@ export class Instance extends Construct {
     const path = this.node.path;
     this.name = id;
     // Plain JavaScript (and a compiled fleet, which is not type-checked) can pass anything.
+    if (props === null || typeof props !== 'object') {
+      throw errorAt(path, `props must be an object such as { service: catalog.service('mysql') }, got ${shownValue(props)}`);
+    }
     if (typeof (props.service as Partial<ServiceDefinition> | undefined)?.resolveSettings !== 'function') {
       throw errorAt(path, `service must be a catalog service, as catalog.service('mysql') gives, not ${JSON.stringify(props.service) ?? String(props.service)}`);
     }

@@ -1,4 +1,5 @@
 import type { HostGroup } from './host-group';
+import { shownValue, UserError } from './errors';
 
 /** Options of a VM placement. */
 export interface VmPlacementOptions {
@@ -20,6 +21,9 @@ export class Placement {
 
   /** On the hosts of a host group, installed by Ansible. */
   public static vm(options: VmPlacementOptions): Placement {
+    if (options === null || typeof options !== 'object') {
+      throw new UserError(`Placement.vm takes options such as { group } with a group addHostGroup returned, got ${shownValue(options)}`);
+    }
     return new Placement('vm', options.group, options.role);
   }
 

@@ -207,6 +207,13 @@ const cases: Case[] = [
     err: (file) => `cannot write to ${file}: it is a file, not a folder; name a folder (or one to create) with --out` },
   { input: '--workers 0', argv: (file) => ['synth', '--fleet', file, '--workers', '0'], code: 2,
     err: /^error: option '--workers <n>' argument '0' is invalid\. must be a positive integer or "auto"\n/ },
+  // choices and props left out, which a compiled fleet is not type-checked against
+  { input: 'Placement.vm without options', fleet: acme("env.addInstance('mysql', { service: catalog.service('mysql'), placement: (Placement.vm as () => Placement)() });"),
+    err: (file) => `site acme: Placement.vm takes options such as { group } with a group addHostGroup returned, got undefined (at ${file}:11:89)` },
+  { input: 'an instance without props', fleet: acme("(env.addInstance as (name: string) => unknown)('redis');"),
+    err: () => 'acme/prod/redis: props must be an object such as { service: catalog.service(\'mysql\') }, got undefined' },
+  { input: 'an environment with null props', fleet: acme("site.addEnvironment('dev', null as never);"),
+    err: () => 'acme/dev: props must be an object such as { zone: Zone.DEV }, got null' },
 ];
 
 describe('bad input through the CLI', () => {
