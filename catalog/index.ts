@@ -358,7 +358,7 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
  * that say what was received and what is allowed: the settings there are, with the one a name
  * likely misspells; the allowed values; the value that is of the wrong type or out of range.
  */
-export function settingsProblems(service: string, schema: Record<string, unknown>, settings: unknown, errors: ErrorObject[]): SettingsProblem[] {
+function settingsProblems(service: string, schema: Record<string, unknown>, settings: unknown, errors: ErrorObject[]): SettingsProblem[] {
   return errors.map((e) => {
     const params = e.params as Record<string, unknown>;
     const value = valueAt(settings, e.instancePath);

@@ -76,10 +76,6 @@ export interface SealedSecretsOptions {
 const PEM = /^-----BEGIN (CERTIFICATE|PUBLIC KEY)-----\r?\n[A-Za-z0-9+/=\r\n]+-----END \1-----\s*$/;
 const DURATION = /^([0-9]+(ns|us|ms|s|m|h))+$/;
 
-/**
- * How an environment's Kubernetes secrets are rendered: chosen per site, overridden per
- * environment. VM secrets are always Ansible Vault values.
- */
 /** Throws an error naming `path` unless `secrets` is a SecretBackend (not a string such as "sealed"). */
 export function assertSecretBackend(path: string, secrets: unknown): asserts secrets is SecretBackend {
   if (!(secrets instanceof SecretBackend)) {
@@ -87,6 +83,10 @@ export function assertSecretBackend(path: string, secrets: unknown): asserts sec
   }
 }
 
+/**
+ * How an environment's Kubernetes secrets are rendered: chosen per site, overridden per
+ * environment. VM secrets are always Ansible Vault values.
+ */
 export class SecretBackend {
   /**
    * External Secrets (connected sites): an `ExternalSecret` per secret, reading `fromStore`

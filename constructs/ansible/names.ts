@@ -33,8 +33,9 @@ const IMPLICIT_GROUPS = ['all', 'ungrouped'];
  *   and `<instance>_<key>` of each credential (the vault), with every character other than
  *   letters and digits made `_`, so `a` with credential `b-password` and `a-b` with `password`
  *   are both `a_b_password`, and a credential `version` is the instance's `<instance>_version`.
- *   Ansible would keep one value and use it for both, silently. Instances named `siteforge*`
- *   or `ansible*` would define variables in siteforge's or Ansible's namespace;
+ *   Ansible would keep one value and use it for both, silently. Instances named `siteforge`,
+ *   `siteforge-*`, `ansible` or `ansible-*` would define variables in siteforge's or Ansible's
+ *   namespace (`siteforge_`, `ansible_`);
  * - host names against the inventory's groups of host roles in use and Ansible's `all` and
  *   `ungrouped`: such a host would be both host and group. (Hosts named like an instance or a
  *   host group are the environment's check, `hostNameProblems`; instances named like a host
