@@ -48,3 +48,12 @@ export function shownValue(value: unknown): string {
   }
   return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
+
+/**
+ * A value received where a string was expected, as an error shows it: a string whole, as JSON
+ * (its length may be what is wrong), anything else as {@link shownValue} (a construct given
+ * for a name is `an Environment`, where JSON would fail on its cycles).
+ */
+export function receivedValue(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : shownValue(value);
+}

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { errorAt, shownValue } from './errors';
+import { errorAt, receivedValue, shownValue } from './errors';
 import { assertDnsSubdomain, didYouMean } from './names';
 import { Placement } from './placement';
 import { Exposure } from './exposure';
@@ -111,7 +111,7 @@ export class Instance extends Construct {
       throw errorAt(path, `props must be an object such as { service: catalog.service('mysql') }, got ${shownValue(props)}`);
     }
     if (typeof (props.service as Partial<ServiceDefinition> | undefined)?.resolveSettings !== 'function') {
-      throw errorAt(path, `service must be a catalog service, as catalog.service('mysql') gives, not ${JSON.stringify(props.service) ?? String(props.service)}`);
+      throw errorAt(path, `service must be a catalog service, as catalog.service('mysql') gives, not ${receivedValue(props.service)}`);
     }
     this.service = props.service;
 

@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { errorAt } from './errors';
+import { errorAt, receivedValue } from './errors';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -33,13 +33,13 @@ export function dnsSubdomainProblem(value: unknown): string | undefined {
 /** Throws an error naming `path` unless `value` is an RFC 1123 label. */
 export function assertDnsLabel(path: string, what: string, value: unknown): asserts value is string {
   const problem = dnsLabelProblem(value);
-  if (problem) throw errorAt(path, `${what} ${problem}, got ${JSON.stringify(value)}`);
+  if (problem) throw errorAt(path, `${what} ${problem}, got ${receivedValue(value)}`);
 }
 
 /** Throws an error naming `path` unless `value` is an RFC 1123 subdomain. */
 export function assertDnsSubdomain(path: string, what: string, value: unknown): asserts value is string {
   const problem = dnsSubdomainProblem(value);
-  if (problem) throw errorAt(path, `${what} ${problem}, got ${JSON.stringify(value)}`);
+  if (problem) throw errorAt(path, `${what} ${problem}, got ${receivedValue(value)}`);
 }
 
 /**
@@ -51,10 +51,10 @@ const GROUP_NAME = /^[^\s@#\p{C}][^\s\p{C}]*$/u;
 
 /** Throws an error naming `path` unless every one of `names` (`what`, e.g. owners) is a group name. */
 export function assertGroupNames(path: string, what: string, names: unknown): asserts names is readonly string[] {
-  if (!Array.isArray(names)) throw errorAt(path, `${what} must be a list of group names, got ${JSON.stringify(names)}`);
+  if (!Array.isArray(names)) throw errorAt(path, `${what} must be a list of group names, got ${receivedValue(names)}`);
   const bad = names.find((name) => typeof name !== 'string' || !GROUP_NAME.test(name));
   if (bad !== undefined) {
-    throw errorAt(path, `${what} must be group or user names such as ops or acme/platform-team (one word, no control characters, not starting with "#" or the "@" siteforge adds), got ${JSON.stringify(bad)}`);
+    throw errorAt(path, `${what} must be group or user names such as ops or acme/platform-team (one word, no control characters, not starting with "#" or the "@" siteforge adds), got ${receivedValue(bad)}`);
   }
 }
 

@@ -214,6 +214,10 @@ const cases: Case[] = [
     err: () => 'acme/prod/redis: props must be an object such as { service: catalog.service(\'mysql\') }, got undefined' },
   { input: 'an environment with null props', fleet: acme("site.addEnvironment('dev', null as never);"),
     err: () => 'acme/dev: props must be an object such as { zone: Zone.DEV }, got null' },
+  { input: 'an environment named by a construct', fleet: acme("site.addEnvironment(env as never);"),
+    err: () => `acme/(acme/prod): environment name must be a string, got an Environment` },
+  { input: 'a service given an instance', fleet: acme("const redis = env.addInstance('redis', { service: catalog.service('redis') }); env.addInstance('cache', { service: redis as never });"),
+    err: () => 'acme/prod/cache: service must be a catalog service, as catalog.service(\'mysql\') gives, not an Instance' },
 ];
 
 describe('bad input through the CLI', () => {
