@@ -1,4 +1,4 @@
-import { errorAt } from './errors';
+import { errorAt, receivedValue } from './errors';
 import type { Environment } from './environment';
 import type { Instance, InstanceProps } from './instance';
 import type { ServiceDefinition } from './service-definition';
@@ -42,6 +42,10 @@ export interface ServiceGroupOptions {
  * as the group says. Returns the instances by service name.
  */
 export function addServiceGroup(env: Environment, group: ServiceGroupDefinition, options: ServiceGroupOptions = {}): Record<string, Instance> {
+  // Plain JavaScript (and a compiled fleet, which is not type-checked) can pass a group's name.
+  if (!Array.isArray((group as Partial<ServiceGroupDefinition> | undefined)?.members)) {
+    throw errorAt(env.node.path, `addServiceGroup takes a service group, as catalog.group('observability') gives, not ${receivedValue(group)}`);
+  }
   const memberNames = group.members.map((m) => m.service.name);
   for (const name of Object.keys(options.instances ?? {})) {
     if (!memberNames.includes(name)) {

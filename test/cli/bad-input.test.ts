@@ -218,6 +218,8 @@ const cases: Case[] = [
     err: () => `acme/(acme/prod): environment name must be a string, got an Environment` },
   { input: 'a service given an instance', fleet: acme("const redis = env.addInstance('redis', { service: catalog.service('redis') }); env.addInstance('cache', { service: redis as never });"),
     err: () => 'acme/prod/cache: service must be a catalog service, as catalog.service(\'mysql\') gives, not an Instance' },
+  { input: 'a service group given by name', fleet: acme("env.addServiceGroup('observability' as never);"),
+    err: () => 'acme/prod: addServiceGroup takes a service group, as catalog.group(\'observability\') gives, not "observability"' },
 ];
 
 describe('bad input through the CLI', () => {
