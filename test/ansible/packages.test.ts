@@ -20,6 +20,53 @@ function installedVersion(name: string): { epoch?: number; upstream: string; rev
 }
 
 /**
+ * Writes into `repo` the environment lab/local of one service on this machine: a catalog service
+ * `name` at `version` on VMs declaring `packages` (lines of service.yml under `vm:`, after
+ * `hostRoles`), whose install task installs `siteforge_packages` with apt (in `aptEnvironment`,
+ * when given).
+ */
+function writePackageEnvironment(repo: string, service: { name: string; version: string; description: string; packages: readonly string[]; aptEnvironment?: string }): void {
+  const catalogDir = catalogCopy();
+  mkdirSync(join(catalogDir, service.name, 'vm'), { recursive: true });
+  writeFileSync(join(catalogDir, service.name, 'service.yml'), [
+    `name: ${service.name}`,
+    `version: "${service.version}"`,
+    `description: ${service.description}`,
+    'category: application',
+    'ports: [{ name: http, port: 8080 }]',
+    'profiles: { single: { description: one node, nodes: { min: 1, max: 1 } } }',
+    'placements: [vm]',
+    'images: []',
+    'vm:',
+    '  hostRoles: [app]',
+    ...service.packages,
+    '  install: vm/install.yml',
+    '',
+  ].join('\n'));
+  writeFileSync(join(catalogDir, service.name, 'values.schema.json'), JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', additionalProperties: false, properties: {} }));
+  writeFileSync(join(catalogDir, service.name, 'vm', 'install.yml'), [
+    `- name: Install the ${service.name} packages`,
+    '  ansible.builtin.apt:',
+    '    name: "{{ siteforge_packages }}"',
+    '    state: present',
+    ...(service.aptEnvironment === undefined ? [] : [`  environment: { APT_CONFIG: "${service.aptEnvironment}" }`]),
+    '  when: siteforge_install_packages | bool',
+    '',
+  ].join('\n'));
+  const site = new Site(new App({ outdir: '/nonexistent' }), 'lab', { domain: 'lab.example.com' });
+  const env = site.addEnvironment('local');
+  const group = env.addHostGroup('machine', { hosts: [{ name: 'localhost', address: '127.0.0.1', roles: ['app'], local: true }] });
+  env.addInstance(service.name, { service: loadCatalog(catalogDir).service(service.name), placement: Placement.vm({ group }) });
+  const outDir = mkdtempSync(join(tmpdir(), 'siteforge-out-'));
+  try {
+    writeFiles(repo, renderEnvironmentSecurely(env, { outDir, variables: { ...process.env } }));
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+    rmSync(catalogDir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Real runs of a generated playbook that installs packages, with `--check` on this machine: a
  * test service declares a package this Debian or Ubuntu machine has installed, with an epoch
  * (diffutils, `1:3.8-4`), at that package's version, so apt's answer can be seen without
@@ -32,44 +79,13 @@ describe('the packages of a service on VMs', () => {
 
   if (runnable) {
     // GIVEN a service at diffutils' version that declares the package diffutils with its epoch
-    const catalogDir = catalogCopy();
-    mkdirSync(join(catalogDir, 'tool', 'vm'), { recursive: true });
-    writeFileSync(join(catalogDir, 'tool', 'service.yml'), [
-      'name: tool',
-      `version: "${diffutils!.upstream}"`,
-      'description: test service installing a package this machine has',
-      'category: application',
-      'ports: [{ name: http, port: 8080 }]',
-      'profiles: { single: { description: one node, nodes: { min: 1, max: 1 } } }',
-      'placements: [vm]',
-      'images: []',
-      'vm:',
-      '  hostRoles: [app]',
-      `  packages: [{ name: diffutils, epoch: ${diffutils!.epoch}${diffutils!.revision ? '' : ', revision: false'} }]`,
-      '  install: vm/install.yml',
-      '',
-    ].join('\n'));
-    writeFileSync(join(catalogDir, 'tool', 'values.schema.json'), JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', additionalProperties: false, properties: {} }));
-    writeFileSync(join(catalogDir, 'tool', 'vm', 'install.yml'), [
-      '- name: Install the tool package',
-      '  ansible.builtin.apt:',
-      '    name: "{{ siteforge_packages }}"',
-      '    state: present',
-      '  when: siteforge_install_packages | bool',
-      '',
-    ].join('\n'));
     // AND an environment with it on this machine
-    const site = new Site(new App({ outdir: '/nonexistent' }), 'lab', { domain: 'lab.example.com' });
-    const env = site.addEnvironment('local');
-    const group = env.addHostGroup('machine', { hosts: [{ name: 'localhost', address: '127.0.0.1', roles: ['app'], local: true }] });
-    env.addInstance('tool', { service: loadCatalog(catalogDir).service('tool'), placement: Placement.vm({ group }) });
-    const outDir = mkdtempSync(join(tmpdir(), 'siteforge-out-'));
-    try {
-      writeFiles(repo, renderEnvironmentSecurely(env, { outDir, variables: { ...process.env } }));
-    } finally {
-      rmSync(outDir, { recursive: true, force: true });
-      rmSync(catalogDir, { recursive: true, force: true });
-    }
+    writePackageEnvironment(repo, {
+      name: 'tool',
+      version: diffutils!.upstream,
+      description: 'test service installing a package this machine has',
+      packages: [`  packages: [{ name: diffutils, epoch: ${diffutils!.epoch}${diffutils!.revision ? '' : ', revision: false'} }]`],
+    });
   }
 
   const check = (extra: Record<string, unknown> = {}) => ansible('ansible-playbook', [
@@ -84,8 +100,8 @@ describe('the packages of a service on VMs', () => {
     // THEN the OS check passes on this Debian-family machine and apt finds the package at that version: nothing to install
     expect(run.stderr + run.stdout).not.toMatch(/fatal|ERROR!|No package matching/);
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain(`TASK [tool : Install the tool package]`);
-    expect(run.stdout).toMatch(/TASK \[tool : Install the tool package\] \*+\nok: \[localhost\]/);
+    expect(run.stdout).toContain(`TASK [tool : Install the tool packages]`);
+    expect(run.stdout).toMatch(/TASK \[tool : Install the tool packages\] \*+\nok: \[localhost\]/);
     expect(run.stdout).toMatch(/localhost\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0/);
   });
 
@@ -97,7 +113,7 @@ describe('the packages of a service on VMs', () => {
     expect(run.status).not.toBe(0);
     expect(run.stdout).toContain('localhost runs Rocky (RedHat): the VM steps need Debian or Ubuntu');
     expect([...run.stdout.matchAll(/^PLAY \[(.*)\]/gm)].map((m) => m[1])).toStrictEqual(['Check that the hosts run Debian or Ubuntu']);
-    expect(run.stdout).not.toContain('Install the tool package');
+    expect(run.stdout).not.toContain('Install the tool packages');
   });
 });
 
@@ -201,47 +217,18 @@ describe('the packages of a service on VMs, from a repository that also holds 5.
     if (update.status !== 0) throw new Error(update.stderr);
 
     // AND a service at 5.0.9 declaring the three packages (one without revision, one with epoch 5)
-    const catalogDir = catalogCopy();
-    mkdirSync(join(catalogDir, 'pinned', 'vm'), { recursive: true });
-    writeFileSync(join(catalogDir, 'pinned', 'service.yml'), [
-      'name: pinned',
-      'version: "5.0.9"',
-      'description: test service whose packages the repository holds at neighbouring versions',
-      'category: application',
-      'ports: [{ name: http, port: 8080 }]',
-      'profiles: { single: { description: one node, nodes: { min: 1, max: 1 } } }',
-      'placements: [vm]',
-      'images: []',
-      'vm:',
-      '  hostRoles: [app]',
-      '  packages:',
-      '    - { name: siteforge-pin-revision }',
-      '    - { name: siteforge-pin-native, revision: false }',
-      '    - { name: siteforge-pin-epoch, epoch: 5 }',
-      '  install: vm/install.yml',
-      '',
-    ].join('\n'));
-    writeFileSync(join(catalogDir, 'pinned', 'values.schema.json'), JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', additionalProperties: false, properties: {} }));
-    writeFileSync(join(catalogDir, 'pinned', 'vm', 'install.yml'), [
-      '- name: Install the pinned packages',
-      '  ansible.builtin.apt:',
-      '    name: "{{ siteforge_packages }}"',
-      '    state: present',
-      `  environment: { APT_CONFIG: "${join(apt, 'apt.conf')}" }`,
-      '  when: siteforge_install_packages | bool',
-      '',
-    ].join('\n'));
-    const site = new Site(new App({ outdir: '/nonexistent' }), 'lab', { domain: 'lab.example.com' });
-    const env = site.addEnvironment('local');
-    const group = env.addHostGroup('machine', { hosts: [{ name: 'localhost', address: '127.0.0.1', roles: ['app'], local: true }] });
-    env.addInstance('pinned', { service: loadCatalog(catalogDir).service('pinned'), placement: Placement.vm({ group }) });
-    const outDir = mkdtempSync(join(tmpdir(), 'siteforge-out-'));
-    try {
-      writeFiles(repo, renderEnvironmentSecurely(env, { outDir, variables: { ...process.env } }));
-    } finally {
-      rmSync(outDir, { recursive: true, force: true });
-      rmSync(catalogDir, { recursive: true, force: true });
-    }
+    writePackageEnvironment(repo, {
+      name: 'pinned',
+      version: '5.0.9',
+      description: 'test service whose packages the repository holds at neighbouring versions',
+      packages: [
+        '  packages:',
+        '    - { name: siteforge-pin-revision }',
+        '    - { name: siteforge-pin-native, revision: false }',
+        '    - { name: siteforge-pin-epoch, epoch: 5 }',
+      ],
+      aptEnvironment: join(apt, 'apt.conf'),
+    });
   }
 
   it.skipIf(!runnable)('has apt choose 5.0.9 with its revision (and epoch), not the newer 5.0.90 or 5.0.91', async () => {
