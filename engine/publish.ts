@@ -71,9 +71,11 @@ export type PublishOutcome = 'published' | 'unchanged' | 'drift' | 'failed';
 export interface DriftedFile {
   readonly path: string;
   /**
-   * `in the way`: a file siteforge did not write (its last state does not list it) where it
-   * writes something else; a file, link or submodule where it writes a folder; or a folder
-   * where it writes a file.
+   * `made executable`: a managed file whose content is as siteforge wrote it but whose mode is
+   * executable (siteforge writes regular files). `in the way`: a file siteforge did not write
+   * (its last state does not list it) where it writes something else, or an executable file
+   * where it writes the same content; a file, link or submodule where it writes a folder; or a
+   * folder where it writes a file.
    */
   readonly change: 'edited' | 'made executable' | 'deleted' | 'in the way';
   /** `<short sha> <author>: <subject>` of each commit that touched it since siteforge's last commit. */
