@@ -1,4 +1,4 @@
-import { UserError } from './errors';
+import { receivedValue, shownValue, UserError } from './errors';
 
 /** Options of a generated secret. */
 export interface GeneratedSecretOptions {
@@ -35,8 +35,8 @@ export class Secret {
    * reference `key` (and `property`).
    */
   public static fromStore(key: string, options: StoreSecretOptions = {}): Secret {
-    if (!STORE_KEY.test(key)) {
-      throw new UserError(`Secret.fromStore: key must be letters, digits and "._/-", got ${JSON.stringify(key)}`);
+    if (typeof key !== 'string' || !STORE_KEY.test(key)) {
+      throw new UserError(`Secret.fromStore: key must be letters, digits and "._/-", got ${receivedValue(key)}`);
     }
     if (options.property !== undefined && !STORE_KEY.test(options.property)) {
       throw new UserError(`Secret.fromStore: property must be letters, digits and "._/-", got ${JSON.stringify(options.property)}`);
@@ -49,6 +49,10 @@ export class Secret {
    * repository: synthesizing again does not change it unless asked to rotate secrets.
    */
   public static generated(options: GeneratedSecretOptions = {}): Secret {
+    // Plain JavaScript (and a compiled fleet, which is not type-checked) can pass the length itself.
+    if (options === null || typeof options !== 'object') {
+      throw new UserError(`Secret.generated takes options such as { length: 32 }, got ${shownValue(options)}`);
+    }
     const length = options.length ?? 32;
     if (!Number.isInteger(length) || length < 16 || length > 128) {
       throw new UserError(`Secret.generated: length must be an integer from 16 to 128, got ${length}`);

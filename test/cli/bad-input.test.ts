@@ -220,6 +220,10 @@ const cases: Case[] = [
     err: () => 'acme/prod/cache: service must be a catalog service, as catalog.service(\'mysql\') gives, not an Instance' },
   { input: 'a service group given by name', fleet: acme("env.addServiceGroup('observability' as never);"),
     err: () => 'acme/prod: addServiceGroup takes a service group, as catalog.group(\'observability\') gives, not "observability"' },
+  { input: 'a generated secret given its length', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), credentials: { 'redis-password': Secret.generated(64 as never) } });"),
+    err: (file) => `site acme: Secret.generated takes options such as { length: 32 }, got 64 (at ${file}:11:107)` },
+  { input: 'a store secret without key', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), credentials: { 'redis-password': (Secret.fromStore as () => Secret)() } });"),
+    err: (file) => `site acme: Secret.fromStore: key must be letters, digits and "._/-", got undefined (at ${file}:11:108)` },
 ];
 
 describe('bad input through the CLI', () => {
