@@ -76,9 +76,6 @@ export class Environment extends Construct {
     assertDnsLabel(childPath(scope, id), 'environment name', id);
     super(scope, id);
     this.name = id;
-    if (props === null || typeof props !== 'object') {
-      throw errorAt(this.node.path, `props must be an object such as { zone: Zone.DEV }, got ${shownValue(props)}`);
-    }
     this.zone = props.zone ?? Zone.RUNTIME;
     if (this.zone !== Zone.DEV && this.zone !== Zone.RUNTIME) throw errorAt(this.node.path, `zone must be Zone.DEV or Zone.RUNTIME, got ${JSON.stringify(this.zone)}`);
     this.owners = props.owners ?? [];

@@ -212,8 +212,6 @@ const cases: Case[] = [
     err: (file) => `site acme: Placement.vm takes options such as { group } with a group addHostGroup returned, got undefined (at ${file}:11:89)` },
   { input: 'an instance without props', fleet: acme("(env.addInstance as (name: string) => unknown)('redis');"),
     err: () => 'acme/prod/redis: props must be an object such as { service: catalog.service(\'mysql\') }, got undefined' },
-  { input: 'an environment with null props', fleet: acme("site.addEnvironment('dev', null as never);"),
-    err: () => 'acme/dev: props must be an object such as { zone: Zone.DEV }, got null' },
   { input: 'an environment named by a construct', fleet: acme("site.addEnvironment(env as never);"),
     err: () => `acme/(acme/prod): environment name must be a string, got an Environment` },
   { input: 'a service given an instance', fleet: acme("const redis = env.addInstance('redis', { service: catalog.service('redis') }); env.addInstance('cache', { service: redis as never });"),
