@@ -1,6 +1,6 @@
 import { Environment } from '../environment';
 import { Instance } from '../instance';
-import { errorAt } from '../errors';
+import { errorAt, shownValue } from '../errors';
 import { parseYaml, toYaml } from '../yaml';
 import { templateContext } from '../template-context';
 import { SECRETS_CHECKSUM_ANNOTATION, secretsChecksum } from '../secrets/checksum';
@@ -44,7 +44,7 @@ function addSecretsChecksum(instance: Instance, values: unknown, secretName: str
       map = (map[key] ??= {});
     }
     if (!isMapping(map)) {
-      throw errorAt(instance.node.path, `${instance.service.name}'s helm.podAnnotations path ${path} must be a mapping in its rendered values, got ${JSON.stringify(map)}; fix the service's values template or the path in its service.yml`);
+      throw errorAt(instance.node.path, `${instance.service.name}'s helm.podAnnotations path ${path} must be a mapping in its rendered values, got ${shownValue(map)}; fix the service's values template or the path in its service.yml`);
     }
     map[SECRETS_CHECKSUM_ANNOTATION] = checksum;
   }
