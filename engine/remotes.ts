@@ -53,7 +53,8 @@ export function repositoryErrors(fleet: readonly SiteDefinition[], catalog: Cata
       if (!remote.local) assertSafeRemote(remote.url, `${remote.site}/${remote.env}: gitRemote`);
       return [];
     } catch (e) {
-      return [e as UserError];
+      if (!(e instanceof UserError)) throw e;
+      return [e];
     }
   });
   return [...unsafe, ...sharedRepositoryErrors(fleet, catalog, selection, localRemotes, selected)];
