@@ -1,4 +1,5 @@
 import { parseAllDocuments } from 'yaml';
+import { readEmittedYaml } from './emitted-yaml';
 import { STATE_FILE } from './output';
 
 /**
@@ -161,6 +162,8 @@ function kubeObjects(path: string, content: string): KubeObject[] | undefined {
 
 /** YAML documents read with alias limits; undefined when the text is not plain YAML. */
 function parseYamlDocuments(content: string): unknown[] | undefined {
+  const emitted = readEmittedYaml(content);
+  if (emitted) return emitted.value === null ? [] : [emitted.value];
   try {
     const docs = parseAllDocuments(content, { uniqueKeys: true, strict: true, customTags: [] });
     if (!Array.isArray(docs)) return undefined;

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { RenderedFile } from '../../constructs';
+import { readEmittedYaml } from '../emitted-yaml';
 import { UserError, UserErrors } from '../errors';
 import type { HandledSecret } from './resolve';
 
@@ -90,19 +91,7 @@ export function assertRepositoryHasNoPlaintextSecrets(dir: string, repo: string,
 /** Names of the Kubernetes Secrets with data among the documents of `file`. */
 function plaintextKubernetesSecrets(file: RenderedFile): string[] {
   const names: string[] = [];
-  let documents: unknown[];
-  if (file.object !== undefined) {
-    documents = [file.object];
-  } else if (!/Secret|\\[xuU]/.test(file.content)) {
-    // No document can be a Secret, or a List holding one, without the word (or an escape spelling it).
-    return names;
-  } else {
-    try {
-      documents = parseAllDocuments(file.content, { maxAliasCount: 50 } as never).flatMap((d) => ('toJS' in d ? [d.toJS({ maxAliasCount: 50 })] : []));
-    } catch {
-      return names;
-    }
-  }
+  const documents = file.object !== undefined ? [file.object] : documentsOf(file.content);
   const visit = (value: unknown): void => {
     if (!value || typeof value !== 'object') return;
     const object = value as { kind?: unknown; items?: unknown; data?: unknown; stringData?: unknown; metadata?: { name?: unknown } };
@@ -114,6 +103,19 @@ function plaintextKubernetesSecrets(file: RenderedFile): string[] {
   };
   documents.forEach(visit);
   return names;
+}
+
+/** The documents of a file that may hold a Secret; none when no document can be one or the text is not YAML. */
+function documentsOf(content: string): unknown[] {
+  // No document can be a Secret, or a List holding one, without the word (or an escape spelling it).
+  if (!/Secret|\\[xuU]/.test(content)) return [];
+  const emitted = readEmittedYaml(content);
+  if (emitted) return [emitted.value];
+  try {
+    return parseAllDocuments(content, { maxAliasCount: 50 } as never).flatMap((d) => ('toJS' in d ? [d.toJS({ maxAliasCount: 50 })] : []));
+  } catch {
+    return [];
+  }
 }
 
 function nonEmpty(value: unknown): boolean {

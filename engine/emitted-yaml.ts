@@ -1,0 +1,207 @@
+import { emitYaml } from '../constructs/yaml-emitter';
+
+/**
+ * Reads back a YAML file siteforge's emitter wrote (constructs/yaml-emitter.ts), many times
+ * faster than a general YAML parser: publish and diff compare every changed file of every
+ * repository, and the first publish of a fleet compares every file.
+ *
+ * Only the emitter's own layout is read: two-space block indentation, plain or double-quoted
+ * scalars, `[]` and `{}`, literal blocks; optionally after a `---` line and comment lines, as
+ * the Ansible files start. The value read is written again with the emitter and must give the
+ * text byte for byte, so a value is returned only when it is exactly what the emitter wrote
+ * for that text, which YAML readers read as that value (the emitter's promise, tested there).
+ * Anything else (a file edited by hand, written by another tool, or not YAML) gives undefined:
+ * the caller reads it with a general YAML parser.
+ */
+export function readEmittedYaml(text: string): { readonly value: unknown } | undefined {
+  const header = headerLength(text);
+  const body = header === 0 ? text : text.slice(header);
+  let value: unknown;
+  try {
+    value = new Reader(body).document();
+  } catch (e) {
+    if (e === NOT_EMITTED) return undefined;
+    throw e;
+  }
+  return emitYaml(value) === body ? { value } : undefined;
+}
+
+/** Thrown inside the reader for text the emitter does not write. */
+const NOT_EMITTED = new Error('not written by the emitter');
+
+/** Length of a leading `---` line and the comment lines after it. */
+function headerLength(text: string): number {
+  let at = text.startsWith('---\n') ? 4 : 0;
+  while (text.startsWith('#', at)) {
+    const end = text.indexOf('\n', at);
+    if (end < 0) return at;
+    at = end + 1;
+  }
+  return at;
+}
+
+/** How the emitter writes a number: what `String(n)` gives for a finite number. */
+const NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:e[-+][0-9]+)?$/;
+
+class Reader {
+  private readonly lines: string[];
+  private line = 0;
+
+  constructor(text: string) {
+    this.lines = text.split('\n');
+    // Every line the emitter writes ends with a line break.
+    if (this.lines.pop() !== '') throw NOT_EMITTED;
+  }
+
+  public document(): unknown {
+    if (this.lines.length === 0) throw NOT_EMITTED;
+    const first = this.lines[0];
+    const value = isBlockStart(first, 0) ? this.block(0) : (this.line++, scalar(first));
+    if (this.line !== this.lines.length) throw NOT_EMITTED;
+    return value;
+  }
+
+  /** A mapping or sequence whose lines start at column `indent`, from the current line. */
+  private block(indent: number): unknown {
+    return this.lines[this.line].startsWith('-', indent) ? this.sequence(indent) : this.mapping(indent);
+  }
+
+  private sequence(indent: number): unknown[] {
+    const items: unknown[] = [];
+    while (this.line < this.lines.length && this.startsAt(indent) && this.lines[this.line].startsWith('- ', indent)) {
+      const rest = this.lines[this.line].slice(indent + 2);
+      if (isBlockStart(rest, 0)) {
+        // A nested block starts on the dash line: read that line as if indented.
+        this.lines[this.line] = ' '.repeat(indent + 2) + rest;
+        items.push(this.block(indent + 2));
+      } else {
+        items.push(this.inline(rest, indent + 2));
+      }
+    }
+    return items;
+  }
+
+  private mapping(indent: number): Record<string, unknown> {
+    const entries: Record<string, unknown> = {};
+    while (this.line < this.lines.length && this.startsAt(indent)) {
+      const text = this.lines[this.line];
+      const { key, end } = keyAt(text, indent);
+      let value: unknown;
+      if (end === text.length) {
+        // `key:` alone: a block follows, two columns in.
+        this.line++;
+        if (this.line >= this.lines.length || !this.startsAt(indent + 2)) throw NOT_EMITTED;
+        value = this.block(indent + 2);
+      } else {
+        if (text[end] !== ' ') throw NOT_EMITTED;
+        value = this.inline(text.slice(end + 1), indent + 2);
+      }
+      // Defined, not assigned: a key `__proto__` is a key like any other.
+      Object.defineProperty(entries, key, { value, enumerable: true, writable: true, configurable: true });
+    }
+    return entries;
+  }
+
+  /** The value after `- ` or `key: `, on the current line (and a literal block's lines after it). */
+  private inline(text: string, contentIndent: number): unknown {
+    this.line++;
+    if (text === '|' || text === '|-' || text === '|+') return this.literal(text[1] ?? '', contentIndent);
+    return scalar(text);
+  }
+
+  /** The lines of a literal block, indented `indent` (empty lines are empty). */
+  private literal(chomp: string, indent: number): string {
+    const body: string[] = [];
+    while (this.line < this.lines.length) {
+      const text = this.lines[this.line];
+      // A line of the block may itself start with spaces, after the block's indentation.
+      if (text !== '' && !(text.length > indent && text.startsWith(' '.repeat(indent)))) break;
+      body.push(text.slice(indent));
+      this.line++;
+    }
+    let trailing = 0;
+    while (body.length > 0 && body[body.length - 1] === '') {
+      body.pop();
+      trailing++;
+    }
+    const content = body.join('\n');
+    return chomp === '-' ? content : chomp === '+' ? content + '\n'.repeat(trailing + 1) : `${content}\n`;
+  }
+
+  /** Whether the current line starts with exactly `indent` spaces. */
+  private startsAt(indent: number): boolean {
+    const text = this.lines[this.line];
+    for (let i = 0; i < indent; i++) if (text.charCodeAt(i) !== 32) return false;
+    return text.length > indent && text.charCodeAt(indent) !== 32;
+  }
+}
+
+/** Whether `text` (from `at`) starts a block: a sequence item or a mapping key. */
+function isBlockStart(text: string, at: number): boolean {
+  if (text.startsWith('- ', at)) return true;
+  try {
+    keyAt(text, at);
+    return true;
+  } catch (e) {
+    if (e === NOT_EMITTED) return false;
+    throw e;
+  }
+}
+
+/** The key at `at` of a mapping line, and where its `:` ends. */
+function keyAt(text: string, at: number): { key: string; end: number } {
+  if (text[at] === '"') {
+    const close = closingQuote(text, at);
+    if (text[close + 1] !== ':') throw NOT_EMITTED;
+    return { key: quoted(text.slice(at, close + 1)), end: close + 2 };
+  }
+  // A plain key holds no `: ` and does not end with `:` (the emitter quotes such keys).
+  const colon = text.indexOf(':', at);
+  if (colon <= at) throw NOT_EMITTED;
+  const after = colon + 1;
+  if (after !== text.length && text[after] !== ' ') {
+    // `a:b` is a plain scalar, unless a later `: ` or a final `:` makes it a key.
+    const spaced = text.indexOf(': ', after);
+    const key = spaced >= 0 ? spaced : text.endsWith(':') ? text.length - 1 : -1;
+    if (key < 0) throw NOT_EMITTED;
+    return { key: text.slice(at, key), end: key + 1 };
+  }
+  return { key: text.slice(at, colon), end: after };
+}
+
+function closingQuote(text: string, open: number): number {
+  for (let i = open + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\') i++;
+    else if (c === '"') return i;
+  }
+  throw NOT_EMITTED;
+}
+
+function quoted(token: string): string {
+  try {
+    return JSON.parse(token) as string;
+  } catch {
+    throw NOT_EMITTED;
+  }
+}
+
+/** A scalar as the emitter writes it; a token it would not write comes out unlike the text and fails the check. */
+function scalar(token: string): unknown {
+  switch (token) {
+    case 'null': return null;
+    case 'true': return true;
+    case 'false': return false;
+    case '[]': return [];
+    case '{}': return {};
+    case '.nan': return Number.NaN;
+    case '.inf': return Number.POSITIVE_INFINITY;
+    case '-.inf': return Number.NEGATIVE_INFINITY;
+  }
+  if (token.startsWith('"')) {
+    if (closingQuote(token, 0) !== token.length - 1) throw NOT_EMITTED;
+    return quoted(token);
+  }
+  if (NUMBER.test(token)) return Number(token);
+  return token;
+}
