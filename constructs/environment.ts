@@ -76,6 +76,10 @@ export class Environment extends Construct {
     assertDnsLabel(childPath(scope, id), 'environment name', id);
     super(scope, id);
     this.name = id;
+    // Plain JavaScript (and a compiled fleet, which is not type-checked) can pass anything.
+    if (props === null || typeof props !== 'object' || Array.isArray(props)) {
+      throw errorAt(this.node.path, `props must be an object such as { zone: Zone.RUNTIME, owners: ['delivery'] }, got ${shownValue(props)}`);
+    }
     this.zone = props.zone ?? Zone.RUNTIME;
     if (this.zone !== Zone.DEV && this.zone !== Zone.RUNTIME) throw errorAt(this.node.path, `zone must be Zone.DEV or Zone.RUNTIME, got ${JSON.stringify(this.zone)}`);
     this.owners = props.owners ?? [];
