@@ -1,4 +1,5 @@
 import { LineCounter, parseDocument } from 'yaml';
+import { readEmittedYaml } from './emitted-yaml';
 import { emitYaml } from './yaml-emitter';
 import { UserError } from './errors';
 
@@ -50,9 +51,13 @@ export function parseYamlSource(text: string, source: string): YamlSource {
   return { value, lineOf };
 }
 
-/** Parses one YAML document strictly (see parseYamlSource). */
+/**
+ * Parses one YAML document strictly (see parseYamlSource). Text siteforge's emitter wrote (its
+ * own output read back: previous credentials, `validate --output`) is read without the
+ * general parser, which would read it as the same value (see emitted-yaml.ts).
+ */
 export function parseYaml(text: string, source: string): unknown {
-  return parseYamlSource(text, source).value;
+  return (readEmittedYaml(text) ?? parseYamlSource(text, source)).value;
 }
 
 function firstLine(message: string): string {

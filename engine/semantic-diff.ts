@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { readEmittedYaml } from './emitted-yaml';
+import { readEmittedYaml } from '../constructs/emitted-yaml';
 import { STATE_FILE } from './output';
 
 /**

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { RenderedFile } from '../../constructs';
-import { readEmittedYaml } from '../emitted-yaml';
+import { readEmittedYaml } from '../../constructs/emitted-yaml';
 import { UserError, UserErrors } from '../errors';
 import type { HandledSecret } from './resolve';
 

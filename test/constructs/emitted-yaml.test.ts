@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { toYaml } from '../../constructs/yaml';
-import { readEmittedYaml } from '../../engine/emitted-yaml';
+import { readEmittedYaml } from '../../constructs/emitted-yaml';
 
 const GOLDEN = join(import.meta.dirname, '..', 'golden');
 

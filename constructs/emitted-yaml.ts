@@ -1,9 +1,9 @@
-import { emitYaml } from '../constructs/yaml-emitter';
+import { emitYaml } from './yaml-emitter';
 
 /**
- * Reads back a YAML file siteforge's emitter wrote (constructs/yaml-emitter.ts), many times
- * faster than a general YAML parser: publish and diff compare every changed file of every
- * repository, and the first publish of a fleet compares every file.
+ * Reads back a YAML file siteforge's emitter wrote (yaml-emitter.ts), several times faster
+ * than a general YAML parser: publish and diff compare every changed file of every repository
+ * (the first publish of a fleet, every file), and synth reads previous credentials back.
  *
  * Only the emitter's own layout is read: two-space block indentation, plain or double-quoted
  * scalars, `[]` and `{}`, literal blocks; optionally after a `---` line and comment lines, as
