@@ -63,7 +63,7 @@ class Reader {
 
   /** A mapping or sequence whose lines start at column `indent`, from the current line. */
   private block(indent: number): unknown {
-    return this.lines[this.line].startsWith('-', indent) ? this.sequence(indent) : this.mapping(indent);
+    return this.lines[this.line].startsWith('- ', indent) ? this.sequence(indent) : this.mapping(indent);
   }
 
   private sequence(indent: number): unknown[] {

@@ -127,3 +127,20 @@ export function withoutSealedValues(tree: Record<string, string>): Record<string
 export function renderWithSecrets(env: Environment): RenderedFile[] {
   return renderEnvironmentSecurely(env, { outDir: tempDir(), variables: { SITEFORGE_VAULT_PASSWORD: 'test-vault-password' } });
 }
+
+/**
+ * A generator of random JSON data (seeded, so every run sees the same values): strings of
+ * characters YAML treats specially, numbers, booleans, null, and nested lists and mappings.
+ */
+export function randomJson(seed: number): () => unknown {
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const alphabet = ['a', 'Z', '0', '9', '1', '5', 'x', 'b', 'o', 'E', ' ', ':', '#', '-', '.', '"', "'", '\n', '\t', '{', '[', ',', '&', '*', '!', '|', '>', '%', '@', 'é', '\\', 'e', '_', '+', '~'];
+  const randomString = () => Array.from({ length: Math.floor(random() * 8) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+  const randomValue = (depth: number): unknown => {
+    const r = random();
+    if (depth > 3 || r < 0.5) return [randomString(), Math.floor(random() * 2000) - 1000, random() < 0.5, null, random() * 100][Math.floor(random() * 5)];
+    if (r < 0.75) return Array.from({ length: Math.floor(random() * 4) }, () => randomValue(depth + 1));
+    return Object.fromEntries(Array.from({ length: Math.floor(random() * 4) }, () => [randomString(), randomValue(depth + 1)]));
+  };
+  return () => randomValue(0);
+}

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { toYaml } from '../../constructs/yaml';
 import { readEmittedYaml } from '../../constructs/emitted-yaml';
+import { randomJson } from '../helpers';
 
 const GOLDEN = join(import.meta.dirname, '..', 'golden');
 
@@ -61,6 +62,15 @@ describe('readEmittedYaml', () => {
     const keys = (read!.value as typeof AWKWARD).keys;
     expect(Object.getPrototypeOf(keys)).toBe(Object.prototype);
     expect(Object.keys(keys)).toContain('__proto__');
+  });
+
+  it('reads back every random value the emitter writes, exactly', () => {
+    const randomValue = randomJson(7);
+    for (let i = 0; i < 2000; i++) {
+      const value = { v: randomValue() };
+      const text = toYaml(value);
+      expect(readEmittedYaml(text)?.value, text).toStrictEqual(value);
+    }
   });
 
   it('reads a top-level scalar or empty collection, and a file that starts with --- and comments', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { toYaml } from '../../constructs/yaml';
+import { randomJson } from '../helpers';
 
 /** Strings that YAML 1.1 or 1.2 readers would turn into something else if written plain. */
 const AMBIGUOUS = ['yes', 'Yes', 'YES', 'no', 'on', 'off', 'y', 'n', 'Y', 'N', 'true', 'False', 'null', '~', '', '0777', '0o17', '0x1F', '0b101',
@@ -30,18 +31,9 @@ describe('toYaml', () => {
   });
 
   it('round-trips random JSON data', () => {
-    let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const alphabet = ['a', 'Z', '0', '9', '1', '5', 'x', 'b', 'o', 'E', ' ', ':', '#', '-', '.', '"', "'", '\n', '\t', '{', '[', ',', '&', '*', '!', '|', '>', '%', '@', 'é', '\\', 'e', '_', '+', '~'];
-    const randomString = () => Array.from({ length: Math.floor(random() * 8) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
-    const randomValue = (depth: number): unknown => {
-      const r = random();
-      if (depth > 3 || r < 0.5) return [randomString(), Math.floor(random() * 2000) - 1000, random() < 0.5, null, random() * 100][Math.floor(random() * 5)];
-      if (r < 0.75) return Array.from({ length: Math.floor(random() * 4) }, () => randomValue(depth + 1));
-      return Object.fromEntries(Array.from({ length: Math.floor(random() * 4) }, () => [randomString(), randomValue(depth + 1)]));
-    };
+    const randomValue = randomJson(42);
     for (let i = 0; i < 2000; i++) {
-      const value = { v: randomValue(0) };
+      const value = { v: randomValue() };
       const text = toYaml(value);
       expect(parse(text, { version: '1.1' }), text).toStrictEqual(value);
       expect(parse(text, { version: '1.2' }), text).toStrictEqual(value);
