@@ -16,14 +16,13 @@ import { emitYaml } from './yaml-emitter';
 export function readEmittedYaml(text: string): { readonly value: unknown } | undefined {
   const header = headerLength(text);
   const body = header === 0 ? text : text.slice(header);
-  let value: unknown;
   try {
-    value = new Reader(body).document();
-  } catch (e) {
-    if (e === NOT_EMITTED) return undefined;
-    throw e;
+    const value = new Reader(body).document();
+    return emitYaml(value) === body ? { value } : undefined;
+  } catch {
+    // Text the emitter does not write (or nests past the stack): the general parser decides.
+    return undefined;
   }
-  return emitYaml(value) === body ? { value } : undefined;
 }
 
 /** Thrown inside the reader for text the emitter does not write. */

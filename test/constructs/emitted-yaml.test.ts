@@ -105,6 +105,12 @@ describe('readEmittedYaml', () => {
     for (const [what, text] of Object.entries(notEmitted)) expect(readEmittedYaml(text), what).toBeUndefined();
   });
 
+  it('leaves nesting deeper than the stack to the YAML reader', () => {
+    const depth = 20_000;
+    const text = Array.from({ length: depth }, (_, i) => `${'  '.repeat(i)}a:`).join('\n') + ' 1\n';
+    expect(readEmittedYaml(text)).toBeUndefined();
+  });
+
   it('never throws, whatever the text: a file it cannot place is left to the YAML reader', () => {
     const pieces = ['a', ':', ' ', '-', '\n', '"', '\\', '|', '|-', '|+', '  ', '#', '---', '[]', '{}', 'null', '1', 'x: ', '- '];
     let seed = 7;
