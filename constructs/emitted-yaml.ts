@@ -55,7 +55,7 @@ class Reader {
   public document(): unknown {
     if (this.lines.length === 0) throw NOT_EMITTED;
     const first = this.lines[0];
-    const value = isBlockStart(first, 0) ? this.block(0) : (this.line++, scalar(first));
+    const value = isBlockStart(first) ? this.block(0) : (this.line++, scalar(first));
     if (this.line !== this.lines.length) throw NOT_EMITTED;
     return value;
   }
@@ -69,7 +69,7 @@ class Reader {
     const items: unknown[] = [];
     while (this.line < this.lines.length && this.startsAt(indent) && this.lines[this.line].startsWith('- ', indent)) {
       const rest = this.lines[this.line].slice(indent + 2);
-      if (isBlockStart(rest, 0)) {
+      if (isBlockStart(rest)) {
         // A nested block starts on the dash line: read that line as if indented.
         this.lines[this.line] = ' '.repeat(indent + 2) + rest;
         items.push(this.block(indent + 2));
@@ -135,11 +135,11 @@ class Reader {
   }
 }
 
-/** Whether `text` (from `at`) starts a block: a sequence item or a mapping key. */
-function isBlockStart(text: string, at: number): boolean {
-  if (text.startsWith('- ', at)) return true;
+/** Whether `text` starts a block: a sequence item or a mapping key. */
+function isBlockStart(text: string): boolean {
+  if (text.startsWith('- ')) return true;
   try {
-    keyAt(text, at);
+    keyAt(text, 0);
     return true;
   } catch (e) {
     if (e === NOT_EMITTED) return false;
