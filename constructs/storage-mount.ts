@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { errorAt } from './errors';
 import type { Host } from './host-group';
 import { byName } from './names';
@@ -65,6 +66,12 @@ export class StorageMount {
       : hosts.filter((h) => h.roles.includes('storage'));
     if (servers.length === 0) {
       throw errorAt(at, `glusterfs mount ${this.path} needs a server: no host of the group has role storage; add a storage host or name servers`);
+    }
+    // mount.glusterfs reads `<server>:/<volume>` and a `:`-separated list of backup servers,
+    // where an IPv6 address cannot stand.
+    const ipv6 = servers.find((s) => isIPv6(s.address));
+    if (ipv6) {
+      throw errorAt(at, `glusterfs mount ${this.path}: server ${ipv6.name} has the IPv6 address ${ipv6.address}, which mount.glusterfs cannot take (it separates servers with ":"); give the host a DNS name or an IPv4 address as its address`);
     }
     const mounting = hosts.filter((h) => h.roles.some((r) => this.roles.includes(r))).sort(byName);
     if (mounting.length === 0) {

@@ -187,6 +187,19 @@ describe('storage mounts', () => {
       mounts: [StorageMount.glusterfs({ volume: 'gv0' })],
     })).toThrow('acme/prod/nodes: glusterfs mount /grdata needs a server: no host of the group has role storage; add a storage host or name servers');
   });
+
+  it('refuses a GlusterFS server with an IPv6 address, which mount.glusterfs cannot take', () => {
+    const { env } = siteWithEnvironment({ cluster: false });
+    expect(() => env.addHostGroup('nodes', {
+      hosts: [{ name: 's-1', address: 'fd00::31', roles: ['storage'] }, { name: 'm-1', address: 'fd00::11', roles: ['manage'] }],
+      mounts: [StorageMount.glusterfs({ volume: 'gv0' })],
+    })).toThrow('acme/prod/nodes: glusterfs mount /grdata: server s-1 has the IPv6 address fd00::31, which mount.glusterfs cannot take (it separates servers with ":"); give the host a DNS name or an IPv4 address as its address');
+    // The hosts mounting it may have IPv6 addresses: Ansible reaches them, they reach the server by name.
+    expect(() => env.addHostGroup('named', {
+      hosts: [{ name: 's-1', address: 'gluster-1.acme.internal', roles: ['storage'] }, { name: 'm-1', address: 'fd00::11', roles: ['manage'] }],
+      mounts: [StorageMount.glusterfs({ volume: 'gv0' })],
+    })).not.toThrow();
+  });
 });
 
 describe('hybrid reach', () => {
