@@ -104,6 +104,8 @@ const SPECIAL_WORDS =
  */
 const NUMERIC =
   /^(?:[-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])*(?:\.[0-9._]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9._]*(?:[eE][-+]?[0-9]+)?|[0-9._]*[eE][-+]?[0-9]+)|[-+]|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ].*)?)$/;
+/** A document start or end marker, as it begins a string. */
+const DOCUMENT_MARKER = /^(?:---|\.\.\.)(?: |$)/;
 /** Characters plain scalars may hold: printable, no tab, no line breaks. */
 const PLAIN_CHARS = /^[\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/;
 
@@ -135,6 +137,9 @@ function isPlainSafeUncached(text: string): boolean {
     if (!(text[0] === '-' && text.length > 1 && text[1] !== ' ' && !/^-[0-9.]/.test(text))) return false;
   }
   if (text.endsWith(' ') || text.endsWith(':')) return false;
+  // At the start of a line (a top-level scalar or key), `---` or `...` and a space or nothing
+  // starts or ends a document.
+  if (DOCUMENT_MARKER.test(text)) return false;
   if (text.includes(': ') || text.includes(' #') || text.includes(':\t')) return false;
   return true;
 }

@@ -99,6 +99,9 @@ describe('readEmittedYaml', () => {
       'a tab': 'a:\n\tb: 1\n',
       'a folded block': 'a: >\n  x\n',
       'a CRLF line break': 'a: 1\r\n',
+      'a key after the document start marker': '--- kind: Secret\ndata:\n  a: eA==\n',
+      'a scalar after the document start marker': '--- a\n',
+      'a scalar after the document end marker': '... a\n',
       'an empty file': '',
       'not YAML at all': '$ANSIBLE_VAULT;1.1;AES256\n6162\n',
     };

@@ -30,6 +30,21 @@ describe('toYaml', () => {
       .toBe('a:\n  - b: 1\n    c:\n      - 2\n  - - 3\nd: {}\ne: []\nf: null\n');
   });
 
+  it('quotes a string that would start or end the document where it stands at the start of a line', () => {
+    const markers = ['---', '--- a', '... a', '...'];
+    // A top-level mapping's keys and a top-level scalar start their line.
+    const text = toYaml(Object.fromEntries(markers.map((s, i) => [s, i])));
+    expect(text).toBe('"---": 0\n"--- a": 1\n"... a": 2\n"...": 3\n');
+    for (const s of markers) expect(toYaml(s)).toBe(`${JSON.stringify(s)}\n`);
+    // Only a marker followed by a space or the end stands for one.
+    expect(toYaml({ '---a': '---a', '...a': '...a' })).toBe('---a: ---a\n...a: ...a\n');
+    for (const s of [...markers, '---a', '...a']) {
+      expect(parse(toYaml(s), { version: '1.1' }), s).toBe(s);
+      expect(parse(toYaml(s), { version: '1.2' }), s).toBe(s);
+      expect(parse(toYaml({ [s]: s }), { version: '1.2' }), s).toStrictEqual({ [s]: s });
+    }
+  });
+
   it('round-trips random JSON data', () => {
     const randomValue = randomJson(42);
     for (let i = 0; i < 2000; i++) {

@@ -618,6 +618,15 @@ describe('the plaintext-secret gate', () => {
       "acme/prod/manifests/secret-db.yaml: Secret db holds plaintext data; credentials must be SealedSecrets, ExternalSecrets or Ansible Vault values (see the instance's credentials)");
   });
 
+  it('finds a Secret whose first key shares its line with the document start marker', () => {
+    // GIVEN a Secret written as `--- kind: Secret`, which YAML readers read as the key kind
+    const content = '--- kind: Secret\napiVersion: v1\nmetadata:\n  name: db\ndata:\n  password: aHVudGVyMg==\n';
+    // THEN the gate finds it
+    expect(plaintextSecretProblems('acme/prod', [{ path: 'manifests/secret-db.yaml', content }])).toStrictEqual([
+      "acme/prod/manifests/secret-db.yaml: Secret db holds plaintext data; credentials must be SealedSecrets, ExternalSecrets or Ansible Vault values (see the instance's credentials)",
+    ]);
+  });
+
   it('finds no plaintext secret in any file of any example site', async () => {
     // GIVEN the example fleet synthesized
     const outDir = tempDir();
