@@ -40,10 +40,17 @@ function writeBlock(out: string[], value: object, indent: string): void {
   for (const key in value) {
     const item = (value as Record<string, unknown>)[key];
     if (item === undefined) continue;
-    out.push(indent, keyText(key), ':');
+    const text = keyText(key);
+    // YAML readers take a key written before its `:` only within 1024 characters; a longer
+    // one is written as an explicit key, `? key` with `: value` on the next line.
+    if (text.length > IMPLICIT_KEY_LENGTH) out.push(indent, '? ', text, '\n', indent, ':');
+    else out.push(indent, text, ':');
     writeAfterIndicator(out, item, `${indent}  `, false);
   }
 }
+
+/** The longest key YAML readers take without `? ` (YAML 1.2 section 7.4.2; PyYAML, go-yaml and yaml agree). */
+const IMPLICIT_KEY_LENGTH = 1024;
 
 /**
  * Writes the value that follows `- ` or `key:`. Nested mappings in a sequence start on the dash

@@ -102,6 +102,7 @@ describe('readEmittedYaml', () => {
       'a key after the document start marker': '--- kind: Secret\ndata:\n  a: eA==\n',
       'a scalar after the document start marker': '--- a\n',
       'a scalar after the document end marker': '... a\n',
+      'a key longer than YAML readers take before its colon': `${'k'.repeat(1025)}: 1\n`,
       'an empty file': '',
       'not YAML at all': '$ANSIBLE_VAULT;1.1;AES256\n6162\n',
     };

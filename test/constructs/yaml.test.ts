@@ -45,6 +45,19 @@ describe('toYaml', () => {
     }
   });
 
+  it('writes a key longer than 1024 characters as an explicit key, which YAML readers take', () => {
+    const long = 'k'.repeat(1025);
+    const quoted = '"'.repeat(600);
+    expect(toYaml({ ['k'.repeat(1024)]: 1 })).toBe(`${'k'.repeat(1024)}: 1\n`);
+    expect(toYaml({ [long]: 1, b: [{ [long]: 'x\ny\n', c: 2 }], d: { [quoted]: { e: [3] } } }))
+      .toBe(`? ${long}\n: 1\nb:\n  - ? ${long}\n    : |\n      x\n      y\n    c: 2\nd:\n  ? ${JSON.stringify(quoted)}\n  :\n    e:\n      - 3\n`);
+    for (const value of [{ [long]: 1 }, { [long]: [{ [long]: { [quoted]: 'x\n' } }], [quoted]: [] }, [{ [long]: 1 }, [{ [quoted]: null }]]]) {
+      const text = toYaml(value);
+      expect(parse(text, { version: '1.1', strict: true, uniqueKeys: true }), text).toStrictEqual(value);
+      expect(parse(text, { version: '1.2', strict: true, uniqueKeys: true }), text).toStrictEqual(value);
+    }
+  });
+
   it('round-trips random JSON data', () => {
     const randomValue = randomJson(42);
     for (let i = 0; i < 2000; i++) {
