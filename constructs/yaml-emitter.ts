@@ -167,7 +167,10 @@ function isLiteralBlockCandidate(text: string): boolean {
 }
 
 function literalBlock(text: string, indent: string): string {
-  const trailing = /\n*$/.exec(text)![0].length;
+  // Counted from the end: the pattern /\n*$/ tries every run of line breaks to its end, which
+  // takes time quadratic in the length of a run that is not at the end.
+  let trailing = 0;
+  while (text.charCodeAt(text.length - 1 - trailing) === 10) trailing++;
   const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
   const body = trailing === 0 ? text : text.slice(0, text.length - trailing);
   const lines = body.split('\n').map((line) => (line.length > 0 ? indent + line : '')).join('\n');

@@ -115,6 +115,13 @@ describe('readEmittedYaml', () => {
     expect(readEmittedYaml(text)).toBeUndefined();
   });
 
+  it('writes and reads back a literal block of 200000 empty lines between two lines', () => {
+    const value = { a: `x${'\n'.repeat(200_000)}y\n` };
+    const text = toYaml(value);
+    expect(text).toBe(`a: |\n  x${'\n'.repeat(200_000)}  y\n`);
+    expect(readEmittedYaml(text)?.value).toStrictEqual(value);
+  });
+
   it('never throws, whatever the text: a file it cannot place is left to the YAML reader', () => {
     const pieces = ['a', ':', ' ', '-', '\n', '"', '\\', '|', '|-', '|+', '  ', '#', '---', '[]', '{}', 'null', '1', 'x: ', '- '];
     let seed = 7;
