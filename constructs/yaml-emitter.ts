@@ -151,9 +151,12 @@ function isPlainSafeUncached(text: string): boolean {
   return true;
 }
 
-/** Double-quoted form: JSON escapes plus escapes for what YAML treats as line breaks or BOM. */
+/**
+ * Double-quoted form: JSON escapes plus escapes for what YAML treats as line breaks or BOM, and
+ * for U+FFFE and U+FFFF, outside YAML's printable characters (PyYAML refuses a file holding one raw).
+ */
 function doubleQuoted(text: string): string {
-  return JSON.stringify(text).replace(/[\u007f-\u009f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(text).replace(/[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Multi-line text that a literal block keeps byte for byte. */

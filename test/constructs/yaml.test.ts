@@ -58,6 +58,12 @@ describe('toYaml', () => {
     }
   });
 
+  it('escapes U+FFFE and U+FFFF, outside the characters YAML allows raw (PyYAML refuses the file)', () => {
+    const text = toYaml({ a: '\ufffe', b: 'x\uffff\ny' });
+    expect(text).toBe('a: "\\ufffe"\nb: "x\\uffff\\ny"\n');
+    expect(parse(text, { version: '1.1' })).toStrictEqual({ a: '\ufffe', b: 'x\uffff\ny' });
+  });
+
   it('round-trips random JSON data', () => {
     const randomValue = randomJson(42);
     for (let i = 0; i < 2000; i++) {
