@@ -88,7 +88,9 @@ function scalarText(value: Json): string {
   if (typeof value === 'number') {
     if (Number.isNaN(value)) return '.nan';
     if (!Number.isFinite(value)) return value > 0 ? '.inf' : '-.inf';
-    return String(value);
+    const text = String(value);
+    // YAML 1.1 readers (PyYAML) read an exponent as a float only after a `.`: `1e-7` is a string there.
+    return text.includes('e') && !text.includes('.') ? text.replace('e', '.0e') : text;
   }
   if (typeof value === 'string') return isPlainSafe(value) ? value : doubleQuoted(value);
   throw new Error(`cannot write a ${typeof value} as YAML`);

@@ -64,6 +64,10 @@ describe('toYaml', () => {
     expect(parse(text, { version: '1.1' })).toStrictEqual({ a: '\ufffe', b: 'x\uffff\ny' });
   });
 
+  it('writes a number with an exponent with a fraction, as YAML 1.1 readers need to read a float', () => {
+    expect(toYaml([1e21, 1e-7, -5e-324, 1.5e-7, 1e20, 0.1 + 0.2])).toBe('- 1.0e+21\n- 1.0e-7\n- -5.0e-324\n- 1.5e-7\n- 100000000000000000000\n- 0.30000000000000004\n');
+  });
+
   it('round-trips random JSON data', () => {
     const randomValue = randomJson(42);
     for (let i = 0; i < 2000; i++) {
