@@ -28,7 +28,7 @@ export function readEmittedYaml(text: string): { readonly value: unknown } | und
 /** Thrown inside the reader for text the emitter does not write. */
 const NOT_EMITTED = new Error('not written by the emitter');
 
-/** Length of a leading `---` line and the comment lines after it. */
+/** Length of a leading `---` line, if any, and of the comment lines that follow. */
 function headerLength(text: string): number {
   let at = text.startsWith('---\n') ? 4 : 0;
   while (text.startsWith('#', at)) {
@@ -39,7 +39,7 @@ function headerLength(text: string): number {
   return at;
 }
 
-/** How the emitter writes a number: what `String(n)` gives for a finite number. */
+/** How the emitter writes a finite number: what `String(n)` gives, with `.0` before a bare exponent. */
 const NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:e[-+][0-9]+)?$/;
 
 class Reader {
