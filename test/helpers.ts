@@ -129,11 +129,20 @@ export function renderWithSecrets(env: Environment): RenderedFile[] {
 }
 
 /**
+ * Numbers in [0, 1) from a seeded generator (the same in every run), repeating only after 2^31:
+ * the product is taken in 32-bit integers, as a double it loses its low bits and the sequence
+ * fell into a cycle of about 10,000 numbers.
+ */
+export function seededRandom(seed: number): () => number {
+  return () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 2 ** 31;
+}
+
+/**
  * A generator of random JSON data (seeded, so every run sees the same values): strings of
  * characters YAML treats specially, numbers, booleans, null, and nested lists and mappings.
  */
 export function randomJson(seed: number): () => unknown {
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = seededRandom(seed);
   const alphabet = ['a', 'Z', '0', '9', '1', '5', 'x', 'b', 'o', 'E', ' ', ':', '#', '-', '.', '"', "'", '\n', '\t', '{', '[', ',', '&', '*', '!', '|', '>', '%', '@', 'é', '\\', 'e', '_', '+', '~'];
   const randomString = () => Array.from({ length: Math.floor(random() * 8) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
   const randomValue = (depth: number): unknown => {

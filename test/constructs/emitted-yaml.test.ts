@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { toYaml } from '../../constructs/yaml';
 import { readEmittedYaml } from '../../constructs/emitted-yaml';
-import { randomJson } from '../helpers';
+import { randomJson, seededRandom } from '../helpers';
 
 const GOLDEN = join(import.meta.dirname, '..', 'golden');
 
@@ -66,11 +66,15 @@ describe('readEmittedYaml', () => {
 
   it('reads back every random value the emitter writes, exactly', () => {
     const randomValue = randomJson(7);
+    const texts = new Set<string>();
     for (let i = 0; i < 2000; i++) {
       const value = { v: randomValue() };
       const text = toYaml(value);
+      texts.add(text);
       expect(readEmittedYaml(text)?.value, text).toStrictEqual(value);
     }
+    // Varied values (half are scalars, so some repeat).
+    expect(texts.size).toBeGreaterThan(1000);
   });
 
   it('reads a top-level scalar or empty collection, and a file that starts with --- and comments', () => {
@@ -124,13 +128,15 @@ describe('readEmittedYaml', () => {
 
   it('never throws, whatever the text: a file it cannot place is left to the YAML reader', () => {
     const pieces = ['a', ':', ' ', '-', '\n', '"', '\\', '|', '|-', '|+', '  ', '#', '---', '[]', '{}', 'null', '1', 'x: ', '- '];
-    let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = seededRandom(7);
+    const texts = new Set<string>();
     for (let i = 0; i < 2000; i++) {
       const text = Array.from({ length: Math.floor(random() * 16) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      texts.add(text);
       const read = readEmittedYaml(text);
       // What it does read is what a YAML reader reads.
       if (read !== undefined) expect(read.value === null ? [] : [read.value], JSON.stringify(text)).toStrictEqual(yamlDocuments(text));
     }
+    expect(texts.size).toBeGreaterThan(1600);
   });
 });
