@@ -45,6 +45,12 @@ const NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:e[-+][0-9]+)?$/;
 class Reader {
   private readonly lines: string[];
   private line = 0;
+  /** A line where a nested block starts after `- `, and the column it starts at. */
+  private dashLine = -1;
+  private dashColumn = 0;
+  /** The current line's leading spaces, counted once for every block that asks. */
+  private spacesLine = -1;
+  private spaces = 0;
 
   constructor(text: string) {
     this.lines = text.split('\n');
@@ -55,7 +61,7 @@ class Reader {
   public document(): unknown {
     if (this.lines.length === 0) throw NOT_EMITTED;
     const first = this.lines[0];
-    const value = isBlockStart(first) ? this.block(0) : (this.line++, scalar(first));
+    const value = isBlockStart(first, 0) ? this.block(0) : (this.line++, scalar(first));
     if (this.line !== this.lines.length) throw NOT_EMITTED;
     return value;
   }
@@ -68,13 +74,14 @@ class Reader {
   private sequence(indent: number): unknown[] {
     const items: unknown[] = [];
     while (this.line < this.lines.length && this.startsAt(indent) && this.lines[this.line].startsWith('- ', indent)) {
-      const rest = this.lines[this.line].slice(indent + 2);
-      if (isBlockStart(rest)) {
-        // A nested block starts on the dash line: read that line as if indented.
-        this.lines[this.line] = ' '.repeat(indent + 2) + rest;
+      const text = this.lines[this.line];
+      if (isBlockStart(text, indent + 2)) {
+        // A nested block starts on the dash line: read that line as if indented up to it.
+        this.dashLine = this.line;
+        this.dashColumn = indent + 2;
         items.push(this.block(indent + 2));
       } else {
-        items.push(this.inline(rest, indent + 2));
+        items.push(this.inline(text.slice(indent + 2), indent + 2));
       }
     }
     return items;
@@ -127,19 +134,25 @@ class Reader {
     return chomp === '-' ? content : chomp === '+' ? content + '\n'.repeat(trailing + 1) : `${content}\n`;
   }
 
-  /** Whether the current line starts with exactly `indent` spaces. */
+  /** Whether the current line starts with exactly `indent` spaces (or a nested block's dashes). */
   private startsAt(indent: number): boolean {
     const text = this.lines[this.line];
-    for (let i = 0; i < indent; i++) if (text.charCodeAt(i) !== 32) return false;
-    return text.length > indent && text.charCodeAt(indent) !== 32;
+    if (this.line === this.dashLine) return this.dashColumn === indent && text.length > indent && text.charCodeAt(indent) !== 32;
+    if (this.spacesLine !== this.line) {
+      let n = 0;
+      while (text.charCodeAt(n) === 32) n++;
+      this.spacesLine = this.line;
+      this.spaces = n;
+    }
+    return this.spaces === indent && text.length > indent;
   }
 }
 
-/** Whether `text` starts a block: a sequence item or a mapping key. */
-function isBlockStart(text: string): boolean {
-  if (text.startsWith('- ')) return true;
+/** Whether `text` starts a block at `at`: a sequence item or a mapping key. */
+function isBlockStart(text: string, at: number): boolean {
+  if (text.startsWith('- ', at)) return true;
   try {
-    keyAt(text, 0);
+    keyAt(text, at);
     return true;
   } catch (e) {
     if (e === NOT_EMITTED) return false;

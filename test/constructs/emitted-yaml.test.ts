@@ -126,6 +126,16 @@ describe('readEmittedYaml', () => {
     expect(readEmittedYaml(text)?.value).toStrictEqual(value);
   });
 
+  it('reads lines of many nested sequences, each item starting on the dash line of its parent', () => {
+    // GIVEN 100 items, each a string 100000 characters long 1000 lists deep
+    const nest = (value: unknown, depth: number): unknown => (depth === 0 ? value : nest([value], depth - 1));
+    const value = Array.from({ length: 100 }, (_, i) => nest(`${i}${'x'.repeat(100_000)}`, 1000));
+    const text = toYaml(value);
+    expect(text.startsWith(`${'- '.repeat(1001)}0xxx`)).toBe(true);
+    // THEN it reads them back (each line once, not once for each level)
+    expect(readEmittedYaml(text)?.value).toStrictEqual(value);
+  });
+
   it('never throws, whatever the text: a file it cannot place is left to the YAML reader', () => {
     const pieces = ['a', ':', ' ', '-', '\n', '"', '\\', '|', '|-', '|+', '  ', '#', '---', '[]', '{}', 'null', '1', 'x: ', '- '];
     const random = seededRandom(7);
