@@ -496,7 +496,12 @@ const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).
 const AMBIGUOUS = ['yes', 'Yes', 'YES', 'no', 'on', 'On', 'off', 'y', 'Y', 'n', 'N', 'true', 'False', '~', 'null', '0777', '0o17', '0x1F', '1e3', '1_000', '12:30:00', '.5', '+1', '.inf', '.NaN', '2001-12-14'];
 
 describe('YAML 1.1 readers read generated strings as strings', () => {
-  const values = Object.fromEntries(AMBIGUOUS.map((v, i) => [`v${i}`, v]));
+  const values: Record<string, unknown> = {
+    ...Object.fromEntries(AMBIGUOUS.map((v, i) => [`v${i}`, v])),
+    // Document markers at the start of a line, a character PyYAML refuses raw, and numbers
+    // PyYAML reads as floats only with a fraction before the exponent.
+    marker: '--- a', end: '...', nonchar: 'x\ufffe', tiny: 1e-7, huge: 1e21,
+  };
 
   it('quotes every ambiguous string, so a YAML 1.1 parse gives the same strings', () => {
     const text = toYaml(values);
