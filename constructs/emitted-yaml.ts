@@ -118,10 +118,11 @@ class Reader {
   /** The lines of a literal block, indented `indent` (empty lines are empty). */
   private literal(chomp: string, indent: number): string {
     const body: string[] = [];
+    const indentation = ' '.repeat(indent);
     while (this.line < this.lines.length) {
       const text = this.lines[this.line];
       // A line of the block may itself start with spaces, after the block's indentation.
-      if (text !== '' && !(text.length > indent && text.startsWith(' '.repeat(indent)))) break;
+      if (text !== '' && !(text.length > indent && text.startsWith(indentation))) break;
       body.push(text.slice(indent));
       this.line++;
     }
