@@ -1,4 +1,5 @@
 import { dnsSubdomainProblem } from './names';
+import { Secret } from './secret';
 
 /**
  * The cert-manager issuer that signs an Ingress's certificates: a ClusterIssuer, usable from
@@ -29,6 +30,22 @@ export interface CertManagerTlsOptions {
 }
 
 /**
+ * A certificate and its key that siteforge puts into a TLS Secret (Choerodon's uploaded
+ * certificate): the environment's secret backend carries them, so neither is ever written in
+ * plaintext. `Secret.fromEnv(...)` with `SecretBackend.sealedSecrets(...)`,
+ * `Secret.fromStore(...)` with `SecretBackend.externalSecrets(...)`.
+ */
+export interface TlsSecretContents {
+  /**
+   * The certificate chain, PEM (`tls.crt`): the server's certificate first, valid for the host
+   * of every instance whose Ingress serves it, then its intermediates.
+   */
+  readonly certificate: Secret;
+  /** The certificate's private key, PEM (`tls.key`). */
+  readonly privateKey: Secret;
+}
+
+/**
  * How the Ingress of an exposed instance gets its certificate (the design's 证书): chosen per
  * cluster, overridden per exposure. With TLS the instance's URL is `https://<host>`, without
  * it `http://<host>`; the URL reaches the instance's config, the instances using it and the
@@ -50,20 +67,25 @@ export class IngressTls {
   }
 
   /**
-   * A TLS Secret (`kubernetes.io/tls`) that the administrators create in the environment's
-   * namespace, such as the customer's wildcard certificate: the Ingress serves it by name.
-   * siteforge writes no certificate.
+   * A TLS Secret (`kubernetes.io/tls`) in the environment's namespace, such as the customer's
+   * wildcard certificate: the Ingress serves it by name. With `contents`, the repository holds
+   * the Secret, made by the environment's secret backend (a SealedSecret or an ExternalSecret)
+   * from the certificate and key they name.
+   * @param contents - default: none; the administrators create the Secret and siteforge writes
+   * no certificate
    */
-  public static secret(secretName: string): IngressTls {
-    return new IngressTls('secret', undefined, secretName);
+  public static secret(secretName: string, contents?: TlsSecretContents): IngressTls {
+    return new IngressTls('secret', undefined, secretName, contents);
   }
 
   private constructor(
     public readonly kind: 'none' | 'cert-manager' | 'secret',
     /** cert-manager: the issuer. */
     public readonly issuer?: IssuerRef,
-    /** secret: the name of the Secret the administrators create. */
+    /** secret: the name of the Secret. */
     private readonly givenSecretName?: string,
+    /** secret: what siteforge puts into it; undefined when the administrators create it. */
+    public readonly contents?: TlsSecretContents,
   ) {}
 
   /** Whether the Ingress terminates TLS (the instance's URL is `https://`). */
@@ -80,6 +102,9 @@ export class IngressTls {
   /** A sentence on where the certificate comes from, for READMEs. */
   public describe(instance: string): string {
     if (this.kind === 'cert-manager') return `cert-manager: Certificate \`${instance}\` from the ${this.issuer!.kind} \`${this.issuer!.name}\`, in Secret \`${this.secretNameOf(instance)}\``;
+    if (this.kind === 'secret' && this.contents) {
+      return `the Secret \`${this.givenSecretName}\`, held in this repository (certificate from ${this.contents.certificate.description}, key from ${this.contents.privateKey.description})`;
+    }
     if (this.kind === 'secret') return `the Secret \`${this.givenSecretName}\`, created by the administrators`;
     return 'none (plain HTTP)';
   }
@@ -91,7 +116,7 @@ export class IngressTls {
  */
 export function ingressTlsProblem(tls: unknown): string | undefined {
   if (!(tls instanceof IngressTls)) {
-    return `must be IngressTls.certManager({ issuer }), IngressTls.secret(name) or IngressTls.none(), got ${JSON.stringify(tls) ?? String(tls)}`;
+    return `must be IngressTls.certManager({ issuer }), IngressTls.secret(name[, { certificate, privateKey }]) or IngressTls.none(), got ${JSON.stringify(tls) ?? String(tls)}`;
   }
   if (tls.kind === 'cert-manager') {
     const issuer = tls.issuer as unknown;
@@ -105,6 +130,27 @@ export function ingressTlsProblem(tls: unknown): string | undefined {
     const name = tls.secretNameOf('');
     const problem = dnsSubdomainProblem(name);
     if (problem) return `names the Secret ${JSON.stringify(name)}, whose name ${problem}; give the name of the TLS Secret in the environment's namespace`;
+    if (tls.contents !== undefined) return tlsContentsProblem(tls.contents as unknown);
+  }
+  return undefined;
+}
+
+function tlsContentsProblem(contents: unknown): string | undefined {
+  if (contents === null || typeof contents !== 'object') {
+    return `takes the Secret's contents as { certificate, privateKey }, got ${typeof contents === 'string' ? 'a string (not shown)' : String(contents)}`;
+  }
+  const given = contents as Record<string, unknown>;
+  const unknownKeys = Object.keys(given).filter((key) => key !== 'certificate' && key !== 'privateKey');
+  if (unknownKeys.length > 0) return `has unknown contents ${unknownKeys.map((k) => JSON.stringify(k)).join(', ')}; a TLS Secret holds a certificate and a privateKey`;
+  for (const key of ['certificate', 'privateKey'] as const) {
+    const secret = given[key];
+    if (!(secret instanceof Secret)) {
+      // Not shown: a string here is likely the certificate or key itself.
+      return `${key} must be a Secret (Secret.fromEnv(...) or Secret.fromStore(...)), got ${secret === undefined ? 'nothing' : typeof secret === 'object' ? 'an object that is not one' : `a ${typeof secret}`} (not shown)`;
+    }
+    if (secret.source === 'generated') {
+      return `${key} is Secret.generated(), but a certificate is issued, not generated: give Secret.fromEnv(...) (with sealed secrets) or Secret.fromStore(...) (with External Secrets), or use IngressTls.certManager({ issuer })`;
+    }
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { constants, createDecipheriv, privateDecrypt, type KeyObject } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -152,4 +153,22 @@ export function randomJson(seed: number): () => unknown {
     return Object.fromEntries(Array.from({ length: Math.floor(random() * 4) }, () => [randomString(), randomValue(depth + 1)]));
   };
   return () => randomValue(0);
+}
+
+/**
+ * The Sealed Secrets controller's `HybridDecrypt` (pkg/crypto/crypto.go), written out: 2-byte
+ * big-endian length of the RSA part; RSA-OAEP SHA-256 with the scope's label gives the session
+ * key; AES-256-GCM with a zero nonce opens the rest.
+ */
+export function controllerUnseal(privateKey: KeyObject, label: string, base64: string): string {
+  const data = Buffer.from(base64, 'base64');
+  const rsaLength = data.readUInt16BE(0);
+  const sessionKey = privateDecrypt(
+    { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from(label) },
+    data.subarray(2, 2 + rsaLength),
+  );
+  const rest = data.subarray(2 + rsaLength);
+  const decipher = createDecipheriv('aes-256-gcm', sessionKey, Buffer.alloc(12));
+  decipher.setAuthTag(rest.subarray(rest.length - 16));
+  return Buffer.concat([decipher.update(rest.subarray(0, rest.length - 16)), decipher.final()]).toString('utf8');
 }

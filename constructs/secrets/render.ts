@@ -43,9 +43,16 @@ export function renderVaultFile(instance: Instance): RenderedFile {
   return { path: vaultFile(instance.name), content };
 }
 
+/** The instance's labels; a TLS Secret, which several instances may serve, has the site's only. */
 function labelsOf(requirement: SecretRequirement): Record<string, string> {
   const { 'app.kubernetes.io/version': _version, ...labels } = instanceLabels(requirement.instance);
-  return labels;
+  if (!requirement.tls) return labels;
+  return { 'app.kubernetes.io/part-of': labels['app.kubernetes.io/part-of'], 'app.kubernetes.io/managed-by': labels['app.kubernetes.io/managed-by'] };
+}
+
+/** The type of the Secret a requirement makes. */
+function secretType(requirement: SecretRequirement): string {
+  return requirement.tls ? 'kubernetes.io/tls' : 'Opaque';
 }
 
 function externalSecretObjects(requirement: SecretRequirement): KubernetesObject[] {
@@ -66,7 +73,8 @@ function externalSecretObjects(requirement: SecretRequirement): KubernetesObject
     // created once and never refreshed, so passwords do not rotate behind the services' backs.
     refreshInterval: generated.length > 0 ? '0s' : backend.refreshInterval,
     secretStoreRef: { kind: backend.store!.kind, name: backend.store!.name },
-    target: { name, creationPolicy: 'Owner', deletionPolicy: 'Retain' },
+    // A template with a type and no data keeps the store's values under their secretKeys.
+    target: { name, creationPolicy: 'Owner', deletionPolicy: 'Retain', ...(requirement.tls ? { template: { type: secretType(requirement) } } : {}) },
   };
   if (stored.length > 0) {
     spec.data = stored.map(([key, secret]) => ({
@@ -107,7 +115,7 @@ function sealedSecretObject(env: Environment, requirement: SecretRequirement): K
       encryptedData: sortKeys(material.encryptedData),
       template: {
         metadata: { name, namespace: namespace!, labels, ...(scope.annotation ? { annotations: scopeAnnotations } : {}) },
-        type: 'Opaque',
+        type: secretType(requirement),
       },
     },
   };

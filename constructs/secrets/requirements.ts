@@ -1,10 +1,12 @@
 import { vaultVariable } from '../ansible/variables';
 import { Environment } from '../environment';
 import type { Instance } from '../instance';
+import type { IngressTls } from '../ingress-tls';
 import type { Secret } from '../secret';
 import type { SecretBackend } from '../secret-backend';
 import { templateContext } from '../template-context';
 import { assertDnsSubdomain, byName } from '../names';
+import { UserError } from '../errors';
 
 /**
  * One secret object an environment needs: the Kubernetes Secret `<namespace>/<name>` that a
@@ -26,6 +28,12 @@ export interface SecretRequirement {
   /** Kubernetes: Secret key → value; VM: Ansible variable → value. Sorted by key. */
   readonly values: Readonly<Record<string, Secret>>;
   /**
+   * Kubernetes: the Secret is the TLS Secret (`kubernetes.io/tls`) of the Ingresses of
+   * `instance` and of every other instance that names it; `path` is where its IngressTls was given.
+   * @default false - the credentials of `instance` (an `Opaque` Secret)
+   */
+  readonly tls?: boolean;
+  /**
    * Kubernetes: the Secret holds the credentials of an instance on VMs, for the instances on
    * the cluster that use it: its values are the ones in that instance's Ansible Vault.
    * @default false
@@ -42,8 +50,13 @@ export interface SecretRequirement {
 }
 
 
-/** Every secret object of `env`, in instance-name order. */
+/** Every secret object of `env`: the instances' credentials in instance-name order, then the TLS Secrets siteforge writes. */
 export function secretRequirements(env: Environment): SecretRequirement[] {
+  return [...credentialRequirements(env), ...tlsRequirements(env).values()];
+}
+
+/** The credentials of `env`'s instances, in instance-name order. */
+function credentialRequirements(env: Environment): SecretRequirement[] {
   const requirements: SecretRequirement[] = [];
   const instances = [...env.instances].sort(byName);
   for (const instance of instances) {
@@ -66,6 +79,101 @@ export function secretRequirements(env: Environment): SecretRequirement[] {
     }
   }
   return requirements;
+}
+
+/** What a secret value is, as errors name it: `credentials <key>`, or the TLS certificate or key of a Secret. */
+export function secretValueName(requirement: SecretRequirement, key: string): string {
+  if (!requirement.tls) return `credentials ${key}`;
+  return `the TLS ${key === TLS_CERTIFICATE_KEY ? 'certificate' : 'private key'} of Secret ${requirement.name}`;
+}
+
+/** Keys of a `kubernetes.io/tls` Secret. */
+export const TLS_CERTIFICATE_KEY = 'tls.crt';
+export const TLS_PRIVATE_KEY_KEY = 'tls.key';
+
+/**
+ * The TLS Secrets siteforge writes (`IngressTls.secret(name, { certificate, privateKey })`)
+ * for the Ingresses of `env`'s instances on its cluster, by name: each belongs to the first
+ * instance (by name) that serves it, and names the construct where its IngressTls was given.
+ */
+function tlsRequirements(env: Environment): Map<string, SecretRequirement> {
+  const requirements = new Map<string, SecretRequirement>();
+  if (!env.cluster) return requirements;
+  for (const instance of [...env.instances].sort(byName)) {
+    const tls = instance.tls;
+    if (instance.placement.kind !== 'kubernetes' || !tls.contents) continue;
+    const name = tls.secretNameOf(instance.name)!;
+    if (requirements.has(name)) continue;
+    requirements.set(name, {
+      path: tlsGivenAt(instance),
+      instance,
+      target: 'kubernetes',
+      name,
+      namespace: env.cluster.namespace,
+      backend: env.secrets,
+      values: { [TLS_CERTIFICATE_KEY]: tls.contents.certificate, [TLS_PRIVATE_KEY_KEY]: tls.contents.privateKey },
+      tls: true,
+    });
+  }
+  return requirements;
+}
+
+/** The construct whose IngressTls `instance`'s Ingress follows: its own exposure's, or its cluster's. */
+function tlsGivenAt(instance: Instance): string {
+  return instance.exposure.tls ? instance.node.path : Environment.of(instance).cluster!.node.path;
+}
+
+/**
+ * Why the TLS Secrets siteforge would write for `env` cannot be written, each naming where to
+ * change it: a certificate or key the environment's secret backend cannot carry, two
+ * instances serving one Secret name with different contents, a Secret name also used for
+ * credentials.
+ */
+export function tlsSecretProblems(env: Environment): string[] {
+  if (!env.cluster) return [];
+  const problems: string[] = [];
+  const backend = env.secrets.kind;
+  const first = new Map<string, Instance>();
+  for (const instance of [...env.instances].sort(byName)) {
+    const tls = instance.tls;
+    const name = tls.secretNameOf(instance.name);
+    if (instance.placement.kind !== 'kubernetes' || tls.kind !== 'secret' || name === undefined) continue;
+    const other = first.get(name);
+    if (other === undefined) first.set(name, instance);
+    else if (contentsText(other.tls) !== contentsText(tls)) {
+      problems.push(`${tlsGivenAt(instance)}: ${instance.name}'s Ingress serves the TLS Secret ${name} with ${contentsText(tls)}, but ${other.name}'s serves it with ${contentsText(other.tls)}; give both the same IngressTls.secret(...)`);
+    }
+    if (other !== undefined || !tls.contents) continue;
+    for (const [key, secret] of [['certificate', tls.contents.certificate], ['privateKey', tls.contents.privateKey]] as const) {
+      if (secret.source === 'store' && backend !== 'external-secrets') {
+        problems.push(`${tlsGivenAt(instance)}: the TLS Secret ${name}'s ${key} is read from a secret store, which works only with SecretBackend.externalSecrets(), not with ${backend} (${env.node.path}); use Secret.fromEnv(...)`);
+      }
+      if (secret.source === 'env' && backend === 'external-secrets') {
+        problems.push(`${tlsGivenAt(instance)}: the TLS Secret ${name}'s ${key} is read from ${secret.description}, but ExternalSecrets read only from the store and the value must not be written in plaintext; use Secret.fromStore(...) or SecretBackend.sealedSecrets(...) for ${env.node.path}`);
+      }
+    }
+  }
+  let credentials: SecretRequirement[];
+  try {
+    credentials = credentialRequirements(env);
+  } catch (e) {
+    // A credentials Secret name that is not a Kubernetes name: rendering reports it.
+    if (e instanceof UserError) return problems;
+    throw e;
+  }
+  for (const requirement of credentials.filter((r) => r.target === 'kubernetes')) {
+    const served = first.get(requirement.name);
+    if (served) {
+      problems.push(`${tlsGivenAt(served)}: the TLS Secret ${requirement.name} that ${served.name}'s Ingress serves has the name of the credentials Secret of ${requirement.instance.name}, and one would replace the other; give the TLS Secret another name`);
+    }
+  }
+  return problems;
+}
+
+/** What a TLS Secret holds, as errors say it: who creates it, or where its certificate and key come from. */
+function contentsText(tls: IngressTls): string {
+  const contents = tls.contents;
+  return contents ? `the certificate from ${contents.certificate.description} and the key from ${contents.privateKey.description}` : 'what the administrators create';
 }
 
 /** The Secret on `env`'s cluster holding `instance`'s credentials, as its service's connection names it. */

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { KeyObject } from 'node:crypto';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import {
-  sealedSecretPath, secretRequirements, vaultFile, vaultVariable,
-  type Environment, type SealedSecretMaterial, type Secret, type SecretMaterial, type SecretRequirement,
+  Environment, sealedSecretPath, secretRequirements, secretValueName, TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY, vaultFile, vaultVariable,
+  type SealedSecretMaterial, type Secret, type SecretMaterial, type SecretRequirement,
 } from '../../constructs';
 import { parseYaml, toYaml } from '../../constructs/yaml';
 import { UserError, UserErrors } from '../errors';
@@ -105,13 +105,14 @@ interface Context {
 
 function valueFromEnv(requirement: SecretRequirement, key: string, secret: Secret, context: Context): string {
   const value = context.variables[secret.variable!];
+  const what = secretValueName(requirement, key);
   if (value === undefined || value === '') {
-    throw new UserError(`${requirement.path}: credentials ${key} come from the environment variable ${secret.variable}, which is not set; export it before synthesizing`);
+    throw new UserError(`${requirement.path}: ${what} ${requirement.tls ? 'comes' : 'come'} from the environment variable ${secret.variable}, which is not set; export it before synthesizing`);
   }
   if (value.length < MIN_SECRET_LENGTH) {
-    throw new UserError(`${requirement.path}: the environment variable ${secret.variable} (credentials ${key}) holds ${value.length} characters; a secret needs at least ${MIN_SECRET_LENGTH}`);
+    throw new UserError(`${requirement.path}: the environment variable ${secret.variable} (${what}) holds ${value.length} characters; a secret needs at least ${MIN_SECRET_LENGTH}`);
   }
-  context.handled.push({ value, description: `${secret.description} (${requirement.path} credentials ${key})` });
+  context.handled.push({ value, description: `${secret.description} (${requirement.path} ${what})` });
   return value;
 }
 
@@ -134,6 +135,7 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
   const previousFingerprints = reusable ? parseFingerprints(previous.annotations[FINGERPRINTS]) : {};
   const encryptedData: Record<string, string> = {};
   const fingerprints: Record<string, string> = {};
+  if (requirement.tls) assertUsableCertificate(requirement, context);
   const vaulted = requirement.fromVault ? context.vaultValues.get(requirement.instance.name) : undefined;
   // The vault could not be resolved: that error is reported already.
   if (requirement.fromVault && vaulted === undefined) return { encryptedData: {}, annotations: {} };
@@ -161,12 +163,50 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
       context.handled.push({ value, description: `generated credentials ${secretKey} of ${requirement.path}` });
       encryptedData[secretKey] = sealValue(key, label, Buffer.from(value, 'utf8'));
     } else {
-      throw new UserError(`${requirement.path}: credentials ${secretKey} are read from a secret store, which needs SecretBackend.externalSecrets()`);
+      throw new UserError(`${requirement.path}: ${secretValueName(requirement, secretKey)} ${requirement.tls ? 'is' : 'are'} read from a secret store, which needs SecretBackend.externalSecrets()`);
     }
   }
   const annotations: Record<string, string> = { [SEALING_KEY]: fingerprint, [SEALING_SCOPE]: scope.name };
   if (Object.keys(fingerprints).length > 0) annotations[FINGERPRINTS] = JSON.stringify(fingerprints);
   return { encryptedData, annotations };
+}
+
+/**
+ * Throws, naming the variables, unless the TLS Secret's certificate and key (read from the
+ * environment) are PEM, belong together, and the certificate is valid for the host of every
+ * instance whose Ingress serves the Secret: the ingress controller would otherwise serve its
+ * default certificate, or one browsers refuse.
+ */
+function assertUsableCertificate(requirement: SecretRequirement, context: Context): void {
+  const certificateSecret = requirement.values[TLS_CERTIFICATE_KEY];
+  const keySecret = requirement.values[TLS_PRIVATE_KEY_KEY];
+  if (certificateSecret.source !== 'env' || keySecret.source !== 'env') return;
+  const where = `${requirement.path}: the TLS Secret ${requirement.name}`;
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(valueFromEnv(requirement, TLS_CERTIFICATE_KEY, certificateSecret, context));
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${where}: the environment variable ${certificateSecret.variable} holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the certificate chain, the server's certificate first`);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(valueFromEnv(requirement, TLS_PRIVATE_KEY_KEY, keySecret, context));
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${where}: the environment variable ${keySecret.variable} holds no unencrypted PEM private key; export the key (openssl pkey -in <key file> removes a passphrase)`);
+  }
+  if (!certificate.checkPrivateKey(key)) {
+    throw new UserError(`${where}: the key in ${keySecret.variable} does not belong to the certificate in ${certificateSecret.variable} (${certificate.subject.replace(/\n/g, ', ')}); export the certificate's own key`);
+  }
+  const env = Environment.of(requirement.instance);
+  const hosts = env.instances
+    .filter((i) => i.placement.kind === 'kubernetes' && i.tls.secretNameOf(i.name) === requirement.name)
+    .map((i) => i.host!);
+  const uncovered = [...new Set(hosts)].sort().filter((host) => certificate.checkHost(host) === undefined);
+  if (uncovered.length > 0) {
+    throw new UserError(`${where}: the certificate in ${certificateSecret.variable} is not valid for ${uncovered.join(', ')} (it names ${certificate.subjectAltName ?? certificate.subject.replace(/\n/g, ', ')}); export a certificate for ${uncovered.length === 1 ? 'that host' : 'those hosts'}, or serve ${uncovered.length === 1 ? 'it' : 'them'} another IngressTls`);
+  }
 }
 
 interface PreviousSealed {

@@ -1,4 +1,4 @@
-import { constants, createDecipheriv, createHash, generateKeyPairSync, privateDecrypt, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import {
   assertNoPlaintextSecrets, assertRepositoryHasNoPlaintextSecrets, sealValue, synth, vaultDecrypt, vaultEncrypt,
 } from '../../engine';
 import { fleet, type SiteDefinition } from '../../sites';
-import { builtinCatalog, catalogCopy, readTree, renderWithSecrets, runCli, tempDir } from '../helpers';
+import { builtinCatalog, catalogCopy, controllerUnseal, readTree, renderWithSecrets, runCli, tempDir } from '../helpers';
 import { loadCatalog } from '../../catalog';
 import { plaintextSecretProblems } from '../../engine/secrets/gate';
 
@@ -28,24 +28,6 @@ afterEach(() => {
 
 const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const publicPem = keys.publicKey.export({ type: 'spki', format: 'pem' }) as string;
-
-/**
- * The Sealed Secrets controller's `HybridDecrypt` (pkg/crypto/crypto.go), written out: 2-byte
- * big-endian length of the RSA part; RSA-OAEP SHA-256 with the scope's label gives the session
- * key; AES-256-GCM with a zero nonce opens the rest.
- */
-function controllerUnseal(privateKey: KeyObject, label: string, base64: string): string {
-  const data = Buffer.from(base64, 'base64');
-  const rsaLength = data.readUInt16BE(0);
-  const sessionKey = privateDecrypt(
-    { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from(label) },
-    data.subarray(2, 2 + rsaLength),
-  );
-  const rest = data.subarray(2 + rsaLength);
-  const decipher = createDecipheriv('aes-256-gcm', sessionKey, Buffer.alloc(12));
-  decipher.setAuthTag(rest.subarray(rest.length - 16));
-  return Buffer.concat([decipher.update(rest.subarray(0, rest.length - 16)), decipher.final()]).toString('utf8');
-}
 
 /** The controller's label for an object `namespace/name` under `scope`. */
 const labels = { strict: 'acme-prod/mysql-credentials', 'namespace-wide': 'acme-prod', 'cluster-wide': '' };

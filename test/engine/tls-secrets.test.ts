@@ -1,0 +1,249 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Construct } from 'constructs';
+import { parse } from 'yaml';
+import { Exposure, IngressTls, Secret, SecretBackend, Site } from '../../constructs';
+import { synth } from '../../engine';
+import type { SiteDefinition } from '../../sites';
+import { builtinCatalog, controllerUnseal, readTree, tempDir } from '../helpers';
+
+const catalog = builtinCatalog();
+const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+const mustRun = process.env.CI === 'true';
+
+const controller = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const sealedSecrets = SecretBackend.sealedSecrets({ certificate: controller.publicKey.export({ type: 'spki', format: 'pem' }) as string });
+
+// Tests below set variables; each test starts from the environment vitest gave.
+const originalEnv = { ...process.env };
+afterEach(() => {
+  for (const key of Object.keys(process.env)) if (!(key in originalEnv)) delete process.env[key];
+  Object.assign(process.env, originalEnv);
+});
+
+/** A self-signed certificate and its key, made by the real openssl, for the DNS names `names`. */
+function certificateFor(names: readonly string[]): { certificate: string; key: string } {
+  const dir = tempDir();
+  execFileSync('openssl', ['req', '-x509', '-nodes', '-newkey', 'rsa:2048', '-days', '30', '-subj', `/CN=${names[0]}`,
+    '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  return { certificate: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
+}
+
+interface ShopOptions {
+  readonly secrets?: SecretBackend;
+  /** The cluster's tls. */
+  readonly tls: IngressTls;
+  /** The tls of the second website's exposure. @default - the cluster's */
+  readonly secondTls?: IngressTls;
+  /** Name of the second website. @default "www2" */
+  readonly secondName?: string;
+}
+
+/** Site shop, environment prod on a cluster: two websites exposed on www. and www2.shop.example.com. */
+function shop(options: ShopOptions): SiteDefinition {
+  return {
+    name: 'shop',
+    build(scope: Construct) {
+      const site = new Site(scope, 'shop', { domain: 'shop.example.com', secrets: options.secrets });
+      const env = site.addEnvironment('prod');
+      env.addCluster({ tls: options.tls });
+      const settings = { portalUrl: 'https://api.shop.example.com/admin' };
+      env.addInstance('www', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: 'www.shop.example.com' }), settings });
+      env.addInstance(options.secondName ?? 'www2', {
+        service: catalog.service('koca-website'),
+        exposure: Exposure.ingress({ host: 'www2.shop.example.com', tls: options.secondTls }),
+        settings,
+      });
+      return site;
+    },
+  };
+}
+
+const fromEnv = IngressTls.secret('shop-tls', { certificate: Secret.fromEnv('SHOP_TLS_CRT'), privateKey: Secret.fromEnv('SHOP_TLS_KEY') });
+const secretsFolder = (outDir: string) => join(outDir, 'shop/prod/manifests/secrets');
+const readObject = (file: string) => parse(readFileSync(file, 'utf8')) as Record<string, any>;
+
+describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (IngressTls.secret with contents)', () => {
+  let wildcard: { certificate: string; key: string };
+  let other: { certificate: string; key: string };
+  beforeAll(() => {
+    wildcard = certificateFor(['*.shop.example.com']);
+    other = certificateFor(['www.other.example.org']);
+  });
+
+  it('seals the certificate and key into one kubernetes.io/tls SealedSecret both Ingresses serve, writes neither in plaintext, and a second synth changes no byte', async () => {
+    // GIVEN the customer's wildcard certificate in two variables, and a cluster with Sealed Secrets
+    process.env.SHOP_TLS_CRT = wildcard.certificate;
+    process.env.SHOP_TLS_KEY = wildcard.key;
+    const outDir = tempDir();
+    const definition = shop({ secrets: sealedSecrets, tls: fromEnv });
+    // WHEN synthesized
+    await synth({ fleet: [definition], catalog, outDir });
+    // THEN one SealedSecret, whose template makes a TLS Secret, labelled for the site (two instances serve it)
+    const sealed = readObject(join(secretsFolder(outDir), 'sealedsecret-shop-tls.yaml'));
+    expect(sealed).toMatchObject({
+      apiVersion: 'bitnami.com/v1alpha1',
+      kind: 'SealedSecret',
+      metadata: { name: 'shop-tls', namespace: 'shop-prod', labels: { 'app.kubernetes.io/part-of': 'shop', 'app.kubernetes.io/managed-by': 'siteforge' } },
+      spec: { template: { type: 'kubernetes.io/tls', metadata: { name: 'shop-tls', namespace: 'shop-prod' } } },
+    });
+    expect(Object.keys(sealed.metadata.labels).sort()).toStrictEqual(['app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of']);
+    expect(Object.keys(sealed.spec.encryptedData).sort()).toStrictEqual(['tls.crt', 'tls.key']);
+    // ... which the controller opens, with the strict scope's label, to the certificate and key
+    expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.crt'])).toBe(wildcard.certificate);
+    expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.key'])).toBe(wildcard.key);
+    expect(readObject(join(secretsFolder(outDir), 'kustomization.yaml')).resources).toStrictEqual(['sealedsecret-shop-tls.yaml']);
+    // ... both Ingresses serve it
+    for (const [instance, host] of [['www', 'www.shop.example.com'], ['www2', 'www2.shop.example.com']]) {
+      const ingress = readObject(join(outDir, `shop/prod/manifests/${instance}/ingress-${instance}.yaml`));
+      expect(ingress.spec.tls).toStrictEqual([{ hosts: [host], secretName: 'shop-tls' }]);
+    }
+    // ... no file holds the key, raw or base64, nor the certificate
+    const tree = readTree(outDir);
+    const body = (pem: string) => pem.split('\n').filter((l) => l && !l.startsWith('-----')).join('\n');
+    for (const content of Object.values(tree)) {
+      expect(content).not.toContain(body(wildcard.key).split('\n')[1]);
+      expect(content).not.toContain(Buffer.from(wildcard.key).toString('base64').slice(0, 40));
+      expect(content).not.toContain(body(wildcard.certificate).split('\n')[1]);
+    }
+    // ... the README says where the certificate comes from
+    expect(tree['shop/prod/README.md']).toContain('the Secret `shop-tls`, held in this repository (certificate from environment variable SHOP_TLS_CRT, key from environment variable SHOP_TLS_KEY)');
+    // WHEN synthesized again with the same variables THEN no byte changes (nothing is sealed anew)
+    await synth({ fleet: [definition], catalog, outDir });
+    expect(readTree(outDir)).toStrictEqual(tree);
+  });
+
+  it.skipIf(!hasTool('kubectl') && !mustRun)('builds manifests/secrets/ with the real kubectl kustomize', async () => {
+    process.env.SHOP_TLS_CRT = wildcard.certificate;
+    process.env.SHOP_TLS_KEY = wildcard.key;
+    const outDir = tempDir();
+    await synth({ fleet: [shop({ secrets: sealedSecrets, tls: fromEnv })], catalog, outDir });
+    const built = execFileSync('kubectl', ['kustomize', secretsFolder(outDir)], { encoding: 'utf8' });
+    expect(parse(built)).toMatchObject({ kind: 'SealedSecret', metadata: { name: 'shop-tls' }, spec: { template: { type: 'kubernetes.io/tls' } } });
+  });
+
+  it('makes an ExternalSecret whose template gives the Secret its TLS type, reading the certificate and key from the store', async () => {
+    const outDir = tempDir();
+    const tls = IngressTls.secret('shop-tls', { certificate: Secret.fromStore('shop/tls', { property: 'crt' }), privateKey: Secret.fromStore('shop/tls', { property: 'key' }) });
+    await synth({ fleet: [shop({ tls })], catalog, outDir });
+    expect(readObject(join(secretsFolder(outDir), 'externalsecret-shop-tls.yaml'))).toStrictEqual({
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ExternalSecret',
+      metadata: { name: 'shop-tls', namespace: 'shop-prod', labels: { 'app.kubernetes.io/part-of': 'shop', 'app.kubernetes.io/managed-by': 'siteforge' } },
+      spec: {
+        refreshInterval: '1h',
+        secretStoreRef: { kind: 'ClusterSecretStore', name: 'siteforge' },
+        target: { name: 'shop-tls', creationPolicy: 'Owner', deletionPolicy: 'Retain', template: { type: 'kubernetes.io/tls' } },
+        data: [
+          { secretKey: 'tls.crt', remoteRef: { key: 'shop/tls', property: 'crt' } },
+          { secretKey: 'tls.key', remoteRef: { key: 'shop/tls', property: 'key' } },
+        ],
+      },
+    });
+  });
+
+  it('writes nothing for a TLS Secret the administrators create', async () => {
+    const outDir = tempDir();
+    await synth({ fleet: [shop({ secrets: sealedSecrets, tls: IngressTls.secret('shop-tls') })], catalog, outDir });
+    expect(Object.keys(readTree(outDir)).filter((path) => path.includes('manifests/secrets/'))).toStrictEqual([]);
+  });
+
+  describe('refuses, naming where the certificate was given and what to change, and leaves the previous output as it was', () => {
+    const cases: { name: string; options: () => ShopOptions; variables?: () => Record<string, string>; message: string | RegExp }[] = [
+      {
+        name: 'a generated certificate',
+        options: () => ({ secrets: sealedSecrets, tls: IngressTls.secret('shop-tls', { certificate: Secret.generated(), privateKey: Secret.fromEnv('SHOP_TLS_KEY') }) }),
+        message: 'shop/prod/cluster: tls certificate is Secret.generated(), but a certificate is issued, not generated: give Secret.fromEnv(...) (with sealed secrets) or Secret.fromStore(...) (with External Secrets), or use IngressTls.certManager({ issuer })',
+      },
+      {
+        name: 'a key given as a string, without showing it',
+        options: () => ({ secrets: sealedSecrets, tls: IngressTls.secret('shop-tls', { certificate: Secret.fromEnv('SHOP_TLS_CRT'), privateKey: '-----BEGIN PRIVATE KEY-----' as unknown as Secret }) }),
+        message: 'shop/prod/cluster: tls privateKey must be a Secret (Secret.fromEnv(...) or Secret.fromStore(...)), got a string (not shown)',
+      },
+      {
+        name: 'a value from the environment with External Secrets',
+        options: () => ({ tls: fromEnv }),
+        message: 'shop/prod/cluster: the TLS Secret shop-tls\'s certificate is read from environment variable SHOP_TLS_CRT, but ExternalSecrets read only from the store and the value must not be written in plaintext; use Secret.fromStore(...) or SecretBackend.sealedSecrets(...) for shop/prod',
+      },
+      {
+        name: 'a store reference with Sealed Secrets',
+        options: () => ({ secrets: sealedSecrets, tls: IngressTls.secret('shop-tls', { certificate: Secret.fromStore('shop/tls'), privateKey: Secret.fromEnv('SHOP_TLS_KEY') }) }),
+        message: 'shop/prod/cluster: the TLS Secret shop-tls\'s certificate is read from a secret store, which works only with SecretBackend.externalSecrets(), not with sealed-secrets (shop/prod); use Secret.fromEnv(...)',
+      },
+      {
+        name: 'one Secret name served with other contents',
+        options: () => ({ secrets: sealedSecrets, tls: fromEnv, secondTls: IngressTls.secret('shop-tls') }),
+        message: 'shop/prod/www2: www2\'s Ingress serves the TLS Secret shop-tls with what the administrators create, but www\'s serves it with the certificate from environment variable SHOP_TLS_CRT and the key from environment variable SHOP_TLS_KEY; give both the same IngressTls.secret(...)',
+      },
+      {
+        name: 'a TLS Secret with the name of a credentials Secret',
+        options: () => ({ secrets: sealedSecrets, tls: IngressTls.secret('mysql-credentials', { certificate: Secret.fromEnv('SHOP_TLS_CRT'), privateKey: Secret.fromEnv('SHOP_TLS_KEY') }) }),
+        message: /the TLS Secret mysql-credentials that www's Ingress serves has the name of the credentials Secret of mysql, and one would replace the other; give the TLS Secret another name/,
+      },
+      {
+        name: 'an unset variable',
+        options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
+        variables: () => ({ SHOP_TLS_KEY: wildcard.key }),
+        message: 'shop/prod/cluster: the TLS certificate of Secret shop-tls comes from the environment variable SHOP_TLS_CRT, which is not set; export it before synthesizing',
+      },
+      {
+        name: 'a variable that holds no certificate',
+        options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
+        variables: () => ({ SHOP_TLS_CRT: 'certainly-not-a-certificate', SHOP_TLS_KEY: wildcard.key }),
+        message: 'shop/prod/cluster: the TLS Secret shop-tls: the environment variable SHOP_TLS_CRT holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the certificate chain, the server\'s certificate first',
+      },
+      {
+        name: 'a variable that holds no private key',
+        options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
+        variables: () => ({ SHOP_TLS_CRT: wildcard.certificate, SHOP_TLS_KEY: wildcard.certificate }),
+        message: 'shop/prod/cluster: the TLS Secret shop-tls: the environment variable SHOP_TLS_KEY holds no unencrypted PEM private key; export the key (openssl pkey -in <key file> removes a passphrase)',
+      },
+      {
+        name: 'the key of another certificate',
+        options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
+        variables: () => ({ SHOP_TLS_CRT: wildcard.certificate, SHOP_TLS_KEY: other.key }),
+        message: 'shop/prod/cluster: the TLS Secret shop-tls: the key in SHOP_TLS_KEY does not belong to the certificate in SHOP_TLS_CRT (CN=*.shop.example.com); export the certificate\'s own key',
+      },
+      {
+        name: 'a certificate for other hosts',
+        options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
+        variables: () => ({ SHOP_TLS_CRT: other.certificate, SHOP_TLS_KEY: other.key }),
+        message: 'shop/prod/cluster: the TLS Secret shop-tls: the certificate in SHOP_TLS_CRT is not valid for www.shop.example.com, www2.shop.example.com (it names DNS:www.other.example.org); export a certificate for those hosts, or serve them another IngressTls',
+      },
+    ];
+    it.each(cases)('$name', async ({ options, variables, message }) => {
+      // GIVEN the output of a good synth
+      process.env.SHOP_TLS_CRT = wildcard.certificate;
+      process.env.SHOP_TLS_KEY = wildcard.key;
+      const outDir = tempDir();
+      await synth({ fleet: [shop({ secrets: sealedSecrets, tls: fromEnv })], catalog, outDir });
+      const before = readTree(outDir);
+      // WHEN the site changes to the bad input
+      delete process.env.SHOP_TLS_CRT;
+      delete process.env.SHOP_TLS_KEY;
+      Object.assign(process.env, variables?.() ?? {});
+      const bad = options();
+      const definition = bad.tls.secretNameOf('') === 'mysql-credentials' ? withMysql(shop(bad)) : shop(bad);
+      const failure = synth({ fleet: [definition], catalog, outDir });
+      // THEN it is refused with the message, and the output is as it was
+      await expect(failure).rejects.toThrow(message);
+      expect(readTree(outDir)).toStrictEqual(before);
+    });
+  });
+});
+
+/** `definition` with a MySQL on the cluster too, whose credentials Secret is mysql-credentials. */
+function withMysql(definition: SiteDefinition): SiteDefinition {
+  return {
+    name: definition.name,
+    build(scope, given) {
+      const site = definition.build(scope, given) as Site;
+      site.environments[0].addInstance('mysql', { service: catalog.service('mysql') });
+      return site;
+    },
+  };
+}
