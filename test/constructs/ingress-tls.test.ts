@@ -213,7 +213,7 @@ describe('TLS choices siteforge refuses', () => {
       'acme/prod/cluster: tls needs an issuer: IngressTls.certManager({ issuer: IssuerRef.cluster(name) }) or IssuerRef.namespaced(name), got undefined',
     );
     expect(() => environment({ tls: 'letsencrypt-prod' as never })).toThrow(
-      'acme/prod/cluster: tls must be IngressTls.certManager({ issuer }), IngressTls.secret(name) or IngressTls.none(), got "letsencrypt-prod"',
+      'acme/prod/cluster: tls must be IngressTls.certManager({ issuer }), IngressTls.secret(name[, { certificate, privateKey }]) or IngressTls.none(), got "letsencrypt-prod"',
     );
   });
 
