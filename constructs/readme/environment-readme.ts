@@ -77,10 +77,15 @@ function tlsLines(env: Environment): string[] {
   for (const i of exposed) lines.push(`| ${i.name} | ${i.host} | ${i.tls.describe(i.name)} |`);
   lines.push('');
   const issuers = [...new Set(exposed.filter((i) => i.tls.kind === 'cert-manager').map((i) => `the ${i.tls.issuer!.kind} \`${i.tls.issuer!.name}\`${i.tls.issuer!.kind === 'Issuer' ? ` in \`${namespace}\`` : ''}`))];
-  const secrets = [...new Set(exposed.filter((i) => i.tls.kind === 'secret').map((i) => `\`${i.tls.secretNameOf(i.name)}\``))];
+  const secretNames = (held: boolean) => [...new Set(exposed.filter((i) => i.tls.kind === 'secret' && (i.tls.contents !== undefined) === held).map((i) => `\`${i.tls.secretNameOf(i.name)}\``))];
+  const secrets = secretNames(false);
+  const held = secretNames(true);
+  const store = env.secrets.store;
+  const backend = env.secrets.kind === 'sealed-secrets' ? 'the Sealed Secrets controller, whose certificate sealed' : `External Secrets, and the keys read in the ${store?.kind} \`${store?.name}\` for`;
   const needs = [
     ...(issuers.length > 0 ? [`- cert-manager (its cert-manager.io/v1 CRDs and controller) and ${issuers.join(', ')}: each Certificate in \`manifests/<instance>/\` asks it for the instance's host, and cert-manager keeps the Secret the Ingress serves`] : []),
     ...(secrets.length > 0 ? [`- the TLS Secret${secrets.length > 1 ? 's' : ''} ${secrets.join(', ')} in \`${namespace}\` (type \`kubernetes.io/tls\`: \`kubectl create secret tls <name> --cert=<file> --key=<file> -n ${namespace}\`), valid for the hosts above that use ${secrets.length > 1 ? 'them' : 'it'}`] : []),
+    ...(held.length > 0 ? [`- ${backend} the TLS Secret${held.length > 1 ? 's' : ''} ${held.join(', ')} in \`manifests/secrets/\``] : []),
   ];
   lines.push('The cluster\'s administrators provide, before the first sync:', '', ...needs, '');
   return lines;

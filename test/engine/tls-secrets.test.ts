@@ -112,6 +112,9 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
     }
     // ... the README says where the certificate comes from
     expect(tree['shop/prod/README.md']).toContain('the Secret `shop-tls`, held in this repository (certificate from environment variable SHOP_TLS_CRT, key from environment variable SHOP_TLS_KEY)');
+    // ... and that the administrators provide only the controller, no Secret
+    expect(tree['shop/prod/README.md']).toContain('- the Sealed Secrets controller, whose certificate sealed the TLS Secret `shop-tls` in `manifests/secrets/`');
+    expect(tree['shop/prod/README.md']).not.toContain('kubectl create secret tls');
     // WHEN synthesized again with the same variables THEN no byte changes (nothing is sealed anew)
     await synth({ fleet: [definition], catalog, outDir });
     expect(readTree(outDir)).toStrictEqual(tree);
@@ -144,12 +147,14 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
         ],
       },
     });
+    expect(readFileSync(join(outDir, 'shop/prod/README.md'), 'utf8')).toContain('- External Secrets, and the keys read in the ClusterSecretStore `siteforge` for the TLS Secret `shop-tls` in `manifests/secrets/`');
   });
 
   it('writes nothing for a TLS Secret the administrators create', async () => {
     const outDir = tempDir();
     await synth({ fleet: [shop({ secrets: sealedSecrets, tls: IngressTls.secret('shop-tls') })], catalog, outDir });
     expect(Object.keys(readTree(outDir)).filter((path) => path.includes('manifests/secrets/'))).toStrictEqual([]);
+    expect(readFileSync(join(outDir, 'shop/prod/README.md'), 'utf8')).toContain('- the TLS Secret `shop-tls` in `shop-prod` (type `kubernetes.io/tls`: `kubectl create secret tls <name> --cert=<file> --key=<file> -n shop-prod`)');
   });
 
   describe('refuses, naming where the certificate was given and what to change, and leaves the previous output as it was', () => {
