@@ -17,10 +17,10 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }));
 /** Writes a fleet module named `name` holding `text` after the imports every case uses. */
 function fleetFile(name: string, text: string): string {
   const file = join(folder, `${name}.ts`);
-  writeFileSync(file, `import { Site, Exposure, Placement, Secret, SecretBackend } from '${ROOT}/constructs';
+  writeFileSync(file, `import { Site, Exposure, IngressTls, Placement, Secret, SecretBackend } from '${ROOT}/constructs';
 import type { SiteDefinition } from '${ROOT}/sites';
 import { ACME_PROD_SEALING_CERTIFICATE } from '${ROOT}/sites/acme-sealing-certificate';
-void Exposure, Placement, Secret, SecretBackend, ACME_PROD_SEALING_CERTIFICATE;
+void Exposure, IngressTls, Placement, Secret, SecretBackend, ACME_PROD_SEALING_CERTIFICATE;
 ${text}
 `);
   return file;
@@ -150,6 +150,11 @@ const cases: Case[] = [
     err: () => 'acme/prod/web: exposure host must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-", got "https://www.acme.example.com"' },
   { input: 'a Secret.fromEnv variable that is not set', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), credentials: { 'redis-password': Secret.fromEnv('ACME_BAD_INPUT_UNSET') } });", "{ domain: 'acme.example.com', secrets: SecretBackend.sealedSecrets({ certificate: ACME_PROD_SEALING_CERTIFICATE }) }"),
     err: () => 'acme/prod/redis: credentials redis-password come from the environment variable ACME_BAD_INPUT_UNSET, which is not set; export it before synthesizing' },
+  { input: 'a generated TLS certificate', fleet: acme(GOOD_BODY, undefined, "env.addCluster({ tls: IngressTls.secret('acme-tls', { certificate: Secret.generated(), privateKey: Secret.fromStore('acme/tls') }) });"),
+    err: () => 'acme/prod/cluster: tls certificate is Secret.generated(), but a certificate is issued, not generated: give Secret.fromEnv(...) (with sealed secrets) or Secret.fromStore(...) (with External Secrets), or use IngressTls.certManager({ issuer })' },
+  { input: 'a TLS certificate variable that holds no certificate', fleet: acme("env.addInstance('web', { service: catalog.service('koca-website'), exposure: Exposure.ingress(), settings: { portalUrl: 'https://api.acme.example.com' } });", "{ domain: 'acme.example.com', secrets: SecretBackend.sealedSecrets({ certificate: ACME_PROD_SEALING_CERTIFICATE }) }",
+    "env.addCluster({ tls: IngressTls.secret('acme-tls', { certificate: Secret.fromEnv('PATH'), privateKey: Secret.fromEnv('PATH') }) });"),
+    err: () => 'acme/prod/cluster: the TLS Secret acme-tls: the environment variable PATH holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the certificate chain, the server\'s certificate first' },
   // choices given as strings or plain objects (a fleet is compiled, not type-checked)
   { input: 'an applier given as a string', fleet: acme(GOOD_BODY, undefined, "env.addCluster({ applier: 'flux' as never });"),
     err: () => 'acme/prod/cluster: applier must be Applier.argoCd() or Applier.flux(), got "flux"' },
