@@ -10,6 +10,7 @@ export * from './ingress-tls';
 export * from './site';
 export * from './environment';
 export * from './kubernetes-cluster';
+export * from './environment-config-map';
 export * from './host-group';
 export * from './storage-mount';
 export * from './ansible/variables';

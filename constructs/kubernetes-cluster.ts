@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { errorAt, shownValue } from './errors';
-import { assertDnsLabel } from './names';
+import { assertDnsLabel, assertDnsSubdomain, byName, childPath } from './names';
+import { EnvironmentConfigMap, type EnvironmentConfigMapProps } from './environment-config-map';
 import { Applier } from './applier';
 import { Site } from './site';
 import { Environment } from './environment';
@@ -78,5 +79,40 @@ export class KubernetesCluster extends Construct {
     assertDnsLabel(this.node.path, 'ingressClass', this.ingressClass);
     if (this.storageClass !== undefined) assertDnsLabel(this.node.path, 'storageClass', this.storageClass);
     assertDnsLabel(this.node.path, 'namespace', this.namespace);
+    this.node.addValidation({ validate: () => this.namespaceObjectProblems() });
+  }
+
+  /**
+   * Adds a ConfigMap `name` to the environment's namespace, belonging to no instance
+   * (Choerodon's 配置映射): written to `manifests/namespace/`.
+   */
+  public addConfigMap(name: string, props: EnvironmentConfigMapProps): EnvironmentConfigMap {
+    this.assertFreeObjectName(name, 'ConfigMap');
+    return new EnvironmentConfigMap(this, name, props);
+  }
+
+  /** The ConfigMaps added with addConfigMap, by name. */
+  public get configMaps(): EnvironmentConfigMap[] {
+    return this.node.children.filter((c): c is EnvironmentConfigMap => c instanceof EnvironmentConfigMap).sort(byName);
+  }
+
+  private assertFreeObjectName(name: string, kind: string): void {
+    assertDnsSubdomain(childPath(this, name), `${kind} name`, name);
+    if (this.node.tryFindChild(name)) {
+      throw errorAt(`${this.node.path}/${name}`, `${this.node.path} already has a ConfigMap or Secret named ${JSON.stringify(name)}; give each its own name`);
+    }
+  }
+
+  /**
+   * An environment object named like an instance, or starting with an instance's name and a
+   * dash: the names of what siteforge and the instances' charts make for them
+   * (`<instance>-config`, `<instance>-tls`, a chart's `<release>-…`).
+   */
+  private namespaceObjectProblems(): string[] {
+    const instances = Environment.of(this).instances.filter((i) => i.placement.kind === 'kubernetes');
+    return this.configMaps.flatMap((object) => {
+      const owner = instances.find((i) => object.name === i.name || object.name.startsWith(`${i.name}-`));
+      return owner ? [`${object.node.path}: ConfigMap ${object.name} is named like the objects of instance ${owner.name} (${owner.name}-…), which siteforge or its chart may make; give it a name that starts otherwise`] : [];
+    });
   }
 }

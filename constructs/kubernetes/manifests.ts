@@ -17,7 +17,7 @@ export interface KubernetesObject {
 
 /**
  * `manifests/<instance>/` of every natively rendered instance on the cluster, plus
- * `manifests/namespace/` with the environment's Namespace: one object per file, named
+ * `manifests/namespace/` with the environment's Namespace and ConfigMaps: one object per file, named
  * `<kind>-<name>.yaml`, and a `kustomization.yaml` listing them.
  *
  * Every chart lives in an App of its own, made for it and dropped after it: the fleet's model
@@ -28,12 +28,12 @@ export function renderManifests(env: Environment): RenderedFile[] {
   const cluster = env.cluster;
   if (!cluster) return [];
   const namespaceChart = new Chart(chartApp(), 'namespace', { disableResourceNameHashes: true });
-  new kplus.Namespace(namespaceChart, 'namespace', {
-    metadata: {
-      name: cluster.namespace,
-      labels: { 'app.kubernetes.io/part-of': Site.of(env).name, 'app.kubernetes.io/managed-by': 'siteforge' },
-    },
-  });
+  const labels = { 'app.kubernetes.io/part-of': Site.of(env).name, 'app.kubernetes.io/managed-by': 'siteforge' };
+  new kplus.Namespace(namespaceChart, 'namespace', { metadata: { name: cluster.namespace, labels } });
+  // The environment's own ConfigMaps come with its Namespace, before any instance that reads them.
+  for (const configMap of cluster.configMaps) {
+    new kplus.ConfigMap(namespaceChart, `configmap-${configMap.name}`, { metadata: { name: configMap.name, namespace: cluster.namespace, labels }, data: configMap.data });
+  }
   const charts: Chart[] = [namespaceChart];
   for (const instance of env.instances) {
     if (instance.placement.kind === 'kubernetes' && instance.service.workload) {

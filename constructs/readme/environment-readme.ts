@@ -36,6 +36,7 @@ export function renderEnvironmentReadme(env: Environment): RenderedFile {
   }
   lines.push('');
   lines.push(...tlsLines(env));
+  lines.push(...namespaceObjectLines(env));
   const hosts = env.hostGroups.flatMap((g) => g.hosts);
   if (hosts.length > 0) {
     lines.push('## Hosts', '', '| host | group | address | roles |', '|---|---|---|---|');
@@ -60,6 +61,16 @@ export function renderEnvironmentReadme(env: Environment): RenderedFile {
     '',
   );
   return { path: 'README.md', content: lines.join('\n') };
+}
+
+/** The environment's own ConfigMaps (and their keys), which belong to no instance. */
+function namespaceObjectLines(env: Environment): string[] {
+  const configMaps = env.cluster?.configMaps ?? [];
+  if (configMaps.length === 0) return [];
+  const lines = ['## Config maps', '', `In \`${env.cluster!.namespace}\`, applied with the namespace (\`manifests/namespace/\`); they belong to no instance.`, '', '| ConfigMap | keys |', '|---|---|'];
+  for (const configMap of configMaps) lines.push(`| ${configMap.name} | ${Object.keys(configMap.data).join(', ')} |`);
+  lines.push('');
+  return lines;
 }
 
 /**

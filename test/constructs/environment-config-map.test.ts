@@ -1,0 +1,121 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Construct } from 'constructs';
+import { parse } from 'yaml';
+import { Applier, Site, type EnvironmentConfigMapProps } from '../../constructs';
+import { synth } from '../../engine';
+import type { SiteDefinition } from '../../sites';
+import { builtinCatalog, readTree, siteWithEnvironment, tempDir } from '../helpers';
+
+const catalog = builtinCatalog();
+const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+const mustRun = process.env.CI === 'true';
+
+/** Site acme, environment prod on a cluster (with `applier`), running Redis, with the ConfigMaps `configMaps`. */
+function acme(configMaps: Record<string, EnvironmentConfigMapProps>, applier = Applier.argoCd()): SiteDefinition {
+  return {
+    name: 'acme',
+    build(scope: Construct) {
+      const site = new Site(scope, 'acme', { domain: 'acme.example.com', gitRemote: 'https://git.acme.example.com/{site}-{env}.git' });
+      const env = site.addEnvironment('prod');
+      const cluster = env.addCluster({ applier });
+      env.addInstance('redis', { service: catalog.service('redis') });
+      for (const [name, props] of Object.entries(configMaps)) cluster.addConfigMap(name, props);
+      return site;
+    },
+  };
+}
+
+const shared = { 'shared-settings': { data: { 'log.level': 'INFO', TZ: 'Asia/Shanghai' } } };
+
+describe('ConfigMaps of the environment (cluster.addConfigMap)', () => {
+  it('writes each into manifests/namespace/ beside the Namespace, keys in code-point order, labelled for the site, and lists it in the README', async () => {
+    // GIVEN an environment with a ConfigMap of its own
+    const outDir = tempDir();
+    // WHEN synthesized
+    await synth({ fleet: [acme(shared)], catalog, outDir });
+    // THEN it is in the namespace folder, in the environment's namespace
+    const folder = join(outDir, 'acme/prod/manifests/namespace');
+    expect(readFileSync(join(folder, 'configmap-shared-settings.yaml'), 'utf8')).toBe([
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  labels:',
+      '    app.kubernetes.io/managed-by: siteforge',
+      '    app.kubernetes.io/part-of: acme',
+      '  name: shared-settings',
+      '  namespace: acme-prod',
+      'data:',
+      '  TZ: Asia/Shanghai',
+      '  log.level: INFO',
+      'immutable: false',
+      '',
+    ].join('\n'));
+    expect(parse(readFileSync(join(folder, 'kustomization.yaml'), 'utf8')).resources).toStrictEqual(['configmap-shared-settings.yaml', 'namespace-acme-prod.yaml']);
+    // ... the README names it and its keys
+    expect(readFileSync(join(outDir, 'acme/prod/README.md'), 'utf8')).toContain('## Config maps\n\nIn `acme-prod`, applied with the namespace (`manifests/namespace/`); they belong to no instance.\n\n| ConfigMap | keys |\n|---|---|\n| shared-settings | TZ, log.level |\n');
+  });
+
+  it('writes nothing more for an environment without any', async () => {
+    const outDir = tempDir();
+    await synth({ fleet: [acme({})], catalog, outDir });
+    const tree = readTree(outDir);
+    expect(Object.keys(tree).filter((path) => path.includes('manifests/namespace/'))).toStrictEqual([
+      'acme/prod/manifests/namespace/kustomization.yaml', 'acme/prod/manifests/namespace/namespace-acme-prod.yaml',
+    ]);
+    expect(tree['acme/prod/README.md']).not.toContain('## Config maps');
+  });
+
+  it.skipIf(!hasTool('kubectl') && !mustRun)('is applied with the Namespace by Argo CD and by Flux: the real kubectl kustomize builds both from the folder they apply', async () => {
+    for (const applier of [Applier.argoCd(), Applier.flux()]) {
+      // GIVEN the environment applied by Argo CD, then by Flux
+      const outDir = tempDir();
+      await synth({ fleet: [acme(shared, applier)], catalog, outDir });
+      // THEN the object that applies the namespace folder exists
+      const repo = join(outDir, 'acme/prod');
+      const applied = applier.name === 'argocd'
+        ? parse(readFileSync(join(repo, 'apps/application-namespace.yaml'), 'utf8')).spec.source.path
+        : parse(readFileSync(join(repo, 'apps/kustomization-namespace.yaml'), 'utf8')).spec.path;
+      expect(applied.replace(/^\.\//, '')).toBe('manifests/namespace');
+      // ... and the folder builds to the Namespace and the ConfigMap
+      const built = execFileSync('kubectl', ['kustomize', join(repo, 'manifests/namespace')], { encoding: 'utf8' });
+      expect(built.split('\n').filter((l) => l.startsWith('kind: '))).toStrictEqual(['kind: Namespace', 'kind: ConfigMap']);
+    }
+  });
+
+  it('is refused by the plaintext-secret gate when it holds a credential', async () => {
+    const outDir = tempDir();
+    const leaking = { 'tls-files': { data: { 'server.key': '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx\n-----END RSA PRIVATE KEY-----\n' } } };
+    await expect(synth({ fleet: [acme(leaking)], catalog, outDir })).rejects.toThrow(/acme\/prod\/manifests\/namespace\/configmap-tls-files\.yaml: .*private key/i);
+  });
+
+  describe('refuses, naming the ConfigMap and what to change', () => {
+    const cluster = () => siteWithEnvironment().env.cluster!;
+    it.each([
+      { name: 'a name that is not a Kubernetes name', add: () => cluster().addConfigMap('Shared_Settings', { data: { a: 'b' } }),
+        message: /^acme\/prod\/cluster\/Shared_Settings: ConfigMap name must be .*, got "Shared_Settings"$/ },
+      { name: 'a second ConfigMap of one name', add: () => { const c = cluster(); c.addConfigMap('shared', { data: { a: 'b' } }); c.addConfigMap('shared', { data: { c: 'd' } }); },
+        message: 'acme/prod/cluster/shared: acme/prod/cluster already has a ConfigMap or Secret named "shared"; give each its own name' },
+      { name: 'data given as a string', add: () => cluster().addConfigMap('shared', 'TZ=UTC' as never),
+        message: 'acme/prod/cluster/shared: addConfigMap takes { data: { key: \'text\' } }, got "TZ=UTC"' },
+      { name: 'a key Kubernetes refuses', add: () => cluster().addConfigMap('shared', { data: { 'log level': 'INFO' } }),
+        message: 'acme/prod/cluster/shared: data key "log level" must be letters, digits, "-", "_" and "." (at most 253, not "." or "..")' },
+      { name: 'a value that is not text', add: () => cluster().addConfigMap('shared', { data: { replicas: 3 as never } }),
+        message: 'acme/prod/cluster/shared: data.replicas must be text (numbers and booleans written as strings, as Kubernetes stores them), got 3' },
+      { name: 'no data', add: () => cluster().addConfigMap('shared', { data: {} }),
+        message: 'acme/prod/cluster/shared: data is empty; give the ConfigMap at least one key, or leave it out' },
+      { name: 'more than Kubernetes stores in one ConfigMap', add: () => cluster().addConfigMap('shared', { data: { big: 'x'.repeat(1024 * 1024) } }),
+        message: 'acme/prod/cluster/shared: data holds 1048579 bytes, more than the 1048576 bytes Kubernetes stores in one ConfigMap; split it, or mount large files another way' },
+    ])('$name', ({ add, message }) => {
+      expect(add).toThrow(message);
+    });
+
+    it('a ConfigMap named like the objects of an instance, when the site is checked', async () => {
+      const outDir = tempDir();
+      await expect(synth({ fleet: [acme({ 'redis-settings': { data: { a: 'b' } } })], catalog, outDir })).rejects.toThrow(
+        'acme/prod/cluster/redis-settings: ConfigMap redis-settings is named like the objects of instance redis (redis-…), which siteforge or its chart may make; give it a name that starts otherwise');
+    });
+  });
+});
