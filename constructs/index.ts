@@ -11,6 +11,7 @@ export * from './site';
 export * from './environment';
 export * from './kubernetes-cluster';
 export * from './environment-config-map';
+export * from './environment-secret';
 export * from './host-group';
 export * from './storage-mount';
 export * from './ansible/variables';

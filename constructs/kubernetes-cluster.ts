@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { errorAt, shownValue } from './errors';
 import { assertDnsLabel, assertDnsSubdomain, byName, childPath } from './names';
 import { EnvironmentConfigMap, type EnvironmentConfigMapProps } from './environment-config-map';
+import { EnvironmentSecret, type EnvironmentSecretProps } from './environment-secret';
 import { Applier } from './applier';
 import { Site } from './site';
 import { Environment } from './environment';
@@ -96,6 +97,20 @@ export class KubernetesCluster extends Construct {
     return this.node.children.filter((c): c is EnvironmentConfigMap => c instanceof EnvironmentConfigMap).sort(byName);
   }
 
+  /**
+   * Adds a Secret `name` to the environment's namespace, belonging to no instance
+   * (Choerodon's 密文): written to `manifests/secrets/` by the environment's secret backend.
+   */
+  public addSecret(name: string, props: EnvironmentSecretProps): EnvironmentSecret {
+    this.assertFreeObjectName(name, 'Secret');
+    return new EnvironmentSecret(this, name, props);
+  }
+
+  /** The Secrets added with addSecret, by name. */
+  public get environmentSecrets(): EnvironmentSecret[] {
+    return this.node.children.filter((c): c is EnvironmentSecret => c instanceof EnvironmentSecret).sort(byName);
+  }
+
   private assertFreeObjectName(name: string, kind: string): void {
     assertDnsSubdomain(childPath(this, name), `${kind} name`, name);
     if (this.node.tryFindChild(name)) {
@@ -109,10 +124,28 @@ export class KubernetesCluster extends Construct {
    * (`<instance>-config`, `<instance>-tls`, a chart's `<release>-…`).
    */
   private namespaceObjectProblems(): string[] {
-    const instances = Environment.of(this).instances.filter((i) => i.placement.kind === 'kubernetes');
-    return this.configMaps.flatMap((object) => {
-      const owner = instances.find((i) => object.name === i.name || object.name.startsWith(`${i.name}-`));
-      return owner ? [`${object.node.path}: ConfigMap ${object.name} is named like the objects of instance ${owner.name} (${owner.name}-…), which siteforge or its chart may make; give it a name that starts otherwise`] : [];
-    });
+    const env = Environment.of(this);
+    const instances = env.instances.filter((i) => i.placement.kind === 'kubernetes');
+    const problems: string[] = [];
+    for (const [kind, objects] of [['ConfigMap', this.configMaps], ['Secret', this.environmentSecrets]] as const) {
+      for (const object of objects) {
+        const owner = instances.find((i) => object.name === i.name || object.name.startsWith(`${i.name}-`));
+        if (owner) problems.push(`${object.node.path}: ${kind} ${object.name} is named like the objects of instance ${owner.name} (${owner.name}-…), which siteforge or its chart may make; give it a name that starts otherwise`);
+      }
+    }
+    const backend = env.secrets.kind;
+    for (const secret of this.environmentSecrets) {
+      const tls = instances.find((i) => i.tls.secretNameOf(i.name) === secret.name);
+      if (tls) problems.push(`${secret.node.path}: Secret ${secret.name} is the TLS Secret ${tls.name}'s Ingress serves, and one would replace the other; give it another name`);
+      for (const [key, value] of Object.entries(secret.data)) {
+        if (value.source === 'store' && backend !== 'external-secrets') {
+          problems.push(`${secret.node.path}: data.${key} is read from a secret store, which works only with SecretBackend.externalSecrets(), not with ${backend} (${env.node.path}); use Secret.fromEnv(...) or Secret.generated()`);
+        }
+        if (value.source === 'env' && backend === 'external-secrets') {
+          problems.push(`${secret.node.path}: data.${key} is read from ${value.description}, but ExternalSecrets read only from the store and the value must not be written in plaintext; use Secret.fromStore(...) or SecretBackend.sealedSecrets(...) for ${env.node.path}`);
+        }
+      }
+    }
+    return problems;
   }
 }

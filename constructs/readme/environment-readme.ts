@@ -63,13 +63,23 @@ export function renderEnvironmentReadme(env: Environment): RenderedFile {
   return { path: 'README.md', content: lines.join('\n') };
 }
 
-/** The environment's own ConfigMaps (and their keys), which belong to no instance. */
+/** The environment's own ConfigMaps and Secrets (their keys, and where each secret value comes from), which belong to no instance. */
 function namespaceObjectLines(env: Environment): string[] {
   const configMaps = env.cluster?.configMaps ?? [];
-  if (configMaps.length === 0) return [];
-  const lines = ['## Config maps', '', `In \`${env.cluster!.namespace}\`, applied with the namespace (\`manifests/namespace/\`); they belong to no instance.`, '', '| ConfigMap | keys |', '|---|---|'];
-  for (const configMap of configMaps) lines.push(`| ${configMap.name} | ${Object.keys(configMap.data).join(', ')} |`);
-  lines.push('');
+  const secrets = env.cluster?.environmentSecrets ?? [];
+  const lines: string[] = [];
+  if (configMaps.length > 0) {
+    lines.push('## Config maps', '', `In \`${env.cluster!.namespace}\`, applied with the namespace (\`manifests/namespace/\`); they belong to no instance.`, '', '| ConfigMap | keys |', '|---|---|');
+    for (const configMap of configMaps) lines.push(`| ${configMap.name} | ${Object.keys(configMap.data).join(', ')} |`);
+    lines.push('');
+  }
+  if (secrets.length > 0) {
+    lines.push('## Secrets', '', `In \`${env.cluster!.namespace}\`, made by the secret backend from \`manifests/secrets/\`; they belong to no instance.`, '', '| Secret | key | value from |', '|---|---|---|');
+    for (const secret of secrets) {
+      for (const [key, value] of Object.entries(secret.data)) lines.push(`| ${secret.name} | ${key} | ${value.description} |`);
+    }
+    lines.push('');
+  }
   return lines;
 }
 

@@ -1,4 +1,5 @@
 import { Environment } from '../environment';
+import { Site } from '../site';
 import type { Instance } from '../instance';
 import { folderOf, type KubernetesObject } from '../kubernetes/manifests';
 import { instanceLabels } from '../kubernetes/native-workload';
@@ -20,8 +21,8 @@ export function renderSecrets(env: Environment): RenderedFile[] {
   const objects: KubernetesObject[] = [];
   const files: RenderedFile[] = [];
   for (const requirement of secretRequirements(env)) {
-    if (requirement.target === 'vm') files.push(renderVaultFile(requirement.instance));
-    else if (requirement.backend!.kind === 'external-secrets') objects.push(...externalSecretObjects(requirement));
+    if (requirement.target === 'vm') files.push(renderVaultFile(requirement.instance!));
+    else if (requirement.backend!.kind === 'external-secrets') objects.push(...externalSecretObjects(env, requirement));
     else objects.push(sealedSecretObject(env, requirement));
   }
   if (objects.length > 0) files.push(...folderOf(SECRETS_FOLDER, objects));
@@ -43,22 +44,27 @@ export function renderVaultFile(instance: Instance): RenderedFile {
   return { path: vaultFile(instance.name), content };
 }
 
-/** The instance's labels; a TLS Secret, which several instances may serve, has the site's only. */
-function labelsOf(requirement: SecretRequirement): Record<string, string> {
-  const { 'app.kubernetes.io/version': _version, ...labels } = instanceLabels(requirement.instance);
-  if (!requirement.tls) return labels;
-  return { 'app.kubernetes.io/part-of': labels['app.kubernetes.io/part-of'], 'app.kubernetes.io/managed-by': labels['app.kubernetes.io/managed-by'] };
+/**
+ * The instance's labels for its credentials; the site's only for a TLS Secret, which several
+ * instances may serve, and for an environment Secret, which belongs to none.
+ */
+function labelsOf(env: Environment, requirement: SecretRequirement): Record<string, string> {
+  if (requirement.purpose === 'credentials') {
+    const { 'app.kubernetes.io/version': _version, ...labels } = instanceLabels(requirement.instance!);
+    return labels;
+  }
+  return { 'app.kubernetes.io/part-of': Site.of(env).name, 'app.kubernetes.io/managed-by': 'siteforge' };
 }
 
 /** The type of the Secret a requirement makes. */
 function secretType(requirement: SecretRequirement): string {
-  return requirement.tls ? 'kubernetes.io/tls' : 'Opaque';
+  return requirement.purpose === 'tls' ? 'kubernetes.io/tls' : 'Opaque';
 }
 
-function externalSecretObjects(requirement: SecretRequirement): KubernetesObject[] {
+function externalSecretObjects(env: Environment, requirement: SecretRequirement): KubernetesObject[] {
   const backend = requirement.backend!;
   const { name, namespace } = requirement;
-  const labels = labelsOf(requirement);
+  const labels = labelsOf(env, requirement);
   const entries = Object.entries(requirement.values);
   const generated = entries.filter(([, s]) => s.source === 'generated');
   const stored = entries.filter(([, s]) => s.source === 'store');
@@ -74,7 +80,7 @@ function externalSecretObjects(requirement: SecretRequirement): KubernetesObject
     refreshInterval: generated.length > 0 ? '0s' : backend.refreshInterval,
     secretStoreRef: { kind: backend.store!.kind, name: backend.store!.name },
     // A template with a type and no data keeps the store's values under their secretKeys.
-    target: { name, creationPolicy: 'Owner', deletionPolicy: 'Retain', ...(requirement.tls ? { template: { type: secretType(requirement) } } : {}) },
+    target: { name, creationPolicy: 'Owner', deletionPolicy: 'Retain', ...(requirement.purpose === 'tls' ? { template: { type: secretType(requirement) } } : {}) },
   };
   if (stored.length > 0) {
     spec.data = stored.map(([key, secret]) => ({
@@ -106,7 +112,7 @@ function sealedSecretObject(env: Environment, requirement: SecretRequirement): K
   }
   const scope = requirement.backend!.scope!;
   const scopeAnnotations: Record<string, string> = scope.annotation ? { [scope.annotation]: 'true' } : {};
-  const labels = labelsOf(requirement);
+  const labels = labelsOf(env, requirement);
   return {
     apiVersion: 'bitnami.com/v1alpha1',
     kind: 'SealedSecret',

@@ -15,9 +15,16 @@ import { UserError } from '../errors';
  * into files.
  */
 export interface SecretRequirement {
-  /** Construct path of the instance, for errors. */
+  /** Construct path of what declared the secret (the instance; where a TLS Secret's IngressTls was given; the environment Secret), for errors. */
   readonly path: string;
-  readonly instance: Instance;
+  /** What the Secret holds. */
+  readonly purpose: 'credentials' | 'tls' | 'environment';
+  /**
+   * The instance whose credentials these are; for a TLS Secret, the first instance (by name)
+   * whose Ingress serves it.
+   * @default - none: an environment Secret (`cluster.addSecret`)
+   */
+  readonly instance?: Instance;
   readonly target: 'kubernetes' | 'vm';
   /** Kubernetes: the Secret's name; VM: the instance name (its Ansible group). */
   readonly name: string;
@@ -27,12 +34,6 @@ export interface SecretRequirement {
   readonly backend?: SecretBackend;
   /** Kubernetes: Secret key → value; VM: Ansible variable → value. Sorted by key. */
   readonly values: Readonly<Record<string, Secret>>;
-  /**
-   * Kubernetes: the Secret is the TLS Secret (`kubernetes.io/tls`) of the Ingresses of
-   * `instance` and of every other instance that names it; `path` is where its IngressTls was given.
-   * @default false - the credentials of `instance` (an `Opaque` Secret)
-   */
-  readonly tls?: boolean;
   /**
    * Kubernetes: the Secret holds the credentials of an instance on VMs, for the instances on
    * the cluster that use it: its values are the ones in that instance's Ansible Vault.
@@ -50,9 +51,21 @@ export interface SecretRequirement {
 }
 
 
-/** Every secret object of `env`: the instances' credentials in instance-name order, then the TLS Secrets siteforge writes. */
+/**
+ * Every secret object of `env`: the instances' credentials in instance-name order, then the
+ * TLS Secrets siteforge writes, then the environment's own Secrets.
+ */
 export function secretRequirements(env: Environment): SecretRequirement[] {
-  return [...credentialRequirements(env), ...tlsRequirements(env).values()];
+  return [...credentialRequirements(env), ...tlsRequirements(env).values(), ...environmentSecretRequirements(env)];
+}
+
+/** The environment's own Secrets (`cluster.addSecret`), by name. */
+function environmentSecretRequirements(env: Environment): SecretRequirement[] {
+  const cluster = env.cluster;
+  if (!cluster) return [];
+  return cluster.environmentSecrets.map((secret) => ({
+    path: secret.node.path, purpose: 'environment', target: 'kubernetes', name: secret.name, namespace: cluster.namespace, backend: env.secrets, values: secret.data,
+  }));
 }
 
 /** The credentials of `env`'s instances, in instance-name order. */
@@ -67,7 +80,7 @@ function credentialRequirements(env: Environment): SecretRequirement[] {
         .filter((d) => d.placement.kind === 'vm')
         .flatMap((d) => Object.keys(d.credentials).map((k) => [vaultVariable(d.name, k), d])));
       if (keys.length > 0 || Object.keys(fromDependencies).length > 0) {
-        requirements.push({ path: instance.node.path, instance, target: 'vm', name: instance.name, values: sortKeys(values), fromDependencies: sortKeys(fromDependencies) });
+        requirements.push({ path: instance.node.path, purpose: 'credentials', instance, target: 'vm', name: instance.name, values: sortKeys(values), fromDependencies: sortKeys(fromDependencies) });
       }
       // Instances on the cluster that use it read its credentials from a Secret: sealed, it can
       // hold the vault's values. (External Secrets would make other values in the cluster.)
@@ -81,9 +94,10 @@ function credentialRequirements(env: Environment): SecretRequirement[] {
   return requirements;
 }
 
-/** What a secret value is, as errors name it: `credentials <key>`, or the TLS certificate or key of a Secret. */
+/** What a secret value is, as errors name it: `credentials <key>`, the TLS certificate or key of a Secret, or a key of an environment Secret. */
 export function secretValueName(requirement: SecretRequirement, key: string): string {
-  if (!requirement.tls) return `credentials ${key}`;
+  if (requirement.purpose === 'credentials') return `credentials ${key}`;
+  if (requirement.purpose === 'environment') return `key ${key} of Secret ${requirement.name}`;
   return `the TLS ${key === TLS_CERTIFICATE_KEY ? 'certificate' : 'private key'} of Secret ${requirement.name}`;
 }
 
@@ -112,7 +126,7 @@ function tlsRequirements(env: Environment): Map<string, SecretRequirement> {
       namespace: env.cluster.namespace,
       backend: env.secrets,
       values: { [TLS_CERTIFICATE_KEY]: tls.contents.certificate, [TLS_PRIVATE_KEY_KEY]: tls.contents.privateKey },
-      tls: true,
+      purpose: 'tls',
     });
   }
   return requirements;
@@ -164,7 +178,7 @@ export function tlsSecretProblems(env: Environment): string[] {
   for (const requirement of credentials.filter((r) => r.target === 'kubernetes')) {
     const served = first.get(requirement.name);
     if (served) {
-      problems.push(`${tlsGivenAt(served)}: the TLS Secret ${requirement.name} that ${served.name}'s Ingress serves has the name of the credentials Secret of ${requirement.instance.name}, and one would replace the other; give the TLS Secret another name`);
+      problems.push(`${tlsGivenAt(served)}: the TLS Secret ${requirement.name} that ${served.name}'s Ingress serves has the name of the credentials Secret of ${requirement.instance!.name}, and one would replace the other; give the TLS Secret another name`);
     }
   }
   return problems;
@@ -182,6 +196,7 @@ function kubernetesRequirement(env: Environment, instance: Instance): SecretRequ
   assertDnsSubdomain(instance.node.path, `credentials secretName (from ${instance.service.name}'s connection.credentials.secretName)`, secretName);
   return {
     path: instance.node.path,
+    purpose: 'credentials',
     instance,
     target: 'kubernetes',
     name: secretName,

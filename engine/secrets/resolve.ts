@@ -72,7 +72,9 @@ export function resolveSecrets(env: Environment, options: ResolveSecretsOptions)
   const context: Context = { options, variables, handled, keys, vaultValues: new Map() };
   // A vault carrying the values of the instances its instance uses is resolved after theirs.
   const order = new Map(env.instancesInDependencyOrder().map((instance, index) => [instance, index]));
-  const requirements = secretRequirements(env).sort((a, b) => order.get(a.instance)! - order.get(b.instance)!);
+  // Environment Secrets, which belong to no instance, come last.
+  const rank = (r: SecretRequirement) => (r.instance ? order.get(r.instance)! : order.size);
+  const requirements = secretRequirements(env).sort((a, b) => rank(a) - rank(b));
   for (const requirement of requirements) {
     try {
       if (requirement.target === 'vm') vault[requirement.name] = resolveVault(requirement, context);
@@ -107,7 +109,7 @@ function valueFromEnv(requirement: SecretRequirement, key: string, secret: Secre
   const value = context.variables[secret.variable!];
   const what = secretValueName(requirement, key);
   if (value === undefined || value === '') {
-    throw new UserError(`${requirement.path}: ${what} ${requirement.tls ? 'comes' : 'come'} from the environment variable ${secret.variable}, which is not set; export it before synthesizing`);
+    throw new UserError(`${requirement.path}: ${what} ${requirement.purpose === 'credentials' ? 'come' : 'comes'} from the environment variable ${secret.variable}, which is not set; export it before synthesizing`);
   }
   if (value.length < MIN_SECRET_LENGTH) {
     throw new UserError(`${requirement.path}: the environment variable ${secret.variable} (${what}) holds ${value.length} characters; a secret needs at least ${MIN_SECRET_LENGTH}`);
@@ -135,13 +137,13 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
   const previousFingerprints = reusable ? parseFingerprints(previous.annotations[FINGERPRINTS]) : {};
   const encryptedData: Record<string, string> = {};
   const fingerprints: Record<string, string> = {};
-  if (requirement.tls) assertUsableCertificate(requirement, context);
-  const vaulted = requirement.fromVault ? context.vaultValues.get(requirement.instance.name) : undefined;
+  if (requirement.purpose === 'tls') assertUsableCertificate(requirement, context);
+  const vaulted = requirement.fromVault ? context.vaultValues.get(requirement.instance!.name) : undefined;
   // The vault could not be resolved: that error is reported already.
   if (requirement.fromVault && vaulted === undefined) return { encryptedData: {}, annotations: {} };
   for (const [secretKey, secret] of Object.entries(requirement.values)) {
     const before = previous?.encryptedData[secretKey];
-    const known = vaulted ? vaulted[vaultVariable(requirement.instance.name, secretKey)] : secret.source === 'env' ? valueFromEnv(requirement, secretKey, secret, context) : undefined;
+    const known = vaulted ? vaulted[vaultVariable(requirement.instance!.name, secretKey)] : secret.source === 'env' ? valueFromEnv(requirement, secretKey, secret, context) : undefined;
     if (known !== undefined) {
       // A value known here is sealed again only when it changed (its fingerprint tells).
       if (before && reusable && matchesFingerprint(known, previousFingerprints[secretKey])) {
@@ -157,13 +159,13 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
         continue;
       }
       if (before && !context.options.rotate) {
-        throw new UserError(`${requirement.path}: the generated credentials ${secretKey} were sealed with another certificate, scope or namespace, and their value is known only to the cluster; run synth with --rotate-secrets to generate and seal new values`);
+        throw new UserError(`${requirement.path}: the generated ${secretValueName(requirement, secretKey)} ${requirement.purpose === 'credentials' ? 'were' : 'was'} sealed with another certificate, scope or namespace, and ${requirement.purpose === 'credentials' ? 'their' : 'its'} value is known only to the cluster; run synth with --rotate-secrets to generate and seal new values`);
       }
       const value = generateSecretValue(secret.length!);
-      context.handled.push({ value, description: `generated credentials ${secretKey} of ${requirement.path}` });
+      context.handled.push({ value, description: `generated ${secretValueName(requirement, secretKey)} of ${requirement.path}` });
       encryptedData[secretKey] = sealValue(key, label, Buffer.from(value, 'utf8'));
     } else {
-      throw new UserError(`${requirement.path}: ${secretValueName(requirement, secretKey)} ${requirement.tls ? 'is' : 'are'} read from a secret store, which needs SecretBackend.externalSecrets()`);
+      throw new UserError(`${requirement.path}: ${secretValueName(requirement, secretKey)} ${requirement.purpose === 'credentials' ? 'are' : 'is'} read from a secret store, which needs SecretBackend.externalSecrets()`);
     }
   }
   const annotations: Record<string, string> = { [SEALING_KEY]: fingerprint, [SEALING_SCOPE]: scope.name };
@@ -199,7 +201,7 @@ function assertUsableCertificate(requirement: SecretRequirement, context: Contex
   if (!certificate.checkPrivateKey(key)) {
     throw new UserError(`${where}: the key in ${keySecret.variable} does not belong to the certificate in ${certificateSecret.variable} (${certificate.subject.replace(/\n/g, ', ')}); export the certificate's own key`);
   }
-  const env = Environment.of(requirement.instance);
+  const env = Environment.of(requirement.instance!);
   const hosts = env.instances
     .filter((i) => i.placement.kind === 'kubernetes' && i.tls.secretNameOf(i.name) === requirement.name)
     .map((i) => i.host!);

@@ -18,7 +18,7 @@ function acme(configMaps: Record<string, EnvironmentConfigMapProps>, applier = A
   return {
     name: 'acme',
     build(scope: Construct) {
-      const site = new Site(scope, 'acme', { domain: 'acme.example.com', gitRemote: 'https://git.acme.example.com/{site}-{env}.git' });
+      const site = new Site(scope, 'acme', { domain: 'acme.example.com' });
       const env = site.addEnvironment('prod');
       const cluster = env.addCluster({ applier });
       env.addInstance('redis', { service: catalog.service('redis') });

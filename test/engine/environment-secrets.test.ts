@@ -1,0 +1,134 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Construct } from 'constructs';
+import { parse } from 'yaml';
+import { Applier, Exposure, IngressTls, Secret, SecretBackend, Site, type EnvironmentSecretProps } from '../../constructs';
+import { synth } from '../../engine';
+import type { SiteDefinition } from '../../sites';
+import { builtinCatalog, controllerUnseal, readTree, siteWithEnvironment, tempDir } from '../helpers';
+
+const catalog = builtinCatalog();
+const controller = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const sealedSecrets = SecretBackend.sealedSecrets({ certificate: controller.publicKey.export({ type: 'spki', format: 'pem' }) as string });
+
+// Tests below set variables; each test starts from the environment vitest gave.
+const originalEnv = { ...process.env };
+afterEach(() => {
+  for (const key of Object.keys(process.env)) if (!(key in originalEnv)) delete process.env[key];
+  Object.assign(process.env, originalEnv);
+});
+
+interface ShopOptions {
+  readonly secrets?: SecretBackend;
+  readonly applier?: Applier;
+  /** The environment's Secrets. */
+  readonly environmentSecrets: Record<string, EnvironmentSecretProps>;
+  /** The cluster's tls. @default IngressTls.none() */
+  readonly tls?: IngressTls;
+}
+
+/** Site shop, environment prod on a cluster: a website (no credentials), and the Secrets given. */
+function shop(options: ShopOptions): SiteDefinition {
+  return {
+    name: 'shop',
+    build(scope: Construct) {
+      const site = new Site(scope, 'shop', { domain: 'shop.example.com', secrets: options.secrets });
+      const env = site.addEnvironment('prod');
+      const cluster = env.addCluster({ applier: options.applier, tls: options.tls });
+      env.addInstance('www', { service: catalog.service('koca-website'), exposure: Exposure.ingress(), settings: { portalUrl: 'https://api.shop.example.com/admin' } });
+      for (const [name, props] of Object.entries(options.environmentSecrets)) cluster.addSecret(name, props);
+      return site;
+    },
+  };
+}
+
+const partnerApi = { 'partner-api': { data: { token: Secret.fromEnv('PARTNER_TOKEN'), 'signing-key': Secret.generated({ length: 40 }) } } };
+const secretsFolder = (outDir: string) => join(outDir, 'shop/prod/manifests/secrets');
+const readObject = (file: string) => parse(readFileSync(file, 'utf8')) as Record<string, any>;
+
+describe('Secrets of the environment (cluster.addSecret)', () => {
+  it('seals each into an Opaque SealedSecret labelled for the site, keeps its generated values, lists its keys in the README and writes no value', async () => {
+    // GIVEN an environment with a Secret of its own: one value from a variable, one generated
+    process.env.PARTNER_TOKEN = 'partner-token-0123456789';
+    const outDir = tempDir();
+    const definition = shop({ secrets: sealedSecrets, environmentSecrets: partnerApi });
+    // WHEN synthesized
+    await synth({ fleet: [definition], catalog, outDir });
+    // THEN a SealedSecret the controller opens to the values
+    const sealed = readObject(join(secretsFolder(outDir), 'sealedsecret-partner-api.yaml'));
+    expect(sealed).toMatchObject({
+      kind: 'SealedSecret',
+      metadata: { name: 'partner-api', namespace: 'shop-prod', labels: { 'app.kubernetes.io/part-of': 'shop', 'app.kubernetes.io/managed-by': 'siteforge' } },
+      spec: { template: { type: 'Opaque' } },
+    });
+    expect(Object.keys(sealed.metadata.labels).sort()).toStrictEqual(['app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of']);
+    expect(controllerUnseal(controller.privateKey, 'shop-prod/partner-api', sealed.spec.encryptedData.token)).toBe('partner-token-0123456789');
+    const signingKey = controllerUnseal(controller.privateKey, 'shop-prod/partner-api', sealed.spec.encryptedData['signing-key']);
+    expect(signingKey).toMatch(/^[A-Za-z0-9]{40}$/);
+    // ... the Argo CD Application of the secrets folder applies it, though no instance has credentials
+    expect(readObject(join(outDir, 'shop/prod/apps/application-secrets.yaml')).spec.source.path).toBe('manifests/secrets');
+    // ... the README names its keys and their sources, and no file holds a value
+    const tree = readTree(outDir);
+    expect(tree['shop/prod/README.md']).toContain('| Secret | key | value from |\n|---|---|---|\n| partner-api | signing-key | generated (40 characters) |\n| partner-api | token | environment variable PARTNER_TOKEN |\n');
+    for (const content of Object.values(tree)) {
+      expect(content).not.toContain('partner-token-0123456789');
+      expect(content).not.toContain(signingKey);
+    }
+    // WHEN synthesized again THEN no byte changes: the generated value is kept, the token not sealed anew
+    await synth({ fleet: [definition], catalog, outDir });
+    expect(readTree(outDir)).toStrictEqual(tree);
+  });
+
+  it('makes an ExternalSecret reading store keys, with a Password generator for a generated value, applied by Flux', async () => {
+    const outDir = tempDir();
+    const environmentSecrets = { 'partner-api': { data: { token: Secret.fromStore('shop/partner', { property: 'token' }), 'signing-key': Secret.generated() } } };
+    await synth({ fleet: [shop({ applier: Applier.flux(), environmentSecrets })], catalog, outDir });
+    expect(readObject(join(secretsFolder(outDir), 'externalsecret-partner-api.yaml')).spec).toStrictEqual({
+      refreshInterval: '0s',
+      secretStoreRef: { kind: 'ClusterSecretStore', name: 'siteforge' },
+      target: { name: 'partner-api', creationPolicy: 'Owner', deletionPolicy: 'Retain' },
+      data: [{ secretKey: 'token', remoteRef: { key: 'shop/partner', property: 'token' } }],
+      dataFrom: [{
+        sourceRef: { generatorRef: { apiVersion: 'generators.external-secrets.io/v1alpha1', kind: 'Password', name: 'partner-api-signing-key' } },
+        rewrite: [{ regexp: { source: '^password$', target: 'signing-key' } }],
+      }],
+    });
+    expect(readObject(join(outDir, 'shop/prod/apps/kustomization-secrets.yaml')).spec.path).toBe('./manifests/secrets');
+  });
+
+  describe('refuses, naming the Secret and what to change, without showing a value', () => {
+    const cluster = () => siteWithEnvironment().env.cluster!;
+    it.each([
+      { name: 'a value given as a string', add: () => cluster().addSecret('partner-api', { data: { token: 'hunter2-secret-token' as never } }),
+        message: 'acme/prod/cluster/partner-api: data.token must be a Secret (Secret.fromEnv(...), Secret.fromStore(...) or Secret.generated()), got a string (not shown)' },
+      { name: 'data given as a string', add: () => cluster().addSecret('partner-api', 'hunter2-secret-token' as never),
+        message: 'acme/prod/cluster/partner-api: addSecret takes { data: { key: Secret.fromEnv(...) } }, got a string (not shown)' },
+      { name: 'a key Kubernetes refuses', add: () => cluster().addSecret('partner-api', { data: { 'api token': Secret.generated() } }),
+        message: 'acme/prod/cluster/partner-api: data key "api token" must be letters, digits, "-", "_" and "." (at most 253, not "." or "..")' },
+      { name: 'no data', add: () => cluster().addSecret('partner-api', { data: {} }),
+        message: 'acme/prod/cluster/partner-api: data is empty; give the Secret at least one key, or leave it out' },
+      { name: 'a ConfigMap of the same name', add: () => { const c = cluster(); c.addConfigMap('partner-api', { data: { url: 'https://partner.example.com' } }); c.addSecret('partner-api', { data: { token: Secret.generated() } }); },
+        message: 'acme/prod/cluster/partner-api: acme/prod/cluster already has a ConfigMap or Secret named "partner-api"; give each its own name' },
+    ])('$name', ({ add, message }) => {
+      expect(add).toThrow(message);
+      expect(() => add()).not.toThrow(/hunter2/);
+    });
+
+    it.each<{ name: string; options: ShopOptions; message: string }>([
+      { name: 'a value from the environment with External Secrets', options: { environmentSecrets: { 'partner-api': { data: { token: Secret.fromEnv('PARTNER_TOKEN') } } } },
+        message: 'shop/prod/cluster/partner-api: data.token is read from environment variable PARTNER_TOKEN, but ExternalSecrets read only from the store and the value must not be written in plaintext; use Secret.fromStore(...) or SecretBackend.sealedSecrets(...) for shop/prod' },
+      { name: 'a store reference with Sealed Secrets', options: { secrets: sealedSecrets, environmentSecrets: { 'partner-api': { data: { token: Secret.fromStore('shop/partner') } } } },
+        message: 'shop/prod/cluster/partner-api: data.token is read from a secret store, which works only with SecretBackend.externalSecrets(), not with sealed-secrets (shop/prod); use Secret.fromEnv(...) or Secret.generated()' },
+      { name: 'a name like an instance\'s objects', options: { environmentSecrets: { 'www-partner': { data: { token: Secret.generated() } } } },
+        message: 'shop/prod/cluster/www-partner: Secret www-partner is named like the objects of instance www (www-…), which siteforge or its chart may make; give it a name that starts otherwise' },
+      { name: 'the name of a TLS Secret an Ingress serves', options: { tls: IngressTls.secret('shop-wildcard'), environmentSecrets: { 'shop-wildcard': { data: { token: Secret.generated() } } } },
+        message: 'shop/prod/cluster/shop-wildcard: Secret shop-wildcard is the TLS Secret www\'s Ingress serves, and one would replace the other; give it another name' },
+      { name: 'an unset variable', options: { secrets: sealedSecrets, environmentSecrets: partnerApi },
+        message: 'shop/prod/cluster/partner-api: key token of Secret partner-api comes from the environment variable PARTNER_TOKEN, which is not set; export it before synthesizing' },
+    ])('$name, when the site is synthesized', async ({ options, message }) => {
+      await expect(synth({ fleet: [shop(options)], catalog, outDir: tempDir() })).rejects.toThrow(message);
+    });
+  });
+});
