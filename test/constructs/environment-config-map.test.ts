@@ -58,6 +58,19 @@ describe('ConfigMaps of the environment (cluster.addConfigMap)', () => {
     expect(readFileSync(join(outDir, 'acme/prod/README.md'), 'utf8')).toContain('## Config maps\n\nIn `acme-prod`, applied with the namespace (`manifests/namespace/`); they belong to no instance.\n\n| ConfigMap | keys |\n|---|---|\n| shared-settings | TZ, log.level |\n');
   });
 
+  it('is part of the environment\'s inputs: an unchanged ConfigMap renders nothing again, a changed one renders the environment', async () => {
+    const outDir = tempDir();
+    const rendered = async (data: Record<string, string>) => {
+      const environments: boolean[] = [];
+      await synth({ fleet: [acme({ 'shared-settings': { data } })], catalog, outDir, onEnvironment: (e) => environments.push(e.rendered) });
+      return environments;
+    };
+    expect(await rendered({ TZ: 'UTC' })).toStrictEqual([true]);
+    expect(await rendered({ TZ: 'UTC' })).toStrictEqual([false]);
+    expect(await rendered({ TZ: 'Asia/Shanghai' })).toStrictEqual([true]);
+    expect(readFileSync(join(outDir, 'acme/prod/manifests/namespace/configmap-shared-settings.yaml'), 'utf8')).toContain('TZ: Asia/Shanghai');
+  });
+
   it('writes nothing more for an environment without any', async () => {
     const outDir = tempDir();
     await synth({ fleet: [acme({})], catalog, outDir });
