@@ -4,6 +4,8 @@ import { assertDnsSubdomain, didYouMean } from './names';
 import { Placement } from './placement';
 import { Exposure } from './exposure';
 import { IngressTls, ingressTlsProblem } from './ingress-tls';
+import { EnvironmentConfigMap } from './environment-config-map';
+import { EnvironmentSecret } from './environment-secret';
 import { Site } from './site';
 import { Environment } from './environment';
 import { HostGroup, type Host } from './host-group';
@@ -66,6 +68,14 @@ export interface InstanceProps {
    * @default true
    */
   readonly monitoring?: boolean;
+  /**
+   * The environment's own ConfigMaps and Secrets (`cluster.addConfigMap`, `cluster.addSecret`)
+   * whose keys become environment variables of the instance's container (Kubernetes
+   * `envFrom`, in this order; the service's own variables win). Only for a service siteforge
+   * renders natively on Kubernetes: a chart's values decide what its pods read.
+   * @default - none
+   */
+  readonly envFrom?: readonly (EnvironmentConfigMap | EnvironmentSecret)[];
 }
 
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
@@ -100,6 +110,8 @@ export class Instance extends Construct {
   public readonly withDependencies: boolean;
   /** Whether the instance renders its service's monitoring (false when the service declares none). */
   public readonly monitored: boolean;
+  /** The environment's ConfigMaps and Secrets the container reads all keys of. */
+  public readonly envFrom: readonly (EnvironmentConfigMap | EnvironmentSecret)[];
   private readonly used: Instance[] = [];
 
   constructor(scope: Environment, id: string, props: InstanceProps) {
@@ -190,10 +202,32 @@ export class Instance extends Construct {
       if (props[option] !== undefined && typeof props[option] !== 'boolean') throw errorAt(path, `${option} must be true or false, got ${shownValue(props[option])}`);
     }
     this.monitored = (props.monitoring ?? true) && props.service.monitoring !== undefined;
+    this.envFrom = this.checkedEnvFrom(scope, props.envFrom);
     this.withDependencies = props.withDependencies ?? false;
     if (this.withDependencies) this.pullInDependencies(scope);
 
     this.node.addValidation({ validate: () => this.problems() });
+  }
+
+  private checkedEnvFrom(env: Environment, envFrom: unknown): readonly (EnvironmentConfigMap | EnvironmentSecret)[] {
+    const path = this.node.path;
+    if (envFrom === undefined) return [];
+    if (!Array.isArray(envFrom)) throw errorAt(path, `envFrom must be a list of the environment's ConfigMaps and Secrets ([cluster.addConfigMap(...)]), got ${shownValue(envFrom)}`);
+    if (envFrom.length === 0) return [];
+    if (this.placement.kind !== 'kubernetes' || !this.service.workload) {
+      const where = this.placement.kind === 'vm' ? 'placed on VMs' : `rendered from its Helm chart, whose values decide what its pods read`;
+      throw errorAt(path, `envFrom gives a container the keys of ConfigMaps and Secrets, but ${this.name} is ${where}; leave envFrom out`);
+    }
+    const seen = new Set<object>();
+    for (const source of envFrom) {
+      if (!(source instanceof EnvironmentConfigMap || source instanceof EnvironmentSecret)) {
+        throw errorAt(path, `envFrom takes what cluster.addConfigMap and cluster.addSecret return, got ${shownValue(source)}`);
+      }
+      if (Environment.of(source) !== env) throw errorAt(path, `envFrom names ${source.node.path}, which belongs to another environment; add it to ${env.node.path}'s cluster`);
+      if (seen.has(source)) throw errorAt(path, `envFrom names ${source.node.path} twice`);
+      seen.add(source);
+    }
+    return [...envFrom];
   }
 
   /** Binds every dependency to the environment's instance of it, creating the missing ones. */

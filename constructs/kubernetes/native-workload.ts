@@ -4,6 +4,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Environment } from '../environment';
 import { Instance } from '../instance';
+import { EnvironmentConfigMap } from '../environment-config-map';
 import { errorAt } from '../errors';
 import { Site } from '../site';
 import { parseYaml } from '../yaml';
@@ -61,6 +62,11 @@ export class NativeWorkloadChart extends Chart {
       args: workload.args?.map((arg) => arg(context)),
       ports: ports.map((p) => ({ name: p.name, number: p.port, protocol: p.protocol === 'UDP' ? kplus.Protocol.UDP : kplus.Protocol.TCP })),
       envVariables: this.environmentVariables(instance, workload, context, secretReads),
+      envFrom: instance.envFrom.map((source) => {
+        if (source instanceof EnvironmentConfigMap) return kplus.Env.fromConfigMap(kplus.ConfigMap.fromConfigMapName(this, `env-from-configmap-${source.name}`, source.name));
+        secretReads.push({ name: source.name });
+        return kplus.Env.fromSecret(kplus.Secret.fromSecretName(this, `env-from-secret-${source.name}`, source.name));
+      }),
       readiness: probe(workload.readiness),
       liveness: probe(workload.liveness),
       resources: {
@@ -96,6 +102,12 @@ export class NativeWorkloadChart extends Chart {
       // the pod template as it was: the checksum changes the template with the data, so the
       // controller rolls the pods (Helm's checksum/config convention).
       controller.podMetadata.addAnnotation('checksum/config', configChecksum(configMap.data));
+    }
+    // The environment's ConfigMaps it reads whole (envFrom) reach the container as it starts too.
+    const environmentConfig = instance.envFrom.filter((source): source is EnvironmentConfigMap => source instanceof EnvironmentConfigMap);
+    if (environmentConfig.length > 0) {
+      controller.podMetadata.addAnnotation(ENVIRONMENT_CONFIG_CHECKSUM_ANNOTATION, configChecksum(Object.fromEntries(environmentConfig
+        .flatMap((configMap) => Object.entries(configMap.data).map(([key, value]) => [`${configMap.name}/${key}`, value])))));
     }
     // Likewise a Secret's value reaches the container only when it starts (env from
     // secretKeyRef): where siteforge seals the values, their checksum rolls the pods when one
@@ -196,6 +208,9 @@ export function instanceLabels(instance: Instance): Record<string, string> {
     'app.kubernetes.io/managed-by': 'siteforge',
   };
 }
+
+/** The pod-template annotation that changes with the data of the environment ConfigMaps a container reads whole. */
+export const ENVIRONMENT_CONFIG_CHECKSUM_ANNOTATION = 'checksum/environment-config';
 
 /** sha256 of a ConfigMap's data, keys sorted, so it depends on the data and nothing else. */
 export function configChecksum(data: Readonly<Record<string, string>>): string {
