@@ -140,8 +140,8 @@ function tlsGivenAt(instance: Instance): string {
 /**
  * Why the TLS Secrets siteforge would write for `env` cannot be written, each naming where to
  * change it: a certificate or key the environment's secret backend cannot carry, two
- * instances serving one Secret name with different contents, a Secret name also used for
- * credentials.
+ * instances serving one Secret name with different contents, a Secret name that cert-manager
+ * fills for another instance or that is also used for credentials.
  */
 export function tlsSecretProblems(env: Environment): string[] {
   if (!env.cluster) return [];
@@ -151,10 +151,14 @@ export function tlsSecretProblems(env: Environment): string[] {
   for (const instance of [...env.instances].sort(byName)) {
     const tls = instance.tls;
     const name = tls.secretNameOf(instance.name);
-    if (instance.placement.kind !== 'kubernetes' || tls.kind !== 'secret' || name === undefined) continue;
+    if (instance.placement.kind !== 'kubernetes' || name === undefined) continue;
     const other = first.get(name);
     if (other === undefined) first.set(name, instance);
-    else if (contentsText(other.tls) !== contentsText(tls)) {
+    else if (other.tls.kind === 'cert-manager' || tls.kind === 'cert-manager') {
+      // cert-manager fills the Secret <instance>-tls, which no other Ingress of cert-manager names.
+      const [issued, named] = other.tls.kind === 'cert-manager' ? [other, instance] : [instance, other];
+      problems.push(`${tlsGivenAt(named)}: ${named.name}'s Ingress serves the TLS Secret ${name}, which cert-manager fills with ${issued.name}'s certificate (Certificate ${issued.name}, from the ${issued.tls.issuer!.kind} ${issued.tls.issuer!.name}), and one would replace the other; give the TLS Secret another name`);
+    } else if (contentsText(other.tls) !== contentsText(tls)) {
       problems.push(`${tlsGivenAt(instance)}: ${instance.name}'s Ingress serves the TLS Secret ${name} with ${contentsText(tls)}, but ${other.name}'s serves it with ${contentsText(other.tls)}; give both the same IngressTls.secret(...)`);
     }
     if (other !== undefined || !tls.contents) continue;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { parse } from 'yaml';
-import { Exposure, IngressTls, Secret, SecretBackend, Site } from '../../constructs';
+import { Exposure, IngressTls, IssuerRef, Secret, SecretBackend, Site } from '../../constructs';
 import { synth } from '../../engine';
 import type { SiteDefinition } from '../../sites';
 import { builtinCatalog, controllerUnseal, readTree, tempDir } from '../helpers';
@@ -183,6 +183,12 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
         name: 'one Secret name served with other contents',
         options: () => ({ secrets: sealedSecrets, tls: fromEnv, secondTls: IngressTls.secret('shop-tls') }),
         message: 'shop/prod/www2: www2\'s Ingress serves the TLS Secret shop-tls with what the administrators create, but www\'s serves it with the certificate from environment variable SHOP_TLS_CRT and the key from environment variable SHOP_TLS_KEY; give both the same IngressTls.secret(...)',
+      },
+      {
+        name: 'one Secret name that cert-manager fills for another instance',
+        options: () => ({ secrets: sealedSecrets, tls: fromEnv, secondName: 'shop', secondTls: IngressTls.certManager({ issuer: IssuerRef.cluster('letsencrypt-prod') }) }),
+        variables: () => ({ SHOP_TLS_CRT: wildcard.certificate, SHOP_TLS_KEY: wildcard.key }),
+        message: 'shop/prod/cluster: www\'s Ingress serves the TLS Secret shop-tls, which cert-manager fills with shop\'s certificate (Certificate shop, from the ClusterIssuer letsencrypt-prod), and one would replace the other; give the TLS Secret another name',
       },
       {
         name: 'a TLS Secret with the name of a credentials Secret',
