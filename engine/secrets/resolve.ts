@@ -176,8 +176,9 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
 /**
  * Throws, naming the variables, unless the TLS Secret's certificate and key (read from the
  * environment) are PEM, belong together, and the certificate is valid for the host of every
- * instance whose Ingress serves the Secret: the ingress controller would otherwise serve its
- * default certificate, or one browsers refuse.
+ * instance whose Ingress serves the Secret (a DNS name of its subjectAltName; browsers ignore
+ * the CN): the ingress controller would otherwise serve its default certificate, or one
+ * browsers refuse.
  */
 function assertUsableCertificate(requirement: SecretRequirement, context: Context): void {
   const certificateSecret = requirement.values[TLS_CERTIFICATE_KEY];
@@ -205,9 +206,11 @@ function assertUsableCertificate(requirement: SecretRequirement, context: Contex
   const hosts = env.instances
     .filter((i) => i.placement.kind === 'kubernetes' && i.tls.secretNameOf(i.name) === requirement.name)
     .map((i) => i.host!);
-  const uncovered = [...new Set(hosts)].sort().filter((host) => certificate.checkHost(host) === undefined);
+  // Only the DNS names of subjectAltName count: browsers and Go's TLS clients ignore the CN.
+  const uncovered = [...new Set(hosts)].sort().filter((host) => certificate.checkHost(host, { subject: 'never' }) === undefined);
   if (uncovered.length > 0) {
-    throw new UserError(`${where}: the certificate in ${certificateSecret.variable} is not valid for ${uncovered.join(', ')} (it names ${certificate.subjectAltName ?? certificate.subject.replace(/\n/g, ', ')}); export a certificate for ${uncovered.length === 1 ? 'that host' : 'those hosts'}, or serve ${uncovered.length === 1 ? 'it' : 'them'} another IngressTls`);
+    const names = certificate.subjectAltName ? `it names ${certificate.subjectAltName}` : `it has no subjectAltName, and browsers ignore its ${certificate.subject.replace(/\n/g, ', ')}`;
+    throw new UserError(`${where}: the certificate in ${certificateSecret.variable} is not valid for ${uncovered.join(', ')} (${names}); export a certificate for ${uncovered.length === 1 ? 'that host' : 'those hosts'}, or serve ${uncovered.length === 1 ? 'it' : 'them'} another IngressTls`);
   }
 }
 

@@ -24,11 +24,14 @@ afterEach(() => {
   Object.assign(process.env, originalEnv);
 });
 
-/** A self-signed certificate and its key, made by the real openssl, for the DNS names `names`. */
-function certificateFor(names: readonly string[]): { certificate: string; key: string } {
+/**
+ * A self-signed certificate and its key, made by the real openssl, for the DNS names `names`
+ * (the first also its subject's CN); with `cnOnly`, only the CN names a host, as old CAs did.
+ */
+function certificateFor(names: readonly string[], cnOnly = false): { certificate: string; key: string } {
   const dir = tempDir();
   execFileSync('openssl', ['req', '-x509', '-nodes', '-newkey', 'rsa:2048', '-days', '30', '-subj', `/CN=${names[0]}`,
-    '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+    ...(cnOnly ? [] : ['-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`]),
     '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
   return { certificate: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
 }
@@ -70,9 +73,11 @@ const readObject = (file: string) => parse(readFileSync(file, 'utf8')) as Record
 describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (IngressTls.secret with contents)', () => {
   let wildcard: { certificate: string; key: string };
   let other: { certificate: string; key: string };
+  let cnOnly: { certificate: string; key: string };
   beforeAll(() => {
     wildcard = certificateFor(['*.shop.example.com']);
     other = certificateFor(['www.other.example.org']);
+    cnOnly = certificateFor(['*.shop.example.com'], true);
   });
 
   it('seals the certificate and key into one kubernetes.io/tls SealedSecret both Ingresses serve, writes neither in plaintext, and a second synth changes no byte', async () => {
@@ -224,6 +229,13 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
         options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
         variables: () => ({ SHOP_TLS_CRT: other.certificate, SHOP_TLS_KEY: other.key }),
         message: 'shop/prod/cluster: the TLS Secret shop-tls: the certificate in SHOP_TLS_CRT is not valid for www.shop.example.com, www2.shop.example.com (it names DNS:www.other.example.org); export a certificate for those hosts, or serve them another IngressTls',
+      },
+      {
+        // Browsers (and Go's TLS clients) ignore the CN: the hosts must be in subjectAltName.
+        name: 'a certificate that names the hosts only in its subject\'s CN',
+        options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
+        variables: () => ({ SHOP_TLS_CRT: cnOnly.certificate, SHOP_TLS_KEY: cnOnly.key }),
+        message: 'shop/prod/cluster: the TLS Secret shop-tls: the certificate in SHOP_TLS_CRT is not valid for www.shop.example.com, www2.shop.example.com (it has no subjectAltName, and browsers ignore its CN=*.shop.example.com); export a certificate for those hosts, or serve them another IngressTls',
       },
     ];
     it.each(cases)('$name', async ({ options, variables, message }) => {
