@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { parse } from 'yaml';
-import { Exposure, IngressTls, IssuerRef, Secret, SecretBackend, Site } from '../../constructs';
+import { Applier, Exposure, IngressTls, IssuerRef, Secret, SecretBackend, Site } from '../../constructs';
 import { synth } from '../../engine';
 import type { SiteDefinition } from '../../sites';
 import { builtinCatalog, controllerUnseal, readTree, tempDir } from '../helpers';
@@ -44,6 +44,8 @@ interface ShopOptions {
   readonly secondTls?: IngressTls;
   /** Name of the second website. @default "www2" */
   readonly secondName?: string;
+  /** The cluster's applier. @default Applier.argoCd() */
+  readonly applier?: Applier;
 }
 
 /** Site shop, environment prod on a cluster: two websites exposed on www. and www2.shop.example.com. */
@@ -53,7 +55,7 @@ function shop(options: ShopOptions): SiteDefinition {
     build(scope: Construct) {
       const site = new Site(scope, 'shop', { domain: 'shop.example.com', secrets: options.secrets });
       const env = site.addEnvironment('prod');
-      env.addCluster({ tls: options.tls });
+      env.addCluster({ tls: options.tls, applier: options.applier });
       const settings = { portalUrl: 'https://api.shop.example.com/admin' };
       env.addInstance('www', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: 'www.shop.example.com' }), settings });
       env.addInstance(options.secondName ?? 'www2', {
@@ -153,6 +155,68 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
       },
     });
     expect(readFileSync(join(outDir, 'shop/prod/README.md'), 'utf8')).toContain('- External Secrets, and the keys read in the ClusterSecretStore `siteforge` for the TLS Secret `shop-tls` in `manifests/secrets/`');
+  });
+
+  it('applies manifests/secrets in an environment whose only Secret is a TLS Secret: Argo CD\'s Application before the instances, Flux\'s Kustomization they depend on', async () => {
+    // GIVEN koca-website instances, which have no credentials, and the TLS Secret held in the repository
+    process.env.SHOP_TLS_CRT = wildcard.certificate;
+    process.env.SHOP_TLS_KEY = wildcard.key;
+    const argoOut = tempDir();
+    const fluxOut = tempDir();
+    // WHEN synthesized for Argo CD and for Flux
+    await synth({ fleet: [shop({ secrets: sealedSecrets, tls: fromEnv })], catalog, outDir: argoOut });
+    await synth({ fleet: [shop({ secrets: sealedSecrets, tls: fromEnv, applier: Applier.flux() })], catalog, outDir: fluxOut });
+    // THEN Argo CD applies manifests/secrets in the wave before the instances
+    expect(readObject(join(argoOut, 'shop/prod/apps/application-secrets.yaml'))).toMatchObject({
+      metadata: { name: 'shop-prod-secrets', annotations: { 'argocd.argoproj.io/sync-wave': '-1' } },
+      spec: { source: { path: 'manifests/secrets' }, destination: { namespace: 'shop-prod' } },
+    });
+    expect(readObject(join(argoOut, 'shop/prod/apps/kustomization.yaml')).resources).toContain('application-secrets.yaml');
+    // ... and Flux applies it before each instance
+    expect(readObject(join(fluxOut, 'shop/prod/apps/kustomization-secrets.yaml'))).toMatchObject({ metadata: { name: 'shop-prod-secrets' }, spec: { path: './manifests/secrets' } });
+    expect(readObject(join(fluxOut, 'shop/prod/apps/kustomization-www.yaml')).spec.dependsOn).toContainEqual({ name: 'shop-prod-secrets' });
+  });
+
+  it('writes one SealedSecret for each TLS Secret name, each checked against the hosts of the Ingresses that serve it', async () => {
+    // GIVEN the cluster's certificate for www only, and www2's own Secret with a certificate for www2 only
+    const www = certificateFor(['www.shop.example.com']);
+    const www2 = certificateFor(['www2.shop.example.com']);
+    Object.assign(process.env, { SHOP_TLS_CRT: www.certificate, SHOP_TLS_KEY: www.key, WWW2_TLS_CRT: www2.certificate, WWW2_TLS_KEY: www2.key });
+    const secondTls = IngressTls.secret('www2-tls', { certificate: Secret.fromEnv('WWW2_TLS_CRT'), privateKey: Secret.fromEnv('WWW2_TLS_KEY') });
+    const outDir = tempDir();
+    // WHEN synthesized
+    await synth({ fleet: [shop({ secrets: sealedSecrets, tls: fromEnv, secondTls })], catalog, outDir });
+    // THEN each Secret holds its own certificate, and each Ingress serves its own Secret
+    expect(readObject(join(secretsFolder(outDir), 'kustomization.yaml')).resources).toStrictEqual(['sealedsecret-shop-tls.yaml', 'sealedsecret-www2-tls.yaml']);
+    for (const [secret, pem] of [['shop-tls', www], ['www2-tls', www2]] as const) {
+      const sealed = readObject(join(secretsFolder(outDir), `sealedsecret-${secret}.yaml`));
+      expect(controllerUnseal(controller.privateKey, `shop-prod/${secret}`, sealed.spec.encryptedData['tls.crt'])).toBe(pem.certificate);
+    }
+    expect(readObject(join(outDir, 'shop/prod/manifests/www2/ingress-www2.yaml')).spec.tls).toStrictEqual([{ hosts: ['www2.shop.example.com'], secretName: 'www2-tls' }]);
+  });
+
+  it('seals a changed certificate again, and removes the SealedSecret and its Application when the administrators create the Secret instead', async () => {
+    // GIVEN the output of a synth with the wildcard certificate
+    process.env.SHOP_TLS_CRT = wildcard.certificate;
+    process.env.SHOP_TLS_KEY = wildcard.key;
+    const outDir = tempDir();
+    await synth({ fleet: [shop({ secrets: sealedSecrets, tls: fromEnv })], catalog, outDir });
+    const file = join(secretsFolder(outDir), 'sealedsecret-shop-tls.yaml');
+    const first = readObject(file);
+    // WHEN the certificate is renewed (a new key with it)
+    const renewed = certificateFor(['*.shop.example.com']);
+    process.env.SHOP_TLS_CRT = renewed.certificate;
+    process.env.SHOP_TLS_KEY = renewed.key;
+    await synth({ fleet: [shop({ secrets: sealedSecrets, tls: fromEnv })], catalog, outDir });
+    // THEN both values are sealed again, and open to the new ones
+    const second = readObject(file);
+    expect(second.spec.encryptedData['tls.crt']).not.toBe(first.spec.encryptedData['tls.crt']);
+    expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', second.spec.encryptedData['tls.crt'])).toBe(renewed.certificate);
+    expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', second.spec.encryptedData['tls.key'])).toBe(renewed.key);
+    // WHEN the administrators create the Secret instead
+    await synth({ fleet: [shop({ secrets: sealedSecrets, tls: IngressTls.secret('shop-tls') })], catalog, outDir });
+    // THEN the repository holds no Secret, nor the Application that applied it
+    expect(Object.keys(readTree(outDir)).filter((path) => /manifests\/secrets\/|application-secrets/.test(path))).toStrictEqual([]);
   });
 
   it('writes nothing for a TLS Secret the administrators create', async () => {
