@@ -185,12 +185,20 @@ function assertUsableCertificate(requirement: SecretRequirement, context: Contex
   const keySecret = requirement.values[TLS_PRIVATE_KEY_KEY];
   if (certificateSecret.source !== 'env' || keySecret.source !== 'env') return;
   const where = `${requirement.path}: the TLS Secret ${requirement.name}`;
+  const chain = valueFromEnv(requirement, TLS_CERTIFICATE_KEY, certificateSecret, context);
   let certificate: X509Certificate;
   try {
-    certificate = new X509Certificate(valueFromEnv(requirement, TLS_CERTIFICATE_KEY, certificateSecret, context));
-  } catch (e) {
-    if (e instanceof UserError) throw e;
+    certificate = new X509Certificate(chain);
+  } catch {
     throw new UserError(`${where}: the environment variable ${certificateSecret.variable} holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the certificate chain, the server's certificate first`);
+  }
+  // tls.crt is the chain alone: it is read as public, and ingress-nginx refuses one that does not start with a certificate.
+  const others = [...new Set([...chain.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1]).filter((type) => type !== 'CERTIFICATE'))];
+  if (others.some((type) => type.endsWith('PRIVATE KEY'))) {
+    throw new UserError(`${where}: the environment variable ${certificateSecret.variable} holds a private key as well as certificates, and tls.crt is read as public; export the certificate chain alone, and the key in ${keySecret.variable === certificateSecret.variable ? 'a variable of its own' : keySecret.variable}`);
+  }
+  if (others.length > 0) {
+    throw new UserError(`${where}: the environment variable ${certificateSecret.variable} holds ${others.map((type) => `a ${type}`).join(', ')} as well as certificates; export the certificate chain alone, the server's certificate first`);
   }
   let key: KeyObject;
   try {
@@ -200,6 +208,11 @@ function assertUsableCertificate(requirement: SecretRequirement, context: Contex
     throw new UserError(`${where}: the environment variable ${keySecret.variable} holds no unencrypted PEM private key; export the key (openssl pkey -in <key file> removes a passphrase)`);
   }
   if (!certificate.checkPrivateKey(key)) {
+    const position = certificatesOf(chain).findIndex((c) => c.checkPrivateKey(key));
+    if (position > 0) {
+      const chained = certificatesOf(chain)[position];
+      throw new UserError(`${where}: the key in ${keySecret.variable} belongs to certificate ${position + 1} of the chain in ${certificateSecret.variable} (${chained.subject.replace(/\n/g, ', ')}), not to the first (${certificate.subject.replace(/\n/g, ', ')}); export the chain with the server's certificate first`);
+    }
     throw new UserError(`${where}: the key in ${keySecret.variable} does not belong to the certificate in ${certificateSecret.variable} (${certificate.subject.replace(/\n/g, ', ')}); export the certificate's own key`);
   }
   const env = Environment.of(requirement.instance!);
@@ -212,6 +225,17 @@ function assertUsableCertificate(requirement: SecretRequirement, context: Contex
     const names = certificate.subjectAltName ? `it names ${certificate.subjectAltName}` : `it has no subjectAltName, and browsers ignore its ${certificate.subject.replace(/\n/g, ', ')}`;
     throw new UserError(`${where}: the certificate in ${certificateSecret.variable} is not valid for ${uncovered.join(', ')} (${names}); export a certificate for ${uncovered.length === 1 ? 'that host' : 'those hosts'}, or serve ${uncovered.length === 1 ? 'it' : 'them'} another IngressTls`);
   }
+}
+
+/** The certificates of a PEM chain that parse, in order. */
+function certificatesOf(chain: string): X509Certificate[] {
+  return [...chain.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].flatMap((m) => {
+    try {
+      return [new X509Certificate(m[0])];
+    } catch {
+      return [];
+    }
+  });
 }
 
 interface PreviousSealed {

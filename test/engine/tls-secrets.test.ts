@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
@@ -34,6 +34,22 @@ function certificateFor(names: readonly string[], cnOnly = false): { certificate
     ...(cnOnly ? [] : ['-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`]),
     '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
   return { certificate: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
+}
+
+/**
+ * A certificate chain for the DNS names `names`, made by the real openssl with EC keys: the
+ * server's certificate, signed by a CA, then the CA's certificate; and the server's key.
+ */
+function ecChainFor(names: readonly string[]): { certificate: string; key: string } {
+  const dir = tempDir();
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+  execFileSync('openssl', ['req', '-x509', '-nodes', ...ec, '-days', '30', '-subj', '/CN=Shop CA', '-keyout', join(dir, 'ca-key.pem'), '-out', join(dir, 'ca.pem')], { stdio: 'ignore' });
+  execFileSync('openssl', ['req', '-nodes', ...ec, '-subj', `/CN=${names[0]}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'server.csr')], { stdio: 'ignore' });
+  writeFileSync(join(dir, 'ext'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
+  execFileSync('openssl', ['x509', '-req', '-in', join(dir, 'server.csr'), '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca-key.pem'), '-set_serial', '2',
+    '-days', '30', '-extfile', join(dir, 'ext'), '-out', join(dir, 'server.pem')], { stdio: 'ignore' });
+  const read = (file: string) => readFileSync(join(dir, file), 'utf8');
+  return { certificate: read('server.pem') + read('ca.pem'), key: read('key.pem') };
 }
 
 interface ShopOptions {
@@ -219,6 +235,22 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
     expect(Object.keys(readTree(outDir)).filter((path) => /manifests\/secrets\/|application-secrets/.test(path))).toStrictEqual([]);
   });
 
+  it('accepts an EC key and a chain with its CA after the server\'s certificate, with CRLF line ends, and seals them as given', async () => {
+    // GIVEN a chain and key as a Windows editor saved them
+    const chain = ecChainFor(['*.shop.example.com']);
+    const crlf = (pem: string) => pem.replace(/\n/g, '\r\n');
+    process.env.SHOP_TLS_CRT = crlf(chain.certificate);
+    process.env.SHOP_TLS_KEY = crlf(chain.key);
+    expect(chain.key).toContain('PRIVATE KEY');
+    const outDir = tempDir();
+    // WHEN synthesized
+    await synth({ fleet: [shop({ secrets: sealedSecrets, tls: fromEnv })], catalog, outDir });
+    // THEN the SealedSecret opens to both, byte for byte
+    const sealed = readObject(join(secretsFolder(outDir), 'sealedsecret-shop-tls.yaml'));
+    expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.crt'])).toBe(crlf(chain.certificate));
+    expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.key'])).toBe(crlf(chain.key));
+  });
+
   it('writes nothing for a TLS Secret the administrators create', async () => {
     const outDir = tempDir();
     await synth({ fleet: [shop({ secrets: sealedSecrets, tls: IngressTls.secret('shop-tls') })], catalog, outDir });
@@ -293,6 +325,20 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
         options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
         variables: () => ({ SHOP_TLS_CRT: other.certificate, SHOP_TLS_KEY: other.key }),
         message: 'shop/prod/cluster: the TLS Secret shop-tls: the certificate in SHOP_TLS_CRT is not valid for www.shop.example.com, www2.shop.example.com (it names DNS:www.other.example.org); export a certificate for those hosts, or serve them another IngressTls',
+      },
+      {
+        // A combined PEM file: the key would be in tls.crt, which is read as public.
+        name: 'a certificate variable that holds the key as well',
+        options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
+        variables: () => ({ SHOP_TLS_CRT: wildcard.certificate + wildcard.key, SHOP_TLS_KEY: wildcard.key }),
+        message: 'shop/prod/cluster: the TLS Secret shop-tls: the environment variable SHOP_TLS_CRT holds a private key as well as certificates, and tls.crt is read as public; export the certificate chain alone, and the key in SHOP_TLS_KEY',
+      },
+      {
+        // The ingress controller serves the first certificate (ingress-nginx refuses a tls.crt not starting with one).
+        name: 'a chain that does not start with the server\'s certificate',
+        options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
+        variables: () => ({ SHOP_TLS_CRT: other.certificate + wildcard.certificate, SHOP_TLS_KEY: wildcard.key }),
+        message: 'shop/prod/cluster: the TLS Secret shop-tls: the key in SHOP_TLS_KEY belongs to certificate 2 of the chain in SHOP_TLS_CRT (CN=*.shop.example.com), not to the first (CN=www.other.example.org); export the chain with the server\'s certificate first',
       },
       {
         // Browsers (and Go's TLS clients) ignore the CN: the hosts must be in subjectAltName.
