@@ -219,8 +219,9 @@ function assertUsableCertificate(requirement: SecretRequirement, context: Contex
   const hosts = env.instances
     .filter((i) => i.placement.kind === 'kubernetes' && i.tls.secretNameOf(i.name) === requirement.name)
     .map((i) => i.host!);
-  // Only the DNS names of subjectAltName count: browsers and Go's TLS clients ignore the CN.
-  const uncovered = [...new Set(hosts)].sort().filter((host) => certificate.checkHost(host, { subject: 'never' }) === undefined);
+  // As browsers and Go's TLS clients match: only the DNS names of subjectAltName count (not the
+  // CN), and a wildcard is a whole leftmost label.
+  const uncovered = [...new Set(hosts)].sort().filter((host) => certificate.checkHost(host, { subject: 'never', partialWildcards: false }) === undefined);
   if (uncovered.length > 0) {
     const names = certificate.subjectAltName ? `it names ${certificate.subjectAltName}` : `it has no subjectAltName, and browsers ignore its ${certificate.subject.replace(/\n/g, ', ')}`;
     throw new UserError(`${where}: the certificate in ${certificateSecret.variable} is not valid for ${uncovered.join(', ')} (${names}); export a certificate for ${uncovered.length === 1 ? 'that host' : 'those hosts'}, or serve ${uncovered.length === 1 ? 'it' : 'them'} another IngressTls`);

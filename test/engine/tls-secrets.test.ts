@@ -92,10 +92,12 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
   let wildcard: { certificate: string; key: string };
   let other: { certificate: string; key: string };
   let cnOnly: { certificate: string; key: string };
+  let partialWildcard: { certificate: string; key: string };
   beforeAll(() => {
     wildcard = certificateFor(['*.shop.example.com']);
     other = certificateFor(['www.other.example.org']);
     cnOnly = certificateFor(['*.shop.example.com'], true);
+    partialWildcard = certificateFor(['w*.shop.example.com']);
   });
 
   it('seals the certificate and key into one kubernetes.io/tls SealedSecret both Ingresses serve, writes neither in plaintext, and a second synth changes no byte', async () => {
@@ -346,6 +348,13 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
         options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
         variables: () => ({ SHOP_TLS_CRT: cnOnly.certificate, SHOP_TLS_KEY: cnOnly.key }),
         message: 'shop/prod/cluster: the TLS Secret shop-tls: the certificate in SHOP_TLS_CRT is not valid for www.shop.example.com, www2.shop.example.com (it has no subjectAltName, and browsers ignore its CN=*.shop.example.com); export a certificate for those hosts, or serve them another IngressTls',
+      },
+      {
+        // A wildcard is a whole label for browsers and Go's TLS clients: w*.shop.example.com matches no host.
+        name: 'a certificate whose wildcard is part of a label',
+        options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
+        variables: () => ({ SHOP_TLS_CRT: partialWildcard.certificate, SHOP_TLS_KEY: partialWildcard.key }),
+        message: 'shop/prod/cluster: the TLS Secret shop-tls: the certificate in SHOP_TLS_CRT is not valid for www.shop.example.com, www2.shop.example.com (it names DNS:w*.shop.example.com); export a certificate for those hosts, or serve them another IngressTls',
       },
     ];
     it.each(cases)('$name', async ({ options, variables, message }) => {
