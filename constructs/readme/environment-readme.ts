@@ -106,7 +106,8 @@ function tlsLines(env: Environment): string[] {
   const needs = [
     ...(issuers.length > 0 ? [`- cert-manager (its cert-manager.io/v1 CRDs and controller) and ${issuers.join(', ')}: each Certificate in \`manifests/<instance>/\` asks it for the instance's host, and cert-manager keeps the Secret the Ingress serves`] : []),
     ...(secrets.length > 0 ? [`- the TLS Secret${secrets.length > 1 ? 's' : ''} ${secrets.join(', ')} in \`${namespace}\` (type \`kubernetes.io/tls\`: \`kubectl create secret tls <name> --cert=<file> --key=<file> -n ${namespace}\`), valid for the hosts above that use ${secrets.length > 1 ? 'them' : 'it'}`] : []),
-    ...(held.length > 0 ? [`- ${backend} the TLS Secret${held.length > 1 ? 's' : ''} ${held.join(', ')} in \`manifests/secrets/\``] : []),
+    // The Sealed Secrets controller leaves alone a Secret it did not make (bitnami/sealed-secrets#331).
+    ...(held.length > 0 ? [`- ${backend} the TLS Secret${held.length > 1 ? 's' : ''} ${held.join(', ')} in \`manifests/secrets/\`${env.secrets.kind === 'sealed-secrets' ? `; the controller replaces a Secret of that name the administrators made earlier only once it is annotated \`sealedsecrets.bitnami.com/managed: "true"\`, or deleted` : ''}`] : []),
   ];
   lines.push('The cluster\'s administrators provide, before the first sync:', '', ...needs, '');
   return lines;

@@ -139,6 +139,8 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
     expect(tree['shop/prod/README.md']).toContain('the Secret `shop-tls`, held in this repository (certificate from environment variable SHOP_TLS_CRT, key from environment variable SHOP_TLS_KEY)');
     // ... and that the administrators provide only the controller, no Secret
     expect(tree['shop/prod/README.md']).toContain('- the Sealed Secrets controller, whose certificate sealed the TLS Secret `shop-tls` in `manifests/secrets/`');
+    // ... and how the controller takes over the Secret the administrators made before (bitnami/sealed-secrets#331)
+    expect(tree['shop/prod/README.md']).toContain('in `manifests/secrets/`; the controller replaces a Secret of that name the administrators made earlier only once it is annotated `sealedsecrets.bitnami.com/managed: "true"`, or deleted');
     expect(tree['shop/prod/README.md']).not.toContain('kubectl create secret tls');
     // WHEN synthesized again with the same variables THEN no byte changes (nothing is sealed anew)
     await synth({ fleet: [definition], catalog, outDir });
