@@ -208,10 +208,10 @@ function assertUsableCertificate(requirement: SecretRequirement, context: Contex
     throw new UserError(`${where}: the environment variable ${keySecret.variable} holds no unencrypted PEM private key; export the key (openssl pkey -in <key file> removes a passphrase)`);
   }
   if (!certificate.checkPrivateKey(key)) {
-    const position = certificatesOf(chain).findIndex((c) => c.checkPrivateKey(key));
+    const chained = certificatesOf(chain);
+    const position = chained.findIndex((c) => c.checkPrivateKey(key));
     if (position > 0) {
-      const chained = certificatesOf(chain)[position];
-      throw new UserError(`${where}: the key in ${keySecret.variable} belongs to certificate ${position + 1} of the chain in ${certificateSecret.variable} (${chained.subject.replace(/\n/g, ', ')}), not to the first (${certificate.subject.replace(/\n/g, ', ')}); export the chain with the server's certificate first`);
+      throw new UserError(`${where}: the key in ${keySecret.variable} belongs to certificate ${position + 1} of the chain in ${certificateSecret.variable} (${chained[position].subject.replace(/\n/g, ', ')}), not to the first (${certificate.subject.replace(/\n/g, ', ')}); export the chain with the server's certificate first`);
     }
     throw new UserError(`${where}: the key in ${keySecret.variable} does not belong to the certificate in ${certificateSecret.variable} (${certificate.subject.replace(/\n/g, ', ')}); export the certificate's own key`);
   }
