@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { parse } from 'yaml';
-import { Applier, Exposure, IngressTls, IssuerRef, Secret, SecretBackend, Site } from '../../constructs';
+import { Applier, Exposure, IngressTls, IssuerRef, Placement, Secret, SecretBackend, Site } from '../../constructs';
 import { synth } from '../../engine';
 import type { SiteDefinition } from '../../sites';
 import { builtinCatalog, controllerUnseal, readTree, tempDir } from '../helpers';
@@ -253,6 +253,29 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
     const sealed = readObject(join(secretsFolder(outDir), 'sealedsecret-shop-tls.yaml'));
     expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.crt'])).toBe(crlf(chain.certificate));
     expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.key'])).toBe(crlf(chain.key));
+  });
+
+  it('needs no variable and writes no Secret when no Ingress serves the cluster\'s TLS Secret (an instance not exposed, one on VMs)', async () => {
+    // GIVEN the cluster's TLS Secret held in the repository, an instance on the cluster with no exposure, one on VMs, and no variable set
+    delete process.env.SHOP_TLS_CRT;
+    delete process.env.SHOP_TLS_KEY;
+    const definition: SiteDefinition = {
+      name: 'shop',
+      build(scope: Construct) {
+        const site = new Site(scope, 'shop', { domain: 'shop.example.com', secrets: sealedSecrets });
+        const env = site.addEnvironment('prod');
+        env.addCluster({ tls: fromEnv });
+        const vms = env.addHostGroup('vms', { hosts: [{ name: 'shop-es-1', address: '10.20.0.21', roles: ['middleware'], user: 'ops' }] });
+        env.addInstance('www', { service: catalog.service('koca-website'), settings: { portalUrl: 'https://api.shop.example.com/admin' } });
+        env.addInstance('search', { service: catalog.service('elasticsearch'), settings: { heapSize: '1g' }, placement: Placement.vm({ group: vms, role: 'middleware' }) });
+        return site;
+      },
+    };
+    const outDir = tempDir();
+    // WHEN synthesized
+    await synth({ fleet: [definition], catalog, outDir });
+    // THEN nothing is sealed, and no Application applies a secrets folder
+    expect(Object.keys(readTree(outDir)).filter((path) => /manifests\/secrets\/|application-secrets/.test(path))).toStrictEqual([]);
   });
 
   it('writes nothing for a TLS Secret the administrators create', async () => {
