@@ -10,7 +10,7 @@ import { assertSecretBackend, type SecretBackend } from './secret-backend';
 import { addServiceGroup, type ServiceGroupDefinition, type ServiceGroupOptions } from './service-group';
 import { SyncPolicy } from './sync-policy';
 import { ansibleNameProblems } from './ansible/names';
-import { tlsSecretProblems } from './secrets/requirements';
+import { secretNameProblems } from './secrets/requirements';
 
 export interface EnvironmentProps {
   /**
@@ -98,7 +98,7 @@ export class Environment extends Construct {
     this.node.addValidation({ validate: () => this.hostNameProblems() });
     this.node.addValidation({ validate: () => this.ingressProblems() });
     this.node.addValidation({ validate: () => this.vaultCredentialProblems() });
-    this.node.addValidation({ validate: () => tlsSecretProblems(this) });
+    this.node.addValidation({ validate: () => secretNameProblems(this) });
     this.node.addValidation({ validate: () => ansibleNameProblems(this) });
   }
 

@@ -1,4 +1,4 @@
-import { constants, createDecipheriv, privateDecrypt, type KeyObject } from 'node:crypto';
+import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt, type KeyObject } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -7,7 +7,7 @@ import { App } from 'cdk8s';
 import { CATALOG_DIR, loadCatalog, type Catalog } from '../catalog';
 import { main } from '../cli';
 import type { Io } from '../cli/io';
-import { Environment, Site, type RenderedFile, type SecretBackend } from '../constructs';
+import { Environment, SecretBackend, Site, type RenderedFile } from '../constructs';
 import { renderEnvironmentSecurely } from '../engine/secrets';
 import { INDEX_FILE } from '../engine/output-index';
 import type { Construct } from 'constructs';
@@ -171,4 +171,19 @@ export function controllerUnseal(privateKey: KeyObject, label: string, base64: s
   const decipher = createDecipheriv('aes-256-gcm', sessionKey, Buffer.alloc(12));
   decipher.setAuthTag(rest.subarray(rest.length - 16));
   return Buffer.concat([decipher.update(rest.subarray(0, rest.length - 16)), decipher.final()]).toString('utf8');
+}
+
+/** A Sealed Secrets controller's new key pair, and the backend that seals with its public key. */
+export function sealingController(): { privateKey: KeyObject; backend: SecretBackend } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { privateKey, backend: SecretBackend.sealedSecrets({ certificate: publicKey.export({ type: 'spki', format: 'pem' }) as string }) };
+}
+
+/** Gives every test of the file the process environment vitest gave it: tests set and delete variables. */
+export function restoreProcessEnvAfterEach(): void {
+  const original = { ...process.env };
+  afterEach(() => {
+    for (const key of Object.keys(process.env)) if (!(key in original)) delete process.env[key];
+    Object.assign(process.env, original);
+  });
 }

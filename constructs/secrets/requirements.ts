@@ -138,12 +138,12 @@ function tlsGivenAt(instance: Instance): string {
 }
 
 /**
- * Why the TLS Secrets siteforge would write for `env` cannot be written, each naming where to
- * change it: a certificate or key the environment's secret backend cannot carry, two
- * instances serving one Secret name with different contents, a Secret name that cert-manager
- * fills for another instance or that is also used for credentials.
+ * Why the TLS Secrets and the environment's own Secrets siteforge would write for `env`
+ * cannot be written, each naming where to change it: a certificate or key the environment's
+ * secret backend cannot carry, two instances serving one Secret name with different contents,
+ * a Secret name that cert-manager fills for another instance or that is also used for credentials.
  */
-export function tlsSecretProblems(env: Environment): string[] {
+export function secretNameProblems(env: Environment): string[] {
   if (!env.cluster) return [];
   const problems: string[] = [];
   const backend = env.secrets.kind;
@@ -183,6 +183,10 @@ export function tlsSecretProblems(env: Environment): string[] {
     const served = first.get(requirement.name);
     if (served) {
       problems.push(`${tlsGivenAt(served)}: the TLS Secret ${requirement.name} that ${served.name}'s Ingress serves has the name of the credentials Secret of ${requirement.instance!.name}, and one would replace the other; give the TLS Secret another name`);
+    }
+    const own = env.cluster.environmentSecrets.find((secret) => secret.name === requirement.name);
+    if (own) {
+      problems.push(`${own.node.path}: Secret ${own.name} has the name of the credentials Secret of ${requirement.instance!.name}, and one would replace the other; give it another name`);
     }
   }
   return problems;

@@ -1,24 +1,17 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { parse } from 'yaml';
-import { Placement, Secret, SecretBackend, Site } from '../../constructs';
+import { Placement, Secret, Site } from '../../constructs';
 import { synth } from '../../engine';
 import type { SiteDefinition } from '../../sites';
-import { builtinCatalog, readTree, siteWithEnvironment, tempDir } from '../helpers';
+import { builtinCatalog, readTree, restoreProcessEnvAfterEach, sealingController, siteWithEnvironment, tempDir } from '../helpers';
 
 const catalog = builtinCatalog();
-const controller = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const sealedSecrets = SecretBackend.sealedSecrets({ certificate: controller.publicKey.export({ type: 'spki', format: 'pem' }) as string });
+const sealedSecrets = sealingController().backend;
 
-// Tests below set variables; each test starts from the environment vitest gave.
-const originalEnv = { ...process.env };
-afterEach(() => {
-  for (const key of Object.keys(process.env)) if (!(key in originalEnv)) delete process.env[key];
-  Object.assign(process.env, originalEnv);
-});
+restoreProcessEnvAfterEach();
 
 /** Site shop, environment prod with Sealed Secrets: a website reading the environment's ConfigMap and Secret whole. */
 function shop(settings: Record<string, string>): SiteDefinition {

@@ -1,24 +1,18 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { parse } from 'yaml';
 import { Applier, Exposure, IngressTls, Secret, SecretBackend, Site, type EnvironmentSecretProps } from '../../constructs';
 import { synth } from '../../engine';
 import type { SiteDefinition } from '../../sites';
-import { builtinCatalog, controllerUnseal, readTree, siteWithEnvironment, tempDir } from '../helpers';
+import { builtinCatalog, catalogCopy, controllerUnseal, readTree, restoreProcessEnvAfterEach, sealingController, siteWithEnvironment, tempDir } from '../helpers';
+import { loadCatalog } from '../../catalog';
 
 const catalog = builtinCatalog();
-const controller = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const sealedSecrets = SecretBackend.sealedSecrets({ certificate: controller.publicKey.export({ type: 'spki', format: 'pem' }) as string });
+const { privateKey: controllerKey, backend: sealedSecrets } = sealingController();
 
-// Tests below set variables; each test starts from the environment vitest gave.
-const originalEnv = { ...process.env };
-afterEach(() => {
-  for (const key of Object.keys(process.env)) if (!(key in originalEnv)) delete process.env[key];
-  Object.assign(process.env, originalEnv);
-});
+restoreProcessEnvAfterEach();
 
 interface ShopOptions {
   readonly secrets?: SecretBackend;
@@ -64,8 +58,8 @@ describe('Secrets of the environment (cluster.addSecret)', () => {
       spec: { template: { type: 'Opaque' } },
     });
     expect(Object.keys(sealed.metadata.labels).sort()).toStrictEqual(['app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of']);
-    expect(controllerUnseal(controller.privateKey, 'shop-prod/partner-api', sealed.spec.encryptedData.token)).toBe('partner-token-0123456789');
-    const signingKey = controllerUnseal(controller.privateKey, 'shop-prod/partner-api', sealed.spec.encryptedData['signing-key']);
+    expect(controllerUnseal(controllerKey, 'shop-prod/partner-api', sealed.spec.encryptedData.token)).toBe('partner-token-0123456789');
+    const signingKey = controllerUnseal(controllerKey, 'shop-prod/partner-api', sealed.spec.encryptedData['signing-key']);
     expect(signingKey).toMatch(/^[A-Za-z0-9]{40}$/);
     // ... the Argo CD Application of the secrets folder applies it, though no instance has credentials
     expect(readObject(join(outDir, 'shop/prod/apps/application-secrets.yaml')).spec.source.path).toBe('manifests/secrets');
@@ -129,6 +123,19 @@ describe('Secrets of the environment (cluster.addSecret)', () => {
         message: 'shop/prod/cluster/partner-api: key token of Secret partner-api comes from the environment variable PARTNER_TOKEN, which is not set; export it before synthesizing' },
     ])('$name, when the site is synthesized', async ({ options, message }) => {
       await expect(synth({ fleet: [shop(options)], catalog, outDir: tempDir() })).rejects.toThrow(message);
+    });
+
+    it('the name of an instance\'s credentials Secret, when its catalog names it otherwise than after the instance', () => {
+      // GIVEN a catalog whose Redis keeps its credentials in the Secret shared-redis
+      const dir = catalogCopy();
+      const file = join(dir, 'redis/service.yml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('secretName: "{{instance.name}}-credentials"', 'secretName: shared-redis'));
+      const { env } = siteWithEnvironment();
+      env.addInstance('redis', { service: loadCatalog(dir).service('redis') });
+      // WHEN the environment has a Secret of that name THEN it is refused
+      env.cluster!.addSecret('shared-redis', { data: { token: Secret.generated() } });
+      expect(() => env.node.validate().forEach((message) => { throw new Error(message); })).toThrow(
+        'acme/prod/cluster/shared-redis: Secret shared-redis has the name of the credentials Secret of redis, and one would replace the other; give it another name');
     });
   });
 });

@@ -2,7 +2,7 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { parse } from 'yaml';
 import { App } from 'cdk8s';
@@ -11,7 +11,7 @@ import {
   assertNoPlaintextSecrets, assertRepositoryHasNoPlaintextSecrets, sealValue, synth, vaultDecrypt, vaultEncrypt,
 } from '../../engine';
 import { fleet, type SiteDefinition } from '../../sites';
-import { builtinCatalog, catalogCopy, controllerUnseal, readTree, renderWithSecrets, runCli, tempDir } from '../helpers';
+import { builtinCatalog, catalogCopy, controllerUnseal, readTree, renderWithSecrets, restoreProcessEnvAfterEach, runCli, tempDir } from '../helpers';
 import { loadCatalog } from '../../catalog';
 import { plaintextSecretProblems } from '../../engine/secrets/gate';
 
@@ -19,12 +19,7 @@ const catalog = builtinCatalog();
 const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const mustRun = process.env.CI === 'true';
 
-// Tests below set and delete variables; each test starts from the environment vitest gave.
-const originalEnv = { ...process.env };
-afterEach(() => {
-  for (const key of Object.keys(process.env)) if (!(key in originalEnv)) delete process.env[key];
-  Object.assign(process.env, originalEnv);
-});
+restoreProcessEnvAfterEach();
 
 const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const publicPem = keys.publicKey.export({ type: 'spki', format: 'pem' }) as string;

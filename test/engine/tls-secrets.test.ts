@@ -1,28 +1,21 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
 import { parse } from 'yaml';
 import { Applier, Exposure, IngressTls, IssuerRef, Placement, Secret, SecretBackend, Site } from '../../constructs';
 import { synth } from '../../engine';
 import type { SiteDefinition } from '../../sites';
-import { builtinCatalog, controllerUnseal, readTree, tempDir } from '../helpers';
+import { builtinCatalog, controllerUnseal, readTree, restoreProcessEnvAfterEach, sealingController, tempDir } from '../helpers';
 
 const catalog = builtinCatalog();
 const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const mustRun = process.env.CI === 'true';
 
-const controller = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const sealedSecrets = SecretBackend.sealedSecrets({ certificate: controller.publicKey.export({ type: 'spki', format: 'pem' }) as string });
+const { privateKey: controllerKey, backend: sealedSecrets } = sealingController();
 
-// Tests below set variables; each test starts from the environment vitest gave.
-const originalEnv = { ...process.env };
-afterEach(() => {
-  for (const key of Object.keys(process.env)) if (!(key in originalEnv)) delete process.env[key];
-  Object.assign(process.env, originalEnv);
-});
+restoreProcessEnvAfterEach();
 
 /**
  * A self-signed certificate and its key, made by the real openssl, for the DNS names `names`
@@ -119,8 +112,8 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
     expect(Object.keys(sealed.metadata.labels).sort()).toStrictEqual(['app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of']);
     expect(Object.keys(sealed.spec.encryptedData).sort()).toStrictEqual(['tls.crt', 'tls.key']);
     // ... which the controller opens, with the strict scope's label, to the certificate and key
-    expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.crt'])).toBe(wildcard.certificate);
-    expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.key'])).toBe(wildcard.key);
+    expect(controllerUnseal(controllerKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.crt'])).toBe(wildcard.certificate);
+    expect(controllerUnseal(controllerKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.key'])).toBe(wildcard.key);
     expect(readObject(join(secretsFolder(outDir), 'kustomization.yaml')).resources).toStrictEqual(['sealedsecret-shop-tls.yaml']);
     // ... both Ingresses serve it
     for (const [instance, host] of [['www', 'www.shop.example.com'], ['www2', 'www2.shop.example.com']]) {
@@ -210,7 +203,7 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
     expect(readObject(join(secretsFolder(outDir), 'kustomization.yaml')).resources).toStrictEqual(['sealedsecret-shop-tls.yaml', 'sealedsecret-www2-tls.yaml']);
     for (const [secret, pem] of [['shop-tls', www], ['www2-tls', www2]] as const) {
       const sealed = readObject(join(secretsFolder(outDir), `sealedsecret-${secret}.yaml`));
-      expect(controllerUnseal(controller.privateKey, `shop-prod/${secret}`, sealed.spec.encryptedData['tls.crt'])).toBe(pem.certificate);
+      expect(controllerUnseal(controllerKey, `shop-prod/${secret}`, sealed.spec.encryptedData['tls.crt'])).toBe(pem.certificate);
     }
     expect(readObject(join(outDir, 'shop/prod/manifests/www2/ingress-www2.yaml')).spec.tls).toStrictEqual([{ hosts: ['www2.shop.example.com'], secretName: 'www2-tls' }]);
   });
@@ -231,8 +224,8 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
     // THEN both values are sealed again, and open to the new ones
     const second = readObject(file);
     expect(second.spec.encryptedData['tls.crt']).not.toBe(first.spec.encryptedData['tls.crt']);
-    expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', second.spec.encryptedData['tls.crt'])).toBe(renewed.certificate);
-    expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', second.spec.encryptedData['tls.key'])).toBe(renewed.key);
+    expect(controllerUnseal(controllerKey, 'shop-prod/shop-tls', second.spec.encryptedData['tls.crt'])).toBe(renewed.certificate);
+    expect(controllerUnseal(controllerKey, 'shop-prod/shop-tls', second.spec.encryptedData['tls.key'])).toBe(renewed.key);
     // WHEN the administrators create the Secret instead
     await synth({ fleet: [shop({ secrets: sealedSecrets, tls: IngressTls.secret('shop-tls') })], catalog, outDir });
     // THEN the repository holds no Secret, nor the Application that applied it
@@ -251,8 +244,8 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
     await synth({ fleet: [shop({ secrets: sealedSecrets, tls: fromEnv })], catalog, outDir });
     // THEN the SealedSecret opens to both, byte for byte
     const sealed = readObject(join(secretsFolder(outDir), 'sealedsecret-shop-tls.yaml'));
-    expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.crt'])).toBe(crlf(chain.certificate));
-    expect(controllerUnseal(controller.privateKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.key'])).toBe(crlf(chain.key));
+    expect(controllerUnseal(controllerKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.crt'])).toBe(crlf(chain.certificate));
+    expect(controllerUnseal(controllerKey, 'shop-prod/shop-tls', sealed.spec.encryptedData['tls.key'])).toBe(crlf(chain.key));
   });
 
   it('needs no variable and writes no Secret when no Ingress serves the cluster\'s TLS Secret (an instance not exposed, one on VMs)', async () => {
