@@ -15,6 +15,9 @@ import { sealingKeyFingerprint, sealingKeyOf, sealValue } from './sealed-secrets
 /** The environment variable holding the Ansible Vault password at synth time. */
 export const VAULT_PASSWORD_VARIABLE = 'SITEFORGE_VAULT_PASSWORD';
 
+/** Smallest RSA key of a TLS certificate: the CA/Browser Forum's baseline requirements allow none smaller. */
+const MIN_RSA_BITS = 2048;
+
 /** Shortest secret value accepted: shorter ones are weak, and the gate could not search for them. */
 export const MIN_SECRET_LENGTH = 8;
 
@@ -206,6 +209,10 @@ function assertUsableCertificate(requirement: SecretRequirement, context: Contex
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`${where}: the environment variable ${keySecret.variable} holds no unencrypted PEM private key; export the key (openssl pkey -in <key file> removes a passphrase)`);
+  }
+  const rsaBits = key.asymmetricKeyType === 'rsa' ? key.asymmetricKeyDetails?.modulusLength : undefined;
+  if (rsaBits !== undefined && rsaBits < MIN_RSA_BITS) {
+    throw new UserError(`${where}: the key in ${keySecret.variable} is a ${rsaBits}-bit RSA key, too weak for TLS (certificate authorities issue none under ${MIN_RSA_BITS} bits); export a certificate with an RSA key of at least ${MIN_RSA_BITS} bits, or an EC key`);
   }
   if (!certificate.checkPrivateKey(key)) {
     const chained = certificatesOf(chain);

@@ -21,9 +21,9 @@ restoreProcessEnvAfterEach();
  * A self-signed certificate and its key, made by the real openssl, for the DNS names `names`
  * (the first also its subject's CN); with `cnOnly`, only the CN names a host, as old CAs did.
  */
-function certificateFor(names: readonly string[], cnOnly = false): { certificate: string; key: string } {
+function certificateFor(names: readonly string[], cnOnly = false, rsaBits = 2048): { certificate: string; key: string } {
   const dir = tempDir();
-  execFileSync('openssl', ['req', '-x509', '-nodes', '-newkey', 'rsa:2048', '-days', '30', '-subj', `/CN=${names[0]}`,
+  execFileSync('openssl', ['req', '-x509', '-nodes', '-newkey', `rsa:${rsaBits}`, '-days', '30', '-subj', `/CN=${names[0]}`,
     ...(cnOnly ? [] : ['-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`]),
     '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
   return { certificate: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
@@ -86,11 +86,13 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
   let other: { certificate: string; key: string };
   let cnOnly: { certificate: string; key: string };
   let partialWildcard: { certificate: string; key: string };
+  let weak: { certificate: string; key: string };
   beforeAll(() => {
     wildcard = certificateFor(['*.shop.example.com']);
     other = certificateFor(['www.other.example.org']);
     cnOnly = certificateFor(['*.shop.example.com'], true);
     partialWildcard = certificateFor(['w*.shop.example.com']);
+    weak = certificateFor(['*.shop.example.com'], false, 1024);
   });
 
   it('seals the certificate and key into one kubernetes.io/tls SealedSecret both Ingresses serve, writes neither in plaintext, and a second synth changes no byte', async () => {
@@ -339,6 +341,12 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
         options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
         variables: () => ({ SHOP_TLS_CRT: wildcard.certificate, SHOP_TLS_KEY: other.key }),
         message: 'shop/prod/cluster: the TLS Secret shop-tls: the key in SHOP_TLS_KEY does not belong to the certificate in SHOP_TLS_CRT (CN=*.shop.example.com); export the certificate\'s own key',
+      },
+      {
+        name: 'a certificate with a 1024-bit RSA key',
+        options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
+        variables: () => ({ SHOP_TLS_CRT: weak.certificate, SHOP_TLS_KEY: weak.key }),
+        message: 'shop/prod/cluster: the TLS Secret shop-tls: the key in SHOP_TLS_KEY is a 1024-bit RSA key, too weak for TLS (certificate authorities issue none under 2048 bits); export a certificate with an RSA key of at least 2048 bits, or an EC key',
       },
       {
         name: 'a certificate for other hosts',
