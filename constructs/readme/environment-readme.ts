@@ -2,6 +2,7 @@ import { Environment } from '../environment';
 import { Site } from '../site';
 import type { RenderedFile } from '../rendered-file';
 import { applierReadmeLines } from '../applier-readme';
+import { secretMaterialOf } from '../secrets/material';
 
 /**
  * The environment repository's `README.md`: what runs where, in which version, on which
@@ -95,7 +96,13 @@ function tlsLines(env: Environment): string[] {
   }
   const namespace = env.cluster?.namespace ?? '';
   const lines = ['## TLS', '', '| instance | host | certificate |', '|---|---|---|'];
-  for (const i of exposed) lines.push(`| ${i.name} | ${i.host} | ${i.tls.describe(i.name)} |`);
+  // A held certificate's names and expiry, as the engine read them: a renewal shows in the diff.
+  const certificates = secretMaterialOf(env)?.certificates ?? {};
+  for (const i of exposed) {
+    const facts = certificates[i.tls.secretNameOf(i.name) ?? ''];
+    const held = facts ? `; for ${facts.names.join(', ')}, valid until ${facts.validUntil}` : '';
+    lines.push(`| ${i.name} | ${i.host} | ${i.tls.describe(i.name)}${held} |`);
+  }
   lines.push('');
   const issuers = [...new Set(exposed.filter((i) => i.tls.kind === 'cert-manager').map((i) => `the ${i.tls.issuer!.kind} \`${i.tls.issuer!.name}\`${i.tls.issuer!.kind === 'Issuer' ? ` in \`${namespace}\`` : ''}`))];
   const secretNames = (held: boolean) => [...new Set(exposed.filter((i) => i.tls.kind === 'secret' && (i.tls.contents !== undefined) === held).map((i) => `\`${i.tls.secretNameOf(i.name)}\``))];

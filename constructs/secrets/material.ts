@@ -18,6 +18,20 @@ export interface SecretMaterial {
   readonly sealed: Readonly<Record<string, SealedSecretMaterial>>;
   /** Ansible Vault files (`$ANSIBLE_VAULT;1.1;AES256`), by VM instance name. */
   readonly vault: Readonly<Record<string, string>>;
+  /**
+   * What the certificates of the TLS Secrets siteforge holds say of themselves, by Secret name,
+   * for the environment's README; only those read from the environment (a store's are unknown).
+   * @default {}
+   */
+  readonly certificates?: Readonly<Record<string, CertificateFacts>>;
+}
+
+/** The public facts of a TLS certificate: what it is valid for, and until when. */
+export interface CertificateFacts {
+  /** Its subjectAltName DNS names. */
+  readonly names: readonly string[];
+  /** Its expiry, as an ISO 8601 date (`2027-03-01`). */
+  readonly validUntil: string;
 }
 
 const provided = new WeakMap<Environment, SecretMaterial>();

@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import {
   Environment, sealedSecretPath, secretRequirements, secretValueName, TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY, vaultFile, vaultVariable,
-  type SealedSecretMaterial, type Secret, type SecretMaterial, type SecretRequirement,
+  type CertificateFacts, type SealedSecretMaterial, type Secret, type SecretMaterial, type SecretRequirement,
 } from '../../constructs';
 import { parseYaml, toYaml } from '../../constructs/yaml';
 import { UserError, UserErrors } from '../errors';
@@ -72,7 +72,7 @@ export function resolveSecrets(env: Environment, options: ResolveSecretsOptions)
   const handled: HandledSecret[] = [];
   const errors: UserError[] = [];
   const keys = new Map<string, KeyObject>();
-  const context: Context = { options, variables, handled, keys, vaultValues: new Map() };
+  const context: Context = { options, variables, handled, keys, vaultValues: new Map(), certificates: {} };
   // A vault carrying the values of the instances its instance uses is resolved after theirs.
   const order = new Map(env.instancesInDependencyOrder().map((instance, index) => [instance, index]));
   // Environment Secrets, which belong to no instance, come last.
@@ -88,7 +88,7 @@ export function resolveSecrets(env: Environment, options: ResolveSecretsOptions)
     }
   }
   UserErrors.throwIfAny(errors);
-  return { material: { sealed, vault }, handled };
+  return { material: { sealed, vault, certificates: context.certificates }, handled };
 }
 
 /**
@@ -106,6 +106,8 @@ interface Context {
   readonly keys: Map<string, KeyObject>;
   /** The values written into each VM instance's vault (instance name → variable → value), for the Secrets that share them. */
   readonly vaultValues: Map<string, Readonly<Record<string, string>>>;
+  /** What the certificates of the TLS Secrets read so far say, by Secret name. */
+  readonly certificates: Record<string, CertificateFacts>;
 }
 
 function valueFromEnv(requirement: SecretRequirement, key: string, secret: Secret, context: Context): string {
@@ -140,7 +142,10 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
   const previousFingerprints = reusable ? parseFingerprints(previous.annotations[FINGERPRINTS]) : {};
   const encryptedData: Record<string, string> = {};
   const fingerprints: Record<string, string> = {};
-  if (requirement.purpose === 'tls') assertUsableCertificate(requirement, context);
+  if (requirement.purpose === 'tls') {
+    const facts = usableCertificateFacts(requirement, context);
+    if (facts) context.certificates[requirement.name] = facts;
+  }
   const vaulted = requirement.fromVault ? context.vaultValues.get(requirement.instance!.name) : undefined;
   // The vault could not be resolved: that error is reported already.
   if (requirement.fromVault && vaulted === undefined) return { encryptedData: {}, annotations: {} };
@@ -177,16 +182,17 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
 }
 
 /**
- * Throws, naming the variables, unless the TLS Secret's certificate and key (read from the
+ * What the TLS Secret's certificate says of itself (undefined when it is read from a store,
+ * which synth never sees). Throws, naming the variables, unless its certificate and key (read from the
  * environment) are PEM, belong together, and the certificate is valid for the host of every
  * instance whose Ingress serves the Secret (a DNS name of its subjectAltName; browsers ignore
  * the CN): the ingress controller would otherwise serve its default certificate, or one
  * browsers refuse.
  */
-function assertUsableCertificate(requirement: SecretRequirement, context: Context): void {
+function usableCertificateFacts(requirement: SecretRequirement, context: Context): CertificateFacts | undefined {
   const certificateSecret = requirement.values[TLS_CERTIFICATE_KEY];
   const keySecret = requirement.values[TLS_PRIVATE_KEY_KEY];
-  if (certificateSecret.source !== 'env' || keySecret.source !== 'env') return;
+  if (certificateSecret.source !== 'env' || keySecret.source !== 'env') return undefined;
   const where = `${requirement.path}: the TLS Secret ${requirement.name}`;
   const chain = valueFromEnv(requirement, TLS_CERTIFICATE_KEY, certificateSecret, context);
   let certificate: X509Certificate;
@@ -233,6 +239,8 @@ function assertUsableCertificate(requirement: SecretRequirement, context: Contex
     const names = certificate.subjectAltName ? `it names ${certificate.subjectAltName}` : `it has no subjectAltName, and browsers ignore its ${certificate.subject.replace(/\n/g, ', ')}`;
     throw new UserError(`${where}: the certificate in ${certificateSecret.variable} is not valid for ${uncovered.join(', ')} (${names}); export a certificate for ${uncovered.length === 1 ? 'that host' : 'those hosts'}, or serve ${uncovered.length === 1 ? 'it' : 'them'} another IngressTls`);
   }
+  const names = (certificate.subjectAltName ?? '').split(', ').filter((name) => name.startsWith('DNS:')).map((name) => name.slice(4));
+  return { names, validUntil: new Date(certificate.validTo).toISOString().slice(0, 10) };
 }
 
 /** The certificates of a PEM chain that parse, in order. */
