@@ -5,7 +5,7 @@ import { folderOf, type KubernetesObject } from '../kubernetes/manifests';
 import { instanceLabels } from '../kubernetes/native-workload';
 import type { RenderedFile } from '../rendered-file';
 import { secretMaterialOf } from './material';
-import { secretRequirements, type SecretRequirement } from './requirements';
+import { generatorName, secretRequirements, type SecretRequirement } from './requirements';
 import { SECRETS_FOLDER } from './paths';
 import { vaultFile } from '../ansible/variables';
 
@@ -98,10 +98,6 @@ function externalSecretObjects(env: Environment, requirement: SecretRequirement)
     ...generators,
     { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name, namespace: namespace!, labels }, spec },
   ];
-}
-
-function generatorName(secretName: string, key: string): string {
-  return `${secretName}-${key.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.replace(/-+$/, '');
 }
 
 function sealedSecretObject(env: Environment, requirement: SecretRequirement): KubernetesObject {

@@ -189,7 +189,42 @@ export function secretNameProblems(env: Environment): string[] {
       problems.push(`${own.node.path}: Secret ${own.name} has the name of the credentials Secret of ${requirement.instance!.name}, and one would replace the other; give it another name`);
     }
   }
+  problems.push(...generatorNameProblems([...credentials, ...environmentSecretRequirements(env)]));
   return problems;
+}
+
+/** Longest name of a Password generator: its file `password-<name>.yaml` takes at most 255 bytes, as file systems do. */
+const MAX_GENERATOR_NAME = 255 - 'password-'.length - '.yaml'.length;
+
+/**
+ * The generated values that External Secrets would make with one Password generator (its
+ * name is the Secret's name and the key, lower case, other characters as "-": `app` and
+ * `db-password` make what `app-db` and `password` make), or with one whose name is too long.
+ */
+function generatorNameProblems(requirements: readonly SecretRequirement[]): string[] {
+  const problems: string[] = [];
+  const first = new Map<string, { requirement: SecretRequirement; key: string }>();
+  for (const requirement of requirements) {
+    if (requirement.target !== 'kubernetes' || requirement.backend?.kind !== 'external-secrets') continue;
+    for (const [key, secret] of Object.entries(requirement.values)) {
+      if (secret.source !== 'generated') continue;
+      const name = generatorName(requirement.name, key);
+      const what = `the generated ${secretValueName(requirement, key)}`;
+      if (name.length > MAX_GENERATOR_NAME) {
+        problems.push(`${requirement.path}: ${what} would be made by the Password generator ${name}, whose name of ${name.length} characters is more than the ${MAX_GENERATOR_NAME} that fit its file (password-<name>.yaml); shorten the Secret's name or the key`);
+        continue;
+      }
+      const other = first.get(name);
+      if (other === undefined) first.set(name, { requirement, key });
+      else problems.push(`${requirement.path}: ${what} would be made by the Password generator ${name}, as the generated ${secretValueName(other.requirement, other.key)} is (${other.requirement.path}); rename one of the keys or Secrets`);
+    }
+  }
+  return problems;
+}
+
+/** Name of the External Secrets Password generator of a generated value: `<secret>-<key>`, the key lower case and other characters as "-". */
+export function generatorName(secretName: string, key: string): string {
+  return `${secretName}-${key.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.replace(/-+$/, '');
 }
 
 /** What a TLS Secret holds, as errors say it: who creates it, or where its certificate and key come from. */

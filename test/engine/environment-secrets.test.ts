@@ -119,6 +119,13 @@ describe('Secrets of the environment (cluster.addSecret)', () => {
         message: 'shop/prod/cluster/www-partner: Secret www-partner is named like the objects of instance www (www-…), which siteforge or its chart may make; give it a name that starts otherwise' },
       { name: 'the name of a TLS Secret an Ingress serves', options: { tls: IngressTls.secret('shop-wildcard'), environmentSecrets: { 'shop-wildcard': { data: { token: Secret.generated() } } } },
         message: 'shop/prod/cluster/shop-wildcard: Secret shop-wildcard is the TLS Secret www\'s Ingress serves, and one would replace the other; give it another name' },
+      { name: 'two generated keys whose Password generators would have one name (Secret app, key db-password; Secret app-db, key password)',
+        options: { environmentSecrets: { app: { data: { 'db-password': Secret.generated() } }, 'app-db': { data: { password: Secret.generated() } } } },
+        message: 'shop/prod/cluster/app-db: the generated key password of Secret app-db would be made by the Password generator app-db-password, as the generated key db-password of Secret app is (shop/prod/cluster/app); rename one of the keys or Secrets' },
+      { name: 'two generated keys of one Secret that differ only in case', options: { environmentSecrets: { app: { data: { PASSWORD: Secret.generated(), password: Secret.generated() } } } },
+        message: 'shop/prod/cluster/app: the generated key password of Secret app would be made by the Password generator app-password, as the generated key PASSWORD of Secret app is (shop/prod/cluster/app); rename one of the keys or Secrets' },
+      { name: 'a generated key whose Password generator\'s name would be too long for its file', options: { environmentSecrets: { [`${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}`]: { data: { ['k'.repeat(80)]: Secret.generated() } } } },
+        message: `shop/prod/cluster/${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}: the generated key ${'k'.repeat(80)} of Secret ${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)} would be made by the Password generator ${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}-${'k'.repeat(80)}, whose name of 263 characters is more than the 241 that fit its file (password-<name>.yaml); shorten the Secret's name or the key` },
       { name: 'an unset variable', options: { secrets: sealedSecrets, environmentSecrets: partnerApi },
         message: 'shop/prod/cluster/partner-api: key token of Secret partner-api comes from the environment variable PARTNER_TOKEN, which is not set; export it before synthesizing' },
     ])('$name, when the site is synthesized', async ({ options, message }) => {
