@@ -111,8 +111,14 @@ export class KubernetesCluster extends Construct {
     return this.node.children.filter((c): c is EnvironmentSecret => c instanceof EnvironmentSecret).sort(byName);
   }
 
-  private assertFreeObjectName(name: string, kind: string): void {
+  private assertFreeObjectName(name: string, kind: 'ConfigMap' | 'Secret'): void {
     assertDnsSubdomain(childPath(this, name), `${kind} name`, name);
+    // Each object is a file <kind>-<name>.yaml, which file systems take up to 255 bytes long.
+    const files = kind === 'ConfigMap' ? ['configmap'] : ['externalsecret', 'sealedsecret'];
+    const longest = 255 - Math.max(...files.map((file) => `${file}-.yaml`.length));
+    if (name.length > longest) {
+      throw errorAt(childPath(this, name), `${kind} name has ${name.length} characters, too many for its file ${files.map((file) => `${file}-<name>.yaml`).join(' or ')} (file systems take 255 bytes); give it a name of at most ${longest} characters`);
+    }
     if (this.node.tryFindChild(name)) {
       throw errorAt(`${this.node.path}/${name}`, `${this.node.path} already has a ConfigMap or Secret named ${JSON.stringify(name)}; give each its own name`);
     }

@@ -28,6 +28,8 @@ function acme(configMaps: Record<string, EnvironmentConfigMapProps>, applier = A
   };
 }
 
+/** A Kubernetes name of 243 characters. */
+const longName = ['a', 'b', 'c', 'd'].map((c) => c.repeat(60)).join('.');
 const shared = { 'shared-settings': { data: { 'log.level': 'INFO', TZ: 'Asia/Shanghai' } } };
 
 describe('ConfigMaps of the environment (cluster.addConfigMap)', () => {
@@ -109,6 +111,8 @@ describe('ConfigMaps of the environment (cluster.addConfigMap)', () => {
     it.each([
       { name: 'a name that is not a Kubernetes name', add: () => cluster().addConfigMap('Shared_Settings', { data: { a: 'b' } }),
         message: /^acme\/prod\/cluster\/Shared_Settings: ConfigMap name must be .*, got "Shared_Settings"$/ },
+      { name: 'a name too long for its file (configmap-<name>.yaml, at most 255 bytes)', add: () => cluster().addConfigMap(longName, { data: { a: 'b' } }),
+        message: `acme/prod/cluster/${longName}: ConfigMap name has 243 characters, too many for its file configmap-<name>.yaml (file systems take 255 bytes); give it a name of at most 240 characters` },
       { name: 'a second ConfigMap of one name', add: () => { const c = cluster(); c.addConfigMap('shared', { data: { a: 'b' } }); c.addConfigMap('shared', { data: { c: 'd' } }); },
         message: 'acme/prod/cluster/shared: acme/prod/cluster already has a ConfigMap or Secret named "shared"; give each its own name' },
       { name: 'data given as a string', add: () => cluster().addConfigMap('shared', 'TZ=UTC' as never),

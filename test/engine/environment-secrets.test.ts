@@ -38,6 +38,8 @@ function shop(options: ShopOptions): SiteDefinition {
   };
 }
 
+/** A Kubernetes name of 238 characters. */
+const longName = `${['a', 'b', 'c'].map((c) => c.repeat(60)).join('.')}.${'d'.repeat(55)}`;
 const partnerApi = { 'partner-api': { data: { token: Secret.fromEnv('PARTNER_TOKEN'), 'signing-key': Secret.generated({ length: 40 }) } } };
 const secretsFolder = (outDir: string) => join(outDir, 'shop/prod/manifests/secrets');
 const readObject = (file: string) => parse(readFileSync(file, 'utf8')) as Record<string, any>;
@@ -101,6 +103,8 @@ describe('Secrets of the environment (cluster.addSecret)', () => {
         message: 'acme/prod/cluster/partner-api: addSecret takes { data: { key: Secret.fromEnv(...) } }, got a string (not shown)' },
       { name: 'a key Kubernetes refuses', add: () => cluster().addSecret('partner-api', { data: { 'api token': Secret.generated() } }),
         message: 'acme/prod/cluster/partner-api: data key "api token" must be letters, digits, "-", "_" and "." (at most 253, not "." or "..")' },
+      { name: 'a name too long for its file (externalsecret-<name>.yaml, at most 255 bytes)', add: () => cluster().addSecret(longName, { data: { token: Secret.generated() } }),
+        message: `acme/prod/cluster/${longName}: Secret name has 238 characters, too many for its file externalsecret-<name>.yaml or sealedsecret-<name>.yaml (file systems take 255 bytes); give it a name of at most 235 characters` },
       { name: 'no data', add: () => cluster().addSecret('partner-api', { data: {} }),
         message: 'acme/prod/cluster/partner-api: data is empty; give the Secret at least one key, or leave it out' },
       { name: 'a ConfigMap of the same name', add: () => { const c = cluster(); c.addConfigMap('partner-api', { data: { url: 'https://partner.example.com' } }); c.addSecret('partner-api', { data: { token: Secret.generated() } }); },
