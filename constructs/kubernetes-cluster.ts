@@ -46,6 +46,9 @@ export interface KubernetesClusterProps {
   readonly namespace?: string;
 }
 
+/** The ConfigMap in which Kubernetes (1.20 and later) publishes the cluster's root CA in every namespace. */
+const ROOT_CA_CONFIG_MAP = 'kube-root-ca.crt';
+
 /** The Kubernetes target of an environment. */
 export class KubernetesCluster extends Construct {
   public readonly apiServer: string;
@@ -89,6 +92,9 @@ export class KubernetesCluster extends Construct {
    */
   public addConfigMap(name: string, props: EnvironmentConfigMapProps): EnvironmentConfigMap {
     this.assertFreeObjectName(name, 'ConfigMap');
+    if (name === ROOT_CA_CONFIG_MAP) {
+      throw errorAt(childPath(this, name), `ConfigMap ${name} is in every namespace already: the controller manager publishes the cluster's root CA in it for service account tokens, and would replace the data given; give it another name`);
+    }
     return new EnvironmentConfigMap(this, name, props);
   }
 

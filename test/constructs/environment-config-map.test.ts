@@ -113,6 +113,8 @@ describe('ConfigMaps of the environment (cluster.addConfigMap)', () => {
         message: /^acme\/prod\/cluster\/Shared_Settings: ConfigMap name must be .*, got "Shared_Settings"$/ },
       { name: 'a name too long for its file (configmap-<name>.yaml, at most 255 bytes)', add: () => cluster().addConfigMap(longName, { data: { a: 'b' } }),
         message: `acme/prod/cluster/${longName}: ConfigMap name has 243 characters, too many for its file configmap-<name>.yaml (file systems take 255 bytes); give it a name of at most 240 characters` },
+      { name: 'the name of the ConfigMap Kubernetes publishes its root CA in, in every namespace', add: () => cluster().addConfigMap('kube-root-ca.crt', { data: { 'ca.crt': 'x' } }),
+        message: 'acme/prod/cluster/kube-root-ca.crt: ConfigMap kube-root-ca.crt is in every namespace already: the controller manager publishes the cluster\'s root CA in it for service account tokens, and would replace the data given; give it another name' },
       { name: 'a second ConfigMap of one name', add: () => { const c = cluster(); c.addConfigMap('shared', { data: { a: 'b' } }); c.addConfigMap('shared', { data: { c: 'd' } }); },
         message: 'acme/prod/cluster/shared: acme/prod/cluster already has a ConfigMap or Secret named "shared"; give each its own name' },
       { name: 'data given as a string', add: () => cluster().addConfigMap('shared', 'TZ=UTC' as never),
