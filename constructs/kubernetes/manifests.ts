@@ -15,6 +15,25 @@ export interface KubernetesObject {
   readonly [key: string]: unknown;
 }
 
+/** The annotation with which an object asks Argo CD for sync options of its own. */
+const ARGOCD_SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
+
+/** The most an object's annotations may hold, together, in bytes (the API server's limit). */
+const ANNOTATIONS_LIMIT = 256 * 1024;
+
+/**
+ * Whether a ConfigMap's data may not fit kubectl's `last-applied-configuration` annotation,
+ * which client-side apply (Argo CD's default) fills with the whole object as Go writes JSON
+ * (`<`, `>` and `&` as `\u003c`…): the API server would refuse the ConfigMap (argoproj/argo-cd#820).
+ * 4 KiB are left for the metadata and Argo CD's own annotations.
+ */
+function tooLargeForClientSideApply(data: Readonly<Record<string, string>>): boolean {
+  const json = JSON.stringify(data);
+  // Each of <, > and & grows from 1 byte to 6, each line or paragraph separator from 3 to 6.
+  const escaped = 5 * (json.match(/[<>&]/g)?.length ?? 0) + 3 * (json.match(/[\u2028\u2029]/g)?.length ?? 0);
+  return Buffer.byteLength(json) + escaped > ANNOTATIONS_LIMIT - 4 * 1024;
+}
+
 /**
  * `manifests/<instance>/` of every natively rendered instance on the cluster, plus
  * `manifests/namespace/` with the environment's Namespace and ConfigMaps: one object per file, named
@@ -32,7 +51,8 @@ export function renderManifests(env: Environment): RenderedFile[] {
   new kplus.Namespace(namespaceChart, 'namespace', { metadata: { name: cluster.namespace, labels } });
   // The environment's own ConfigMaps come with its Namespace, before any instance that reads them.
   for (const configMap of cluster.configMaps) {
-    new kplus.ConfigMap(namespaceChart, `configmap-${configMap.name}`, { metadata: { name: configMap.name, namespace: cluster.namespace, labels }, data: configMap.data });
+    const annotations = cluster.applier.name === 'argocd' && tooLargeForClientSideApply(configMap.data) ? { [ARGOCD_SYNC_OPTIONS]: 'ServerSideApply=true' } : undefined;
+    new kplus.ConfigMap(namespaceChart, `configmap-${configMap.name}`, { metadata: { name: configMap.name, namespace: cluster.namespace, labels, annotations }, data: configMap.data });
   }
   const charts: Chart[] = [namespaceChart];
   for (const instance of env.instances) {

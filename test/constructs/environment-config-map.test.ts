@@ -73,6 +73,29 @@ describe('ConfigMaps of the environment (cluster.addConfigMap)', () => {
     expect(readFileSync(join(outDir, 'acme/prod/manifests/namespace/configmap-shared-settings.yaml'), 'utf8')).toContain('TZ: Asia/Shanghai');
   });
 
+  it('asks Argo CD to apply one too large for kubectl\'s last-applied-configuration annotation (256 KiB, as Go escapes it) server-side, and no other', async () => {
+    // GIVEN ConfigMaps of 300 KiB of text, of a 100 KiB XML file (<, > and & are 6 bytes each in Go's JSON), and a small one
+    const configMaps = {
+      'big-text': { data: { 'big.txt': 'x'.repeat(300 * 1024) } },
+      'big-xml': { data: { 'config.xml': '<a>x</a>'.repeat(100 * 1024 / 8) } },
+      'shared-settings': shared['shared-settings'],
+    };
+    const annotationsOf = async (applier: Applier) => {
+      const outDir = tempDir();
+      await synth({ fleet: [acme(configMaps, applier)], catalog, outDir });
+      const folder = join(outDir, 'acme/prod/manifests/namespace');
+      return Object.fromEntries(Object.keys(configMaps).map((name) => [name, parse(readFileSync(join(folder, `configmap-${name}.yaml`), 'utf8')).metadata.annotations]));
+    };
+    // WHEN applied by Argo CD (client-side apply by default) THEN the two large ones are applied server-side
+    expect(await annotationsOf(Applier.argoCd())).toStrictEqual({
+      'big-text': { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true' },
+      'big-xml': { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true' },
+      'shared-settings': undefined,
+    });
+    // WHEN applied by Flux (server-side always) THEN none is annotated
+    expect(await annotationsOf(Applier.flux())).toStrictEqual({ 'big-text': undefined, 'big-xml': undefined, 'shared-settings': undefined });
+  });
+
   it('writes nothing more for an environment without any', async () => {
     const outDir = tempDir();
     await synth({ fleet: [acme({})], catalog, outDir });
