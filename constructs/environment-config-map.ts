@@ -7,10 +7,13 @@ const MAX_CONFIG_MAP_BYTES = 1024 * 1024;
 /** A key of a ConfigMap's or Secret's data, as the API server takes it. */
 export const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
 
-/** Why `key` cannot be a key of a ConfigMap's or Secret's data, or undefined. */
+/**
+ * Why `key` cannot be a key of a ConfigMap's or Secret's data, or undefined: as the API server's
+ * IsConfigMapKey, which also refuses a key starting with ".." (the kubelet's own files in a volume).
+ */
 export function dataKeyProblem(key: string): string | undefined {
-  if (!DATA_KEY.test(key) || key === '.' || key === '..' || key.length > 253) {
-    return `key ${JSON.stringify(key)} must be letters, digits, "-", "_" and "." (at most 253, not "." or "..")`;
+  if (!DATA_KEY.test(key) || key === '.' || key.startsWith('..') || key.length > 253) {
+    return `key ${JSON.stringify(key)} must be letters, digits, "-", "_" and "." (at most 253, not "." nor starting with "..")`;
   }
   return undefined;
 }

@@ -102,7 +102,7 @@ describe('Secrets of the environment (cluster.addSecret)', () => {
       { name: 'data given as a string', add: () => cluster().addSecret('partner-api', 'hunter2-secret-token' as never),
         message: 'acme/prod/cluster/partner-api: addSecret takes { data: { key: Secret.fromEnv(...) } }, got a string (not shown)' },
       { name: 'a key Kubernetes refuses', add: () => cluster().addSecret('partner-api', { data: { 'api token': Secret.generated() } }),
-        message: 'acme/prod/cluster/partner-api: data key "api token" must be letters, digits, "-", "_" and "." (at most 253, not "." or "..")' },
+        message: 'acme/prod/cluster/partner-api: data key "api token" must be letters, digits, "-", "_" and "." (at most 253, not "." nor starting with "..")' },
       { name: 'a name too long for its file (externalsecret-<name>.yaml, at most 255 bytes)', add: () => cluster().addSecret(longName, { data: { token: Secret.generated() } }),
         message: `acme/prod/cluster/${longName}: Secret name has 238 characters, too many for its file externalsecret-<name>.yaml or sealedsecret-<name>.yaml (file systems take 255 bytes); give it a name of at most 235 characters` },
       { name: 'no data', add: () => cluster().addSecret('partner-api', { data: {} }),
