@@ -225,6 +225,11 @@ export class Instance extends Construct {
       }
       if (Environment.of(source) !== env) throw errorAt(path, `envFrom names ${source.node.path}, which belongs to another environment; add it to ${env.node.path}'s cluster`);
       if (seen.has(source)) throw errorAt(path, `envFrom names ${source.node.path} twice`);
+      // The kubelet skips such keys with only an event (IsEnvVarName; relaxed from Kubernetes 1.32).
+      const unnamed = Object.keys(source.data).find((key) => /^[0-9]/.test(key));
+      if (unnamed !== undefined) {
+        throw errorAt(path, `envFrom reads ${source.node.path}, whose key ${JSON.stringify(unnamed)} starts with a digit: the kubelet of Kubernetes 1.28 leaves such a key out of the environment (a variable name may not start with a digit until 1.32); rename the key`);
+      }
       seen.add(source);
     }
     return [...envFrom];

@@ -85,6 +85,11 @@ describe('an instance reading the environment\'s ConfigMaps and Secrets whole (e
         const { env } = siteWithEnvironment();
         env.addInstance('www', { service: catalog.service('koca-website'), settings: { portalUrl: 'https://x.example.com' }, envFrom: ['shared-settings' as never] });
       }, message: 'acme/prod/www: envFrom takes what cluster.addConfigMap and cluster.addSecret return, got "shared-settings"' },
+      { name: 'a Secret with a key starting with a digit, which the kubelet of Kubernetes 1.28 skips (not a variable name)', add: () => {
+        const { env } = siteWithEnvironment();
+        const otp = env.cluster!.addSecret('otp', { data: { '2fa-seed': Secret.generated() } });
+        env.addInstance('www', { service: catalog.service('koca-website'), settings: { portalUrl: 'https://x.example.com' }, envFrom: [otp] });
+      }, message: 'acme/prod/www: envFrom reads acme/prod/cluster/otp, whose key "2fa-seed" starts with a digit: the kubelet of Kubernetes 1.28 leaves such a key out of the environment (a variable name may not start with a digit until 1.32); rename the key' },
       { name: 'one ConfigMap twice', add: () => {
         const { env } = siteWithEnvironment();
         const settings = env.cluster!.addConfigMap('shared-settings', { data: { TZ: 'UTC' } });
