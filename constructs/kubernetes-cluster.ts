@@ -6,6 +6,8 @@ import { EnvironmentSecret, type EnvironmentSecretProps } from './environment-se
 import { Applier } from './applier';
 import { Site } from './site';
 import { Environment } from './environment';
+import { configMapNameOf, dashboardNameOf } from './kubernetes/object-names';
+import type { Instance } from './instance';
 import { fluxCanFetch } from './flux/git-url';
 import { IngressTls, ingressTlsProblem } from './ingress-tls';
 
@@ -48,6 +50,14 @@ export interface KubernetesClusterProps {
 
 /** The ConfigMap in which Kubernetes (1.20 and later) publishes the cluster's root CA in every namespace. */
 const ROOT_CA_CONFIG_MAP = 'kube-root-ca.crt';
+
+/** The ConfigMaps siteforge makes for a natively rendered instance: of its config files, of its dashboard. */
+function nativeConfigMaps(instance: Instance): string[] {
+  return [
+    ...(instance.service.workload?.configFiles.length ? [configMapNameOf(instance)] : []),
+    ...(instance.monitored && instance.service.monitoring?.dashboard ? [dashboardNameOf(instance)] : []),
+  ];
+}
 
 /** The Kubernetes target of an environment. */
 export class KubernetesCluster extends Construct {
@@ -139,10 +149,14 @@ export class KubernetesCluster extends Construct {
     const env = Environment.of(this);
     const instances = env.instances.filter((i) => i.placement.kind === 'kubernetes');
     const problems: string[] = [];
+    // A chart names its objects <release>-… as it likes; a native instance's ConfigMaps are
+    // siteforge's own (its Secrets are checked by name in secretNameProblems).
     for (const [kind, objects] of [['ConfigMap', this.configMaps], ['Secret', this.environmentSecrets]] as const) {
       for (const object of objects) {
-        const owner = instances.find((i) => object.name === i.name || object.name.startsWith(`${i.name}-`));
-        if (owner) problems.push(`${object.node.path}: ${kind} ${object.name} is named like the objects of instance ${owner.name} (${owner.name}-…), which siteforge or its chart may make; give it a name that starts otherwise`);
+        const chart = instances.find((i) => i.service.helm && (object.name === i.name || object.name.startsWith(`${i.name}-`)));
+        if (chart) problems.push(`${object.node.path}: ${kind} ${object.name} is named like the objects of instance ${chart.name} (${chart.name}-…), which its chart may make; give it a name that starts otherwise`);
+        const native = kind === 'ConfigMap' ? instances.find((i) => !i.service.helm && nativeConfigMaps(i).includes(object.name)) : undefined;
+        if (native) problems.push(`${object.node.path}: ConfigMap ${object.name} is one siteforge makes for instance ${native.name} (its config files or its dashboard); give it another name`);
       }
     }
     const backend = env.secrets.kind;

@@ -3,6 +3,7 @@ import { ApiObject } from 'cdk8s';
 import { Environment } from '../environment';
 import type { Construct } from 'constructs';
 import type { Instance } from '../instance';
+import { dashboardNameOf } from './object-names';
 
 /** Label the Grafana chart's dashboard sidecar looks for (`sidecar.dashboards.label`). */
 export const DASHBOARD_LABEL = 'grafana_dashboard';
@@ -41,7 +42,7 @@ export function addDashboard(scope: Construct, instance: Instance): ApiObject | 
   return new ApiObject(scope, 'dashboard', {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: `${instance.name}-dashboard`, labels: { [DASHBOARD_LABEL]: '1' } },
+    metadata: { name: dashboardNameOf(instance), labels: { [DASHBOARD_LABEL]: '1' } },
     data: { [`${instance.name}.json`]: dashboard },
   });
 }

@@ -4,6 +4,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Environment } from '../environment';
 import { Instance } from '../instance';
+import { configMapNameOf } from './object-names';
 import { EnvironmentConfigMap } from '../environment-config-map';
 import { errorAt } from '../errors';
 import { Site } from '../site';
@@ -41,7 +42,7 @@ export class NativeWorkloadChart extends Chart {
 
     const configMap = workload.configFiles.length > 0
       ? new kplus.ConfigMap(this, 'config', {
-        metadata: { name: `${name}-config` },
+        metadata: { name: configMapNameOf(instance) },
         data: Object.fromEntries(workload.configFiles.map((f) => [f.name, renderConfigFile(f.template(context), f.name, instance)])),
       })
       : undefined;

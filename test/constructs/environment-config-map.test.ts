@@ -159,7 +159,20 @@ describe('ConfigMaps of the environment (cluster.addConfigMap)', () => {
     it('a ConfigMap named like the objects of an instance, when the site is checked', async () => {
       const outDir = tempDir();
       await expect(synth({ fleet: [acme({ 'redis-settings': { data: { a: 'b' } } })], catalog, outDir })).rejects.toThrow(
-        'acme/prod/cluster/redis-settings: ConfigMap redis-settings is named like the objects of instance redis (redis-…), which siteforge or its chart may make; give it a name that starts otherwise');
+        'acme/prod/cluster/redis-settings: ConfigMap redis-settings is named like the objects of instance redis (redis-…), which its chart may make; give it a name that starts otherwise');
+    });
+
+    it('a ConfigMap siteforge makes for a native instance (its config files, its dashboard), and no other name of its', () => {
+      const { env } = siteWithEnvironment();
+      env.addInstance('www', { service: catalog.service('koca-website'), settings: { portalUrl: 'https://api.acme.example.com' } });
+      env.addInstance('amo', { service: catalog.service('amo'), withDependencies: true });
+      const cluster = env.cluster!;
+      // www has no dashboard: www-dashboard is free, as are names siteforge gives no ConfigMap
+      for (const name of ['www-config', 'amo-dashboard', 'www-dashboard', 'www-settings', 'www']) cluster.addConfigMap(name, { data: { a: 'b' } });
+      expect(cluster.node.validate()).toStrictEqual([
+        'acme/prod/cluster/amo-dashboard: ConfigMap amo-dashboard is one siteforge makes for instance amo (its config files or its dashboard); give it another name',
+        'acme/prod/cluster/www-config: ConfigMap www-config is one siteforge makes for instance www (its config files or its dashboard); give it another name',
+      ]);
     });
   });
 });

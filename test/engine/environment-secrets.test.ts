@@ -21,6 +21,8 @@ interface ShopOptions {
   readonly environmentSecrets: Record<string, EnvironmentSecretProps>;
   /** The cluster's tls. @default IngressTls.none() */
   readonly tls?: IngressTls;
+  /** Also run Grafana, from its chart. @default false */
+  readonly grafana?: boolean;
 }
 
 /** Site shop, environment prod on a cluster: a website (no credentials), and the Secrets given. */
@@ -32,6 +34,7 @@ function shop(options: ShopOptions): SiteDefinition {
       const env = site.addEnvironment('prod');
       const cluster = env.addCluster({ applier: options.applier, tls: options.tls });
       env.addInstance('www', { service: catalog.service('koca-website'), exposure: Exposure.ingress(), settings: { portalUrl: 'https://api.shop.example.com/admin' } });
+      if (options.grafana) env.addInstance('grafana', { service: catalog.service('grafana'), withDependencies: true });
       for (const [name, props] of Object.entries(options.environmentSecrets)) cluster.addSecret(name, props);
       return site;
     },
@@ -119,8 +122,8 @@ describe('Secrets of the environment (cluster.addSecret)', () => {
         message: 'shop/prod/cluster/partner-api: data.token is read from environment variable PARTNER_TOKEN, but ExternalSecrets read only from the store and the value must not be written in plaintext; use Secret.fromStore(...) or SecretBackend.sealedSecrets(...) for shop/prod' },
       { name: 'a store reference with Sealed Secrets', options: { secrets: sealedSecrets, environmentSecrets: { 'partner-api': { data: { token: Secret.fromStore('shop/partner') } } } },
         message: 'shop/prod/cluster/partner-api: data.token is read from a secret store, which works only with SecretBackend.externalSecrets(), not with sealed-secrets (shop/prod); use Secret.fromEnv(...) or Secret.generated()' },
-      { name: 'a name like an instance\'s objects', options: { environmentSecrets: { 'www-partner': { data: { token: Secret.generated() } } } },
-        message: 'shop/prod/cluster/www-partner: Secret www-partner is named like the objects of instance www (www-…), which siteforge or its chart may make; give it a name that starts otherwise' },
+      { name: 'a name like the objects of a chart-based instance', options: { environmentSecrets: { 'grafana-partner': { data: { token: Secret.generated() } } }, grafana: true },
+        message: 'shop/prod/cluster/grafana-partner: Secret grafana-partner is named like the objects of instance grafana (grafana-…), which its chart may make; give it a name that starts otherwise' },
       { name: 'the name of a TLS Secret an Ingress serves', options: { tls: IngressTls.secret('shop-wildcard'), environmentSecrets: { 'shop-wildcard': { data: { token: Secret.generated() } } } },
         message: 'shop/prod/cluster/shop-wildcard: Secret shop-wildcard is the TLS Secret www\'s Ingress serves, and one would replace the other; give it another name' },
       { name: 'two generated keys whose Password generators would have one name (Secret app, key db-password; Secret app-db, key password)',
