@@ -6,6 +6,8 @@ import { EnvironmentSecret, type EnvironmentSecretProps } from './environment-se
 import { Applier } from './applier';
 import { Site } from './site';
 import { Environment } from './environment';
+import { ARGOCD_NAMESPACE } from './argocd/applications';
+import { FLUX_NAMESPACE } from './flux/apps';
 import { configMapNameOf, dashboardNameOf } from './kubernetes/object-names';
 import type { Instance } from './instance';
 import { fluxCanFetch } from './flux/git-url';
@@ -59,6 +61,14 @@ function nativeConfigMaps(instance: Instance): string[] {
   ];
 }
 
+/**
+ * Namespaces Kubernetes makes for itself, and those Argo CD and Flux run in (a function: the
+ * appliers' modules import this one's, and their constants may not be set yet when it loads).
+ */
+function clusterNamespaces(): readonly string[] {
+  return ['default', 'kube-system', 'kube-public', 'kube-node-lease', ARGOCD_NAMESPACE, FLUX_NAMESPACE];
+}
+
 /** The Kubernetes target of an environment. */
 export class KubernetesCluster extends Construct {
   public readonly apiServer: string;
@@ -93,6 +103,10 @@ export class KubernetesCluster extends Construct {
     assertDnsLabel(this.node.path, 'ingressClass', this.ingressClass);
     if (this.storageClass !== undefined) assertDnsLabel(this.node.path, 'storageClass', this.storageClass);
     assertDnsLabel(this.node.path, 'namespace', this.namespace);
+    // The applier creates the environment's Namespace and, with prune, may delete it with everything in it.
+    if (clusterNamespaces().includes(this.namespace)) {
+      throw errorAt(this.node.path, `namespace ${this.namespace} belongs to the cluster or its applier (${clusterNamespaces().join(', ')}), and the environment's applier would take it over and could delete it; give the environment a namespace of its own (the default is <site>-<env>)`);
+    }
     this.node.addValidation({ validate: () => this.namespaceObjectProblems() });
   }
 
