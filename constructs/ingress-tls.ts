@@ -1,5 +1,6 @@
 import { dnsSubdomainProblem } from './names';
 import { Secret } from './secret';
+import { MAX_SECRET_OBJECT_NAME } from './secrets/paths';
 
 /**
  * The cert-manager issuer that signs an Ingress's certificates: a ClusterIssuer, usable from
@@ -130,6 +131,9 @@ export function ingressTlsProblem(tls: unknown): string | undefined {
     const name = tls.secretNameOf('');
     const problem = dnsSubdomainProblem(name);
     if (problem) return `names the Secret ${JSON.stringify(name)}, whose name ${problem}; give the name of the TLS Secret in the environment's namespace`;
+    if (tls.contents !== undefined && name!.length > MAX_SECRET_OBJECT_NAME) {
+      return `names the Secret ${JSON.stringify(name)} of ${name!.length} characters, too many for the file that holds it (sealedsecret-<name>.yaml or externalsecret-<name>.yaml; file systems take 255 bytes); give it a name of at most ${MAX_SECRET_OBJECT_NAME} characters`;
+    }
     if (tls.contents !== undefined) return tlsContentsProblem(tls.contents as unknown);
   }
   return undefined;

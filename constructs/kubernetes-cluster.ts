@@ -3,6 +3,7 @@ import { errorAt, shownValue } from './errors';
 import { assertDnsLabel, assertDnsSubdomain, byName, childPath } from './names';
 import { EnvironmentConfigMap, type EnvironmentConfigMapProps } from './environment-config-map';
 import { EnvironmentSecret, type EnvironmentSecretProps } from './environment-secret';
+import { MAX_SECRET_OBJECT_NAME } from './secrets/paths';
 import { Applier } from './applier';
 import { Site } from './site';
 import { Environment } from './environment';
@@ -145,7 +146,7 @@ export class KubernetesCluster extends Construct {
     assertDnsSubdomain(childPath(this, name), `${kind} name`, name);
     // Each object is a file <kind>-<name>.yaml, which file systems take up to 255 bytes long.
     const files = kind === 'ConfigMap' ? ['configmap'] : ['externalsecret', 'sealedsecret'];
-    const longest = 255 - Math.max(...files.map((file) => `${file}-.yaml`.length));
+    const longest = kind === 'ConfigMap' ? 255 - 'configmap-.yaml'.length : MAX_SECRET_OBJECT_NAME;
     if (name.length > longest) {
       throw errorAt(childPath(this, name), `${kind} name has ${name.length} characters, too many for its file ${files.map((file) => `${file}-<name>.yaml`).join(' or ')} (file systems take 255 bytes); give it a name of at most ${longest} characters`);
     }
@@ -155,9 +156,10 @@ export class KubernetesCluster extends Construct {
   }
 
   /**
-   * An environment object named like an instance, or starting with an instance's name and a
-   * dash: the names of what siteforge and the instances' charts make for them
-   * (`<instance>-config`, `<instance>-tls`, a chart's `<release>-…`).
+   * An environment object named like a chart-based instance, or starting with its name and a
+   * dash (a chart's `<release>-…`), or like a ConfigMap siteforge makes for a native instance;
+   * an environment Secret named like a TLS Secret an Ingress serves; and values the
+   * environment's secret backend cannot carry.
    */
   private namespaceObjectProblems(): string[] {
     const env = Environment.of(this);

@@ -6,3 +6,6 @@ export const SECRETS_FOLDER = 'manifests/secrets';
 export function sealedSecretPath(name: string): string {
   return `${SECRETS_FOLDER}/sealedsecret-${name}.yaml`;
 }
+
+/** Longest name of a Secret whose object file (`externalsecret-<name>.yaml`, `sealedsecret-<name>.yaml`) file systems take: 255 bytes. */
+export const MAX_SECRET_OBJECT_NAME = 255 - 'externalsecret-.yaml'.length;

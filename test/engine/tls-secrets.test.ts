@@ -79,6 +79,8 @@ function shop(options: ShopOptions): SiteDefinition {
 }
 
 const fromEnv = IngressTls.secret('shop-tls', { certificate: Secret.fromEnv('SHOP_TLS_CRT'), privateKey: Secret.fromEnv('SHOP_TLS_KEY') });
+/** A Kubernetes name of 242 characters, which a Secret may have but its object's file name may not hold. */
+const LONG_NAME = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(59)}`;
 const secretsFolder = (outDir: string) => join(outDir, 'shop/prod/manifests/secrets');
 const readObject = (file: string) => parse(readFileSync(file, 'utf8')) as Record<string, any>;
 
@@ -346,6 +348,11 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
         options: () => ({ secrets: sealedSecrets, tls: fromEnv }),
         variables: () => ({ SHOP_TLS_CRT: wildcard.certificate, SHOP_TLS_KEY: other.key }),
         message: 'shop/prod/cluster: the TLS Secret shop-tls: the key in SHOP_TLS_KEY does not belong to the certificate in SHOP_TLS_CRT (CN=*.shop.example.com); export the certificate\'s own key',
+      },
+      {
+        name: 'a held Secret name too long for its file',
+        options: () => ({ secrets: sealedSecrets, tls: IngressTls.secret(LONG_NAME, { certificate: Secret.fromEnv('SHOP_TLS_CRT'), privateKey: Secret.fromEnv('SHOP_TLS_KEY') }) }),
+        message: `shop/prod/cluster: tls names the Secret "${LONG_NAME}" of 242 characters, too many for the file that holds it (sealedsecret-<name>.yaml or externalsecret-<name>.yaml; file systems take 255 bytes); give it a name of at most 235 characters`,
       },
       {
         name: 'a certificate with a 1024-bit RSA key',
