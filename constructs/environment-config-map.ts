@@ -5,7 +5,7 @@ import { errorAt, shownValue } from './errors';
 const MAX_CONFIG_MAP_BYTES = 1024 * 1024;
 
 /** A key of a ConfigMap's or Secret's data, as the API server takes it. */
-export const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
+const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
 
 /**
  * Why `key` cannot be a key of a ConfigMap's or Secret's data, or undefined: as the API server's
@@ -34,6 +34,7 @@ export interface EnvironmentConfigMapProps {
 export class EnvironmentConfigMap extends Construct {
   /** The ConfigMap's name: the construct's id. */
   public readonly name: string;
+  /** Key → text, keys in code-point order (as in its file). */
   public readonly data: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: EnvironmentConfigMapProps) {

@@ -151,7 +151,7 @@ export class KubernetesCluster extends Construct {
       throw errorAt(childPath(this, name), `${kind} name has ${name.length} characters, too many for its file ${files.map((file) => `${file}-<name>.yaml`).join(' or ')} (file systems take 255 bytes); give it a name of at most ${longest} characters`);
     }
     if (this.node.tryFindChild(name)) {
-      throw errorAt(`${this.node.path}/${name}`, `${this.node.path} already has a ConfigMap or Secret named ${JSON.stringify(name)}; give each its own name`);
+      throw errorAt(childPath(this, name), `${this.node.path} already has a ConfigMap or Secret named ${JSON.stringify(name)}; give each its own name`);
     }
   }
 
