@@ -224,7 +224,7 @@ export class Instance extends Construct {
         throw errorAt(path, `envFrom takes what cluster.addConfigMap and cluster.addSecret return, got ${shownValue(source)}`);
       }
       if (Environment.of(source) !== env) throw errorAt(path, `envFrom names ${source.node.path}, which belongs to another environment; add it to ${env.node.path}'s cluster`);
-      if (seen.has(source)) throw errorAt(path, `envFrom names ${source.node.path} twice`);
+      if (seen.has(source)) throw errorAt(path, `envFrom names ${source.node.path} twice; name it once`);
       // The kubelet skips such keys with only an event (IsEnvVarName; relaxed from Kubernetes 1.32).
       const unnamed = Object.keys(source.data).find((key) => /^[0-9]/.test(key));
       if (unnamed !== undefined) {

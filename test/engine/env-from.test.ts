@@ -94,7 +94,7 @@ describe('an instance reading the environment\'s ConfigMaps and Secrets whole (e
         const { env } = siteWithEnvironment();
         const settings = env.cluster!.addConfigMap('shared-settings', { data: { TZ: 'UTC' } });
         env.addInstance('www', { service: catalog.service('koca-website'), settings: { portalUrl: 'https://x.example.com' }, envFrom: [settings, settings] });
-      }, message: 'acme/prod/www: envFrom names acme/prod/cluster/shared-settings twice' },
+      }, message: 'acme/prod/www: envFrom names acme/prod/cluster/shared-settings twice; name it once' },
     ])('$name', ({ add, message }) => {
       expect(add).toThrow(message);
     });
