@@ -34,7 +34,8 @@ export interface KubernetesClusterProps {
   /**
    * How the Ingresses of exposed instances get certificates: cert-manager with an issuer
    * (`IngressTls.certManager({ issuer: IssuerRef.cluster('letsencrypt-prod') })`), a TLS
-   * Secret the administrators create (`IngressTls.secret('wildcard-tls')`), or none. An
+   * Secret the administrators create (`IngressTls.secret('wildcard-tls')`) or the repository
+   * holds (`IngressTls.secret('wildcard-tls', { certificate, privateKey })`), or none. An
    * exposure may choose otherwise (`Exposure.ingress({ tls })`).
    * @default IngressTls.none() - plain HTTP: no Ingress has TLS, and instance URLs are `http://<host>`
    */
@@ -45,7 +46,8 @@ export interface KubernetesClusterProps {
    */
   readonly storageClass?: string;
   /**
-   * Namespace the environment's instances are installed in.
+   * Namespace the environment's instances are installed in; the applier creates it, so not
+   * one of the cluster's own or its applier's (`default`, `kube-system`, `argocd`…).
    * @default - `<site>-<environment>`
    */
   readonly namespace?: string;
