@@ -148,8 +148,9 @@ describe('Secrets of the environment (cluster.addSecret)', () => {
       env.addInstance('redis', { service: loadCatalog(dir).service('redis') });
       // WHEN the environment has a Secret of that name THEN it is refused
       env.cluster!.addSecret('shared-redis', { data: { token: Secret.generated() } });
-      expect(() => env.node.validate().forEach((message) => { throw new Error(message); })).toThrow(
-        'acme/prod/cluster/shared-redis: Secret shared-redis has the name of the credentials Secret of redis, and one would replace the other; give it another name');
+      expect(env.node.validate()).toStrictEqual([
+        'acme/prod/cluster/shared-redis: Secret shared-redis has the name of the credentials Secret of redis, and one would replace the other; give it another name',
+      ]);
     });
   });
 });
