@@ -211,7 +211,7 @@ export function instanceLabels(instance: Instance): Record<string, string> {
 }
 
 /** The pod-template annotation that changes with the data of the environment ConfigMaps a container reads whole. */
-export const ENVIRONMENT_CONFIG_CHECKSUM_ANNOTATION = 'checksum/environment-config';
+const ENVIRONMENT_CONFIG_CHECKSUM_ANNOTATION = 'checksum/environment-config';
 
 /** sha256 of a ConfigMap's data, keys sorted, so it depends on the data and nothing else. */
 export function configChecksum(data: Readonly<Record<string, string>>): string {
