@@ -72,7 +72,7 @@ export function resolveSecrets(env: Environment, options: ResolveSecretsOptions)
   const handled: HandledSecret[] = [];
   const errors: UserError[] = [];
   const keys = new Map<string, KeyObject>();
-  const context: Context = { options, variables, handled, keys, vaultValues: new Map(), certificates: {} };
+  const context: Context = { options, variables, handled, keys, vaultValues: new Map(), readValues: new Map(), certificates: {} };
   // A vault carrying the values of the instances its instance uses is resolved after theirs.
   const order = new Map(env.instancesInDependencyOrder().map((instance, index) => [instance, index]));
   // Environment Secrets, which belong to no instance, come last.
@@ -106,11 +106,16 @@ interface Context {
   readonly keys: Map<string, KeyObject>;
   /** The values written into each VM instance's vault (instance name → variable → value), for the Secrets that share them. */
   readonly vaultValues: Map<string, Readonly<Record<string, string>>>;
+  /** Values read from the environment so far, by variable. */
+  readonly readValues: Map<string, string>;
   /** What the certificates of the TLS Secrets read so far say, by Secret name. */
   readonly certificates: Record<string, CertificateFacts>;
 }
 
 function valueFromEnv(requirement: SecretRequirement, key: string, secret: Secret, context: Context): string {
+  // A TLS Secret's values are read to check the certificate, then to seal them: handle each variable once.
+  const read = context.readValues.get(secret.variable!);
+  if (read !== undefined) return read;
   const value = context.variables[secret.variable!];
   const what = secretValueName(requirement, key);
   if (value === undefined || value === '') {
@@ -120,6 +125,7 @@ function valueFromEnv(requirement: SecretRequirement, key: string, secret: Secre
     throw new UserError(`${requirement.path}: the environment variable ${secret.variable} (${what}) holds ${value.length} characters; a secret needs at least ${MIN_SECRET_LENGTH}`);
   }
   context.handled.push({ value, description: `${secret.description} (${requirement.path} ${what})` });
+  context.readValues.set(secret.variable!, value);
   return value;
 }
 

@@ -6,6 +6,8 @@ import type { Construct } from 'constructs';
 import { parse } from 'yaml';
 import { Applier, Exposure, IngressTls, IssuerRef, Placement, Secret, SecretBackend, Site } from '../../constructs';
 import { synth } from '../../engine';
+import { resolveSecrets } from '../../engine/secrets/resolve';
+import { App } from 'cdk8s';
 import type { SiteDefinition } from '../../sites';
 import { builtinCatalog, controllerUnseal, readTree, restoreProcessEnvAfterEach, sealingController, tempDir } from '../helpers';
 
@@ -276,6 +278,16 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
     await synth({ fleet: [definition], catalog, outDir });
     // THEN nothing is sealed, and no Application applies a secrets folder
     expect(Object.keys(readTree(outDir)).filter((path) => /manifests\/secrets\/|application-secrets/.test(path))).toStrictEqual([]);
+  });
+
+  it('hands the plaintext-secret gate the certificate and the key once each, though both are read twice (to check, to seal)', () => {
+    const site = shop({ secrets: sealedSecrets, tls: fromEnv }).build(new App({ outdir: '/nonexistent' }), catalog) as Site;
+    const { handled } = resolveSecrets(site.environments[0], { repoDir: tempDir(), variables: { SHOP_TLS_CRT: wildcard.certificate, SHOP_TLS_KEY: wildcard.key } });
+    expect(handled.map((h) => h.value)).toStrictEqual([wildcard.certificate, wildcard.key]);
+    expect(handled.map((h) => h.description)).toStrictEqual([
+      'environment variable SHOP_TLS_CRT (shop/prod/cluster the TLS certificate of Secret shop-tls)',
+      'environment variable SHOP_TLS_KEY (shop/prod/cluster the TLS private key of Secret shop-tls)',
+    ]);
   });
 
   it('writes nothing for a TLS Secret the administrators create', async () => {
