@@ -18,6 +18,21 @@ export function dataKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The data of an environment ConfigMap or Secret (`kind`), keys in code-point order, once
+ * every key is one Kubernetes takes, `checkValue` (which throws) took every value, and there is
+ * at least one.
+ */
+export function sortedData<T>(path: string, kind: 'ConfigMap' | 'Secret', data: Readonly<Record<string, T>>, checkValue: (key: string, value: unknown) => void): Record<string, T> {
+  for (const [key, value] of Object.entries(data)) {
+    const problem = dataKeyProblem(key);
+    if (problem) throw errorAt(path, `data ${problem}`);
+    checkValue(key, value);
+  }
+  if (Object.keys(data).length === 0) throw errorAt(path, `data is empty; give the ${kind} at least one key, or leave it out`);
+  return Object.fromEntries(Object.keys(data).sort().map((key) => [key, data[key]]));
+}
+
 export interface EnvironmentConfigMapProps {
   /**
    * The ConfigMap's data: key → text (Choerodon's 配置映射). Nothing secret: credentials go in
@@ -45,18 +60,14 @@ export class EnvironmentConfigMap extends Construct {
       throw errorAt(path, `addConfigMap takes { data: { key: 'text' } }, got ${shownValue(props)}`);
     }
     let bytes = 0;
-    for (const [key, value] of Object.entries(props.data)) {
-      const problem = dataKeyProblem(key);
-      if (problem) throw errorAt(path, `data ${problem}`);
+    this.data = sortedData(path, 'ConfigMap', props.data, (key, value) => {
       if (typeof value !== 'string') {
         throw errorAt(path, `data.${key} must be text (numbers and booleans written as strings, as Kubernetes stores them), got ${shownValue(value)}`);
       }
       bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
-    }
-    if (Object.keys(props.data).length === 0) throw errorAt(path, 'data is empty; give the ConfigMap at least one key, or leave it out');
+    });
     if (bytes > MAX_CONFIG_MAP_BYTES) {
       throw errorAt(path, `data holds ${bytes} bytes, more than the ${MAX_CONFIG_MAP_BYTES} bytes Kubernetes stores in one ConfigMap; split it, or mount large files another way`);
     }
-    this.data = Object.fromEntries(Object.keys(props.data).sort().map((key) => [key, props.data[key]]));
   }
 }

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { errorAt } from './errors';
-import { dataKeyProblem } from './environment-config-map';
+import { sortedData } from './environment-config-map';
 import { Secret } from './secret';
 
 export interface EnvironmentSecretProps {
@@ -32,15 +32,11 @@ export class EnvironmentSecret extends Construct {
       const given = props === null ? 'null' : typeof props !== 'object' ? `a ${typeof props}` : 'data that is not a mapping of keys';
       throw errorAt(path, `addSecret takes { data: { key: Secret.fromEnv(...) } }, got ${given} (not shown)`);
     }
-    for (const [key, value] of Object.entries(props.data)) {
-      const problem = dataKeyProblem(key);
-      if (problem) throw errorAt(path, `data ${problem}`);
+    this.data = sortedData(path, 'Secret', props.data, (key, value) => {
       if (!(value instanceof Secret)) {
         // Not shown: a string here is likely the secret itself.
         throw errorAt(path, `data.${key} must be a Secret (Secret.fromEnv(...), Secret.fromStore(...) or Secret.generated()), got ${value === null ? 'null' : `a ${typeof value}`} (not shown)`);
       }
-    }
-    if (Object.keys(props.data).length === 0) throw errorAt(path, 'data is empty; give the Secret at least one key, or leave it out');
-    this.data = Object.fromEntries(Object.keys(props.data).sort().map((key) => [key, props.data[key]]));
+    });
   }
 }
