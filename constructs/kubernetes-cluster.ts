@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { errorAt, shownValue } from './errors';
+import { backendSourceProblem } from './secret-backend';
 import { assertDnsLabel, assertDnsSubdomain, byName, childPath } from './names';
 import { EnvironmentConfigMap, type EnvironmentConfigMapProps } from './environment-config-map';
 import { EnvironmentSecret, type EnvironmentSecretProps } from './environment-secret';
@@ -177,17 +178,12 @@ export class KubernetesCluster extends Construct {
         if (native) problems.push(`${object.node.path}: ConfigMap ${object.name} is one siteforge makes for instance ${native.name} (its config files or its dashboard); give it another name`);
       }
     }
-    const backend = env.secrets.kind;
     for (const secret of this.environmentSecrets) {
       const tls = instances.find((i) => i.tls.secretNameOf(i.name) === secret.name);
       if (tls) problems.push(`${secret.node.path}: Secret ${secret.name} is the TLS Secret ${tls.name}'s Ingress serves, and one would replace the other; give it another name`);
       for (const [key, value] of Object.entries(secret.data)) {
-        if (value.source === 'store' && backend !== 'external-secrets') {
-          problems.push(`${secret.node.path}: data.${key} is read from a secret store, which works only with SecretBackend.externalSecrets(), not with ${backend} (${env.node.path}); use Secret.fromEnv(...) or Secret.generated()`);
-        }
-        if (value.source === 'env' && backend === 'external-secrets') {
-          problems.push(`${secret.node.path}: data.${key} is read from ${value.description}, but ExternalSecrets read only from the store and the value must not be written in plaintext; use Secret.fromStore(...) or SecretBackend.sealedSecrets(...) for ${env.node.path}`);
-        }
+        const problem = backendSourceProblem(value, env.secrets, env.node.path, 'Secret.fromEnv(...) or Secret.generated()');
+        if (problem) problems.push(`${secret.node.path}: data.${key} ${problem}`);
       }
     }
     return problems;

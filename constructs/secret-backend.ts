@@ -1,4 +1,5 @@
 import { errorAt, shownValue, UserError } from './errors';
+import type { Secret } from './secret';
 import { dnsSubdomainProblem } from './names';
 
 /** Where External Secrets reads values from: a namespaced SecretStore or a ClusterSecretStore. */
@@ -136,4 +137,20 @@ export class SecretBackend {
   public get scope(): SealingScope | undefined {
     return this.options.scope;
   }
+}
+
+/**
+ * Why `backend` cannot carry `secret`, as an error goes on after naming the value ("data.token
+ * " + this), or undefined: a store key needs External Secrets, and a value read from a variable
+ * must be sealed, since ExternalSecrets read only from the store. `instead` is what to use for
+ * a store key. `env` is the environment's path.
+ */
+export function backendSourceProblem(secret: Secret, backend: SecretBackend, env: string, instead: string): string | undefined {
+  if (secret.source === 'store' && backend.kind !== 'external-secrets') {
+    return `is read from a secret store, which works only with SecretBackend.externalSecrets(), not with ${backend.kind} (${env}); use ${instead}`;
+  }
+  if (secret.source === 'env' && backend.kind === 'external-secrets') {
+    return `is read from ${secret.description}, but ExternalSecrets read only from the store and the value must not be written in plaintext; use Secret.fromStore(...) or SecretBackend.sealedSecrets(...) for ${env}`;
+  }
+  return undefined;
 }

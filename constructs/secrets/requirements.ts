@@ -3,7 +3,7 @@ import { Environment } from '../environment';
 import type { Instance } from '../instance';
 import type { IngressTls } from '../ingress-tls';
 import type { Secret } from '../secret';
-import type { SecretBackend } from '../secret-backend';
+import { backendSourceProblem, type SecretBackend } from '../secret-backend';
 import { templateContext } from '../template-context';
 import { assertDnsSubdomain, byName } from '../names';
 import { UserError } from '../errors';
@@ -146,7 +146,6 @@ function tlsGivenAt(instance: Instance): string {
 export function secretNameProblems(env: Environment): string[] {
   if (!env.cluster) return [];
   const problems: string[] = [];
-  const backend = env.secrets.kind;
   const first = new Map<string, Instance>();
   for (const instance of [...env.instances].sort(byName)) {
     const tls = instance.tls;
@@ -163,12 +162,8 @@ export function secretNameProblems(env: Environment): string[] {
     }
     if (other !== undefined || !tls.contents) continue;
     for (const [key, secret] of [['certificate', tls.contents.certificate], ['privateKey', tls.contents.privateKey]] as const) {
-      if (secret.source === 'store' && backend !== 'external-secrets') {
-        problems.push(`${tlsGivenAt(instance)}: the TLS Secret ${name}'s ${key} is read from a secret store, which works only with SecretBackend.externalSecrets(), not with ${backend} (${env.node.path}); use Secret.fromEnv(...)`);
-      }
-      if (secret.source === 'env' && backend === 'external-secrets') {
-        problems.push(`${tlsGivenAt(instance)}: the TLS Secret ${name}'s ${key} is read from ${secret.description}, but ExternalSecrets read only from the store and the value must not be written in plaintext; use Secret.fromStore(...) or SecretBackend.sealedSecrets(...) for ${env.node.path}`);
-      }
+      const problem = backendSourceProblem(secret, env.secrets, env.node.path, 'Secret.fromEnv(...)');
+      if (problem) problems.push(`${tlsGivenAt(instance)}: the TLS Secret ${name}'s ${key} ${problem}`);
     }
   }
   let credentials: SecretRequirement[];
