@@ -56,7 +56,7 @@ export function intactOutput(outDir: string, repo: string, inputHash: string, se
     keys[path] = key;
   }
   const files = paths.length + 1;
-  if (digestOf(paths, keys) === seenDigest) return { files };
+  if (digestOf(keys) === seenDigest) return { files };
   // The state file as synth writes it (not reformatted, no entry dropped), and every file it lists.
   if (readFileSync(join(repoDir, STATE_FILE), 'utf8') !== stateText(state.files, inputHash)) return undefined;
   for (const path of paths) {
@@ -76,33 +76,24 @@ const TICK_WAIT_LIMIT_MS = 50;
 
 /**
  * Records in the index of `outDir` the repositories synth rendered or read whole (`seen`),
- * and drops `gone` ones. A repository is recorded only when every file's stat is still the one
- * synth took when it wrote the file or read it: a file edited meanwhile is read again on the
- * next synth. An edit made in the same clock tick as a file's last change would keep its
- * change time, so synth first waits for the file system's clock to tick, and leaves out a
- * repository with a file changed since that tick. Environments without an inputHash are
- * rendered every time and not recorded. A folder where the index cannot be written keeps the old one.
+ * each by the stats synth took as it wrote or read their files, and drops `gone` ones. A file
+ * edited since then has another stat, so the next synth reads its repository. An edit made in
+ * the same clock tick as a file's last change would keep its change time, so synth first
+ * waits for the file system's clock to tick, and leaves out a repository with a file changed
+ * in that tick (on a file system whose clock ticks slower than TICK_WAIT_LIMIT_MS): an edit
+ * after the index is recorded is always seen. A folder where the index cannot be written
+ * keeps the old one.
  */
 export function recordSeenOutput(outDir: string, index: OutputIndex, seen: readonly SeenRepository[], gone: readonly string[]): void {
   const updated: Record<string, string> = { ...index };
   for (const repo of gone) delete updated[repo];
-  const recordable = seen.map((s) => ({ ...s, state: readState(join(outDir, s.repo)) })).filter((s) => s.state?.inputHash !== undefined);
   // Named like a staging folder, so that the next synth removes it if this one is killed.
   const probe = join(outDir, `.siteforge-staging-index-${process.pid}`);
   try {
-    if (recordable.length > 0) {
-      const tick = nextTick(probe);
-      for (const { repo, stats, state } of recordable) {
-        const paths = Object.keys(state!.files);
-        const keys: Record<string, string> = {};
-        let unchanged = paths.every(isSafePath);
-        for (const path of unchanged ? [...paths, STATE_FILE] : []) {
-          keys[path] = statKey(join(outDir, repo, path)) ?? '';
-          if (keys[path] !== stats[path] || changeTime(keys[path]) >= tick) unchanged = false;
-        }
-        if (unchanged) updated[repo] = digestOf(paths, keys);
-        else delete updated[repo];
-      }
+    const tick = seen.length > 0 ? nextTick(probe) : 0n;
+    for (const { repo, stats } of seen) {
+      if (Object.values(stats).every((key) => changeTime(key) < tick)) updated[repo] = digestOf(stats);
+      else delete updated[repo];
     }
     const sorted = Object.fromEntries(Object.keys(updated).sort().map((repo) => [repo, updated[repo]]));
     const text = `${JSON.stringify({ repositories: sorted }, null, 2)}\n`;
@@ -135,10 +126,10 @@ function nextTick(probe: string): bigint {
   return first;
 }
 
-/** The index's digest of a repository: its files' paths and statKeys, the state file last. */
-function digestOf(paths: readonly string[], keys: Readonly<Record<string, string>>): string {
+/** The index's digest of a repository: the statKey of each of its files (its state file included), by path. */
+function digestOf(keys: Readonly<Record<string, string>>): string {
   const hash = createHash('sha256');
-  for (const path of [...paths, STATE_FILE]) hash.update(`${path}\0${keys[path]}\0`);
+  for (const path of Object.keys(keys).sort()) hash.update(`${path}\0${keys[path]}\0`);
   return hash.digest('base64url');
 }
 

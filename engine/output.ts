@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RenderedFile } from '../constructs';
 import { UserError } from './errors';
@@ -91,7 +91,22 @@ export function statKey(file: string): string | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw e;
   }
-  return stat?.isFile() ? `${stat.ctimeNs}:${stat.size}:${stat.ino}` : undefined;
+  return stat?.isFile() ? keyOf(stat) : undefined;
+}
+
+function keyOf(stat: BigIntStats): string {
+  return `${stat.ctimeNs}:${stat.size}:${stat.ino}`;
+}
+
+/** Writes `content` to `file` and returns the file's statKey once written. */
+function writeFileWithKey(file: string, content: string | Uint8Array): string {
+  const fd = openSync(file, 'w');
+  try {
+    writeFileSync(fd, content);
+    return keyOf(fstatSync(fd, { bigint: true }));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** What writing one environment will change. */
@@ -109,8 +124,11 @@ export interface StagedEnvironment extends EnvironmentChanges {
   readonly fresh: boolean;
   /**
    * statKey of each file found already holding its content, taken before that content was
-   * read: with the files `commit` places, what synth vouches for in the output index.
-   * @default - none: the environment was trusted from the output index, unread
+   * read, and, in a fresh repository, of each file as it was written (moving the repository's
+   * folder into place changes none): with the files `commit` places, what synth vouches for
+   * in the output index.
+   * @default - none: the environment was trusted from the output index, unread, or has no
+   * input hash (it is rendered every time)
    */
   readonly seenStats?: Readonly<Record<string, string>>;
 }
@@ -158,13 +176,15 @@ export function stageEnvironment(
         mkdirSync(dir, { recursive: true });
         madeDirs.add(dir);
       }
-      writeFileSync(stagedFile, file.content);
+      // A fresh repository's files keep their stat when its folder is moved into place; other files are moved one by one, which changes it.
+      if (fresh) seenStats[file.path] = writeFileWithKey(stagedFile, file.content);
+      else writeFileSync(stagedFile, file.content);
     } catch (e) {
       throw ioError(`cannot stage ${join(repo, file.path)}; the previous output is unchanged`, e);
     }
     written.push(file.path);
   }
-  return { repo, written, deleted, unchanged, fresh, seenStats };
+  return { repo, written, deleted, unchanged, fresh, seenStats: inputHash === undefined ? undefined : seenStats };
 }
 
 /**
@@ -225,7 +245,8 @@ export class OutputTransaction {
 
   /**
    * Moves every staged file into place and deletes stale ones. Returns, per repository, the
-   * statKey of each file it placed, taken as it was placed. Killed at any point, it leaves each
+   * statKey of each file it placed one by one, taken as it was placed (a fresh repository's
+   * folder is moved whole: its files' keys were taken as they were staged). Killed at any point, it leaves each
    * repository's state file listing every file siteforge put there, so the next synth finds
    * and removes the ones it no longer generates: a repository that gains files first gets a
    * state listing its old and new files (and no input hash, so it is rendered again), and its
@@ -245,7 +266,6 @@ export class OutputTransaction {
       if (env.fresh) {
         mkdirSync(dirname(repoDir), { recursive: true });
         renameSync(join(this.stagingDir, env.repo), repoDir);
-        env.written.forEach(statPlaced);
         continue;
       }
       // Whatever it held and will hold stays listed, in an interim state, until the final one.

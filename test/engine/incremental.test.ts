@@ -281,6 +281,28 @@ describe('incremental synth', () => {
     expect(readTree(copy)).toStrictEqual(readTree(outDir));
   });
 
+  it('vouches in the output index for the files as they stand, whether it moved their repository into place whole or file by file', async () => {
+    const outDir = tempDir();
+    const recordedNow = (repos: readonly string[]) => {
+      const recorded = readOutputIndex(outDir);
+      recordSeenOutput(outDir, {}, repos.map((repo) => seenNow(outDir, repo)), []);
+      return [recorded, readOutputIndex(outDir)];
+    };
+    await synthesize(outDir);
+    const variables = readingVariables(outDir, allRepos(outDir));
+    const recorded = allRepos(outDir).filter((repo) => !variables.includes(repo));
+    expect(Object.keys(readOutputIndex(outDir))).toStrictEqual(recorded);
+    // Fresh repositories: each file's stat was taken as it was staged.
+    const [afterFirst, statNow] = recordedNow(recorded);
+    expect(afterFirst).toStrictEqual(statNow);
+    // A changed site's new and changed files are moved into place one by one, and stat'ed there.
+    const { written } = await synthesize(outDir, fleet.map((d) => (d.name === 'choerodon' ? withExtraInstance(d) : d)));
+    expect(written).toContain('choerodon/dev');
+    const [afterChange, statThen] = recordedNow(recorded);
+    expect(afterChange).toStrictEqual(statThen);
+    expect(afterChange['choerodon/dev']).not.toBe(afterFirst['choerodon/dev']);
+  });
+
   it('trusts files the output index vouches for, without reading them', async () => {
     const demo = fleet.find((d) => d.name === 'demo')!;
     const outDir = tempDir();
@@ -322,7 +344,9 @@ describe('incremental synth', () => {
       // No index (a first synth after an upgrade, a copied output): synth reads every file.
       rmSync(join(outDir, INDEX_FILE));
       await synth({ fleet: [demo], catalog, outDir, renderAll, onEnvironment: () => writeFileSync(readme, 'edited during synth\n') });
-      expect(readOutputIndex(outDir)).toStrictEqual({});
+      // The index holds the stats synth took before the edit: they no longer match.
+      const repo = 'demo/all-in-one';
+      expect(intactOutput(outDir, repo, readState(join(outDir, repo))!.inputHash!, readOutputIndex(outDir)[repo])).toBeUndefined();
       expect((await synthesize(outDir, [demo])).written).toStrictEqual(['demo/all-in-one']);
       expect(readFileSync(readme, 'utf8')).toBe(original);
     }
