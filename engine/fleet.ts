@@ -1,4 +1,4 @@
-import { sep } from 'node:path';
+import { basename, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Construct, RootConstruct } from 'constructs';
 import type { Environment, Site } from '../constructs';
@@ -129,6 +129,9 @@ export async function loadFleet(path: string, compiled?: CompiledProgram): Promi
   try {
     module = await import(compiled?.fleet ?? pathToFileURL(file).href);
   } catch (e) {
+    if (READ_AS_COMMONJS.has(String((e as { code?: unknown }).code))) {
+      throw new UserError(`fleet module ${path} cannot be loaded: running from source, node reads ${basename(file)} as CommonJS (no package.json above it says "type": "module"), but it is written as an ES module; add "type": "module" to the package.json of its project, or name it ${basename(file).replace(/\.[cm]?[jt]sx?$/, '')}.mts`);
+    }
     if (isLoadError(e)) throw new UserError(`fleet module ${path} cannot be loaded: ${e.message}`);
     const where = fleetFrame(e);
     if (where !== undefined) throw new UserError(`fleet module ${path} failed as it ran: ${(e as Error).name}: ${(e as Error).message} (at ${where})`);
@@ -136,6 +139,12 @@ export async function loadFleet(path: string, compiled?: CompiledProgram): Promi
   }
   return { fleet: fleetOf(module, path), module: file };
 }
+
+/**
+ * Codes of the errors of an ES module that node, running from source, reads as CommonJS: it
+ * imports itself through `require` (node 20.19 on), or tsx cannot compile its top-level await.
+ */
+const READ_AS_COMMONJS = new Set(['ERR_REQUIRE_CYCLE_MODULE', 'ERR_REQUIRE_ASYNC_MODULE']);
 
 /** Codes of node's errors for an import it cannot find or load as written. */
 const IMPORT_ERRORS = new Set(['ERR_MODULE_NOT_FOUND', 'ERR_UNSUPPORTED_DIR_IMPORT', 'ERR_UNKNOWN_FILE_EXTENSION', 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'ERR_INVALID_MODULE_SPECIFIER', 'ERR_INVALID_PACKAGE_TARGET', 'ERR_PACKAGE_IMPORT_NOT_DEFINED']);

@@ -36,7 +36,11 @@ function settle(...paths: string[]): void {
 
 /** A fleet of one site per name, in a folder of its own, importing siteforge from this checkout and the names from `names.ts`. */
 function fleetFolder(names: readonly string[], options: { settled?: boolean } = {}): { dir: string; file: string } {
-  const dir = tempDir();
+  // In a project of ES modules, whatever the temporary folder holds above.
+  const project = tempDir();
+  writeFileSync(join(project, 'package.json'), '{ "type": "module" }\n');
+  const dir = join(project, 'fleet');
+  mkdirSync(dir);
   writeFileSync(join(dir, 'names.ts'), `export const names: string[] = ${JSON.stringify(names)};\n`);
   const file = join(dir, 'fleet.ts');
   writeFileSync(file, `import { Site } from '${ROOT}/constructs';
@@ -52,6 +56,7 @@ export const fleet: SiteDefinition[] = names.map((name) => ({
   },
 }));
 `);
+  settle(join(project, 'package.json'), project);
   if (options.settled !== false) settle(dir);
   return { dir, file };
 }
@@ -530,6 +535,19 @@ describe('loadFleet from a compiled program', () => {
         expect(result.stderr).not.toMatch(/\n +at /);
       }
     }
+  });
+
+  it('runs compiled a fleet module node reads as CommonJS, and from source says how to make it an ES module, without a stack', () => {
+    const project = tempDir();
+    writeFileSync(join(project, 'package.json'), '{ "type": "commonjs" }\n');
+    const dir = join(project, 'fleet');
+    mkdirSync(dir);
+    const file = join(dir, 'fleet.ts');
+    writeFileSync(file, `import { Site } from '${ROOT}/constructs';\nexport const fleet = [{ name: 'alpha', build: (scope: never) => new Site(scope, 'alpha', { domain: 'alpha.example.com' }) }];\n`);
+    const compiled = spawnSync(BIN, ['sites', '--fleet', file], { encoding: 'utf8' });
+    expect([compiled.status, compiled.stdout]).toStrictEqual([0, 'alpha (alpha.example.com)\n']);
+    const fromSource = spawnSync(BIN, ['sites', '--fleet', file], { encoding: 'utf8', env: { ...process.env, SITEFORGE_FROM_SOURCE: '1' } });
+    expect([fromSource.status, fromSource.stderr]).toStrictEqual([1, `error: fleet module ${file} cannot be loaded: running from source, node reads fleet.ts as CommonJS (no package.json above it says "type": "module"), but it is written as an ES module; add "type": "module" to the package.json of its project, or name it fleet.mts\n`]);
   });
 
   it('reports the fleet\'s own code failing as it runs as invalid input, naming where, compiled or from source', () => {

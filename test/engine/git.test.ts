@@ -174,7 +174,7 @@ describe('the git runner', () => {
     // silence watchdog left running would keep it alive for the whole limit)
     const badIdentityHome = tempDir('siteforge-home-');
     writeFileSync(join(badIdentityHome, '.gitconfig'), `[user]\n\tname = "<>"\n\temail = a@example.com\n[includeIf "gitdir:/nowhere/"]\n\tpath = none\n`);
-    const script = join(tempDir(), 'failing-read.ts');
+    const script = join(tempDir(), 'failing-read.mts');
     writeFileSync(script, [
       `import { FastImport } from ${JSON.stringify(join(process.cwd(), 'engine/fast-import.ts'))};`,
       `import { gitAt } from ${JSON.stringify(join(process.cwd(), 'engine/git.ts'))};`,

@@ -717,7 +717,7 @@ describe.skipIf(!sshdTests)('publish over ssh to an OpenSSH server on 127.0.0.1'
     const repos = tempDir('siteforge-ssh-');
     bareRepository(join(repos, 'shop-prod.git'));
     const home = homeKnowing('');
-    const runner = join(tempDir('siteforge-runner-'), 'publish.ts');
+    const runner = join(tempDir('siteforge-runner-'), 'publish.mts');
     writeFileSync(runner, [
       `import { publish } from ${JSON.stringify(join(ROOT, 'engine/publish.ts'))};`,
       `import { loadCatalog } from ${JSON.stringify(join(ROOT, 'catalog/index.ts'))};`,
