@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import * as model from '../constructs';
 import { inputText, Site, UnwritableInput, type Environment, type RenderedFile } from '../constructs';
 import { readsVariables } from './secrets/resolve';
-import type { PublishedSecretFiles } from './secrets/published';
+import { publishedReads, type PublishedRead, type PublishedSecretFiles } from './secrets/published';
 import type { RenderChecked } from './checked-render';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
@@ -39,6 +39,12 @@ export interface SiteOutcome {
   readonly remotes: EnvironmentRemote[];
   /** What each selected environment puts on clusters the model names; empty when the site could not be built. */
   readonly clusterObjects: EnvironmentClusterObjects[];
+  /**
+   * Repositories to read credential files from before the site can be rendered (see
+   * `SiteSynthContext.readsPublished`); then nothing was rendered, and `results` is empty.
+   * @default - none: the site's outcome is final
+   */
+  readonly publishedReads?: PublishedRead[];
 }
 
 /** How `synthSite` renders and where it stages; the same in this thread and in workers (plain data, posted to them). */
@@ -53,8 +59,16 @@ export interface SiteSynthContext {
   /** @default false */
   readonly rotateSecrets?: boolean;
   /**
-   * Credential files of environments with no output yet, from their published repositories.
-   * @default {}
+   * Whether a site with no output in `outDir` yet keeps the credentials its published
+   * repositories hold: before rendering it, `synthSite` asks for them (`publishedReads`)
+   * unless `published` is given. Building the site is how to learn which to read, so the
+   * thread that renders it asks.
+   * @default false - such a site makes new values
+   */
+  readonly readsPublished?: boolean;
+  /**
+   * Credential files of the site's environments, from their published repositories, once read.
+   * @default - not read yet
    */
   readonly published?: PublishedSecretFiles;
   /**
@@ -85,7 +99,12 @@ export function synthSite(definition: SiteDefinition, catalog: Catalog, context:
   let remotes: EnvironmentRemote[] = [];
   let clusterObjects: EnvironmentClusterObjects[] = [];
   try {
-    const plans = planEnvironments(buildSite(definition, catalog), context);
+    const site = buildSite(definition, catalog);
+    if (context.readsPublished && context.published === undefined && !existsSync(join(context.outDir, site.name))) {
+      const reads = publishedReads(site, selectEnvironments(site, context.selection), context.remotesDir);
+      if (reads.length > 0) return { results: [], errors: [], remotes, clusterObjects, publishedReads: reads };
+    }
+    const plans = planEnvironments(site, context);
     remotes = plans.map((plan) => plan.remote);
     clusterObjects = plans.map((plan) => plan.clusterObjects);
     // Every environment is rendered even after one failed, so each one's problems are

@@ -16,10 +16,11 @@ export interface SynthWorkerData {
   readonly context: SiteSynthContext;
 }
 
-/** What the main thread asks of a worker: the site at `index` of the fleet, with the credential files its repositories hold. */
+/** What the main thread asks of a worker: the site at `index` of the fleet, with the credential files its repositories hold once read. */
 export interface SynthWorkerRequest {
   readonly index: number;
-  readonly published: PublishedSecretFiles;
+  /** @default - not read yet (see SiteSynthContext.published) */
+  readonly published?: PublishedSecretFiles;
 }
 
 /** A worker's answer for the site at `index` of the fleet. */

@@ -16,7 +16,7 @@ import { generatorFingerprint } from './generator-fingerprint';
 import { synthSite, unchangedSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
 import type { SynthWorkerData, SynthWorkerReply, SynthWorkerRequest } from './synth-worker';
 import { compiledProgram, type CompiledProgram } from './compiled-program.js';
-import { publishedSecretFiles, type PublishedSecretFiles } from './secrets/published';
+import { readPublished, type PublishedSecretFiles } from './secrets/published';
 
 export type { EnvironmentResult } from './site-synth';
 
@@ -37,7 +37,7 @@ export interface SynthOptions extends Selection {
   readonly rotateSecrets?: boolean;
   /**
    * The branch of the environment repositories whose generated credentials a site with no
-   * output in `outDir` yet keeps (see publishedSecretFiles).
+   * output in `outDir` yet keeps (see publishedReads).
    * @default "main"
    */
   readonly publishedBranch?: string;
@@ -114,12 +114,9 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     const context: SiteSynthContext = {
       selection, generator: generatorFingerprint(), outDir: options.outDir, remotesDir: localRemotes, stagingDir: transaction?.stagingDir,
       rotateSecrets: options.rotateSecrets, renderAll: options.renderAll, index,
+      // A dry run writes no credentials, and rotating makes new ones anyway.
+      readsPublished: transaction !== undefined && !options.rotateSecrets,
     };
-    // A dry run writes no credentials, and rotating makes new ones anyway. Read while worker
-    // threads start: it builds the sites that have no output yet.
-    const readPublished = async () => (transaction && !options.rotateSecrets
-      ? publishedSecretFiles({ fleet: options.fleet, catalog: options.catalog, outDir: options.outDir, remotesDir: localRemotes, ...selection, branch: options.publishedBranch })
-      : {});
     const onOutcome = (outcome: SiteOutcome) => outcome.results.forEach((r) => options.onEnvironment?.(r));
     const indexOf = new Map(options.fleet.map((d, i) => [d, i]));
     // Sites found unchanged here need no thread; the others are rendered.
@@ -137,7 +134,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     // Worker threads load the fleet from its module: without one, `auto` is this thread alone.
     const wanted = options.workers === 'auto' ? (options.fleetModule ? autoWorkers(toRender.length) : 1) : options.workers ?? 1;
     const workers = Math.max(1, Math.min(wanted, toRender.length));
-    const rendered = await synthInWorkers(options, toRender, context, readPublished, workers, onOutcome);
+    const rendered = await synthInWorkers(options, toRender, context, workers, onOutcome);
     for (const [index, outcome] of rendered.outcomes) outcomes.set(index, outcome);
 
     const ordered = [...outcomes.keys()].sort((a, b) => a - b).map((i) => outcomes.get(i)!);
@@ -175,70 +172,89 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
  * Runs `synthSite` for the sites at `indexes` of the fleet on `workers` threads: this one and
  * `workers - 1` worker threads (each thread holds its own copy of cdk8s and the catalog, so
  * this one takes part rather than idle). Sites are handed out one at a time, two in flight
- * per worker so it never waits. Returns each site's outcome by its index, and what the
- * worker threads ran.
+ * per worker so it never waits. A site that asks for the credential files its published
+ * repositories hold gets them read here, and goes back to the queue with them. Returns each
+ * site's outcome by its index, and what the worker threads ran.
  */
 async function synthInWorkers(
   options: SynthOptions,
   indexes: readonly number[],
   context: SiteSynthContext,
-  readPublished: () => Promise<PublishedSecretFiles>,
   workers: number,
   onOutcome: (outcome: SiteOutcome) => void,
 ): Promise<{ outcomes: Map<number, SiteOutcome>; workerProgram?: string }> {
   const queue = [...indexes];
   const outcomes = new Map<number, SiteOutcome>();
+  const published = new Map<number, PublishedSecretFiles>();
+  let remaining = indexes.length;
+  let failure: Error | undefined;
+  // Whatever waits for a site to take: this thread, and each worker thread once ready.
+  let wakeThisThread = () => {};
+  const feeds: (() => void)[] = [];
+  const changed = () => {
+    wakeThisThread();
+    feeds.forEach((feed) => feed());
+  };
+  const fail = (error: Error) => {
+    failure ??= error;
+    changed();
+  };
+  const settle = (index: number, outcome: SiteOutcome) => {
+    if (outcome.publishedReads === undefined) {
+      outcomes.set(index, outcome);
+      onOutcome(outcome);
+      remaining--;
+      return changed();
+    }
+    readPublished(outcome.publishedReads, options.publishedBranch ?? 'main', options.outDir).then(({ files, errors }) => {
+      if (errors.length > 0) return settle(index, { ...outcome, publishedReads: undefined, errors: errors.map((e) => e.message) });
+      published.set(index, files);
+      queue.unshift(index);
+      changed();
+    }, fail);
+  };
+
   if (workers > 1 && !options.fleetModule) throw new Error('synth with workers needs fleetModule');
   const program = workers > 1 ? await workerProgram(options) : undefined;
   const pool = Array.from({ length: workers - 1 }, () => {
     const data: SynthWorkerData = { fleetModule: options.fleetModule!, fleetModuleUrl: program!.fleet, catalogDir: options.catalogDir, context };
     // No loader flags: the program is plain JavaScript, or registers tsx itself.
-    return new Worker(new URL(program!.synthWorker), { workerData: data, execArgv: [] });
-  });
-  // Sites reach a thread with the credential files their environments' repositories hold.
-  const published = await readPublished();
-  const publishedFor = (index: number): PublishedSecretFiles => {
-    const prefix = `${options.fleet[index].name}/`;
-    return Object.fromEntries(Object.entries(published).filter(([repo]) => repo.startsWith(prefix)));
-  };
-  const record = (index: number, outcome: SiteOutcome) => {
-    outcomes.set(index, outcome);
-    onOutcome(outcome);
-  };
-  let failure: Error | undefined;
-  const inWorkers = pool.map((worker) => new Promise<void>((resolve, reject) => {
+    const worker = new Worker(new URL(program!.synthWorker), { workerData: data, execArgv: [] });
     let inFlight = 0;
-    const fail = (error: Error) => {
-      failure ??= error;
-      reject(error);
-    };
     const feed = () => {
       while (inFlight < 2 && queue.length > 0 && !failure) {
         const index = queue.shift()!;
-        worker.postMessage({ index, published: publishedFor(index) } satisfies SynthWorkerRequest);
+        worker.postMessage({ index, published: published.get(index) } satisfies SynthWorkerRequest);
         inFlight++;
       }
-      if (inFlight === 0) resolve();
     };
     worker.on('message', (reply: SynthWorkerReply | 'ready') => {
-      if (reply === 'ready') return feed();
+      if (reply === 'ready') {
+        feeds.push(feed);
+        return feed();
+      }
       inFlight--;
       if ('bug' in reply) return fail(new Error(`while synthesizing site ${options.fleet[reply.index].name} in a worker:\n${reply.bug}`));
-      record(reply.index, reply.outcome);
-      feed();
+      settle(reply.index, reply.outcome);
     });
     worker.on('error', fail);
-    worker.on('exit', (code) => (inFlight > 0 ? fail(new Error(`synth worker exited with code ${code}`)) : undefined));
-  }));
+    worker.on('exit', (code) => (remaining > 0 ? fail(new Error(`synth worker exited with code ${code}`)) : undefined));
+    return worker;
+  });
   try {
-    const thisThreadRenders = (workers === 1 || options.renderInThisThread !== false) && queue.length > 0;
-    const render = thisThreadRenders ? (await import('./checked-render')).renderChecked : undefined;
-    for (let index = render ? queue.shift() : undefined; index !== undefined && !failure; index = queue.shift()) {
-      record(index, synthSite(options.fleet[index], options.catalog, { ...context, published: publishedFor(index) }, render!));
+    const thisThreadRenders = workers === 1 || options.renderInThisThread !== false;
+    const render = thisThreadRenders && queue.length > 0 ? (await import('./checked-render')).renderChecked : undefined;
+    while (remaining > 0 && !failure) {
+      const index = render ? queue.shift() : undefined;
+      if (index === undefined) {
+        await new Promise<void>((resolve) => (wakeThisThread = resolve));
+        continue;
+      }
+      settle(index, synthSite(options.fleet[index], options.catalog, { ...context, published: published.get(index) }, render!));
       // Let replies from the workers in, so they are fed while this thread works.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await Promise.all(inWorkers);
+    if (failure) throw failure;
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
   }

@@ -1,11 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sealedSecretPath, secretRequirements, vaultFile, type Environment, type Site } from '../../constructs';
-import type { Catalog } from '../../catalog';
-import type { SiteDefinition } from '../../sites/site-definition';
-import { UserError, UserErrors, userErrorsOf } from '../errors';
+import { UserError, UserErrors } from '../errors';
 import { FastImport } from '../fast-import';
-import { buildSite, selectEnvironments, selectSites, type Selection } from '../fleet';
 import { assertSafeRemote, gitErrorMessage, openRemote, removeDir, tempWorkDir } from '../git';
 import { mapPool } from '../pool';
 import { remoteOf } from '../remotes';
@@ -13,17 +10,14 @@ import { remoteOf } from '../remotes';
 /** Credential files of environments, as their published repositories hold them: repo (`<site>/<env>`) → path → text. */
 export type PublishedSecretFiles = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
-export interface PublishedSecretsOptions extends Selection {
-  readonly fleet: readonly SiteDefinition[];
-  readonly catalog: Catalog;
-  readonly outDir: string;
-  /** Folder of the local bare repositories of sites with no gitRemote (see remotesDir). */
-  readonly remotesDir: string;
-  /**
-   * The branch whose files the environments run.
-   * @default "main"
-   */
-  readonly branch?: string;
+/** A repository whose credential files an environment with no output yet keeps: which files, from where. */
+export interface PublishedRead {
+  /** `<site>/<env>` */
+  readonly repo: string;
+  readonly url: string;
+  readonly paths: readonly string[];
+  /** Some of its values are generated: unreadable, the repository is an error. */
+  readonly generated: boolean;
 }
 
 /** Repositories read at once. */
@@ -34,57 +28,48 @@ const CONCURRENCY = 4;
  * output: a SealedSecret's sealed values (which only the cluster can open) and the values in
  * an Ansible Vault file. A CI job starts from an empty output folder, where a synth would make
  * new ones that the running environment does not know (and encrypt the others again). So for
- * a site with no output in `outDir` yet, the credential files of each environment are read
- * from its repository (`gitRemote`, or its local bare repository in `remotesDir`),
- * from the branch the environment runs. A repository that does not exist locally or has no
- * such branch yet holds none. One that cannot be read is an error naming the environment when
- * it holds generated values: making new ones in silence would break it.
+ * a site with no output yet, the credential files of each of its `environments` are read from
+ * its repository (`gitRemote`, or its local bare repository in `remotesDir`), from the branch
+ * the environment runs: these are the reads, for the repositories that may exist (a local
+ * one that does not is left out). Unsafe remotes throw UserErrors naming them.
  */
-export async function publishedSecretFiles(options: PublishedSecretsOptions): Promise<PublishedSecretFiles> {
+export function publishedReads(site: Site, environments: readonly Environment[], remotesDir: string): PublishedRead[] {
+  const reads: PublishedRead[] = [];
   const errors: UserError[] = [];
-  const wanted: { repo: string; url: string; paths: string[]; generated: boolean }[] = [];
-  for (const definition of selectSites(options.fleet, options)) {
-    if (existsSync(join(options.outDir, definition.name))) continue;
-    let site: Site;
-    let environments: Environment[];
+  for (const env of environments) {
+    const { paths, generated } = keptCredentialFiles(env);
+    if (paths.length === 0) continue;
+    const repo = `${site.name}/${env.name}`;
+    const remote = remoteOf(site, env, remotesDir);
+    if (remote.local && !existsSync(remote.url)) continue;
     try {
-      site = buildSite(definition, options.catalog);
-      environments = selectEnvironments(site, options);
+      if (!remote.local) assertSafeRemote(remote.url, `${repo}: gitRemote`);
+      reads.push({ repo, url: remote.url, paths, generated });
     } catch (e) {
-      // The synth reports them.
-      if (userErrorsOf(e).length > 0) continue;
-      throw e;
-    }
-    for (const env of environments) {
-      const { paths, generated } = keptCredentialFiles(env);
-      if (paths.length === 0) continue;
-      const repo = `${definition.name}/${env.name}`;
-      const remote = remoteOf(site, env, options.remotesDir);
-      if (remote.local) {
-        if (existsSync(remote.url)) wanted.push({ repo, url: remote.url, paths, generated });
-        continue;
-      }
-      try {
-        assertSafeRemote(remote.url, `${repo}: gitRemote`);
-        wanted.push({ repo, url: remote.url, paths, generated });
-      } catch (e) {
-        errors.push(e as UserError);
-      }
+      errors.push(e as UserError);
     }
   }
   UserErrors.throwIfAny(errors);
-  const branch = options.branch ?? 'main';
-  const read = await mapPool(wanted, CONCURRENCY, async ({ repo, url, paths, generated }) => {
+  return reads;
+}
+
+/**
+ * Reads the files of `reads` from `branch`. A repository with no such branch yet holds none.
+ * One that cannot be read is an error naming the environment when it holds generated values
+ * (making new ones in silence would break it); the errors are returned, not thrown.
+ */
+export async function readPublished(reads: readonly PublishedRead[], branch: string, outDir: string): Promise<{ files: PublishedSecretFiles; errors: UserError[] }> {
+  const errors: UserError[] = [];
+  const read = await mapPool(reads, CONCURRENCY, async ({ repo, url, paths, generated }) => {
     try {
       return [repo, await readFilesOf(url, branch, paths)] as const;
     } catch (e) {
       // Values from the environment are the same anyway: only their encryption would change.
-      if (generated) errors.push(new UserError(`${repo}: has no output in ${options.outDir} to keep its generated credentials from, and its repository ${url} could not be read (${gitErrorMessage(e)}); synth would make new values, which the running environment does not know. Make the repository readable, synth into the output folder that holds the previous output, or run with --rotate-secrets to make new values on purpose`));
+      if (generated) errors.push(new UserError(`${repo}: has no output in ${outDir} to keep its generated credentials from, and its repository ${url} could not be read (${gitErrorMessage(e)}); synth would make new values, which the running environment does not know. Make the repository readable, synth into the output folder that holds the previous output, or run with --rotate-secrets to make new values on purpose`));
       return [repo, {}] as const;
     }
   });
-  UserErrors.throwIfAny(errors);
-  return Object.fromEntries(read.filter(([, files]) => Object.keys(files).length > 0));
+  return { files: Object.fromEntries(read.filter(([, files]) => Object.keys(files).length > 0)), errors };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
@@ -26,11 +26,11 @@ afterEach(() => {
 });
 
 /** acme/prod: MySQL on VMs (an Ansible Vault) and Redis on the cluster (a SealedSecret), generated credentials only. */
-function acme(gitRemote: string): SiteDefinition {
+function acme(gitRemote: string, name = 'acme'): SiteDefinition {
   return {
-    name: 'acme',
+    name,
     build(scope: Construct) {
-      const site = new Site(scope, 'acme', { domain: 'acme.example.com', gitRemote, secrets: SecretBackend.sealedSecrets({ certificate: publicPem }) });
+      const site = new Site(scope, name, { domain: 'acme.example.com', gitRemote, secrets: SecretBackend.sealedSecrets({ certificate: publicPem }) });
       const env = site.addEnvironment('prod');
       env.addCluster();
       const group = env.addHostGroup('db', { hosts: [{ name: 'db1', address: '10.0.0.11', roles: ['db'] }] });
@@ -122,5 +122,16 @@ describe('a synth with no previous output', () => {
       /^acme\/prod: has no output in .* to keep its generated credentials from, and its repository git:\/\/127\.0\.0\.1:9\/acme-prod\.git could not be read \(.*\); synth would make new values, which the running environment does not know\. Make the repository readable, synth into the output folder that holds the previous output, or run with --rotate-secrets to make new values on purpose$/,
     );
     expect(() => readFileSync(join(outDir, 'acme/prod', VAULT))).toThrow(/ENOENT/);
+  });
+
+  it('reports an unreadable repository together with the problems of other sites, and writes nothing', async () => {
+    process.env.SITEFORGE_VAULT_PASSWORD = password;
+    const outDir = tempDir();
+    const fleet = [acme('git://127.0.0.1:9/{site}-{env}.git'), acme('ext::sh -c touch% /tmp/pwned', 'beta'), ...exampleFleet.filter((d) => d.name === 'demo')];
+    const failed = await synth({ fleet, catalog, outDir }).catch((e: Error) => e);
+    const problems = (failed as Error).message.split('\n');
+    expect(problems.filter((p) => p.startsWith('acme/prod: has no output in '))).toHaveLength(1);
+    expect(problems.filter((p) => p.startsWith('beta: gitRemote must be'))).toHaveLength(1);
+    expect(readdirSync(outDir).filter((entry) => !entry.startsWith('.'))).toStrictEqual([]);
   });
 });
