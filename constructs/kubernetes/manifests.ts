@@ -6,6 +6,7 @@ import { yamlFile, type RenderedFile } from '../rendered-file';
 import { NativeWorkloadChart, instanceLabels } from './native-workload';
 import { addDashboard } from './monitoring';
 import { addCertificate, needsCertificate } from './certificate';
+import { applyAnnotations } from './client-side-apply';
 
 /** A Kubernetes object as cdk8s writes it. */
 export interface KubernetesObject {
@@ -13,25 +14,6 @@ export interface KubernetesObject {
   readonly kind: string;
   readonly metadata: { readonly name: string; readonly namespace?: string; readonly [key: string]: unknown };
   readonly [key: string]: unknown;
-}
-
-/** The annotation with which an object asks Argo CD for sync options of its own. */
-const ARGOCD_SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
-
-/** The most an object's annotations may hold, together, in bytes (the API server's limit). */
-const ANNOTATIONS_LIMIT = 256 * 1024;
-
-/**
- * Whether a ConfigMap's data may not fit kubectl's `last-applied-configuration` annotation,
- * which client-side apply (Argo CD's default) fills with the whole object as Go writes JSON
- * (`<`, `>` and `&` as `\u003c`…): the API server would refuse the ConfigMap (argoproj/argo-cd#820).
- * 4 KiB are left for the metadata and Argo CD's own annotations.
- */
-function tooLargeForClientSideApply(data: Readonly<Record<string, string>>): boolean {
-  const json = JSON.stringify(data);
-  // Each of <, > and & grows from 1 byte to 6, each line or paragraph separator from 3 to 6.
-  const escaped = 5 * (json.match(/[<>&]/g)?.length ?? 0) + 3 * (json.match(/[\u2028\u2029]/g)?.length ?? 0);
-  return Buffer.byteLength(json) + escaped > ANNOTATIONS_LIMIT - 4 * 1024;
 }
 
 /**
@@ -51,7 +33,7 @@ export function renderManifests(env: Environment): RenderedFile[] {
   new kplus.Namespace(namespaceChart, 'namespace', { metadata: { name: cluster.namespace, labels } });
   // The environment's own ConfigMaps come with its Namespace, before any instance that reads them.
   for (const configMap of cluster.configMaps) {
-    const annotations = cluster.applier.name === 'argocd' && tooLargeForClientSideApply(configMap.data) ? { [ARGOCD_SYNC_OPTIONS]: 'ServerSideApply=true' } : undefined;
+    const annotations = applyAnnotations(cluster.applier, configMap.data);
     new kplus.ConfigMap(namespaceChart, `configmap-${configMap.name}`, { metadata: { name: configMap.name, namespace: cluster.namespace, labels, annotations }, data: configMap.data });
   }
   const charts: Chart[] = [namespaceChart];

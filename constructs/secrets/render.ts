@@ -2,6 +2,7 @@ import { Environment } from '../environment';
 import { Site } from '../site';
 import type { Instance } from '../instance';
 import { folderOf, type KubernetesObject } from '../kubernetes/manifests';
+import { applyAnnotations } from '../kubernetes/client-side-apply';
 import { instanceLabels } from '../kubernetes/native-workload';
 import type { RenderedFile } from '../rendered-file';
 import { secretMaterialOf } from './material';
@@ -109,10 +110,11 @@ function sealedSecretObject(env: Environment, requirement: SecretRequirement): K
   const scope = requirement.backend!.scope!;
   const scopeAnnotations: Record<string, string> = scope.annotation ? { [scope.annotation]: 'true' } : {};
   const labels = labelsOf(env, requirement);
+  const applied = env.cluster ? applyAnnotations(env.cluster.applier, material.encryptedData) : {};
   return {
     apiVersion: 'bitnami.com/v1alpha1',
     kind: 'SealedSecret',
-    metadata: { name, namespace: namespace!, labels, annotations: sortKeys({ ...scopeAnnotations, ...material.annotations }) },
+    metadata: { name, namespace: namespace!, labels, annotations: sortKeys({ ...scopeAnnotations, ...material.annotations, ...applied }) },
     spec: {
       encryptedData: sortKeys(material.encryptedData),
       template: {

@@ -21,6 +21,9 @@ const MIN_RSA_BITS = 2048;
 /** Shortest secret value accepted: shorter ones are weak, and the gate could not search for them. */
 export const MIN_SECRET_LENGTH = 8;
 
+/** The most a Secret's data may hold, keys and values together, in bytes (the API server's limit). */
+const MAX_SECRET_BYTES = 1024 * 1024;
+
 /** A secret value the synth handled, which must appear in no generated file. */
 export interface HandledSecret {
   readonly value: string;
@@ -148,6 +151,8 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
   const previousFingerprints = reusable ? parseFingerprints(previous.annotations[FINGERPRINTS]) : {};
   const encryptedData: Record<string, string> = {};
   const fingerprints: Record<string, string> = {};
+  // What the unsealed Secret holds: its keys and values, as the API server counts them.
+  let bytes = 0;
   if (requirement.purpose === 'tls') {
     const facts = usableCertificateFacts(requirement, context);
     if (facts) context.certificates[requirement.name] = facts;
@@ -158,6 +163,7 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
   for (const [secretKey, secret] of Object.entries(requirement.values)) {
     const before = previous?.encryptedData[secretKey];
     const known = vaulted ? vaulted[vaultVariable(requirement.instance!.name, secretKey)] : secret.source === 'env' ? valueFromEnv(requirement, secretKey, secret, context) : undefined;
+    bytes += Buffer.byteLength(secretKey) + (known !== undefined ? Buffer.byteLength(known) : secret.length ?? 0);
     if (known !== undefined) {
       // A value known here is sealed again only when it changed (its fingerprint tells).
       if (before && reusable && matchesFingerprint(known, previousFingerprints[secretKey])) {
@@ -181,6 +187,9 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
     } else {
       throw new UserError(`${requirement.path}: ${secretValueName(requirement, secretKey)} ${requirement.purpose === 'credentials' ? 'are' : 'is'} read from a secret store, which needs SecretBackend.externalSecrets()`);
     }
+  }
+  if (bytes > MAX_SECRET_BYTES) {
+    throw new UserError(`${requirement.path}: the Secret ${requirement.name} would hold ${bytes} bytes, more than the ${MAX_SECRET_BYTES} bytes Kubernetes stores in one Secret; split its values over several Secrets, or mount large files another way`);
   }
   const annotations: Record<string, string> = { [SEALING_KEY]: fingerprint, [SEALING_SCOPE]: scope.name };
   if (Object.keys(fingerprints).length > 0) annotations[FINGERPRINTS] = JSON.stringify(fingerprints);

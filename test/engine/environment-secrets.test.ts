@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -95,6 +96,38 @@ describe('Secrets of the environment (cluster.addSecret)', () => {
       }],
     });
     expect(readObject(join(outDir, 'shop/prod/apps/kustomization-secrets.yaml')).spec.path).toBe('./manifests/secrets');
+  });
+
+  it('asks Argo CD to apply server-side a SealedSecret too large for client-side apply\'s annotation; Flux always does', async () => {
+    // GIVEN a Secret of three values of 120,000 characters each (a variable holds at most 128 KiB), sealed
+    const keys = ['part-1', 'part-2', 'part-3'];
+    keys.forEach((key, i) => (process.env[`PART_${i}`] = randomBytes(90_000).toString('base64')));
+    const large = { bundle: { data: Object.fromEntries(keys.map((key, i) => [key, Secret.fromEnv(`PART_${i}`)])) } };
+    const syncOptions = async (applier: Applier, environmentSecrets: ShopOptions['environmentSecrets']) => {
+      const outDir = tempDir();
+      await synth({ fleet: [shop({ secrets: sealedSecrets, applier, environmentSecrets })], catalog, outDir });
+      const name = Object.keys(environmentSecrets)[0];
+      const sealed = readObject(join(secretsFolder(outDir), `sealedsecret-${name}.yaml`));
+      if (name === 'bundle') keys.forEach((key, i) => expect(controllerUnseal(controllerKey, 'shop-prod/bundle', sealed.spec.encryptedData[key])).toBe(process.env[`PART_${i}`]));
+      return sealed.metadata.annotations['argocd.argoproj.io/sync-options'];
+    };
+    // WHEN synthesized for Argo CD THEN the large one asks for server-side apply, a small one does not
+    process.env.PARTNER_TOKEN = 'partner-token-0123456789';
+    expect(await syncOptions(Applier.argoCd(), large)).toBe('ServerSideApply=true');
+    expect(await syncOptions(Applier.argoCd(), partnerApi)).toBeUndefined();
+    // AND for Flux, which applies server-side anyway, neither does
+    expect(await syncOptions(Applier.flux(), large)).toBeUndefined();
+  });
+
+  it('refuses a sealed Secret whose keys and values would pass the 1 MiB Kubernetes stores in one, naming it, and writes nothing', async () => {
+    const data = Object.fromEntries(Array.from({ length: 9 }, (_, i) => {
+      process.env[`PART_${i}`] = randomBytes(90_000).toString('base64');
+      return [`part-${i}`, Secret.fromEnv(`PART_${i}`)];
+    }));
+    const outDir = tempDir();
+    const failed = await synth({ fleet: [shop({ secrets: sealedSecrets, environmentSecrets: { bundle: { data } } })], catalog, outDir }).catch((e: Error) => e);
+    expect((failed as Error).message).toBe('shop/prod/cluster/bundle: the Secret bundle would hold 1080054 bytes, more than the 1048576 bytes Kubernetes stores in one Secret; split its values over several Secrets, or mount large files another way');
+    expect(readTree(outDir)).toStrictEqual({});
   });
 
   describe('refuses, naming the Secret and what to change, without showing a value', () => {
