@@ -15,6 +15,25 @@ export async function mapPool<T, R>(items: readonly T[], limit: number, work: (i
 }
 
 /**
+ * A function that runs the tasks given it with at most `limit` running at once, in the order
+ * given, each resolving as its task does.
+ */
+export function concurrencyLimit(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <R>(task: () => Promise<R>): Promise<R> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/**
  * A synth worker thread takes about 0.5 s to start (it loads siteforge, the catalog and the
  * fleet) and its first site is slow: within a warm process a thread is worth it from about 40
  * sites to render (README, Tests and benchmarks).

@@ -11,12 +11,12 @@ import { remotesDir, repositoryErrors, type EnvironmentRemote } from './remotes'
 import { sharedClusterErrors } from './shared-clusters';
 import type { OutputLock } from './output-lock';
 import { readOutputIndex, recordSeenOutput } from './output-index';
-import { autoWorkers } from './pool';
+import { autoWorkers, concurrencyLimit } from './pool';
 import { generatorFingerprint } from './generator-fingerprint';
 import { synthSite, unchangedSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
 import type { SynthWorkerData, SynthWorkerReply, SynthWorkerRequest } from './synth-worker';
 import { compiledProgram, type CompiledProgram } from './compiled-program.js';
-import { readPublished, type PublishedSecretFiles } from './secrets/published';
+import { PUBLISHED_READS_AT_ONCE, readPublished, type PublishedSecretFiles } from './secrets/published';
 
 export type { EnvironmentResult } from './site-synth';
 
@@ -186,6 +186,7 @@ async function synthInWorkers(
   const queue = [...indexes];
   const outcomes = new Map<number, SiteOutcome>();
   const published = new Map<number, PublishedSecretFiles>();
+  const readingPublished = concurrencyLimit(PUBLISHED_READS_AT_ONCE);
   let remaining = indexes.length;
   let failure: Error | undefined;
   // Whatever waits for a site to take: this thread, and each worker thread once ready.
@@ -206,7 +207,8 @@ async function synthInWorkers(
       remaining--;
       return changed();
     }
-    readPublished(outcome.publishedReads, options.publishedBranch ?? 'main', options.outDir).then(({ files, errors }) => {
+    readPublished(outcome.publishedReads, { branch: options.publishedBranch ?? 'main', outDir: options.outDir, limit: readingPublished }).then(({ files, errors }) => {
+      if (failure) return;
       if (errors.length > 0) return settle(index, { ...outcome, publishedReads: undefined, errors: errors.map((e) => e.message) });
       published.set(index, files);
       queue.unshift(index);

@@ -4,7 +4,6 @@ import { sealedSecretPath, secretRequirements, vaultFile, type Environment, type
 import { UserError, UserErrors } from '../errors';
 import { FastImport } from '../fast-import';
 import { assertSafeRemote, gitErrorMessage, openRemote, removeDir, tempWorkDir } from '../git';
-import { mapPool } from '../pool';
 import { remoteOf } from '../remotes';
 
 /** Credential files of environments, as their published repositories hold them: repo (`<site>/<env>`) → path → text. */
@@ -20,8 +19,8 @@ export interface PublishedRead {
   readonly generated: boolean;
 }
 
-/** Repositories read at once. */
-const CONCURRENCY = 4;
+/** Repositories read at once, by one synth. */
+export const PUBLISHED_READS_AT_ONCE = 4;
 
 /**
  * Generated credentials are kept from one synth to the next by reading them back from the
@@ -54,21 +53,25 @@ export function publishedReads(site: Site, environments: readonly Environment[],
 }
 
 /**
- * Reads the files of `reads` from `branch`. A repository with no such branch yet holds none.
- * One that cannot be read is an error naming the environment when it holds generated values
- * (making new ones in silence would break it); the errors are returned, not thrown.
+ * Reads the files of `reads` from `branch`, each repository as `limit` lets it (which a
+ * synth shares between its sites). A repository with no such branch yet holds none. One that
+ * cannot be read is an error naming the environment when it holds generated values (making
+ * new ones in silence would break it); the errors are returned, not thrown.
  */
-export async function readPublished(reads: readonly PublishedRead[], branch: string, outDir: string): Promise<{ files: PublishedSecretFiles; errors: UserError[] }> {
+export async function readPublished(
+  reads: readonly PublishedRead[],
+  { branch, outDir, limit }: { readonly branch: string; readonly outDir: string; readonly limit: <R>(task: () => Promise<R>) => Promise<R> },
+): Promise<{ files: PublishedSecretFiles; errors: UserError[] }> {
   const errors: UserError[] = [];
-  const read = await mapPool(reads, CONCURRENCY, async ({ repo, url, paths, generated }) => {
+  const read = await Promise.all(reads.map(async ({ repo, url, paths, generated }) => {
     try {
-      return [repo, await readFilesOf(url, branch, paths)] as const;
+      return [repo, await limit(() => readFilesOf(url, branch, paths))] as const;
     } catch (e) {
       // Values from the environment are the same anyway: only their encryption would change.
       if (generated) errors.push(new UserError(`${repo}: has no output in ${outDir} to keep its generated credentials from, and its repository ${url} could not be read (${gitErrorMessage(e)}); synth would make new values, which the running environment does not know. Make the repository readable, synth into the output folder that holds the previous output, or run with --rotate-secrets to make new values on purpose`));
       return [repo, {}] as const;
     }
-  });
+  }));
   return { files: Object.fromEntries(read.filter(([, files]) => Object.keys(files).length > 0)), errors };
 }
 

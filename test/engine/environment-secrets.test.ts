@@ -101,7 +101,7 @@ describe('Secrets of the environment (cluster.addSecret)', () => {
   it('asks Argo CD to apply server-side a SealedSecret too large for client-side apply\'s annotation; Flux always does', async () => {
     // GIVEN a Secret of three values of 120,000 characters each (a variable holds at most 128 KiB), sealed
     const keys = ['part-1', 'part-2', 'part-3'];
-    keys.forEach((key, i) => (process.env[`PART_${i}`] = randomBytes(90_000).toString('base64')));
+    keys.forEach((_, i) => (process.env[`PART_${i}`] = randomBytes(90_000).toString('base64')));
     const large = { bundle: { data: Object.fromEntries(keys.map((key, i) => [key, Secret.fromEnv(`PART_${i}`)])) } };
     const syncOptions = async (applier: Applier, environmentSecrets: ShopOptions['environmentSecrets']) => {
       const outDir = tempDir();
