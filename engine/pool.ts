@@ -22,13 +22,17 @@ export function concurrencyLimit(limit: number): <R>(task: () => Promise<R>) => 
   let running = 0;
   const waiting: (() => void)[] = [];
   return async <R>(task: () => Promise<R>): Promise<R> => {
+    // A task that ends hands its place to the next waiting one: were the place freed, a task
+    // given before that one's turn came (a microtask later) would take it, out of order and
+    // beyond the limit.
     if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
+    else running++;
     try {
       return await task();
     } finally {
-      running--;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
     }
   };
 }

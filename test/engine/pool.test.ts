@@ -31,4 +31,33 @@ describe('concurrencyLimit', () => {
     expect(started).toStrictEqual([0, 1, 2, 3, 4, 5]);
     expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toStrictEqual([0, 10, 20, 'task 3 failed', 40, 50]);
   });
+
+  it('keeps a task given as another ends waiting behind the tasks given before it, within the limit', async () => {
+    const run = concurrencyLimit(1);
+    let running = 0;
+    let most = 0;
+    const started: string[] = [];
+    const task = (name: string) => async () => {
+      started.push(name);
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running--;
+    };
+    // The first task's promise is settled by the test, so that a third task can be given
+    // right after it ends, before the second (waiting for it) has had its turn.
+    let endFirst = () => {};
+    const first = run(() => {
+      started.push('first');
+      most = Math.max(most, ++running);
+      return new Promise<void>((resolve) => (endFirst = () => (running--, resolve())));
+    });
+    const second = run(task('second'));
+    let third: Promise<void> | undefined;
+    endFirst();
+    queueMicrotask(() => (third = run(task('third'))));
+    await first;
+    await Promise.all([second, third]);
+    expect(started).toStrictEqual(['first', 'second', 'third']);
+    expect(most).toBe(1);
+  });
 });
