@@ -238,6 +238,9 @@ async function synthInWorkers(
       inFlight--;
       if ('bug' in reply) return fail(new Error(`while synthesizing site ${options.fleet[reply.index].name} in a worker:\n${reply.bug}`));
       settle(reply.index, reply.outcome);
+      // A site that asked for credential files has left its place: the next one takes it now,
+      // not once they are read (settle feeds the workers only when an outcome is final).
+      feed();
     });
     worker.on('error', fail);
     worker.on('exit', (code) => (remaining > 0 ? fail(new Error(`synth worker exited with code ${code}`)) : undefined));

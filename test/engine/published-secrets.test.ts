@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Construct } from 'constructs';
@@ -7,6 +8,7 @@ import { parse } from 'yaml';
 import { Placement, SecretBackend, Site } from '../../constructs';
 import { publish } from '../../engine/publish';
 import { synth } from '../../engine/synth';
+import { loadFleet } from '../../engine/fleet';
 import { vaultDecrypt } from '../../engine/secrets';
 import { fleet as exampleFleet, type SiteDefinition } from '../../sites';
 import { builtinCatalog, tempDir } from '../helpers';
@@ -133,5 +135,57 @@ describe('a synth with no previous output', () => {
     expect(problems.filter((p) => p.startsWith('acme/prod: has no output in '))).toHaveLength(1);
     expect(problems.filter((p) => p.startsWith('beta: gitRemote must be'))).toHaveLength(1);
     expect(readdirSync(outDir).filter((entry) => !entry.startsWith('.'))).toStrictEqual([]);
+  });
+
+  it('feeds a worker thread the next site while the repositories its sites asked for are read', async () => {
+    // GIVEN a fleet module of three sites with no output yet: acme and beta keep generated
+    // credentials in repositories whose server answers nothing until released, gamma has no repository
+    const held: Socket[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const server = createServer((socket) => {
+      held.push(socket);
+      // From the first read on: the worker has started, and renders gamma well within this.
+      timer ??= setTimeout(() => release('repositories released after 5 s'), 5_000);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    process.env.SITEFORGE_TEST_HELD_PORT = String((server.address() as { port: number }).port);
+    const root = join(import.meta.dirname, '..', '..');
+    const fleetModule = join(tempDir(), 'fleet.mts');
+    writeFileSync(fleetModule, `
+import { generateKeyPairSync } from 'node:crypto';
+import { SecretBackend, Site } from '${root}/constructs';
+import type { SiteDefinition } from '${root}/sites';
+const certificate = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+const site = (name: string, gitRemote?: string): SiteDefinition => ({ name, build(scope, catalog) {
+  const s = new Site(scope, name, { domain: name + '.example.com', gitRemote, secrets: SecretBackend.sealedSecrets({ certificate }) });
+  const env = s.addEnvironment('prod');
+  env.addCluster();
+  env.addInstance('redis', { service: catalog.service('redis') });
+  return s;
+} });
+const held = 'git://127.0.0.1:' + process.env.SITEFORGE_TEST_HELD_PORT + '/{site}-{env}.git';
+export const fleet = [site('acme', held), site('beta', held), site('gamma')];
+`);
+    const { fleet } = await loadFleet(fleetModule);
+    const events: string[] = [];
+    const release = (why: string) => {
+      events.push(why);
+      held.splice(0).forEach((socket) => socket.destroy());
+      server.close();
+    };
+    try {
+      // WHEN one worker thread alone renders them (acme and beta in flight first)
+      const failed = await synth({
+        fleet, catalog, outDir: tempDir(), workers: 2, fleetModule, renderInThisThread: false,
+        onEnvironment: (result) => result.repo === 'gamma/prod' && release('gamma rendered'),
+      }).catch((e: Error) => e);
+      // THEN it rendered gamma while acme's and beta's repositories were being read
+      expect(events[0]).toBe('gamma rendered');
+      expect((failed as Error).message).toMatch(/^acme\/prod: has no output in .*\nbeta\/prod: has no output in /);
+    } finally {
+      clearTimeout(timer);
+      release('done');
+      delete process.env.SITEFORGE_TEST_HELD_PORT;
+    }
   });
 });
