@@ -1,4 +1,5 @@
-import { basename, sep } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Construct, RootConstruct } from 'constructs';
 import type { Environment, Site } from '../constructs';
@@ -129,7 +130,8 @@ export async function loadFleet(path: string, compiled?: CompiledProgram): Promi
   try {
     module = await import(compiled?.fleet ?? pathToFileURL(file).href);
   } catch (e) {
-    if (READ_AS_COMMONJS.has(String((e as { code?: unknown }).code))) {
+    // The same errors come from a dependency that requires an ES module: node's own message names it.
+    if (READ_AS_COMMONJS.has(String((e as { code?: unknown }).code)) && readAsCommonJs(file)) {
       throw new UserError(`fleet module ${path} cannot be loaded: running from source, node reads ${basename(file)} as CommonJS (no package.json above it says "type": "module"), but it is written as an ES module; add "type": "module" to the package.json of its project, or name it ${basename(file).replace(/\.[cm]?[jt]sx?$/, '')}.mts`);
     }
     if (isLoadError(e)) throw new UserError(`fleet module ${path} cannot be loaded: ${e.message}`);
@@ -145,6 +147,25 @@ export async function loadFleet(path: string, compiled?: CompiledProgram): Promi
  * imports itself through `require` (node 20.19 on), or tsx cannot compile its top-level await.
  */
 const READ_AS_COMMONJS = new Set(['ERR_REQUIRE_CYCLE_MODULE', 'ERR_REQUIRE_ASYNC_MODULE']);
+
+/**
+ * Whether node reads `file` as CommonJS: a .ts or .js file (not .mts or .mjs) whose nearest
+ * package.json does not say "type": "module".
+ */
+function readAsCommonJs(file: string): boolean {
+  if (!/\.[jt]sx?$/.test(file)) return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type !== 'module';
+      } catch {
+        return true;
+      }
+    }
+    if (dirname(dir) === dir) return true;
+  }
+}
 
 /** Codes of node's errors for an import it cannot find or load as written. */
 const IMPORT_ERRORS = new Set(['ERR_MODULE_NOT_FOUND', 'ERR_UNSUPPORTED_DIR_IMPORT', 'ERR_UNKNOWN_FILE_EXTENSION', 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'ERR_INVALID_MODULE_SPECIFIER', 'ERR_INVALID_PACKAGE_TARGET', 'ERR_PACKAGE_IMPORT_NOT_DEFINED']);

@@ -550,6 +550,26 @@ describe('loadFleet from a compiled program', () => {
     expect([fromSource.status, fromSource.stderr]).toStrictEqual([1, `error: fleet module ${file} cannot be loaded: running from source, node reads fleet.ts as CommonJS (no package.json above it says "type": "module"), but it is written as an ES module; add "type": "module" to the package.json of its project, or name it fleet.mts\n`]);
   });
 
+  it('from source, passes on node\'s own error when an ES module fleet requires an ES module with top-level await through CommonJS', () => {
+    // GIVEN fleet.mts, an ES module whatever the package.json says, which imports a CommonJS
+    // module that requires an ES module with top-level await
+    const project = tempDir();
+    writeFileSync(join(project, 'package.json'), '{ "type": "module" }\n');
+    const dir = join(project, 'fleet');
+    mkdirSync(dir);
+    const file = join(dir, 'fleet.mts');
+    writeFileSync(file, `import { Site } from '${ROOT}/constructs';\nimport { domain } from './lib.cjs';\nexport const fleet = [{ name: 'alpha', build: (scope: never) => new Site(scope, 'alpha', { domain }) }];\n`);
+    writeFileSync(join(dir, 'lib.cjs'), "exports.domain = require('./domain.mjs').domain;\n");
+    writeFileSync(join(dir, 'domain.mjs'), "export const domain = await Promise.resolve('alpha.example.com');\n");
+    // WHEN loaded from source
+    const fromSource = spawnSync(BIN, ['sites', '--fleet', file], { encoding: 'utf8', env: { ...process.env, SITEFORGE_FROM_SOURCE: '1' } });
+    // THEN the error is node's, naming the module that requires and the one required, not a CommonJS fleet module
+    expect(fromSource.status).toBe(1);
+    expect(fromSource.stderr).not.toContain('as CommonJS');
+    expect(fromSource.stderr).toContain(`error: fleet module ${file} failed as it ran: Error: require() cannot be used on an ESM graph with top-level await`);
+    expect(fromSource.stderr).toContain(`Requiring ${join(dir, 'domain.mjs')}`);
+  });
+
   it('reports the fleet\'s own code failing as it runs as invalid input, naming where, compiled or from source', () => {
     const { dir, file } = fleetFolder(['alpha']);
     // Modules importing each other: compiled, this runs from source (see above), where node throws.
