@@ -236,6 +236,8 @@ async function synthInWorkers(
         return feed();
       }
       inFlight--;
+      // Once the synth failed, what a worker still sends starts nothing (a read, a callback).
+      if (failure) return;
       if ('bug' in reply) return fail(new Error(`while synthesizing site ${options.fleet[reply.index].name} in a worker:\n${reply.bug}`));
       settle(reply.index, reply.outcome);
       // A site that asked for credential files has left its place: the next one takes it now,
