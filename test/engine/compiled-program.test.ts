@@ -34,13 +34,21 @@ function settle(...paths: string[]): void {
   for (const path of paths) utimesSync(path, aMinuteAgo, aMinuteAgo);
 }
 
-/** A fleet of one site per name, in a folder of its own, importing siteforge from this checkout and the names from `names.ts`. */
-function fleetFolder(names: readonly string[], options: { settled?: boolean } = {}): { dir: string; file: string } {
-  // In a project of ES modules, whatever the temporary folder holds above.
+/**
+ * A folder `fleet` in a project whose package.json says `"type": type` (so node reads its
+ * `.ts` files as that, whatever the temporary folder holds above), and the project folder.
+ */
+function projectFolder(type: 'module' | 'commonjs'): { project: string; dir: string } {
   const project = tempDir();
-  writeFileSync(join(project, 'package.json'), '{ "type": "module" }\n');
+  writeFileSync(join(project, 'package.json'), `{ "type": "${type}" }\n`);
   const dir = join(project, 'fleet');
   mkdirSync(dir);
+  return { project, dir };
+}
+
+/** A fleet of one site per name, in a folder of its own, importing siteforge from this checkout and the names from `names.ts`. */
+function fleetFolder(names: readonly string[], options: { settled?: boolean } = {}): { dir: string; file: string } {
+  const { project, dir } = projectFolder('module');
   writeFileSync(join(dir, 'names.ts'), `export const names: string[] = ${JSON.stringify(names)};\n`);
   const file = join(dir, 'fleet.ts');
   writeFileSync(file, `import { Site } from '${ROOT}/constructs';
@@ -538,10 +546,7 @@ describe('loadFleet from a compiled program', () => {
   });
 
   it('runs compiled a fleet module node reads as CommonJS, and from source says how to make it an ES module, without a stack', () => {
-    const project = tempDir();
-    writeFileSync(join(project, 'package.json'), '{ "type": "commonjs" }\n');
-    const dir = join(project, 'fleet');
-    mkdirSync(dir);
+    const { dir } = projectFolder('commonjs');
     const file = join(dir, 'fleet.ts');
     writeFileSync(file, `import { Site } from '${ROOT}/constructs';\nexport const fleet = [{ name: 'alpha', build: (scope: never) => new Site(scope, 'alpha', { domain: 'alpha.example.com' }) }];\n`);
     const compiled = spawnSync(BIN, ['sites', '--fleet', file], { encoding: 'utf8' });
@@ -553,10 +558,7 @@ describe('loadFleet from a compiled program', () => {
   it('from source, passes on node\'s own error when an ES module fleet requires an ES module with top-level await through CommonJS', () => {
     // GIVEN fleet.mts, an ES module whatever the package.json says, which imports a CommonJS
     // module that requires an ES module with top-level await
-    const project = tempDir();
-    writeFileSync(join(project, 'package.json'), '{ "type": "module" }\n');
-    const dir = join(project, 'fleet');
-    mkdirSync(dir);
+    const { dir } = projectFolder('module');
     const file = join(dir, 'fleet.mts');
     writeFileSync(file, `import { Site } from '${ROOT}/constructs';\nimport { domain } from './lib.cjs';\nexport const fleet = [{ name: 'alpha', build: (scope: never) => new Site(scope, 'alpha', { domain }) }];\n`);
     writeFileSync(join(dir, 'lib.cjs'), "exports.domain = require('./domain.mjs').domain;\n");
