@@ -13,7 +13,7 @@ import { UserError } from '../constructs/errors';
 export const CONTEXT: Record<string, readonly string[] | '*'> = {
   site: ['name', 'domain'],
   environment: ['name', 'zone', 'namespace'],
-  instance: ['name', 'service', 'version', 'profile', 'replicas', 'clustered', 'quorum', 'host', 'members', 'monitoring', 'url', 'tls', 'ingressClass', 'storageClass', 'resources'],
+  instance: ['name', 'service', 'version', 'profile', 'replicas', 'clustered', 'quorum', 'host', 'extraHosts', 'members', 'monitoring', 'url', 'tls', 'ingressClass', 'storageClass', 'resources'],
   settings: '*',
   images: '*',
   endpoint: ['host', 'port'],
@@ -34,6 +34,8 @@ export interface TemplateContract {
   readonly images: readonly string[];
   /** Services the service depends on (the keys of `bindings`). */
   readonly dependencies: readonly string[];
+  /** The names of its chart's further hosts (the keys of `instance.extraHosts`). */
+  readonly extraHosts: readonly string[];
 }
 
 /**
@@ -65,6 +67,9 @@ export function checkTemplatePaths(ast: hbs.AST.Program, nameOf: () => string, c
     if (fields !== '*' && !fields.includes(first)) fail(node, path, `is not in the template context; ${root} has ${fields.join(', ')}`);
     if (root === 'instance' && first === 'resources' && second !== undefined && !RESOURCE_FIELDS.includes(second)) {
       fail(node, path, `is not in the template context; instance.resources has ${RESOURCE_FIELDS.join(', ')}`);
+    }
+    if (root === 'instance' && first === 'extraHosts' && second !== undefined && !contract.extraHosts.includes(second)) {
+      fail(node, path, `names no host of helm.extraHosts; they are ${contract.extraHosts.join(', ') || '(none)'}`);
     }
     if (root === 'instance' && first === 'tls' && second !== undefined && !TLS_FIELDS.includes(second)) {
       fail(node, path, `is not in the template context; instance.tls has ${TLS_FIELDS.join(', ')}`);

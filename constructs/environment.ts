@@ -121,6 +121,13 @@ export class Environment extends Construct {
   /** Two exposed instances on one host and path: the ingress controller would route to one of them. */
   private ingressProblems(): string[] {
     const problems: string[] = [];
+    // A host a chart serves besides its instance's, whatever path, is its own.
+    const extra = new Map<string, Instance>();
+    for (const instance of this.instances) for (const host of Object.values(instance.extraHosts)) extra.set(host, instance);
+    for (const instance of this.instances.filter((i) => i.exposure.ingress)) {
+      const owner = extra.get(instance.host!);
+      if (owner && owner !== instance) problems.push(`${instance.node.path}: exposed on ${instance.host}, which ${owner.name}'s chart serves too (${owner.service.name}'s further hosts are <name>-<first label of its host>); give one another host`);
+    }
     const routed = new Map<string, Instance>();
     const byHost = new Map<string, Instance>();
     for (const instance of this.instances.filter((i) => i.exposure.ingress)) {

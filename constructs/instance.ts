@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { errorAt, receivedValue, shownValue } from './errors';
-import { assertDnsSubdomain, didYouMean } from './names';
+import { assertDnsSubdomain, didYouMean, dnsSubdomainProblem } from './names';
 import { Placement } from './placement';
 import { Exposure } from './exposure';
 import { IngressTls, ingressTlsProblem } from './ingress-tls';
@@ -189,6 +189,9 @@ export class Instance extends Construct {
       if (this.placement.kind !== 'kubernetes') throw errorAt(path, `an Ingress exposure needs placement on Kubernetes, but ${id} is placed on VMs; leave exposure out or place it on Kubernetes`);
       if (helm && !helm.ingress) throw errorAt(path, `${props.service.name}'s Helm values set up no Ingress (they never read instance.host): leave exposure out`);
       assertDnsSubdomain(path, 'exposure host', this.host);
+      for (const [name, extra] of Object.entries(this.extraHosts)) {
+        if (dnsSubdomainProblem(extra)) throw errorAt(path, `the host ${props.service.name}'s chart serves as ${name}, ${extra}, ${dnsSubdomainProblem(extra)}; give the instance a host whose first label is shorter`);
+      }
       const tlsProblem = this.exposure.tls === undefined ? undefined : ingressTlsProblem(this.exposure.tls);
       if (tlsProblem) throw errorAt(path, `exposure tls ${tlsProblem}`);
       const ingressPath = this.exposure.path ?? '/';
@@ -274,6 +277,27 @@ export class Instance extends Construct {
   public get host(): string | undefined {
     if (!this.exposure.ingress) return undefined;
     return this.exposure.host ?? `${this.name}.${Site.of(this).domain}`;
+  }
+
+  /**
+   * The further hosts its chart's Ingresses serve, by the names its catalog entry gives them
+   * (`helm.extraHosts`), when exposed: `<name>-<first label of host>.<the rest of host>`
+   * (`minio-gitlab.acme.example.com` for `gitlab.acme.example.com`), so that two instances
+   * of one service never share one, and a wildcard certificate for the host's domain covers
+   * them; empty when not exposed.
+   */
+  public get extraHosts(): Readonly<Record<string, string>> {
+    const host = this.host;
+    if (host === undefined) return {};
+    const dot = host.indexOf('.');
+    const [first, rest] = dot < 0 ? [host, ''] : [host.slice(0, dot), host.slice(dot)];
+    return Object.fromEntries((this.service.helm?.extraHosts ?? []).map((name) => [name, `${name}-${first}${rest}`]));
+  }
+
+  /** Every host its Ingresses serve: `host` and the `extraHosts`; empty when not exposed. */
+  public get ingressHosts(): string[] {
+    const host = this.host;
+    return host === undefined ? [] : [host, ...Object.values(this.extraHosts)];
   }
 
   /**

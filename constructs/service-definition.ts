@@ -85,6 +85,11 @@ export interface HelmService {
    * (`existingSecret`) does not notice the Secret change.
    */
   readonly podAnnotations: readonly string[];
+  /**
+   * Names of further hosts the chart's Ingresses serve for an exposed instance, besides its
+   * host (GitLab's bundled MinIO and agent server): see `Instance.extraHosts`.
+   */
+  readonly extraHosts: readonly string[];
   /** Whether the values set up an Ingress for an exposed instance (they read `instance.host`). */
   readonly ingress: boolean;
   /**

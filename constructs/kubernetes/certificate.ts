@@ -8,8 +8,8 @@ export function needsCertificate(instance: Instance): boolean {
 }
 
 /**
- * The cert-manager `Certificate` (cert-manager.io/v1) of an exposed instance: its Ingress host
- * as the only DNS name, signed by the chosen issuer, stored in the Secret its Ingress serves
+ * The cert-manager `Certificate` (cert-manager.io/v1) of an exposed instance: its Ingress
+ * hosts as its DNS names (the host, then the chart's further hosts, see `Instance.extraHosts`), signed by the chosen issuer, stored in the Secret its Ingress serves
  * (`<instance>-tls`). Written beside the instance's objects rather than left to cert-manager's
  * ingress-shim, so the repository holds it, review shows it and the applier prunes it.
  */
@@ -22,7 +22,7 @@ export function addCertificate(scope: Construct, instance: Instance): ApiObject 
     metadata: { name: instance.name },
     spec: {
       secretName: tls.secretNameOf(instance.name)!,
-      dnsNames: [instance.host!],
+      dnsNames: instance.ingressHosts,
       issuerRef: { group: 'cert-manager.io', kind: issuer.kind, name: issuer.name },
     },
   });

@@ -33,7 +33,10 @@ export function renderEnvironmentReadme(env: Environment): RenderedFile {
   for (const i of env.instancesInDependencyOrder()) {
     const placement = i.placement.kind === 'vm' ? `vm: ${i.hosts.map((h) => h.name).join(', ')}` : 'kubernetes';
     const uses = i.dependencies.map((d) => d.name).join(', ') || '-';
-    lines.push(`| ${i.name} | ${i.service.name} | ${i.service.version} | ${i.profile.name} | ${i.nodes} | ${placement} | ${uses} | ${i.url ?? '-'} |`);
+    // The hosts a chart serves besides, which DNS must point at the ingress controller too.
+    const extra = Object.values(i.extraHosts);
+    const domain = `${i.url ?? '-'}${extra.length > 0 ? ` (and ${extra.join(', ')})` : ''}`;
+    lines.push(`| ${i.name} | ${i.service.name} | ${i.service.version} | ${i.profile.name} | ${i.nodes} | ${placement} | ${uses} | ${domain} |`);
   }
   lines.push('');
   lines.push(...tlsLines(env));

@@ -246,7 +246,7 @@ function usableCertificateFacts(requirement: SecretRequirement, context: Context
   const env = Environment.of(requirement.instance!);
   const hosts = env.instances
     .filter((i) => i.placement.kind === 'kubernetes' && i.tls.secretNameOf(i.name) === requirement.name)
-    .map((i) => i.host!);
+    .flatMap((i) => i.ingressHosts);
   // As browsers and Go's TLS clients match: only the DNS names of subjectAltName count (not the
   // CN), and a wildcard is a whole leftmost label.
   const uncovered = [...new Set(hosts)].sort().filter((host) => certificate.checkHost(host, { subject: 'never', partialWildcards: false }) === undefined);

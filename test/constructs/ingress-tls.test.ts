@@ -227,6 +227,27 @@ describe('TLS choices siteforge refuses', () => {
     ]);
   });
 
+  it('refuses an instance exposed on a host another instance\'s chart serves, and a further host too long for DNS', () => {
+    // GIVEN GitLab exposed on git.acme.example.com: its chart serves its MinIO on minio-git.acme.example.com
+    const env = environment({ tls: letsEncrypt });
+    const gitlab = env.addInstance('gitlab', { service: catalog.service('gitlab'), exposure: Exposure.ingress({ host: 'git.acme.example.com' }) });
+    expect(gitlab.extraHosts).toStrictEqual({ minio: 'minio-git.acme.example.com' });
+    expect(gitlab.ingressHosts).toStrictEqual(['git.acme.example.com', 'minio-git.acme.example.com']);
+    // AND its Certificate names both, and the README tells whoever sets up DNS
+    const out = files(env);
+    expect(out['manifests/gitlab/certificate-gitlab.yaml'].spec.dnsNames).toStrictEqual(['git.acme.example.com', 'minio-git.acme.example.com']);
+    expect(out['README.md']).toContain('| https://git.acme.example.com (and minio-git.acme.example.com) |');
+    // WHEN a website is exposed on that host THEN validation names both and what to change
+    env.addInstance('website', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: 'minio-git.acme.example.com' }) });
+    expect(env.node.validate()).toStrictEqual([
+      'acme/prod/website: exposed on minio-git.acme.example.com, which gitlab\'s chart serves too (gitlab\'s further hosts are <name>-<first label of its host>); give one another host',
+    ]);
+    // AND a host whose first label leaves no room for the prefix is refused where the instance is added
+    const label = 'g'.repeat(60);
+    expect(() => environment().addInstance('gitlab', { service: catalog.service('gitlab'), exposure: Exposure.ingress({ host: `${label}.acme.example.com` }) }))
+      .toThrow(`acme/prod/gitlab: the host gitlab's chart serves as minio, minio-${label}.acme.example.com, `);
+  });
+
   it('refuses TLS for a chart whose values set up none', () => {
     // GIVEN Kibana from a catalog whose values template never reads instance.tls
     const env = environment({ tls: letsEncrypt });

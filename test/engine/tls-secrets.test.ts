@@ -217,6 +217,33 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
     expect(readObject(join(outDir, 'shop/prod/manifests/www2/ingress-www2.yaml')).spec.tls).toStrictEqual([{ hosts: ['www2.shop.example.com'], secretName: 'www2-tls' }]);
   });
 
+  it('checks a certificate against every host a chart\'s Ingresses serve: GitLab\'s and its bundled MinIO\'s, whose values name the Secret for both', async () => {
+    // GIVEN GitLab exposed on git.shop.example.com, served the cluster's TLS Secret
+    const withGitlab = (definition: SiteDefinition): SiteDefinition => ({
+      name: definition.name,
+      build(scope, c) {
+        const site = definition.build(scope, c);
+        site.environments[0].addInstance('gitlab', { service: catalog.service('gitlab'), exposure: Exposure.ingress({ host: 'git.shop.example.com' }) });
+        return site;
+      },
+    });
+    const definition = withGitlab(shop({ secrets: sealedSecrets, tls: fromEnv }));
+    // WHEN its certificate names the websites and GitLab's host only THEN synth refuses it, naming MinIO's host
+    const narrow = certificateFor(['www.shop.example.com', 'www2.shop.example.com', 'git.shop.example.com']);
+    Object.assign(process.env, { SHOP_TLS_CRT: narrow.certificate, SHOP_TLS_KEY: narrow.key });
+    const outDir = tempDir();
+    await expect(synth({ fleet: [definition], catalog, outDir })).rejects.toThrow('the certificate in SHOP_TLS_CRT is not valid for minio-git.shop.example.com (it names DNS:www.shop.example.com, DNS:www2.shop.example.com, DNS:git.shop.example.com)');
+    expect(readTree(outDir)).toStrictEqual({});
+    // WHEN it names MinIO's host too THEN GitLab's values give it to every Ingress of the chart
+    const whole = certificateFor(['www.shop.example.com', 'www2.shop.example.com', 'git.shop.example.com', 'minio-git.shop.example.com']);
+    Object.assign(process.env, { SHOP_TLS_CRT: whole.certificate, SHOP_TLS_KEY: whole.key });
+    await synth({ fleet: [definition], catalog, outDir });
+    expect(readObject(join(outDir, 'shop/prod/values/gitlab.yaml')).global).toMatchObject({
+      hosts: { https: true, gitlab: { name: 'git.shop.example.com' }, minio: { name: 'minio-git.shop.example.com' } },
+      ingress: { tls: { enabled: true, secretName: 'shop-tls' } },
+    });
+  });
+
   it('seals a changed certificate again, and removes the SealedSecret and its Application when the administrators create the Secret instead', async () => {
     // GIVEN the output of a synth with the wildcard certificate
     process.env.SHOP_TLS_CRT = wildcard.certificate;
