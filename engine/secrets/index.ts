@@ -24,7 +24,7 @@ export interface SecureRenderOptions {
   readonly variables?: Readonly<Record<string, string | undefined>>;
   /**
    * The environment's credential files as its published repository holds them, for an output
-   * folder that has none (see publishedSecretFiles).
+   * folder that has none (see publishedReads).
    * @default {}
    */
   readonly published?: Readonly<Record<string, string>>;

@@ -36,7 +36,7 @@ export interface ResolveSecretsOptions {
   readonly repoDir: string;
   /**
    * Credential files of the environment as its published repository holds them (path → text),
-   * read where `repoDir` has none (see publishedSecretFiles).
+   * read where `repoDir` has none (see publishedReads).
    * @default {}
    */
   readonly published?: Readonly<Record<string, string>>;
