@@ -130,6 +130,7 @@ export async function loadFleet(path: string, compiled?: CompiledProgram): Promi
   try {
     module = await import(compiled?.fleet ?? pathToFileURL(file).href);
   } catch (e) {
+    if (READ_AS_COMMONJS.has(String((e as { code?: unknown }).code))) reportedHere(e);
     // The same errors come from a dependency that requires an ES module: node's own message names it.
     if (READ_AS_COMMONJS.has(String((e as { code?: unknown }).code)) && readAsCommonJs(file)) {
       throw new UserError(`fleet module ${path} cannot be loaded: running from source, node reads ${basename(file)} as CommonJS (no package.json above it says "type": "module"), but it is written as an ES module; add "type": "module" to the package.json of its project, or name it ${basename(file).replace(/\.[cm]?[jt]sx?$/, '')}.mts`);
@@ -165,6 +166,19 @@ function readAsCommonJs(file: string): boolean {
     }
     if (dirname(dir) === dir) return true;
   }
+}
+
+/**
+ * Keeps node from reporting `error` a second time, with its stack, as an unhandled rejection:
+ * node rejects a promise of its own loader with the error of an ES module it could not
+ * `require`, unhandled, as well as the import. The listener goes once node has had its turn.
+ */
+function reportedHere(error: unknown): void {
+  const ignore = (reason: unknown) => {
+    if (reason !== error) throw reason;
+  };
+  process.on('unhandledRejection', ignore);
+  setImmediate(() => process.off('unhandledRejection', ignore));
 }
 
 /** Codes of node's errors for an import it cannot find or load as written. */

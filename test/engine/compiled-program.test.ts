@@ -570,6 +570,9 @@ describe('loadFleet from a compiled program', () => {
     expect(fromSource.stderr).not.toContain('as CommonJS');
     expect(fromSource.stderr).toContain(`error: fleet module ${file} failed as it ran: Error: require() cannot be used on an ESM graph with top-level await`);
     expect(fromSource.stderr).toContain(`Requiring ${join(dir, 'domain.mjs')}`);
+    // AND only once, without a stack: node rejects its own loader's promise with it too
+    expect(fromSource.stderr.match(/require\(\) cannot be used/g)).toHaveLength(1);
+    expect(fromSource.stderr).not.toMatch(/\n +at /);
   });
 
   it('reports the fleet\'s own code failing as it runs as invalid input, naming where, compiled or from source', () => {
