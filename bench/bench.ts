@@ -113,7 +113,9 @@ async function run({ shape, workers, dir, publish }: BenchOptions, program: Comp
     let objects = 0;
     let envs = 0;
     const start = process.hrtime.bigint();
+    const phases: string[] = [];
     const report = await synth({
+      onPhase: (phase) => phases.push(`${phase} ${seconds(start).toFixed(2)} s`),
       fleet: syntheticFleet(shape),
       fleetModule: BENCH_FLEET,
       program,
@@ -131,6 +133,8 @@ async function run({ shape, workers, dir, publish }: BenchOptions, program: Comp
     // Worker threads must run what this thread runs, or the figures mix two programs.
     const threads = report.workerProgram ? `, worker threads running ${fileURLToPath(report.workerProgram)}` : '';
     console.log(`synth: ${shape.sites} sites x ${shape.envs} envs x ${shape.services} services into ${dir}, ${synthSeconds.toFixed(2)} s${threads}`);
+    // Where the fixed costs are: how soon the worker threads join, how long writing takes.
+    console.log(`synth phases: ${phases.join(', ')}`);
 
     const reference = runReference(run, 'yaml');
     console.log(`reference: objects=${reference.objects} seconds=${reference.seconds.toFixed(2)} objects_per_s=${Math.round(reference.objects / reference.seconds)}`);

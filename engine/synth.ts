@@ -88,7 +88,17 @@ export interface SynthOptions extends Selection {
   readonly remotesDir?: string;
   /** Called after each environment is rendered, or found unchanged. */
   readonly onEnvironment?: (result: EnvironmentResult) => void;
+  /** Called as synth reaches each of its phases (see SynthPhase), for figures such as the bench's. */
+  readonly onPhase?: (phase: SynthPhase) => void;
 }
+
+/**
+ * The phases of a synth: `scanned` once the environments whose inputs and files are unchanged
+ * are known; `worker ready` as each worker thread has loaded siteforge, the catalog and the
+ * fleet (none when it had nothing left to do); `rendered` once every site is; `written` once the
+ * output and its index are in place (not in a dry run).
+ */
+export type SynthPhase = 'scanned' | 'worker ready' | 'rendered' | 'written';
 
 export interface SynthReport {
   readonly environments: readonly EnvironmentResult[];
@@ -131,10 +141,12 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
         toRender.push(indexOf.get(definition)!);
       }
     }
+    options.onPhase?.('scanned');
     // Worker threads load the fleet from its module: without one, `auto` is this thread alone.
     const wanted = options.workers === 'auto' ? (options.fleetModule ? autoWorkers(toRender.length) : 1) : options.workers ?? 1;
     const workers = Math.max(1, Math.min(wanted, toRender.length));
     const rendered = await synthInWorkers(options, toRender, context, workers, onOutcome);
+    options.onPhase?.('rendered');
     for (const [index, outcome] of rendered.outcomes) outcomes.set(index, outcome);
 
     const ordered = [...outcomes.keys()].sort((a, b) => a - b).map((i) => outcomes.get(i)!);
@@ -161,6 +173,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       // What this synth wrote, or read and found right, goes into the index; what it trusted unread is there already.
       const seen = results.filter((r) => !r.removed && r.seenStats !== undefined).map((r) => ({ repo: r.repo, stats: { ...r.seenStats, ...placed.get(r.repo) } }));
       recordSeenOutput(options.outDir, index, seen, results.filter((r) => r.removed).map((r) => r.repo));
+      options.onPhase?.('written');
     }
     return { environments: results, remotes: new Map(remotes.map((r) => [`${r.site}/${r.env}`, r])), workerProgram: rendered.workerProgram };
   } finally {
@@ -232,6 +245,7 @@ async function synthInWorkers(
     };
     worker.on('message', (reply: SynthWorkerReply | 'ready') => {
       if (reply === 'ready') {
+        options.onPhase?.('worker ready');
         feeds.push(feed);
         return feed();
       }

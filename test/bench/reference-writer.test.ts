@@ -66,6 +66,11 @@ describe('npm run bench', () => {
     const ranFrom = how === 'compiled' ? `${lines[0].replace(/^.* from /, '')}/synth-worker.js` : join(ROOT, 'engine', 'synth-worker-from-source.js');
     expect(lines[1]).toMatch(/^synth: 2 sites x 2 envs x 3 services into .*, \d+\.\d\d s, worker threads running /);
     expect(lines[1].replace(/^.*, worker threads running /, '')).toBe(ranFrom);
+    // The phases in order, each at a time no earlier than the one before; the worker thread's
+    // only when it was ready before this thread had rendered both sites.
+    expect(lines[2]).toMatch(/^synth phases: scanned \d+\.\d\d s(, worker ready \d+\.\d\d s)?, rendered \d+\.\d\d s, written \d+\.\d\d s$/);
+    const times = [...lines[2].matchAll(/(\d+\.\d\d) s/g)].map((m) => Number(m[1]));
+    expect(times).toStrictEqual([...times].sort((a, b) => a - b));
     // 2 sites x 2 environments of 20 objects: per service a Deployment, Service, Ingress, ConfigMap
     // and Argo CD Application; and the Namespace, its Application, the two AppProjects and the
     // root Application. The reference writes as many.
