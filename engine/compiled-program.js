@@ -517,15 +517,25 @@ function isCommonJsPackage(specifier, read) {
   } catch {
     return false; // ESM only, or not there: node's import finds it, or says why
   }
-  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+  const found = nearestPackageJson(file);
+  if (!found) return file.endsWith('.cjs') || file.endsWith('.js');
+  read.set(found.file, sha256(found.text));
+  if (file.endsWith('.cjs')) return true;
+  return file.endsWith('.js') && JSON.parse(found.text).type !== 'module';
+}
+
+/**
+ * The package.json node reads the module type of `file` from: the nearest one in its folder
+ * or a folder above; undefined when there is none.
+ * @param {string} file
+ * @returns {{ file: string, text: string } | undefined}
+ */
+export function nearestPackageJson(file) {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
     const packageFile = join(dir, 'package.json');
-    if (!existsSync(packageFile)) continue;
-    const text = readFileSync(packageFile, 'utf8');
-    read.set(packageFile, sha256(text));
-    if (file.endsWith('.cjs')) return true;
-    return file.endsWith('.js') && JSON.parse(text).type !== 'module';
+    if (existsSync(packageFile)) return { file: packageFile, text: readFileSync(packageFile, 'utf8') };
+    if (dir === dirname(dir)) return undefined;
   }
-  return file.endsWith('.cjs') || file.endsWith('.js');
 }
 
 /**

@@ -1,11 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, sep } from 'node:path';
+import { basename, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Construct, RootConstruct } from 'constructs';
 import type { Environment, Site } from '../constructs';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
-import { fleetFileOf, isOwnCode, type CompiledProgram } from './compiled-program.js';
+import { fleetFileOf, isOwnCode, nearestPackageJson, type CompiledProgram } from './compiled-program.js';
 import { UserError, UserErrors, userErrorsOf } from './errors';
 import { didYouMean } from '../constructs/names';
 import { originalStack } from './original-stack';
@@ -155,16 +154,11 @@ const READ_AS_COMMONJS = new Set(['ERR_REQUIRE_CYCLE_MODULE', 'ERR_REQUIRE_ASYNC
  */
 function readAsCommonJs(file: string): boolean {
   if (!/\.[jt]sx?$/.test(file)) return false;
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type !== 'module';
-      } catch {
-        return true;
-      }
-    }
-    if (dirname(dir) === dir) return true;
+  const found = nearestPackageJson(file);
+  try {
+    return found === undefined || (JSON.parse(found.text) as { type?: unknown }).type !== 'module';
+  } catch {
+    return true;
   }
 }
 
