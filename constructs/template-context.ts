@@ -54,7 +54,7 @@ export function templateContext(instance: Instance): Record<string, unknown> {
       quorum: Math.floor(instance.nodes / 2) + 1,
       host: instance.host ?? '',
       // Empty strings when not exposed, so that strict mode finds each name the catalog declares.
-      extraHosts: Object.fromEntries((instance.service.helm?.extraHosts ?? []).map((name) => [name, instance.extraHosts[name] ?? ''])),
+      extraHosts: { ...Object.fromEntries((instance.service.helm?.extraHosts ?? []).map((name) => [name, ''])), ...instance.extraHosts },
       // One entry per pod of a StatefulSet-like workload: ordinal, 1-based id and stable DNS name.
       members: Array.from({ length: instance.nodes }, (_, ordinal) => ({
         ordinal,
