@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { ExitWith } from './exit';
 import type { Io } from './io';
+import { synthProgress } from './progress';
 import type { CompiledProgram } from '../engine/compiled-program.js';
 import { fleetOptions, outOption, targetOption, loadInputs, type FleetOptions } from './options';
 import type { DiffFormat } from '../engine/diff-format';
@@ -29,7 +30,8 @@ are shown as ***.`)
     .action(async (options: DiffCommandOptions) => {
       const [{ diffFleet, hasDifferences }, { formatDiff }] = await Promise.all([import('../engine/diff'), import('../engine/diff-format')]);
       const inputs = await loadInputs(options, compiled);
-      const report = await diffFleet({ ...inputs, outDir: options.out, site: options.site, env: options.env, target: options.target, against: options.against });
+      const report = await diffFleet({ ...inputs, outDir: options.out, site: options.site, env: options.env, target: options.target, against: options.against, onSiteDone: synthProgress(io) })
+        .finally(() => io.status(''));
       io.out(formatDiff(report, options.format));
       const failed = report.environments.some((e) => e.error !== undefined);
       if (failed || (options.exitCode && hasDifferences(report))) throw new ExitWith(1);

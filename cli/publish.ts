@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitWith } from './exit';
 import { columns, type Io } from './io';
+import { synthProgress } from './progress';
 import type { CompiledProgram } from '../engine/compiled-program.js';
 import { fleetOptions, outOption, targetOption, loadInputs, renderAllOption, workersOption, type FleetOptions } from './options';
 import type { RepositoryResult } from '../engine/publish';
@@ -69,10 +70,12 @@ Every repository is published independently; the exit code is 1 when any failed.
           done++;
           io.out(progressLine(r, done, total, io.isTty));
         },
+        onSiteDone: synthProgress(io),
         onStart: (count: number) => {
+          io.status('');
           total = count;
         },
-      });
+      }).finally(() => io.status(''));
       const rows = [
         ['environment', 'repo', 'branch', 'commit', 'files changed', 'result'],
         ...report.repositories.map((r) => [`${r.site}/${r.env}`, r.remote, r.branch, r.commit ?? '-', String(r.filesChanged), resultText(r)]),

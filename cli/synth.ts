@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { columns, type Io } from './io';
+import { synthProgress } from './progress';
 import type { CompiledProgram } from '../engine/compiled-program.js';
 import { fleetOptions, outOption, loadInputs, renderAllOption, workersOption, type FleetOptions } from './options';
 
@@ -38,7 +39,8 @@ the vault password) are rendered every time.`)
         catalogDir: options.catalog,
         rotateSecrets: options.rotateSecrets,
         renderAll: options.renderAll,
-      });
+        onSiteDone: synthProgress(io),
+      }).finally(() => io.status(''));
       const rows = report.environments.map((e) => [
         `${options.out}/${e.repo}`,
         e.removed ? 'removed (no longer in the fleet)'

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io';
+import { synthProgress } from './progress';
 import type { CompiledProgram } from '../engine/compiled-program.js';
 import { DEFAULT_OUT, fleetOptions, loadInputs, type FleetOptions } from './options';
 
@@ -25,7 +26,8 @@ export function validateCommand(io: Io, compiled?: CompiledProgram): Command {
       const inputs = await loadInputs(options, compiled);
       // Nothing is read from or written to an output folder; local repositories are named as
       // publish names them with its default --out.
-      const report = await synth({ ...inputs, outDir: 'unused', remotesDir: remotesDir(DEFAULT_OUT), site: options.site, env: options.env, dryRun: true });
+      const report = await synth({ ...inputs, outDir: 'unused', remotesDir: remotesDir(DEFAULT_OUT), site: options.site, env: options.env, dryRun: true, onSiteDone: synthProgress(io) })
+        .finally(() => io.status(''));
       io.out(`${report.environments.length} environment${report.environments.length === 1 ? '' : 's'} valid`);
     });
 }

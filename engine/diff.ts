@@ -32,6 +32,8 @@ export interface DiffOptions extends Selection {
    * @default 4
    */
   readonly concurrency?: number;
+  /** Called as the synth is done with each selected site (see SynthOptions.onSiteDone). */
+  readonly onSiteDone?: (done: number, total: number) => void;
 }
 
 /** The differences between one environment's synthesized output and its repository. */
@@ -68,7 +70,7 @@ export async function diffFleet(options: DiffOptions): Promise<DiffReport> {
   assertSafeBranch(target, 'target branch');
   if (options.against !== undefined) assertSafeRef(options.against);
   const remotes = resolveRemotes(options.fleet, options.catalog, options, options.outDir);
-  const report = await synth({ fleet: options.fleet, catalog: options.catalog, outDir: options.outDir, site: options.site, env: options.env });
+  const report = await synth({ fleet: options.fleet, catalog: options.catalog, outDir: options.outDir, site: options.site, env: options.env, onSiteDone: options.onSiteDone });
   const environments = report.environments.filter((e) => !e.removed);
   const results = await mapPool(environments, options.concurrency ?? 4, async (e) => {
     const remote = remotes.get(e.repo)!;

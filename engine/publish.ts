@@ -140,14 +140,14 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
 
 /** What `publish` does while it holds the output folder's `lock`, which its synth writes under. */
 async function publishHolding(lock: OutputLock, resolved: ReadonlyMap<string, EnvironmentRemote> | undefined, target: string, retries: number, options: PublishOptions): Promise<PublishReport> {
-  const { fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program } = options;
+  const { fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program, onSiteDone } = options;
   let remotes: ReadonlyMap<string, EnvironmentRemote>;
   let repos: string[];
   if (resolved) {
     remotes = resolved;
     repos = synthesizedRepositories(remotes, outDir);
   } else {
-    const report = await synth({ fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program, lock, publishedBranch: target });
+    const report = await synth({ fleet, catalog, outDir, site, env, rotateSecrets, renderAll, workers, fleetModule, catalogDir, program, lock, publishedBranch: target, onSiteDone });
     remotes = report.remotes;
     repos = report.environments.filter((e) => !e.removed).map((e) => e.repo);
   }

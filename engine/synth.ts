@@ -88,6 +88,11 @@ export interface SynthOptions extends Selection {
   readonly remotesDir?: string;
   /** Called after each environment is rendered, or found unchanged. */
   readonly onEnvironment?: (result: EnvironmentResult) => void;
+  /**
+   * Called as each selected site is done (found unchanged, rendered, or stopped by its
+   * errors), with how many of the selected sites are done so far: for progress.
+   */
+  readonly onSiteDone?: (done: number, total: number) => void;
   /** Called as synth reaches each of its phases (see SynthPhase), for figures such as the bench's. */
   readonly onPhase?: (phase: SynthPhase) => void;
 }
@@ -127,7 +132,11 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       // A dry run writes no credentials, and rotating makes new ones anyway.
       readsPublished: transaction !== undefined && !options.rotateSecrets,
     };
-    const onOutcome = (outcome: SiteOutcome) => outcome.results.forEach((r) => options.onEnvironment?.(r));
+    let sitesDone = 0;
+    const onOutcome = (outcome: SiteOutcome) => {
+      outcome.results.forEach((r) => options.onEnvironment?.(r));
+      options.onSiteDone?.(++sitesDone, definitions.length);
+    };
     const indexOf = new Map(options.fleet.map((d, i) => [d, i]));
     // Sites found unchanged here need no thread; the others are rendered.
     const outcomes = new Map<number, SiteOutcome>();

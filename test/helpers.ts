@@ -59,13 +59,23 @@ export function siteWithEnvironment(options: { cluster?: boolean; secrets?: Secr
   return { site, env };
 }
 
-/** Runs the CLI in-process; returns its exit code and what it printed. */
-export async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+/**
+ * Runs the CLI in-process; returns its exit code, what it printed, and every status line it
+ * showed (see Io.status; an empty one takes the line away), with `out` or `err` where it printed
+ * either.
+ */
+export async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string; statuses: string[] }> {
   let out = '';
   let err = '';
-  const io: Io = { out: (t) => { out += t.endsWith('\n') ? t : `${t}\n`; }, err: (t) => { err += t.endsWith('\n') ? t : `${t}\n`; }, isTty: false };
+  const statuses: string[] = [];
+  const io: Io = {
+    out: (t) => { out += t.endsWith('\n') ? t : `${t}\n`; statuses.push('<out>'); },
+    err: (t) => { err += t.endsWith('\n') ? t : `${t}\n`; statuses.push('<err>'); },
+    status: (t) => statuses.push(t),
+    isTty: false,
+  };
   const code = await main(argv, io);
-  return { code, out, err };
+  return { code, out, err, statuses };
 }
 
 /**

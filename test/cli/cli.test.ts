@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fleet } from '../../sites';
 import { readTree, runCli, tempDir } from '../helpers';
 
 /** A fleet module in a temporary folder, importing siteforge from this checkout. */
@@ -56,6 +57,48 @@ describe('siteforge CLI', () => {
     const all = await runCli(['synth', '--out', out, '--render-all']);
     expect(all.out).not.toMatch(/not rendered/);
     expect(all.out).toMatch(/demo\/all-in-one +38 files: 0 written, 0 deleted, 38 unchanged\n/);
+  });
+
+  it('synth shows its progress site by site on the status line, and takes the line away before it prints', async () => {
+    const out = join(tempDir(), 'dist');
+    const result = await runCli(['synth', '--out', out]);
+    expect(result.code).toBe(0);
+    const printed = result.statuses.indexOf('<out>');
+    const progress = result.statuses.slice(0, printed - 1);
+    const sites = progress.map((status) => status.match(/^synth: (\d+)\/(\d+) sites \((\d+)%\), \d+ s$/)?.slice(1).map(Number));
+    expect(sites).toStrictEqual(fleet.map((_, i) => [i + 1, fleet.length, Math.floor(((i + 1) / fleet.length) * 100)]));
+    expect(result.statuses[printed - 1]).toBe('');
+    // Found unchanged counts too.
+    const again = await runCli(['synth', '--out', out]);
+    expect(again.statuses.filter((s) => s.startsWith('synth: '))).toHaveLength(fleet.length);
+  });
+
+  it('on a terminal, the progress line is drawn in place on standard error and erased before the table; in a log it is not there', () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const out = join(tempDir(), 'dist');
+    const command = `${process.execPath} ${join(root, 'bin/siteforge.js')} synth --site demo --out ${out}`;
+    const env = { ...process.env, SITEFORGE_VAULT_PASSWORD: 'example-fleet-only' };
+    // util-linux's script runs the command on a pseudo-terminal (Debian's bsdutils, always installed).
+    const terminal = execFileSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env });
+    expect(terminal).toMatch(/^\r\x1b\[Ksynth: 1\/1 sites \(100%\), \d+ s\r\x1b\[K.*demo\/all-in-one +38 files: 38 written/);
+    const log = spawnSync(process.execPath, [join(root, 'bin/siteforge.js'), 'synth', '--site', 'demo', '--out', out], { encoding: 'utf8', env });
+    expect(log.status).toBe(0);
+    expect(log.stderr).toBe('');
+    expect(log.stdout).toMatch(/^\S*demo\/all-in-one +38 files: inputs unchanged, not rendered\n/);
+  });
+
+  it('a synth that fails takes its status line away before the errors are printed', async () => {
+    const result = await runCli(['synth', '--out', join(tempDir(), 'dist'), '--fleet', brokenFleet()]);
+    expect(result.code).toBe(1);
+    expect(result.statuses.slice(-3)).toStrictEqual([expect.stringMatching(/^synth: 2\/2 sites \(100%\), \d+ s$/), '', '<err>']);
+  });
+
+  it('publish shows the progress of its synth, then one line per repository', async () => {
+    const out = join(tempDir(), 'dist');
+    const result = await runCli(['publish', '--direct', '--out', out, '--site', 'demo']);
+    expect(result.code).toBe(0);
+    expect(result.statuses.slice(0, 2)).toStrictEqual([expect.stringMatching(/^synth: 1\/1 sites \(100%\), \d+ s$/), '']);
+    expect(result.out).toMatch(/^\[1\/\d+\] demo\/[a-z-]+: published/m);
   });
 
   it('validate reports the problems of every site at once and exits 1 without a stack', async () => {

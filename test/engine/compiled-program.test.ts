@@ -76,7 +76,7 @@ async function namesOf(build: CompiledProgram): Promise<string[]> {
 
 function captureIo(): Io & { text: () => string } {
   const lines: string[] = [];
-  return { out: (t) => lines.push(t), err: (t) => lines.push(t), isTty: false, text: () => lines.join('\n') };
+  return { out: (t) => lines.push(t), err: (t) => lines.push(t), status: () => {}, isTty: false, text: () => lines.join('\n') };
 }
 
 type Main = (argv: string[], io?: Io, compiled?: CompiledProgram) => Promise<number>;

@@ -16,11 +16,14 @@ describe('parallel synth', () => {
     const one = await synth({ fleet, catalog, outDir: single, workers: 1 });
     const two = await synth({ fleet, catalog, outDir: parallel, workers: 2, fleetModule });
     // Every site rendered by the workers' compiled program, none by this thread.
-    const workersOnly = await synth({ fleet, catalog, outDir: inWorkers, workers: 3, fleetModule, renderInThisThread: false });
+    const progress: [number, number][] = [];
+    const workersOnly = await synth({ fleet, catalog, outDir: inWorkers, workers: 3, fleetModule, renderInThisThread: false, onSiteDone: (done, total) => progress.push([done, total]) });
     expect(withoutSealedValues(readTree(parallel))).toStrictEqual(withoutSealedValues(readTree(single)));
     expect(withoutSealedValues(readTree(inWorkers))).toStrictEqual(withoutSealedValues(readTree(single)));
     expect(two.environments.map((e) => e.repo)).toStrictEqual(one.environments.map((e) => e.repo));
     expect(workersOnly.environments.map((e) => e.repo)).toStrictEqual(one.environments.map((e) => e.repo));
+    // Each site counted once, as the workers finish it.
+    expect(progress).toStrictEqual(fleet.map((_, i) => [i + 1, fleet.length]));
   });
 
   it('collects the user errors of sites rendered in workers and writes nothing', async () => {
