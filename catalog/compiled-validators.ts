@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 import type Ajv from 'ajv';
 import type { AnySchema, Options, ValidateFunction } from 'ajv';
 import { keepFile } from './kept-file';
@@ -42,7 +44,8 @@ export interface CompiledValidatorsProps {
  * standalone code ajv generates for a schema is written under `dir` and loaded by later runs:
  * a Deployment's validator takes ~100 ms to compile and a few to load, and ajv itself (about a
  * hundred modules) is not even loaded. A folder that cannot be written only costs the
- * compile; a kept file that cannot be loaded is compiled and written again.
+ * compile; a kept file that cannot be loaded is compiled and written again. Beside each kept
+ * file, V8's code cache of it (see loadKept).
  */
 export class CompiledValidators {
   private readonly loaded = new Map<string, ValidateFunction>();
@@ -59,7 +62,7 @@ export class CompiledValidators {
     const file = this.props.dir === undefined ? undefined : join(this.folder(this.props.dir), `${digest(text)}.cjs`);
     if (file !== undefined) {
       try {
-        validate = requireFromHere(file) as ValidateFunction;
+        validate = loadKept(file);
       } catch {
         // Not kept yet, or unreadable: compiled below.
       }
@@ -94,6 +97,29 @@ export class CompiledValidators {
     }
     return this.ajv;
   }
+}
+
+/**
+ * The validator kept in `file`, a CommonJS module, loaded with V8's code cache of it
+ * (`<file>.v8cache`): the Kubernetes kinds' validators are up to 500 KB of code each, which a
+ * thread otherwise compiles on its first site. Where there is no cache, or V8 refuses it (made
+ * for other code, by another V8, or with other flags), one is kept once the current task is
+ * done, so that it holds the functions the first validations compiled too. A file V8 cannot
+ * read at all only costs the compile: V8 does not say it refused that.
+ */
+function loadKept(file: string): ValidateFunction {
+  const cacheFile = `${file}.v8cache`;
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // None yet: made below.
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`, { filename: file, cachedData });
+  const module = { exports: {} as unknown };
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+  if (cachedData === undefined || script.cachedDataRejected) setImmediate(() => keepFile(cacheFile, script.createCachedData()));
+  return module.exports as ValidateFunction;
 }
 
 function digest(text: string): string {

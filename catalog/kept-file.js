@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
  * folder (siteforge's caches under `node_modules/.cache/siteforge/`). A folder that cannot be
  * written is no error: what would have been kept is made again next time.
  * @param {string} file
- * @param {string} text
+ * @param {string | Uint8Array} text
  */
 export function keepFile(file, text) {
   const partial = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.partial`;

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,8 +29,11 @@ function verdict(validators: CompiledValidators, data: unknown) {
   return { valid, errors: validate.errors ?? null };
 }
 
-const keptFiles = (dir: string) =>
-  readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+const filesEnding = (dir: string, ending: string) =>
+  readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith(ending)).map((e) => join(e.parentPath, e.name));
+const keptFiles = (dir: string) => filesEnding(dir, '.cjs');
+/** Done with the current task: what loading a validator left for then is done too. */
+const nextTask = () => new Promise((resolve) => setImmediate(resolve));
 
 /** Marks every kept file, so a validator read from one can be told from a compiled one. */
 const markKept = (dir: string) => keptFiles(dir).forEach((file) => appendFileSync(file, '\nmodule.exports.kept = true;\n'));
@@ -105,6 +108,32 @@ describe('compiled validators', () => {
     // The same keyword with another generator: never the kept code of the first.
     const lenient: CustomKeyword = { keyword: 'uniqueItemProperties', define: (ajv) => ({ ...uniqueItemProperties.define(ajv), code: () => {} }) };
     expect(check(withKeywords([lenient]), twice)).toStrictEqual({ valid: true, errors: null, kept: false });
+  });
+
+  it('load kept code with V8\'s code cache of it, made once the first validations are done, and make it again where V8 refuses it', async () => {
+    const dir = join(root, 'code-cache');
+    verdict(validatorsIn(dir), good);
+    await nextTask();
+    // Compiled here, so nothing was loaded: no code cache yet.
+    expect(filesEnding(dir, '.v8cache')).toStrictEqual([]);
+    const expected = verdict(validatorsIn(dir), bad);
+    await nextTask();
+    const [cache] = filesEnding(dir, '.v8cache');
+    expect(cache).toBe(`${keptFiles(dir)[0]}.v8cache`);
+    const made = statSync(cache).ino;
+
+    // A later load takes it, and leaves it as it is.
+    expect(verdict(validatorsIn(dir), bad)).toStrictEqual(expected);
+    await nextTask();
+    expect(statSync(cache).ino).toBe(made);
+
+    // One V8 refuses, made for other code, is made again (and a file that is no code cache at all only costs a compile).
+    markKept(dir);
+    expect(isKept(validatorsIn(dir))).toBe(true);
+    await nextTask();
+    expect(statSync(cache).ino).not.toBe(made);
+    writeFileSync(cache, 'not a code cache');
+    expect(verdict(validatorsIn(dir), bad)).toStrictEqual(expected);
   });
 
   it('still validate where the folder cannot be written, and without a folder', () => {
