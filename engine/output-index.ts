@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isSafePath, readState, sha256, STATE_FILE, statKey, stateText } from './output';
+import { isSafePath, readState, sha256, STATE_FILE, statKey, stateText, type EnvironmentState } from './output';
 
 /**
  * What synth last saw of each environment repository it wrote, as git's index does for a
@@ -47,14 +47,9 @@ export function intactOutput(outDir: string, repo: string, inputHash: string, se
   const stateKey = statKey(join(repoDir, STATE_FILE));
   const state = readState(repoDir);
   if (stateKey === undefined || state?.inputHash !== inputHash) return undefined;
+  const keys = fileKeys(repoDir, state, stateKey);
+  if (keys === undefined) return undefined;
   const paths = Object.keys(state.files);
-  if (!paths.every(isSafePath)) return undefined;
-  const keys: Record<string, string> = { [STATE_FILE]: stateKey };
-  for (const path of paths) {
-    const key = statKey(join(repoDir, path));
-    if (key === undefined) return undefined;
-    keys[path] = key;
-  }
   const files = paths.length + 1;
   if (digestOf(keys) === seenDigest) return { files };
   // The state file as synth writes it (not reformatted, no entry dropped), and every file it lists.
@@ -63,6 +58,39 @@ export function intactOutput(outDir: string, repo: string, inputHash: string, se
     if (sha256(readFileSync(join(repoDir, path))) !== state.files[path]) return undefined;
   }
   return { files, seenStats: keys };
+}
+
+/**
+ * Whether the files of `<outDir>/<repo>` (its state file and every file that lists) are as
+ * the index last saw them (`seenDigest`): as synth wrote them, or read them and found them
+ * right, none changed since. Publish without synth then knows, without reading them, that
+ * they are what synth wrote.
+ */
+export function indexedOutput(outDir: string, repo: string, seenDigest: string | undefined): boolean {
+  if (seenDigest === undefined) return false;
+  const repoDir = join(outDir, repo);
+  const stateKey = statKey(join(repoDir, STATE_FILE));
+  const state = readState(repoDir);
+  if (stateKey === undefined || !state) return false;
+  const keys = fileKeys(repoDir, state, stateKey);
+  return keys !== undefined && digestOf(keys) === seenDigest;
+}
+
+/**
+ * The statKey of the state file (`stateKey`, taken before it was read) and of every file
+ * `state` lists, by path; undefined when a listed file is missing, or a listed path is not one
+ * synth writes.
+ */
+function fileKeys(repoDir: string, state: EnvironmentState, stateKey: string): Record<string, string> | undefined {
+  const paths = Object.keys(state.files);
+  if (!paths.every(isSafePath)) return undefined;
+  const keys: Record<string, string> = { [STATE_FILE]: stateKey };
+  for (const path of paths) {
+    const key = statKey(join(repoDir, path));
+    if (key === undefined) return undefined;
+    keys[path] = key;
+  }
+  return keys;
 }
 
 /** What synth vouches for in one repository: the statKey of each file when it was known to hold what it should. */

@@ -6,6 +6,7 @@ import { commitChanges, FastImport, type CommitReader, type FileChange } from '.
 import { assertSafeBranch, ensureBareRepository, GitError, gitErrorMessage, openRemote, removeDir, tempWorkDir, type Git, type RemoteWorkspace } from './git';
 import { isSafePath, readState, recordedHashes, sha256, STATE_FILE, takeOutputLock } from './output';
 import type { OutputLock } from './output-lock';
+import { indexedOutput, readOutputIndex } from './output-index';
 import { readPublished, remoteHead, writePublished, type PublishedRecord } from './published';
 import { mapPool } from './pool';
 import { readSynthesized, resolveRemotes, type EnvironmentRemote } from './remotes';
@@ -153,6 +154,8 @@ async function publishHolding(lock: OutputLock, resolved: ReadonlyMap<string, En
   }
   options.onStart?.(repos.length);
   const published = readPublished(outDir);
+  // Without synth, what the index vouches for is as synth wrote it (see editedOutput).
+  const index = options.synthesize === false ? readOutputIndex(outDir) : {};
   // Temporary clones go beside the output, on the file system chosen for it.
   const workDir = resolve(outDir, WORK_DIR);
   let repositories: RepositoryResult[];
@@ -163,7 +166,7 @@ async function publishHolding(lock: OutputLock, resolved: ReadonlyMap<string, En
       // Read once, by whichever needs it first.
       let files: Map<string, string> | undefined;
       const synthesized = () => (files ??= readSynthesized(outDir, repo));
-      const result = (options.synthesize === false ? editedOutput(remote, synthesized, { ...options, target }) : undefined)
+      const result = (options.synthesize === false && !indexedOutput(outDir, repo, index[repo]) ? editedOutput(remote, synthesized, { ...options, target }) : undefined)
         ?? await unchangedSinceLastPublish(remote, published[repo], outputHash, outDir, { ...options, target })
         ?? await publishRepository(remote, synthesized, { ...options, target, retries, workDir });
       if ((result.outcome === 'published' || result.outcome === 'unchanged') && result.commit) {
@@ -200,7 +203,8 @@ function requestedBranch(options: { readonly target: string; readonly direct?: b
 /**
  * The failed result of a repository whose output is no longer as synth wrote it (see
  * readSynthesized), or undefined. Checked before anything else when publish did not
- * synthesize, since a repository unchanged since its last publish is otherwise not read.
+ * synthesize and the output index does not vouch for the files (see indexedOutput), since a
+ * repository unchanged since its last publish is otherwise not read.
  */
 function editedOutput(remote: EnvironmentRemote, synthesized: () => ReadonlyMap<string, string>, options: { readonly target: string; readonly direct?: boolean; readonly branch?: string }): RepositoryResult | undefined {
   try {

@@ -9,7 +9,8 @@ import { main } from '../cli';
 import type { Io } from '../cli/io';
 import { Environment, SecretBackend, Site, type RenderedFile } from '../constructs';
 import { renderEnvironmentSecurely } from '../engine/secrets';
-import { INDEX_FILE } from '../engine/output-index';
+import { INDEX_FILE, type SeenRepository } from '../engine/output-index';
+import { readState, STATE_FILE, statKey } from '../engine/output';
 import type { Construct } from 'constructs';
 import type { SiteDefinition } from '../sites';
 
@@ -196,4 +197,10 @@ export function restoreProcessEnvAfterEach(): void {
     for (const key of Object.keys(process.env)) if (!(key in original)) delete process.env[key];
     Object.assign(process.env, original);
   });
+}
+
+/** What synth would vouch for in `repo` of `outDir` had it just verified every file: their statKeys now. */
+export function seenNow(outDir: string, repo: string): SeenRepository {
+  const paths = [...Object.keys(readState(join(outDir, repo))!.files), STATE_FILE];
+  return { repo, stats: Object.fromEntries(paths.map((path) => [path, statKey(join(outDir, repo, path))!])) };
 }

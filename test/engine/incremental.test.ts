@@ -12,11 +12,11 @@ import { readState, synth, type EnvironmentResult } from '../../engine';
 import { publish } from '../../engine/publish';
 import { synthSite } from '../../engine/site-synth';
 import { renderChecked } from '../../engine/checked-render';
-import { INDEX_FILE, intactOutput, readOutputIndex, recordSeenOutput, type SeenRepository } from '../../engine/output-index';
-import { OutputTransaction, stageEnvironment, STATE_FILE, statKey } from '../../engine/output';
+import { INDEX_FILE, intactOutput, readOutputIndex, recordSeenOutput } from '../../engine/output-index';
+import { OutputTransaction, stageEnvironment, STATE_FILE } from '../../engine/output';
 import { LOCK_FILE } from '../../engine/output-lock';
 import { fleet, type SiteDefinition } from '../../sites';
-import { builtinCatalog, catalogCopy, mtimes, readTree, tempDir } from '../helpers';
+import { builtinCatalog, catalogCopy, mtimes, readTree, seenNow, tempDir } from '../helpers';
 
 const catalog = builtinCatalog();
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -60,12 +60,6 @@ function prodSite(name: string, install: (env: Environment, c: typeof catalog) =
       return s;
     },
   };
-}
-
-/** What synth would vouch for in `repo` had it just verified every file: their statKeys now. */
-function seenNow(outDir: string, repo: string): SeenRepository {
-  const paths = [...Object.keys(readState(join(outDir, repo))!.files), STATE_FILE];
-  return { repo, stats: Object.fromEntries(paths.map((path) => [path, statKey(join(outDir, repo, path))!])) };
 }
 
 /**

@@ -12,7 +12,8 @@ import { synth } from '../../engine/synth';
 import { buildSite } from '../../engine/fleet';
 import type { SiteDefinition } from '../../sites';
 import { fleet as exampleFleet } from '../../sites';
-import { builtinCatalog, readTree, redisSite, tempDir } from '../helpers';
+import { builtinCatalog, readTree, redisSite, seenNow, tempDir } from '../helpers';
+import { readOutputIndex, recordSeenOutput } from '../../engine/output-index';
 import { bareRepository, commitByHand, git, gitDaemonForSuite, gitDaemonTests, SSHD, startSshd, subjects, treeOf, writeFile, type SshServer } from '../git-helpers';
 
 const catalog = builtinCatalog();
@@ -266,6 +267,24 @@ describe('publish to local bare repositories', () => {
     await synth({ fleet: [shop(), shop({ name: 'mall', maxConnections: 900 })], catalog, outDir });
     const again = await publish(options(outDir, [shop(), shop({ name: 'mall', maxConnections: 900 })], { synthesize: false }));
     expect(again.repositories.map((r) => [r.site, r.outcome, r.attempts])).toStrictEqual([['shop', 'unchanged', 0], ['mall', 'unchanged', 0]]);
+  });
+
+  it('without synth, trusts the files the output index vouches for, without reading them', async () => {
+    // GIVEN a site published once, whose output is then edited by hand
+    const outDir = tempDir();
+    await publish(options(outDir, [shop()]));
+    writeFileSync(join(outDir, 'shop/prod/values/mysql.yaml'), 'edited by hand\n');
+    // WHEN the index is recorded as if synth had just read the edit and found it right
+    recordSeenOutput(outDir, readOutputIndex(outDir), [seenNow(outDir, 'shop/prod')], []);
+    const report = await publish(options(outDir, [shop()], { synthesize: false }));
+    // THEN publish without synth does not look inside: unchanged since its last publish
+    expect(report.repositories.map((r) => [r.site, r.outcome])).toStrictEqual([['shop', 'unchanged']]);
+    // AND once the index no longer vouches for it, the edit is found
+    rmSync(join(outDir, '.siteforge-index.json'));
+    const unindexed = await publish(options(outDir, [shop()], { synthesize: false }));
+    expect(unindexed.repositories.map((r) => [r.site, r.outcome, r.error])).toStrictEqual([
+      ['shop', 'failed', 'shop/prod: values/mysql.yaml was changed since synth wrote it; publish only sends what synth wrote: run siteforge synth to put it back (or change the site definition)'],
+    ]);
   });
 
   it('publishes everything again, without failing, when its record of what it published is not one', async () => {
