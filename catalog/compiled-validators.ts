@@ -103,22 +103,26 @@ export class CompiledValidators {
  * The validator kept in `file`, a CommonJS module, loaded with V8's code cache of it
  * (`<file>.v8cache`): the Kubernetes kinds' validators are up to 500 KB of code each, which a
  * thread otherwise compiles on its first site. Where there is no cache, or V8 refuses it (made
- * for other code, by another V8, or with other flags), one is kept once the current task is
- * done, so that it holds the functions the first validations compiled too. A file V8 cannot
- * read at all only costs the compile: V8 does not say it refused that.
+ * by another V8, or with other flags), one is kept once the current task is done, so that it
+ * holds the functions the first validations compiled too. V8 checks a cache against only the
+ * length of the code it was made from, and runs what it holds for any code that long: the
+ * cache starts with a hash of its code, and one made for other code is not handed to V8.
  */
 function loadKept(file: string): ValidateFunction {
   const cacheFile = `${file}.v8cache`;
+  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`;
+  const hash = createHash('sha256').update(source).digest();
   let cachedData: Buffer | undefined;
   try {
-    cachedData = readFileSync(cacheFile);
+    const kept = readFileSync(cacheFile);
+    if (kept.subarray(0, hash.length).equals(hash)) cachedData = kept.subarray(hash.length);
   } catch {
     // None yet: made below.
   }
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`, { filename: file, cachedData });
+  const script = new Script(source, { filename: file, cachedData });
   const module = { exports: {} as unknown };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
-  if (cachedData === undefined || script.cachedDataRejected) setImmediate(() => keepFile(cacheFile, script.createCachedData()));
+  if (cachedData === undefined || script.cachedDataRejected) setImmediate(() => keepFile(cacheFile, Buffer.concat([hash, script.createCachedData()])));
   return module.exports as ValidateFunction;
 }
 

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -127,13 +127,32 @@ describe('compiled validators', () => {
     await nextTask();
     expect(statSync(cache).ino).toBe(made);
 
-    // One V8 refuses, made for other code, is made again (and a file that is no code cache at all only costs a compile).
+    // One made for other code is made again, and so is a file that is no code cache at all.
     markKept(dir);
     expect(isKept(validatorsIn(dir))).toBe(true);
     await nextTask();
     expect(statSync(cache).ino).not.toBe(made);
     writeFileSync(cache, 'not a code cache');
     expect(verdict(validatorsIn(dir), bad)).toStrictEqual(expected);
+    await nextTask();
+    expect(readFileSync(cache, 'latin1')).not.toBe('not a code cache');
+  });
+
+  it('never run a code cache made for other kept code of the same length, which V8 would take', async () => {
+    const dir = join(root, 'code-cache-same-length');
+    verdict(validatorsIn(dir), good);
+    expect(verdict(validatorsIn(dir), bad).valid).toBe(false);
+    await nextTask();
+    expect(filesEnding(dir, '.v8cache')).toHaveLength(1);
+
+    // Other code, as long as the code the cache was made from: a validator that takes anything.
+    const [file] = keptFiles(dir);
+    const length = readFileSync(file, 'utf8').length;
+    writeFileSync(file, '"use strict";module.exports = () => true;module.exports.kept = true;'.padEnd(length, ' '));
+    expect(readFileSync(file, 'utf8')).toHaveLength(length);
+    const loaded = validatorsIn(dir);
+    expect(isKept(loaded)).toBe(true);
+    expect(verdict(loaded, bad).valid).toBe(true);
   });
 
   it('still validate where the folder cannot be written, and without a folder', () => {
