@@ -121,7 +121,8 @@ function loadKept(file: string): ValidateFunction {
   }
   const script = new Script(source, { filename: file, cachedData });
   const module = { exports: {} as unknown };
-  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+  // As Node's own CommonJS wrapper is called: `this` at the top of the module is its exports.
+  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
   if (cachedData === undefined || script.cachedDataRejected) setImmediate(() => keepFile(cacheFile, Buffer.concat([hash, script.createCachedData()])));
   return module.exports as ValidateFunction;
 }

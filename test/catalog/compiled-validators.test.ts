@@ -155,6 +155,13 @@ describe('compiled validators', () => {
     expect(verdict(loaded, bad).valid).toBe(true);
   });
 
+  it('run kept code as Node runs a CommonJS module: `this` is its exports', () => {
+    const dir = join(root, 'module-this');
+    verdict(validatorsIn(dir), good);
+    keptFiles(dir).forEach((file) => appendFileSync(file, '\nmodule.exports.kept = this === exports;\n'));
+    expect(isKept(validatorsIn(dir))).toBe(true);
+  });
+
   it('still validate where the folder cannot be written, and without a folder', () => {
     const readOnly = join(root, 'read-only');
     writeFileSync(readOnly, 'a file where the folder should be');
