@@ -97,8 +97,9 @@ export function parseTemplate(source: string, origin: TemplateOrigin, cacheDir: 
  * parsing the catalog's templates costs a thread about 40 ms and reading them back about 5 ms.
  * What is kept there is trusted as siteforge's compiled validators beside it are (they are
  * code). A text that does not parse is never kept, so its error is reported every time, and
- * neither is a tree JSON cannot hold (a number literal such as 1e999). A folder that cannot
- * be written only costs the parse.
+ * neither is a tree JSON cannot hold (a number literal of more than 308 digits, which is
+ * Infinity; handlebars reads `1e999` as a path, not a number). A folder that cannot be
+ * written only costs the parse.
  */
 function syntaxTree(source: string, nameOf: () => string, cacheDir: string): hbs.AST.Program {
   const kept = join(cacheDir, PARSER, `${createHash('sha256').update(source).digest('base64url')}.json`);
