@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { Script } from 'node:vm';
 import type Ajv from 'ajv';
 import type { AnySchema, Options, ValidateFunction } from 'ajv';
@@ -100,16 +101,22 @@ export class CompiledValidators {
 }
 
 /**
+ * V8 refuses a code cache made under other heap flags, which the tests (vitest) and the CLI
+ * run with: each keeps its own, named by the heap's limit, which worker threads share.
+ */
+const HEAP_LIMIT = getHeapStatistics().heap_size_limit;
+
+/**
  * The validator kept in `file`, a CommonJS module, loaded with V8's code cache of it
- * (`<file>.v8cache`): the Kubernetes kinds' validators are up to 500 KB of code each, which a
- * thread otherwise compiles on its first site. Where there is no cache, or V8 refuses it (made
+ * (`<file>.<heap limit>.v8cache`, see HEAP_LIMIT): the Kubernetes kinds' validators are up to
+ * 500 KB of code each, which a thread otherwise compiles on its first site. Where there is no cache, or V8 refuses it (made
  * by another V8, or with other flags), one is kept once the current task is done, so that it
  * holds the functions the first validations compiled too. V8 checks a cache against only the
  * length of the code it was made from, and runs what it holds for any code that long: the
  * cache starts with a hash of its code, and one made for other code is not handed to V8.
  */
 function loadKept(file: string): ValidateFunction {
-  const cacheFile = `${file}.v8cache`;
+  const cacheFile = `${file}.${HEAP_LIMIT}.v8cache`;
   const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`;
   const hash = createHash('sha256').update(source).digest();
   let cachedData: Buffer | undefined;
