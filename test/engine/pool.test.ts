@@ -12,52 +12,56 @@ describe('--workers auto', () => {
   });
 });
 
+/** Records which tasks start, in order, and the most running at once. */
+function taskRecorder<Name>() {
+  const record = { started: [] as Name[], most: 0 };
+  let running = 0;
+  const start = (name: Name) => {
+    record.started.push(name);
+    record.most = Math.max(record.most, ++running);
+  };
+  const end = () => void running--;
+  /** A task that runs 5 ms, then gives what `outcome` gives (or throws what it throws). */
+  const task = <R>(name: Name, outcome: () => R) => async () => {
+    start(name);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    end();
+    return outcome();
+  };
+  return { record, start, end, task };
+}
+
 describe('concurrencyLimit', () => {
   it('runs at most so many tasks at once, in the order given, each resolving or rejecting as its task does', async () => {
     const run = concurrencyLimit(2);
-    let running = 0;
-    let most = 0;
-    const started: number[] = [];
-    const task = (i: number) => async () => {
-      started.push(i);
-      most = Math.max(most, ++running);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      running--;
+    const { record, task } = taskRecorder<number>();
+    const outcome = (i: number) => () => {
       if (i === 3) throw new Error('task 3 failed');
       return i * 10;
     };
-    const results = await Promise.allSettled([0, 1, 2, 3, 4, 5].map((i) => run(task(i))));
-    expect(most).toBe(2);
-    expect(started).toStrictEqual([0, 1, 2, 3, 4, 5]);
+    const results = await Promise.allSettled([0, 1, 2, 3, 4, 5].map((i) => run(task(i, outcome(i)))));
+    expect(record.most).toBe(2);
+    expect(record.started).toStrictEqual([0, 1, 2, 3, 4, 5]);
     expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toStrictEqual([0, 10, 20, 'task 3 failed', 40, 50]);
   });
 
   it('keeps a task given as another ends waiting behind the tasks given before it, within the limit', async () => {
     const run = concurrencyLimit(1);
-    let running = 0;
-    let most = 0;
-    const started: string[] = [];
-    const task = (name: string) => async () => {
-      started.push(name);
-      most = Math.max(most, ++running);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      running--;
-    };
+    const { record, start, end, task } = taskRecorder<string>();
     // The first task's promise is settled by the test, so that a third task can be given
     // right after it ends, before the second (waiting for it) has had its turn.
     let endFirst = () => {};
     const first = run(() => {
-      started.push('first');
-      most = Math.max(most, ++running);
-      return new Promise<void>((resolve) => (endFirst = () => (running--, resolve())));
+      start('first');
+      return new Promise<void>((resolve) => (endFirst = () => (end(), resolve())));
     });
-    const second = run(task('second'));
+    const second = run(task('second', () => undefined));
     let third: Promise<void> | undefined;
     endFirst();
-    queueMicrotask(() => (third = run(task('third'))));
+    queueMicrotask(() => (third = run(task('third', () => undefined))));
     await first;
     await Promise.all([second, third]);
-    expect(started).toStrictEqual(['first', 'second', 'third']);
-    expect(most).toBe(1);
+    expect(record.started).toStrictEqual(['first', 'second', 'third']);
+    expect(record.most).toBe(1);
   });
 });
