@@ -8,8 +8,8 @@ import type { SiteSynthContext } from './site-synth';
  * schema. A module of its own because it loads cdk8s and the schemas (about 0.4 s): a synth
  * that renders nothing never loads it.
  */
-export function renderChecked(env: Environment, repo: string, options: Pick<SiteSynthContext, 'outDir' | 'rotateSecrets' | 'published'>): RenderedFile[] {
-  const files = renderEnvironmentSecurely(env, { outDir: options.outDir, rotateSecrets: options.rotateSecrets, published: options.published?.[repo] });
+export function renderChecked(env: Environment, repo: string, options: Pick<SiteSynthContext, 'outDir' | 'rotateSecrets' | 'published' | 'confirmedFingerprints'>): RenderedFile[] {
+  const files = renderEnvironmentSecurely(env, { outDir: options.outDir, rotateSecrets: options.rotateSecrets, published: options.published?.[repo], confirmedFingerprints: options.confirmedFingerprints });
   assertValidObjects(repo, files);
   return files;
 }

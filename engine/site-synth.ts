@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Construct } from 'constructs';
 import * as model from '../constructs';
 import { inputText, Site, UnwritableInput, type Environment, type RenderedFile } from '../constructs';
-import { readsVariables } from './secrets/resolve';
+import { fingerprintChecks, readsVariables } from './secrets/resolve';
+import type { FingerprintCheck } from './secrets/generate';
 import { publishedReads, type PublishedRead, type PublishedSecretFiles } from './secrets/published';
 import type { RenderChecked } from './checked-render';
 import type { Catalog } from '../catalog';
@@ -72,6 +73,12 @@ export interface SiteSynthContext {
    */
   readonly published?: PublishedSecretFiles;
   /**
+   * Values of the site's environments found to have made the fingerprints their output holds
+   * (see SiteScan.fingerprintChecks).
+   * @default - none: each value is checked as its environment is rendered
+   */
+  readonly confirmedFingerprints?: ReadonlyMap<string, string>;
+  /**
    * Render every environment, even one whose inputs and files are as the last synth left them.
    * @default false
    */
@@ -132,21 +139,43 @@ export function synthSite(definition: SiteDefinition, catalog: Catalog, context:
   }
 }
 
+/** What the scan of a site found before any thread renders it (see scanSite). */
+export interface SiteScan {
+  /**
+   * The site's outcome when every selected environment has intact output.
+   * @default - none: it is rendered
+   */
+  readonly unchanged?: SiteOutcome;
+  /**
+   * The values its environments read from the environment (or their vaults) and check against
+   * the fingerprints their output holds: each check is about 100 ms of scrypt, which synth runs
+   * for all sites at once, beside the threads that render (see confirmedFingerprints).
+   */
+  readonly fingerprintChecks: readonly FingerprintCheck[];
+}
+
 /**
- * The outcome of a site whose selected environments all have intact output, found without
- * rendering anything; undefined when one must be rendered or the site cannot be built (then
- * `synthSite` reports why). Lets synth start threads only for the sites that changed.
+ * Looks at a site before it is rendered: whether its selected environments all have intact
+ * output (then it needs no rendering at all), else which values it will check against their
+ * fingerprints. Sites with no output, or that cannot be built, are left to `synthSite` (which
+ * reports why), as are all in a dry run or when rendering all or rotating secrets.
  */
-export function unchangedSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext): SiteOutcome | undefined {
-  if (!mayKeepOutput(context) || !existsSync(join(context.outDir, definition.name))) return undefined;
+export function scanSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext): SiteScan {
+  const rendered: SiteScan = { fingerprintChecks: [] };
+  if (!mayKeepOutput(context) || !existsSync(join(context.outDir, definition.name))) return rendered;
   let plans: PlannedEnvironment[];
   try {
     plans = planEnvironments(buildSite(definition, catalog), context);
   } catch (e) {
-    if (userErrorsOf(e).length > 0) return undefined;
+    if (userErrorsOf(e).length > 0) return rendered;
     throw e;
   }
-  return plans.every((plan) => plan.intact !== undefined) ? { results: plans.map(intactResult), errors: [], remotes: plans.map((plan) => plan.remote), clusterObjects: plans.map((plan) => plan.clusterObjects) } : undefined;
+  if (plans.every((plan) => plan.intact !== undefined)) {
+    return { unchanged: { results: plans.map(intactResult), errors: [], remotes: plans.map((plan) => plan.remote), clusterObjects: plans.map((plan) => plan.clusterObjects) }, fingerprintChecks: [] };
+  }
+  const checks = plans.filter((plan) => plan.intact === undefined && readsVariables(plan.env))
+    .flatMap((plan) => fingerprintChecks(plan.env, { repoDir: join(context.outDir, plan.repo), rotate: context.rotateSecrets }));
+  return { fingerprintChecks: checks };
 }
 
 /** A selected environment, and whether it needs rendering. */

@@ -21,6 +21,8 @@ export interface SynthWorkerRequest {
   readonly index: number;
   /** @default - not read yet (see SiteSynthContext.published) */
   readonly published?: PublishedSecretFiles;
+  /** @default - none (see SiteSynthContext.confirmedFingerprints) */
+  readonly confirmedFingerprints?: ReadonlyMap<string, string>;
 }
 
 /** A worker's answer for the site at `index` of the fleet. */
@@ -34,9 +36,9 @@ export function runSynthWorker(fleetModule: { fleet?: unknown }): void {
   const data = workerData as SynthWorkerData;
   const catalog = loadCatalog(data.catalogDir);
   const fleet = fleetOf(fleetModule, data.fleetModule);
-  parentPort!.on('message', ({ index, published }: SynthWorkerRequest) => {
+  parentPort!.on('message', ({ index, published, confirmedFingerprints }: SynthWorkerRequest) => {
     try {
-      const outcome = synthSite(fleet[index], catalog, { ...data.context, published }, renderChecked);
+      const outcome = synthSite(fleet[index], catalog, { ...data.context, published, confirmedFingerprints }, renderChecked);
       parentPort!.postMessage({ index, outcome } satisfies SynthWorkerReply);
     } catch (e) {
       parentPort!.postMessage({ index, bug: (e as Error)?.stack ?? String(e) } satisfies SynthWorkerReply);

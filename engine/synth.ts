@@ -13,7 +13,8 @@ import type { OutputLock } from './output-lock';
 import { readOutputIndex, recordSeenOutput } from './output-index';
 import { autoWorkers, concurrencyLimit } from './pool';
 import { generatorFingerprint } from './generator-fingerprint';
-import { synthSite, unchangedSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
+import { scanSite, synthSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
+import { confirmedFingerprints } from './secrets/generate';
 import type { SynthWorkerData, SynthWorkerReply, SynthWorkerRequest } from './synth-worker';
 import { compiledProgram, type CompiledProgram } from './compiled-program.js';
 import { PUBLISHED_READS_AT_ONCE, readPublished, type PublishedSecretFiles } from './secrets/published';
@@ -138,23 +139,27 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       options.onSiteDone?.(++sitesDone, definitions.length);
     };
     const indexOf = new Map(options.fleet.map((d, i) => [d, i]));
-    // Sites found unchanged here need no thread; the others are rendered.
+    // Sites found unchanged here need no thread; the others are rendered, those that check
+    // values against fingerprints once the checks, started here, are done.
     const outcomes = new Map<number, SiteOutcome>();
     const toRender: number[] = [];
+    const confirming = new Map<number, Promise<ReadonlyMap<string, string>>>();
     for (const definition of definitions) {
-      const outcome = unchangedSite(definition, options.catalog, context);
-      if (outcome) {
-        outcomes.set(indexOf.get(definition)!, outcome);
-        onOutcome(outcome);
-      } else {
-        toRender.push(indexOf.get(definition)!);
+      const index = indexOf.get(definition)!;
+      const scan = scanSite(definition, options.catalog, context);
+      if (scan.unchanged) {
+        outcomes.set(index, scan.unchanged);
+        onOutcome(scan.unchanged);
+        continue;
       }
+      toRender.push(index);
+      if (scan.fingerprintChecks.length > 0) confirming.set(index, confirmedFingerprints(scan.fingerprintChecks));
     }
     options.onPhase?.('scanned');
     // Worker threads load the fleet from its module: without one, `auto` is this thread alone.
     const wanted = options.workers === 'auto' ? (options.fleetModule ? autoWorkers(toRender.length) : 1) : options.workers ?? 1;
     const workers = Math.max(1, Math.min(wanted, toRender.length));
-    const rendered = await synthInWorkers(options, toRender, context, workers, onOutcome);
+    const rendered = await synthInWorkers(options, toRender, confirming, context, workers, onOutcome);
     options.onPhase?.('rendered');
     for (const [index, outcome] of rendered.outcomes) outcomes.set(index, outcome);
 
@@ -195,19 +200,22 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
  * `workers - 1` worker threads (each thread holds its own copy of cdk8s and the catalog, so
  * this one takes part rather than idle). Sites are handed out one at a time, two in flight
  * per worker so it never waits. A site that asks for the credential files its published
- * repositories hold gets them read here, and goes back to the queue with them. Returns each
- * site's outcome by its index, and what the worker threads ran.
+ * repositories hold gets them read here, and goes back to the queue with them. A site in
+ * `confirming` joins the queue once its fingerprint checks are done. Returns each site's
+ * outcome by its index, and what the worker threads ran.
  */
 async function synthInWorkers(
   options: SynthOptions,
   indexes: readonly number[],
+  confirming: ReadonlyMap<number, Promise<ReadonlyMap<string, string>>>,
   context: SiteSynthContext,
   workers: number,
   onOutcome: (outcome: SiteOutcome) => void,
 ): Promise<{ outcomes: Map<number, SiteOutcome>; workerProgram?: string }> {
-  const queue = [...indexes];
+  const queue = indexes.filter((index) => !confirming.has(index));
   const outcomes = new Map<number, SiteOutcome>();
   const published = new Map<number, PublishedSecretFiles>();
+  const confirmed = new Map<number, ReadonlyMap<string, string>>();
   const readingPublished = concurrencyLimit(PUBLISHED_READS_AT_ONCE);
   let remaining = indexes.length;
   let failure: Error | undefined;
@@ -238,6 +246,15 @@ async function synthInWorkers(
     }, fail);
   };
 
+  for (const [index, checked] of confirming) {
+    checked.then((found) => {
+      if (failure) return;
+      confirmed.set(index, found);
+      queue.push(index);
+      changed();
+    }, fail);
+  }
+
   if (workers > 1 && !options.fleetModule) throw new Error('synth with workers needs fleetModule');
   const program = workers > 1 ? await workerProgram(options) : undefined;
   const pool = Array.from({ length: workers - 1 }, () => {
@@ -248,7 +265,7 @@ async function synthInWorkers(
     const feed = () => {
       while (inFlight < 2 && queue.length > 0 && !failure) {
         const index = queue.shift()!;
-        worker.postMessage({ index, published: published.get(index) } satisfies SynthWorkerRequest);
+        worker.postMessage({ index, published: published.get(index), confirmedFingerprints: confirmed.get(index) } satisfies SynthWorkerRequest);
         inFlight++;
       }
     };
@@ -273,14 +290,14 @@ async function synthInWorkers(
   });
   try {
     const thisThreadRenders = workers === 1 || options.renderInThisThread !== false;
-    const render = thisThreadRenders && queue.length > 0 ? (await import('./checked-render')).renderChecked : undefined;
+    const render = thisThreadRenders && indexes.length > 0 ? (await import('./checked-render')).renderChecked : undefined;
     while (remaining > 0 && !failure) {
       const index = render ? queue.shift() : undefined;
       if (index === undefined) {
         await new Promise<void>((resolve) => (wakeThisThread = resolve));
         continue;
       }
-      settle(index, synthSite(options.fleet[index], options.catalog, { ...context, published: published.get(index) }, render!));
+      settle(index, synthSite(options.fleet[index], options.catalog, { ...context, published: published.get(index), confirmedFingerprints: confirmed.get(index) }, render!));
       // Let replies from the workers in, so they are fed while this thread works.
       await new Promise((resolve) => setImmediate(resolve));
     }

@@ -1,4 +1,4 @@
-import { randomInt, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomInt, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -29,10 +29,34 @@ export function valueFingerprint(value: string): string {
 
 /** Whether `fingerprint` (from valueFingerprint) was made from `value`. */
 export function matchesFingerprint(value: string, fingerprint: unknown): boolean {
-  if (typeof fingerprint !== 'string') return false;
+  const parts = fingerprintParts(fingerprint);
+  return parts !== undefined && timingSafeEqual(scryptSync(value, parts.salt, 32, SCRYPT), parts.digest);
+}
+
+/** A value, and the fingerprint the previous output holds for it (see valueFingerprint). */
+export interface FingerprintCheck {
+  readonly value: string;
+  readonly fingerprint: string;
+}
+
+/**
+ * The checks whose value made its fingerprint, as `fingerprint → value`. Each takes about
+ * 100 ms of scrypt, by design: they run at once on libuv's threadpool, beside this thread.
+ */
+export async function confirmedFingerprints(checks: readonly FingerprintCheck[]): Promise<Map<string, string>> {
+  const confirmed = await Promise.all(checks.map(({ value, fingerprint }) => new Promise<boolean>((resolve, reject) => {
+    const parts = fingerprintParts(fingerprint);
+    if (!parts) return resolve(false);
+    scrypt(value, parts.salt, 32, SCRYPT, (error, digest) => (error ? reject(error) : resolve(timingSafeEqual(digest, parts.digest))));
+  })));
+  return new Map(checks.filter((_, i) => confirmed[i]).map(({ value, fingerprint }) => [fingerprint, value]));
+}
+
+/** The salt and digest of a fingerprint valueFingerprint made; undefined for anything else. */
+function fingerprintParts(fingerprint: unknown): { readonly salt: Buffer; readonly digest: Buffer } | undefined {
+  if (typeof fingerprint !== 'string') return undefined;
   const [scheme, salt, digest] = fingerprint.split('$');
-  if (scheme !== 'scrypt' || !salt || !digest) return false;
+  if (scheme !== 'scrypt' || !salt || !digest) return undefined;
   const expected = Buffer.from(digest, 'base64');
-  if (expected.length !== 32) return false;
-  return timingSafeEqual(scryptSync(value, Buffer.from(salt, 'base64'), 32, SCRYPT), expected);
+  return expected.length === 32 ? { salt: Buffer.from(salt, 'base64'), digest: expected } : undefined;
 }

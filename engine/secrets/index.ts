@@ -28,6 +28,11 @@ export interface SecureRenderOptions {
    * @default {}
    */
   readonly published?: Readonly<Record<string, string>>;
+  /**
+   * Values found to have made the fingerprints of the previous output (see fingerprintChecks).
+   * @default - none: each value is checked as it is resolved
+   */
+  readonly confirmedFingerprints?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -42,6 +47,7 @@ export function renderEnvironmentSecurely(env: Environment, options: SecureRende
     rotate: options.rotateSecrets ?? false,
     variables: options.variables,
     published: options.published,
+    confirmedFingerprints: options.confirmedFingerprints,
   });
   provideSecretMaterial(env, material);
   const files = renderEnvironment(env);

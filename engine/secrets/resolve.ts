@@ -9,7 +9,7 @@ import {
 import { parseYaml, toYaml } from '../../constructs/yaml';
 import { UserError, UserErrors } from '../errors';
 import { vaultDecrypt, vaultEncrypt } from './ansible-vault';
-import { generateSecretValue, matchesFingerprint, valueFingerprint } from './generate';
+import { generateSecretValue, matchesFingerprint, valueFingerprint, type FingerprintCheck } from './generate';
 import { sealingKeyFingerprint, sealingKeyOf, sealValue } from './sealed-secrets';
 
 /** The environment variable holding the Ansible Vault password at synth time. */
@@ -50,6 +50,12 @@ export interface ResolveSecretsOptions {
    * @default process.env
    */
   readonly variables?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Values already found to have made the fingerprints the previous output holds
+   * (`fingerprint → value`, see confirmedFingerprints): they are not checked again.
+   * @default - none: each value is checked here
+   */
+  readonly confirmedFingerprints?: ReadonlyMap<string, string>;
 }
 
 export interface ResolvedSecrets {
@@ -69,13 +75,49 @@ const FINGERPRINTS = 'siteforge.dev/value-fingerprints';
  * at once.
  */
 export function resolveSecrets(env: Environment, options: ResolveSecretsOptions): ResolvedSecrets {
+  return resolveWith(env, options, {
+    matches: (value, fingerprint) => (fingerprint !== undefined && options.confirmedFingerprints?.get(fingerprint) === value) || matchesFingerprint(value, fingerprint),
+    make: valueFingerprint,
+  });
+}
+
+/**
+ * The values resolveSecrets would check against the fingerprints the previous output holds,
+ * each about 100 ms of scrypt: confirmedFingerprints can check them all at once beforehand.
+ * None when the environment's secrets cannot be resolved (rendering it reports why).
+ */
+export function fingerprintChecks(env: Environment, options: Omit<ResolveSecretsOptions, 'confirmedFingerprints'>): FingerprintCheck[] {
+  const checks: FingerprintCheck[] = [];
+  try {
+    // Every value taken as unchanged, so that nothing is fingerprinted anew either.
+    resolveWith(env, options, {
+      matches: (value, fingerprint) => {
+        if (fingerprint !== undefined) checks.push({ value, fingerprint });
+        return true;
+      },
+      make: () => '',
+    });
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return [];
+  }
+  return checks;
+}
+
+/** How resolveWith tells a value from its fingerprint, and makes one. */
+interface Fingerprinting {
+  matches(value: string, fingerprint: string | undefined): boolean;
+  make(value: string): string;
+}
+
+function resolveWith(env: Environment, options: ResolveSecretsOptions, fingerprinting: Fingerprinting): ResolvedSecrets {
   const variables = options.variables ?? process.env;
   const sealed: Record<string, SealedSecretMaterial> = {};
   const vault: Record<string, string> = {};
   const handled: HandledSecret[] = [];
   const errors: UserError[] = [];
   const keys = new Map<string, KeyObject>();
-  const context: Context = { options, variables, handled, keys, vaultValues: new Map(), readValues: new Map(), certificates: {} };
+  const context: Context = { options, variables, fingerprinting, handled, keys, vaultValues: new Map(), readValues: new Map(), certificates: {} };
   // A vault carrying the values of the instances its instance uses is resolved after theirs.
   const order = new Map(env.instancesInDependencyOrder().map((instance, index) => [instance, index]));
   // Environment Secrets, which belong to no instance, come last.
@@ -105,6 +147,7 @@ export function readsVariables(env: Environment): boolean {
 interface Context {
   readonly options: ResolveSecretsOptions;
   readonly variables: Readonly<Record<string, string | undefined>>;
+  readonly fingerprinting: Fingerprinting;
   readonly handled: HandledSecret[];
   readonly keys: Map<string, KeyObject>;
   /** The values written into each VM instance's vault (instance name → variable → value), for the Secrets that share them. */
@@ -166,12 +209,12 @@ function resolveSealed(requirement: SecretRequirement, context: Context): Sealed
     bytes += Buffer.byteLength(secretKey) + (known !== undefined ? Buffer.byteLength(known) : secret.length ?? 0);
     if (known !== undefined) {
       // A value known here is sealed again only when it changed (its fingerprint tells).
-      if (before && reusable && matchesFingerprint(known, previousFingerprints[secretKey])) {
+      if (before && reusable && context.fingerprinting.matches(known, previousFingerprints[secretKey])) {
         encryptedData[secretKey] = before;
         fingerprints[secretKey] = previousFingerprints[secretKey];
       } else {
         encryptedData[secretKey] = sealValue(key, label, Buffer.from(known, 'utf8'));
-        fingerprints[secretKey] = valueFingerprint(known);
+        fingerprints[secretKey] = context.fingerprinting.make(known);
       }
     } else if (secret.source === 'generated') {
       if (before && reusable && !context.options.rotate) {
