@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Construct } from 'constructs';
 import * as model from '../constructs';
-import { inputText, Site, UnwritableInput, type Environment, type RenderedFile } from '../constructs';
-import { fingerprintChecks, readsVariables } from './secrets/resolve';
+import { inputText, Site, UnwritableInput, type Environment } from '../constructs';
+import { previewSecrets, readsVariables } from './secrets/resolve';
 import type { FingerprintCheck } from './secrets/generate';
 import { publishedReads, type PublishedRead, type PublishedSecretFiles } from './secrets/published';
 import type { RenderChecked } from './checked-render';
+import type { SecureRender } from './secrets';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { userErrorsOf } from './errors';
@@ -131,7 +132,7 @@ export function synthSite(definition: SiteDefinition, catalog: Catalog, context:
     if (errors.length > 0) return { results: [], errors, remotes, clusterObjects };
     // Staged only once every environment rendered: a site with an error stages nothing (what
     // staging itself refuses is undone with the whole synth).
-    return { results: plans.map((plan, i) => (rendered[i] ? stagedResult(plan, rendered[i], context) : intactResult(plan))), errors: [], remotes, clusterObjects };
+    return { results: plans.map((plan, i) => (rendered[i] ? stagedResult(plan, rendered[i], context) : intactResult(plan, plan.intact!))), errors: [], remotes, clusterObjects };
   } catch (e) {
     const found = userErrorsOf(e);
     if (found.length === 0) throw e;
@@ -142,7 +143,8 @@ export function synthSite(definition: SiteDefinition, catalog: Catalog, context:
 /** What the scan of a site found before any thread renders it (see scanSite). */
 export interface SiteScan {
   /**
-   * The site's outcome when every selected environment has intact output.
+   * The site's outcome when every selected environment has intact output, once every one of
+   * `fingerprintChecks` confirms its value.
    * @default - none: it is rendered
    */
   readonly unchanged?: SiteOutcome;
@@ -156,9 +158,12 @@ export interface SiteScan {
 
 /**
  * Looks at a site before it is rendered: whether its selected environments all have intact
- * output (then it needs no rendering at all), else which values it will check against their
- * fingerprints. Sites with no output, or that cannot be built, are left to `synthSite` (which
- * reports why), as are all in a dry run or when rendering all or rotating secrets.
+ * output (then it needs no rendering at all), and which values it checks against their
+ * fingerprints. An environment that reads variables is intact when its files are as rendered
+ * from its tree and the secret material its secrets resolve to, taking each value as the one
+ * its fingerprint was made from (see previewSecrets). Sites with no output, or that cannot be
+ * built, are left to `synthSite` (which reports why), as are all in a dry run or when
+ * rendering all or rotating secrets.
  */
 export function scanSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext): SiteScan {
   const rendered: SiteScan = { fingerprintChecks: [] };
@@ -170,12 +175,17 @@ export function scanSite(definition: SiteDefinition, catalog: Catalog, context: 
     if (userErrorsOf(e).length > 0) return rendered;
     throw e;
   }
-  if (plans.every((plan) => plan.intact !== undefined)) {
-    return { unchanged: { results: plans.map(intactResult), errors: [], remotes: plans.map((plan) => plan.remote), clusterObjects: plans.map((plan) => plan.clusterObjects) }, fingerprintChecks: [] };
-  }
-  const checks = plans.filter((plan) => plan.intact === undefined && readsVariables(plan.env))
-    .flatMap((plan) => fingerprintChecks(plan.env, { repoDir: join(context.outDir, plan.repo), rotate: context.rotateSecrets }));
-  return { fingerprintChecks: checks };
+  const checks: FingerprintCheck[] = [];
+  const intact = plans.map((plan) => {
+    if (plan.intact !== undefined || !plan.readsVariables || plan.siteHash === undefined) return plan.intact;
+    const preview = previewSecrets(plan.env, { repoDir: join(context.outDir, plan.repo) });
+    if (!preview) return undefined;
+    checks.push(...preview.checks);
+    return intactOutput(context.outDir, plan.repo, environmentInputHash(plan.siteHash, plan.env.name, preview.digest), context.index?.[plan.repo]);
+  });
+  if (!intact.every((found) => found !== undefined)) return { fingerprintChecks: checks };
+  const unchanged = { results: plans.map((plan, i) => intactResult(plan, intact[i]!)), errors: [], remotes: plans.map((plan) => plan.remote), clusterObjects: plans.map((plan) => plan.clusterObjects) };
+  return { unchanged, fingerprintChecks: checks };
 }
 
 /** A selected environment, and whether it needs rendering. */
@@ -184,7 +194,14 @@ interface PlannedEnvironment {
   readonly repo: string;
   readonly remote: EnvironmentRemote;
   readonly clusterObjects: EnvironmentClusterObjects;
-  /** @default - none: the environment's inputs cannot all be written down */
+  /** Whether it reads environment variables (see readsVariables). */
+  readonly readsVariables: boolean;
+  /** @default - none: the site's tree holds a value that cannot be written down */
+  readonly siteHash?: string;
+  /**
+   * @default - none: the environment's inputs cannot all be written down, or it reads
+   * variables, whose input hash is known once its secrets are resolved
+   */
   readonly inputHash?: string;
   /** Its repository when it is as the last synth left it. @default - it must be rendered */
   readonly intact?: IntactOutput;
@@ -203,21 +220,32 @@ function planEnvironments(site: Site, context: SiteSynthContext): PlannedEnviron
   const mayKeep = mayKeepOutput(context);
   return selectEnvironments(site, context.selection).map((env) => {
     const repo = `${site.name}/${env.name}`;
-    const inputHash = siteHash === undefined || readsVariables(env) ? undefined : sha256(`${siteHash}\0${env.name}`);
+    const reads = readsVariables(env);
+    const inputHash = siteHash === undefined || reads ? undefined : environmentInputHash(siteHash, env.name);
     const intact = inputHash !== undefined && mayKeep ? intactOutput(context.outDir, repo, inputHash, context.index?.[repo]) : undefined;
-    return { env, repo, remote: remoteOf(site, env, context.remotesDir), clusterObjects: clusterObjectsOf(site, env), inputHash, intact };
+    return { env, repo, remote: remoteOf(site, env, context.remotesDir), clusterObjects: clusterObjectsOf(site, env), readsVariables: reads, siteHash, inputHash, intact };
   });
 }
 
-function stagedResult(plan: PlannedEnvironment, files: readonly RenderedFile[], context: SiteSynthContext): EnvironmentResult {
-  const staged = context.stagingDir === undefined
-    ? { repo: plan.repo, written: [], deleted: [], unchanged: 0, fresh: false }
-    : stageEnvironment(context.outDir, context.stagingDir, plan.repo, files, plan.inputHash);
-  return { ...staged, site: Site.of(plan.env).name, env: plan.env.name, files: files.length + 1, removed: false, rendered: true };
+/**
+ * What an environment is rendered from: its site's tree and siteforge's code (`siteHash`),
+ * its name, and for one that reads variables the digest of its secret material (see
+ * secretMaterialDigest), which stands for the values without giving them away.
+ */
+function environmentInputHash(siteHash: string, envName: string, secretsDigest?: string): string {
+  return sha256(secretsDigest === undefined ? `${siteHash}\0${envName}` : `${siteHash}\0${envName}\0${secretsDigest}`);
 }
 
-function intactResult(plan: PlannedEnvironment): EnvironmentResult {
-  const { files, seenStats } = plan.intact!;
+function stagedResult(plan: PlannedEnvironment, rendered: SecureRender, context: SiteSynthContext): EnvironmentResult {
+  const inputHash = plan.readsVariables && plan.siteHash !== undefined ? environmentInputHash(plan.siteHash, plan.env.name, rendered.secretsDigest) : plan.inputHash;
+  const staged = context.stagingDir === undefined
+    ? { repo: plan.repo, written: [], deleted: [], unchanged: 0, fresh: false }
+    : stageEnvironment(context.outDir, context.stagingDir, plan.repo, rendered.files, inputHash);
+  return { ...staged, site: Site.of(plan.env).name, env: plan.env.name, files: rendered.files.length + 1, removed: false, rendered: true };
+}
+
+function intactResult(plan: PlannedEnvironment, intact: IntactOutput): EnvironmentResult {
+  const { files, seenStats } = intact;
   return { repo: plan.repo, written: [], deleted: [], unchanged: files, fresh: false, seenStats, site: Site.of(plan.env).name, env: plan.env.name, files, removed: false, rendered: false };
 }
 

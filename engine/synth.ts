@@ -16,6 +16,7 @@ import { generatorFingerprint } from './generator-fingerprint';
 import { scanSite, synthSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
 import { confirmedFingerprints } from './secrets/generate';
 import type { SynthWorkerData, SynthWorkerReply, SynthWorkerRequest } from './synth-worker';
+import type { RenderChecked } from './checked-render';
 import { compiledProgram, type CompiledProgram } from './compiled-program.js';
 import { PUBLISHED_READS_AT_ONCE, readPublished, type PublishedSecretFiles } from './secrets/published';
 
@@ -139,25 +140,33 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       options.onSiteDone?.(++sitesDone, definitions.length);
     };
     const indexOf = new Map(options.fleet.map((d, i) => [d, i]));
-    // Sites found unchanged here need no thread; the others are rendered, those that check
-    // values against fingerprints once the checks, started here, are done.
+    // Sites found unchanged here need no thread; the others are rendered. A site whose values
+    // are checked against fingerprints waits for the checks, started here: it may turn out
+    // unchanged, and is rendered without checking them again otherwise.
     const outcomes = new Map<number, SiteOutcome>();
     const toRender: number[] = [];
-    const confirming = new Map<number, Promise<ReadonlyMap<string, string>>>();
+    const confirming = new Map<number, Promise<Confirmation>>();
+    let maybeUnchanged = 0;
     for (const definition of definitions) {
       const index = indexOf.get(definition)!;
-      const scan = scanSite(definition, options.catalog, context);
-      if (scan.unchanged) {
-        outcomes.set(index, scan.unchanged);
-        onOutcome(scan.unchanged);
+      const { unchanged, fingerprintChecks } = scanSite(definition, options.catalog, context);
+      if (unchanged && fingerprintChecks.length === 0) {
+        outcomes.set(index, unchanged);
+        onOutcome(unchanged);
         continue;
       }
       toRender.push(index);
-      if (scan.fingerprintChecks.length > 0) confirming.set(index, confirmedFingerprints(scan.fingerprintChecks));
+      if (unchanged) maybeUnchanged++;
+      if (fingerprintChecks.length > 0) {
+        confirming.set(index, confirmedFingerprints(fingerprintChecks).then((confirmed) => ({
+          confirmed,
+          unchanged: fingerprintChecks.every((check) => confirmed.get(check.fingerprint) === check.value) ? unchanged : undefined,
+        })));
+      }
     }
     options.onPhase?.('scanned');
     // Worker threads load the fleet from its module: without one, `auto` is this thread alone.
-    const wanted = options.workers === 'auto' ? (options.fleetModule ? autoWorkers(toRender.length) : 1) : options.workers ?? 1;
+    const wanted = options.workers === 'auto' ? (options.fleetModule ? autoWorkers(toRender.length - maybeUnchanged) : 1) : options.workers ?? 1;
     const workers = Math.max(1, Math.min(wanted, toRender.length));
     const rendered = await synthInWorkers(options, toRender, confirming, context, workers, onOutcome);
     options.onPhase?.('rendered');
@@ -195,19 +204,27 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
   }
 }
 
+/** A site's fingerprint checks, done (see SiteScan). */
+interface Confirmation {
+  /** The values that made their fingerprints, `fingerprint → value`. */
+  readonly confirmed: ReadonlyMap<string, string>;
+  /** The site's outcome when it turned out unchanged. @default - it is rendered */
+  readonly unchanged?: SiteOutcome;
+}
+
 /**
  * Runs `synthSite` for the sites at `indexes` of the fleet on `workers` threads: this one and
  * `workers - 1` worker threads (each thread holds its own copy of cdk8s and the catalog, so
  * this one takes part rather than idle). Sites are handed out one at a time, two in flight
  * per worker so it never waits. A site that asks for the credential files its published
  * repositories hold gets them read here, and goes back to the queue with them. A site in
- * `confirming` joins the queue once its fingerprint checks are done. Returns each site's
- * outcome by its index, and what the worker threads ran.
+ * `confirming` joins the queue once its fingerprint checks are done, unless they found it
+ * unchanged. Returns each site's outcome by its index, and what the worker threads ran.
  */
 async function synthInWorkers(
   options: SynthOptions,
   indexes: readonly number[],
-  confirming: ReadonlyMap<number, Promise<ReadonlyMap<string, string>>>,
+  confirming: ReadonlyMap<number, Promise<Confirmation>>,
   context: SiteSynthContext,
   workers: number,
   onOutcome: (outcome: SiteOutcome) => void,
@@ -247,9 +264,10 @@ async function synthInWorkers(
   };
 
   for (const [index, checked] of confirming) {
-    checked.then((found) => {
+    checked.then((confirmation) => {
       if (failure) return;
-      confirmed.set(index, found);
+      if (confirmation.unchanged) return settle(index, confirmation.unchanged);
+      confirmed.set(index, confirmation.confirmed);
       queue.push(index);
       changed();
     }, fail);
@@ -290,14 +308,16 @@ async function synthInWorkers(
   });
   try {
     const thisThreadRenders = workers === 1 || options.renderInThisThread !== false;
-    const render = thisThreadRenders && indexes.length > 0 ? (await import('./checked-render')).renderChecked : undefined;
+    // Loaded once there is a site to render: a synth that renders nothing never loads cdk8s.
+    let render: RenderChecked | undefined;
     while (remaining > 0 && !failure) {
-      const index = render ? queue.shift() : undefined;
+      const index = thisThreadRenders ? queue.shift() : undefined;
       if (index === undefined) {
         await new Promise<void>((resolve) => (wakeThisThread = resolve));
         continue;
       }
-      settle(index, synthSite(options.fleet[index], options.catalog, { ...context, published: published.get(index), confirmedFingerprints: confirmed.get(index) }, render!));
+      render ??= (await import('./checked-render')).renderChecked;
+      settle(index, synthSite(options.fleet[index], options.catalog, { ...context, published: published.get(index), confirmedFingerprints: confirmed.get(index) }, render));
       // Let replies from the workers in, so they are fed while this thread works.
       await new Promise((resolve) => setImmediate(resolve));
     }

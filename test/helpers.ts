@@ -108,13 +108,16 @@ export function mtimes(dir: string): Record<string, number> {
  * `tree` with the values that are random on a first synth masked: generated secrets sealed
  * for a cluster or encrypted with Ansible Vault (both kept on later synths), the salted
  * fingerprints of sealed values, the `checksum/secrets` pod annotations over sealed values,
- * and the hashes of the files holding them.
+ * the hashes of the files holding them, and the inputHash of an environment that reads
+ * variables (it holds a digest of that environment's secret material).
  */
 export function withoutSealedValues(tree: Record<string, string>): Record<string, string> {
   const sealed = /^( {4}[a-z0-9-]+: )Ag[A-Za-z0-9+/=]+$/gm;
   const checksum = /^( +checksum\/secrets: )[0-9a-f]{64}$/gm;
   const isVault = (path: string) => /ansible\/group_vars\/[^/]+\/vault\.yml$/.test(path);
   const repoOf = (path: string) => path.split('/').slice(0, 2).join('/');
+  // Environments that read variables: a vault file, or values sealed with their fingerprints.
+  const readingVariables = new Set(Object.entries(tree).filter(([path, content]) => isVault(path) || content.includes('siteforge.dev/value-fingerprints: ')).map(([path]) => repoOf(path)));
   // Files holding a checksum over sealed values, by repository: their hashes in state.json vary too.
   const withChecksum = new Map<string, Set<string>>();
   for (const [path, content] of Object.entries(tree)) {
@@ -128,6 +131,7 @@ export function withoutSealedValues(tree: Record<string, string>): Record<string
       .replace(/("manifests\/secrets\/sealedsecret-[^"]+": )"sha256:[0-9a-f]+"/g, '$1"(masked)"')
       .replace(/("ansible\/group_vars\/[^"/]+\/vault\.yml": )"sha256:[0-9a-f]+"/g, '$1"(masked)"')
       .replace(/("outputHash": )"sha256:[0-9a-f]+"/, '$1"(masked)"')
+      .replace(/("inputHash": )"sha256:[0-9a-f]+"/, (line, prefix: string) => (readingVariables.has(repoOf(path)) ? `${prefix}"(masked)"` : line))
       .replace(/^( +"([^"]+)": )"sha256:[0-9a-f]+"/gm, (line, prefix: string, file: string) => (withChecksum.get(repoOf(path))?.has(file) ? `${prefix}"(masked)"` : line))
     : isVault(path) ? '(vault)' : content.replace(sealed, '$1(sealed)').replace(/^( +siteforge\.dev\/value-fingerprints: ).*$/gm, '$1(salted)').replace(checksum, '$1(sealed values)')]));
 }

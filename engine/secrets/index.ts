@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { provideSecretMaterial, Site, type Environment, type RenderedFile } from '../../constructs';
 import { renderEnvironment } from '../../constructs/render';
 import { assertNoPlaintextSecrets } from './gate';
-import { resolveSecrets } from './resolve';
+import { resolveSecrets, secretMaterialDigest } from './resolve';
 
 export * from './gate';
 export * from './resolve';
@@ -29,10 +29,16 @@ export interface SecureRenderOptions {
    */
   readonly published?: Readonly<Record<string, string>>;
   /**
-   * Values found to have made the fingerprints of the previous output (see fingerprintChecks).
+   * Values found to have made the fingerprints of the previous output (see previewSecrets).
    * @default - none: each value is checked as it is resolved
    */
   readonly confirmedFingerprints?: ReadonlyMap<string, string>;
+}
+
+/** The files of an environment rendered with its secrets, and the secretMaterialDigest of those. */
+export interface SecureRender {
+  readonly files: RenderedFile[];
+  readonly secretsDigest: string;
 }
 
 /**
@@ -41,6 +47,11 @@ export interface SecureRenderOptions {
  * result. What synth calls instead of `renderEnvironment`.
  */
 export function renderEnvironmentSecurely(env: Environment, options: SecureRenderOptions): RenderedFile[] {
+  return renderWithSecretMaterial(env, options).files;
+}
+
+/** renderEnvironmentSecurely, with the digest of the secret material the files were rendered with. */
+export function renderWithSecretMaterial(env: Environment, options: SecureRenderOptions): SecureRender {
   const repo = `${Site.of(env).name}/${env.name}`;
   const { material, handled } = resolveSecrets(env, {
     repoDir: join(options.outDir, repo),
@@ -52,5 +63,5 @@ export function renderEnvironmentSecurely(env: Environment, options: SecureRende
   provideSecretMaterial(env, material);
   const files = renderEnvironment(env);
   assertNoPlaintextSecrets(repo, files, handled);
-  return files;
+  return { files, secretsDigest: secretMaterialDigest(material) };
 }

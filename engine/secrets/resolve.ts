@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import {
   Environment, sealedSecretPath, secretRequirements, secretValueName, TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY, vaultFile, vaultVariable,
   type CertificateFacts, type SealedSecretMaterial, type Secret, type SecretMaterial, type SecretRequirement,
@@ -81,27 +81,47 @@ export function resolveSecrets(env: Environment, options: ResolveSecretsOptions)
   });
 }
 
+/** What resolveSecrets will make of an environment's secrets, found before it is rendered. */
+export interface SecretsPreview {
+  /**
+   * The values it checks against the fingerprints the previous output holds, each about
+   * 100 ms of scrypt: confirmedFingerprints checks them all at once beforehand.
+   */
+  readonly checks: readonly FingerprintCheck[];
+  /** The secretMaterialDigest of what it resolves, should every check confirm its value. */
+  readonly digest: string;
+}
+
 /**
- * The values resolveSecrets would check against the fingerprints the previous output holds,
- * each about 100 ms of scrypt: confirmedFingerprints can check them all at once beforehand.
- * None when the environment's secrets cannot be resolved (rendering it reports why).
+ * Resolves the secrets of `env` as resolveSecrets does, taking every value read from the
+ * environment (or a vault) as the one its fingerprint was made from, without checking it;
+ * undefined when they cannot be resolved (rendering the environment reports why).
  */
-export function fingerprintChecks(env: Environment, options: Omit<ResolveSecretsOptions, 'confirmedFingerprints'>): FingerprintCheck[] {
+export function previewSecrets(env: Environment, options: Omit<ResolveSecretsOptions, 'confirmedFingerprints'>): SecretsPreview | undefined {
   const checks: FingerprintCheck[] = [];
   try {
-    // Every value taken as unchanged, so that nothing is fingerprinted anew either.
-    resolveWith(env, options, {
+    const { material } = resolveWith(env, options, {
       matches: (value, fingerprint) => {
         if (fingerprint !== undefined) checks.push({ value, fingerprint });
         return true;
       },
+      // Only a value with no fingerprint yet is fingerprinted: the digest changes all the same.
       make: () => '',
     });
+    return { checks, digest: secretMaterialDigest(material) };
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    return [];
+    return undefined;
   }
-  return checks;
+}
+
+/**
+ * A digest of what an environment's secrets resolved to: sealed values, their fingerprints,
+ * vault files and what TLS certificates say of themselves, none of which gives a value away.
+ * The files rendered are the same for the same construct tree and the same digest.
+ */
+export function secretMaterialDigest(material: SecretMaterial): string {
+  return createHash('sha256').update(JSON.stringify(material)).digest('base64url');
 }
 
 /** How resolveWith tells a value from its fingerprint, and makes one. */

@@ -9,6 +9,8 @@ import type { Construct } from 'constructs';
 import { loadCatalog } from '../../catalog';
 import { Site, type Environment } from '../../constructs';
 import { readState, synth, type EnvironmentResult } from '../../engine';
+import { buildSite } from '../../engine/fleet';
+import { readsVariables } from '../../engine/secrets/resolve';
 import { publish } from '../../engine/publish';
 import { synthSite } from '../../engine/site-synth';
 import { renderChecked } from '../../engine/checked-render';
@@ -31,8 +33,11 @@ async function synthesize(outDir: string, sites: readonly SiteDefinition[] = fle
   };
 }
 
-/** Repositories whose output reads environment variables: their state records no inputHash. */
-const readingVariables = (outDir: string, repos: readonly string[]) => repos.filter((repo) => readState(join(outDir, repo))!.inputHash === undefined);
+/** Repositories of the example fleet whose environments read environment variables (the vault password, Secret.fromEnv). */
+const readingVariables = fleet.flatMap((definition) => {
+  const site = buildSite(definition, catalog);
+  return site.environments.filter(readsVariables).map((env) => `${site.name}/${env.name}`);
+}).sort();
 
 const allRepos = (outDir: string) => Object.keys(readTree(outDir)).filter((p) => p.endsWith('/.siteforge/state.json')).map((p) => p.split('/').slice(0, 2).join('/')).sort();
 
@@ -88,19 +93,18 @@ async function failingAt(folder: string, failAt: number, run: () => Promise<unkn
 }
 
 describe('incremental synth', () => {
-  it('renders again only the environments that read environment variables when nothing changed, and writes nothing', async () => {
+  it('renders nothing when nothing changed, not even the environments that read environment variables, and writes nothing', async () => {
     const outDir = tempDir();
     const first = await synthesize(outDir);
     const repos = allRepos(outDir);
     expect(first.rendered).toStrictEqual(repos);
-    const variables = readingVariables(outDir, repos);
     // The example fleet has VM credentials (the vault password) in acme/prod, koca/prod and rainbond.
-    expect(variables).toStrictEqual(['acme/prod', 'koca/prod', 'rainbond/demo', 'rainbond/prod']);
+    expect(readingVariables).toStrictEqual(['acme/prod', 'koca/prod', 'rainbond/demo', 'rainbond/prod']);
     const tree = readTree(outDir);
     const times = mtimes(outDir);
 
     const second = await synthesize(outDir);
-    expect(second.rendered).toStrictEqual(variables);
+    expect(second.rendered).toStrictEqual([]);
     expect(second.written).toStrictEqual([]);
     expect(readTree(outDir)).toStrictEqual(tree);
     expect(mtimes(outDir)).toStrictEqual(times);
@@ -109,12 +113,11 @@ describe('incremental synth', () => {
   it('renders every environment of a changed site and no other', async () => {
     const outDir = tempDir();
     await synthesize(outDir);
-    const variables = readingVariables(outDir, allRepos(outDir));
     const before = readTree(join(outDir, 'choerodon'));
     const changed = fleet.map((d) => (d.name === 'choerodon' ? withExtraInstance(d) : d));
     const { rendered, written } = await synthesize(outDir, changed);
     const choerodon = ['choerodon/dev', 'choerodon/runtime', 'choerodon/single-cluster'];
-    expect(rendered).toStrictEqual([...choerodon, ...variables].sort());
+    expect(rendered).toStrictEqual(choerodon);
     // Every environment of the site records the site's new inputHash; only dev got the instance.
     expect(written).toStrictEqual(choerodon);
     const after = readTree(join(outDir, 'choerodon'));
@@ -265,13 +268,12 @@ describe('incremental synth', () => {
     await synthesize(outDir);
     const copy = join(tempDir(), 'dist');
     cpSync(outDir, copy, { recursive: true });
-    const variables = readingVariables(copy, allRepos(copy));
-    expect((await synthesize(copy)).rendered).toStrictEqual(variables);
+    expect((await synthesize(copy)).rendered).toStrictEqual([]);
     // Every copied file has another inode and change time: the index was recorded anew.
     const recorded = Object.entries(readOutputIndex(copy));
-    expect(recorded.map(([repo]) => repo)).toStrictEqual(allRepos(copy).filter((repo) => !variables.includes(repo)));
+    expect(recorded.map(([repo]) => repo)).toStrictEqual(allRepos(copy));
     expect(recorded.filter(([repo, digest]) => readOutputIndex(outDir)[repo] === digest)).toStrictEqual([]);
-    expect((await synthesize(copy)).rendered).toStrictEqual(variables);
+    expect((await synthesize(copy)).rendered).toStrictEqual([]);
     expect(readTree(copy)).toStrictEqual(readTree(outDir));
   });
 
@@ -283,8 +285,7 @@ describe('incremental synth', () => {
       return [recorded, readOutputIndex(outDir)];
     };
     await synthesize(outDir);
-    const variables = readingVariables(outDir, allRepos(outDir));
-    const recorded = allRepos(outDir).filter((repo) => !variables.includes(repo));
+    const recorded = allRepos(outDir);
     expect(Object.keys(readOutputIndex(outDir))).toStrictEqual(recorded);
     // Fresh repositories: each file's stat was taken as it was staged.
     const [afterFirst, statNow] = recordedNow(recorded);

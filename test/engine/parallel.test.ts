@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { synth } from '../../engine';
@@ -24,6 +25,25 @@ describe('parallel synth', () => {
     expect(workersOnly.environments.map((e) => e.repo)).toStrictEqual(one.environments.map((e) => e.repo));
     // Each site counted once, as the workers finish it.
     expect(progress).toStrictEqual(fleet.map((_, i) => [i + 1, fleet.length]));
+  });
+
+  it('renders in a worker a site whose values were checked against their fingerprints in this thread, keeping its sealed values', async () => {
+    const outDir = tempDir();
+    const catalog = builtinCatalog();
+    await synth({ fleet, catalog, outDir, workers: 1 });
+    const before = readTree(outDir);
+    // acme/prod and koca/prod seal values their vaults hold, with their fingerprints: a deleted
+    // file makes each render (two sites, so that a worker thread is started).
+    for (const repo of ['acme/prod', 'koca/prod']) {
+      expect(before[`${repo}/manifests/secrets/sealedsecret-mysql-credentials.yaml`]).toContain('siteforge.dev/value-fingerprints');
+      rmSync(join(outDir, repo, 'README.md'));
+    }
+    const rendered: string[] = [];
+    const report = await synth({ fleet, catalog, outDir, workers: 2, fleetModule, renderInThisThread: false, onEnvironment: (e) => (e.rendered ? rendered.push(e.repo) : undefined) });
+    expect(report.workerProgram).toBeDefined();
+    expect(rendered.sort()).toStrictEqual(['acme/prod', 'koca/prod']);
+    // Every value kept as it was sealed: byte for byte the same files.
+    expect(readTree(outDir)).toStrictEqual(before);
   });
 
   it('collects the user errors of sites rendered in workers and writes nothing', async () => {

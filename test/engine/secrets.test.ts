@@ -8,8 +8,9 @@ import { parse } from 'yaml';
 import { App } from 'cdk8s';
 import { Placement, SealingScope, Secret, SecretBackend, SecretStoreRef, Site } from '../../constructs';
 import {
-  assertNoPlaintextSecrets, assertRepositoryHasNoPlaintextSecrets, sealValue, synth, vaultDecrypt, vaultEncrypt,
+  assertNoPlaintextSecrets, assertRepositoryHasNoPlaintextSecrets, readState, sealValue, synth, vaultDecrypt, vaultEncrypt,
 } from '../../engine';
+import { confirmedFingerprints, valueFingerprint } from '../../engine/secrets/generate';
 import { fleet, type SiteDefinition } from '../../sites';
 import { builtinCatalog, catalogCopy, controllerUnseal, readTree, renderWithSecrets, restoreProcessEnvAfterEach, runCli, tempDir } from '../helpers';
 import { loadCatalog } from '../../catalog';
@@ -198,6 +199,33 @@ describe('secrets backends in synth', () => {
     } finally {
       delete process.env.ACME_DB_PASSWORD;
     }
+  });
+
+  it('renders an environment that reads a value from the environment again only once the value changed', async () => {
+    const outDir = tempDir();
+    const definition = smallSite({ secrets: SecretBackend.sealedSecrets({ certificate: publicPem }), credentials: { 'mysql-password': Secret.fromEnv('ACME_DB_PASSWORD') } });
+    const rendered = async () => {
+      const repos: string[] = [];
+      await synth({ fleet: [definition], catalog, outDir, onEnvironment: (e) => (e.rendered ? repos.push(e.repo) : undefined) });
+      return repos;
+    };
+    const inputHash = () => readState(join(outDir, 'acme/prod'))!.inputHash;
+    process.env.ACME_DB_PASSWORD = 'Correct-Horse-Battery-Staple';
+    expect(await rendered()).toStrictEqual(['acme/prod']);
+    const first = { tree: readTree(outDir), inputHash: inputHash() };
+    expect(first.inputHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // The value made the fingerprint its SealedSecret holds: nothing to render.
+    expect(await rendered()).toStrictEqual([]);
+    expect(readTree(outDir)).toStrictEqual(first.tree);
+    process.env.ACME_DB_PASSWORD = 'Another-Horse-Battery-Staple';
+    expect(await rendered()).toStrictEqual(['acme/prod']);
+    expect(controllerUnseal(keys.privateKey, labels.strict, readSealed(outDir).spec.encryptedData['mysql-password'])).toBe('Another-Horse-Battery-Staple');
+    expect(inputHash()).not.toBe(first.inputHash);
+    expect(await rendered()).toStrictEqual([]);
+    // The first value again is a change too.
+    process.env.ACME_DB_PASSWORD = 'Correct-Horse-Battery-Staple';
+    expect(await rendered()).toStrictEqual(['acme/prod']);
+    expect(controllerUnseal(keys.privateKey, labels.strict, readSealed(outDir).spec.encryptedData['mysql-password'])).toBe('Correct-Horse-Battery-Staple');
   });
 
   it('renders External Secrets: store references as data, generated values from Password generators created once', async () => {
@@ -525,6 +553,48 @@ describe('Ansible Vault for VM credentials', () => {
     await expect(synth({ fleet: [smallSite({ vm: true })], catalog, outDir })).rejects.toThrow(
       'acme/prod/mysql: SITEFORGE_VAULT_PASSWORD is not set; the credentials of instances on VMs are encrypted with Ansible Vault: export the vault password as SITEFORGE_VAULT_PASSWORD');
     expect(existsSync(join(outDir, 'acme'))).toBe(false);
+  });
+  it('renders an environment on VMs again only once a value its vault holds changed', async () => {
+    const outDir = tempDir();
+    const definition = smallSite({ vm: true, credentials: { 'mysql-password': Secret.fromEnv('ACME_DB_PASSWORD') } });
+    const vaultFile = join(outDir, 'acme/prod/ansible/group_vars/mysql/vault.yml');
+    const rendered = async () => {
+      const repos: string[] = [];
+      await synth({ fleet: [definition], catalog, outDir, onEnvironment: (e) => (e.rendered ? repos.push(e.repo) : undefined) });
+      return repos;
+    };
+    Object.assign(process.env, { SITEFORGE_VAULT_PASSWORD: password, ACME_DB_PASSWORD: 'Correct-Horse-Battery-Staple' });
+    try {
+      expect(await rendered()).toStrictEqual(['acme/prod']);
+      const tree = readTree(outDir);
+      expect(await rendered()).toStrictEqual([]);
+      expect(readTree(outDir)).toStrictEqual(tree);
+      process.env.ACME_DB_PASSWORD = 'Another-Horse-Battery-Staple';
+      expect(await rendered()).toStrictEqual(['acme/prod']);
+      expect((parse(vaultDecrypt(readFileSync(vaultFile, 'utf8'), password)) as Record<string, string>).mysql_mysql_password).toBe('Another-Horse-Battery-Staple');
+      expect(await rendered()).toStrictEqual([]);
+    } finally {
+      delete process.env.SITEFORGE_VAULT_PASSWORD;
+      delete process.env.ACME_DB_PASSWORD;
+    }
+  });
+});
+
+describe('fingerprints of values read from the environment', () => {
+  it('confirms, all at once, the values that made their fingerprints and no other', async () => {
+    const made = valueFingerprint('Correct-Horse-Battery-Staple');
+    const other = valueFingerprint('Another-Horse-Battery-Staple');
+    const confirmed = await confirmedFingerprints([
+      { value: 'Correct-Horse-Battery-Staple', fingerprint: made },
+      { value: 'Correct-Horse-Battery-Staple', fingerprint: other },
+      { value: 'Correct-Horse-Battery-Staple', fingerprint: 'scrypt$c2FsdA==$dG9vIHNob3J0' },
+      { value: 'Correct-Horse-Battery-Staple', fingerprint: 'sha256:0000' },
+    ]);
+    expect(confirmed).toStrictEqual(new Map([[made, 'Correct-Horse-Battery-Staple']]));
+    // A fresh salt each time: the same value makes another fingerprint, which confirms it all the same.
+    const again = valueFingerprint('Correct-Horse-Battery-Staple');
+    expect(again).not.toBe(made);
+    expect(await confirmedFingerprints([{ value: 'Correct-Horse-Battery-Staple', fingerprint: again }])).toStrictEqual(new Map([[again, 'Correct-Horse-Battery-Staple']]));
   });
 });
 
