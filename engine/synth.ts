@@ -14,7 +14,7 @@ import { readOutputIndex, recordSeenOutput } from './output-index';
 import { autoWorkers, concurrencyLimit } from './pool';
 import { generatorFingerprint } from './generator-fingerprint';
 import { scanSite, synthSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
-import { confirmedFingerprints } from './secrets/generate';
+import { confirmedFingerprints, FINGERPRINT_CHECKS_AT_ONCE } from './secrets/generate';
 import type { SynthWorkerData, SynthWorkerReply, SynthWorkerRequest } from './synth-worker';
 import type { RenderChecked } from './checked-render';
 import { compiledProgram, type CompiledProgram } from './compiled-program.js';
@@ -146,6 +146,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     const outcomes = new Map<number, SiteOutcome>();
     const toRender: number[] = [];
     const confirming = new Map<number, Promise<Confirmation>>();
+    const checking = concurrencyLimit(FINGERPRINT_CHECKS_AT_ONCE);
     let maybeUnchanged = 0;
     for (const definition of definitions) {
       const index = indexOf.get(definition)!;
@@ -158,7 +159,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       toRender.push(index);
       if (unchanged) maybeUnchanged++;
       if (fingerprintChecks.length > 0) {
-        confirming.set(index, confirmedFingerprints(fingerprintChecks).then((confirmed) => ({
+        confirming.set(index, confirmedFingerprints(fingerprintChecks, checking).then((confirmed) => ({
           confirmed,
           unchanged: fingerprintChecks.every((check) => confirmed.get(check.fingerprint) === check.value) ? unchanged : undefined,
         })));

@@ -40,15 +40,22 @@ export interface FingerprintCheck {
 }
 
 /**
- * The checks whose value made its fingerprint, as `fingerprint → value`. Each takes about
- * 100 ms of scrypt, by design: they run at once on libuv's threadpool, beside this thread.
+ * How many fingerprint checks run at once: each holds 32 MiB for scrypt (128·N·r bytes), and
+ * two keep a second core busy while this thread works.
  */
-export async function confirmedFingerprints(checks: readonly FingerprintCheck[]): Promise<Map<string, string>> {
-  const confirmed = await Promise.all(checks.map(({ value, fingerprint }) => new Promise<boolean>((resolve, reject) => {
+export const FINGERPRINT_CHECKS_AT_ONCE = 2;
+
+/**
+ * The checks whose value made its fingerprint, as `fingerprint → value`. Each takes about
+ * 100 ms of scrypt, by design: they run on libuv's threadpool, beside this thread, as many at
+ * once as `limit` lets (see concurrencyLimit).
+ */
+export async function confirmedFingerprints(checks: readonly FingerprintCheck[], limit: <R>(task: () => Promise<R>) => Promise<R>): Promise<Map<string, string>> {
+  const confirmed = await Promise.all(checks.map(({ value, fingerprint }) => limit(() => new Promise<boolean>((resolve, reject) => {
     const parts = fingerprintParts(fingerprint);
     if (!parts) return resolve(false);
     scrypt(value, parts.salt, 32, SCRYPT, (error, digest) => (error ? reject(error) : resolve(timingSafeEqual(digest, parts.digest))));
-  })));
+  }))));
   return new Map(checks.filter((_, i) => confirmed[i]).map(({ value, fingerprint }) => [fingerprint, value]));
 }
 

@@ -11,6 +11,7 @@ import {
   assertNoPlaintextSecrets, assertRepositoryHasNoPlaintextSecrets, readState, sealValue, synth, vaultDecrypt, vaultEncrypt,
 } from '../../engine';
 import { confirmedFingerprints, valueFingerprint } from '../../engine/secrets/generate';
+import { concurrencyLimit } from '../../engine/pool';
 import { fleet, type SiteDefinition } from '../../sites';
 import { builtinCatalog, catalogCopy, controllerUnseal, readTree, renderWithSecrets, restoreProcessEnvAfterEach, runCli, tempDir } from '../helpers';
 import { loadCatalog } from '../../catalog';
@@ -581,20 +582,21 @@ describe('Ansible Vault for VM credentials', () => {
 });
 
 describe('fingerprints of values read from the environment', () => {
-  it('confirms, all at once, the values that made their fingerprints and no other', async () => {
+  it('confirms the values that made their fingerprints and no other', async () => {
     const made = valueFingerprint('Correct-Horse-Battery-Staple');
     const other = valueFingerprint('Another-Horse-Battery-Staple');
+    const oneAtATime = concurrencyLimit(1);
     const confirmed = await confirmedFingerprints([
       { value: 'Correct-Horse-Battery-Staple', fingerprint: made },
       { value: 'Correct-Horse-Battery-Staple', fingerprint: other },
       { value: 'Correct-Horse-Battery-Staple', fingerprint: 'scrypt$c2FsdA==$dG9vIHNob3J0' },
       { value: 'Correct-Horse-Battery-Staple', fingerprint: 'sha256:0000' },
-    ]);
+    ], oneAtATime);
     expect(confirmed).toStrictEqual(new Map([[made, 'Correct-Horse-Battery-Staple']]));
     // A fresh salt each time: the same value makes another fingerprint, which confirms it all the same.
     const again = valueFingerprint('Correct-Horse-Battery-Staple');
     expect(again).not.toBe(made);
-    expect(await confirmedFingerprints([{ value: 'Correct-Horse-Battery-Staple', fingerprint: again }])).toStrictEqual(new Map([[again, 'Correct-Horse-Battery-Staple']]));
+    expect(await confirmedFingerprints([{ value: 'Correct-Horse-Battery-Staple', fingerprint: again }], oneAtATime)).toStrictEqual(new Map([[again, 'Correct-Horse-Battery-Staple']]));
   });
 });
 
