@@ -101,11 +101,14 @@ export function previewSecrets(env: Environment, options: Omit<ResolveSecretsOpt
   const checks: FingerprintCheck[] = [];
   try {
     const { material } = resolveWith(env, options, {
+      // A value with no fingerprint to check is sealed anew, as resolveSecrets does.
       matches: (value, fingerprint) => {
-        if (fingerprint !== undefined) checks.push({ value, fingerprint });
+        if (fingerprint === undefined) return false;
+        checks.push({ value, fingerprint });
         return true;
       },
-      // Only a value with no fingerprint yet is fingerprinted: the digest changes all the same.
+      // A value sealed anew has a new seal, which changes the digest whatever its fingerprint:
+      // none is made here (each is 100 ms of scrypt).
       make: () => '',
     });
     return { checks, digest: secretMaterialDigest(material) };
