@@ -1,4 +1,5 @@
-import { LineCounter, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlLibrary from 'yaml';
 import { readEmittedYaml } from './emitted-yaml';
 import { emitYaml } from './yaml-emitter';
 import { UserError } from './errors';
@@ -10,6 +11,18 @@ import { UserError } from './errors';
  */
 export function toYaml(value: unknown): string {
   return emitYaml(value);
+}
+
+let loaded: typeof YamlLibrary | undefined;
+
+/**
+ * The `yaml` library, loaded the first time YAML siteforge did not write is read (a catalog
+ * file not kept parsed yet, a rendered config file): siteforge writes YAML with its own emitter
+ * and reads its own output back without it (see emitted-yaml.ts), so a command that renders
+ * nothing need not spend the 30 ms a thread takes to load it.
+ */
+export function yamlLibrary(): typeof YamlLibrary {
+  return (loaded ??= createRequire(import.meta.url)('yaml') as typeof YamlLibrary);
 }
 
 /** Limits for reading YAML written by people: no billion laughs, no duplicate keys, no custom tags. */
@@ -27,6 +40,7 @@ export interface YamlSource {
  * keys are errors, and aliases are limited. Errors name `source` and the line.
  */
 export function parseYamlSource(text: string, source: string): YamlSource {
+  const { LineCounter, parseDocument } = yamlLibrary();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: YAML_RULES.uniqueKeys, strict: YAML_RULES.strict, customTags: [...YAML_RULES.customTags], prettyErrors: true, lineCounter });
   const problem = doc.errors[0] ?? doc.warnings[0];

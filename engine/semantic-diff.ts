@@ -1,5 +1,5 @@
-import { parseAllDocuments } from 'yaml';
 import { readEmittedYaml } from '../constructs/emitted-yaml';
+import { yamlLibrary } from '../constructs/yaml';
 import { STATE_FILE } from './output';
 
 /**
@@ -165,7 +165,7 @@ function parseYamlDocuments(content: string): unknown[] | undefined {
   const emitted = readEmittedYaml(content);
   if (emitted) return emitted.value === null ? [] : [emitted.value];
   try {
-    const docs = parseAllDocuments(content, { uniqueKeys: true, strict: true, customTags: [] });
+    const docs = yamlLibrary().parseAllDocuments(content, { uniqueKeys: true, strict: true, customTags: [] });
     if (!Array.isArray(docs)) return undefined;
     if (docs.some((d) => d.errors.length > 0 || d.warnings.length > 0)) return undefined;
     return docs.map((d) => d.toJS({ maxAliasCount: 50 })).filter((v) => v !== null && v !== undefined);

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import type { RenderedFile } from '../../constructs';
 import { readEmittedYaml } from '../../constructs/emitted-yaml';
+import { yamlLibrary } from '../../constructs/yaml';
 import { UserError, UserErrors } from '../errors';
 import type { HandledSecret } from './resolve';
 
@@ -112,7 +112,7 @@ function documentsOf(content: string): unknown[] {
   const emitted = readEmittedYaml(content);
   if (emitted) return [emitted.value];
   try {
-    return parseAllDocuments(content, { maxAliasCount: 50 } as never).flatMap((d) => ('toJS' in d ? [d.toJS({ maxAliasCount: 50 })] : []));
+    return yamlLibrary().parseAllDocuments(content, { maxAliasCount: 50 } as never).flatMap((d) => ('toJS' in d ? [d.toJS({ maxAliasCount: 50 })] : []));
   } catch {
     return [];
   }
