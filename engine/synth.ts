@@ -323,6 +323,12 @@ async function synthInWorkers(
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (failure) throw failure;
+  } catch (e) {
+    // A bug here (or in a callback) ends the synth as a worker's does: fingerprint checks and
+    // published reads still under way must then settle no site, nor report one done, after
+    // synth has rejected.
+    failure ??= e as Error;
+    throw e;
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
   }

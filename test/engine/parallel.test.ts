@@ -46,6 +46,30 @@ describe('parallel synth', () => {
     expect(readTree(outDir)).toStrictEqual(before);
   });
 
+  it('reports no site done once a failure in this thread ended the synth, though fingerprint checks were still under way', async () => {
+    const outDir = tempDir();
+    const catalog = builtinCatalog();
+    await synth({ fleet, catalog, outDir, workers: 1 });
+    // demo/all-in-one reads no variable: missing a file, it is rendered at once, while the values
+    // of acme, koca and rainbond are still checked against their fingerprints.
+    rmSync(join(outDir, 'demo/all-in-one/README.md'));
+    let rejected = false;
+    const late: string[] = [];
+    const failed = synth({
+      fleet, catalog, outDir, workers: 1,
+      onEnvironment: (e) => {
+        if (rejected) late.push(e.repo);
+        if (e.site === 'demo') throw new Error('a bug in a callback');
+      },
+      onSiteDone: (done) => (rejected ? late.push(`site ${done}`) : undefined),
+    });
+    await expect(failed).rejects.toThrow('a bug in a callback');
+    rejected = true;
+    // Longer than the checks take (about 100 ms each, two at a time).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(late).toStrictEqual([]);
+  });
+
   it('collects the user errors of sites rendered in workers and writes nothing', async () => {
     const outDir = tempDir();
     const brokenFleet = join(tempDir(), 'fleet.mts');
