@@ -8,8 +8,8 @@ import type { SiteSynthContext } from './site-synth';
  * Kubernetes object against its schema. A module of its own because it loads cdk8s and the
  * schemas (about 0.4 s): a synth that renders nothing never loads it.
  */
-export function renderChecked(env: Environment, repo: string, options: Pick<SiteSynthContext, 'outDir' | 'rotateSecrets' | 'published' | 'confirmedFingerprints'>): SecureRender {
-  const rendered = renderWithSecretMaterial(env, { outDir: options.outDir, rotateSecrets: options.rotateSecrets, published: options.published?.[repo], confirmedFingerprints: options.confirmedFingerprints });
+export function renderChecked(env: Environment, repo: string, options: Pick<SiteSynthContext, 'outDir' | 'rotateSecrets' | 'published' | 'checkedFingerprints'>): SecureRender {
+  const rendered = renderWithSecretMaterial(env, { outDir: options.outDir, rotateSecrets: options.rotateSecrets, published: options.published?.[repo], checkedFingerprints: options.checkedFingerprints });
   assertValidObjects(repo, rendered.files);
   return rendered;
 }

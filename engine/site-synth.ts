@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import * as model from '../constructs';
 import { inputText, Site, UnwritableInput, type Environment } from '../constructs';
 import { previewSecrets, readsVariables } from './secrets/resolve';
-import type { FingerprintCheck } from './secrets/generate';
+import type { FingerprintCheck, FingerprintVerdict } from './secrets/generate';
 import { publishedReads, type PublishedRead, type PublishedSecretFiles } from './secrets/published';
 import type { RenderChecked } from './checked-render';
 import type { SecureRender } from './secrets';
@@ -74,11 +74,11 @@ export interface SiteSynthContext {
    */
   readonly published?: PublishedSecretFiles;
   /**
-   * Values of the site's environments found to have made the fingerprints their output holds
-   * (see SiteScan.fingerprintChecks).
+   * Values of the site's environments checked against the fingerprints their output holds,
+   * by fingerprint (see SiteScan.fingerprintChecks).
    * @default - none: each value is checked as its environment is rendered
    */
-  readonly confirmedFingerprints?: ReadonlyMap<string, string>;
+  readonly checkedFingerprints?: ReadonlyMap<string, FingerprintVerdict>;
   /**
    * Render every environment, even one whose inputs and files are as the last synth left them.
    * @default false
@@ -151,7 +151,7 @@ export interface SiteScan {
   /**
    * The values its environments read from the environment (or their vaults) and check against
    * the fingerprints their output holds: each check is about 100 ms of scrypt, which synth runs
-   * for all sites at once, beside the threads that render (see confirmedFingerprints).
+   * for all sites at once, beside the threads that render (see checkFingerprints).
    */
   readonly fingerprintChecks: readonly FingerprintCheck[];
 }

@@ -4,6 +4,7 @@ import { fleetOf } from './fleet';
 import { renderChecked } from './checked-render';
 import { synthSite, type SiteOutcome, type SiteSynthContext } from './site-synth';
 import type { PublishedSecretFiles } from './secrets/published';
+import type { FingerprintVerdict } from './secrets/generate';
 
 /** What the main thread gives each worker. */
 export interface SynthWorkerData {
@@ -21,8 +22,8 @@ export interface SynthWorkerRequest {
   readonly index: number;
   /** @default - not read yet (see SiteSynthContext.published) */
   readonly published?: PublishedSecretFiles;
-  /** @default - none (see SiteSynthContext.confirmedFingerprints) */
-  readonly confirmedFingerprints?: ReadonlyMap<string, string>;
+  /** @default - none (see SiteSynthContext.checkedFingerprints) */
+  readonly checkedFingerprints?: ReadonlyMap<string, FingerprintVerdict>;
 }
 
 /** A worker's answer for the site at `index` of the fleet. */
@@ -36,9 +37,9 @@ export function runSynthWorker(fleetModule: { fleet?: unknown }): void {
   const data = workerData as SynthWorkerData;
   const catalog = loadCatalog(data.catalogDir);
   const fleet = fleetOf(fleetModule, data.fleetModule);
-  parentPort!.on('message', ({ index, published, confirmedFingerprints }: SynthWorkerRequest) => {
+  parentPort!.on('message', ({ index, published, checkedFingerprints }: SynthWorkerRequest) => {
     try {
-      const outcome = synthSite(fleet[index], catalog, { ...data.context, published, confirmedFingerprints }, renderChecked);
+      const outcome = synthSite(fleet[index], catalog, { ...data.context, published, checkedFingerprints }, renderChecked);
       parentPort!.postMessage({ index, outcome } satisfies SynthWorkerReply);
     } catch (e) {
       parentPort!.postMessage({ index, bug: (e as Error)?.stack ?? String(e) } satisfies SynthWorkerReply);

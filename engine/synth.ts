@@ -14,7 +14,7 @@ import { readOutputIndex, recordSeenOutput } from './output-index';
 import { autoWorkers, concurrencyLimit } from './pool';
 import { generatorFingerprint } from './generator-fingerprint';
 import { scanSite, synthSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
-import { confirmedFingerprints, FINGERPRINT_CHECKS_AT_ONCE } from './secrets/generate';
+import { checkFingerprints, FINGERPRINT_CHECKS_AT_ONCE, type FingerprintVerdict } from './secrets/generate';
 import type { SynthWorkerData, SynthWorkerReply, SynthWorkerRequest } from './synth-worker';
 import type { RenderChecked } from './checked-render';
 import { compiledProgram, type CompiledProgram } from './compiled-program.js';
@@ -159,9 +159,9 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       toRender.push(index);
       if (unchanged) maybeUnchanged++;
       if (fingerprintChecks.length > 0) {
-        confirming.set(index, confirmedFingerprints(fingerprintChecks, checking).then((confirmed) => ({
-          confirmed,
-          unchanged: fingerprintChecks.every((check) => confirmed.get(check.fingerprint) === check.value) ? unchanged : undefined,
+        confirming.set(index, checkFingerprints(fingerprintChecks, checking).then((checked) => ({
+          checked,
+          unchanged: fingerprintChecks.every(({ value, fingerprint }) => checked.get(fingerprint)?.value === value && checked.get(fingerprint)?.made) ? unchanged : undefined,
         })));
       }
     }
@@ -207,8 +207,8 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
 
 /** A site's fingerprint checks, done (see SiteScan). */
 interface Confirmation {
-  /** The values that made their fingerprints, `fingerprint → value`. */
-  readonly confirmed: ReadonlyMap<string, string>;
+  /** What each check found, by fingerprint. */
+  readonly checked: ReadonlyMap<string, FingerprintVerdict>;
   /** The site's outcome when it turned out unchanged. @default - it is rendered */
   readonly unchanged?: SiteOutcome;
 }
@@ -233,7 +233,7 @@ async function synthInWorkers(
   const queue = indexes.filter((index) => !confirming.has(index));
   const outcomes = new Map<number, SiteOutcome>();
   const published = new Map<number, PublishedSecretFiles>();
-  const confirmed = new Map<number, ReadonlyMap<string, string>>();
+  const checked = new Map<number, ReadonlyMap<string, FingerprintVerdict>>();
   const readingPublished = concurrencyLimit(PUBLISHED_READS_AT_ONCE);
   let remaining = indexes.length;
   let failure: Error | undefined;
@@ -264,11 +264,11 @@ async function synthInWorkers(
     }, fail);
   };
 
-  for (const [index, checked] of confirming) {
-    checked.then((confirmation) => {
+  for (const [index, checking] of confirming) {
+    checking.then((confirmation) => {
       if (failure) return;
       if (confirmation.unchanged) return settle(index, confirmation.unchanged);
-      confirmed.set(index, confirmation.confirmed);
+      checked.set(index, confirmation.checked);
       queue.push(index);
       changed();
     }, fail);
@@ -284,7 +284,7 @@ async function synthInWorkers(
     const feed = () => {
       while (inFlight < 2 && queue.length > 0 && !failure) {
         const index = queue.shift()!;
-        worker.postMessage({ index, published: published.get(index), confirmedFingerprints: confirmed.get(index) } satisfies SynthWorkerRequest);
+        worker.postMessage({ index, published: published.get(index), checkedFingerprints: checked.get(index) } satisfies SynthWorkerRequest);
         inFlight++;
       }
     };
@@ -318,7 +318,7 @@ async function synthInWorkers(
         continue;
       }
       render ??= (await import('./checked-render')).renderChecked;
-      settle(index, synthSite(options.fleet[index], options.catalog, { ...context, published: published.get(index), confirmedFingerprints: confirmed.get(index) }, render));
+      settle(index, synthSite(options.fleet[index], options.catalog, { ...context, published: published.get(index), checkedFingerprints: checked.get(index) }, render));
       // Let replies from the workers in, so they are fed while this thread works.
       await new Promise((resolve) => setImmediate(resolve));
     }

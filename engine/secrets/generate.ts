@@ -45,18 +45,27 @@ export interface FingerprintCheck {
  */
 export const FINGERPRINT_CHECKS_AT_ONCE = 2;
 
+/** What a fingerprint check found: the value checked, and whether it made the fingerprint. */
+export interface FingerprintVerdict {
+  readonly value: string;
+  readonly made: boolean;
+}
+
 /**
- * The checks whose value made its fingerprint, as `fingerprint → value`. Each takes about
- * 100 ms of scrypt, by design: they run on libuv's threadpool, beside this thread, as many at
- * once as `limit` lets (see concurrencyLimit).
+ * The verdict of every check, by fingerprint: whichever way a check comes out, the render
+ * need not do it again. Each takes about 100 ms of scrypt, by design: they run on libuv's
+ * threadpool, beside this thread, as many at once as `limit` lets (see concurrencyLimit).
  */
-export async function confirmedFingerprints(checks: readonly FingerprintCheck[], limit: <R>(task: () => Promise<R>) => Promise<R>): Promise<Map<string, string>> {
-  const confirmed = await Promise.all(checks.map(({ value, fingerprint }) => limit(() => new Promise<boolean>((resolve, reject) => {
+export async function checkFingerprints(checks: readonly FingerprintCheck[], limit: <R>(task: () => Promise<R>) => Promise<R>): Promise<Map<string, FingerprintVerdict>> {
+  const made = await Promise.all(checks.map(({ value, fingerprint }) => limit(() => new Promise<boolean>((resolve, reject) => {
     const parts = fingerprintParts(fingerprint);
     if (!parts) return resolve(false);
     scrypt(value, parts.salt, 32, SCRYPT, (error, digest) => (error ? reject(error) : resolve(timingSafeEqual(digest, parts.digest))));
   }))));
-  return new Map(checks.filter((_, i) => confirmed[i]).map(({ value, fingerprint }) => [fingerprint, value]));
+  const verdicts = checks.map(({ value, fingerprint }, i) => [fingerprint, { value, made: made[i] }] as const);
+  // Two values checked against one fingerprint (copied between files): the one that made it is
+  // kept, so that it is not checked again; the other is checked as it is resolved.
+  return new Map([...verdicts.filter(([, v]) => !v.made), ...verdicts.filter(([, v]) => v.made)]);
 }
 
 /** The salt and digest of a fingerprint valueFingerprint made; undefined for anything else. */

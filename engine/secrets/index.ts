@@ -3,6 +3,7 @@ import { provideSecretMaterial, Site, type Environment, type RenderedFile } from
 import { renderEnvironment } from '../../constructs/render';
 import { assertNoPlaintextSecrets } from './gate';
 import { resolveSecrets, secretMaterialDigest } from './resolve';
+import type { FingerprintVerdict } from './generate';
 
 export * from './gate';
 export * from './resolve';
@@ -29,10 +30,10 @@ export interface SecureRenderOptions {
    */
   readonly published?: Readonly<Record<string, string>>;
   /**
-   * Values found to have made the fingerprints of the previous output (see previewSecrets).
+   * Values checked against the fingerprints of the previous output (see previewSecrets).
    * @default - none: each value is checked as it is resolved
    */
-  readonly confirmedFingerprints?: ReadonlyMap<string, string>;
+  readonly checkedFingerprints?: ReadonlyMap<string, FingerprintVerdict>;
 }
 
 /** The files of an environment rendered with its secrets, and the secretMaterialDigest of those. */
@@ -58,7 +59,7 @@ export function renderWithSecretMaterial(env: Environment, options: SecureRender
     rotate: options.rotateSecrets ?? false,
     variables: options.variables,
     published: options.published,
-    confirmedFingerprints: options.confirmedFingerprints,
+    checkedFingerprints: options.checkedFingerprints,
   });
   provideSecretMaterial(env, material);
   const files = renderEnvironment(env);

@@ -9,7 +9,7 @@ import {
 import { parseYaml, toYaml } from '../../constructs/yaml';
 import { UserError, UserErrors } from '../errors';
 import { vaultDecrypt, vaultEncrypt } from './ansible-vault';
-import { generateSecretValue, matchesFingerprint, valueFingerprint, type FingerprintCheck } from './generate';
+import { generateSecretValue, matchesFingerprint, valueFingerprint, type FingerprintCheck, type FingerprintVerdict } from './generate';
 import { sealingKeyFingerprint, sealingKeyOf, sealValue } from './sealed-secrets';
 
 /** The environment variable holding the Ansible Vault password at synth time. */
@@ -51,11 +51,11 @@ export interface ResolveSecretsOptions {
    */
   readonly variables?: Readonly<Record<string, string | undefined>>;
   /**
-   * Values already found to have made the fingerprints the previous output holds
-   * (`fingerprint → value`, see confirmedFingerprints): they are not checked again.
+   * Values already checked against the fingerprints the previous output holds, by fingerprint
+   * (see checkFingerprints): they are not checked again, whether they made them or not.
    * @default - none: each value is checked here
    */
-  readonly confirmedFingerprints?: ReadonlyMap<string, string>;
+  readonly checkedFingerprints?: ReadonlyMap<string, FingerprintVerdict>;
 }
 
 export interface ResolvedSecrets {
@@ -76,7 +76,10 @@ const FINGERPRINTS = 'siteforge.dev/value-fingerprints';
  */
 export function resolveSecrets(env: Environment, options: ResolveSecretsOptions): ResolvedSecrets {
   return resolveWith(env, options, {
-    matches: (value, fingerprint) => (fingerprint !== undefined && options.confirmedFingerprints?.get(fingerprint) === value) || matchesFingerprint(value, fingerprint),
+    matches: (value, fingerprint) => {
+      const checked = fingerprint === undefined ? undefined : options.checkedFingerprints?.get(fingerprint);
+      return checked?.value === value ? checked.made : matchesFingerprint(value, fingerprint);
+    },
     make: valueFingerprint,
   });
 }
@@ -85,7 +88,7 @@ export function resolveSecrets(env: Environment, options: ResolveSecretsOptions)
 export interface SecretsPreview {
   /**
    * The values it checks against the fingerprints the previous output holds, each about
-   * 100 ms of scrypt: confirmedFingerprints checks them all at once beforehand.
+   * 100 ms of scrypt: checkFingerprints checks them beforehand, beside the threads that render.
    */
   readonly checks: readonly FingerprintCheck[];
   /** The secretMaterialDigest of what it resolves, should every check confirm its value. */
@@ -97,7 +100,7 @@ export interface SecretsPreview {
  * environment (or a vault) as the one its fingerprint was made from, without checking it;
  * undefined when they cannot be resolved (rendering the environment reports why).
  */
-export function previewSecrets(env: Environment, options: Omit<ResolveSecretsOptions, 'confirmedFingerprints'>): SecretsPreview | undefined {
+export function previewSecrets(env: Environment, options: Omit<ResolveSecretsOptions, 'checkedFingerprints'>): SecretsPreview | undefined {
   const checks: FingerprintCheck[] = [];
   try {
     const { material } = resolveWith(env, options, {

@@ -10,7 +10,7 @@ import { Placement, SealingScope, Secret, SecretBackend, SecretStoreRef, Site } 
 import {
   assertNoPlaintextSecrets, assertRepositoryHasNoPlaintextSecrets, readState, sealValue, synth, vaultDecrypt, vaultEncrypt,
 } from '../../engine';
-import { confirmedFingerprints, valueFingerprint } from '../../engine/secrets/generate';
+import { checkFingerprints, valueFingerprint } from '../../engine/secrets/generate';
 import { concurrencyLimit } from '../../engine/pool';
 import { fleet, type SiteDefinition } from '../../sites';
 import { builtinCatalog, catalogCopy, controllerUnseal, readTree, renderWithSecrets, restoreProcessEnvAfterEach, runCli, tempDir } from '../helpers';
@@ -586,17 +586,24 @@ describe('fingerprints of values read from the environment', () => {
     const made = valueFingerprint('Correct-Horse-Battery-Staple');
     const other = valueFingerprint('Another-Horse-Battery-Staple');
     const oneAtATime = concurrencyLimit(1);
-    const confirmed = await confirmedFingerprints([
+    const checked = await checkFingerprints([
       { value: 'Correct-Horse-Battery-Staple', fingerprint: made },
       { value: 'Correct-Horse-Battery-Staple', fingerprint: other },
       { value: 'Correct-Horse-Battery-Staple', fingerprint: 'scrypt$c2FsdA==$dG9vIHNob3J0' },
       { value: 'Correct-Horse-Battery-Staple', fingerprint: 'sha256:0000' },
     ], oneAtATime);
-    expect(confirmed).toStrictEqual(new Map([[made, 'Correct-Horse-Battery-Staple']]));
+    const value = 'Correct-Horse-Battery-Staple';
+    expect(checked).toStrictEqual(new Map([
+      [made, { value, made: true }], [other, { value, made: false }], ['scrypt$c2FsdA==$dG9vIHNob3J0', { value, made: false }], ['sha256:0000', { value, made: false }],
+    ]));
     // A fresh salt each time: the same value makes another fingerprint, which confirms it all the same.
-    const again = valueFingerprint('Correct-Horse-Battery-Staple');
+    const again = valueFingerprint(value);
     expect(again).not.toBe(made);
-    expect(await confirmedFingerprints([{ value: 'Correct-Horse-Battery-Staple', fingerprint: again }], oneAtATime)).toStrictEqual(new Map([[again, 'Correct-Horse-Battery-Staple']]));
+    expect(await checkFingerprints([{ value, fingerprint: again }], oneAtATime)).toStrictEqual(new Map([[again, { value, made: true }]]));
+    // Two values checked against one fingerprint: the one that made it is kept, whatever the order.
+    for (const order of [[value, 'Another-Horse-Battery-Staple'], ['Another-Horse-Battery-Staple', value]]) {
+      expect(await checkFingerprints(order.map((v) => ({ value: v, fingerprint: made })), oneAtATime)).toStrictEqual(new Map([[made, { value, made: true }]]));
+    }
   });
 });
 
