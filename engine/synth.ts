@@ -265,13 +265,15 @@ async function synthInWorkers(
   };
 
   for (const [index, checking] of confirming) {
+    // What settling the site throws (a callback's bug) fails the synth too: left to reject
+    // unhandled, it would keep the site from ever being done, and this thread waiting for it.
     checking.then((confirmation) => {
       if (failure) return;
       if (confirmation.unchanged) return settle(index, confirmation.unchanged);
       checked.set(index, confirmation.checked);
       queue.push(index);
       changed();
-    }, fail);
+    }).catch(fail);
   }
 
   if (workers > 1 && !options.fleetModule) throw new Error('synth with workers needs fleetModule');

@@ -70,6 +70,16 @@ describe('parallel synth', () => {
     expect(late).toStrictEqual([]);
   });
 
+  it('fails, rather than waiting for ever, when what a site found unchanged by its fingerprint checks is reported throws', async () => {
+    const outDir = tempDir();
+    const catalog = builtinCatalog();
+    await synth({ fleet, catalog, outDir, workers: 1 });
+    // acme reads the vault password: it is found unchanged once its values are checked.
+    const failed = synth({ fleet, catalog, outDir, workers: 1, onEnvironment: (e) => { if (e.site === 'acme') throw new Error('a bug in a callback'); } });
+    const waited = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 20_000));
+    await expect(Promise.race([failed, waited])).rejects.toThrow('a bug in a callback');
+  });
+
   it('collects the user errors of sites rendered in workers and writes nothing', async () => {
     const outDir = tempDir();
     const brokenFleet = join(tempDir(), 'fleet.mts');
