@@ -24,8 +24,9 @@ output stays as it was. Files whose content did not change are not rewritten.
 
 An environment is not rendered again when its inputHash (.siteforge/state.json: its site's
 whole model, its services' catalog folders, siteforge's code) is unchanged and its files are
-as the last synth wrote them. Environments that read environment variables (Secret.fromEnv,
-the vault password) are rendered every time.`)
+as the last synth wrote them. For an environment that reads environment variables
+(Secret.fromEnv, the vault password) it also covers a digest of its sealed values, their
+salted fingerprints and its vault files: it is rendered again once a value changed.`)
     .action(async (options: SynthCommandOptions) => {
       const { synth } = await import('../engine/synth');
       const inputs = await loadInputs(options, compiled);
