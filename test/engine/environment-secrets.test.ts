@@ -76,9 +76,21 @@ describe('Secrets of the environment (cluster.addSecret)', () => {
       expect(content).not.toContain('partner-token-0123456789');
       expect(content).not.toContain(signingKey);
     }
-    // WHEN synthesized again THEN no byte changes: the generated value is kept, the token not sealed anew
-    await synth({ fleet: [definition], catalog, outDir });
+    // WHEN synthesized again THEN nothing is rendered and no byte changes: the generated value
+    // is kept, the token matches its fingerprint
+    const rendered = async () => {
+      const repos: string[] = [];
+      await synth({ fleet: [definition], catalog, outDir, onEnvironment: (e) => (e.rendered ? repos.push(e.repo) : undefined) });
+      return repos;
+    };
+    expect(await rendered()).toStrictEqual([]);
     expect(readTree(outDir)).toStrictEqual(tree);
+    // WHEN the token changes THEN the environment is rendered, and the Secret opens to the new one
+    process.env.PARTNER_TOKEN = 'partner-token-9876543210';
+    expect(await rendered()).toStrictEqual(['shop/prod']);
+    const resealed = readObject(join(secretsFolder(outDir), 'sealedsecret-partner-api.yaml'));
+    expect(controllerUnseal(controllerKey, 'shop-prod/partner-api', resealed.spec.encryptedData.token)).toBe('partner-token-9876543210');
+    expect(resealed.spec.encryptedData['signing-key']).toBe(sealed.spec.encryptedData['signing-key']);
   });
 
   it('makes an ExternalSecret reading store keys, with a Password generator for a generated value, applied by Flux', async () => {

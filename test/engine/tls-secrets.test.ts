@@ -249,14 +249,21 @@ describe.skipIf(!hasTool('openssl') && !mustRun)('TLS Secrets siteforge writes (
     process.env.SHOP_TLS_CRT = wildcard.certificate;
     process.env.SHOP_TLS_KEY = wildcard.key;
     const outDir = tempDir();
-    await synth({ fleet: [shop({ secrets: sealedSecrets, tls: fromEnv })], catalog, outDir });
+    const rendered = async () => {
+      const repos: string[] = [];
+      await synth({ fleet: [shop({ secrets: sealedSecrets, tls: fromEnv })], catalog, outDir, onEnvironment: (e) => (e.rendered ? repos.push(e.repo) : undefined) });
+      return repos;
+    };
+    expect(await rendered()).toStrictEqual(['shop/prod']);
     const file = join(secretsFolder(outDir), 'sealedsecret-shop-tls.yaml');
     const first = readObject(file);
+    // AND the same certificate again renders nothing: both values match their fingerprints
+    expect(await rendered()).toStrictEqual([]);
     // WHEN the certificate is renewed (a new key with it)
     const renewed = certificateFor(['*.shop.example.com']);
     process.env.SHOP_TLS_CRT = renewed.certificate;
     process.env.SHOP_TLS_KEY = renewed.key;
-    await synth({ fleet: [shop({ secrets: sealedSecrets, tls: fromEnv })], catalog, outDir });
+    expect(await rendered()).toStrictEqual(['shop/prod']);
     // THEN both values are sealed again, and open to the new ones
     const second = readObject(file);
     expect(second.spec.encryptedData['tls.crt']).not.toBe(first.spec.encryptedData['tls.crt']);
