@@ -151,7 +151,7 @@ export interface SiteScan {
   /**
    * The values its environments read from the environment (or their vaults) and check against
    * the fingerprints their output holds: each check is about 100 ms of scrypt, which synth runs
-   * for the sites it scans, two at a time, beside the threads that render (see checkFingerprints).
+   * for the sites it scans, one a core, beside the threads that render (see checkFingerprints).
    */
   readonly fingerprintChecks: readonly FingerprintCheck[];
 }
