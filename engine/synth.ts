@@ -124,6 +124,8 @@ export interface SynthReport {
 export async function synth(options: SynthOptions): Promise<SynthReport> {
   const definitions = selectSites(options.fleet, options);
   const transaction = options.dryRun ? undefined : new OutputTransaction(options.outDir, options.lock);
+  // Fingerprint checks not started when synth ends (it failed) are not started at all.
+  const checksEnded = new AbortController();
   try {
     const selection: Selection = { site: options.site, env: options.env };
     const localRemotes = options.remotesDir ?? remotesDir(options.outDir);
@@ -159,7 +161,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       toRender.push(index);
       if (unchanged) maybeUnchanged++;
       if (fingerprintChecks.length > 0) {
-        confirming.set(index, checkFingerprints(fingerprintChecks, checking).then((checked) => ({
+        confirming.set(index, checkFingerprints(fingerprintChecks, checking, checksEnded.signal).then((checked) => ({
           checked,
           unchanged: fingerprintChecks.every(({ value, fingerprint }) => checked.get(fingerprint)?.value === value && checked.get(fingerprint)?.made) ? unchanged : undefined,
         })));
@@ -205,6 +207,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     }
     return { environments: results, remotes: new Map(remotes.map((r) => [`${r.site}/${r.env}`, r])), workerProgram: rendered.workerProgram };
   } finally {
+    checksEnded.abort();
     transaction?.abort();
   }
 }

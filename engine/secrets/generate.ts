@@ -57,11 +57,13 @@ export interface FingerprintVerdict {
  * The verdict of every check, by fingerprint: whichever way a check comes out, the render
  * need not do it again. Each takes about 100 ms of scrypt, by design: they run on libuv's
  * threadpool, beside this thread, as many at once as `limit` lets (see concurrencyLimit).
+ * Once `ended` is aborted, a check not started yet is not made (its value counts as changed):
+ * a failed synth does not keep the process alive for checks nobody reads.
  */
-export async function checkFingerprints(checks: readonly FingerprintCheck[], limit: <R>(task: () => Promise<R>) => Promise<R>): Promise<Map<string, FingerprintVerdict>> {
+export async function checkFingerprints(checks: readonly FingerprintCheck[], limit: <R>(task: () => Promise<R>) => Promise<R>, ended?: AbortSignal): Promise<Map<string, FingerprintVerdict>> {
   const made = await Promise.all(checks.map(({ value, fingerprint }) => limit(() => new Promise<boolean>((resolve, reject) => {
     const parts = fingerprintParts(fingerprint);
-    if (!parts) return resolve(false);
+    if (!parts || ended?.aborted) return resolve(false);
     scrypt(value, parts.salt, 32, SCRYPT, (error, digest) => (error ? reject(error) : resolve(timingSafeEqual(digest, parts.digest))));
   }))));
   const verdicts = checks.map(({ value, fingerprint }, i) => [fingerprint, { value, made: made[i] }] as const);

@@ -7,10 +7,11 @@ import { synth } from '../../engine';
 import type { SiteDefinition } from '../../sites';
 import { builtinCatalog, restoreProcessEnvAfterEach, tempDir } from '../helpers';
 
-// scryptSync counted: it is the fingerprint work done on the thread that renders.
+// scryptSync counted: it is the fingerprint work done on the thread that renders; scrypt the
+// checks made beside it.
 vi.mock('node:crypto', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:crypto')>();
-  return { ...actual, scryptSync: vi.fn(actual.scryptSync) };
+  return { ...actual, scryptSync: vi.fn(actual.scryptSync), scrypt: vi.fn(actual.scrypt) };
 });
 
 const catalog = builtinCatalog();
@@ -49,5 +50,36 @@ describe('fingerprint checks on the thread that renders', () => {
     process.env.ACME_DB_PASSWORD = 'Another-Horse-Battery-Staple';
     expect(await rendered()).toStrictEqual(['acme/prod']);
     expect(scryptSync).toHaveBeenCalledTimes(1);
+  });
+
+  it('starts no check once synth has failed: a failed synth does not run on for checks nobody reads', async () => {
+    // GIVEN six sites whose two values each are checked, and one whose output is unchanged
+    const site = (name: string): SiteDefinition => ({ name, build(scope: Construct) {
+      const s = new Site(scope, name, { domain: `${name}.example.com`, secrets: SecretBackend.sealedSecrets({ certificate: publicPem }) });
+      const env = s.addEnvironment('prod');
+      env.addCluster();
+      env.addInstance('mysql', { service: catalog.service('mysql'), credentials: { 'mysql-password': Secret.fromEnv('ACME_DB_PASSWORD'), 'mysql-root-password': Secret.fromEnv('ACME_ROOT_PASSWORD') } });
+      return s;
+    } });
+    const plain: SiteDefinition = { name: 'plain', build(scope: Construct) {
+      const s = new Site(scope, 'plain', { domain: 'plain.example.com' });
+      s.addEnvironment('prod').addCluster();
+      return s;
+    } };
+    const fleet = [...['a', 'b', 'c', 'd', 'e', 'f'].map(site), plain];
+    Object.assign(process.env, { ACME_DB_PASSWORD: 'Correct-Horse-Battery-Staple', ACME_ROOT_PASSWORD: 'Root-Horse-Battery-Staple' });
+    const outDir = tempDir();
+    await synth({ fleet, catalog, outDir });
+    // WHEN a callback fails as the scan finds the last site unchanged, with the checks under way
+    const scrypt = vi.mocked(crypto.scrypt);
+    scrypt.mockClear();
+    await expect(synth({ fleet, catalog, outDir, onSiteDone: () => {
+      throw new Error('callback failed');
+    } })).rejects.toThrow('callback failed');
+    // THEN the checks not started by then are never made: well under the twelve
+    const started = scrypt.mock.calls.length;
+    expect(started).toBeLessThan(12);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(scrypt.mock.calls.length).toBe(started);
   });
 });
