@@ -47,6 +47,13 @@ export interface SiteOutcome {
    * @default - none: the site's outcome is final
    */
   readonly publishedReads?: PublishedRead[];
+  /**
+   * Values to check against the fingerprints their output holds before the site is rendered
+   * (see `SiteSynthContext.checkedFingerprints`); then nothing was rendered, and `results` is
+   * empty.
+   * @default - none: the site's outcome is final
+   */
+  readonly fingerprintChecks?: FingerprintCheck[];
 }
 
 /** How `synthSite` renders and where it stages; the same in this thread and in workers (plain data, posted to them). */
@@ -76,7 +83,9 @@ export interface SiteSynthContext {
   /**
    * Values of the site's environments checked against the fingerprints their output holds,
    * by fingerprint (see SiteScan.fingerprintChecks).
-   * @default - none: each value is checked as its environment is rendered
+   * @default - not checked yet: before rendering the site, `synthSite` asks for the checks
+   * (`fingerprintChecks`), each about 100 ms of scrypt, so that they run beside the threads
+   * that render
    */
   readonly checkedFingerprints?: ReadonlyMap<string, FingerprintVerdict>;
   /**
@@ -115,6 +124,10 @@ export function synthSite(definition: SiteDefinition, catalog: Catalog, context:
     const plans = planEnvironments(site, context);
     remotes = plans.map((plan) => plan.remote);
     clusterObjects = plans.map((plan) => plan.clusterObjects);
+    if (context.checkedFingerprints === undefined) {
+      const checks = plans.filter((plan) => plan.intact === undefined).flatMap((plan) => previewedChecks(plan, context));
+      if (checks.length > 0) return { results: [], errors: [], remotes, clusterObjects, fingerprintChecks: checks };
+    }
     // Every environment is rendered even after one failed, so each one's problems are
     // reported (in the site's order), not only the first's.
     const errors: string[] = [];
@@ -152,8 +165,9 @@ export interface SiteScan {
    * The values its environments read from the environment (or their vaults) and check against
    * the fingerprints their output holds: each check is about 100 ms of scrypt, which synth runs
    * for the sites it scans, one a core, beside the threads that render (see checkFingerprints).
+   * @default - not looked for: `synthSite` asks for them (see SiteOutcome.fingerprintChecks)
    */
-  readonly fingerprintChecks: readonly FingerprintCheck[];
+  readonly fingerprintChecks?: readonly FingerprintCheck[];
 }
 
 /**
@@ -166,7 +180,7 @@ export interface SiteScan {
  * rendering all or rotating secrets.
  */
 export function scanSite(definition: SiteDefinition, catalog: Catalog, context: SiteSynthContext): SiteScan {
-  const rendered: SiteScan = { fingerprintChecks: [] };
+  const rendered: SiteScan = {};
   if (!mayKeepOutput(context) || !existsSync(join(context.outDir, definition.name))) return rendered;
   let plans: PlannedEnvironment[];
   try {
@@ -186,6 +200,17 @@ export function scanSite(definition: SiteDefinition, catalog: Catalog, context: 
   if (!intact.every((found) => found !== undefined)) return { fingerprintChecks: checks };
   const unchanged = { results: plans.map((plan, i) => intactResult(plan, intact[i]!)), errors: [], remotes: plans.map((plan) => plan.remote), clusterObjects: plans.map((plan) => plan.clusterObjects) };
   return { unchanged, fingerprintChecks: checks };
+}
+
+/**
+ * The values `plan`'s environment checks against the fingerprints its previous credential
+ * files hold (see previewSecrets); none when it reads no variables or has no such files.
+ */
+function previewedChecks(plan: PlannedEnvironment, context: SiteSynthContext): readonly FingerprintCheck[] {
+  const published = context.published?.[plan.repo];
+  const repoDir = join(context.outDir, plan.repo);
+  if (!plan.readsVariables || (published === undefined && !existsSync(repoDir))) return [];
+  return previewSecrets(plan.env, { repoDir, published, rotate: context.rotateSecrets })?.checks ?? [];
 }
 
 /** A selected environment, and whether it needs rendering. */

@@ -14,7 +14,7 @@ import { readOutputIndex, recordSeenOutput } from './output-index';
 import { autoWorkers, concurrencyLimit } from './pool';
 import { generatorFingerprint } from './generator-fingerprint';
 import { scanSite, synthSite, type EnvironmentResult, type SiteOutcome, type SiteSynthContext } from './site-synth';
-import { checkFingerprints, FINGERPRINT_CHECKS_AT_ONCE, type FingerprintVerdict } from './secrets/generate';
+import { checkFingerprints, FINGERPRINT_CHECKS_AT_ONCE, type FingerprintCheck, type FingerprintVerdict } from './secrets/generate';
 import type { SynthWorkerData, SynthWorkerReply, SynthWorkerRequest } from './synth-worker';
 import type { RenderChecked } from './checked-render';
 import { compiledProgram, type CompiledProgram } from './compiled-program.js';
@@ -149,19 +149,23 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     const toRender: number[] = [];
     const confirming = new Map<number, Promise<Confirmation>>();
     const checking = concurrencyLimit(FINGERPRINT_CHECKS_AT_ONCE);
+    const check = (checks: readonly FingerprintCheck[]) => checkFingerprints(checks, checking, checksEnded.signal);
+    // The verdicts each site is rendered with; none for a site the scan found nothing to check in.
+    const checked = new Map<number, ReadonlyMap<string, FingerprintVerdict>>();
     let maybeUnchanged = 0;
     for (const definition of definitions) {
       const index = indexOf.get(definition)!;
       const { unchanged, fingerprintChecks } = scanSite(definition, options.catalog, context);
-      if (unchanged && fingerprintChecks.length === 0) {
+      if (unchanged && fingerprintChecks?.length === 0) {
         outcomes.set(index, unchanged);
         onOutcome(unchanged);
         continue;
       }
       toRender.push(index);
       if (unchanged) maybeUnchanged++;
-      if (fingerprintChecks.length > 0) {
-        confirming.set(index, checkFingerprints(fingerprintChecks, checking, checksEnded.signal).then((checked) => ({
+      if (fingerprintChecks?.length === 0) checked.set(index, new Map());
+      if (fingerprintChecks?.length) {
+        confirming.set(index, check(fingerprintChecks).then((checked) => ({
           checked,
           unchanged: fingerprintChecks.every(({ value, fingerprint }) => checked.get(fingerprint)?.value === value && checked.get(fingerprint)?.made) ? unchanged : undefined,
         })));
@@ -175,7 +179,7 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
     const likelyRendered = toRender.length - maybeUnchanged;
     const wanted = options.workers === 'auto' ? (options.fleetModule ? autoWorkers(likelyRendered) : 1) : options.workers ?? 1;
     const workers = Math.max(1, Math.min(wanted, likelyRendered));
-    const rendered = await synthInWorkers(options, toRender, confirming, context, workers, onOutcome);
+    const rendered = await synthInWorkers(options, { indexes: toRender, confirming, checked, check }, context, workers, onOutcome);
     options.onPhase?.('rendered');
     for (const [index, outcome] of rendered.outcomes) outcomes.set(index, outcome);
 
@@ -212,6 +216,18 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
   }
 }
 
+/** The sites synthInWorkers renders, and how their values are checked against fingerprints. */
+interface SitesToRender {
+  /** Indexes in the fleet. */
+  readonly indexes: readonly number[];
+  /** Sites waiting for the checks the scan started; they join the queue once those are done. */
+  readonly confirming: ReadonlyMap<number, Promise<Confirmation>>;
+  /** The verdicts each site is rendered with, by index; filled in as checks end. */
+  readonly checked: Map<number, ReadonlyMap<string, FingerprintVerdict>>;
+  /** Checks values against their fingerprints beside the threads that render (see checkFingerprints). */
+  readonly check: (checks: readonly FingerprintCheck[]) => Promise<Map<string, FingerprintVerdict>>;
+}
+
 /** A site's fingerprint checks, done (see SiteScan). */
 interface Confirmation {
   /** What each check found, by fingerprint. */
@@ -225,14 +241,14 @@ interface Confirmation {
  * `workers - 1` worker threads (each thread holds its own copy of cdk8s and the catalog, so
  * this one takes part rather than idle). Sites are handed out one at a time, two in flight
  * per worker so it never waits. A site that asks for the credential files its published
- * repositories hold gets them read here, and goes back to the queue with them. A site in
- * `confirming` joins the queue once its fingerprint checks are done, unless they found it
- * unchanged. Returns each site's outcome by its index, and what the worker threads ran.
+ * repositories hold gets them read here, and goes back to the queue with them; so does one
+ * that asks for its values to be checked against their fingerprints. A site in `confirming`
+ * joins the queue once the checks the scan started are done, unless they found it unchanged.
+ * Returns each site's outcome by its index, and what the worker threads ran.
  */
 async function synthInWorkers(
   options: SynthOptions,
-  indexes: readonly number[],
-  confirming: ReadonlyMap<number, Promise<Confirmation>>,
+  { indexes, confirming, checked, check }: SitesToRender,
   context: SiteSynthContext,
   workers: number,
   onOutcome: (outcome: SiteOutcome) => void,
@@ -240,7 +256,6 @@ async function synthInWorkers(
   const queue = indexes.filter((index) => !confirming.has(index));
   const outcomes = new Map<number, SiteOutcome>();
   const published = new Map<number, PublishedSecretFiles>();
-  const checked = new Map<number, ReadonlyMap<string, FingerprintVerdict>>();
   const readingPublished = concurrencyLimit(PUBLISHED_READS_AT_ONCE);
   let remaining = indexes.length;
   let failure: Error | undefined;
@@ -256,6 +271,15 @@ async function synthInWorkers(
     changed();
   };
   const settle = (index: number, outcome: SiteOutcome) => {
+    if (outcome.fingerprintChecks !== undefined) {
+      check(outcome.fingerprintChecks).then((verdicts) => {
+        if (failure) return;
+        checked.set(index, verdicts);
+        queue.unshift(index);
+        changed();
+      }).catch(fail);
+      return;
+    }
     if (outcome.publishedReads === undefined) {
       outcomes.set(index, outcome);
       onOutcome(outcome);

@@ -5,7 +5,7 @@ import type { Construct } from 'constructs';
 import { Secret, SecretBackend, Site } from '../../constructs';
 import { synth } from '../../engine';
 import type { SiteDefinition } from '../../sites';
-import { builtinCatalog, restoreProcessEnvAfterEach, tempDir } from '../helpers';
+import { builtinCatalog, readTree, restoreProcessEnvAfterEach, tempDir } from '../helpers';
 
 // scryptSync counted: it is the fingerprint work done on the thread that renders; scrypt the
 // checks made beside it.
@@ -50,6 +50,26 @@ describe('fingerprint checks on the thread that renders', () => {
     process.env.ACME_DB_PASSWORD = 'Another-Horse-Battery-Staple';
     expect(await rendered()).toStrictEqual(['acme/prod']);
     expect(scryptSync).toHaveBeenCalledTimes(1);
+  });
+
+  it('are none in a synth that renders everything, nor in a dry run: the site asks for its checks first, made beside the threads that render', async () => {
+    const outDir = tempDir();
+    const scryptSync = vi.mocked(crypto.scryptSync);
+    const scrypt = vi.mocked(crypto.scrypt);
+    Object.assign(process.env, { ACME_DB_PASSWORD: 'Correct-Horse-Battery-Staple', ACME_ROOT_PASSWORD: 'Root-Horse-Battery-Staple' });
+    await synth({ fleet: [acme], catalog, outDir });
+    const tree = readTree(outDir);
+    for (const options of [{ renderAll: true }, { dryRun: true }, { rotateSecrets: true }]) {
+      scryptSync.mockClear();
+      scrypt.mockClear();
+      const rendered: string[] = [];
+      await synth({ fleet: [acme], catalog, outDir, ...options, onEnvironment: (e) => (e.rendered ? rendered.push(e.repo) : undefined) });
+      expect(rendered).toStrictEqual(['acme/prod']);
+      // Both values checked once each, beside this thread, and kept as they were sealed.
+      expect(scrypt).toHaveBeenCalledTimes(2);
+      expect(scryptSync).not.toHaveBeenCalled();
+      expect(readTree(outDir)).toStrictEqual(tree);
+    }
   });
 
   it('starts no check once synth has failed: a failed synth does not run on for checks nobody reads', async () => {
