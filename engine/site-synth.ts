@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Construct } from 'constructs';
 import * as model from '../constructs';
 import { inputText, Site, UnwritableInput, type Environment } from '../constructs';
-import { previewSecrets, readsVariables } from './secrets/resolve';
+import { previewSecrets, readsVariables, type SecretsPreview } from './secrets/resolve';
 import type { FingerprintCheck, FingerprintVerdict } from './secrets/generate';
 import { publishedReads, type PublishedRead, type PublishedSecretFiles } from './secrets/published';
 import type { RenderChecked } from './checked-render';
@@ -125,7 +125,7 @@ export function synthSite(definition: SiteDefinition, catalog: Catalog, context:
     remotes = plans.map((plan) => plan.remote);
     clusterObjects = plans.map((plan) => plan.clusterObjects);
     if (context.checkedFingerprints === undefined) {
-      const checks = plans.filter((plan) => plan.intact === undefined).flatMap((plan) => previewedChecks(plan, context));
+      const checks = plans.filter((plan) => plan.intact === undefined).flatMap((plan) => previewOf(plan, context)?.checks ?? []);
       if (checks.length > 0) return { results: [], errors: [], remotes, clusterObjects, fingerprintChecks: checks };
     }
     // Every environment is rendered even after one failed, so each one's problems are
@@ -191,8 +191,8 @@ export function scanSite(definition: SiteDefinition, catalog: Catalog, context: 
   }
   const checks: FingerprintCheck[] = [];
   const intact = plans.map((plan) => {
-    if (plan.intact !== undefined || !plan.readsVariables || plan.siteHash === undefined) return plan.intact;
-    const preview = previewSecrets(plan.env, { repoDir: join(context.outDir, plan.repo) });
+    if (plan.intact !== undefined || plan.siteHash === undefined) return plan.intact;
+    const preview = previewOf(plan, context);
     if (!preview) return undefined;
     checks.push(...preview.checks);
     return intactOutput(context.outDir, plan.repo, environmentInputHash(plan.siteHash, plan.env.name, preview.digest), context.index?.[plan.repo]);
@@ -203,14 +203,15 @@ export function scanSite(definition: SiteDefinition, catalog: Catalog, context: 
 }
 
 /**
- * The values `plan`'s environment checks against the fingerprints its previous credential
- * files hold (see previewSecrets); none when it reads no variables or has no such files.
+ * What the secrets of `plan`'s environment resolve to, its values taken as unchanged (see
+ * previewSecrets); none when it reads no variables, or has no previous credential files whose
+ * fingerprints its values could be checked against.
  */
-function previewedChecks(plan: PlannedEnvironment, context: SiteSynthContext): readonly FingerprintCheck[] {
+function previewOf(plan: PlannedEnvironment, context: SiteSynthContext): SecretsPreview | undefined {
   const published = context.published?.[plan.repo];
   const repoDir = join(context.outDir, plan.repo);
-  if (!plan.readsVariables || (published === undefined && !existsSync(repoDir))) return [];
-  return previewSecrets(plan.env, { repoDir, published, rotate: context.rotateSecrets })?.checks ?? [];
+  if (!plan.readsVariables || (published === undefined && !existsSync(repoDir))) return undefined;
+  return previewSecrets(plan.env, { repoDir, published, rotate: context.rotateSecrets });
 }
 
 /** A selected environment, and whether it needs rendering. */

@@ -167,7 +167,10 @@ export async function synth(options: SynthOptions): Promise<SynthReport> {
       if (fingerprintChecks?.length) {
         confirming.set(index, check(fingerprintChecks).then((checked) => ({
           checked,
-          unchanged: fingerprintChecks.every(({ value, fingerprint }) => checked.get(fingerprint)?.value === value && checked.get(fingerprint)?.made) ? unchanged : undefined,
+          unchanged: fingerprintChecks.every(({ value, fingerprint }) => {
+            const verdict = checked.get(fingerprint);
+            return verdict?.made === true && verdict.value === value;
+          }) ? unchanged : undefined,
         })));
       }
       // A check that ends hands its place to the next one from this thread's event loop.
