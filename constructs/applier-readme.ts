@@ -1,6 +1,7 @@
 import { Environment } from './environment';
 import { Site } from './site';
 import { ARGOCD_NAMESPACE } from './argocd/applications';
+import { argoCdRepositoryAccess, type ArgoCdRepositoryAccess } from './argocd/repository-access';
 import { FLUX_NAMESPACE, fluxGitHttpsSecret, fluxGitSshSecret, fluxKubeconfigSecret } from './flux/apps';
 import { fluxGitUrl } from './flux/git-url';
 
@@ -15,11 +16,13 @@ export function applierReadmeLines(env: Environment): string[] {
     const who = Site.of(env).argoCd.name === 'dev-zone'
       ? `as an administrator of the site's Argo CD in the dev zone, once ${cluster.apiServer} is registered there as a cluster`
       : 'as an administrator of the Argo CD in this cluster';
+    const access = argoCdRepositoryAccess(env);
     return [
       '## Applying',
       '',
-      `Argo CD applies this repository: \`apps/\` holds the instances' AppProject, the app-of-apps and its own AppProject, and one Application per instance, ordered by sync waves. ${sync} Bootstrap once, ${who}:`,
+      `Argo CD applies this repository: \`apps/\` holds the instances' AppProject, the app-of-apps and its own AppProject, and one Application per instance, ordered by sync waves. ${sync} Bootstrap once, ${who}${access ? ', after letting it read this repository' : ''}:`,
       '',
+      ...(access ? [...argoCdAccessLines(access), ''] : []),
       '```sh',
       `kubectl apply -n ${ARGOCD_NAMESPACE} -f apps/project.yaml -f apps/root-project.yaml -f apps/root.yaml`,
       '```',
@@ -45,5 +48,17 @@ export function applierReadmeLines(env: Environment): string[] {
     `kubectl apply -n ${FLUX_NAMESPACE} -f apps/gitrepository.yaml -f apps/root.yaml`,
     '```',
     '',
+  ];
+}
+
+/** What Argo CD's administrators give it to read the repository (see ArgoCdRepositoryAccess). */
+function argoCdAccessLines(access: ArgoCdRepositoryAccess): string[] {
+  if (access.transport === 'https') {
+    return [`- ${access.url} is private: add it with a read-only token, e.g. \`argocd repo add ${access.url} --username <user> --password <read-only token>\` (or create a Secret in \`${ARGOCD_NAMESPACE}\` labelled \`argocd.argoproj.io/secret-type: repository\` with the keys \`type\` (\`git\`), \`url\`, \`username\` and \`password\`)`];
+  }
+  const keyscan = `ssh-keyscan ${access.port ? `-p ${access.port} ` : ''}${access.host}`;
+  return [
+    `- ${access.url} is read over ssh: add it with the private key of a read-only deploy key, e.g. \`argocd repo add ${access.url} --ssh-private-key-path ./identity\` (or create a Secret in \`${ARGOCD_NAMESPACE}\` labelled \`argocd.argoproj.io/secret-type: repository\` with the keys \`url\` and \`sshPrivateKey\`)`,
+    `- Argo CD trusts only the ssh host keys it knows: add the server's, after checking their fingerprints, e.g. \`${keyscan} | argocd cert add-ssh --batch\``,
   ];
 }

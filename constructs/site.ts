@@ -54,9 +54,10 @@ export interface SiteProps {
    * Whether anyone may read the environment repositories over https. Flux reads a private
    * one with the credentials of the Secret `<site>-<env>-git-https` in `flux-system`
    * (`username` and `password`, or `bearerToken`), which the GitRepository names and its
-   * administrators create; a public one it reads without. Repositories reached over ssh always
-   * take the key of `<site>-<env>-git-ssh`, and over plain http none (credentials would cross
-   * the network in the clear).
+   * administrators create; a public one it reads without. Argo CD's administrators add a
+   * private one's credentials (the environment README says how). Repositories reached over
+   * ssh always take a key (for Flux, that of `<site>-<env>-git-ssh`), and over plain http none
+   * (credentials would cross the network in the clear).
    * @default false - environment repositories are private: an https:// one is read with
    * credentials
    */

@@ -145,6 +145,29 @@ describe('Argo CD applier', () => {
     expect(Object.values(apps).filter((o) => o.kind === 'Application').map((o) => o.spec.syncPolicy.automated)).toStrictEqual(Array(8).fill(undefined)); // root, namespace, secrets and five instances
   });
 
+
+  it('tells the administrators, before bootstrapping, how to let Argo CD read a private repository over https or ssh', () => {
+    const readme = (options: Parameters<typeof environment>[0]) => renderWithSecrets(environment(options)).find((f) => f.path === 'README.md')!.content;
+    // GIVEN the default https repository, private by default
+    expect(readme({})).toContain([
+      "Bootstrap once, as an administrator of the site's Argo CD in the dev zone, once https://k8s-prod.acme.internal:6443 is registered there as a cluster, after letting it read this repository:",
+      '',
+      '- https://git.acme.example.com/siteforge/acme-prod.git is private: add it with a read-only token, e.g. `argocd repo add https://git.acme.example.com/siteforge/acme-prod.git --username <user> --password <read-only token>` (or create a Secret in `argocd` labelled `argocd.argoproj.io/secret-type: repository` with the keys `type` (`git`), `url`, `username` and `password`)',
+      '',
+      '```sh',
+    ].join('\n'));
+    // AND an ssh remote on another port, or an scp-like one, takes a key and the server's host keys
+    const ssh = readme({ gitRemote: 'ssh://git@git.acme.internal:2222/delivery/{site}-{env}.git' });
+    expect(ssh).toContain('- ssh://git@git.acme.internal:2222/delivery/acme-prod.git is read over ssh: add it with the private key of a read-only deploy key, e.g. `argocd repo add ssh://git@git.acme.internal:2222/delivery/acme-prod.git --ssh-private-key-path ./identity`');
+    expect(ssh).toContain("- Argo CD trusts only the ssh host keys it knows: add the server's, after checking their fingerprints, e.g. `ssh-keyscan -p 2222 git.acme.internal | argocd cert add-ssh --batch`");
+    expect(readme({ gitRemote: 'git@git.acme.internal:delivery/{site}-{env}.git' })).toContain('`argocd repo add git@git.acme.internal:delivery/acme-prod.git --ssh-private-key-path ./identity`');
+    // AND a public https repository, or a plain http one, asks for nothing
+    for (const options of [{ gitRemote: 'https://github.com/acme/{site}-{env}.git', gitRemotePublic: true }, { gitRemote: 'http://git.acme.internal/{site}-{env}.git' }]) {
+      const text = readme(options);
+      expect(text).toContain('registered there as a cluster:\n\n```sh\nkubectl apply -n argocd');
+      expect(text).not.toContain('argocd repo add');
+    }
+  });
   it('roots the app-of-apps at apps/ and lists every object in apps/kustomization.yaml', () => {
     const apps = objects(environment());
     expect(apps['apps/root.yaml'].spec.source).toStrictEqual({ repoURL: 'https://git.acme.example.com/siteforge/acme-prod.git', targetRevision: 'main', path: 'apps' });

@@ -1,0 +1,28 @@
+import { Environment } from '../environment';
+import { fluxGitUrl } from '../flux/git-url';
+import { Site } from '../site';
+
+/**
+ * What the Argo CD applying an environment needs before it can read the environment's
+ * repository: credentials, which its administrators add (siteforge never writes them), and
+ * over ssh the server's host keys too, since Argo CD checks them against its own known hosts.
+ */
+export type ArgoCdRepositoryAccess =
+  | { readonly transport: 'https'; readonly url: string }
+  | { readonly transport: 'ssh'; readonly url: string; readonly host: string; readonly port?: string };
+
+/**
+ * How Argo CD reads `env`'s repository when it needs credentials: over ssh always, over
+ * https unless the site says its repositories are public (`gitRemotePublic`). Undefined
+ * otherwise: plain `http://` and `git://` are read without (credentials would cross the
+ * network in the clear).
+ */
+export function argoCdRepositoryAccess(env: Environment): ArgoCdRepositoryAccess | undefined {
+  const url = env.repoUrl;
+  if (url.startsWith('https://')) return Site.of(env).gitRemotePublic ? undefined : { transport: 'https', url };
+  // An scp-like `git@host:path` is an ssh URL too; Argo CD takes it as it is.
+  const ssh = fluxGitUrl(url);
+  if (!ssh.startsWith('ssh://')) return undefined;
+  const { hostname, port } = new URL(ssh);
+  return { transport: 'ssh', url, host: hostname, ...(port ? { port } : {}) };
+}
