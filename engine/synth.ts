@@ -310,12 +310,10 @@ async function synthInWorkers(
     }).catch(fail);
   }
 
-  if (workers > 1 && !options.fleetModule) throw new Error('synth with workers needs fleetModule');
-  const program = workers > 1 ? await workerProgram(options) : undefined;
-  const pool = Array.from({ length: workers - 1 }, () => {
-    const data: SynthWorkerData = { fleetModule: options.fleetModule!, fleetModuleUrl: program!.fleet, catalogDir: options.catalogDir, context };
+  const startWorker = (program: WorkerProgram) => {
+    const data: SynthWorkerData = { fleetModule: options.fleetModule!, fleetModuleUrl: program.fleet, catalogDir: options.catalogDir, context };
     // No loader flags: the program is plain JavaScript, or registers tsx itself.
-    const worker = new Worker(new URL(program!.synthWorker), { workerData: data, execArgv: [] });
+    const worker = new Worker(new URL(program.synthWorker), { workerData: data, execArgv: [] });
     let inFlight = 0;
     const feed = () => {
       while (inFlight < 2 && queue.length > 0 && !failure) {
@@ -342,8 +340,13 @@ async function synthInWorkers(
     worker.on('error', fail);
     worker.on('exit', (code) => (remaining > 0 ? fail(new Error(`synth worker exited with code ${code}`)) : undefined));
     return worker;
-  });
+  };
+  const pool: Worker[] = [];
+  let program: WorkerProgram | undefined;
   try {
+    if (workers > 1 && !options.fleetModule) throw new Error('synth with workers needs fleetModule');
+    program = workers > 1 ? await workerProgram(options) : undefined;
+    while (pool.length < workers - 1) pool.push(startWorker(program!));
     const thisThreadRenders = workers === 1 || options.renderInThisThread !== false;
     // Loaded once there is a site to render: a synth that renders nothing never loads cdk8s.
     let render: RenderChecked | undefined;
@@ -360,9 +363,9 @@ async function synthInWorkers(
     }
     if (failure) throw failure;
   } catch (e) {
-    // A bug here (or in a callback) ends the synth as a worker's does: fingerprint checks and
-    // published reads still under way must then settle no site, nor report one done, after
-    // synth has rejected.
+    // A bug here (or in a callback, or finding the workers' program) ends the synth as a
+    // worker's does: fingerprint checks and published reads still under way must then settle
+    // no site, nor report one done, after synth has rejected.
     failure ??= e as Error;
     throw e;
   } finally {

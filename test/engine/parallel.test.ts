@@ -70,6 +70,28 @@ describe('parallel synth', () => {
     expect(late).toStrictEqual([]);
   });
 
+  it('reports no site done once finding the workers\' program failed, though fingerprint checks were still under way', async () => {
+    const outDir = tempDir();
+    const catalog = builtinCatalog();
+    await synth({ fleet, catalog, outDir, workers: 1 });
+    // demo and blueking read no variable: missing a file, they need two threads, while the
+    // values of acme, koca and rainbond are still checked against their fingerprints.
+    for (const repo of ['demo/all-in-one', 'blueking/prod']) rmSync(join(outDir, repo, 'README.md'));
+    let rejected = false;
+    const late: string[] = [];
+    // Workers without the fleet's module: a programming error, found before any site is rendered.
+    const failed = synth({
+      fleet, catalog, outDir, workers: 2,
+      onEnvironment: (e) => (rejected ? late.push(e.repo) : undefined),
+      onSiteDone: (done) => (rejected ? late.push(`site ${done}`) : undefined),
+    });
+    await expect(failed).rejects.toThrow('synth with workers needs fleetModule');
+    rejected = true;
+    // Longer than the checks take (about 100 ms each, two at a time).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(late).toStrictEqual([]);
+  });
+
   it('fails, rather than waiting for ever, when what a site found unchanged by its fingerprint checks is reported throws', async () => {
     const outDir = tempDir();
     const catalog = builtinCatalog();
