@@ -148,7 +148,7 @@ interface RawService {
   defaultProfile?: string;
   placements: ('kubernetes' | 'vm')[];
   images: { name: string; repository: string; tag: string; digest?: string }[];
-  helm?: { chart: { repository: string; name: string; version: string; digest?: string }; values: string; podAnnotations?: string[]; extraHosts?: string[] };
+  helm?: { chart: { repository: string; name: string; version: string; digest?: string }; values: string; podAnnotations?: string[]; extraHosts?: string[]; ingress?: { annotations?: Record<string, string> } };
   workload?: Omit<NativeWorkload, 'env' | 'args' | 'configFiles' | 'readiness' | 'liveness'> & {
     env: Record<string, string>;
     args?: string[];
@@ -320,6 +320,12 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     const read = checkTemplatePaths(t.ast, t.nameOf, contract, t.connection);
     if (t.path?.[0] === 'helm') helmReads = read;
   }
+  if (raw.helm?.ingress && helmReads.has('instance.host')) {
+    fail(['helm', 'ingress'], "siteforge writes the Ingress (helm.ingress), but the values set up the chart's own too (they read instance.host): leave the chart's Ingress out of the values");
+  }
+  if (raw.helm?.ingress && raw.helm.extraHosts?.length) {
+    fail(['helm', 'ingress'], "the Ingress siteforge writes (helm.ingress) serves the instance's host alone, not the chart's further hosts (helm.extraHosts)");
+  }
 
   const fingerprint = fingerprintOf(dir);
   return {
@@ -334,7 +340,7 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     defaultProfile,
     placements: raw.placements,
     images: raw.images,
-    helm: raw.helm && { chart: raw.helm.chart, values: helmValues!, podAnnotations: raw.helm.podAnnotations ?? [], extraHosts: raw.helm.extraHosts ?? [], ingress: helmReads.has('instance.host'), tls: helmReads.has('instance.tls'), resources: helmReads.has('instance.resources') },
+    helm: raw.helm && { chart: raw.helm.chart, values: helmValues!, podAnnotations: raw.helm.podAnnotations ?? [], extraHosts: raw.helm.extraHosts ?? [], ingress: helmReads.has('instance.host'), ...(raw.helm.ingress ? { siteforgeIngress: { annotations: raw.helm.ingress.annotations ?? {} } } : {}), tls: helmReads.has('instance.tls'), resources: helmReads.has('instance.resources') },
     workload,
     connection,
     vm: raw.vm && loadVm(raw.vm, dir, raw.ports as ServicePort[], Object.values(raw.connection?.credentials?.env ?? {}), fail, displayPath),

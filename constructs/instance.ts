@@ -187,7 +187,7 @@ export class Instance extends Construct {
     }
     if (this.exposure.ingress) {
       if (this.placement.kind !== 'kubernetes') throw errorAt(path, `an Ingress exposure needs placement on Kubernetes, but ${id} is placed on VMs; leave exposure out or place it on Kubernetes`);
-      if (helm && !helm.ingress) throw errorAt(path, `${props.service.name}'s Helm values set up no Ingress (they never read instance.host): leave exposure out`);
+      if (helm && !helm.ingress && !helm.siteforgeIngress) throw errorAt(path, `${props.service.name}'s Helm values set up no Ingress (they never read instance.host): leave exposure out`);
       assertDnsSubdomain(path, 'exposure host', this.host);
       for (const [name, extra] of Object.entries(this.extraHosts)) {
         if (dnsSubdomainProblem(extra)) throw errorAt(path, `the host ${props.service.name}'s chart serves as ${name}, ${extra}, ${dnsSubdomainProblem(extra)}; give the instance a host whose first label is shorter`);
@@ -375,9 +375,9 @@ export class Instance extends Construct {
       }
     }
     // A chart whose values leave TLS out would serve the ingress controller's default
-    // certificate on a URL that says https.
+    // certificate on a URL that says https (the Ingress siteforge writes serves it).
     const helm = this.placement.kind === 'kubernetes' ? this.service.helm : undefined;
-    if (this.exposure.ingress && helm && !helm.tls && this.tls.enabled) {
+    if (this.exposure.ingress && helm && !helm.siteforgeIngress && !helm.tls && this.tls.enabled) {
       const from = this.exposure.tls ? 'its exposure' : `its cluster (${env.cluster?.node.path})`;
       problems.push(`${path}: ${this.service.name}'s Helm values set up no TLS (they never read instance.tls), but ${from} gives its Ingress TLS; expose it with tls: IngressTls.none()`);
     }

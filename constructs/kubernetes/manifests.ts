@@ -7,6 +7,7 @@ import { NativeWorkloadChart, instanceLabels } from './native-workload';
 import { addDashboard } from './monitoring';
 import { addCertificate, needsCertificate } from './certificate';
 import { applyAnnotations } from './client-side-apply';
+import { addIngress } from './ingress';
 
 /** A Kubernetes object as cdk8s writes it. */
 export interface KubernetesObject {
@@ -41,14 +42,17 @@ export function renderManifests(env: Environment): RenderedFile[] {
     if (instance.placement.kind === 'kubernetes' && instance.service.workload) {
       charts.push(new NativeWorkloadChart(chartApp(), instance.name, { instance }));
     } else if (instance.placement.kind === 'kubernetes') {
-      // A chart renders its own ServiceMonitor (its values enable it) and Ingress (its values
-      // name the TLS Secret); the dashboard and the Certificate are ours.
+      // A chart renders its own ServiceMonitor (its values enable it) and, most often, its
+      // Ingress (its values name the TLS Secret); the dashboard and the Certificate are ours,
+      // and the Ingress where the chart's is of no use (see HelmService.siteforgeIngress).
       const dashboard = instance.monitored && Boolean(instance.service.monitoring?.dashboard);
+      const ingress = instance.host === undefined ? undefined : instance.service.helm?.siteforgeIngress;
       const certificate = needsCertificate(instance);
-      if (!dashboard && !certificate) continue;
+      if (!dashboard && !certificate && !ingress) continue;
       const chart = new Chart(chartApp(), instance.name, { namespace: cluster.namespace, labels: instanceLabels(instance), disableResourceNameHashes: true });
       if (dashboard) addDashboard(chart, instance);
-      if (certificate) addCertificate(chart, instance);
+      if (ingress) addIngress(chart, instance, { serviceName: instance.name, port: instance.service.ports[0].port, annotations: ingress.annotations });
+      else if (certificate) addCertificate(chart, instance);
       charts.push(chart);
     }
   }

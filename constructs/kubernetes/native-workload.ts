@@ -12,7 +12,7 @@ import { parseYaml } from '../yaml';
 import { templateKind } from '../template-kind';
 import { endpointOf, templateContext } from '../template-context';
 import { addDashboard, addServiceMonitor } from './monitoring';
-import { addCertificate, needsCertificate } from './certificate';
+import { addIngress } from './ingress';
 import { SECRETS_CHECKSUM_ANNOTATION, secretsChecksum, type SecretRead } from '../secrets/checksum';
 import type { NativeWorkload, ResourceQuantities, WorkloadProbe } from '../service-definition';
 
@@ -154,14 +154,7 @@ export class NativeWorkloadChart extends Chart {
       addDashboard(this, instance);
     }
 
-    if (instance.host) {
-      const ingress = new kplus.Ingress(this, 'ingress', { metadata, className: env.cluster!.ingressClass });
-      const httpPort = workload.httpPort ?? ports[0].name;
-      ingress.addHostRule(instance.host, instance.exposure.path ?? '/', kplus.IngressBackend.fromService(service, { port: portNumber(httpPort) }));
-      const secretName = instance.tls.secretNameOf(name);
-      if (secretName) ingress.addTls([{ hosts: [instance.host], secret: kplus.Secret.fromSecretName(this, 'tls-secret', secretName) }]);
-      if (needsCertificate(instance)) addCertificate(this, instance);
-    }
+    if (instance.host) addIngress(this, instance, { serviceName: service.name, port: portNumber(workload.httpPort ?? ports[0].name) });
   }
 
   /** The StatefulSet's objects, with its volume claim template. */

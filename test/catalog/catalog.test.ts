@@ -61,6 +61,15 @@ describe('catalog loader', () => {
     writeFileSync(join(dir, 'redis', 'values.schema.json'), '{ "type": "object", "properties": { "x": { "type": "strng" } } }');
     expect(() => loadCatalog(dir)).toThrow(/mysql\/service\.yml:8: \/ports\/0\/port must be >= 1\n.*redis\/values\.schema\.json/);
   });
+
+  it('refuses helm.ingress (siteforge writes the Ingress) where the values set up the chart\'s own, or the chart serves further hosts', () => {
+    const ownToo = brokenCatalog('grafana', 'values.yaml.hbs', (t) => `${t}ingress:\n  enabled: true\n  hosts: [{{yaml instance.host}}]\n`);
+    expect(() => loadCatalog(ownToo)).toThrow(/grafana\/service\.yml:\d+: siteforge writes the Ingress \(helm\.ingress\), but the values set up the chart's own too \(they read instance\.host\): leave the chart's Ingress out of the values/);
+    const further = brokenCatalog('kibana', 'service.yml', (t) => t.replace('  ingress: {}', '  ingress: {}\n  extraHosts: [apm]'));
+    expect(() => loadCatalog(further)).toThrow(/kibana\/service\.yml:\d+: the Ingress siteforge writes \(helm\.ingress\) serves the instance's host alone, not the chart's further hosts \(helm\.extraHosts\)/);
+    const badAnnotation = brokenCatalog('kibana', 'service.yml', (t) => t.replace('  ingress: {}', '  ingress:\n    annotations: { "bad name!": "x" }'));
+    expect(() => loadCatalog(badAnnotation)).toThrow(/kibana\/service\.yml:\d+: \/helm\/ingress\/annotations/);
+  });
 });
 
 describe('templates', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { App } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { Exposure, IngressTls, IssuerRef, Site, type Environment, type KubernetesClusterProps } from '../../constructs';
+import { Applier, Exposure, IngressTls, IssuerRef, Site, type Environment, type KubernetesClusterProps } from '../../constructs';
 import { templateContext } from '../../constructs/template-context';
 import { parseYaml } from '../../constructs/yaml';
 import { buildSite, problemsOf, synth } from '../../engine';
@@ -48,8 +48,8 @@ describe('TLS of exposed instances', () => {
     expect(out['manifests/portal-admin/configmap-portal-admin-config.yaml'].data['application.yml']).toContain('url: "http://admin.acme.example.com"');
     expect(out['README.md']).toContain('| mysql, redis | http://admin.acme.example.com |');
     expect(out['README.md']).toContain('No Ingress has TLS: every URL above is `http://`.');
-    // AND the chart's Ingress gets no TLS either
-    expect(out['values/kibana.yaml'].ingress.tls).toBeUndefined();
+    // AND the Ingress siteforge writes for the chart has none either
+    expect(out['manifests/kibana/ingress-kibana.yaml'].spec.tls).toBeUndefined();
   });
 
   it('with cert-manager, gives the native Ingress a TLS section and writes a Certificate for its host', () => {
@@ -79,14 +79,14 @@ describe('TLS of exposed instances', () => {
     expect(out['README.md']).toContain('- cert-manager (its cert-manager.io/v1 CRDs and controller) and the ClusterIssuer `letsencrypt-prod`');
   });
 
-  it('with cert-manager, writes the Certificate of a chart-based instance beside the chart and names its Secret in the values', () => {
+  it('with cert-manager, writes the Certificate of a chart-based instance beside the chart, and the Ingress that serves it', () => {
     const out = files(environment({ tls: letsEncrypt }));
     expect(out['manifests/kibana/certificate-kibana.yaml'].spec).toStrictEqual({
       secretName: 'kibana-tls',
       dnsNames: ['kibana.acme.example.com'],
       issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'letsencrypt-prod' },
     });
-    expect(out['values/kibana.yaml'].ingress.tls).toStrictEqual([{ secretName: 'kibana-tls', hosts: ['kibana.acme.example.com'] }]);
+    expect(out['manifests/kibana/ingress-kibana.yaml'].spec.tls).toStrictEqual([{ hosts: ['kibana.acme.example.com'], secretName: 'kibana-tls' }]);
     // the chart's Application applies manifests/kibana too
     expect(out['apps/application-kibana.yaml'].spec.sources.map((s: { path?: string }) => s.path)).toContain('manifests/kibana');
   });
@@ -100,7 +100,7 @@ describe('TLS of exposed instances', () => {
   it('with a Secret the administrators create, serves it by name and writes no Certificate', () => {
     const out = files(environment({ tls: IngressTls.secret('acme-wildcard-tls') }));
     expect(out['manifests/portal-admin/ingress-portal-admin.yaml'].spec.tls).toStrictEqual([{ hosts: ['admin.acme.example.com'], secretName: 'acme-wildcard-tls' }]);
-    expect(out['values/kibana.yaml'].ingress.tls).toStrictEqual([{ secretName: 'acme-wildcard-tls', hosts: ['kibana.acme.example.com'] }]);
+    expect(out['manifests/kibana/ingress-kibana.yaml'].spec.tls).toStrictEqual([{ hosts: ['kibana.acme.example.com'], secretName: 'acme-wildcard-tls' }]);
     expect(Object.keys(out).filter((path) => path.includes('certificate-'))).toStrictEqual([]);
     expect(out['README.md']).toContain('- the TLS Secret `acme-wildcard-tls` in `acme-prod` (type `kubernetes.io/tls`');
     expect(out['manifests/portal-admin/configmap-portal-admin-config.yaml'].data['application.yml']).toContain('url: "https://admin.acme.example.com"');
@@ -143,7 +143,7 @@ describe('TLS of exposed instances', () => {
     expect(https['values/gitlab.yaml'].global).toMatchObject({ hosts: { https: true }, ingress: { configureCertmanager: false, tls: { enabled: true } } });
     expect(https['values/gitlab.yaml'].gitlab.webservice.ingress).toStrictEqual({ tls: { secretName: 'gitlab-tls' } });
     expect(https['values/grafana.yaml']['grafana.ini'].server.root_url).toBe('https://grafana.acme.example.com');
-    expect(https['values/grafana.yaml'].ingress.tls).toStrictEqual([{ secretName: 'grafana-tls', hosts: ['grafana.acme.example.com'] }]);
+    expect(https['manifests/grafana/ingress-grafana.yaml'].spec.tls).toStrictEqual([{ hosts: ['grafana.acme.example.com'], secretName: 'grafana-tls' }]);
     expect(['gitlab', 'harbor', 'grafana'].map((name) => https[`manifests/${name}/certificate-${name}.yaml`]?.spec.secretName)).toStrictEqual(['gitlab-tls', 'harbor-tls', 'grafana-tls']);
     // AND without TLS none has TLS, none redirects to https, and every URL says http
     expect(http['values/harbor.yaml'].expose.tls).toStrictEqual({ enabled: false });
@@ -152,7 +152,7 @@ describe('TLS of exposed instances', () => {
     expect(http['values/gitlab.yaml'].global).toMatchObject({ hosts: { https: false }, ingress: { tls: { enabled: false } } });
     expect(http['values/gitlab.yaml'].gitlab.webservice.ingress).toBeUndefined();
     expect(http['values/grafana.yaml']['grafana.ini'].server.root_url).toBe('http://grafana.acme.example.com');
-    expect(http['values/grafana.yaml'].ingress.tls).toBeUndefined();
+    expect(http['manifests/grafana/ingress-grafana.yaml'].spec.tls).toBeUndefined();
     expect(Object.keys(http).filter((path) => path.includes('certificate-'))).toStrictEqual([]);
   });
 
@@ -191,6 +191,48 @@ describe('the example fleet', () => {
       if (grafana?.ingress && grafana['grafana.ini'].server.root_url.startsWith('https://') !== Boolean(grafana.ingress.tls)) where('grafana\'s root_url and Ingress TLS disagree');
     }
     expect(wrong).toStrictEqual([]);
+  });
+});
+
+describe('the Ingress siteforge writes for a chart whose own Kubernetes no longer serves', () => {
+  it('routes the host to the Service named after the instance, on its first port, as networking.k8s.io/v1, and the values set up none', () => {
+    // GIVEN Kibana, whose chart writes its Ingress as extensions/v1beta1 (gone since Kubernetes 1.22), exposed with cert-manager
+    const out = files(environment({ tls: letsEncrypt }));
+    // THEN siteforge writes the Ingress beside the chart, valid for Kubernetes 1.28
+    const ingress = out['manifests/kibana/ingress-kibana.yaml'];
+    expect(ingress).toStrictEqual({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: {
+        name: 'kibana',
+        namespace: 'acme-prod',
+        labels: { 'app.kubernetes.io/instance': 'kibana', 'app.kubernetes.io/managed-by': 'siteforge', 'app.kubernetes.io/name': 'kibana', 'app.kubernetes.io/part-of': 'acme', 'app.kubernetes.io/version': '7.8.1' },
+      },
+      spec: {
+        ingressClassName: 'nginx',
+        rules: [{ host: 'kibana.acme.example.com', http: { paths: [{ backend: { service: { name: 'kibana', port: { number: 5601 } } }, path: '/', pathType: 'Prefix' }] } }],
+        tls: [{ hosts: ['kibana.acme.example.com'], secretName: 'kibana-tls' }],
+      },
+    });
+    expect(problemsOf(ingress)).toStrictEqual([]);
+    expect(out['manifests/kibana/kustomization.yaml'].resources).toStrictEqual(['certificate-kibana.yaml', 'ingress-kibana.yaml']);
+    // AND the chart makes none of its own, and its Application applies the folder
+    expect(out['values/kibana.yaml'].ingress).toStrictEqual({ enabled: false });
+    expect(out['apps/application-kibana.yaml'].spec.sources.map((s: { path?: string }) => s.path)).toContain('manifests/kibana');
+  });
+
+  it('comes with the HelmRelease under Flux, carries the annotations the catalog gives it, and is not written for an instance not exposed', () => {
+    const kibana = catalog.service('kibana');
+    const annotated = { ...kibana, helm: { ...kibana.helm!, siteforgeIngress: { annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '0' } } } };
+    const env = environment({ applier: Applier.flux() });
+    env.addInstance('logs', { service: annotated, exposure: Exposure.ingress({ host: 'logs.acme.example.com' }) }).uses(instance(env, 'elasticsearch'));
+    env.addInstance('hidden', { service: kibana }).uses(instance(env, 'elasticsearch'));
+    const out = files(env);
+    expect(out['apps/releases/kibana/kustomization.yaml'].resources).toStrictEqual(['helmrelease-kibana.yaml', '../../../manifests/kibana']);
+    expect(out['manifests/logs/ingress-logs.yaml'].metadata.annotations).toStrictEqual({ 'nginx.ingress.kubernetes.io/proxy-body-size': '0' });
+    expect(out['manifests/kibana/ingress-kibana.yaml'].metadata.annotations).toBeUndefined();
+    expect(Object.keys(out).filter((path) => path.startsWith('manifests/hidden/'))).toStrictEqual([]);
+    expect(out['values/hidden.yaml'].ingress).toStrictEqual({ enabled: false });
   });
 });
 
@@ -249,10 +291,10 @@ describe('TLS choices siteforge refuses', () => {
   });
 
   it('refuses TLS for a chart whose values set up none', () => {
-    // GIVEN Kibana from a catalog whose values template never reads instance.tls
+    // GIVEN Kibana from a catalog whose values set up the chart's Ingress but never read instance.tls
     const env = environment({ tls: letsEncrypt });
     const kibana = catalog.service('kibana');
-    const noTls = { ...kibana, helm: { ...kibana.helm!, tls: false } };
+    const noTls = { ...kibana, helm: { ...kibana.helm!, ingress: true, siteforgeIngress: undefined, tls: false } };
     const legacy = env.addInstance('legacy-kibana', { service: noTls, exposure: Exposure.ingress({ host: 'logs.acme.example.com' }) }).uses(instance(env, 'elasticsearch'));
     // THEN it is refused, and accepted exposed without TLS
     expect(legacy.node.validate()).toStrictEqual([
@@ -278,7 +320,7 @@ describe('an environment with TLS, synthesized', () => {
     const kinds = (folder: string) => execFileSync('kubectl', ['kustomize', join(outDir, 'acme/prod/manifests', folder)], { encoding: 'utf8' })
       .split('\n').filter((l) => l.startsWith('kind: ')).map((l) => l.slice(6)).sort();
     expect(kinds('portal-admin')).toStrictEqual(['Certificate', 'ConfigMap', 'ConfigMap', 'Deployment', 'Ingress', 'Service', 'ServiceMonitor']);
-    expect(kinds('kibana')).toStrictEqual(['Certificate']);
+    expect(kinds('kibana')).toStrictEqual(['Certificate', 'Ingress']);
   });
 });
 
