@@ -51,6 +51,7 @@ export function catalogCommand(io: Io): Command {
         ...s.images.map((i) => `  ${i.name}: ${i.repository}:${i.tag}${i.digest ? `@${i.digest}` : ''}`),
       ];
       if (s.helm) lines.push('', `chart: ${s.helm.chart.name} ${s.helm.chart.version} from ${s.helm.chart.repository}`);
+      if (s.helm?.siteforgeIngress) lines.push('ingress: written by siteforge (networking.k8s.io/v1), not by the chart');
       if (s.monitoring) {
         const m = s.monitoring;
         lines.push('', `metrics: port ${m.port}, path ${m.path}, every ${m.interval}; ${m.dashboard ? 'Grafana dashboard included' : 'no dashboard'}`);

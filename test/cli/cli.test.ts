@@ -199,6 +199,11 @@ export const fleet: SiteDefinition[] = [{
     expect((await runCli(['catalog', 'show', 'postgres'])).code).toBe(1);
   });
 
+  it('catalog show says whose Ingress a chart-based service gets', async () => {
+    expect((await runCli(['catalog', 'show', 'kibana'])).out).toContain('chart: kibana 7.8.1 from https://helm.elastic.co\ningress: written by siteforge (networking.k8s.io/v1), not by the chart\n');
+    expect((await runCli(['catalog', 'show', 'harbor'])).out).not.toContain('ingress: written by siteforge');
+  });
+
   it('npx cdk8s synth runs the same synth through cdk8s.yaml', () => {
     // GIVEN the cdk8s CLI (a dev dependency) and an output folder
     const out = join(tempDir(), 'cdk8s-out');
