@@ -28,6 +28,15 @@ export function valueFingerprint(value: string): string {
   return `scrypt$${salt.toString('base64')}$${digest.toString('base64')}`;
 }
 
+/**
+ * What stands in for a value's fingerprint where the output is thrown away (a dry run, as
+ * `siteforge validate` makes): making a real one is 100 ms of scrypt for nothing. It is not of
+ * the form `scrypt$<salt>$<digest>`, so matchesFingerprint and checkFingerprints reject it
+ * whatever the value: should it ever reach an output, a later synth takes the value as changed
+ * and seals it anew, with a real fingerprint.
+ */
+export const UNMADE_FINGERPRINT = 'unmade';
+
 /** Whether `fingerprint` (from valueFingerprint) was made from `value`. */
 export function matchesFingerprint(value: string, fingerprint: unknown): boolean {
   const parts = fingerprintParts(fingerprint);

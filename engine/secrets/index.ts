@@ -34,6 +34,11 @@ export interface SecureRenderOptions {
    * @default - none: each value is checked as it is resolved
    */
   readonly checkedFingerprints?: ReadonlyMap<string, FingerprintVerdict>;
+  /**
+   * Whether values sealed anew get their fingerprints (see ResolveSecretsOptions.makeFingerprints).
+   * @default true
+   */
+  readonly makeFingerprints?: boolean;
 }
 
 /** The files of an environment rendered with its secrets, and the secretMaterialDigest of those. */
@@ -60,6 +65,7 @@ export function renderWithSecretMaterial(env: Environment, options: SecureRender
     variables: options.variables,
     published: options.published,
     checkedFingerprints: options.checkedFingerprints,
+    makeFingerprints: options.makeFingerprints,
   });
   provideSecretMaterial(env, material);
   const files = renderEnvironment(env);

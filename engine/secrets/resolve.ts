@@ -9,7 +9,7 @@ import {
 import { parseYaml, toYaml } from '../../constructs/yaml';
 import { UserError, UserErrors } from '../errors';
 import { vaultDecrypt, vaultEncrypt } from './ansible-vault';
-import { generateSecretValue, matchesFingerprint, valueFingerprint, type FingerprintCheck, type FingerprintVerdict } from './generate';
+import { generateSecretValue, matchesFingerprint, UNMADE_FINGERPRINT, valueFingerprint, type FingerprintCheck, type FingerprintVerdict } from './generate';
 import { sealingKeyFingerprint, sealingKeyOf, sealValue } from './sealed-secrets';
 
 /** The environment variable holding the Ansible Vault password at synth time. */
@@ -56,6 +56,13 @@ export interface ResolveSecretsOptions {
    * @default - none: each value is checked here
    */
   readonly checkedFingerprints?: ReadonlyMap<string, FingerprintVerdict>;
+  /**
+   * Whether a value sealed anew gets its fingerprint (about 100 ms of scrypt each), which a
+   * later synth checks it against; false where the output is thrown away (a dry run): it gets
+   * UNMADE_FINGERPRINT, which no value matches.
+   * @default true
+   */
+  readonly makeFingerprints?: boolean;
 }
 
 export interface ResolvedSecrets {
@@ -80,7 +87,7 @@ export function resolveSecrets(env: Environment, options: ResolveSecretsOptions)
       const checked = fingerprint === undefined ? undefined : options.checkedFingerprints?.get(fingerprint);
       return checked?.value === value ? checked.made : matchesFingerprint(value, fingerprint);
     },
-    make: valueFingerprint,
+    make: options.makeFingerprints === false ? () => UNMADE_FINGERPRINT : valueFingerprint,
   });
 }
 
@@ -100,7 +107,7 @@ export interface SecretsPreview {
  * environment (or a vault) as the one its fingerprint was made from, without checking it;
  * undefined when they cannot be resolved (rendering the environment reports why).
  */
-export function previewSecrets(env: Environment, options: Omit<ResolveSecretsOptions, 'checkedFingerprints'>): SecretsPreview | undefined {
+export function previewSecrets(env: Environment, options: Omit<ResolveSecretsOptions, 'checkedFingerprints' | 'makeFingerprints'>): SecretsPreview | undefined {
   const checks: FingerprintCheck[] = [];
   try {
     const { material } = resolveWith(env, options, {
