@@ -139,7 +139,13 @@ describe('TLS of exposed instances', () => {
     };
     const [https, http] = [build(letsEncrypt), build()];
     // THEN with TLS each chart serves its instance's Secret and its URLs say https
-    expect(https['values/harbor.yaml']).toMatchObject({ expose: { type: 'ingress', tls: { enabled: true, secretName: 'harbor-tls' } }, externalURL: 'https://harbor.acme.example.com' });
+    expect(https['values/harbor.yaml']).toMatchObject({ expose: { type: 'clusterIP', tls: { enabled: false }, clusterIP: { name: 'harbor' } }, externalURL: 'https://harbor.acme.example.com' });
+    expect(https['manifests/harbor/ingress-harbor.yaml'].spec).toMatchObject({
+      rules: [{ host: 'harbor.acme.example.com', http: { paths: [{ backend: { service: { name: 'harbor', port: { number: 80 } } }, path: '/' }] } }],
+      tls: [{ hosts: ['harbor.acme.example.com'], secretName: 'harbor-tls' }],
+    });
+    // (image layers pass the ingress controller whatever their size)
+    expect(https['manifests/harbor/ingress-harbor.yaml'].metadata.annotations).toStrictEqual({ 'ingress.kubernetes.io/proxy-body-size': '0', 'nginx.ingress.kubernetes.io/proxy-body-size': '0' });
     expect(https['values/gitlab.yaml'].global).toMatchObject({ hosts: { https: true }, ingress: { configureCertmanager: false, tls: { enabled: true } } });
     expect(https['values/gitlab.yaml'].gitlab.webservice.ingress).toStrictEqual({ tls: { secretName: 'gitlab-tls' } });
     expect(https['values/grafana.yaml']['grafana.ini'].server.root_url).toBe('https://grafana.acme.example.com');
@@ -147,7 +153,7 @@ describe('TLS of exposed instances', () => {
     expect(['gitlab', 'harbor', 'grafana'].map((name) => https[`manifests/${name}/certificate-${name}.yaml`]?.spec.secretName)).toStrictEqual(['gitlab-tls', 'harbor-tls', 'grafana-tls']);
     // AND without TLS none has TLS, none redirects to https, and every URL says http
     expect(http['values/harbor.yaml'].expose.tls).toStrictEqual({ enabled: false });
-    expect(http['values/harbor.yaml'].expose.ingress.annotations).toMatchObject({ 'nginx.ingress.kubernetes.io/ssl-redirect': 'false', 'ingress.kubernetes.io/ssl-redirect': 'false' });
+    expect(http['manifests/harbor/ingress-harbor.yaml'].spec.tls).toBeUndefined();
     expect(http['values/harbor.yaml'].externalURL).toBe('http://harbor.acme.example.com');
     expect(http['values/gitlab.yaml'].global).toMatchObject({ hosts: { https: false }, ingress: { tls: { enabled: false } } });
     expect(http['values/gitlab.yaml'].gitlab.webservice.ingress).toBeUndefined();
@@ -183,12 +189,14 @@ describe('the example fleet', () => {
         if (!out['README.md'].includes(`| ${tls ? 'https' : 'http'}://${host} |`)) where(`${path} has ${tls ? '' : 'no '}TLS, its README URL says otherwise`);
       }
       // AND a chart whose URLs say https names the Secret its Ingress serves (not the chart's self-signed certificate)
-      const harbor = out['values/harbor.yaml'];
-      if (harbor?.externalURL.startsWith('https://') && !harbor.expose.tls.secretName) where('harbor says https with no TLS Secret');
       const gitlab = out['values/gitlab.yaml'];
       if (gitlab?.global.hosts.https && !gitlab.gitlab.webservice.ingress?.tls?.secretName) where('gitlab says https with no TLS Secret');
+      // AND the URLs of charts whose Ingress siteforge writes say what it serves
+      const served = (instance: string) => Boolean(out[`manifests/${instance}/ingress-${instance}.yaml`]?.spec.tls);
+      const harbor = out['values/harbor.yaml'];
+      if (harbor && harbor.externalURL.startsWith('https://') !== served('harbor')) where('harbor\'s externalURL and its Ingress TLS disagree');
       const grafana = out['values/grafana.yaml'];
-      if (grafana?.ingress && grafana['grafana.ini'].server.root_url.startsWith('https://') !== Boolean(grafana.ingress.tls)) where('grafana\'s root_url and Ingress TLS disagree');
+      if (grafana && grafana['grafana.ini'].server.root_url.startsWith('https://') !== served('grafana')) where('grafana\'s root_url and its Ingress TLS disagree');
     }
     expect(wrong).toStrictEqual([]);
   });
