@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Io } from './io';
 import { synthProgress } from './progress';
@@ -24,9 +27,11 @@ export function validateCommand(io: Io, compiled?: CompiledProgram): Command {
       const { synth } = await import('../engine/synth');
       const { remotesDir } = await import('../engine/remotes');
       const inputs = await loadInputs(options, compiled);
-      // Nothing is read from or written to an output folder; local repositories are named as
-      // publish names them with its default --out.
-      const report = await synth({ ...inputs, outDir: 'unused', remotesDir: remotesDir(DEFAULT_OUT), site: options.site, env: options.env, dryRun: true, onSiteDone: synthProgress(io) })
+      // Nothing is read from or written to an output folder (a dry run writes none, and this
+      // one never exists); local repositories are named as publish names them with its
+      // default --out.
+      const nowhere = join(tmpdir(), `siteforge-validate-${randomUUID()}`);
+      const report = await synth({ ...inputs, outDir: nowhere, remotesDir: remotesDir(DEFAULT_OUT), site: options.site, env: options.env, dryRun: true, onSiteDone: synthProgress(io) })
         .finally(() => io.status(''));
       io.out(`${report.environments.length} environment${report.environments.length === 1 ? '' : 's'} valid`);
     });

@@ -103,6 +103,27 @@ describe('siteforge CLI', () => {
     expect(result.out).toMatch(/^\[1\/\d+\] demo\/[a-z-]+: published/m);
   });
 
+  it('validate reads no output folder, not even one named like the folder it pretends to render into', async () => {
+    // GIVEN, in the current folder, an output written with another vault password, in a folder named unused
+    const dir = tempDir();
+    const password = process.env.SITEFORGE_VAULT_PASSWORD;
+    process.env.SITEFORGE_VAULT_PASSWORD = 'another-fleet-entirely';
+    try {
+      expect((await runCli(['synth', '--out', join(dir, 'unused')])).code).toBe(0);
+    } finally {
+      process.env.SITEFORGE_VAULT_PASSWORD = password;
+    }
+    // WHEN validate runs there with the fleet's own password
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      // THEN it checks the fleet alone, reading none of those vaults
+      expect(await runCli(['validate'])).toMatchObject({ code: 0, out: '13 environments valid\n' });
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('validate reports the problems of every site at once and exits 1 without a stack', async () => {
     const result = await runCli(['validate', '--fleet', brokenFleet()]);
     expect(result.code).toBe(1);
@@ -201,7 +222,7 @@ export const fleet: SiteDefinition[] = [{
 
   it('catalog show says whose Ingress a chart-based service gets', async () => {
     expect((await runCli(['catalog', 'show', 'kibana'])).out).toContain('chart: kibana 7.8.1 from https://helm.elastic.co\ningress: written by siteforge (networking.k8s.io/v1), not by the chart\n');
-    expect((await runCli(['catalog', 'show', 'harbor'])).out).not.toContain('ingress: written by siteforge');
+    expect((await runCli(['catalog', 'show', 'gitlab'])).out).not.toContain('ingress: written by siteforge');
   });
 
   it('npx cdk8s synth runs the same synth through cdk8s.yaml', () => {
