@@ -148,7 +148,7 @@ interface RawService {
   defaultProfile?: string;
   placements: ('kubernetes' | 'vm')[];
   images: { name: string; repository: string; tag: string; digest?: string }[];
-  helm?: { chart: { repository: string; name: string; version: string; digest?: string }; values: string; podAnnotations?: string[]; extraHosts?: string[]; ingress?: { annotations?: Record<string, string> } };
+  helm?: { chart: { repository: string; name: string; version: string; digest?: string }; values: string; podAnnotations?: string[]; extraHosts?: string[]; ingress?: { annotations?: Record<string, string> }; podDisruptionBudget?: { selector: Record<string, string>; maxUnavailable?: number; minAvailable?: 'quorum' } };
   workload?: Omit<NativeWorkload, 'env' | 'args' | 'configFiles' | 'readiness' | 'liveness'> & {
     env: Record<string, string>;
     args?: string[];
@@ -313,6 +313,14 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     if (problem) throw new UserError(`${displayPath(schemaFile)}: pattern ${JSON.stringify(pattern)} at ${pointer} ${problem}; rewrite it without nested repetition`);
   }
   const helmValues = raw.helm && template(raw.helm.values, ['helm', 'values']);
+  const budget = raw.helm?.podDisruptionBudget;
+  if (budget && (budget.maxUnavailable === undefined) === (budget.minAvailable === undefined)) {
+    fail(['helm', 'podDisruptionBudget'], 'a PodDisruptionBudget keeps pods running by maxUnavailable or by minAvailable: quorum; give one of them');
+  }
+  const podDisruptionBudget = budget && {
+    ...budget,
+    selector: mapValues(budget.selector, (v, k) => inline(v, ['helm', 'podDisruptionBudget', 'selector', k])),
+  };
   const contract = { settingsSchema, images: raw.images.map((i) => i.name), dependencies: raw.dependencies, extraHosts: raw.helm?.extraHosts ?? [] };
   // What the Helm values read decides what of an instance's exposure and resources reaches the chart.
   let helmReads: ReadonlySet<string> = new Set();
@@ -340,7 +348,7 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     defaultProfile,
     placements: raw.placements,
     images: raw.images,
-    helm: raw.helm && { chart: raw.helm.chart, values: helmValues!, podAnnotations: raw.helm.podAnnotations ?? [], extraHosts: raw.helm.extraHosts ?? [], ingress: helmReads.has('instance.host'), ...(raw.helm.ingress ? { siteforgeIngress: { annotations: raw.helm.ingress.annotations ?? {} } } : {}), tls: helmReads.has('instance.tls'), resources: helmReads.has('instance.resources') },
+    helm: raw.helm && { chart: raw.helm.chart, values: helmValues!, podAnnotations: raw.helm.podAnnotations ?? [], extraHosts: raw.helm.extraHosts ?? [], ingress: helmReads.has('instance.host'), ...(raw.helm.ingress ? { siteforgeIngress: { annotations: raw.helm.ingress.annotations ?? {} } } : {}), ...(podDisruptionBudget ? { siteforgePodDisruptionBudget: podDisruptionBudget } : {}), tls: helmReads.has('instance.tls'), resources: helmReads.has('instance.resources') },
     workload,
     connection,
     vm: raw.vm && loadVm(raw.vm, dir, raw.ports as ServicePort[], Object.values(raw.connection?.credentials?.env ?? {}), fail, displayPath),

@@ -273,6 +273,11 @@ export class Instance extends Construct {
     return this.used;
   }
 
+  /** Whether the instance runs as a cluster of several nodes. */
+  public get clustered(): boolean {
+    return this.nodes > 1;
+  }
+
   /** Host name of the Ingress, when exposed. */
   public get host(): string | undefined {
     if (!this.exposure.ingress) return undefined;

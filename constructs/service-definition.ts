@@ -102,12 +102,35 @@ export interface HelmService {
    */
   readonly siteforgeIngress?: { readonly annotations: Readonly<Record<string, string>> };
   /**
+   * The PodDisruptionBudget siteforge writes for a clustered instance instead of the chart (its
+   * values then set up none): charts of before Kubernetes 1.21 write theirs as
+   * `policy/v1beta1`, which Kubernetes no longer serves since 1.25.
+   * @default - the chart's own, if its values set one up
+   */
+  readonly siteforgePodDisruptionBudget?: HelmPodDisruptionBudget;
+  /**
    * Whether the values give an exposed instance's Ingress its TLS Secret and say https or
    * http as it has TLS or not (they read `instance.tls`).
    */
   readonly tls: boolean;
   /** Whether the values size the workload (they read `instance.resources`). */
   readonly resources: boolean;
+}
+
+/** A PodDisruptionBudget siteforge writes beside a chart (see HelmService.siteforgePodDisruptionBudget). */
+export interface HelmPodDisruptionBudget {
+  /** Labels of the instance's pods, as the chart sets them; templates over the instance's context. */
+  readonly selector: Readonly<Record<string, Template>>;
+  /**
+   * How many pods a voluntary disruption may take down at once.
+   * @default - none: minAvailable is given
+   */
+  readonly maxUnavailable?: number;
+  /**
+   * Keep a majority of the nodes (`instance.quorum`) running.
+   * @default - none: maxUnavailable is given
+   */
+  readonly minAvailable?: 'quorum';
 }
 
 /** A workload rendered natively with cdk8s-plus (the vendor's own services). */

@@ -50,7 +50,7 @@ export function templateContext(instance: Instance): Record<string, unknown> {
       version: instance.service.version,
       profile: instance.profile.name,
       replicas: instance.nodes,
-      clustered: instance.nodes > 1,
+      clustered: instance.clustered,
       quorum: Math.floor(instance.nodes / 2) + 1,
       host: instance.host ?? '',
       // Empty strings when not exposed, so that strict mode finds each name the catalog declares.

@@ -8,6 +8,7 @@ import { addDashboard } from './monitoring';
 import { addCertificate, needsCertificate } from './certificate';
 import { applyAnnotations } from './client-side-apply';
 import { addIngress } from './ingress';
+import { addPodDisruptionBudget } from './pod-disruption-budget';
 
 /** A Kubernetes object as cdk8s writes it. */
 export interface KubernetesObject {
@@ -43,16 +44,20 @@ export function renderManifests(env: Environment): RenderedFile[] {
       charts.push(new NativeWorkloadChart(chartApp(), instance.name, { instance }));
     } else if (instance.placement.kind === 'kubernetes') {
       // A chart renders its own ServiceMonitor (its values enable it) and, most often, its
-      // Ingress (its values name the TLS Secret); the dashboard and the Certificate are ours,
-      // and the Ingress where the chart's is of no use (see HelmService.siteforgeIngress).
+      // Ingress (its values name the TLS Secret) and PodDisruptionBudget; the dashboard and the
+      // Certificate are ours, and so are the Ingress and PodDisruptionBudget where the chart's
+      // are of no use (see HelmService.siteforgeIngress and siteforgePodDisruptionBudget).
+      const helm = instance.service.helm!;
       const dashboard = instance.monitored && Boolean(instance.service.monitoring?.dashboard);
-      const ingress = instance.host === undefined ? undefined : instance.service.helm?.siteforgeIngress;
+      const ingress = instance.host === undefined ? undefined : helm.siteforgeIngress;
+      const budget = instance.clustered ? helm.siteforgePodDisruptionBudget : undefined;
       const certificate = needsCertificate(instance);
-      if (!dashboard && !certificate && !ingress) continue;
+      if (!dashboard && !certificate && !ingress && !budget) continue;
       const chart = new Chart(chartApp(), instance.name, { namespace: cluster.namespace, labels: instanceLabels(instance), disableResourceNameHashes: true });
       if (dashboard) addDashboard(chart, instance);
       if (ingress) addIngress(chart, instance, { serviceName: instance.name, port: instance.service.ports[0].port, annotations: ingress.annotations });
       else if (certificate) addCertificate(chart, instance);
+      if (budget) addPodDisruptionBudget(chart, instance, budget);
       charts.push(chart);
     }
   }

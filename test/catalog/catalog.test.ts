@@ -62,6 +62,17 @@ describe('catalog loader', () => {
     expect(() => loadCatalog(dir)).toThrow(/mysql\/service\.yml:8: \/ports\/0\/port must be >= 1\n.*redis\/values\.schema\.json/);
   });
 
+  it('refuses a helm.podDisruptionBudget that gives both or neither of maxUnavailable and minAvailable, or a selector naming no known variable', () => {
+    const both = brokenCatalog('kafka', 'service.yml', (t) => t.replace('    maxUnavailable: 1', '    maxUnavailable: 1\n    minAvailable: quorum'));
+    expect(() => loadCatalog(both)).toThrow(/kafka\/service\.yml:\d+: a PodDisruptionBudget keeps pods running by maxUnavailable or by minAvailable: quorum; give one of them/);
+    const neither = brokenCatalog('kafka', 'service.yml', (t) => t.replace('    maxUnavailable: 1\n', ''));
+    expect(() => loadCatalog(neither)).toThrow(/kafka\/service\.yml:\d+: a PodDisruptionBudget keeps pods running by maxUnavailable or by minAvailable: quorum; give one of them/);
+    const unknown = brokenCatalog('kafka', 'service.yml', (t) => t.replace('app.kubernetes.io/instance: "{{instance.name}}"', 'app.kubernetes.io/instance: "{{instance.nmae}}"'));
+    expect(() => loadCatalog(unknown)).toThrow(/kafka\/service\.yml:\d+ \(helm\.podDisruptionBudget\.selector\.app\.kubernetes\.io\/instance\):1: instance\.nmae is not in the template context/);
+    const half = brokenCatalog('rabbitmq', 'service.yml', (t) => t.replace('minAvailable: quorum', 'minAvailable: 2'));
+    expect(() => loadCatalog(half)).toThrow(/rabbitmq\/service\.yml:\d+: \/helm\/podDisruptionBudget\/minAvailable must be equal to constant/);
+  });
+
   it('refuses helm.ingress (siteforge writes the Ingress) where the values set up the chart\'s own, or the chart serves further hosts', () => {
     const ownToo = brokenCatalog('grafana', 'values.yaml.hbs', (t) => `${t}ingress:\n  enabled: true\n  hosts: [{{yaml instance.host}}]\n`);
     expect(() => loadCatalog(ownToo)).toThrow(/grafana\/service\.yml:\d+: siteforge writes the Ingress \(helm\.ingress\), but the values set up the chart's own too \(they read instance\.host\): leave the chart's Ingress out of the values/);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Environment, SecretBackend, type RenderedFile } from '../../constructs';
 import { parseYaml } from '../../constructs/yaml';
 import { configChecksum } from '../../constructs/kubernetes/native-workload';
-import { buildSite } from '../../engine';
+import { buildSite, problemsOf } from '../../engine';
 import { ACME_PROD_SEALING_CERTIFICATE } from '../../sites/acme-sealing-certificate';
 import { builtinCatalog, renderWithSecrets, siteWithEnvironment } from '../helpers';
 
@@ -101,10 +101,17 @@ describe('profiles', () => {
     // GIVEN elasticsearch in profile cluster with 3 nodes
     const { env } = siteWithEnvironment();
     env.addInstance('elasticsearch', { service: catalog.service('elasticsearch'), profile: 'cluster', nodes: 3 });
-    // THEN the chart gets 3 replicas, a quorum of 2 master-eligible nodes, hard anti-affinity and maxUnavailable 1 (its PDB)
+    // THEN the chart gets 3 replicas, a quorum of 2 master-eligible nodes and hard anti-affinity, and no PDB of its own
     const values = rendered(env, 'values/elasticsearch.yaml');
-    expect(values).toMatchObject({ replicas: 3, minimumMasterNodes: 2, antiAffinity: 'hard', maxUnavailable: 1 });
+    expect(values).toMatchObject({ replicas: 3, minimumMasterNodes: 2, antiAffinity: 'hard', maxUnavailable: null });
     expect(values).not.toHaveProperty('clusterHealthCheckParams');
+    // AND siteforge writes the PodDisruptionBudget as policy/v1 (the chart's policy/v1beta1 is gone since Kubernetes 1.25), for the chart's pods
+    const budget = rendered(env, 'manifests/elasticsearch/poddisruptionbudget-elasticsearch.yaml');
+    expect({ apiVersion: budget.apiVersion, name: budget.metadata.name, spec: budget.spec }).toStrictEqual({
+      apiVersion: 'policy/v1', name: 'elasticsearch', spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'elasticsearch' } } },
+    });
+    expect(problemsOf(budget)).toStrictEqual([]);
+    expect(rendered(env, 'apps/application-elasticsearch.yaml').spec.sources.map((s: { path?: string }) => s.path)).toContain('manifests/elasticsearch');
   });
 
   it('renders a quorum of 3 for an Elasticsearch cluster of 5', () => {
@@ -119,6 +126,7 @@ describe('profiles', () => {
     expect(rendered(env, 'values/elasticsearch.yaml')).toMatchObject({
       replicas: 1, minimumMasterNodes: 1, antiAffinity: 'soft', maxUnavailable: null, clusterHealthCheckParams: 'wait_for_status=yellow&timeout=1s',
     });
+    expect(renderWithSecrets(env).filter((f) => f.path.startsWith('manifests/elasticsearch/'))).toStrictEqual([]);
   });
 
   it('renders a ZooKeeper ensemble listing every server, and a standalone server alone', () => {
@@ -158,11 +166,23 @@ describe('profiles', () => {
     env.addInstance('zookeeper', { service: catalog.service('zookeeper') });
     env.addInstance('kafka', { service: catalog.service('kafka'), profile: 'cluster', withDependencies: true });
     env.addInstance('kafka1', { service: catalog.service('kafka'), withDependencies: true });
-    expect(rendered(env, 'values/kafka.yaml')).toMatchObject({ replicaCount: 3, defaultReplicationFactor: 3, transactionStateLogMinIsr: 2, pdb: { create: true, maxUnavailable: 1 } });
+    expect(rendered(env, 'values/kafka.yaml')).toMatchObject({ replicaCount: 3, defaultReplicationFactor: 3, transactionStateLogMinIsr: 2, pdb: { create: false } });
+    expect(rendered(env, 'manifests/kafka/poddisruptionbudget-kafka.yaml').spec).toStrictEqual({
+      maxUnavailable: 1, selector: { matchLabels: { 'app.kubernetes.io/instance': 'kafka', 'app.kubernetes.io/name': 'kafka' } },
+    });
     const single = rendered(env, 'values/kafka1.yaml');
-    expect(single).toMatchObject({ replicaCount: 1, defaultReplicationFactor: 1, transactionStateLogMinIsr: 1 });
-    expect(single).not.toHaveProperty('pdb');
+    expect(single).toMatchObject({ replicaCount: 1, defaultReplicationFactor: 1, transactionStateLogMinIsr: 1, pdb: { create: false } });
     expect(single).not.toHaveProperty('affinity');
+    expect(renderWithSecrets(env).filter((f) => f.path.startsWith('manifests/kafka1/'))).toStrictEqual([]);
+  });
+
+  it('keeps a quorum of a RabbitMQ cluster running through voluntary disruptions', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('rabbitmq', { service: catalog.service('rabbitmq'), profile: 'cluster', nodes: 5 });
+    expect(rendered(env, 'values/rabbitmq.yaml').pdb).toStrictEqual({ create: false });
+    const budget = rendered(env, 'manifests/rabbitmq/poddisruptionbudget-rabbitmq.yaml');
+    expect(budget.spec).toStrictEqual({ minAvailable: 3, selector: { matchLabels: { 'app.kubernetes.io/instance': 'rabbitmq', 'app.kubernetes.io/name': 'rabbitmq' } } });
+    expect(problemsOf(budget)).toStrictEqual([]);
   });
 
   it('renders distributed MinIO on every node and standalone MinIO without replicas', () => {
