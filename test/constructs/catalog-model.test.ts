@@ -176,6 +176,17 @@ describe('profiles', () => {
     expect(renderWithSecrets(env).filter((f) => f.path.startsWith('manifests/kafka1/'))).toStrictEqual([]);
   });
 
+  it('turns off the PodDisruptionBudget Logstash\'s chart makes by default, and writes one for scaled pipelines', () => {
+    const { env } = siteWithEnvironment();
+    const elasticsearch = env.addInstance('elasticsearch', { service: catalog.service('elasticsearch') });
+    env.addInstance('logstash', { service: catalog.service('logstash'), profile: 'scaled' }).uses(elasticsearch);
+    env.addInstance('logstash1', { service: catalog.service('logstash') }).uses(elasticsearch);
+    expect(rendered(env, 'values/logstash.yaml').maxUnavailable).toBeNull();
+    expect(rendered(env, 'values/logstash1.yaml').maxUnavailable).toBeNull();
+    expect(rendered(env, 'manifests/logstash/poddisruptionbudget-logstash.yaml').spec).toStrictEqual({ maxUnavailable: 1, selector: { matchLabels: { app: 'logstash' } } });
+    expect(renderWithSecrets(env).filter((f) => f.path.startsWith('manifests/logstash1/'))).toStrictEqual([]);
+  });
+
   it('keeps a quorum of a RabbitMQ cluster running through voluntary disruptions', () => {
     const { env } = siteWithEnvironment();
     env.addInstance('rabbitmq', { service: catalog.service('rabbitmq'), profile: 'cluster', nodes: 5 });
