@@ -109,12 +109,25 @@ export interface HelmService {
    */
   readonly siteforgePodDisruptionBudget?: HelmPodDisruptionBudget;
   /**
+   * Objects the chart writes in an API Kubernetes no longer serves, which siteforge does not
+   * write for it: its sync fails on a cluster of that version or later.
+   */
+  readonly removedApis: readonly RemovedApi[];
+  /**
    * Whether the values give an exposed instance's Ingress its TLS Secret and say https or
    * http as it has TLS or not (they read `instance.tls`).
    */
   readonly tls: boolean;
   /** Whether the values size the workload (they read `instance.resources`). */
   readonly resources: boolean;
+}
+
+/** An object kind a chart writes in an API that Kubernetes no longer serves from `removedIn` on. */
+export interface RemovedApi {
+  readonly kind: string;
+  readonly apiVersion: string;
+  /** The first Kubernetes version without it, such as `1.25`. */
+  readonly removedIn: string;
 }
 
 /** A PodDisruptionBudget siteforge writes beside a chart (see HelmService.siteforgePodDisruptionBudget). */

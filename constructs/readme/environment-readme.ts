@@ -39,6 +39,7 @@ export function renderEnvironmentReadme(env: Environment): RenderedFile {
     lines.push(`| ${i.name} | ${i.service.name} | ${i.service.version} | ${i.profile.name} | ${i.nodes} | ${placement} | ${uses} | ${domain} |`);
   }
   lines.push('');
+  lines.push(...kubernetesVersionLines(env));
   lines.push(...tlsLines(env));
   lines.push(...namespaceObjectLines(env));
   const hosts = env.hostGroups.flatMap((g) => g.hosts);
@@ -65,6 +66,29 @@ export function renderEnvironmentReadme(env: Environment): RenderedFile {
     '',
   );
   return { path: 'README.md', content: lines.join('\n') };
+}
+
+/**
+ * The instances whose charts write objects in APIs newer Kubernetes versions no longer serve
+ * (HelmService.removedApis), and the newest version each applies on.
+ */
+function kubernetesVersionLines(env: Environment): string[] {
+  const old = env.instancesInDependencyOrder().filter((i) => i.placement.kind === 'kubernetes' && (i.service.helm?.removedApis.length ?? 0) > 0);
+  if (old.length === 0) return [];
+  const lines = ['## Kubernetes versions', '', 'These charts write objects in APIs that newer Kubernetes versions no longer serve; on such a cluster their sync fails:', ''];
+  for (const instance of old) {
+    const helm = instance.service.helm!;
+    const apis = helm.removedApis.map((a) => `${a.kind} as \`${a.apiVersion}\` (not served since ${a.removedIn})`);
+    const first = Math.min(...helm.removedApis.map((a) => Number(a.removedIn.split('.')[1])));
+    lines.push(`- ${instance.name} (chart ${helm.chart.name} ${helm.chart.version}) writes ${listed(apis)}: it applies on Kubernetes 1.${first - 1} and older only.`);
+  }
+  lines.push('');
+  return lines;
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: readonly string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 /** The environment's own ConfigMaps and Secrets (their keys, and where each secret value comes from), which belong to no instance. */

@@ -220,9 +220,11 @@ export const fleet: SiteDefinition[] = [{
     expect((await runCli(['catalog', 'show', 'postgres'])).code).toBe(1);
   });
 
-  it('catalog show says whose Ingress a chart-based service gets', async () => {
+  it('catalog show says whose Ingress a chart-based service gets, and what its chart writes in APIs Kubernetes no longer serves', async () => {
     expect((await runCli(['catalog', 'show', 'kibana'])).out).toContain('chart: kibana 7.8.1 from https://helm.elastic.co\ningress: written by siteforge (networking.k8s.io/v1), not by the chart\n');
-    expect((await runCli(['catalog', 'show', 'gitlab'])).out).not.toContain('ingress: written by siteforge');
+    const gitlab = (await runCli(['catalog', 'show', 'gitlab'])).out;
+    expect(gitlab).not.toContain('ingress: written by siteforge');
+    expect(gitlab).toContain('kubernetes: the chart writes HorizontalPodAutoscaler as autoscaling/v2beta1, not served since 1.25\n');
   });
 
   it('npx cdk8s synth runs the same synth through cdk8s.yaml', () => {

@@ -187,6 +187,25 @@ describe('profiles', () => {
     expect(renderWithSecrets(env).filter((f) => f.path.startsWith('manifests/logstash1/'))).toStrictEqual([]);
   });
 
+  it('says in the environment README which charts write objects newer Kubernetes versions no longer serve, and the newest each applies on', () => {
+    const { env } = siteWithEnvironment();
+    env.addInstance('gitlab', { service: catalog.service('gitlab') });
+    env.addInstance('grafana', { service: catalog.service('grafana'), withDependencies: true });
+    const readme = renderWithSecrets(env).find((f) => f.path === 'README.md')!.content;
+    expect(readme).toContain([
+      '## Kubernetes versions',
+      '',
+      'These charts write objects in APIs that newer Kubernetes versions no longer serve; on such a cluster their sync fails:',
+      '',
+      '- gitlab (chart gitlab 4.4.0) writes Ingress as `extensions/v1beta1` (not served since 1.22), HorizontalPodAutoscaler as `autoscaling/v2beta1` (not served since 1.25) and PodDisruptionBudget as `policy/v1beta1` (not served since 1.25): it applies on Kubernetes 1.21 and older only.',
+      '',
+    ].join('\n'));
+    // AND an environment whose charts all apply on Kubernetes 1.28 gets no such section
+    const { env: current } = siteWithEnvironment();
+    current.addInstance('grafana', { service: catalog.service('grafana'), withDependencies: true });
+    expect(renderWithSecrets(current).find((f) => f.path === 'README.md')!.content).not.toContain('## Kubernetes versions');
+  });
+
   it('keeps a quorum of a RabbitMQ cluster running through voluntary disruptions', () => {
     const { env } = siteWithEnvironment();
     env.addInstance('rabbitmq', { service: catalog.service('rabbitmq'), profile: 'cluster', nodes: 5 });
