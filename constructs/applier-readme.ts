@@ -1,8 +1,9 @@
 import { Environment } from './environment';
 import { Site } from './site';
-import { ARGOCD_NAMESPACE } from './argocd/applications';
+import { qualifiedName } from './applier-helpers';
+import { ARGOCD_NAMESPACE, argoRepoUrl } from './argocd/applications';
 import { argoCdRepositoryAccess, type ArgoCdRepositoryAccess } from './argocd/repository-access';
-import { FLUX_NAMESPACE, fluxGitHttpsSecret, fluxGitSshSecret, fluxKubeconfigSecret } from './flux/apps';
+import { FLUX_NAMESPACE, fluxChartMirrorSecret, fluxGitHttpsSecret, fluxGitSshSecret, fluxKubeconfigSecret } from './flux/apps';
 import { fluxGitUrl } from './flux/git-url';
 
 /** The environment README's section on how its cluster applies the repository. */
@@ -16,13 +17,16 @@ export function applierReadmeLines(env: Environment): string[] {
     const who = Site.of(env).argoCd.name === 'dev-zone'
       ? `as an administrator of the site's Argo CD in the dev zone, once ${cluster.apiServer} is registered there as a cluster`
       : 'as an administrator of the Argo CD in this cluster';
-    const access = argoCdRepositoryAccess(env);
+    const repository = argoCdAccessLines(argoCdRepositoryAccess(env));
+    const mirror = argoCdChartMirrorLines(env);
+    const access = [...repository, ...mirror];
+    const reads = [...(repository.length > 0 ? ['this repository'] : []), ...(mirror.length > 0 ? ['its chart mirror'] : [])].join(' and ');
     return [
       '## Applying',
       '',
-      `Argo CD applies this repository: \`apps/\` holds the instances' AppProject, the app-of-apps and its own AppProject, and one Application per instance, ordered by sync waves. ${sync} Bootstrap once, ${who}${access ? ', after letting it read this repository' : ''}:`,
+      `Argo CD applies this repository: \`apps/\` holds the instances' AppProject, the app-of-apps and its own AppProject, and one Application per instance, ordered by sync waves. ${sync} Bootstrap once, ${who}${reads ? `, after letting it read ${reads}` : ''}:`,
       '',
-      ...(access ? [...argoCdAccessLines(access), ''] : []),
+      ...(access.length > 0 ? [...access, ''] : []),
       '```sh',
       `kubectl apply -n ${ARGOCD_NAMESPACE} -f apps/project.yaml -f apps/root-project.yaml -f apps/root.yaml`,
       '```',
@@ -33,10 +37,12 @@ export function applierReadmeLines(env: Environment): string[] {
   const ssh = fluxGitSshSecret(env);
   const https = fluxGitHttpsSecret(env);
   const kubeconfig = fluxKubeconfigSecret(env);
+  const mirror = fluxChartMirrorSecret(env);
   const secrets = [
     ...(ssh ? [`- \`${ssh}\`: the private key (\`identity\`) and the host's keys (\`known_hosts\`) with which Flux reads ${fluxGitUrl(env.repoUrl)}, e.g. \`flux create secret git ${ssh} --url=${fluxGitUrl(env.repoUrl)} --private-key-file=./identity\``] : []),
     ...(https ? [`- \`${https}\`: the user name and password (\`username\`, \`password\`; or a token as \`bearerToken\`) with which Flux reads ${env.repoUrl}, e.g. \`flux create secret git ${https} --url=${env.repoUrl} --username=<user> --password=<read-only token>\``] : []),
     ...(kubeconfig ? [`- \`${kubeconfig}\`: a kubeconfig for ${cluster.apiServer} under the key \`value\``] : []),
+    ...(mirror ? [`- \`${mirror}\`: the user name and password (\`username\`, \`password\`) with which Flux reads the chart mirror ${env.chartMirror}, e.g. \`flux create secret helm ${mirror} --namespace=${FLUX_NAMESPACE} --username=<user> --password=<read-only token>\``] : []),
   ];
   return [
     '## Applying',
@@ -52,7 +58,8 @@ export function applierReadmeLines(env: Environment): string[] {
 }
 
 /** What Argo CD's administrators give it to read the repository (see ArgoCdRepositoryAccess). */
-function argoCdAccessLines(access: ArgoCdRepositoryAccess): string[] {
+function argoCdAccessLines(access: ArgoCdRepositoryAccess | undefined): string[] {
+  if (!access) return [];
   if (access.transport === 'https') {
     return [`- ${access.url} is private: add it with a read-only token, e.g. \`argocd repo add ${access.url} --username <user> --password <read-only token>\` (or create a Secret in \`${ARGOCD_NAMESPACE}\` labelled \`argocd.argoproj.io/secret-type: repository\` with the keys \`type\` (\`git\`), \`url\`, \`username\` and \`password\`)`];
   }
@@ -61,4 +68,13 @@ function argoCdAccessLines(access: ArgoCdRepositoryAccess): string[] {
     `- ${access.url} is read over ssh: add it with the private key of a read-only deploy key, e.g. \`argocd repo add ${access.url} --ssh-private-key-path ./identity\` (or create a Secret in \`${ARGOCD_NAMESPACE}\` labelled \`argocd.argoproj.io/secret-type: repository\` with the keys \`url\` and \`sshPrivateKey\`)`,
     `- Argo CD trusts only the ssh host keys it knows: add the server's, after checking their fingerprints, e.g. \`${keyscan} | argocd cert add-ssh --batch\``,
   ];
+}
+
+/** What Argo CD's administrators give it to read a chart mirror that asks for credentials. */
+function argoCdChartMirrorLines(env: Environment): string[] {
+  if (!env.chartMirrorCredentials) return [];
+  const mirror = env.chartMirror!;
+  const oci = mirror.startsWith('oci://');
+  const add = `argocd repo add ${argoRepoUrl(mirror)} --type helm --name ${qualifiedName(env, 'chart-mirror')}${oci ? ' --enable-oci' : ''} --username <user> --password <read-only token>`;
+  return [`- the chart mirror ${mirror} asks for credentials: add it with a read-only token, e.g. \`${add}\``];
 }

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { errorAt, shownValue } from './errors';
 import { assertDnsLabel, assertGroupNames, childPath, byName } from './names';
 import { Zone } from './zone';
-import { Site, checkChartMirror, checkRegistryMirror } from './site';
+import { Site, checkChartMirror, checkChartMirrorCredentials, checkRegistryMirror } from './site';
 import { KubernetesCluster, KubernetesClusterProps } from './kubernetes-cluster';
 import { HostGroup, HostGroupProps } from './host-group';
 import { Instance, InstanceProps } from './instance';
@@ -41,6 +41,12 @@ export interface EnvironmentProps {
    */
   readonly chartMirror?: string;
   /**
+   * Whether this environment's chart mirror asks for credentials (see SiteProps.chartMirrorCredentials).
+   * @default - the site's chartMirrorCredentials when the environment uses the site's mirror,
+   * else false
+   */
+  readonly chartMirrorCredentials?: boolean;
+  /**
    * How this environment's Kubernetes secrets are rendered.
    * @default - the site's secrets backend
    */
@@ -70,6 +76,7 @@ export class Environment extends Construct {
   public readonly members: readonly string[];
   public readonly registryMirror?: string;
   public readonly chartMirror?: string;
+  public readonly chartMirrorCredentials: boolean;
   public readonly secrets: SecretBackend;
   public readonly sync: SyncPolicy;
 
@@ -90,6 +97,8 @@ export class Environment extends Construct {
     const site = Site.of(this);
     this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror) ?? site.registryMirror;
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror) ?? site.chartMirror;
+    const credentials = props.chartMirrorCredentials ?? (props.chartMirror === undefined ? site.chartMirrorCredentials : false);
+    this.chartMirrorCredentials = checkChartMirrorCredentials(this.node.path, credentials, this.chartMirror);
     this.secrets = props.secrets ?? site.secrets;
     assertSecretBackend(this.node.path, this.secrets);
     this.sync = props.sync ?? SyncPolicy.automated();

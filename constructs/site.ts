@@ -22,6 +22,13 @@ export function checkChartMirror(path: string, mirror: string | undefined): stri
   return mirror?.replace(/\/$/, '');
 }
 
+/** `credentials` when it is a boolean, and false or there is a mirror to give them to. */
+export function checkChartMirrorCredentials(path: string, credentials: boolean, mirror: string | undefined): boolean {
+  if (typeof credentials !== 'boolean') throw errorAt(path, `chartMirrorCredentials must be true or false, got ${shownValue(credentials)}`);
+  if (credentials && mirror === undefined) throw errorAt(path, 'chartMirrorCredentials is for a chart mirror, and there is none: give chartMirror too, or leave chartMirrorCredentials out');
+  return credentials;
+}
+
 export interface SiteProps {
   /** Base domain of the site; instances exposed by Ingress get `<instance>.<domain>`. */
   readonly domain: string;
@@ -36,6 +43,14 @@ export interface SiteProps {
    * @default - charts come from their own repositories
    */
   readonly chartMirror?: string;
+  /**
+   * Whether the chart mirror asks for credentials (a private Harbor project, say). Flux's
+   * HelmRepository then names the Secret `<site>-<env>-chart-mirror` in `flux-system`
+   * (`username` and `password`), which its administrators create, and the environment README
+   * says so; for Argo CD it says to add the mirror with its credentials.
+   * @default false - the mirror is read without credentials
+   */
+  readonly chartMirrorCredentials?: boolean;
   /**
    * Groups that own the whole site (项目所有者): they may change every environment.
    * @default []
@@ -89,6 +104,7 @@ export class Site extends Construct {
   public readonly domain: string;
   public readonly registryMirror?: string;
   public readonly chartMirror?: string;
+  public readonly chartMirrorCredentials: boolean;
   public readonly owners: readonly string[];
   public readonly gitRemote?: string;
   public readonly gitRemotePublic: boolean;
@@ -106,6 +122,7 @@ export class Site extends Construct {
     this.domain = props.domain;
     this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror);
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror);
+    this.chartMirrorCredentials = checkChartMirrorCredentials(this.node.path, props.chartMirrorCredentials ?? false, this.chartMirror);
     this.owners = props.owners ?? [];
     assertGroupNames(this.node.path, 'owners', this.owners);
     this.gitRemote = props.gitRemote;

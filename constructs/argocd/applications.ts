@@ -176,6 +176,6 @@ function labels(env: Environment): Record<string, string> {
 }
 
 /** Argo CD names Helm OCI repositories without the `oci://` scheme. */
-function argoRepoUrl(url: string): string {
+export function argoRepoUrl(url: string): string {
   return url.replace(/^oci:\/\//, '');
 }

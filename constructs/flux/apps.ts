@@ -151,12 +151,22 @@ export function fluxKubeconfigSecret(env: Environment): string | undefined {
 }
 
 function helmRepository(env: Environment, name: string, url: string, oci: boolean): object {
+  const secret = url === env.chartMirror ? fluxChartMirrorSecret(env) : undefined;
   return {
     apiVersion: 'source.toolkit.fluxcd.io/v1',
     kind: 'HelmRepository',
     metadata: meta(env, name),
-    spec: { url, interval: '1h0m0s', ...(oci ? { type: 'oci' } : {}), ...suspended(env) },
+    spec: { url, ...(secret ? { secretRef: { name: secret } } : {}), interval: '1h0m0s', ...(oci ? { type: 'oci' } : {}), ...suspended(env) },
   };
+}
+
+/**
+ * Name of the Secret in Flux's namespace (`username` and `password`) with which Flux reads
+ * the environment's chart mirror, or undefined when it needs none (`chartMirrorCredentials`);
+ * its administrators create it, only the name is written.
+ */
+export function fluxChartMirrorSecret(env: Environment): string | undefined {
+  return env.chartMirrorCredentials ? qualifiedName(env, 'chart-mirror') : undefined;
 }
 
 function kustomization(env: Environment, name: string | undefined, path: string, dependsOn: string[], destination: Destination): object {

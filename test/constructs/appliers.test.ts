@@ -464,6 +464,38 @@ describe('Flux applier', () => {
     expect(objects(ssh)['apps/gitrepository.yaml'].spec.secretRef).toStrictEqual({ name: 'acme-prod-git-ssh' });
   });
 
+  it('reads a chart mirror that asks for credentials with the Secret <site>-<env>-chart-mirror, which the README says how to create', () => {
+    // GIVEN a Flux environment whose chart mirror asks for credentials
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', chartMirror: 'https://charts.acme.internal/siteforge', chartMirrorCredentials: true });
+    const env = site.addEnvironment('prod');
+    env.addCluster({ applier: Applier.flux() });
+    env.addInstance('redis', { service: catalog.service('redis') });
+    const files = renderWithSecrets(env);
+    // THEN its HelmRepository names the Secret, valid by Flux's CRD schema
+    const repository = files.find((f) => f.path.startsWith('apps/helmrepository-'))!;
+    expect(parseYaml(repository.content, repository.path).spec).toStrictEqual({ url: 'https://charts.acme.internal/siteforge', secretRef: { name: 'acme-prod-chart-mirror' }, interval: '1h0m0s' });
+    expect(validateObjects('acme/prod', [repository]).map((e) => e.message)).toStrictEqual([]);
+    // AND the README says which Secret to create, and how
+    expect(files.find((f) => f.path === 'README.md')!.content).toContain('- `acme-prod-chart-mirror`: the user name and password (`username`, `password`) with which Flux reads the chart mirror https://charts.acme.internal/siteforge, e.g. `flux create secret helm acme-prod-chart-mirror --namespace=flux-system --username=<user> --password=<read-only token>`');
+    // AND an environment with a mirror of its own reads it without, unless it says otherwise
+    const own = site.addEnvironment('dev', { chartMirror: 'oci://harbor.acme.internal/charts' });
+    own.addCluster({ applier: Applier.flux() });
+    expect(own.chartMirrorCredentials).toBe(false);
+    const argo = site.addEnvironment('test', { chartMirror: 'oci://harbor.acme.internal/charts', chartMirrorCredentials: true });
+    argo.addCluster();
+    argo.addInstance('redis', { service: catalog.service('redis') });
+    // AND Argo CD's administrators are told to add an OCI mirror as Argo CD names it
+    expect(renderWithSecrets(argo).find((f) => f.path === 'README.md')!.content).toContain('- the chart mirror oci://harbor.acme.internal/charts asks for credentials: add it with a read-only token, e.g. `argocd repo add harbor.acme.internal/charts --type helm --name acme-test-chart-mirror --enable-oci --username <user> --password <read-only token>`');
+  });
+
+  it('refuses chartMirrorCredentials without a chart mirror, or that is not true or false', () => {
+    expect(() => new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', chartMirrorCredentials: true }))
+      .toThrow('acme: chartMirrorCredentials is for a chart mirror, and there is none: give chartMirror too, or leave chartMirrorCredentials out');
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com' });
+    expect(() => site.addEnvironment('prod', { chartMirrorCredentials: 'yes' as unknown as boolean, chartMirror: 'https://charts.acme.internal' }))
+      .toThrow('acme/prod: chartMirrorCredentials must be true or false, got "yes"');
+  });
+
   it('refuses a gitRemotePublic that is not true or false', () => {
     expect(() => new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', gitRemotePublic: 'yes' as unknown as boolean }))
       .toThrow('acme: gitRemotePublic must be true or false, got "yes"');
