@@ -473,7 +473,7 @@ describe('Flux applier', () => {
     const files = renderWithSecrets(env);
     // THEN its HelmRepository names the Secret, valid by Flux's CRD schema
     const repository = files.find((f) => f.path.startsWith('apps/helmrepository-'))!;
-    expect(parseYaml(repository.content, repository.path).spec).toStrictEqual({ url: 'https://charts.acme.internal/siteforge', secretRef: { name: 'acme-prod-chart-mirror' }, interval: '1h0m0s' });
+    expect((parseYaml(repository.content, repository.path) as { spec: unknown }).spec).toStrictEqual({ url: 'https://charts.acme.internal/siteforge', secretRef: { name: 'acme-prod-chart-mirror' }, interval: '1h0m0s' });
     expect(validateObjects('acme/prod', [repository]).map((e) => e.message)).toStrictEqual([]);
     // AND the README says which Secret to create, and how
     expect(files.find((f) => f.path === 'README.md')!.content).toContain('- `acme-prod-chart-mirror`: the user name and password (`username`, `password`) with which Flux reads the chart mirror https://charts.acme.internal/siteforge, e.g. `flux create secret helm acme-prod-chart-mirror --namespace=flux-system --username=<user> --password=<read-only token>`');
