@@ -146,6 +146,9 @@ describe('TLS of exposed instances', () => {
     });
     // (image layers pass the ingress controller whatever their size)
     expect(https['manifests/harbor/ingress-harbor.yaml'].metadata.annotations).toStrictEqual({ 'ingress.kubernetes.io/proxy-body-size': '0', 'nginx.ingress.kubernetes.io/proxy-body-size': '0' });
+    // (and Harbor's registry sends pushes on by relative URLs: its nginx proxy tells it the scheme is
+    // http, its own, so absolute upload URLs would leave the https of the Ingress)
+    expect(https['values/harbor.yaml'].registry.relativeurls).toBe(true);
     expect(https['values/gitlab.yaml'].global).toMatchObject({ hosts: { https: true }, ingress: { configureCertmanager: false, tls: { enabled: true } } });
     expect(https['values/gitlab.yaml'].gitlab.webservice.ingress).toStrictEqual({ tls: { secretName: 'gitlab-tls' } });
     expect(https['values/grafana.yaml']['grafana.ini'].server.root_url).toBe('https://grafana.acme.example.com');
