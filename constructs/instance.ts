@@ -198,6 +198,11 @@ export class Instance extends Construct {
       if (typeof ingressPath !== 'string' || !INGRESS_PATH.test(ingressPath)) {
         throw errorAt(path, `exposure path must start with "/" and hold only the characters of a URL path (letters, digits, and -._~!$&'()*+,;=:@%/), got ${JSON.stringify(ingressPath)}`);
       }
+      // The Ingress siteforge writes for a chart routes the path as it is, and the chart's
+      // application, told no path (the values read none), answers at the root alone.
+      if (helm?.siteforgeIngress && ingressPath !== '/') {
+        throw errorAt(path, `exposure path must be "/" for ${props.service.name}, whose chart serves at the root alone (siteforge writes its Ingress, helm.ingress), got ${JSON.stringify(ingressPath)}; leave path out and give the instance a host of its own`);
+      }
     }
 
     this.credentials = resolveCredentials(path, props.service, this.placement.kind, scope.secrets.kind, props.credentials);

@@ -96,8 +96,9 @@ export interface HelmService {
    * The Ingress siteforge writes for an exposed instance instead of the chart (its values then
    * set up none): charts of before Kubernetes 1.19 write theirs as `extensions/v1beta1` or
    * `networking.k8s.io/v1beta1`, which Kubernetes no longer serves since 1.22. It routes the
-   * instance's host and path to the Service named after the instance, on the service's first
-   * port (where bindings reach it too), and serves the instance's TLS.
+   * instance's host (at the root: the instance takes no exposure path) to the Service named
+   * after the instance, on the service's first port (where bindings reach it too), and serves
+   * the instance's TLS.
    * @default - the chart's own, if its values set one up
    */
   readonly siteforgeIngress?: { readonly annotations: Readonly<Record<string, string>> };

@@ -247,6 +247,18 @@ describe('the Ingress siteforge writes for a chart whose own Kubernetes no longe
   });
 });
 
+describe('exposures siteforge refuses for a chart whose Ingress it writes', () => {
+  it('refuses a path other than the root, which the chart does not serve under', () => {
+    // GIVEN Kibana, whose Ingress siteforge writes, asked for a path on a host it shares
+    const env = environment();
+    const elasticsearch = instance(env, 'elasticsearch');
+    const expose = (name: string, host: string, path: string) => env.addInstance(name, { service: catalog.service('kibana'), exposure: Exposure.ingress({ host, path }) }).uses(elasticsearch);
+    // THEN the path is refused, naming the instance and what to do, and a host of its own is accepted
+    expect(() => expose('logs', 'admin.acme.example.com', '/kibana')).toThrow('acme/prod/logs: exposure path must be "/" for kibana, whose chart serves at the root alone (siteforge writes its Ingress, helm.ingress), got "/kibana"; leave path out and give the instance a host of its own');
+    expect(() => expose('logs2', 'logs.acme.example.com', '/')).not.toThrow();
+  });
+});
+
 describe('TLS choices siteforge refuses', () => {
   it('refuses an issuer name that is not a Kubernetes name, naming the cluster', () => {
     expect(() => environment({ tls: IngressTls.certManager({ issuer: IssuerRef.cluster('Lets Encrypt') }) })).toThrow(
