@@ -247,6 +247,24 @@ describe('the Ingress siteforge writes for a chart whose own Kubernetes no longe
   });
 });
 
+describe('the Ingress siteforge writes for a chart, on a cluster Flux reaches remotely', () => {
+  it('goes to the cluster through the kubeconfig with its Certificate, after the release, apart from the HelmRelease', () => {
+    // GIVEN Kibana exposed with cert-manager on a cluster other than Flux's own
+    const env = environment({ applier: Applier.flux(), apiServer: 'https://k8s-prod.acme.internal:6443', tls: letsEncrypt });
+    const out = files(env);
+    // THEN the Ingress and the Certificate are applied by a Kustomization of their own, through the kubeconfig
+    expect(out['apps/kustomization-kibana-manifests.yaml'].spec).toMatchObject({
+      dependsOn: [{ name: 'acme-prod-kibana' }],
+      path: './manifests/kibana',
+      kubeConfig: { secretRef: { name: 'acme-prod-kubeconfig' } },
+    });
+    expect(out['manifests/kibana/kustomization.yaml'].resources).toStrictEqual(['certificate-kibana.yaml', 'ingress-kibana.yaml']);
+    // AND the release's own Kustomization, on Flux's cluster, applies the HelmRelease alone
+    expect(out['apps/releases/kibana/kustomization.yaml'].resources).toStrictEqual(['helmrelease-kibana.yaml']);
+    expect(out['apps/kustomization.yaml'].resources).toContain('kustomization-kibana-manifests.yaml');
+  });
+});
+
 describe('exposures siteforge refuses for a chart whose Ingress it writes', () => {
   it('refuses a path other than the root, which the chart does not serve under', () => {
     // GIVEN Kibana, whose Ingress siteforge writes, asked for a path on a host it shares
