@@ -52,6 +52,7 @@ export function catalogCommand(io: Io): Command {
       ];
       if (s.helm) lines.push('', `chart: ${s.helm.chart.name} ${s.helm.chart.version} from ${s.helm.chart.repository}`);
       if (s.helm?.siteforgeIngress) lines.push('ingress: written by siteforge (networking.k8s.io/v1), not by the chart');
+      if (s.helm?.siteforgePodDisruptionBudget) lines.push('pod disruption budget: written by siteforge for a cluster (policy/v1), not by the chart');
       for (const api of s.helm?.removedApis ?? []) lines.push(`kubernetes: the chart writes ${api.kind} as ${api.apiVersion}, not served since ${api.removedIn}`);
       if (s.monitoring) {
         const m = s.monitoring;

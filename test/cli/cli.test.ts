@@ -222,6 +222,7 @@ export const fleet: SiteDefinition[] = [{
 
   it('catalog show says whose Ingress a chart-based service gets, and what its chart writes in APIs Kubernetes no longer serves', async () => {
     expect((await runCli(['catalog', 'show', 'kibana'])).out).toContain('chart: kibana 7.8.1 from https://helm.elastic.co\ningress: written by siteforge (networking.k8s.io/v1), not by the chart\n');
+    expect((await runCli(['catalog', 'show', 'kafka'])).out).toContain('\npod disruption budget: written by siteforge for a cluster (policy/v1), not by the chart\n');
     const gitlab = (await runCli(['catalog', 'show', 'gitlab'])).out;
     expect(gitlab).not.toContain('ingress: written by siteforge');
     expect(gitlab).toContain('kubernetes: the chart writes HorizontalPodAutoscaler as autoscaling/v2beta1, not served since 1.25\n');
