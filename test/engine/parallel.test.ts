@@ -53,20 +53,14 @@ describe('parallel synth', () => {
     // demo/all-in-one reads no variable: missing a file, it is rendered at once, while the values
     // of acme, koca and rainbond are still checked against their fingerprints.
     rmSync(join(outDir, 'demo/all-in-one/README.md'));
-    let rejected = false;
-    const late: string[] = [];
-    const failed = synth({
+    const late = await reportedAfterFailing('a bug in a callback', (report) => synth({
       fleet, catalog, outDir, workers: 1,
       onEnvironment: (e) => {
-        if (rejected) late.push(e.repo);
+        report(e.repo);
         if (e.site === 'demo') throw new Error('a bug in a callback');
       },
-      onSiteDone: (done) => (rejected ? late.push(`site ${done}`) : undefined),
-    });
-    await expect(failed).rejects.toThrow('a bug in a callback');
-    rejected = true;
-    // Longer than the checks take (about 100 ms each, two at a time).
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+      onSiteDone: (done) => report(`site ${done}`),
+    }));
     expect(late).toStrictEqual([]);
   });
 
@@ -77,18 +71,12 @@ describe('parallel synth', () => {
     // demo and blueking read no variable: missing a file, they need two threads, while the
     // values of acme, koca and rainbond are still checked against their fingerprints.
     for (const repo of ['demo/all-in-one', 'blueking/prod']) rmSync(join(outDir, repo, 'README.md'));
-    let rejected = false;
-    const late: string[] = [];
     // Workers without the fleet's module: a programming error, found before any site is rendered.
-    const failed = synth({
+    const late = await reportedAfterFailing('synth with workers needs fleetModule', (report) => synth({
       fleet, catalog, outDir, workers: 2,
-      onEnvironment: (e) => (rejected ? late.push(e.repo) : undefined),
-      onSiteDone: (done) => (rejected ? late.push(`site ${done}`) : undefined),
-    });
-    await expect(failed).rejects.toThrow('synth with workers needs fleetModule');
-    rejected = true;
-    // Longer than the checks take (about 100 ms each, two at a time).
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+      onEnvironment: (e) => report(e.repo),
+      onSiteDone: (done) => report(`site ${done}`),
+    }));
     expect(late).toStrictEqual([]);
   });
 
@@ -140,3 +128,16 @@ export const fleet = [site('a', 3), site('b', 2), site('c', 4), site('d', 2)];
     expect(readTree(outDir)).toStrictEqual(before);
   });
 });
+
+/**
+ * What the synth `run` starts reports through `report` after it has failed with `message`,
+ * waiting longer than its fingerprint checks take (about 100 ms each, two at a time).
+ */
+async function reportedAfterFailing(message: string, run: (report: (what: string) => void) => Promise<unknown>): Promise<string[]> {
+  let rejected = false;
+  const late: string[] = [];
+  await expect(run((what) => (rejected ? late.push(what) : undefined))).rejects.toThrow(message);
+  rejected = true;
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  return late;
+}
