@@ -47,10 +47,10 @@ export function renderManifests(env: Environment): RenderedFile[] {
       // Ingress (its values name the TLS Secret) and PodDisruptionBudget; the dashboard and the
       // Certificate are ours, and so are the Ingress and PodDisruptionBudget where the chart's
       // are of no use (see HelmService.siteforgeIngress and siteforgePodDisruptionBudget).
-      const helm = instance.service.helm!;
+      const helm = instance.service.helm;
       const dashboard = instance.monitored && Boolean(instance.service.monitoring?.dashboard);
-      const ingress = instance.host === undefined ? undefined : helm.siteforgeIngress;
-      const budget = instance.clustered ? helm.siteforgePodDisruptionBudget : undefined;
+      const ingress = instance.host === undefined ? undefined : helm?.siteforgeIngress;
+      const budget = instance.clustered ? helm?.siteforgePodDisruptionBudget : undefined;
       const certificate = needsCertificate(instance);
       if (!dashboard && !certificate && !ingress && !budget) continue;
       const chart = new Chart(chartApp(), instance.name, { namespace: cluster.namespace, labels: instanceLabels(instance), disableResourceNameHashes: true });
