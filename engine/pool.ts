@@ -40,7 +40,7 @@ export function concurrencyLimit(limit: number): <R>(task: () => Promise<R>) => 
 /**
  * A synth worker thread takes about 0.5 s to start (it loads siteforge, the catalog and the
  * fleet) and its first site is slow: within a warm process a thread is worth it from about 40
- * sites to render (README, Tests and benchmarks).
+ * sites to render (bench/HISTORY.md, "Both cores").
  */
 export const SITES_PER_THREAD = 40;
 
