@@ -148,7 +148,7 @@ interface RawService {
   defaultProfile?: string;
   placements: ('kubernetes' | 'vm')[];
   images: { name: string; repository: string; tag: string; digest?: string }[];
-  helm?: { chart: { repository: string; name: string; version: string; digest?: string }; values: string; podAnnotations?: string[]; extraHosts?: string[]; ingress?: { annotations?: Record<string, string> }; podDisruptionBudget?: { selector: Record<string, string>; maxUnavailable?: number; minAvailable?: 'quorum' }; removedApis?: RemovedApi[] };
+  helm?: { chart: { repository: string; name: string; version: string; digest?: string }; values: string; service?: string; podAnnotations?: string[]; extraHosts?: string[]; ingress?: { annotations?: Record<string, string> }; podDisruptionBudget?: { selector: Record<string, string>; maxUnavailable?: number; minAvailable?: 'quorum' }; removedApis?: RemovedApi[] };
   workload?: Omit<NativeWorkload, 'env' | 'args' | 'configFiles' | 'readiness' | 'liveness'> & {
     env: Record<string, string>;
     args?: string[];
@@ -313,6 +313,8 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     if (problem) throw new UserError(`${displayPath(schemaFile)}: pattern ${JSON.stringify(pattern)} at ${pointer} ${problem}; rewrite it without nested repetition`);
   }
   const helmValues = raw.helm && template(raw.helm.values, ['helm', 'values']);
+  const clientService = raw.helm?.service === undefined ? undefined : inline(raw.helm.service, ['helm', 'service']);
+  const clientServiceSource = clientService && sources.at(-1);
   const budget = raw.helm?.podDisruptionBudget;
   if (budget && (budget.maxUnavailable === undefined) === (budget.minAvailable === undefined)) {
     fail(['helm', 'podDisruptionBudget'], 'a PodDisruptionBudget keeps pods running by maxUnavailable or by minAvailable: quorum; give one of them');
@@ -327,6 +329,9 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
   for (const t of sources) {
     const read = checkTemplatePaths(t.ast, t.nameOf, contract, t.connection);
     if (t.path?.[0] === 'helm') helmReads = read;
+    // Bindings and instance.url are made from its name, so it cannot read what they make.
+    const beyondName = t === clientServiceSource ? [...read].filter((path) => path !== 'instance.name') : [];
+    if (beyondName.length > 0) fail(['helm', 'service'], `the Service clients reach (helm.service) is named from the instance's name alone; it reads ${beyondName.join(', ')}`);
   }
   if (raw.helm?.ingress && helmReads.has('instance.host')) {
     fail(['helm', 'ingress'], "siteforge writes the Ingress (helm.ingress), but the values set up the chart's own too (they read instance.host): leave the chart's Ingress out of the values");
@@ -348,7 +353,7 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     defaultProfile,
     placements: raw.placements,
     images: raw.images,
-    helm: raw.helm && { chart: raw.helm.chart, values: helmValues!, podAnnotations: raw.helm.podAnnotations ?? [], extraHosts: raw.helm.extraHosts ?? [], ingress: helmReads.has('instance.host'), ...(raw.helm.ingress ? { siteforgeIngress: { annotations: raw.helm.ingress.annotations ?? {} } } : {}), ...(podDisruptionBudget ? { siteforgePodDisruptionBudget: podDisruptionBudget } : {}), removedApis: raw.helm.removedApis ?? [], tls: helmReads.has('instance.tls'), resources: helmReads.has('instance.resources') },
+    helm: raw.helm && { chart: raw.helm.chart, values: helmValues!, ...(clientService ? { clientService } : {}), podAnnotations: raw.helm.podAnnotations ?? [], extraHosts: raw.helm.extraHosts ?? [], ingress: helmReads.has('instance.host'), ...(raw.helm.ingress ? { siteforgeIngress: { annotations: raw.helm.ingress.annotations ?? {} } } : {}), ...(podDisruptionBudget ? { siteforgePodDisruptionBudget: podDisruptionBudget } : {}), removedApis: raw.helm.removedApis ?? [], tls: helmReads.has('instance.tls'), resources: helmReads.has('instance.resources') },
     workload,
     connection,
     vm: raw.vm && loadVm(raw.vm, dir, raw.ports as ServicePort[], Object.values(raw.connection?.credentials?.env ?? {}), fail, displayPath),

@@ -13,7 +13,7 @@ import { UserError } from '../constructs/errors';
 export const CONTEXT: Record<string, readonly string[] | '*'> = {
   site: ['name', 'domain'],
   environment: ['name', 'zone', 'namespace'],
-  instance: ['name', 'service', 'version', 'profile', 'replicas', 'clustered', 'quorum', 'host', 'extraHosts', 'members', 'monitoring', 'url', 'tls', 'ingressClass', 'storageClass', 'resources'],
+  instance: ['name', 'service', 'version', 'profile', 'replicas', 'clustered', 'quorum', 'secondaries', 'host', 'extraHosts', 'members', 'monitoring', 'url', 'tls', 'ingressClass', 'storageClass', 'resources'],
   settings: '*',
   images: '*',
   endpoint: ['host', 'port'],

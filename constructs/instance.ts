@@ -283,6 +283,16 @@ export class Instance extends Construct {
     return this.nodes > 1;
   }
 
+  /**
+   * The Service clients reach the instance at on its cluster: the one its chart names for them
+   * (`helm.clientService`), else the one named after the instance (a native workload's, or the
+   * selector-less Service of an instance on VMs).
+   */
+  public get serviceName(): string {
+    const clientService = this.placement.kind === 'kubernetes' ? this.service.helm?.clientService : undefined;
+    return clientService ? clientService({ instance: { name: this.name } }) : this.name;
+  }
+
   /** Host name of the Ingress, when exposed. */
   public get host(): string | undefined {
     if (!this.exposure.ingress) return undefined;

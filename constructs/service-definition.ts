@@ -79,6 +79,14 @@ export interface HelmService {
   /** The template of the chart's values. */
   readonly values: Template;
   /**
+   * Name of the chart's Service that clients reach the instance at, on the service's first
+   * port, from a context holding `instance.name` alone: bindings (`<service>.<namespace>.svc`),
+   * `instance.url` and the Ingress siteforge writes (`siteforgeIngress`) use it. Bitnami's
+   * Redis chart names its master's Service `<instance>-master`, and none after the instance.
+   * @default - the instance's name
+   */
+  readonly clientService?: Template;
+  /**
    * Paths in the chart's values (keys joined by dots, such as `primary.podAnnotations`) of the
    * maps the chart adds to its pods' annotations: siteforge sets `checksum/secrets` in each
    * (see `secretsChecksum`), as a chart given its credentials Secret by name
@@ -96,9 +104,8 @@ export interface HelmService {
    * The Ingress siteforge writes for an exposed instance instead of the chart (its values then
    * set up none): charts of before Kubernetes 1.19 write theirs as `extensions/v1beta1` or
    * `networking.k8s.io/v1beta1`, which Kubernetes no longer serves since 1.22. It routes the
-   * instance's host (at the root: the instance takes no exposure path) to the Service named
-   * after the instance, on the service's first port (where bindings reach it too), and serves
-   * the instance's TLS.
+   * instance's host (at the root: the instance takes no exposure path) to the Service clients
+   * reach (`clientService`), on the service's first port, and serves the instance's TLS.
    * @default - the chart's own, if its values set one up
    */
   readonly siteforgeIngress?: { readonly annotations: Readonly<Record<string, string>> };

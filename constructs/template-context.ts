@@ -18,14 +18,15 @@ export interface Endpoint {
  * Where `instance` is reached from inside its environment, as seen by `from` (the instance
  * using it, when there is one). A VM instance is reached at its first host's address from
  * VMs (an IPv6 address in brackets, as URLs and `host:port` want it), and from Kubernetes by the cluster DNS name of its selector-less Service (whose
- * EndpointSlice lists the VM hosts, see `kubernetes/vm-endpoints.ts`).
+ * EndpointSlice lists the VM hosts, see `kubernetes/vm-endpoints.ts`). An instance on Kubernetes
+ * is reached by the DNS name of the Service its clients use (see `Instance.serviceName`).
  */
 export function endpointOf(instance: Instance, from?: Instance): Endpoint {
   const env = Environment.of(instance);
   const port = instance.service.ports[0]?.port ?? 0;
   const viaCluster = instance.placement.kind === 'kubernetes' || from?.placement.kind === 'kubernetes';
   if (!viaCluster) return { host: urlHost(instance.hosts[0]?.address ?? ''), port };
-  return { host: `${instance.name}.${env.cluster?.namespace}.svc`, port };
+  return { host: `${instance.serviceName}.${env.cluster?.namespace}.svc`, port };
 }
 
 /**
@@ -52,6 +53,8 @@ export function templateContext(instance: Instance): Record<string, unknown> {
       replicas: instance.nodes,
       clustered: instance.clustered,
       quorum: Math.floor(instance.nodes / 2) + 1,
+      // The replicas beside the primary of a primary-replica service (a chart's slaveCount).
+      secondaries: instance.nodes - 1,
       host: instance.host ?? '',
       // Empty strings when not exposed, so that strict mode finds each name the catalog declares.
       extraHosts: { ...Object.fromEntries((instance.service.helm?.extraHosts ?? []).map((name) => [name, ''])), ...instance.extraHosts },

@@ -55,7 +55,7 @@ export function renderManifests(env: Environment): RenderedFile[] {
       if (!dashboard && !certificate && !ingress && !budget) continue;
       const chart = new Chart(chartApp(), instance.name, { namespace: cluster.namespace, labels: instanceLabels(instance), disableResourceNameHashes: true });
       if (dashboard) addDashboard(chart, instance);
-      if (ingress) addIngress(chart, instance, { serviceName: instance.name, port: instance.service.ports[0].port, annotations: ingress.annotations });
+      if (ingress) addIngress(chart, instance, { serviceName: instance.serviceName, port: instance.service.ports[0].port, annotations: ingress.annotations });
       else if (certificate) addCertificate(chart, instance);
       if (budget) addPodDisruptionBudget(chart, instance, budget);
       charts.push(chart);

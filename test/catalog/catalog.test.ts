@@ -81,6 +81,12 @@ describe('catalog loader', () => {
     const badAnnotation = brokenCatalog('kibana', 'service.yml', (t) => t.replace('  ingress: {}', '  ingress:\n    annotations: { "bad name!": "x" }'));
     expect(() => loadCatalog(badAnnotation)).toThrow(/kibana\/service\.yml:\d+: \/helm\/ingress\/annotations/);
   });
+  it('refuses a helm.service that reads more of the instance than its name, or names no known variable', () => {
+    const more = brokenCatalog('redis', 'service.yml', (t) => t.replace('  service: "{{instance.name}}-master"', '  service: "{{instance.name}}-{{instance.profile}}"'));
+    expect(() => loadCatalog(more)).toThrow(/redis\/service\.yml:\d+: the Service clients reach \(helm\.service\) is named from the instance's name alone; it reads instance\.profile/);
+    const unknown = brokenCatalog('redis', 'service.yml', (t) => t.replace('  service: "{{instance.name}}-master"', '  service: "{{instance.nmae}}-master"'));
+    expect(() => loadCatalog(unknown)).toThrow(/redis\/service\.yml:\d+ \(helm\.service\):1: instance\.nmae is not in the template context/);
+  });
 });
 
 describe('templates', () => {

@@ -215,6 +215,28 @@ describe('profiles', () => {
     expect(problemsOf(budget)).toStrictEqual([]);
   });
 
+  it('binds users of Redis to the master Service its chart makes, and runs a replicated Redis on as many pods as nodes', () => {
+    // GIVEN a single Redis and a replicated one, each used by an application
+    const { env } = siteWithEnvironment();
+    const mysql = env.addInstance('mysql', { service: catalog.service('mysql') });
+    const redis = env.addInstance('redis', { service: catalog.service('redis') });
+    const replicated = env.addInstance('cache', { service: catalog.service('redis'), profile: 'replication', nodes: 3 });
+    env.addInstance('admin', { service: catalog.service('portal-admin') }).uses(mysql).uses(redis);
+    env.addInstance('admin2', { service: catalog.service('portal-admin') }).uses(mysql).uses(replicated);
+    const namespace = env.cluster!.namespace;
+    const redisHost = (app: string) => rendered(env, `manifests/${app}/deployment-${app}.yaml`).spec.template.spec.containers[0].env
+      .find((e: { name: string }) => e.name === 'REDIS_HOST').value;
+    // THEN each application reaches the Service bitnami's chart 10.7.16 makes for the master
+    // (<fullname>-master: there is no Service named after the release without Sentinel)
+    expect(redisHost('admin')).toBe(`redis-master.${namespace}.svc`);
+    expect(redisHost('admin2')).toBe(`cache-master.${namespace}.svc`);
+    // AND no Sentinel: with it the chart makes no master Service, only one over every pod,
+    // replicas included, where writes fail
+    expect(rendered(env, 'values/redis.yaml')).toMatchObject({ cluster: { enabled: false }, sentinel: { enabled: false } });
+    // AND the chart runs one master and slaveCount replicas: 3 nodes are the master and 2 replicas
+    expect(rendered(env, 'values/cache.yaml')).toMatchObject({ cluster: { enabled: true, slaveCount: 2 }, sentinel: { enabled: false } });
+  });
+
   it('renders distributed MinIO on every node and standalone MinIO without replicas', () => {
     const { env } = siteWithEnvironment();
     env.addInstance('minio', { service: catalog.service('minio'), profile: 'distributed', nodes: 6 });
