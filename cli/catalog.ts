@@ -51,6 +51,7 @@ export function catalogCommand(io: Io): Command {
         ...s.images.map((i) => `  ${i.name}: ${i.repository}:${i.tag}${i.digest ? `@${i.digest}` : ''}`),
       ];
       if (s.helm) lines.push('', `chart: ${s.helm.chart.name} ${s.helm.chart.version} from ${s.helm.chart.repository}`);
+      if (s.helm?.clientService) lines.push(`clients reach: the Service ${s.helm.clientService({ instance: { name: '<instance>' } })}, port ${s.ports[0].port}`);
       if (s.helm?.siteforgeIngress) lines.push('ingress: written by siteforge (networking.k8s.io/v1), not by the chart');
       if (s.helm?.siteforgePodDisruptionBudget) lines.push('pod disruption budget: written by siteforge for a cluster (policy/v1), not by the chart');
       for (const api of s.helm?.removedApis ?? []) lines.push(`kubernetes: the chart writes ${api.kind} as ${api.apiVersion}, not served since ${api.removedIn}`);

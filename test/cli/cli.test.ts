@@ -228,6 +228,11 @@ export const fleet: SiteDefinition[] = [{
     expect(gitlab).toContain('kubernetes: the chart writes HorizontalPodAutoscaler as autoscaling/v2beta1, not served since 1.25\n');
   });
 
+  it('catalog show names the Service clients reach where a chart names it otherwise than after the instance', async () => {
+    expect((await runCli(['catalog', 'show', 'redis'])).out).toContain('chart: redis 10.7.16 from https://charts.bitnami.com/bitnami\nclients reach: the Service <instance>-master, port 6379\n');
+    expect((await runCli(['catalog', 'show', 'mysql'])).out).not.toContain('clients reach:');
+  });
+
   it('npx cdk8s synth runs the same synth through cdk8s.yaml', () => {
     // GIVEN the cdk8s CLI (a dev dependency) and an output folder
     const out = join(tempDir(), 'cdk8s-out');
