@@ -13,6 +13,7 @@ import { FLUX_NAMESPACE } from './flux/apps';
 import { configMapNameOf, dashboardNameOf } from './kubernetes/object-names';
 import type { Instance } from './instance';
 import { fluxCanFetch } from './flux/git-url';
+import { argoCdCanReadWithKey } from './argocd/repository-access';
 import { IngressTls, ingressTlsProblem } from './ingress-tls';
 
 export interface KubernetesClusterProps {
@@ -97,6 +98,11 @@ export class KubernetesCluster extends Construct {
     // Flux's GitRepository would be refused by the API server, or never fetch: fail here instead.
     if (this.applier.name === 'flux' && !fluxCanFetch(scope.repoUrl)) {
       throw errorAt(scope.node.path, `Flux cannot fetch the environment repository ${JSON.stringify(scope.repoUrl)} (a GitRepository takes only https://, http:// and ssh:// URLs); set the site's gitRemote to an https://, ssh:// or user@host:path URL`);
+    }
+    // Argo CD would be told to add a key it refuses for such a URL, and could never log in.
+    if (this.applier.name === 'argocd' && !argoCdCanReadWithKey(scope.repoUrl)) {
+      const example = Site.of(scope).gitRemote!.replace(/^ssh:\/\//, 'ssh://git@');
+      throw errorAt(scope.node.path, `Argo CD reads the environment repository ${JSON.stringify(scope.repoUrl)} with a key only when the URL names the ssh user; set the site's gitRemote to one that does, e.g. ${JSON.stringify(example)}`);
     }
     this.ingressClass = props.ingressClass ?? 'nginx';
     this.tls = props.tls ?? IngressTls.none();

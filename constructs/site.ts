@@ -60,7 +60,9 @@ export interface SiteProps {
    * URL template of the environment repositories, with `{site}` and `{env}` filled in, e.g.
    * `git@git.acme.internal:delivery/{site}-{env}.git`. `siteforge publish` pushes there, and
    * Argo CD or Flux read from there (Flux as `ssh://git@git.acme.internal/delivery/...`; it
-   * cannot read `git://` or `file://`, so an environment applied by Flux is refused with those).
+   * cannot read `git://` or `file://`, so an environment applied by Flux is refused with those;
+   * Argo CD reads an `ssh://` URL with a key only when it names the user, so an environment
+   * applied by Argo CD is refused with `ssh://host/path`).
    * @default - none: publish writes local bare repositories under `dist/.remotes/`, and
    * applier objects read from `https://git.<domain>/siteforge/{site}-{env}.git`
    */

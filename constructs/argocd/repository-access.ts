@@ -26,3 +26,14 @@ export function argoCdRepositoryAccess(env: Environment): ArgoCdRepositoryAccess
   const { hostname, port } = new URL(ssh);
   return { transport: 'ssh', url, host: hostname, ...(port ? { port } : {}) };
 }
+
+/**
+ * Whether Argo CD can read `url` with an ssh key: not an `ssh://` URL without a user. Argo CD
+ * takes an ssh URL for one only with a user in it (`IsSSHURL` in argo-cd's util/git,
+ * `^(ssh://)?([^/:]*?)@[^@]+$`): for `ssh://host/path`, `argocd repo add` refuses
+ * `--ssh-private-key-path`, and the repo server would log in as the empty user. Flux logs in
+ * as `git` instead, and an scp-like URL always names its user.
+ */
+export function argoCdCanReadWithKey(url: string): boolean {
+  return !url.startsWith('ssh://') || new URL(url).username !== '';
+}

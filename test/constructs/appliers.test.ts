@@ -168,6 +168,16 @@ describe('Argo CD applier', () => {
       expect(text).not.toContain('argocd repo add');
     }
   });
+
+  it('refuses an ssh:// repository without a user, which Argo CD cannot read with a key', () => {
+    // GIVEN an ssh:// gitRemote that leaves the user to the ssh configuration of whoever publishes
+    // THEN an Argo CD environment is refused: Argo CD takes an ssh URL for one only with a user
+    // in it (`argocd repo add` refuses --ssh-private-key-path for it, and the repo server would log in as "")
+    expect(() => environment({ gitRemote: 'ssh://git.acme.internal:2222/delivery/{site}-{env}.git' }))
+      .toThrow('acme/prod: Argo CD reads the environment repository "ssh://git.acme.internal:2222/delivery/acme-prod.git" with a key only when the URL names the ssh user; set the site\'s gitRemote to one that does, e.g. "ssh://git@git.acme.internal:2222/delivery/{site}-{env}.git"');
+    // AND a Flux environment of the same site is not concerned: Flux logs in as "git"
+    expect(() => environment({ applier: Applier.flux(), gitRemote: 'ssh://git.acme.internal:2222/delivery/{site}-{env}.git' })).not.toThrow();
+  });
   it('roots the app-of-apps at apps/ and lists every object in apps/kustomization.yaml', () => {
     const apps = objects(environment());
     expect(apps['apps/root.yaml'].spec.source).toStrictEqual({ repoURL: 'https://git.acme.example.com/siteforge/acme-prod.git', targetRevision: 'main', path: 'apps' });

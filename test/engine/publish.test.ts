@@ -696,10 +696,10 @@ describe('publish over git:// and ssh://', () => {
     try {
       // WHEN the site is published
       const outDir = tempDir();
-      const report = await publish(options(outDir, [shop({ gitRemote: `ssh://deploy.example.internal${repos}/{site}-{env}.git` })]));
+      const report = await publish(options(outDir, [shop({ gitRemote: `ssh://git@deploy.example.internal${repos}/{site}-{env}.git` })]));
       // THEN git went through the configured command and the content landed
       expect(report.repositories).toMatchObject([{ outcome: 'published' }]);
-      expect(readFileSync(join(home, 'ssh.log'), 'utf8')).toContain(`deploy.example.internal git-receive-pack '${repos}/shop-prod.git'`);
+      expect(readFileSync(join(home, 'ssh.log'), 'utf8')).toContain(`git@deploy.example.internal git-receive-pack '${repos}/shop-prod.git'`);
       expect(treeOf(join(repos, 'shop-prod.git'))).toStrictEqual(readTree(join(outDir, 'shop/prod')));
       // AND with no user.name/user.email in that configuration, commits get siteforge's identity
       expect(git(join(repos, 'shop-prod.git'), 'log', '-1', '--format=%an <%ae> / %cn <%ce>', 'main')).toBe('siteforge <siteforge@localhost> / siteforge <siteforge@localhost>');
