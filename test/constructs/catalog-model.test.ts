@@ -237,6 +237,19 @@ describe('profiles', () => {
     expect(rendered(env, 'values/cache.yaml')).toMatchObject({ cluster: { enabled: true, slaveCount: 2 }, sentinel: { enabled: false } });
   });
 
+  it('binds users of an unexposed GitLab to its webservice, the Service the chart makes for workhorse', () => {
+    // GIVEN GitLab, not exposed, used by an application
+    const { env } = siteWithEnvironment();
+    const mysql = env.addInstance('mysql', { service: catalog.service('mysql') });
+    const redis = env.addInstance('redis', { service: catalog.service('redis') });
+    const gitlab = env.addInstance('gitlab', { service: catalog.service('gitlab') });
+    env.addInstance('admin', { service: catalog.service('portal-admin') }).uses(mysql).uses(redis).uses(gitlab);
+    const appEnv = rendered(env, 'manifests/admin/deployment-admin.yaml').spec.template.spec.containers[0].env;
+    // THEN its URL is the chart's <release>-webservice on workhorse's port (chart 4.4.0 makes no
+    // Service named after the release)
+    expect(appEnv.find((e: { name: string }) => e.name === 'GITLAB_URL').value).toBe(`http://gitlab-webservice.${env.cluster!.namespace}.svc:8181`);
+  });
+
   it('renders distributed MinIO on every node and standalone MinIO without replicas', () => {
     const { env } = siteWithEnvironment();
     env.addInstance('minio', { service: catalog.service('minio'), profile: 'distributed', nodes: 6 });
