@@ -220,7 +220,7 @@ describe('profiles', () => {
     const { env } = siteWithEnvironment();
     const mysql = env.addInstance('mysql', { service: catalog.service('mysql') });
     const redis = env.addInstance('redis', { service: catalog.service('redis') });
-    const replicated = env.addInstance('cache', { service: catalog.service('redis'), profile: 'replication', nodes: 3 });
+    const replicated = env.addInstance('cache', { service: catalog.service('redis'), profile: 'replication', nodes: 3, settings: { storageSize: '20Gi' } });
     env.addInstance('admin', { service: catalog.service('portal-admin') }).uses(mysql).uses(redis);
     env.addInstance('admin2', { service: catalog.service('portal-admin') }).uses(mysql).uses(replicated);
     const namespace = env.cluster!.namespace;
@@ -235,6 +235,9 @@ describe('profiles', () => {
     expect(rendered(env, 'values/redis.yaml')).toMatchObject({ cluster: { enabled: false }, sentinel: { enabled: false } });
     // AND the chart runs one master and slaveCount replicas: 3 nodes are the master and 2 replicas
     expect(rendered(env, 'values/cache.yaml')).toMatchObject({ cluster: { enabled: true, slaveCount: 2 }, sentinel: { enabled: false } });
+    // AND every node's volume has the size the settings give, the replicas' too
+    expect(rendered(env, 'values/cache.yaml')).toMatchObject({ master: { persistence: { size: '20Gi' } }, slave: { persistence: { size: '20Gi' } } });
+    expect(rendered(env, 'values/redis.yaml')).not.toHaveProperty('slave');
   });
 
   it('binds users of an unexposed GitLab to its webservice, the Service the chart makes for workhorse', () => {
