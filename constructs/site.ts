@@ -16,16 +16,24 @@ export function checkRegistryMirror(path: string, mirror: string | undefined): s
 
 /** `mirror` without a trailing slash, after checking it is an http(s) or oci URL. */
 export function checkChartMirror(path: string, mirror: string | undefined): string | undefined {
-  if (mirror !== undefined && !/^(https?|oci):\/\/[a-z0-9.-]+(:[0-9]+)?(\/[A-Za-z0-9._~-]+)*\/?$/.test(mirror)) {
-    throw errorAt(path, `chartMirror must be an https://, http:// or oci:// URL, got ${JSON.stringify(mirror)}`);
+  // OCI repository names are lower case, without ~ (the distribution spec's name grammar).
+  if (mirror !== undefined && !/^(https?:\/\/[a-z0-9.-]+(:[0-9]+)?(\/[A-Za-z0-9._~-]+)*|oci:\/\/[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*)\/?$/.test(mirror)) {
+    throw errorAt(path, `chartMirror must be an https://, http:// or oci:// URL (an oci:// path in lower case: OCI repository names have no upper-case letters or ~), got ${JSON.stringify(mirror)}`);
   }
   return mirror?.replace(/\/$/, '');
 }
 
-/** `credentials` when it is a boolean, and false or there is a mirror to give them to. */
+/**
+ * `credentials` when it is a boolean, and false or there is a mirror to give them to that is
+ * not read over plain http (they would cross the network in the clear, as siteforge never lets
+ * a git repository's).
+ */
 export function checkChartMirrorCredentials(path: string, credentials: boolean, mirror: string | undefined): boolean {
   if (typeof credentials !== 'boolean') throw errorAt(path, `chartMirrorCredentials must be true or false, got ${shownValue(credentials)}`);
   if (credentials && mirror === undefined) throw errorAt(path, 'chartMirrorCredentials is for a chart mirror, and there is none: give chartMirror too, or leave chartMirrorCredentials out');
+  if (credentials && mirror?.startsWith('http://')) {
+    throw errorAt(path, `chartMirrorCredentials would cross the network in the clear to ${mirror}; serve the mirror over https:// (or oci://), or leave chartMirrorCredentials out`);
+  }
   return credentials;
 }
 
@@ -39,7 +47,8 @@ export interface SiteProps {
    */
   readonly registryMirror?: string;
   /**
-   * Chart repository (`https://` or `oci://`) that mirrors every chart for an air-gapped site.
+   * Chart repository (`https://`, `http://` or `oci://`, whose path is lower case) that mirrors
+   * every chart for an air-gapped site.
    * @default - charts come from their own repositories
    */
   readonly chartMirror?: string;
@@ -47,7 +56,8 @@ export interface SiteProps {
    * Whether the chart mirror asks for credentials (a private Harbor project, say). Flux's
    * HelmRepository then names the Secret `<site>-<env>-chart-mirror` in `flux-system`
    * (`username` and `password`), which its administrators create, and the environment README
-   * says so; for Argo CD it says to add the mirror with its credentials.
+   * says so; for Argo CD it says to add the mirror with its credentials. Refused for an
+   * `http://` mirror, where they would cross the network in the clear.
    * @default false - the mirror is read without credentials
    */
   readonly chartMirrorCredentials?: boolean;

@@ -506,6 +506,22 @@ describe('Flux applier', () => {
       .toThrow('acme/prod: chartMirrorCredentials must be true or false, got "yes"');
   });
 
+  it('refuses chartMirrorCredentials for a mirror read over plain http, where they would cross the network in the clear', () => {
+    expect(() => new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', chartMirror: 'http://charts.acme.internal', chartMirrorCredentials: true }))
+      .toThrow('acme: chartMirrorCredentials would cross the network in the clear to http://charts.acme.internal; serve the mirror over https:// (or oci://), or leave chartMirrorCredentials out');
+    // AND an environment that reads its own mirror over http does not inherit the site's credentials
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', chartMirror: 'https://charts.acme.internal', chartMirrorCredentials: true });
+    expect(site.addEnvironment('lab', { chartMirror: 'http://charts.lab.internal' }).chartMirrorCredentials).toBe(false);
+    expect(() => site.addEnvironment('prod', { chartMirror: 'http://charts.acme.internal', chartMirrorCredentials: true }))
+      .toThrow('acme/prod: chartMirrorCredentials would cross the network in the clear to http://charts.acme.internal; serve the mirror over https:// (or oci://), or leave chartMirrorCredentials out');
+  });
+
+  it('refuses an oci:// chart mirror whose path has upper-case letters or ~, which OCI repository names cannot hold', () => {
+    expect(() => new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', chartMirror: 'oci://harbor.acme.internal/Charts' }))
+      .toThrow('acme: chartMirror must be an https://, http:// or oci:// URL (an oci:// path in lower case: OCI repository names have no upper-case letters or ~), got "oci://harbor.acme.internal/Charts"');
+    expect(new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', chartMirror: 'https://charts.acme.internal/Charts~1' }).chartMirror).toBe('https://charts.acme.internal/Charts~1');
+  });
+
   it('refuses a gitRemotePublic that is not true or false', () => {
     expect(() => new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', gitRemotePublic: 'yes' as unknown as boolean }))
       .toThrow('acme: gitRemotePublic must be true or false, got "yes"');
