@@ -3,7 +3,7 @@ import { Site } from './site';
 import { qualifiedName } from './applier-helpers';
 import { ARGOCD_NAMESPACE, argoRepoUrl } from './argocd/applications';
 import { argoCdRepositoryAccess, type ArgoCdRepositoryAccess } from './argocd/repository-access';
-import { FLUX_NAMESPACE, fluxChartMirrorSecret, fluxGitHttpsSecret, fluxGitSshSecret, fluxKubeconfigSecret } from './flux/apps';
+import { FLUX_NAMESPACE, fluxChartMirrorCaSecret, fluxChartMirrorSecret, fluxGitHttpsSecret, fluxGitSshSecret, fluxKubeconfigSecret } from './flux/apps';
 import { fluxGitUrl } from './flux/git-url';
 
 /** The environment README's section on how its cluster applies the repository. */
@@ -38,11 +38,13 @@ export function applierReadmeLines(env: Environment): string[] {
   const https = fluxGitHttpsSecret(env);
   const kubeconfig = fluxKubeconfigSecret(env);
   const mirror = fluxChartMirrorSecret(env);
+  const mirrorCa = fluxChartMirrorCaSecret(env);
   const secrets = [
     ...(ssh ? [`- \`${ssh}\`: the private key (\`identity\`) and the host's keys (\`known_hosts\`) with which Flux reads ${fluxGitUrl(env.repoUrl)}, e.g. \`flux create secret git ${ssh} --url=${fluxGitUrl(env.repoUrl)} --private-key-file=./identity\``] : []),
     ...(https ? [`- \`${https}\`: the user name and password (\`username\`, \`password\`; or a token as \`bearerToken\`) with which Flux reads ${env.repoUrl}, e.g. \`flux create secret git ${https} --url=${env.repoUrl} --username=<user> --password=<read-only token>\``] : []),
     ...(kubeconfig ? [`- \`${kubeconfig}\`: a kubeconfig for ${cluster.apiServer} under the key \`value\``] : []),
     ...(mirror ? [`- \`${mirror}\`: the user name and password (\`username\`, \`password\`) with which Flux reads the chart mirror ${env.chartMirror}, e.g. \`flux create secret helm ${mirror} --namespace=${FLUX_NAMESPACE} --username=<user> --password=<read-only token>\``] : []),
+    ...(mirrorCa ? [`- \`${mirrorCa}\`: the certificate (\`ca.crt\`) of the authority that signed the certificate of the chart mirror ${env.chartMirror}, e.g. \`flux create secret tls ${mirrorCa} --namespace=${FLUX_NAMESPACE} --ca-crt-file=./ca.crt\``] : []),
   ];
   return [
     '## Applying',
@@ -70,11 +72,17 @@ function argoCdAccessLines(access: ArgoCdRepositoryAccess | undefined): string[]
   ];
 }
 
-/** What Argo CD's administrators give it to read a chart mirror that asks for credentials. */
+/**
+ * What Argo CD's administrators give it to read a chart mirror that asks for credentials, or
+ * whose certificate a private authority signed (Argo CD keeps such authorities by host name).
+ */
 function argoCdChartMirrorLines(env: Environment): string[] {
-  if (!env.chartMirrorCredentials) return [];
-  const mirror = env.chartMirror!;
+  const mirror = env.chartMirror;
+  if (mirror === undefined) return [];
   const oci = mirror.startsWith('oci://');
   const add = `argocd repo add ${argoRepoUrl(mirror)} --type helm --name ${qualifiedName(env, 'chart-mirror')}${oci ? ' --enable-oci' : ''} --username <user> --password <read-only token>`;
-  return [`- the chart mirror ${mirror} asks for credentials: add it with a read-only token, e.g. \`${add}\``];
+  return [
+    ...(env.chartMirrorCa ? [`- the chart mirror ${mirror} has a certificate signed by a private authority: add the authority's certificate for its host, e.g. \`argocd cert add-tls ${new URL(mirror).hostname} --from ./ca.crt\``] : []),
+    ...(env.chartMirrorCredentials ? [`- the chart mirror ${mirror} asks for credentials: add it with a read-only token, e.g. \`${add}\``] : []),
+  ];
 }

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { errorAt, shownValue } from './errors';
 import { assertDnsLabel, assertGroupNames, childPath, byName } from './names';
 import { Zone } from './zone';
-import { Site, checkChartMirror, checkChartMirrorCredentials, checkRegistryMirror } from './site';
+import { Site, checkChartMirror, checkChartMirrorCa, checkChartMirrorCredentials, checkRegistryMirror } from './site';
 import { KubernetesCluster, KubernetesClusterProps } from './kubernetes-cluster';
 import { HostGroup, HostGroupProps } from './host-group';
 import { Instance, InstanceProps } from './instance';
@@ -36,7 +36,7 @@ export interface EnvironmentProps {
    */
   readonly registryMirror?: string;
   /**
-   * Chart mirror of this environment (`https://` or `oci://`).
+   * Chart mirror of this environment (`https://`, `http://` or `oci://`).
    * @default - the site's chartMirror
    */
   readonly chartMirror?: string;
@@ -46,6 +46,12 @@ export interface EnvironmentProps {
    * else false
    */
   readonly chartMirrorCredentials?: boolean;
+  /**
+   * Whether a private certificate authority signed this environment's chart mirror's
+   * certificate (see SiteProps.chartMirrorCa).
+   * @default - the site's chartMirrorCa when the environment uses the site's mirror, else false
+   */
+  readonly chartMirrorCa?: boolean;
   /**
    * How this environment's Kubernetes secrets are rendered.
    * @default - the site's secrets backend
@@ -77,6 +83,7 @@ export class Environment extends Construct {
   public readonly registryMirror?: string;
   public readonly chartMirror?: string;
   public readonly chartMirrorCredentials: boolean;
+  public readonly chartMirrorCa: boolean;
   public readonly secrets: SecretBackend;
   public readonly sync: SyncPolicy;
 
@@ -97,8 +104,10 @@ export class Environment extends Construct {
     const site = Site.of(this);
     this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror) ?? site.registryMirror;
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror) ?? site.chartMirror;
-    const credentials = props.chartMirrorCredentials ?? (props.chartMirror === undefined ? site.chartMirrorCredentials : false);
-    this.chartMirrorCredentials = checkChartMirrorCredentials(this.node.path, credentials, this.chartMirror);
+    // What the site says of its mirror holds for the environments that use it.
+    const sitesMirror = props.chartMirror === undefined;
+    this.chartMirrorCredentials = checkChartMirrorCredentials(this.node.path, props.chartMirrorCredentials ?? (sitesMirror && site.chartMirrorCredentials), this.chartMirror);
+    this.chartMirrorCa = checkChartMirrorCa(this.node.path, props.chartMirrorCa ?? (sitesMirror && site.chartMirrorCa), this.chartMirror);
     this.secrets = props.secrets ?? site.secrets;
     assertSecretBackend(this.node.path, this.secrets);
     this.sync = props.sync ?? SyncPolicy.automated();

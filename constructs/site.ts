@@ -29,12 +29,20 @@ export function checkChartMirror(path: string, mirror: string | undefined): stri
  * a git repository's).
  */
 export function checkChartMirrorCredentials(path: string, credentials: boolean, mirror: string | undefined): boolean {
-  if (typeof credentials !== 'boolean') throw errorAt(path, `chartMirrorCredentials must be true or false, got ${shownValue(credentials)}`);
-  if (credentials && mirror === undefined) throw errorAt(path, 'chartMirrorCredentials is for a chart mirror, and there is none: give chartMirror too, or leave chartMirrorCredentials out');
-  if (credentials && mirror?.startsWith('http://')) {
-    throw errorAt(path, `chartMirrorCredentials would cross the network in the clear to ${mirror}; serve the mirror over https:// (or oci://), or leave chartMirrorCredentials out`);
-  }
-  return credentials;
+  return checkChartMirrorFlag(path, 'chartMirrorCredentials', credentials, mirror, `would cross the network in the clear to ${mirror}; serve the mirror over https:// (or oci://)`);
+}
+
+/** `ca` when it is a boolean, and false or there is a mirror served over TLS for it to sign. */
+export function checkChartMirrorCa(path: string, ca: boolean, mirror: string | undefined): boolean {
+  return checkChartMirrorFlag(path, 'chartMirrorCa', ca, mirror, `is for a mirror served over TLS, and ${mirror} is not: serve it over https:// (or oci://)`);
+}
+
+/** `value` of the chart mirror's property `name` when it is a boolean, and false or there is a mirror, not an http:// one (`overHttp` says why). */
+function checkChartMirrorFlag(path: string, name: string, value: boolean, mirror: string | undefined, overHttp: string): boolean {
+  if (typeof value !== 'boolean') throw errorAt(path, `${name} must be true or false, got ${shownValue(value)}`);
+  if (value && mirror === undefined) throw errorAt(path, `${name} is for a chart mirror, and there is none: give chartMirror too, or leave ${name} out`);
+  if (value && mirror?.startsWith('http://')) throw errorAt(path, `${name} ${overHttp}, or leave ${name} out`);
+  return value;
 }
 
 export interface SiteProps {
@@ -61,6 +69,15 @@ export interface SiteProps {
    * @default false - the mirror is read without credentials
    */
   readonly chartMirrorCredentials?: boolean;
+  /**
+   * Whether a certificate authority of the customer's own signed the chart mirror's
+   * certificate, which Flux and Argo CD do not trust unless told to. Flux's HelmRepository then
+   * names the Secret `<site>-<env>-chart-mirror-ca` in `flux-system` (`ca.crt`), which its
+   * administrators create, and the environment README says so; for Argo CD it says to add the
+   * authority's certificate for the mirror's host. Refused for an `http://` mirror.
+   * @default false - the mirror's certificate is one the clusters trust
+   */
+  readonly chartMirrorCa?: boolean;
   /**
    * Groups that own the whole site (项目所有者): they may change every environment.
    * @default []
@@ -117,6 +134,7 @@ export class Site extends Construct {
   public readonly registryMirror?: string;
   public readonly chartMirror?: string;
   public readonly chartMirrorCredentials: boolean;
+  public readonly chartMirrorCa: boolean;
   public readonly owners: readonly string[];
   public readonly gitRemote?: string;
   public readonly gitRemotePublic: boolean;
@@ -135,6 +153,7 @@ export class Site extends Construct {
     this.registryMirror = checkRegistryMirror(this.node.path, props.registryMirror);
     this.chartMirror = checkChartMirror(this.node.path, props.chartMirror);
     this.chartMirrorCredentials = checkChartMirrorCredentials(this.node.path, props.chartMirrorCredentials ?? false, this.chartMirror);
+    this.chartMirrorCa = checkChartMirrorCa(this.node.path, props.chartMirrorCa ?? false, this.chartMirror);
     this.owners = props.owners ?? [];
     assertGroupNames(this.node.path, 'owners', this.owners);
     this.gitRemote = props.gitRemote;

@@ -39,8 +39,10 @@ export const koca: SiteDefinition = {
       members: ['koca-support'],
       registryMirror: 'registry.koca.internal:5000',
       chartMirror: 'https://charts.koca.internal/siteforge',
-      // The customer's chart mirror is a private Harbor project: Argo CD reads it with a token.
+      // The customer's chart mirror is a private Harbor project: Argo CD reads it with a token,
+      // and trusts the customer's own certificate authority, which signed its certificate.
       chartMirrorCredentials: true,
+      chartMirrorCa: true,
       // MySQL and Redis keep their credentials in Ansible Vault; the apps on the cluster read
       // the same values from Secrets sealed from the vault (External Secrets cannot share them).
       secrets: SecretBackend.sealedSecrets({ certificate: KOCA_PROD_SEALING_CERTIFICATE }),

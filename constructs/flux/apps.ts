@@ -151,12 +151,14 @@ export function fluxKubeconfigSecret(env: Environment): string | undefined {
 }
 
 function helmRepository(env: Environment, name: string, url: string, oci: boolean): object {
-  const secret = url === env.chartMirror ? fluxChartMirrorSecret(env) : undefined;
+  const mirror = url === env.chartMirror;
+  const secret = mirror ? fluxChartMirrorSecret(env) : undefined;
+  const ca = mirror ? fluxChartMirrorCaSecret(env) : undefined;
   return {
     apiVersion: 'source.toolkit.fluxcd.io/v1',
     kind: 'HelmRepository',
     metadata: meta(env, name),
-    spec: { url, ...(secret ? { secretRef: { name: secret } } : {}), interval: '1h0m0s', ...(oci ? { type: 'oci' } : {}), ...suspended(env) },
+    spec: { url, ...(secret ? { secretRef: { name: secret } } : {}), ...(ca ? { certSecretRef: { name: ca } } : {}), interval: '1h0m0s', ...(oci ? { type: 'oci' } : {}), ...suspended(env) },
   };
 }
 
@@ -167,6 +169,15 @@ function helmRepository(env: Environment, name: string, url: string, oci: boolea
  */
 export function fluxChartMirrorSecret(env: Environment): string | undefined {
   return env.chartMirrorCredentials ? qualifiedName(env, 'chart-mirror') : undefined;
+}
+
+/**
+ * Name of the Secret in Flux's namespace (`ca.crt`) holding the certificate of the private
+ * authority that signed the chart mirror's, or undefined when the mirror's is one Flux trusts
+ * (`chartMirrorCa`); its administrators create it, only the name is written.
+ */
+export function fluxChartMirrorCaSecret(env: Environment): string | undefined {
+  return env.chartMirrorCa ? qualifiedName(env, 'chart-mirror-ca') : undefined;
 }
 
 function kustomization(env: Environment, name: string | undefined, path: string, dependsOn: string[], destination: Destination): object {

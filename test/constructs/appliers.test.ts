@@ -498,6 +498,34 @@ describe('Flux applier', () => {
     expect(renderWithSecrets(argo).find((f) => f.path === 'README.md')!.content).toContain('- the chart mirror oci://harbor.acme.internal/charts asks for credentials: add it with a read-only token, e.g. `argocd repo add harbor.acme.internal/charts --type helm --name acme-test-chart-mirror --enable-oci --username <user> --password <read-only token>`');
   });
 
+  it('trusts a chart mirror signed by a private certificate authority through the Secret <site>-<env>-chart-mirror-ca, which the README says how to create', () => {
+    // GIVEN a Flux environment whose chart mirror's certificate a private authority signed
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', chartMirror: 'oci://harbor.acme.internal:8443/charts', chartMirrorCa: true });
+    const env = site.addEnvironment('prod');
+    env.addCluster({ applier: Applier.flux() });
+    env.addInstance('redis', { service: catalog.service('redis') });
+    const files = renderWithSecrets(env);
+    // THEN its HelmRepository names the Secret holding the authority's certificate, valid by Flux's CRD schema
+    const repository = files.find((f) => f.path.startsWith('apps/helmrepository-'))!;
+    expect((parseYaml(repository.content, repository.path) as { spec: unknown }).spec).toStrictEqual({ url: 'oci://harbor.acme.internal:8443/charts', certSecretRef: { name: 'acme-prod-chart-mirror-ca' }, interval: '1h0m0s', type: 'oci' });
+    expect(validateObjects('acme/prod', [repository]).map((e) => e.message)).toStrictEqual([]);
+    // AND the README says which Secret to create, and how
+    expect(files.find((f) => f.path === 'README.md')!.content).toContain('- `acme-prod-chart-mirror-ca`: the certificate (`ca.crt`) of the authority that signed the certificate of the chart mirror oci://harbor.acme.internal:8443/charts, e.g. `flux create secret tls acme-prod-chart-mirror-ca --namespace=flux-system --ca-crt-file=./ca.crt`');
+    // AND Argo CD's administrators are told to add the authority for the mirror's host
+    const argo = site.addEnvironment('test');
+    argo.addCluster();
+    argo.addInstance('redis', { service: catalog.service('redis') });
+    expect(renderWithSecrets(argo).find((f) => f.path === 'README.md')!.content).toContain('- the chart mirror oci://harbor.acme.internal:8443/charts has a certificate signed by a private authority: add the authority\'s certificate for its host, e.g. `argocd cert add-tls harbor.acme.internal --from ./ca.crt`');
+    // AND an environment with a mirror of its own does not inherit it; one without a mirror, or with an http:// one, cannot have it
+    expect(site.addEnvironment('dev', { chartMirror: 'https://charts.dev.internal' }).chartMirrorCa).toBe(false);
+    expect(() => new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', chartMirrorCa: true }))
+      .toThrow('acme: chartMirrorCa is for a chart mirror, and there is none: give chartMirror too, or leave chartMirrorCa out');
+    expect(() => site.addEnvironment('lab', { chartMirror: 'http://charts.lab.internal', chartMirrorCa: true }))
+      .toThrow('acme/lab: chartMirrorCa is for a mirror served over TLS, and http://charts.lab.internal is not: serve it over https:// (or oci://), or leave chartMirrorCa out');
+    expect(() => site.addEnvironment('qa', { chartMirrorCa: 'yes' as unknown as boolean }))
+      .toThrow('acme/qa: chartMirrorCa must be true or false, got "yes"');
+  });
+
   it('refuses chartMirrorCredentials without a chart mirror, or that is not true or false', () => {
     expect(() => new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', chartMirrorCredentials: true }))
       .toThrow('acme: chartMirrorCredentials is for a chart mirror, and there is none: give chartMirror too, or leave chartMirrorCredentials out');
