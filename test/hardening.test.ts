@@ -242,7 +242,7 @@ const modelCases: SiteCase[] = [
   {
     input: 'a chart mirror that is not http(s) or oci',
     fleet: () => [acme(() => {}, 'acme', { chartMirror: 'file:///srv/charts' })],
-    message: 'acme: chartMirror must be an https://, http:// or oci:// URL, got "file:///srv/charts"',
+    message: 'acme: chartMirror must be an https://, http:// or oci:// URL (an oci:// path in lower case: OCI repository names have no upper-case letters or ~), got "file:///srv/charts"',
   },
   ...['--upload-pack=touch /tmp/pwned', 'ext::sh -c touch% /tmp/pwned', '-oProxyCommand=touch@host:{site}', 'ssh://-oProxyCommand=x/{site}', 'ssh://git@-host/{site}', 'https://user:password@git.acme.example.com/{site}-{env}.git'].map((gitRemote): SiteCase => ({
     input: `git remote ${JSON.stringify(gitRemote)}`,
