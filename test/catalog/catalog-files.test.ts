@@ -126,6 +126,21 @@ describe('README catalog section', () => {
     expect(await runCli(['catalog', 'readme', '--readme', readme])).toMatchObject({ code: 0, out: `${readme}: catalog section updated\n` });
     expect(await runCli(['catalog', 'readme', '--readme', readme, '--check'])).toMatchObject({ code: 0 });
   });
+
+  it('refuses a README it cannot read (run from another folder, or a folder named) as invalid input, without a stack', async () => {
+    // GIVEN a README path that does not exist, and one that is a folder
+    const dir = tempDir();
+    const missing = join(dir, 'README.md');
+    // WHEN catalog readme is run on each, THEN it exits 1 naming the file and --readme
+    for (const check of [['--check'], []]) {
+      expect(await runCli(['catalog', 'readme', '--readme', missing, ...check])).toMatchObject({
+        code: 1, out: '', err: `error: ${missing}: cannot read the README: it does not exist; give the README to update with --readme <file>\n`,
+      });
+    }
+    expect(await runCli(['catalog', 'readme', '--readme', dir])).toMatchObject({
+      code: 1, out: '', err: `error: ${dir}: cannot read the README: it is a folder, not a file; give the README to update with --readme <file>\n`,
+    });
+  });
 });
 
 describe('catalog commands', () => {
