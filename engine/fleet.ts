@@ -1,4 +1,4 @@
-import { basename, sep } from 'node:path';
+import { basename, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Construct, RootConstruct } from 'constructs';
 import type { Environment, Site } from '../constructs';
@@ -132,6 +132,10 @@ export async function loadFleet(path: string, compiled?: CompiledProgram): Promi
     if (READ_AS_COMMONJS.has(String((e as { code?: unknown }).code))) reportedHere(e);
     // The same errors come from a dependency that requires an ES module: node's own message names it.
     if (READ_AS_COMMONJS.has(String((e as { code?: unknown }).code)) && readAsCommonJs(file)) {
+      // Node reads any ES module there as CommonJS and fails alike, whatever its code holds; a
+      // mistake in that code (which also kept siteforge from compiling it) is the one to fix.
+      const mistakes = await compileErrors(file);
+      if (mistakes !== undefined) throw new UserError(`fleet module ${path} cannot be loaded: ${mistakes}`);
       throw new UserError(`fleet module ${path} cannot be loaded: running from source, node reads ${basename(file)} as CommonJS (no package.json above it says "type": "module"), but it is written as an ES module; add "type": "module" to the package.json of its project, or name it ${basename(file).replace(/\.[cm]?[jt]sx?$/, '')}.mts`);
     }
     if (isLoadError(e)) throw new UserError(`fleet module ${path} cannot be loaded: ${e.message}`);
@@ -147,6 +151,27 @@ export async function loadFleet(path: string, compiled?: CompiledProgram): Promi
  * imports itself through `require` (node 20.19 on), or tsx cannot compile its top-level await.
  */
 const READ_AS_COMMONJS = new Set(['ERR_REQUIRE_CYCLE_MODULE', 'ERR_REQUIRE_ASYNC_MODULE']);
+
+/**
+ * What keeps the fleet module `file` and the modules it imports from compiling (a syntax
+ * error, an import of a file or a name that is not there), each as `file:line:column: text`;
+ * undefined when it compiles. Packages are not looked into.
+ */
+async function compileErrors(file: string): Promise<string | undefined> {
+  const { build } = await import('esbuild');
+  const cwd = process.cwd();
+  try {
+    await build({
+      entryPoints: [file], bundle: true, write: false, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent',
+      absWorkingDir: cwd, resolveExtensions: ['.ts', '.tsx', '.jsx', '.js', '.json'],
+    });
+    return undefined;
+  } catch (e) {
+    const messages = (e as { errors?: { text: string; location: { file: string; line: number; column: number } | null }[] }).errors;
+    if (!Array.isArray(messages) || messages.length === 0) return undefined;
+    return messages.map((m) => (m.location ? `${resolve(cwd, m.location.file)}:${m.location.line}:${m.location.column}: ` : '') + m.text).join('; ');
+  }
+}
 
 /**
  * Whether node reads `file` as CommonJS: a .ts or .js file (not .mts or .mjs) whose nearest

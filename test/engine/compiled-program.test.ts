@@ -555,6 +555,27 @@ describe('loadFleet from a compiled program', () => {
     expect([fromSource.status, fromSource.stderr]).toStrictEqual([1, `error: fleet module ${file} cannot be loaded: running from source, node reads fleet.ts as CommonJS (no package.json above it says "type": "module"), but it is written as an ES module; add "type": "module" to the package.json of its project, or name it fleet.mts\n`]);
   });
 
+  it('reports the mistake in a fleet module node reads as CommonJS that does not compile, not how to make it an ES module', () => {
+    // GIVEN a project whose package.json does not say "type": "module", and a fleet module
+    // in it with a syntax error, an import of a file that is not there, or of a name not exported
+    const { dir } = projectFolder('commonjs');
+    const file = join(dir, 'fleet.ts');
+    const broken: [string, string][] = [
+      ['export const fleet = [ {;\n', `${file}:1:24: Expected identifier but found ";"`],
+      ["import { names } from './nowhere';\nexport const fleet = names;\n", `${file}:1:22: Could not resolve "./nowhere"`],
+      [`import { Nothing } from '${ROOT}/constructs/index.ts';\nexport const fleet = [Nothing];\n`, `${file}:1:9: No matching export in "constructs/index.ts" for import "Nothing"`],
+    ];
+    for (const [text, message] of broken) {
+      writeFileSync(file, text);
+      // WHEN siteforge loads it, compiled (which falls back to source) or from source
+      for (const env of [{}, { SITEFORGE_FROM_SOURCE: '1' }]) {
+        const result = spawnSync(BIN, ['sites', '--fleet', file], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+        // THEN it names the mistake where it is, as invalid input, and no stack
+        expect([result.status, result.stderr], `${text} ${JSON.stringify(env)}`).toStrictEqual([1, `error: fleet module ${file} cannot be loaded: ${message}\n`]);
+      }
+    }
+  });
+
   it('from source, passes on node\'s own error when an ES module fleet requires an ES module with top-level await through CommonJS', () => {
     // GIVEN fleet.mts, an ES module whatever the package.json says, which imports a CommonJS
     // module that requires an ES module with top-level await
