@@ -7,13 +7,15 @@ export function sitesCommand(io: Io, compiled?: CompiledProgram): Command {
   return fleetOptions(new Command('sites'))
     .description('show the fleet as a tree: site, environments, instances with placement and profile')
     .action(async (options: FleetOptions) => {
-      const { buildSite, selectEnvironments, selectSites } = await import('../engine/fleet');
+      const { buildSite, noSuchEnvironment, selectEnvironments, selectSites } = await import('../engine/fleet');
       const { catalog, fleet } = await loadInputs(options, compiled);
       const lines: string[] = [];
+      let selected = 0;
       for (const definition of selectSites(fleet, options)) {
         const site = buildSite(definition, catalog);
         lines.push(`${site.name} (${site.domain})`);
         const envs = selectEnvironments(site, options);
+        selected += envs.length;
         envs.forEach((env, e) => {
           const lastEnv = e === envs.length - 1;
           const cluster = env.cluster;
@@ -30,6 +32,8 @@ export function sitesCommand(io: Io, compiled?: CompiledProgram): Command {
           });
         });
       }
+      // An --env no site has is a typo, as synth and validate say, not an empty tree.
+      if (selected === 0 && options.env !== undefined) throw noSuchEnvironment(fleet, catalog, options);
       io.out(lines.join('\n'));
     });
 }

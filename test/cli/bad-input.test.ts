@@ -206,6 +206,8 @@ const cases: Case[] = [
     err: () => 'site acme has no environment "prd" (did you mean "prod"?); it has prod' },
   { input: '--env naming no environment', args: ['--env', 'prd'],
     err: () => 'no site of the fleet has an environment "prd" (did you mean "prod"?); the fleet\'s environments are prod (siteforge sites shows which site has which)' },
+  { input: '--env naming no environment, to sites', argv: (file) => ['sites', '--fleet', file, '--env', 'prd'],
+    err: () => 'no site of the fleet has an environment "prd" (did you mean "prod"?); the fleet\'s environments are prod (siteforge sites shows which site has which)' },
   { input: '--fleet naming no file', argv: (_file, dir) => ['validate', '--fleet', join(dir, 'nope.ts')],
     err: (_file, dir) => `fleet module ${join(dir, 'nope.ts')} does not exist` },
   { input: '--catalog naming no folder', argv: (file, dir) => ['validate', '--fleet', file, '--catalog', join(dir, 'catalog')],
