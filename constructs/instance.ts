@@ -264,7 +264,7 @@ export class Instance extends Construct {
 
   /** Binds this instance to `dependency`: it is deployed first and its connection settings are injected. */
   public uses(dependency: Instance): this {
-    if (!(dependency instanceof Instance)) throw errorAt(this.node.path, `uses takes an instance of its environment (what addInstance returns), not ${(dependency as unknown as object | undefined)?.constructor?.name ?? String(dependency)}`);
+    if (!(dependency instanceof Instance)) throw errorAt(this.node.path, `uses takes an instance of its environment (what addInstance returns), not ${shownValue(dependency)}`);
     if (dependency === this) throw errorAt(this.node.path, 'an instance cannot use itself');
     if (Environment.of(dependency) !== Environment.of(this)) {
       throw errorAt(this.node.path, `can only use instances of its own environment, not ${dependency.node.path}`);

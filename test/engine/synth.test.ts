@@ -77,7 +77,7 @@ describe('synth', () => {
       env.addCluster();
       env.addInstance('web', { service: catalog.service('koca-website') }).uses(env as never);
       return site;
-    }, /^odd\/prod\/web: uses takes an instance of its environment \(what addInstance returns\), not Environment$/],
+    }, /^odd\/prod\/web: uses takes an instance of its environment \(what addInstance returns\), not an Environment$/],
   ])('reports a site definition %s as invalid input naming the site', async (_what, build, message) => {
     const outDir = tempDir();
     const error = await synth({ fleet: [{ name: 'odd', build }], catalog, outDir }).catch((e: unknown) => e);
