@@ -113,6 +113,8 @@ export class Instance extends Construct {
   /** The environment's ConfigMaps and Secrets the container reads all keys of. */
   public readonly envFrom: readonly (EnvironmentConfigMap | EnvironmentSecret)[];
   private readonly used: Instance[] = [];
+  /** Whether the profile is the service's default, not one the site named. */
+  private readonly defaultProfile: boolean;
 
   constructor(scope: Environment, id: string, props: InstanceProps) {
     super(scope, id);
@@ -134,6 +136,7 @@ export class Instance extends Construct {
       throw errorAt(path, `${props.service.name} has no profile ${JSON.stringify(profileName)}${didYouMean(profileName, profiles)}; profiles are ${profiles.join(', ')}`);
     }
     this.profile = profile;
+    this.defaultProfile = props.profile === undefined;
     // Checked with the tree (see problems), not thrown here: nothing built on needs a valid
     // count, and a throw would end the site's build, hiding its other environments' problems.
     this.nodes = props.nodes ?? profile.defaultNodes;
@@ -369,8 +372,18 @@ export class Instance extends Construct {
 
   /** Whether `nodes` is a count the profile allows. */
   private nodesValid(): boolean {
-    const { minNodes, maxNodes, forbiddenNodes } = this.profile;
-    return Number.isInteger(this.nodes) && this.nodes >= minNodes && (maxNodes === undefined || this.nodes <= maxNodes) && !forbiddenNodes.includes(this.nodes);
+    return allowsNodes(this.profile, this.nodes);
+  }
+
+  /**
+   * The fix when the site gave nodes but no profile, and the default profile does not allow
+   * that count while another does (`nodes: 3` for Elasticsearch, whose default is single).
+   */
+  private profileForNodes(): string {
+    if (!this.defaultProfile) return '';
+    const fitting = Object.values(this.service.profiles).filter((p) => allowsNodes(p, this.nodes));
+    if (fitting.length === 0) return '';
+    return `; profile ${this.profile.name} is ${this.service.name}'s default: for ${this.nodes} nodes, set ${fitting.map((p) => `profile: '${p.name}'`).join(' or ')}`;
   }
 
   private problems(): string[] {
@@ -378,7 +391,7 @@ export class Instance extends Construct {
     const env = Environment.of(this);
     const problems: string[] = [];
     const nodesValid = this.nodesValid();
-    if (!nodesValid) problems.push(`${path}: nodes must be ${Number.isInteger(this.nodes) ? '' : 'an integer, '}${describeNodes(this.profile)} for profile ${this.profile.name}, got ${shownValue(this.nodes)}`);
+    if (!nodesValid) problems.push(`${path}: nodes must be ${Number.isInteger(this.nodes) ? '' : 'an integer, '}${describeNodes(this.profile)} for profile ${this.profile.name}, got ${shownValue(this.nodes)}${this.profileForNodes()}`);
     for (const dependency of this.service.dependencies) {
       if (!this.used.some((d) => d.service.name === dependency)) {
         problems.push(`${path}: ${this.service.name} depends on ${dependency}, but ${this.name} uses no ${dependency} instance; add one to ${env.node.path} and call ${this.name}.uses(it), or set withDependencies: true`);
@@ -458,6 +471,12 @@ function resolveCredentials(
     }
   }
   return Object.fromEntries(keys.map((key) => [key, given[key] ?? Secret.generated()]));
+}
+
+/** Whether `profile` allows `nodes` nodes. */
+function allowsNodes(profile: ServiceProfile, nodes: number): boolean {
+  const { minNodes, maxNodes, forbiddenNodes } = profile;
+  return Number.isInteger(nodes) && nodes >= minNodes && (maxNodes === undefined || nodes <= maxNodes) && !forbiddenNodes.includes(nodes);
 }
 
 function describeNodes(profile: ServiceProfile): string {

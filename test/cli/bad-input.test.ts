@@ -94,6 +94,10 @@ const cases: Case[] = [
     err: () => 'acme/prod/es: elasticsearch has no profile "clustered" (did you mean "cluster"?); profiles are single, cluster' },
   { input: 'nodes outside the profile\'s range', fleet: acme("env.addInstance('es', { service: catalog.service('elasticsearch'), profile: 'single', nodes: 3 });"),
     err: () => 'acme/prod/es: nodes must be 1 for profile single, got 3' },
+  { input: 'nodes that only another profile than the default allows, without a profile', fleet: acme("env.addInstance('es', { service: catalog.service('elasticsearch'), nodes: 3 });"),
+    err: () => "acme/prod/es: nodes must be 1 for profile single, got 3; profile single is elasticsearch's default: for 3 nodes, set profile: 'cluster'" },
+  { input: 'nodes that no profile allows, without a profile', fleet: acme("env.addInstance('mysql', { service: catalog.service('mysql'), nodes: 2 });"),
+    err: () => 'acme/prod/mysql: nodes must be 1 for profile single, got 2' },
   { input: 'nodes given as a string', fleet: acme("env.addInstance('es', { service: catalog.service('elasticsearch'), profile: 'cluster', nodes: '3' as never });"),
     err: () => 'acme/prod/es: nodes must be an integer, at least 3 for profile cluster, got "3"' },
   // instances and dependencies
