@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import { columns, type Io } from './io';
 
 export function catalogCommand(io: Io): Command {
-  const catalogDir = () => new Option('--catalog <dir>', 'catalog folder').default(undefined, 'the built-in catalog');
+  // As fleetOptions' (options.ts, which loads more than these commands need).
+  const catalogDir = () => new Option('--catalog <dir>', 'catalog folder (default: the built-in catalog)');
   const command = new Command('catalog').description('list the catalog services, or show one');
   command
     .command('list')

@@ -18,7 +18,15 @@ export function fleetOptions(command: Command): Command {
     .addOption(new Option('--site <name>', 'only this site'))
     .addOption(new Option('--env <name>', 'only environments with this name'))
     .addOption(new Option('--fleet <module>', 'module exporting `fleet`, the list of site definitions').default(DEFAULT_FLEET))
-    .addOption(new Option('--catalog <dir>', 'catalog folder').default(undefined, 'the built-in catalog'));
+    .addOption(catalogOption());
+}
+
+/**
+ * `--catalog <dir>`. Commander shows no default whose value is undefined, so the description
+ * says it.
+ */
+function catalogOption(): Option {
+  return new Option('--catalog <dir>', 'catalog folder (default: the built-in catalog)');
 }
 
 /**
@@ -35,8 +43,8 @@ export async function loadInputs(options: FleetOptions, compiled?: CompiledProgr
 
 /** `--workers <n>`: threads that build and render sites in parallel. */
 export function workersOption(): Option {
-  return new Option('--workers <n>', 'threads that build and render sites in parallel')
-    .default('auto', `one per ${SITES_PER_THREAD} sites that need rendering, at most one per core`)
+  return new Option('--workers <n>', 'threads that build and render sites in parallel: a number, or auto')
+    .default('auto', `auto: one per ${SITES_PER_THREAD} sites that need rendering, at most one per core`)
     .argParser(parseWorkers);
 }
 

@@ -177,6 +177,21 @@ export const fleet: SiteDefinition[] = [{
     expect(synthUnder('da_DK.UTF-8')).toStrictEqual(plain);
   });
 
+  it.each(['synth', 'validate', 'sites', 'diff', 'publish', 'catalog list', 'catalog show'])('%s --help says what --catalog defaults to', async (command) => {
+    // WHEN a fleet command's help is shown, THEN --catalog says it defaults to the built-in catalog
+    const result = await runCli([...command.split(' '), '--help']);
+    expect(result.code).toBe(0);
+    expect(result.out.replace(/\s+/g, ' ')).toContain('--catalog <dir> catalog folder (default: the built-in catalog)');
+  });
+
+  it.each(['synth', 'publish'])('%s --help says --workers takes a number or auto, as it does', async (command) => {
+    // GIVEN --workers auto, which the command accepts
+    expect((await runCli([command, '--workers', 'auto', '--help'])).code).toBe(0);
+    // WHEN its help is shown, THEN it says so
+    const result = await runCli([command, '--help']);
+    expect(result.out.replace(/\s+/g, ' ')).toContain('--workers <n> threads that build and render sites in parallel: a number, or auto (default: auto: one per 40 sites that need rendering, at most one per core)');
+  });
+
   it('exits 2 on an unknown command', async () => {
     expect((await runCli(['synthesize'])).code).toBe(2);
   });
