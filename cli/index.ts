@@ -52,7 +52,8 @@ export async function main(argv: readonly string[], io: Io = processIo, compiled
 function exitCodeOf(error: unknown, io: Io, compiled: CompiledProgram | undefined): number {
   if (error instanceof ExitWith) return error.code;
   if (error instanceof CommanderError) {
-    return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code) ? EXIT.OK : EXIT.USAGE;
+    // Help shown because no command was given comes with exit code 1: a usage error.
+    return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code) && error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   }
   const problems = userErrorsOf(error);
   if (problems.length === 1) {

@@ -192,6 +192,18 @@ export const fleet: SiteDefinition[] = [{
     expect(result.out.replace(/\s+/g, ' ')).toContain('--workers <n> threads that build and render sites in parallel: a number, or auto (default: auto: one per 40 sites that need rendering, at most one per core)');
   });
 
+  it.each([[[]], [['catalog']]])('exits 2, with the help on stderr, when no command is given: %j', async (argv) => {
+    // WHEN siteforge (or a command with subcommands) is run without a command
+    const result = await runCli(argv);
+    // THEN it is a usage error, as an unknown command is, so a script with an empty command fails
+    expect(result).toMatchObject({ code: 2, out: '', err: expect.stringContaining('Usage: siteforge') });
+  });
+
+  it.each([[['--help']], [['help']], [['help', 'synth']], [['catalog', '--help']]])('exits 0 when help is asked for: %j', async (argv) => {
+    const result = await runCli(argv);
+    expect(result).toMatchObject({ code: 0, err: '', out: expect.stringContaining('Usage: siteforge') });
+  });
+
   it('exits 2 on an unknown command', async () => {
     expect((await runCli(['synthesize'])).code).toBe(2);
   });
