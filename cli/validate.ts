@@ -15,12 +15,13 @@ interface ValidateCommandOptions extends FleetOptions {
 export function validateCommand(io: Io, compiled?: CompiledProgram): Command {
   return fleetOptions(new Command('validate'))
     .description('check every site, environment and instance of the fleet and report every problem at once; writes nothing')
-    .addOption(new Option('--output [dir]', 'instead, check the Kubernetes objects of an existing output folder against the Kubernetes 1.28 and CRD schemas (default dir: dist)'))
+    .addOption(new Option('--output [dir]', 'instead, check the Kubernetes objects of an existing output folder against the Kubernetes 1.28 and CRD schemas (default dir: dist); with --site and --env, only those environments\'')
+      .conflicts(['fleet', 'catalog']))
     .action(async (options: ValidateCommandOptions) => {
       if (options.output !== undefined) {
         const { validateOutput } = await import('../engine/validate-objects');
         const dir = options.output === true ? DEFAULT_OUT : String(options.output);
-        const result = validateOutput(dir);
+        const result = validateOutput(dir, { site: options.site, env: options.env });
         io.out(`${result.objects} object${result.objects === 1 ? '' : 's'} in ${result.repositories} environment repositor${result.repositories === 1 ? 'y' : 'ies'} under ${dir} valid`);
         return;
       }

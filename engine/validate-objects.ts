@@ -6,6 +6,8 @@ import type { RenderedFile } from '../constructs';
 import { parseYaml } from '../constructs/yaml';
 import { UserError, UserErrors } from './errors';
 import { readState } from './output';
+import { didYouMean } from '../constructs/names';
+import type { Selection } from './fleet';
 import kubernetesSchemas from './schemas/kubernetes-1.28.json' with { type: 'json' };
 import crdSchemas from './schemas/crds.json' with { type: 'json' };
 
@@ -158,31 +160,52 @@ export interface OutputValidation {
 
 /**
  * Checks the objects of every environment repository under `outDir` (folders
- * `<site>/<env>/` that siteforge wrote), as synth does before writing. Throws every problem
- * at once.
+ * `<site>/<env>/` that siteforge wrote) that `selection` names, as synth does before writing.
+ * Throws every problem at once; a selection that names no repository there is an error.
  */
-export function validateOutput(outDir: string): OutputValidation {
+export function validateOutput(outDir: string, selection: Selection = {}): OutputValidation {
   if (!existsSync(outDir) || !statSync(outDir).isDirectory()) {
     throw new UserError(`output folder ${outDir} does not exist; run siteforge synth first or pass the folder that holds <site>/<env>/`);
   }
+  const repos = repositoriesIn(outDir);
+  const selected = repos.filter(([site, env]) => (selection.site === undefined || site === selection.site) && (selection.env === undefined || env === selection.env));
+  if (repos.length === 0) throw new UserError(`${outDir} holds no environment repository written by siteforge`);
+  if (selected.length === 0) throw noSuchRepository(outDir, repos, selection);
   const errors: UserError[] = [];
-  let repositories = 0;
   let objects = 0;
+  for (const [site, env] of selected) {
+    const repoDir = join(outDir, site, env);
+    const files = OBJECT_FOLDERS.flatMap((folder) => filesUnder(repoDir, folder.slice(0, -1)))
+      .filter(isObjectFile)
+      .map((path) => ({ path, content: readFileSync(join(repoDir, path), 'utf8') }));
+    objects += files.length;
+    errors.push(...validateObjects(`${site}/${env}`, files));
+  }
+  UserErrors.throwIfAny(errors);
+  return { repositories: selected.length, objects };
+}
+
+/** The environment repositories siteforge wrote under `outDir`, as [site, env], sorted. */
+function repositoriesIn(outDir: string): [string, string][] {
+  const repos: [string, string][] = [];
   for (const site of readdirSync(outDir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort()) {
     for (const env of readdirSync(join(outDir, site), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
-      const repoDir = join(outDir, site, env);
-      if (!readState(repoDir)) continue;
-      repositories++;
-      const files = OBJECT_FOLDERS.flatMap((folder) => filesUnder(repoDir, folder.slice(0, -1)))
-        .filter(isObjectFile)
-        .map((path) => ({ path, content: readFileSync(join(repoDir, path), 'utf8') }));
-      objects += files.length;
-      errors.push(...validateObjects(`${site}/${env}`, files));
+      if (readState(join(outDir, site, env))) repos.push([site, env]);
     }
   }
-  if (repositories === 0) throw new UserError(`${outDir} holds no environment repository written by siteforge`);
-  UserErrors.throwIfAny(errors);
-  return { repositories, objects };
+  return repos;
+}
+
+/** The error of a `--site` or `--env` that names no repository of `outDir`, naming those there are. */
+function noSuchRepository(outDir: string, repos: readonly [string, string][], selection: Selection): UserError {
+  const sites = [...new Set(repos.map(([site]) => site))];
+  if (selection.site !== undefined && !sites.includes(selection.site)) {
+    return new UserError(`${outDir} holds no environment repository of site ${selection.site}${didYouMean(selection.site, sites)}; it holds ${sites.join(', ')}`);
+  }
+  const envs = [...new Set(repos.filter(([site]) => selection.site === undefined || site === selection.site).map(([, env]) => env))].sort();
+  const name = selection.site === undefined ? `of an environment named ${selection.env}` : `${selection.site}/${selection.env}`;
+  const holds = selection.site === undefined ? `the environments there are ${envs.join(', ')}` : `${selection.site} has ${envs.join(', ')}`;
+  return new UserError(`${outDir} holds no environment repository ${name}${didYouMean(String(selection.env), envs)}; ${holds}`);
 }
 
 function filesUnder(root: string, folder: string): string[] {

@@ -172,4 +172,26 @@ describe('the whole output of the example fleet', async () => {
     const result = await runCli(['validate', '--output', outDir]);
     expect(result).toMatchObject({ code: 1, err: 'error: demo/all-in-one/manifests/kong/deployment-kong.yaml: Deployment demo-all-in-one/kong: .spec.replicas: must be number, got string "1"\n' });
   });
+
+  it('makes `siteforge validate --output` check only the environments --site and --env select, and refuse a selection that matches none', async () => {
+    // GIVEN the output with demo's Kong hand-edited
+    const file = join(outDir, 'demo/all-in-one/manifests/kong/deployment-kong.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('replicas: 1', 'replicas: "1"'));
+    // WHEN another site's repositories are checked, THEN demo's object is not, and they are valid
+    expect(await runCli(['validate', '--output', outDir, '--site', 'acme'])).toMatchObject({ code: 0, out: expect.stringMatching(/^\d+ objects in 3 environment repositories under .* valid\n$/) });
+    expect(await runCli(['validate', '--output', outDir, '--site', 'acme', '--env', 'prod'])).toMatchObject({ code: 0, out: expect.stringMatching(/ in 1 environment repository under /) });
+    expect(await runCli(['validate', '--output', outDir, '--env', 'all-in-one'])).toMatchObject({ code: 1, err: expect.stringContaining('demo/all-in-one/manifests/kong/deployment-kong.yaml') });
+    // WHEN the selection names no repository of the folder, THEN it says so rather than check nothing
+    expect(await runCli(['validate', '--output', outDir, '--site', 'acmee'])).toMatchObject({
+      code: 1, err: `error: ${outDir} holds no environment repository of site acmee (did you mean "acme"?); it holds acme, blueking, choerodon, demo, koca, rainbond\n`,
+    });
+    expect(await runCli(['validate', '--output', outDir, '--site', 'acme', '--env', 'prd'])).toMatchObject({
+      code: 1, err: `error: ${outDir} holds no environment repository acme/prd (did you mean "prod"?); acme has dev, prod, test\n`,
+    });
+    expect(await runCli(['validate', '--output', outDir, '--env', 'prd'])).toMatchObject({
+      code: 1, err: `error: ${outDir} holds no environment repository of an environment named prd (did you mean "prod"?); the environments there are all-in-one, demo, dev, prod, runtime, single-cluster, stag, test\n`,
+    });
+    // AND options about the fleet, which --output does not read, are refused
+    expect(await runCli(['validate', '--output', outDir, '--fleet', 'sites/index.ts'])).toMatchObject({ code: 2, err: expect.stringContaining("option '--output [dir]' cannot be used with option '--fleet <module>'") });
+  });
 });
