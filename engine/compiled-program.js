@@ -293,6 +293,9 @@ async function compile(cacheDir, fleetFile, entries) {
         banner: { js: BANNER },
         metafile: true,
         logLevel: 'silent',
+        // A name imported from a module with no export at all (a site file that forgot its
+        // `export`) is a mistake, as node says, not a CommonJS module's undefined property.
+        logOverride: { 'import-is-undefined': 'error' },
         plugins: [sourcesAsRead(read, lookups, unsure)],
       });
     } catch (e) {

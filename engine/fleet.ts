@@ -163,7 +163,7 @@ async function compileErrors(file: string): Promise<string | undefined> {
   try {
     await build({
       entryPoints: [file], bundle: true, write: false, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent',
-      absWorkingDir: cwd, resolveExtensions: ['.ts', '.tsx', '.jsx', '.js', '.json'],
+      absWorkingDir: cwd, resolveExtensions: ['.ts', '.tsx', '.jsx', '.js', '.json'], logOverride: { 'import-is-undefined': 'error' },
     });
     return undefined;
   } catch (e) {

@@ -1,7 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -532,7 +532,11 @@ describe('loadFleet from a compiled program', () => {
       ['export const fleet = [ {;\n', 'Expected identifier but found ";"'],
       ["import { names } from './nowhere';\nexport const fleet = names;\n", `Cannot find module '${join(dir, 'nowhere')}' imported from ${file}`],
       [`import { Nothing } from '${ROOT}/constructs/index.ts';\nexport const fleet = [Nothing];\n`, "does not provide an export named 'Nothing'"],
+      // A site file that forgot its export: one with no export at all, which esbuild would
+      // compile as a CommonJS module whose names read undefined.
+      ["import { site } from './site';\nexport const fleet = [site];\n", "does not provide an export named 'site'"],
     ];
+    writeFileSync(join(dir, 'site.ts'), `import { Site } from '${ROOT}/constructs';\nconst site = { name: 'alpha', build: (scope: never) => new Site(scope, 'alpha', { domain: 'alpha.example.com' }) };\nvoid site;\n`);
     for (const [text, message] of broken) {
       writeFileSync(file, text);
       for (const env of [{}, { SITEFORGE_FROM_SOURCE: '1' }]) {
@@ -560,9 +564,11 @@ describe('loadFleet from a compiled program', () => {
     // in it with a syntax error, an import of a file that is not there, or of a name not exported
     const { dir } = projectFolder('commonjs');
     const file = join(dir, 'fleet.ts');
+    writeFileSync(join(dir, 'site.ts'), `import { Site } from '${ROOT}/constructs';\nconst site = { name: 'alpha', build: (scope: never) => new Site(scope, 'alpha', { domain: 'alpha.example.com' }) };\nvoid site;\n`);
     const broken: [string, string][] = [
       ['export const fleet = [ {;\n', `${file}:1:24: Expected identifier but found ";"`],
       ["import { names } from './nowhere';\nexport const fleet = names;\n", `${file}:1:22: Could not resolve "./nowhere"`],
+      ["import { site } from './site';\nexport const fleet = [site];\n", `${file}:1:9: Import "site" will always be undefined because the file "${relative(ROOT, join(dir, 'site.ts'))}" has no exports`],
       [`import { Nothing } from '${ROOT}/constructs/index.ts';\nexport const fleet = [Nothing];\n`, `${file}:1:9: No matching export in "constructs/index.ts" for import "Nothing"`],
     ];
     for (const [text, message] of broken) {
