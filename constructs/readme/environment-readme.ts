@@ -119,7 +119,12 @@ function tlsLines(env: Environment): string[] {
   const exposed = env.instancesInDependencyOrder().filter((i) => i.host !== undefined);
   if (exposed.length === 0) return [];
   if (exposed.every((i) => !i.tls.enabled)) {
-    return ['## TLS', '', 'No Ingress has TLS: every URL above is `http://`. Give the cluster a `tls` (cert-manager with an issuer, or a TLS Secret) in the site definition to serve them over HTTPS.', ''];
+    const cluster = env.cluster?.tls;
+    // The cluster may give TLS that each exposure turned off: then that is what to change.
+    const why = cluster?.enabled
+      ? `, since each exposure says \`tls: IngressTls.none()\` in place of the cluster's TLS (${cluster.kind === 'secret' ? `the TLS Secret \`${cluster.secretNameOf('')}\`` : 'cert-manager'}); leave that out to serve them over HTTPS.`
+      : '. Give the cluster a `tls` (cert-manager with an issuer, or a TLS Secret) in the site definition to serve them over HTTPS.';
+    return ['## TLS', '', `No Ingress has TLS: every URL above is \`http://\`${why}`, ''];
   }
   const namespace = env.cluster?.namespace ?? '';
   const lines = ['## TLS', '', '| instance | host | certificate |', '|---|---|---|'];

@@ -52,6 +52,18 @@ describe('TLS of exposed instances', () => {
     expect(out['manifests/kibana/ingress-kibana.yaml'].spec.tls).toBeUndefined();
   });
 
+  it('says in the README that the exposures turned TLS off, not that the cluster lacks it, when the cluster gives TLS and every exposure says none', () => {
+    // GIVEN a cluster with cert-manager, whose one exposed instance says IngressTls.none()
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com' });
+    const env = site.addEnvironment('prod');
+    env.addCluster({ tls: letsEncrypt });
+    env.addInstance('website', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: 'www.acme.example.com', tls: IngressTls.none() }) });
+    // WHEN rendered, THEN the README says where TLS was turned off and how to have it
+    const readme: string = files(env)['README.md'];
+    expect(readme).toContain('No Ingress has TLS: every URL above is `http://`, since each exposure says `tls: IngressTls.none()` in place of the cluster\'s TLS (cert-manager); leave that out to serve them over HTTPS.');
+    expect(readme).not.toContain('Give the cluster a `tls`');
+  });
+
   it('with cert-manager, gives the native Ingress a TLS section and writes a Certificate for its host', () => {
     // GIVEN a cluster whose Ingresses get certificates from a ClusterIssuer
     const out = files(environment({ tls: letsEncrypt }));
