@@ -6,6 +6,7 @@ import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { fleetFileOf, isOwnCode, nearestPackageJson, type CompiledProgram } from './compiled-program.js';
 import { UserError, UserErrors, userErrorsOf } from './errors';
+import { shownValue } from '../constructs/errors';
 import { didYouMean } from '../constructs/names';
 import { originalStack } from './original-stack';
 
@@ -63,7 +64,10 @@ export function buildSite(definition: SiteDefinition, catalog: Catalog): Site {
     throw e;
   }
   if (!(site instanceof Construct) || typeof (site as Partial<Site>).name !== 'string' || !Array.isArray((site as Partial<Site>).environments)) {
-    throw new UserError(`site definition ${JSON.stringify(definition.name)}: build must return the Site it made (new Site(scope, …)), got ${site === null ? 'null' : typeof site}`);
+    // An async build's own failure would otherwise end the process later, with a stack.
+    if (site instanceof Promise) site.catch(() => undefined);
+    const async = site instanceof Promise ? ': build runs synchronously, so it cannot be async; await what it needs at the top level of its module instead' : '';
+    throw new UserError(`site definition ${JSON.stringify(definition.name)}: build must return the Site it made (new Site(scope, …)), got ${shownValue(site)}${async}`);
   }
   if (site.name !== definition.name) {
     throw new UserError(`site definition ${JSON.stringify(definition.name)} built a site named ${JSON.stringify(site.name)}; the two must match`);

@@ -207,6 +207,12 @@ const cases: Case[] = [
     err: (file) => `fleet module ${file}: every entry of \`fleet\` needs a name and a build function` },
   { input: 'a build that returns nothing', fleet: "export const fleet = [{ name: 'acme', build(scope: never) { new Site(scope, 'acme', { domain: 'acme.example.com' }); } }];",
     err: () => 'site definition "acme": build must return the Site it made (new Site(scope, …)), got undefined' },
+  { input: 'an async build', fleet: "export const fleet = [{ name: 'acme', async build(scope: never) { return new Site(scope, 'acme', { domain: 'acme.example.com' }); } }];",
+    err: () => 'site definition "acme": build must return the Site it made (new Site(scope, …)), got a Promise: build runs synchronously, so it cannot be async; await what it needs at the top level of its module instead' },
+  { input: 'an async build that fails', fleet: "export const fleet = [{ name: 'acme', async build(scope: never) { const site = new Site(scope, 'acme', { domain: 'acme.example.com' }); site.addEnvironment('prod').addInstance('x', {} as never); return site; } }];",
+    err: () => 'site definition "acme": build must return the Site it made (new Site(scope, …)), got a Promise: build runs synchronously, so it cannot be async; await what it needs at the top level of its module instead' },
+  { input: 'a build that returns the site\'s environment', fleet: "export const fleet = [{ name: 'acme', build(scope: never) { return new Site(scope, 'acme', { domain: 'acme.example.com' }).addEnvironment('prod'); } }];",
+    err: () => 'site definition "acme": build must return the Site it made (new Site(scope, …)), got an Environment' },
   // options
   { input: '--site naming no site', args: ['--site', 'acmee'],
     err: () => 'unknown site "acmee" (did you mean "acme"?); the fleet has acme' },
