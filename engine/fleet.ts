@@ -46,10 +46,11 @@ export function selectEnvironments(site: Site, selection: Selection): Environmen
  */
 export function buildSite(definition: SiteDefinition, catalog: Catalog): Site {
   let site: Site;
+  // A plain root: the model needs no cdk8s App (renderers make their own), and commands that
+  // only build sites (`sites`) then never load cdk8s.
+  const root = new RootConstruct();
   try {
-    // A plain root: the model needs no cdk8s App (renderers make their own), and commands that
-    // only build sites (`sites`) then never load cdk8s.
-    site = definition.build(new RootConstruct(), catalog);
+    site = definition.build(root, catalog);
   } catch (e) {
     // The site definition's own code failing (say `undefined.x`) is its mistake, not siteforge's.
     const where = fleetFrame(e);
@@ -71,6 +72,12 @@ export function buildSite(definition: SiteDefinition, catalog: Catalog): Site {
   }
   if (site.name !== definition.name) {
     throw new UserError(`site definition ${JSON.stringify(definition.name)} built a site named ${JSON.stringify(site.name)}; the two must match`);
+  }
+  // Only the site returned is synthesized: another made beside it would vanish in silence.
+  const others = root.node.children.filter((c) => c !== site).map((c) => c.node.id);
+  if (others.length > 0) {
+    const named = others.join(', ');
+    throw new UserError(`site definition ${JSON.stringify(definition.name)} made ${named} beside the site ${site.name} it returned, which would not be synthesized; a definition builds one site: give ${others.length === 1 ? named : 'each'} a site definition of its own in the fleet`);
   }
   const problems = site.node.findAll().flatMap((c) => c.node.validate());
   UserErrors.throwIfAny(problems.map((p) => new UserError(p)));

@@ -211,6 +211,8 @@ const cases: Case[] = [
     err: () => 'site definition "acme": build must return the Site it made (new Site(scope, …)), got a Promise: build runs synchronously, so it cannot be async; await what it needs at the top level of its module instead' },
   { input: 'an async build that fails', fleet: "export const fleet = [{ name: 'acme', async build(scope: never) { const site = new Site(scope, 'acme', { domain: 'acme.example.com' }); site.addEnvironment('prod').addInstance('x', {} as never); return site; } }];",
     err: () => 'site definition "acme": build must return the Site it made (new Site(scope, …)), got a Promise: build runs synchronously, so it cannot be async; await what it needs at the top level of its module instead' },
+  { input: 'a build that makes a second site', fleet: "export const fleet: SiteDefinition[] = [{ name: 'acme', build(scope, catalog) { new Site(scope, 'acme-eu', { domain: 'eu.acme.example.com' }).addEnvironment('prod').addCluster(); const site = new Site(scope, 'acme', { domain: 'acme.example.com' }); const env = site.addEnvironment('prod'); env.addCluster(); env.addInstance('redis', { service: catalog.service('redis') }); return site; } }];",
+    err: () => 'site definition "acme" made acme-eu beside the site acme it returned, which would not be synthesized; a definition builds one site: give acme-eu a site definition of its own in the fleet' },
   { input: 'a build that returns the site\'s environment', fleet: "export const fleet = [{ name: 'acme', build(scope: never) { return new Site(scope, 'acme', { domain: 'acme.example.com' }).addEnvironment('prod'); } }];",
     err: () => 'site definition "acme": build must return the Site it made (new Site(scope, …)), got an Environment' },
   // options
