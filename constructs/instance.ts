@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Construct } from 'constructs';
 import { errorAt, receivedValue, shownValue } from './errors';
 import { assertDnsSubdomain, didYouMean, dnsSubdomainProblem } from './names';
@@ -192,6 +193,10 @@ export class Instance extends Construct {
       if (this.placement.kind !== 'kubernetes') throw errorAt(path, `an Ingress exposure needs placement on Kubernetes, but ${id} is placed on VMs; leave exposure out or place it on Kubernetes`);
       if (helm && !helm.ingress && !helm.siteforgeIngress) throw errorAt(path, `${props.service.name}'s Helm values set up no Ingress (they never read instance.host): leave exposure out`);
       assertDnsSubdomain(path, 'exposure host', this.host);
+      // An IPv4 address passes as DNS labels, but the API server refuses it as an Ingress host.
+      if (isIP(this.host)) {
+        throw errorAt(path, `exposure host must be a DNS name, not an IP address, got ${JSON.stringify(this.host)}: Kubernetes refuses an Ingress rule for an IP; give a name that resolves to the ingress controller, such as ${id}.${Site.of(this).domain}`);
+      }
       for (const [name, extra] of Object.entries(this.extraHosts)) {
         if (dnsSubdomainProblem(extra)) throw errorAt(path, `the host ${props.service.name}'s chart serves as ${name}, ${extra}, ${dnsSubdomainProblem(extra)}; give the instance a host whose first label is shorter`);
       }

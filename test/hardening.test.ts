@@ -139,6 +139,11 @@ const modelCases: SiteCase[] = [
     message: 'acme/prod/www: exposed on www.acme.example.com/, as website is; give one another host or path',
   },
   {
+    input: 'an exposure host that is an IP address',
+    fleet: () => [acme((env) => env.addInstance('website', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: '192.168.10.20' }) }))],
+    message: 'acme/prod/website: exposure host must be a DNS name, not an IP address, got "192.168.10.20": Kubernetes refuses an Ingress rule for an IP; give a name that resolves to the ingress controller, such as website.acme.example.com',
+  },
+  {
     input: 'a secret store name that is not a Kubernetes name',
     fleet: () => [{ name: 'acme', build: (scope: Construct) => new Site(scope, 'acme', { domain: 'acme.example.com', secrets: SecretBackend.externalSecrets({ store: SecretStoreRef.cluster('Bad Store Name!') }) }) }],
     message: 'site acme: the ClusterSecretStore name must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-", got "Bad Store Name!" (at hardening.test.ts)',

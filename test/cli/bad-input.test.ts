@@ -156,6 +156,8 @@ const cases: Case[] = [
     err: () => 'acme/prod/web2: exposed on www.acme.example.com/, as web is; give one another host or path' },
   { input: 'an exposure host that is a URL', fleet: acme("env.addInstance('web', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: 'https://www.acme.example.com' }) });"),
     err: () => 'acme/prod/web: exposure host must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-", got "https://www.acme.example.com"' },
+  { input: 'an exposure host that is an IP address', fleet: acme("env.addInstance('web', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: '10.0.0.80' }) });"),
+    err: () => 'acme/prod/web: exposure host must be a DNS name, not an IP address, got "10.0.0.80": Kubernetes refuses an Ingress rule for an IP; give a name that resolves to the ingress controller, such as web.acme.example.com' },
   { input: 'a Secret.fromEnv variable that is not set', fleet: acme("env.addInstance('redis', { service: catalog.service('redis'), credentials: { 'redis-password': Secret.fromEnv('ACME_BAD_INPUT_UNSET') } });", "{ domain: 'acme.example.com', secrets: SecretBackend.sealedSecrets({ certificate: ACME_PROD_SEALING_CERTIFICATE }) }"),
     err: () => 'acme/prod/redis: credentials redis-password come from the environment variable ACME_BAD_INPUT_UNSET, which is not set; export it before synthesizing' },
   { input: 'the cluster\'s own namespace', fleet: acme(GOOD_BODY, undefined, "env.addCluster({ namespace: 'kube-system' });"),
