@@ -112,6 +112,10 @@ export class KubernetesCluster extends Construct {
     this.namespace = props.namespace ?? `${Site.of(scope).name}-${scope.name}`;
     assertDnsLabel(this.node.path, 'ingressClass', this.ingressClass);
     if (this.storageClass !== undefined) assertDnsLabel(this.node.path, 'storageClass', this.storageClass);
+    // The default is made of two valid names, each up to 63 characters: only its length can be wrong.
+    if (props.namespace === undefined && this.namespace.length > 63) {
+      throw errorAt(this.node.path, `namespace ${this.namespace}, made of the site and environment names (<site>-<env>), must be at most 63 characters, got ${this.namespace.length}; give the environment a namespace of its own (addCluster({ namespace })), or shorten the site or environment name`);
+    }
     assertDnsLabel(this.node.path, 'namespace', this.namespace);
     // The applier creates the environment's Namespace and, with prune, may delete it with everything in it.
     if (clusterNamespaces().includes(this.namespace)) {
