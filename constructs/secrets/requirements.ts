@@ -6,7 +6,7 @@ import type { Secret } from '../secret';
 import { backendSourceProblem, type SecretBackend } from '../secret-backend';
 import { templateContext } from '../template-context';
 import { assertDnsSubdomain, byName } from '../names';
-import { UserError } from '../errors';
+import { errorAt, UserError } from '../errors';
 
 /**
  * One secret object an environment needs: the Kubernetes Secret `<namespace>/<name>` that a
@@ -231,7 +231,13 @@ function contentsText(tls: IngressTls): string {
 /** The Secret on `env`'s cluster holding `instance`'s credentials, as its service's connection names it. */
 function kubernetesRequirement(env: Environment, instance: Instance): SecretRequirement {
   const secretName = (templateContext(instance).credentials as { secretName: string }).secretName;
-  assertDnsSubdomain(instance.node.path, `credentials secretName (from ${instance.service.name}'s connection.credentials.secretName)`, secretName);
+  const from = `${instance.service.name}'s connection.credentials.secretName`;
+  // Made from the instance's name (<instance>-credentials): a valid name can make it too long.
+  const longest = Math.max(...secretName.split('.').map((label) => label.length));
+  if (longest > 63 && secretName.includes(instance.name)) {
+    throw errorAt(instance.node.path, `credentials Secret name ${secretName} (from ${from}) is ${longest} characters, over the 63 of a DNS label; give the instance a name of at most ${instance.name.length - (longest - 63)} characters`);
+  }
+  assertDnsSubdomain(instance.node.path, `credentials secretName (from ${from})`, secretName);
   return {
     path: instance.node.path,
     purpose: 'credentials',

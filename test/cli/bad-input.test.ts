@@ -105,6 +105,8 @@ const cases: Case[] = [
     err: () => 'acme/prod/admin: portal-admin depends on mysql, but admin uses no mysql instance; add one to acme/prod and call admin.uses(it), or set withDependencies: true' },
   { input: 'two instances with one name', fleet: acme("env.addInstance('redis', { service: catalog.service('redis') }); env.addInstance('redis', { service: catalog.service('redis') });"),
     err: () => 'acme/prod/redis: acme/prod already has an instance or host group named "redis"; give each its own name' },
+  { input: 'an instance name too long for its credentials Secret', fleet: acme(`env.addInstance('mysql-${'x'.repeat(50)}', { service: catalog.service('mysql') });`),
+    err: () => `acme/prod/mysql-${'x'.repeat(50)}: credentials Secret name mysql-${'x'.repeat(50)}-credentials (from mysql's connection.credentials.secretName) is 68 characters, over the 63 of a DNS label; give the instance a name of at most 51 characters` },
   { input: 'an instance name with capitals', fleet: acme("env.addInstance('Redis', { service: catalog.service('redis') });"),
     err: () => `acme/prod/Redis: instance name ${RFC1123}, got "Redis"` },
   { input: 'an instance name with an underscore', fleet: acme("env.addInstance('redis_cache', { service: catalog.service('redis') });"),
