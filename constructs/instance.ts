@@ -92,6 +92,8 @@ function amountOf(quantity: string): number {
 
 /** 63 characters of a label value, less "-" and the 10 of a controller revision's hash. */
 const MAX_STATEFULSET_NAME = 52;
+/** Helm's longest release name (chartutil.ValidateReleaseName). */
+const MAX_RELEASE_NAME = 53;
 /** An Ingress path: absolute, of the characters a URL path may hold unescaped (RFC 3986). */
 const INGRESS_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
 
@@ -163,6 +165,11 @@ export class Instance extends Construct {
     // to 10 characters, and a label value holds at most 63: a longer name starts no pod.
     if (this.placement.kind === 'kubernetes' && props.service.workload?.kind === 'StatefulSet' && id.length > MAX_STATEFULSET_NAME) {
       throw errorAt(path, `instance name must be at most ${MAX_STATEFULSET_NAME} characters, as it names a StatefulSet (Kubernetes labels its pods with the name and a hash, at most 63 characters together), got ${id.length}`);
+    }
+    // Argo CD and Flux install a chart as the release named after the instance, and Helm
+    // (helm template too) refuses a release name over 53 characters.
+    if (this.placement.kind === 'kubernetes' && props.service.helm && id.length > MAX_RELEASE_NAME) {
+      throw errorAt(path, `instance name must be at most ${MAX_RELEASE_NAME} characters, as it names a Helm release (Helm refuses a longer one, so the chart would never install), got ${id.length}`);
     }
     this.resources = { ...props.service.workload?.resources, ...props.resources };
     for (const [resource, quantities] of Object.entries(this.resources)) {

@@ -139,6 +139,11 @@ const modelCases: SiteCase[] = [
     message: 'acme/prod/www: exposed on www.acme.example.com/, as website is; give one another host or path',
   },
   {
+    input: 'a chart-based instance name longer than a Helm release name',
+    fleet: () => [acme((env) => env.addInstance(`kibana-${'a'.repeat(47)}`, { service: catalog.service('kibana'), withDependencies: true }))],
+    message: `acme/prod/kibana-${'a'.repeat(47)}: instance name must be at most 53 characters, as it names a Helm release (Helm refuses a longer one, so the chart would never install), got 54`,
+  },
+  {
     input: 'an exposure host that is an IP address',
     fleet: () => [acme((env) => env.addInstance('website', { service: catalog.service('koca-website'), exposure: Exposure.ingress({ host: '192.168.10.20' }) }))],
     message: 'acme/prod/website: exposure host must be a DNS name, not an IP address, got "192.168.10.20": Kubernetes refuses an Ingress rule for an IP; give a name that resolves to the ingress controller, such as website.acme.example.com',
