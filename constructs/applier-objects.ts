@@ -104,3 +104,24 @@ export function applierNameClashes(site: Site): string[] {
   }
   return problems;
 }
+
+/** The longest label value Kubernetes takes. */
+const MAX_LABEL_VALUE = 63;
+
+/**
+ * The Flux Kustomizations of `env` whose names are too long to work: kustomize-controller
+ * labels every object it applies with `kustomize.toolkit.fluxcd.io/name: <Kustomization>`, and
+ * a label value holds at most 63 characters, so the API server would refuse every object
+ * (fluxcd/flux2#2004). A HelmRelease is named as its instance's Kustomization.
+ */
+export function fluxNameLengthProblems(env: Environment): string[] {
+  if (env.cluster?.applier.name !== 'flux') return [];
+  return applierObjects(env).filter((o) => o.kind === 'Kustomization' && o.name.length > MAX_LABEL_VALUE).map((o) => {
+    const why = `would be ${o.name.length} characters, and Flux labels every object it applies with the Kustomization's name, which a label value holds only up to ${MAX_LABEL_VALUE}: nothing would be applied`;
+    const instance = env.instances.find((i) => i.node.path === o.purpose);
+    if (instance) {
+      return `${o.purpose}: its Flux Kustomization ${o.name} ${why}; shorten the instance name (to at most ${instance.name.length - (o.name.length - MAX_LABEL_VALUE)} characters), or the site or environment name`;
+    }
+    return `${env.node.path}: the Flux Kustomization ${o.name} (${o.purpose}) ${why}; shorten the site or environment name, or the instance's`;
+  });
+}

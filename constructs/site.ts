@@ -4,7 +4,7 @@ import { assertDnsLabel, assertDnsSubdomain, assertGroupNames, childPath } from 
 import { Environment, EnvironmentProps } from './environment';
 import { SecretBackend, assertSecretBackend } from './secret-backend';
 import { ArgoCdTopology } from './argocd-topology';
-import { applierNameClashes } from './applier-objects';
+import { applierNameClashes, fluxNameLengthProblems } from './applier-objects';
 
 /** `mirror` without a trailing slash, after checking it is `host[:port][/path]`. */
 export function checkRegistryMirror(path: string, mirror: string | undefined): string | undefined {
@@ -168,6 +168,7 @@ export class Site extends Construct {
     this.node.addValidation({ validate: () => this.argoCdProblems() });
     // Environments may share one Argo CD or Flux (siteforge cannot tell their clusters apart).
     this.node.addValidation({ validate: () => applierNameClashes(this) });
+    this.node.addValidation({ validate: () => this.environments.flatMap((env) => fluxNameLengthProblems(env)) });
     if (this.gitRemote !== undefined && !isGitRemoteTemplate(this.gitRemote)) {
       // A password in it (which is refused) is not shown.
       const shown = String(this.gitRemote).replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');

@@ -17,10 +17,10 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }));
 /** Writes a fleet module named `name` holding `text` after the imports every case uses. */
 function fleetFile(name: string, text: string): string {
   const file = join(folder, `${name}.ts`);
-  writeFileSync(file, `import { Site, Exposure, IngressTls, Placement, Secret, SecretBackend } from '${ROOT}/constructs';
+  writeFileSync(file, `import { Applier, Site, Exposure, IngressTls, Placement, Secret, SecretBackend } from '${ROOT}/constructs';
 import type { SiteDefinition } from '${ROOT}/sites';
 import { ACME_PROD_SEALING_CERTIFICATE } from '${ROOT}/sites/acme-sealing-certificate';
-void Exposure, IngressTls, Placement, Secret, SecretBackend, ACME_PROD_SEALING_CERTIFICATE;
+void Applier, Exposure, IngressTls, Placement, Secret, SecretBackend, ACME_PROD_SEALING_CERTIFICATE;
 ${text}
 `);
   return file;
@@ -172,6 +172,8 @@ const cases: Case[] = [
     "env.addCluster({ tls: IngressTls.secret('acme-tls', { certificate: Secret.fromEnv('PATH'), privateKey: Secret.fromEnv('PATH') }) });"),
     err: () => 'acme/prod/cluster: the TLS Secret acme-tls: the environment variable PATH holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the certificate chain, the server\'s certificate first' },
   // choices given as strings or plain objects (a fleet is compiled, not type-checked)
+  { input: 'names that make a Flux Kustomization name over 63 characters', fleet: acme(`env.addInstance('web-${'x'.repeat(52)}', { service: catalog.service('koca-website') });`, undefined, "env.addCluster({ applier: Applier.flux() });"),
+    err: () => `acme/prod/web-${'x'.repeat(52)}: its Flux Kustomization acme-prod-web-${'x'.repeat(52)} would be 66 characters, and Flux labels every object it applies with the Kustomization's name, which a label value holds only up to 63: nothing would be applied; shorten the instance name (to at most 53 characters), or the site or environment name` },
   { input: 'an applier given as a string', fleet: acme(GOOD_BODY, undefined, "env.addCluster({ applier: 'flux' as never });"),
     err: () => 'acme/prod/cluster: applier must be Applier.argoCd() or Applier.flux(), got "flux"' },
   { input: 'the API server URL given in place of the cluster\'s options', fleet: acme(GOOD_BODY, undefined, "env.addCluster('https://k8s.acme.internal:6443' as never);"),
