@@ -37,8 +37,9 @@ export function publishCommand(io: Io, compiled?: CompiledProgram): Command {
     .addOption(new Option('--overwrite-drift', 'replace managed files edited in the repository instead of stopping'))
     .addOption(new Option('--retries <n>', 'rebuild and retry a push this many times when the remote moved').default(5).argParser(wholeNumber(0)))
     .addOption(new Option('--concurrency <n>', 'repositories published at once').default(4).argParser(wholeNumber(1)))
-    .addOption(workersOption())
-    .addOption(renderAllOption())
+    // Both only shape the synth --no-synth leaves out.
+    .addOption(workersOption().conflicts('synth'))
+    .addOption(renderAllOption().conflicts('synth'))
     .addOption(new Option('--no-synth', 'publish what the last synth wrote in --out as it is (after reviewing its diff)'))
     .addHelpText('after', `
 Sites with a gitRemote push there ({site} and {env} filled in); the others go to local bare

@@ -240,6 +240,10 @@ const cases: Case[] = [
     err: (file) => `cannot write to ${file}: it is a file, not a folder; name a folder (or one to create) with --out` },
   { input: '--workers 0', argv: (file) => ['synth', '--fleet', file, '--workers', '0'], code: 2,
     err: /^error: option '--workers <n>' argument '0' is invalid\. must be a positive integer or "auto"\n/ },
+  { input: 'publish --no-synth with --render-all, which it would not do', argv: (file, dir) => ['publish', '--fleet', file, '--out', dir, '--no-synth', '--render-all'], code: 2,
+    err: /^error: option '--render-all' cannot be used with option '--no-synth'\n/ },
+  { input: 'publish --no-synth with --workers, which render nothing', argv: (file, dir) => ['publish', '--fleet', file, '--out', dir, '--no-synth', '--workers', '2'], code: 2,
+    err: /^error: option '--workers <n>' cannot be used with option '--no-synth'\n/ },
   // choices and props left out, which a compiled fleet is not type-checked against
   { input: 'Placement.vm without options', fleet: acme("env.addInstance('mysql', { service: catalog.service('mysql'), placement: (Placement.vm as () => Placement)() });"),
     err: (file) => `site acme: Placement.vm takes options such as { group } with a group addHostGroup returned, got undefined (at ${file}:11:89)` },
