@@ -149,12 +149,22 @@ export async function loadFleet(path: string, compiled?: CompiledProgram): Promi
       if (mistakes !== undefined) throw new UserError(`fleet module ${path} cannot be loaded: ${mistakes}`);
       throw new UserError(`fleet module ${path} cannot be loaded: running from source, node reads ${basename(file)} as CommonJS (no package.json above it says "type": "module"), but it is written as an ES module; add "type": "module" to the package.json of its project, or name it ${basename(file).replace(/\.[cm]?[jt]sx?$/, '')}.mts`);
     }
-    if (isLoadError(e)) throw new UserError(`fleet module ${path} cannot be loaded: ${e.message}`);
+    if (isLoadError(e) || isFleetRequireError(e)) throw new UserError(`fleet module ${path} cannot be loaded: ${(e as Error).message}`);
     const where = fleetFrame(e);
     if (where !== undefined) throw new UserError(`fleet module ${path} failed as it ran: ${(e as Error).name}: ${(e as Error).message} (at ${where})`);
     throw e;
   }
-  return { fleet: fleetOf(module, path), module: file };
+  return { fleet: fleetOf(commonJsExports(module), path), module: file };
+}
+
+/**
+ * The exports of a fleet module, CommonJS ones included: compiled, a CommonJS module's
+ * `module.exports` is its default export alone, and from source node finds its names only in
+ * some forms (`exports.fleet = ...`, not `module.exports = { fleet: [...] }`).
+ */
+function commonJsExports(module: { fleet?: unknown; default?: unknown }): { fleet?: unknown } {
+  if (module.fleet !== undefined || module.default === null || typeof module.default !== 'object') return module;
+  return module.default as { fleet?: unknown };
 }
 
 /**
@@ -221,6 +231,15 @@ const IMPORT_ERRORS = new Set(['ERR_MODULE_NOT_FOUND', 'ERR_UNSUPPORTED_DIR_IMPO
  */
 function isLoadError(error: unknown): error is Error {
   return error instanceof Error && (error.name === 'TransformError' || error instanceof SyntaxError || IMPORT_ERRORS.has(String((error as { code?: unknown }).code)));
+}
+
+/**
+ * Whether `error` is CommonJS's `require` of a fleet module finding nothing: node's
+ * MODULE_NOT_FOUND, whose first requiring file is the fleet's (not siteforge's or a package's).
+ */
+function isFleetRequireError(error: unknown): boolean {
+  const { code, requireStack } = error as { code?: unknown; requireStack?: unknown };
+  return code === 'MODULE_NOT_FOUND' && Array.isArray(requireStack) && typeof requireStack[0] === 'string' && isFleetFile(requireStack[0]);
 }
 
 /**

@@ -559,6 +559,26 @@ describe('loadFleet from a compiled program', () => {
     expect([fromSource.status, fromSource.stderr]).toStrictEqual([1, `error: fleet module ${file} cannot be loaded: running from source, node reads fleet.ts as CommonJS (no package.json above it says "type": "module"), but it is written as an ES module; add "type": "module" to the package.json of its project, or name it fleet.mts\n`]);
   });
 
+  it('runs a CommonJS fleet module (exports.fleet, module.exports = { fleet }), and reports one requiring a file that is not there as invalid input', () => {
+    // GIVEN a CommonJS fleet module, exporting its fleet one way or the other
+    const { dir } = projectFolder('commonjs');
+    const file = join(dir, 'fleet.cjs');
+    const site = `{ name: 'alpha', build: (scope) => new Site(scope, 'alpha', { domain: 'alpha.example.com' }) }`;
+    for (const exported of [`exports.fleet = [${site}];`, `module.exports = { fleet: [${site}] };`]) {
+      writeFileSync(file, `const { Site } = require('${ROOT}/constructs/site.ts');\n${exported}\n`);
+      // WHEN siteforge runs it, THEN it reads the fleet
+      const result = spawnSync(BIN, ['sites', '--fleet', file], { encoding: 'utf8' });
+      expect([result.status, result.stdout, result.stderr], exported).toStrictEqual([0, 'alpha (alpha.example.com)\n', '']);
+    }
+    // GIVEN one that requires a file that is not there, WHEN run (from source, as it cannot be compiled)
+    writeFileSync(file, `const { names } = require('./nowhere');\nexports.fleet = names;\n`);
+    const missing = spawnSync(BIN, ['sites', '--fleet', file], { encoding: 'utf8' });
+    // THEN it is invalid input, named, without a stack
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(new RegExp(`^error: fleet module ${file} cannot be loaded: Cannot find module '\\./nowhere'`));
+    expect(missing.stderr).not.toMatch(/\n +at /);
+  });
+
   it('reports the mistake in a fleet module node reads as CommonJS that does not compile, not how to make it an ES module', () => {
     // GIVEN a project whose package.json does not say "type": "module", and a fleet module
     // in it with a syntax error, an import of a file that is not there, or of a name not exported
