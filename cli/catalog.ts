@@ -8,7 +8,7 @@ export function catalogCommand(io: Io): Command {
   const command = new Command('catalog').description('list the catalog services, or show one');
   command
     .command('list')
-    .description('name, version, placements, profiles and ports of every service')
+    .description('name, version, kind (helm or native), placements, profiles and ports of every service')
     .addOption(catalogDir())
     .action(async (options: { catalog?: string }) => {
       const { loadCatalog } = await import('../catalog');

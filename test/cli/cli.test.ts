@@ -235,9 +235,11 @@ export const fleet: SiteDefinition[] = [{
     expect(result.out).toMatch(/elasticsearch +elasticsearch 7\.8\.1, cluster x3, vm acme-es-1,acme-es-2,acme-es-3/);
   });
 
-  it('catalog list shows name, version, placements, profiles and ports', async () => {
+  it('catalog list shows name, version, kind, placements, profiles and ports, as its help says', async () => {
     const result = await runCli(['catalog', 'list']);
     expect(result.code).toBe(0);
+    expect(result.out.split('\n')[0].split(/\s+/)).toStrictEqual(['NAME', 'VERSION', 'KIND', 'PLACEMENTS', 'PROFILES', 'PORTS']);
+    expect((await runCli(['catalog', 'list', '--help'])).out.replace(/\s+/g, ' ')).toContain('name, version, kind (helm or native), placements, profiles and ports of every service');
     expect(result.out).toMatch(/^elasticsearch +7\.8\.1 +helm +kubernetes,vm +single,cluster +9200,9300$/m);
   });
 
