@@ -13,8 +13,10 @@ export function sitesCommand(io: Io, compiled?: CompiledProgram): Command {
       let selected = 0;
       for (const definition of selectSites(fleet, options)) {
         const site = buildSite(definition, catalog);
-        lines.push(`${site.name} (${site.domain})`);
         const envs = selectEnvironments(site, options);
+        // With --env, a site without that environment has nothing to show.
+        if (envs.length === 0 && options.env !== undefined) continue;
+        lines.push(`${site.name} (${site.domain})`);
         selected += envs.length;
         envs.forEach((env, e) => {
           const lastEnv = e === envs.length - 1;

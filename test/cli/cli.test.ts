@@ -235,6 +235,14 @@ export const fleet: SiteDefinition[] = [{
     expect(result.out).toMatch(/elasticsearch +elasticsearch 7\.8\.1, cluster x3, vm acme-es-1,acme-es-2,acme-es-3/);
   });
 
+  it('sites --env shows only the sites that have the environment', async () => {
+    const result = await runCli(['sites', '--env', 'prod']);
+    expect(result.code).toBe(0);
+    const siteLines = result.out.split('\n').filter((line) => /^[a-z]/.test(line));
+    expect(siteLines).toStrictEqual(fleet.filter((d) => ['acme', 'koca', 'blueking', 'rainbond'].includes(d.name)).map((d) => expect.stringMatching(new RegExp(`^${d.name} \\(`))));
+    expect(result.out).not.toMatch(/^demo /m);
+  });
+
   it('catalog list shows name, version, kind, placements, profiles and ports, as its help says', async () => {
     const result = await runCli(['catalog', 'list']);
     expect(result.code).toBe(0);
