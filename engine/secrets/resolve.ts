@@ -198,7 +198,8 @@ function valueFromEnv(requirement: SecretRequirement, key: string, secret: Secre
   const value = context.variables[secret.variable!];
   const what = secretValueName(requirement, key);
   if (value === undefined || value === '') {
-    throw new UserError(`${requirement.path}: ${what} ${requirement.purpose === 'credentials' ? 'come' : 'comes'} from the environment variable ${secret.variable}, which is not set; export it before synthesizing`);
+    const problem = value === undefined ? 'is not set; export it' : 'is empty; export it with the value';
+    throw new UserError(`${requirement.path}: ${what} ${requirement.purpose === 'credentials' ? 'come' : 'comes'} from the environment variable ${secret.variable}, which ${problem} before synthesizing`);
   }
   if (value.length < MIN_SECRET_LENGTH) {
     throw new UserError(`${requirement.path}: the environment variable ${secret.variable} (${what}) holds ${value.length} characters; a secret needs at least ${MIN_SECRET_LENGTH}`);

@@ -197,6 +197,10 @@ describe('secrets backends in synth', () => {
       delete process.env.ACME_DB_PASSWORD;
       await expect(synth({ fleet: [definition], catalog, outDir })).rejects.toThrow(
         'acme/prod/mysql: credentials mysql-password come from the environment variable ACME_DB_PASSWORD, which is not set; export it before synthesizing');
+      // AND a variable set to nothing is said to be empty, not unset
+      process.env.ACME_DB_PASSWORD = '';
+      await expect(synth({ fleet: [definition], catalog, outDir })).rejects.toThrow(
+        'acme/prod/mysql: credentials mysql-password come from the environment variable ACME_DB_PASSWORD, which is empty; export it with the value before synthesizing');
     } finally {
       delete process.env.ACME_DB_PASSWORD;
     }
