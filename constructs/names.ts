@@ -10,7 +10,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export function dnsLabelProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be a string';
   if (value.length === 0) return 'must not be empty';
-  if (value.length > 63) return `must be at most 63 characters, got ${value.length}`;
+  if (value.length > 63) return `must be at most 63 characters (this one has ${value.length})`;
   if (!DNS_LABEL.test(value)) {
     return 'must be an RFC 1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit';
   }
@@ -21,7 +21,7 @@ export function dnsLabelProblem(value: unknown): string | undefined {
 export function dnsSubdomainProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be a string';
   if (value.length === 0) return 'must not be empty';
-  if (value.length > 253) return `must be at most 253 characters, got ${value.length}`;
+  if (value.length > 253) return `must be at most 253 characters (this one has ${value.length})`;
   for (const label of value.split('.')) {
     if (!DNS_LABEL.test(label) || label.length > 63) {
       return 'must be a DNS name: dot-separated RFC 1123 labels of lower-case letters, digits and "-"';
