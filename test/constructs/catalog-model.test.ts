@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Environment, SecretBackend, type RenderedFile } from '../../constructs';
+import { App } from 'cdk8s';
+import { Environment, SecretBackend, Site, type RenderedFile } from '../../constructs';
 import { parseYaml } from '../../constructs/yaml';
 import { configChecksum } from '../../constructs/kubernetes/native-workload';
 import { buildSite, problemsOf } from '../../engine';
@@ -263,6 +264,49 @@ describe('profiles', () => {
   });
 });
 
+describe('chart images and settings an air-gapped site needs', () => {
+  /** An environment that pulls every image from the customer's registry. */
+  function mirroredEnvironment(): Environment {
+    const site = new Site(new App({ outdir: '/nonexistent' }), 'acme', { domain: 'acme.example.com', registryMirror: 'registry.acme.internal:5000' });
+    const env = site.addEnvironment('prod');
+    env.addCluster({ storageClass: 'ceph-rbd' });
+    return env;
+  }
+  const MIRROR = /^registry\.acme\.internal:5000\//;
+
+  it('pulls Prometheus\'s config-reload sidecar, its data-ownership init container and node-exporter from the mirror', () => {
+    const env = mirroredEnvironment();
+    env.addInstance('prometheus', { service: catalog.service('prometheus'), settings: { nodeExporter: true } });
+    const values = rendered(env, 'values/prometheus.yaml');
+    expect(values.configmapReload.prometheus.image).toStrictEqual({ repository: expect.stringMatching(MIRROR), tag: 'v0.4.0' });
+    expect(values.initChownData.image).toStrictEqual({ repository: expect.stringMatching(MIRROR), tag: expect.not.stringMatching(/^latest$/) });
+    expect(values.nodeExporter).toMatchObject({ enabled: true, image: { repository: expect.stringMatching(MIRROR) } });
+  });
+
+  it('pulls Harbor\'s database init container from the mirror, runs no scanner that downloads its database, and gives every volume the storage class', () => {
+    const env = mirroredEnvironment();
+    env.addInstance('harbor', { service: catalog.service('harbor') });
+    const values = rendered(env, 'values/harbor.yaml');
+    expect(values.database.internal.initContainerImage).toStrictEqual({ repository: expect.stringMatching(MIRROR), tag: expect.not.stringMatching(/^latest$/) });
+    expect(values.trivy).toStrictEqual({ enabled: false });
+    for (const volume of ['registry', 'jobservice', 'database', 'redis']) {
+      expect(values.persistence.persistentVolumeClaim[volume].storageClass, volume).toBe('ceph-rbd');
+    }
+  });
+
+  it('tells Elasticsearch\'s chart the major version, which it reads from the image name only when that is Elastic\'s own', () => {
+    const env = mirroredEnvironment();
+    env.addInstance('elasticsearch', { service: catalog.service('elasticsearch') });
+    expect(rendered(env, 'values/elasticsearch.yaml')).toMatchObject({ image: expect.stringMatching(MIRROR), esMajorVersion: 7 });
+  });
+
+  it('puts RabbitMQ\'s ServiceMonitor in the environment\'s namespace, where the AppProject lets it be applied', () => {
+    const env = mirroredEnvironment();
+    env.addInstance('rabbitmq', { service: catalog.service('rabbitmq') });
+    expect(rendered(env, 'values/rabbitmq.yaml').metrics.serviceMonitor).toMatchObject({ enabled: true, namespace: env.cluster!.namespace });
+  });
+});
+
 describe('service groups', () => {
   it('installs observability in one line, bound as the group says', () => {
     // GIVEN the observability group
@@ -323,7 +367,7 @@ describe('monitoring', () => {
   it('enables the chart\'s own ServiceMonitor of a chart-based service and ships its dashboard beside the values', () => {
     const { env } = siteWithEnvironment();
     env.addInstance('mq', { service: catalog.service('rabbitmq') });
-    expect(rendered(env, 'values/mq.yaml').metrics).toStrictEqual({ enabled: true, serviceMonitor: { enabled: true, interval: '30s' } });
+    expect(rendered(env, 'values/mq.yaml').metrics).toStrictEqual({ enabled: true, serviceMonitor: { enabled: true, namespace: 'acme-prod', interval: '30s' } });
     expect(paths(env, 'manifests/mq/')).toStrictEqual(['manifests/mq/configmap-mq-dashboard.yaml', 'manifests/mq/kustomization.yaml']);
   });
 
