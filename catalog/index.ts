@@ -148,7 +148,7 @@ interface RawService {
   defaultProfile?: string;
   placements: ('kubernetes' | 'vm')[];
   images: { name: string; repository: string; tag: string; digest?: string }[];
-  helm?: { chart: { repository: string; name: string; version: string; digest?: string }; values: string; service?: string; podAnnotations?: string[]; extraHosts?: string[]; ingress?: { annotations?: Record<string, string> }; podDisruptionBudget?: { selector: Record<string, string>; maxUnavailable?: number; minAvailable?: 'quorum' }; removedApis?: RemovedApi[] };
+  helm?: { chart: { repository: string; name: string; version: string; digest?: string }; values: string; service?: string; podAnnotations?: string[]; extraHosts?: string[]; ingress?: { annotations?: Record<string, string> }; podDisruptionBudget?: { selector: Record<string, string>; maxUnavailable?: number; minAvailable?: 'quorum' }; removedApis?: RemovedApi[]; imagesNotMirrored?: string[] };
   workload?: Omit<NativeWorkload, 'env' | 'args' | 'configFiles' | 'readiness' | 'liveness'> & {
     env: Record<string, string>;
     args?: string[];
@@ -353,7 +353,7 @@ export function buildService(source: ServiceSource, validators: CompiledValidato
     defaultProfile,
     placements: raw.placements,
     images: raw.images,
-    helm: raw.helm && { chart: raw.helm.chart, values: helmValues!, ...(clientService ? { clientService } : {}), podAnnotations: raw.helm.podAnnotations ?? [], extraHosts: raw.helm.extraHosts ?? [], ingress: helmReads.has('instance.host'), ...(raw.helm.ingress ? { siteforgeIngress: { annotations: raw.helm.ingress.annotations ?? {} } } : {}), ...(podDisruptionBudget ? { siteforgePodDisruptionBudget: podDisruptionBudget } : {}), removedApis: raw.helm.removedApis ?? [], tls: helmReads.has('instance.tls'), resources: helmReads.has('instance.resources') },
+    helm: raw.helm && { chart: raw.helm.chart, values: helmValues!, ...(clientService ? { clientService } : {}), podAnnotations: raw.helm.podAnnotations ?? [], extraHosts: raw.helm.extraHosts ?? [], ingress: helmReads.has('instance.host'), ...(raw.helm.ingress ? { siteforgeIngress: { annotations: raw.helm.ingress.annotations ?? {} } } : {}), ...(podDisruptionBudget ? { siteforgePodDisruptionBudget: podDisruptionBudget } : {}), removedApis: raw.helm.removedApis ?? [], imagesNotMirrored: raw.helm.imagesNotMirrored ?? [], tls: helmReads.has('instance.tls'), resources: helmReads.has('instance.resources') },
     workload,
     connection,
     vm: raw.vm && loadVm(raw.vm, dir, raw.ports as ServicePort[], Object.values(raw.connection?.credentials?.env ?? {}), fail, displayPath),

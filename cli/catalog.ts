@@ -55,6 +55,7 @@ export function catalogCommand(io: Io): Command {
       if (s.helm?.clientService) lines.push(`clients reach: the Service ${s.helm.clientService({ instance: { name: '<instance>' } })}, port ${s.ports[0].port}`);
       if (s.helm?.siteforgeIngress) lines.push('ingress: written by siteforge (networking.k8s.io/v1), not by the chart');
       if (s.helm?.siteforgePodDisruptionBudget) lines.push('pod disruption budget: written by siteforge for a cluster (policy/v1), not by the chart');
+      if (s.helm?.imagesNotMirrored.length) lines.push(`not mirrored: the chart also pulls ${s.helm.imagesNotMirrored.join(', ')}, which a registry mirror does not get`);
       for (const api of s.helm?.removedApis ?? []) lines.push(`kubernetes: the chart writes ${api.kind} as ${api.apiVersion}, not served since ${api.removedIn}`);
       if (s.monitoring) {
         const m = s.monitoring;

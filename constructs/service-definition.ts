@@ -122,6 +122,11 @@ export interface HelmService {
    */
   readonly removedApis: readonly RemovedApi[];
   /**
+   * Images the chart pulls that the entry cannot rewrite to a registry mirror (registry host
+   * and path): pods that need them start only where those registries are reachable.
+   */
+  readonly imagesNotMirrored: readonly string[];
+  /**
    * Whether the values give an exposed instance's Ingress its TLS Secret and say https or
    * http as it has TLS or not (they read `instance.tls`).
    */

@@ -40,6 +40,7 @@ export function renderEnvironmentReadme(env: Environment): RenderedFile {
   }
   lines.push('');
   lines.push(...kubernetesVersionLines(env));
+  lines.push(...imagesNotMirroredLines(env));
   lines.push(...tlsLines(env));
   lines.push(...namespaceObjectLines(env));
   const hosts = env.hostGroups.flatMap((g) => g.hosts);
@@ -84,6 +85,24 @@ function kubernetesVersionLines(env: Environment): string[] {
   }
   lines.push('');
   return lines;
+}
+
+/**
+ * The instances whose charts pull images that the environment's registry mirror does not get
+ * (HelmService.imagesNotMirrored), when it has a mirror.
+ */
+function imagesNotMirroredLines(env: Environment): string[] {
+  if (env.registryMirror === undefined) return [];
+  const past = env.instancesInDependencyOrder().filter((i) => i.placement.kind === 'kubernetes' && (i.service.helm?.imagesNotMirrored.length ?? 0) > 0);
+  if (past.length === 0) return [];
+  return [
+    '## Images outside the registry mirror',
+    '',
+    `These charts also pull images that siteforge does not rewrite to ${env.registryMirror}; their pods start only where those registries are reachable, or the container runtime mirrors them under their own names:`,
+    '',
+    ...past.map((i) => `- ${i.name} (chart ${i.service.helm!.chart.name} ${i.service.helm!.chart.version}): ${i.service.helm!.imagesNotMirrored.join(', ')}`),
+    '',
+  ];
 }
 
 /** `a`, `a and b`, `a, b and c`. */

@@ -270,6 +270,11 @@ export const fleet: SiteDefinition[] = [{
     expect((await runCli(['catalog', 'show', 'mysql'])).out).not.toContain('clients reach:');
   });
 
+  it('catalog show lists the images a chart pulls that a registry mirror does not get', async () => {
+    expect((await runCli(['catalog', 'show', 'gitlab'])).out).toMatch(/\nnot mirrored: the chart also pulls registry\.gitlab\.com\/gitlab-org\/build\/cng\/gitlab-shell, .*docker\.io\/bitnami\/postgresql.*\n/);
+    expect((await runCli(['catalog', 'show', 'mysql'])).out).not.toContain('not mirrored:');
+  });
+
   it('npx cdk8s synth runs the same synth through cdk8s.yaml', () => {
     // GIVEN the cdk8s CLI (a dev dependency) and an output folder
     const out = join(tempDir(), 'cdk8s-out');

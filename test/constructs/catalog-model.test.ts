@@ -294,6 +294,27 @@ describe('chart images and settings an air-gapped site needs', () => {
     }
   });
 
+  it('says in the environment README which images a chart pulls past the registry mirror, when there is one', () => {
+    // GIVEN GitLab, whose chart 4.4.0 pulls images its entry cannot rewrite, in an environment with a registry mirror
+    const env = mirroredEnvironment();
+    env.addInstance('gitlab', { service: catalog.service('gitlab') });
+    const readme = renderWithSecrets(env).find((f) => f.path === 'README.md')!.content;
+    // THEN the README names them
+    expect(readme).toContain([
+      '## Images outside the registry mirror',
+      '',
+      'These charts also pull images that siteforge does not rewrite to registry.acme.internal:5000; their pods start only where those registries are reachable, or the container runtime mirrors them under their own names:',
+      '',
+      `- gitlab (chart gitlab 4.4.0): ${catalog.service('gitlab').helm!.imagesNotMirrored.join(', ')}`,
+      '',
+    ].join('\n'));
+    expect(catalog.service('gitlab').helm!.imagesNotMirrored).toContain('registry.gitlab.com/gitlab-org/build/cng/gitlab-shell');
+    // AND an environment without a mirror gets no such section
+    const { env: direct } = siteWithEnvironment();
+    direct.addInstance('gitlab', { service: catalog.service('gitlab') });
+    expect(renderWithSecrets(direct).find((f) => f.path === 'README.md')!.content).not.toContain('## Images outside the registry mirror');
+  });
+
   it('tells Elasticsearch\'s chart the major version, which it reads from the image name only when that is Elastic\'s own', () => {
     const env = mirroredEnvironment();
     env.addInstance('elasticsearch', { service: catalog.service('elasticsearch') });
