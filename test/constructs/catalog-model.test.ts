@@ -315,6 +315,15 @@ describe('chart images and settings an air-gapped site needs', () => {
     expect(renderWithSecrets(direct).find((f) => f.path === 'README.md')!.content).not.toContain('## Images outside the registry mirror');
   });
 
+  it('turns GitLab\'s use of a container registry off, not only the registry, as Harbor is the site\'s', () => {
+    const env = mirroredEnvironment();
+    env.addInstance('gitlab', { service: catalog.service('gitlab') });
+    const values = rendered(env, 'values/gitlab.yaml');
+    expect(values.registry).toStrictEqual({ enabled: false });
+    expect(values.global.registry).toStrictEqual({ enabled: false });
+    for (const component of ['webservice', 'sidekiq', 'task-runner']) expect(values.gitlab[component].registry, component).toStrictEqual({ enabled: false });
+  });
+
   it('tells Elasticsearch\'s chart the major version, which it reads from the image name only when that is Elastic\'s own', () => {
     const env = mirroredEnvironment();
     env.addInstance('elasticsearch', { service: catalog.service('elasticsearch') });
