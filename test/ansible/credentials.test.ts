@@ -73,6 +73,9 @@ describe('credentials with quotes and backslashes in VM config files', () => {
     expect(conf.split('\n').filter((line) => line.startsWith('requirepass'))).toStrictEqual([
       String.raw`requirepass "Secr3t\"pa\\ss'x\\"`,
     ]);
+    // AND Redis forks and writes the pid file its unit waits for: Debian's redis-server units up
+    // to 5:6.0 (Debian 10 and 11, Ubuntu 18.04 and 20.04) are Type=forking with PIDFile=/run/redis/redis-server.pid
+    expect(conf.split('\n').filter((line) => /^(daemonize|pidfile) /.test(line))).toStrictEqual(['daemonize yes', `pidfile ${root}/run/redis/redis-server.pid`]);
   });
 
   // A user's machine may lack Redis; CI installs it (.ci/run), where this must run.

@@ -181,7 +181,12 @@ describe('the packages of a service on VMs, from a repository that also holds 5.
     'siteforge-pin-revision': ['5.0.9~rc1-1', '5.0.9-1', '5.0.90-1', '5.0.91-1'],
     'siteforge-pin-native': ['5.0.9', '5.0.90', '5.0.91'],
     'siteforge-pin-epoch': ['5.0.9-1', '5:5.0.9-1+deb10u1', '5:5.0.91-1'],
+    // A server that needs its tools at its own version, as redis-server needs redis-tools.
+    'siteforge-pin-server': ['5.0.9-1', '5.0.91-1'],
+    'siteforge-pin-tools': ['5.0.9-1', '5.0.91-1'],
   };
+  /** What a test package depends on, as the control file says it. */
+  const DEPENDS: Record<string, (version: string) => string> = { 'siteforge-pin-server': (version) => `siteforge-pin-tools (= ${version})` };
 
   if (runnable) {
     // GIVEN a local apt repository with those versions and an apt configuration reading only it
@@ -190,7 +195,8 @@ describe('the packages of a service on VMs, from a repository that also holds 5.
       for (const version of versions) {
         const build = mkdtempSync(join(apt, 'build-'));
         mkdirSync(join(build, 'DEBIAN'));
-        writeFileSync(join(build, 'DEBIAN', 'control'), `Package: ${name}\nVersion: ${version}\nArchitecture: all\nMaintainer: siteforge tests <tests@example.com>\nDescription: test package\n`);
+        const depends = DEPENDS[name] ? `Depends: ${DEPENDS[name](version)}\n` : '';
+        writeFileSync(join(build, 'DEBIAN', 'control'), `Package: ${name}\nVersion: ${version}\nArchitecture: all\n${depends}Maintainer: siteforge tests <tests@example.com>\nDescription: test package\n`);
         const deb = spawnSync('dpkg-deb', ['-Zgzip', '--build', build, join(apt, 'repo', `${name}_${version.replace(':', '%3a')}_all.deb`)], { encoding: 'utf8' });
         if (deb.status !== 0) throw new Error(deb.stderr);
         rmSync(build, { recursive: true, force: true });
@@ -226,6 +232,10 @@ describe('the packages of a service on VMs, from a repository that also holds 5.
         '    - { name: siteforge-pin-revision }',
         '    - { name: siteforge-pin-native, revision: false }',
         '    - { name: siteforge-pin-epoch, epoch: 5 }',
+        // The tools are pinned with the server: apt would take the newest tools, which the
+        // server at 5.0.9 refuses, and install nothing.
+        '    - { name: siteforge-pin-server }',
+        '    - { name: siteforge-pin-tools }',
       ],
       aptEnvironment: join(apt, 'apt.conf'),
     });
@@ -242,6 +252,15 @@ describe('the packages of a service on VMs, from a repository that also holds 5.
     expect(run.stderr + run.stdout).not.toMatch(/fatal|ERROR!|no available installation candidate/);
     expect(run.status).toBe(0);
     const installs = [...new Set([...run.stdout.matchAll(/Inst (\S+) \((\S+) /g)].map((m) => `${m[1]}=${m[2]}`))].sort();
-    expect(installs).toStrictEqual(['siteforge-pin-epoch=5:5.0.9-1+deb10u1', 'siteforge-pin-native=5.0.9', 'siteforge-pin-revision=5.0.9-1']);
+    expect(installs).toStrictEqual(['siteforge-pin-epoch=5:5.0.9-1+deb10u1', 'siteforge-pin-native=5.0.9', 'siteforge-pin-revision=5.0.9-1', 'siteforge-pin-server=5.0.9-1', 'siteforge-pin-tools=5.0.9-1']);
+  });
+
+  it('pins the packages a catalog server needs at its own version with it, as apt would otherwise fail on the newer ones', () => {
+    // redis-server depends on redis-tools (= its version); MySQL's server on mysql-client, which
+    // depends on mysql-community-client (= its version), in repo.mysql.com's 5.7 packages.
+    const catalog = loadCatalog();
+    const names = (service: string) => catalog.service(service).vm!.packages.map((p) => `${p.name}${p.epoch === undefined ? '' : `@${p.epoch}`}`);
+    expect(names('redis')).toStrictEqual(['redis-server@5', 'redis-tools@5']);
+    expect(names('mysql')).toStrictEqual(['mysql-community-server', 'mysql-client', 'mysql-community-client']);
   });
 });
