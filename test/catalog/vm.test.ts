@@ -24,15 +24,15 @@ describe('the vm section of service.yml', () => {
     expect(summary('mysql')).toStrictEqual({
       hostRoles: ['db', 'middleware'],
       ports: [3306],
-      unit: 'mysqld',
+      unit: 'mysql',
       install: ['Install the MySQL server package', 'Create the MySQL data and log directories'],
       upgrade: 1,
       configFiles: [['/etc/mysql/conf.d/siteforge.cnf', '0644', undefined], ['/etc/mysql/siteforge-init.sql', '0600', 'mysql']],
       secrets: ['mysql-password', 'mysql-root-password'],
       clientHosts: 'primary',
-      packages: [{ name: 'mysql-community-server' }],
+      packages: [{ name: 'mysql-community-server' }, { name: 'mysql-client' }, { name: 'mysql-community-client' }],
     });
-    expect(summary('redis')).toMatchObject({ hostRoles: ['middleware', 'db'], ports: [6379], unit: 'redis-server', secrets: ['redis-password'], clientHosts: 'primary', packages: [{ name: 'redis-server', epoch: 5 }] });
+    expect(summary('redis')).toMatchObject({ hostRoles: ['middleware', 'db'], ports: [6379], unit: 'redis-server', secrets: ['redis-password'], clientHosts: 'primary', packages: [{ name: 'redis-server', epoch: 5 }, { name: 'redis-tools', epoch: 5 }] });
     expect(summary('elasticsearch')).toMatchObject({ hostRoles: ['middleware'], ports: [9200, 9300], unit: 'elasticsearch', secrets: [], clientHosts: 'all', packages: [{ name: 'elasticsearch' }] });
   });
 

@@ -384,8 +384,8 @@ describe('the ansible folder', () => {
     expect([plays[0].name, plays[0].hosts]).toStrictEqual(['Check that the hosts run Debian or Ubuntu', 'cache:logs:mysql']);
     // each instance's play gives its role the apt form of the service's packages, epoch included (redis-server 5:5.0.9-1)
     expect(plays.slice(1).map((p) => [p.hosts, p.roles])).toStrictEqual([
-      ['cache', [{ role: 'redis', vars: { siteforge_instance: 'cache', siteforge_version: '5.0.9', siteforge_packages: ['redis-server=5:5.0.9-*'] } }]],
-      ['mysql', [{ role: 'mysql', vars: { siteforge_instance: 'mysql', siteforge_version: '5.7.43', siteforge_packages: ['mysql-community-server=5.7.43-*'] } }]],
+      ['cache', [{ role: 'redis', vars: { siteforge_instance: 'cache', siteforge_version: '5.0.9', siteforge_packages: ['redis-server=5:5.0.9-*', 'redis-tools=5:5.0.9-*'] } }]],
+      ['mysql', [{ role: 'mysql', vars: { siteforge_instance: 'mysql', siteforge_version: '5.7.43', siteforge_packages: ['mysql-community-server=5.7.43-*', 'mysql-client=5.7.43-*', 'mysql-community-client=5.7.43-*'] } }]],
       ['logs', [{ role: 'elasticsearch', vars: { siteforge_instance: 'logs', siteforge_version: '7.8.1', siteforge_packages: ['elasticsearch=7.8.1'] } }]],
     ]);
     expect(file(files, 'ansible/roles/redis/tasks/install.yml')).toContain('  ansible.builtin.apt:\n    name: "{{ siteforge_packages }}"\n');
@@ -451,8 +451,11 @@ describe('the artifacts lock of an environment with instances on VMs', () => {
     expect(lock.charts.map((c: { name: string; usedBy: string[] }) => [c.name, c.usedBy])).toStrictEqual([['mysql', ['app-db']]]);
     // AND the VM instances' packages are listed at the version apt installs, checksum unknown offline
     expect(lock.packages).toStrictEqual([
+      { name: 'mysql-client', version: '5.7.43', aptVersion: '5.7.43-*', checksum: null, usedBy: ['orders-db'] },
+      { name: 'mysql-community-client', version: '5.7.43', aptVersion: '5.7.43-*', checksum: null, usedBy: ['orders-db'] },
       { name: 'mysql-community-server', version: '5.7.43', aptVersion: '5.7.43-*', checksum: null, usedBy: ['orders-db'] },
       { name: 'redis-server', version: '5.0.9', aptVersion: '5:5.0.9-*', checksum: null, usedBy: ['cache'] },
+      { name: 'redis-tools', version: '5.0.9', aptVersion: '5:5.0.9-*', checksum: null, usedBy: ['cache'] },
     ]);
   });
 });
