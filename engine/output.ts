@@ -423,3 +423,16 @@ function ioError(message: string, cause: unknown): UserError {
   const reason = (code && reasons[code]) ?? (cause as Error).message;
   return new UserError(`${message}: ${reason}`);
 }
+
+/** `<site>/<env>` of every repository under `outDir` that siteforge wrote. */
+export function managedRepositories(outDir: string): string[] {
+  if (!existsSync(outDir)) return [];
+  const repos: string[] = [];
+  for (const site of readdirSync(outDir, { withFileTypes: true })) {
+    if (!site.isDirectory() || site.name.startsWith('.')) continue;
+    for (const env of readdirSync(join(outDir, site.name), { withFileTypes: true })) {
+      if (env.isDirectory() && readState(join(outDir, site.name, env.name))) repos.push(`${site.name}/${env.name}`);
+    }
+  }
+  return repos.sort();
+}

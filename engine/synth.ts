@@ -1,12 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Catalog } from '../catalog';
 import type { SiteDefinition } from '../sites/site-definition';
 import { UserError, UserErrors } from './errors';
 import { fleetModuleFile, noSuchEnvironment, selectSites, type Selection } from './fleet';
-import { OutputTransaction, readState } from './output';
+import { managedRepositories, OutputTransaction } from './output';
 import { remotesDir, repositoryErrors, type EnvironmentRemote } from './remotes';
 import { sharedClusterErrors } from './shared-clusters';
 import type { OutputLock } from './output-lock';
@@ -397,17 +395,4 @@ async function workerProgram(options: SynthOptions): Promise<WorkerProgram> {
     }
   }
   return { synthWorker: new URL('./synth-worker-from-source.js', import.meta.url).href, fleet: pathToFileURL(fleetFile).href };
-}
-
-/** `<site>/<env>` of every repository under `outDir` that siteforge wrote. */
-function managedRepositories(outDir: string): string[] {
-  if (!existsSync(outDir)) return [];
-  const repos: string[] = [];
-  for (const site of readdirSync(outDir, { withFileTypes: true })) {
-    if (!site.isDirectory() || site.name.startsWith('.')) continue;
-    for (const env of readdirSync(join(outDir, site.name), { withFileTypes: true })) {
-      if (env.isDirectory() && readState(join(outDir, site.name, env.name))) repos.push(`${site.name}/${env.name}`);
-    }
-  }
-  return repos.sort();
 }

@@ -5,7 +5,7 @@ import { CompiledValidators, VALIDATORS_CACHE_DIR } from '../catalog/compiled-va
 import type { RenderedFile } from '../constructs';
 import { parseYaml } from '../constructs/yaml';
 import { UserError, UserErrors } from './errors';
-import { readState } from './output';
+import { managedRepositories } from './output';
 import { didYouMean } from '../constructs/names';
 import type { Selection } from './fleet';
 import kubernetesSchemas from './schemas/kubernetes-1.28.json' with { type: 'json' };
@@ -185,15 +185,10 @@ export function validateOutput(outDir: string, selection: Selection = {}): Outpu
   return { repositories: selected.length, objects };
 }
 
-/** The environment repositories siteforge wrote under `outDir`, as [site, env], sorted. */
+/** The environment repositories siteforge wrote under `outDir`, as [site, env], sorted by site, then environment. */
 function repositoriesIn(outDir: string): [string, string][] {
-  const repos: [string, string][] = [];
-  for (const site of readdirSync(outDir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort()) {
-    for (const env of readdirSync(join(outDir, site), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
-      if (readState(join(outDir, site, env))) repos.push([site, env]);
-    }
-  }
-  return repos;
+  const pairs = managedRepositories(outDir).map((repo) => repo.split('/') as [string, string]);
+  return pairs.sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : x > y ? 1 : 0) : a < b ? -1 : 1));
 }
 
 /** The error of a `--site` or `--env` that names no repository of `outDir`, naming those there are. */
